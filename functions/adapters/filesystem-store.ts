@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import type { ObjectStore } from '../core/ports.ts';
+
+/** Temporary files start with this prefix and are invisible to list() and to lake globs. */
+export const TEMP_PREFIX = '.tmp-';
+
+/**
+ * The object store on a local directory laid out like the S3 lake. Writes go to a hidden
+ * temporary file in the target directory and are renamed into place, so a reader sees the
+ * whole object or nothing.
+ */
+export class FilesystemObjectStore implements ObjectStore {
+  constructor(readonly root: string) {}
+
+  /** Absolute path of a key. */
+  pathOf(key: string): string {
+    if (key.split('/').some((part) => part === '..')) throw new Error(`invalid key ${key}`);
+    return join(this.root, ...key.split('/'));
+  }
+
+  async put(key: string, body: Uint8Array | string): Promise<void> {
+    const path = this.pathOf(key);
+    await mkdir(dirname(path), { recursive: true });
+    const temp = join(dirname(path), `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
+    try {
+      await writeFile(temp, body);
+      await rename(temp, path);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    return readFile(this.pathOf(key));
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const base = this.pathOf(prefix.endsWith('/') ? prefix.slice(0, -1) : prefix);
+    const found: string[] = [];
+    const walk = async (directory: string): Promise<void> => {
+      const entries = await readdir(directory, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return [];
+        throw error;
+      });
+      for (const entry of entries) {
+        if (entry.name.startsWith(TEMP_PREFIX)) continue;
+        const path = join(directory, entry.name);
+        if (entry.isDirectory()) await walk(path);
+        else found.push(relative(this.root, path).split(sep).join('/'));
+      }
+    };
+    await walk(base);
+    return found.sort();
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    await Promise.all(keys.map((key) => rm(this.pathOf(key), { force: true })));
+  }
+}

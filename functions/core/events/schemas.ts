@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { parseInstant } from './timestamps.ts';
+
+/**
+ * The event contracts of DESIGN section 4. These schemas are the single source of truth for
+ * what an accepted event is; the types below come from them.
+ */
+
+const MAX_ID_LENGTH = 256;
+
+const identifier = z
+  .string()
+  .max(MAX_ID_LENGTH)
+  .refine((value) => value.trim().length > 0, { message: 'must not be empty' });
+
+const instant = z.string().superRefine((value, context) => {
+  const parsed = parseInstant(value);
+  if (!parsed.ok) context.addIssue({ code: 'custom', message: parsed.reason });
+});
+
+const knownCurrencies = new Set(Intl.supportedValuesOf('currency'));
+
+const currencyCode = z
+  .string()
+  .regex(/^[A-Z]{3}$/, { message: 'must be a three-letter uppercase ISO 4217 code, like USD' })
+  .refine((code) => knownCurrencies.has(code), { message: 'is not an ISO 4217 currency code' });
+
+/** Free-text extras that producers sometimes send as numbers (a numeric survey id, say). */
+const label = z.union([z.string(), z.number()]).transform(String).nullish();
+
+export const ORDER_STATUSES = ['placed', 'cancelled', 'refunded'] as const;
+
+export const orderEventSchema = z
+  .object({
+    event_id: identifier,
+    order_id: identifier,
+    customer_id: identifier,
+    occurred_at: instant,
+    status: z.enum(ORDER_STATUSES).default('placed'),
+    total: z.number().nonnegative(),
+    currency: currencyCode,
+    refunded_amount: z.number().nonnegative().nullish(),
+    channel: label,
+  })
+  // Extra fields (items, coupon, ...) are part of the contract: they are kept, not refused.
+  .loose();
+
+export const surveyEventSchema = z
+  .object({
+    event_id: identifier,
+    customer_id: identifier,
+    occurred_at: instant,
+    score: z.number().int().min(0).max(10),
+    survey_id: label,
+    comment: z.string().nullish(),
+    channel: label,
+  })
+  .loose();
+
+export type OrderEvent = z.output<typeof orderEventSchema>;
+export type SurveyEvent = z.output<typeof surveyEventSchema>;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export const EVENT_TYPES = ['orders', 'surveys'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const eventSchemas = {
+  orders: orderEventSchema,
+  surveys: surveyEventSchema,
+} as const;
+
+/** Fields that CSV carries as text but the contract types as numbers. */
+export const NUMERIC_FIELDS: Record<EventType, readonly string[]> = {
+  orders: ['total', 'refunded_amount'],
+  surveys: ['score'],
+};
+
+/** Fields every event type stores in its own column; everything else goes to `extras`. */
+export const KNOWN_FIELDS: Record<EventType, ReadonlySet<string>> = {
+  orders: new Set(Object.keys(orderEventSchema.shape)),
+  surveys: new Set(Object.keys(surveyEventSchema.shape)),
+};

@@ -1,0 +1,74 @@
+/**
+ * ISO-8601 instants with an explicit offset. Date.parse is too forgiving (it reads
+ * "2024-02-30" as March 1st and a timestamp without offset as local time), so the contract's
+ * "ISO-8601 with offset or Z" is checked here, calendar included.
+ */
+
+const ISO_INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)$/;
+
+/** Earliest and latest instants accepted: anything outside is a clock or encoding bug. */
+export const EARLIEST_INSTANT_MS = Date.UTC(1970, 0, 1);
+export const LATEST_INSTANT_MS = Date.UTC(2100, 0, 1);
+
+export type InstantParse = { ok: true; epochMs: number } | { ok: false; reason: string };
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** Parses an ISO-8601 timestamp with offset into epoch milliseconds (sub-ms digits are truncated). */
+export function parseInstant(text: string): InstantParse {
+  const match = ISO_INSTANT.exec(text);
+  if (!match) {
+    return {
+      ok: false,
+      reason: 'expected an ISO-8601 timestamp with offset, like 2024-03-31T23:30:00-05:00 or 2024-03-31T23:30:00Z',
+    };
+  }
+  const [, y, mo, d, h, mi, s, fraction, zone] = match as unknown as string[];
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = s === undefined ? 0 : Number(s);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) {
+    return { ok: false, reason: `${y}-${mo}-${d} is not a calendar date` };
+  }
+  if (hour > 23 || minute > 59 || second > 59) {
+    return { ok: false, reason: `${h}:${mi}:${s ?? '00'} is not a time of day` };
+  }
+  let offsetMinutes = 0;
+  if (zone !== 'Z' && zone !== 'z') {
+    const sign = zone!.startsWith('-') ? -1 : 1;
+    const digits = zone!.slice(1).replace(':', '');
+    const offsetHours = Number(digits.slice(0, 2));
+    const offsetMins = digits.length > 2 ? Number(digits.slice(2, 4)) : 0;
+    if (offsetHours > 14 || offsetMins > 59) return { ok: false, reason: `offset ${zone} is out of range` };
+    offsetMinutes = sign * (offsetHours * 60 + offsetMins);
+  }
+  const millis = fraction === undefined ? 0 : Number(fraction.padEnd(3, '0').slice(0, 3));
+  const epochMs = Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
+  if (epochMs < EARLIEST_INSTANT_MS || epochMs >= LATEST_INSTANT_MS) {
+    return { ok: false, reason: 'must be between 1970-01-01 and 2100-01-01' };
+  }
+  return { ok: true, epochMs };
+}
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** True for a real calendar date written YYYY-MM-DD. */
+export function isCalendarDate(text: string): boolean {
+  const match = ISO_DATE.exec(text);
+  if (!match) return false;
+  const year = Number(match[1]);
+  const month = Number(match[2]);
+  const day = Number(match[3]);
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+}
+
+/** The UTC calendar date (YYYY-MM-DD) of an instant. */
+export function utcDate(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(0, 10);
+}

@@ -1,0 +1,183 @@
+import type { EventType } from '../events/schemas.ts';
+import { utcDate } from '../events/timestamps.ts';
+import { lakeLayout, newBatchId } from '../lake/layout.ts';
+import { ColumnBatch } from '../lake/parquet.ts';
+import { rawColumns } from '../lake/raw-tables.ts';
+import type { RejectedRecord } from '../lake/raw-tables.ts';
+import type { ObjectStore } from '../ports.ts';
+import type { RawRecord } from './records.ts';
+import { validateRecord } from './validate.ts';
+
+export interface IngestOptions {
+  readonly eventType: EventType;
+  /** Where the records came from (a file name or object key); stored with every row. */
+  readonly source: string;
+  readonly store: ObjectStore;
+  /** Time the batch was received; defaults to now. */
+  readonly receivedAt?: Date;
+  /** Id of the batch, part of every file name; defaults to a new time-ordered id. */
+  readonly ingestId?: string;
+  /** Accepted rows held in memory before they are written out; bounds memory for any input size. */
+  readonly rowsPerFlush?: number;
+  /** Called every `progressEvery` records and at the end. */
+  readonly onProgress?: (counts: IngestCounts) => void;
+  readonly progressEvery?: number;
+}
+
+export interface IngestCounts {
+  /** Records read from the input. Always accepted + rejected. */
+  received: number;
+  /** Valid records, including exact duplicates of a record earlier in the same batch. */
+  accepted: number;
+  /** Records kept under rejected/ with their reason. */
+  rejected: number;
+  /** Accepted records that repeat an earlier record of the batch exactly; stored once. */
+  duplicates: number;
+  /** Rows written to raw/ (accepted - duplicates). */
+  stored: number;
+}
+
+export interface IngestResult extends IngestCounts {
+  readonly ingestId: string;
+  /** Keys of the objects written. */
+  readonly keys: string[];
+  /** The first few rejections, for a readable error report. */
+  readonly sampleRejections: RejectedRecord[];
+}
+
+const DEFAULT_ROWS_PER_FLUSH = 500_000;
+const REJECTS_PER_FLUSH = 50_000;
+const SAMPLE_REJECTIONS = 5;
+
+/**
+ * Validates records, drops exact duplicates within the batch, writes accepted rows as ZSTD
+ * Parquet under raw/<type>/dt=<UTC date>/ and every refused record, verbatim and with its
+ * reason, under rejected/<type>/dt=<received date>/. Nothing received goes unaccounted:
+ * received = accepted + rejected.
+ */
+export async function ingestRecords(records: AsyncIterable<RawRecord>, options: IngestOptions): Promise<IngestResult> {
+  const { eventType, source, store } = options;
+  const receivedAt = options.receivedAt ?? new Date();
+  const ingestId = options.ingestId ?? newBatchId(receivedAt);
+  const rowsPerFlush = options.rowsPerFlush ?? DEFAULT_ROWS_PER_FLUSH;
+  const progressEvery = options.progressEvery ?? 100_000;
+  const receivedAtMs = receivedAt.getTime();
+  const receivedAtIso = receivedAt.toISOString();
+  const columns = rawColumns[eventType];
+
+  const counts: IngestCounts = { received: 0, accepted: 0, rejected: 0, duplicates: 0, stored: 0 };
+  const keys: string[] = [];
+  const sampleRejections: RejectedRecord[] = [];
+  const seen = new Map<string, { fingerprint: number; lineNumber: number }>();
+  let partitions = new Map<string, ColumnBatch>();
+  let buffered = 0;
+  let rejects: RejectedRecord[] = [];
+  let fileSequence = 0;
+  let lastRecord = { recordNumber: 0, lineNumber: 0 };
+
+  const reject = (record: Pick<RawRecord, 'recordNumber' | 'lineNumber' | 'text'>, reason: string) => {
+    counts.rejected += 1;
+    const rejected: RejectedRecord = {
+      event_type: eventType,
+      reason,
+      payload: record.text,
+      received_at: receivedAtIso,
+      ingest_id: ingestId,
+      source,
+      record_number: record.recordNumber,
+      line_number: record.lineNumber,
+    };
+    rejects.push(rejected);
+    if (sampleRejections.length < SAMPLE_REJECTIONS) sampleRejections.push(rejected);
+  };
+
+  const flushRows = async () => {
+    for (const [date, batch] of partitions) {
+      const key = `${lakeLayout.rawPartition(eventType, date)}part-${ingestId}-${String(fileSequence++).padStart(4, '0')}.parquet`;
+      await store.put(key, batch.toParquet());
+      keys.push(key);
+    }
+    partitions = new Map();
+    buffered = 0;
+  };
+
+  const flushRejects = async () => {
+    if (rejects.length === 0) return;
+    const key = `${lakeLayout.rejectedPartition(eventType, utcDate(receivedAtMs))}part-${ingestId}-${String(fileSequence++).padStart(4, '0')}.jsonl`;
+    await store.put(key, rejects.map((rejected) => JSON.stringify(rejected)).join('\n') + '\n');
+    keys.push(key);
+    rejects = [];
+  };
+
+  try {
+    for await (const record of records) {
+      counts.received += 1;
+      lastRecord = record;
+      const validation = validateRecord(eventType, record);
+      if (!validation.ok) {
+        reject(record, validation.reason);
+      } else {
+        const row = validation.row;
+        const fingerprint = fingerprintOf(row);
+        const earlier = seen.get(row.event_id);
+        if (earlier === undefined) {
+          seen.set(row.event_id, { fingerprint, lineNumber: record.lineNumber });
+          counts.accepted += 1;
+          counts.stored += 1;
+          const date = utcDate(row.occurred_at_ms);
+          let batch = partitions.get(date);
+          if (!batch) partitions.set(date, (batch = new ColumnBatch(columns)));
+          batch.append({
+            ...row,
+            occurred_at: row.occurred_at_ms,
+            received_at: receivedAtMs,
+            ingest_id: ingestId,
+            source,
+            record_number: record.recordNumber,
+          });
+          buffered += 1;
+        } else if (earlier.fingerprint === fingerprint) {
+          counts.accepted += 1;
+          counts.duplicates += 1;
+        } else {
+          reject(
+            record,
+            `event_id: ${JSON.stringify(row.event_id)} was already received on line ${earlier.lineNumber} of this file with different content`,
+          );
+        }
+      }
+      if (buffered >= rowsPerFlush) await flushRows();
+      if (rejects.length >= REJECTS_PER_FLUSH) await flushRejects();
+      if (counts.received % progressEvery === 0) options.onProgress?.({ ...counts });
+    }
+  } catch (error) {
+    // A damaged compressed stream is bad input, not a system failure: the unreadable tail is
+    // kept as one rejected record so that what was received is still accounted for.
+    if (!isCorruptCompression(error)) throw error;
+    counts.received += 1;
+    reject(
+      { recordNumber: lastRecord.recordNumber + 1, lineNumber: lastRecord.lineNumber + 1, text: '' },
+      `input ended unexpectedly: ${(error as Error).message}`,
+    );
+  }
+  await flushRows();
+  await flushRejects();
+  options.onProgress?.({ ...counts });
+  return { ...counts, ingestId, keys, sampleRejections };
+}
+
+function isCorruptCompression(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('Z_');
+}
+
+/** FNV-1a over the row's canonical JSON: tells an exact re-delivery from a conflicting one. */
+function fingerprintOf(row: object): number {
+  const text = JSON.stringify(row);
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index += 1) {
+    hash ^= text.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}

@@ -1,0 +1,92 @@
+/**
+ * Splits a byte stream into text lines without holding the file in memory. Each line is
+ * decoded on its own so that invalid UTF-8 taints only the line it is on (and the record that
+ * line belongs to) instead of failing or silently mangling the whole file.
+ */
+
+export interface Line {
+  /** 1-based physical line number in the input. */
+  readonly number: number;
+  /** Line text without its terminator ("\n" or "\r\n"). */
+  readonly text: string;
+  /** True when the line's bytes were not valid UTF-8 (text then holds U+FFFD replacements). */
+  readonly invalidUtf8: boolean;
+}
+
+const NEWLINE = 0x0a;
+const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+const lenientDecoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+
+function stripCarriageReturn(text: string): string {
+  return text.endsWith('\r') ? text.slice(0, -1) : text;
+}
+
+function decodeOne(bytes: Uint8Array): { text: string; invalidUtf8: boolean } {
+  try {
+    return { text: strictDecoder.decode(bytes), invalidUtf8: false };
+  } catch {
+    return { text: lenientDecoder.decode(bytes), invalidUtf8: true };
+  }
+}
+
+/** Yields the lines of a byte stream; a final line without a terminator is yielded too. */
+export async function* splitLines(source: AsyncIterable<Uint8Array>): AsyncGenerator<Line> {
+  // Pieces of a line that spans chunks; joined once, when its end arrives (a 50 MB line made of
+  // 64 KiB chunks would otherwise be copied hundreds of times).
+  let carry: Uint8Array[] = [];
+  let lineNumber = 0;
+  let first = true;
+  for await (const incoming of source) {
+    let chunk: Uint8Array = incoming;
+    if (first && chunk.length > 0) {
+      first = false;
+      // A UTF-8 byte-order mark is metadata, not content.
+      if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
+    }
+    const lastNewline = chunk.lastIndexOf(NEWLINE);
+    if (lastNewline < 0) {
+      carry.push(chunk);
+      continue;
+    }
+    const complete = concat([...carry, chunk.subarray(0, lastNewline)]);
+    carry = lastNewline + 1 < chunk.length ? [chunk.slice(lastNewline + 1)] : [];
+    // Fast path: the whole block is valid UTF-8, so decode once and split the string.
+    let texts: string[] | undefined;
+    try {
+      texts = strictDecoder.decode(complete).split('\n');
+    } catch {
+      texts = undefined;
+    }
+    if (texts) {
+      for (const text of texts) yield { number: ++lineNumber, text: stripCarriageReturn(text), invalidUtf8: false };
+      continue;
+    }
+    let start = 0;
+    for (;;) {
+      const end = complete.indexOf(NEWLINE, start);
+      const slice = complete.subarray(start, end < 0 ? complete.length : end);
+      const decoded = decodeOne(slice);
+      yield { number: ++lineNumber, text: stripCarriageReturn(decoded.text), invalidUtf8: decoded.invalidUtf8 };
+      if (end < 0) break;
+      start = end + 1;
+    }
+  }
+  const rest = concat(carry);
+  if (rest.length > 0) {
+    const decoded = decodeOne(rest);
+    yield { number: ++lineNumber, text: stripCarriageReturn(decoded.text), invalidUtf8: decoded.invalidUtf8 };
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const joined = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.length;
+  }
+  return joined;
+}

@@ -1,0 +1,106 @@
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
+import { InputFileError } from '../errors.ts';
+import { readCsv } from './csv.ts';
+import { readJsonArray } from './json-array.ts';
+import { readJsonLines } from './jsonl.ts';
+import { splitLines } from './lines.ts';
+import type { InputFormat, RawRecord } from './records.ts';
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+/**
+ * The format a file is read as: the explicit one if given, else its extension (.csv, .jsonl,
+ * .ndjson, .json, each optionally .gz), else its first character ("[" means a JSON array).
+ */
+export function formatFromName(name: string): InputFormat | undefined {
+  const base = name.toLowerCase().replace(/\.gz$/, '');
+  if (base.endsWith('.csv')) return 'csv';
+  if (base.endsWith('.jsonl') || base.endsWith('.ndjson')) return 'jsonl';
+  return undefined;
+}
+
+/** Reads the first bytes of a file to tell gzip from plain and a JSON array from JSON Lines. */
+async function sniff(path: string): Promise<{ gzip: boolean; firstChar?: string }> {
+  const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
+    throw new InputFileError(`cannot read ${path}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
+  });
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(4096), 0, 4096, 0);
+    const gzip = bytesRead >= 2 && buffer[0] === GZIP_MAGIC[0] && buffer[1] === GZIP_MAGIC[1];
+    const text = gzip ? '' : buffer.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '');
+    const firstChar = text.trimStart()[0];
+    return firstChar === undefined ? { gzip } : { gzip, firstChar };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The decompressed bytes of a file, streamed. */
+function byteStream(path: string, gzip: boolean): AsyncIterable<Uint8Array> {
+  const file = createReadStream(path, { highWaterMark: 1 << 20 });
+  if (!gzip) return file;
+  const gunzip = createGunzip();
+  file.on('error', (error) => gunzip.destroy(error));
+  return file.pipe(gunzip);
+}
+
+/** Peeks at the first non-blank character of a decompressed stream without losing bytes. */
+async function* peekFirstChar(
+  source: AsyncIterable<Uint8Array>,
+  onFirstChar: (char: string | undefined) => void,
+): AsyncGenerator<Uint8Array> {
+  let seen = false;
+  for await (const chunk of source) {
+    if (!seen) {
+      const first = Buffer.from(chunk).toString('utf8').replace(/^\uFEFF/, '').trimStart()[0];
+      if (first !== undefined) {
+        seen = true;
+        onFirstChar(first);
+      }
+    }
+    yield chunk;
+  }
+  if (!seen) onFirstChar(undefined);
+}
+
+/** Opens an input file as a stream of raw records, whatever its format and compression. */
+export async function openRecords(path: string, format?: InputFormat): Promise<AsyncIterable<RawRecord>> {
+  const { gzip, firstChar } = await sniff(path);
+  const resolved = format ?? formatFromName(path);
+  if (resolved !== undefined) return recordsOf(resolved, byteStream(path, gzip));
+  if (!gzip) return recordsOf(firstChar === '[' ? 'json' : 'jsonl', byteStream(path, gzip));
+  // Compressed and named neither .csv nor .jsonl: decide from the first decompressed character.
+  return sniffedRecords(byteStream(path, gzip));
+}
+
+async function* sniffedRecords(bytes: AsyncIterable<Uint8Array>): AsyncGenerator<RawRecord> {
+  let first: string | undefined;
+  const iterator = peekFirstChar(bytes, (char) => (first = char))[Symbol.asyncIterator]();
+  const head = await iterator.next();
+  const rest: AsyncIterable<Uint8Array> = {
+    async *[Symbol.asyncIterator]() {
+      if (!head.done) yield head.value;
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    },
+  };
+  yield* recordsOf(first === '[' ? 'json' : 'jsonl', rest);
+}
+
+/** Parses a byte stream in the given format. */
+export function recordsOf(format: InputFormat, bytes: AsyncIterable<Uint8Array>): AsyncIterable<RawRecord> {
+  const lines = splitLines(bytes);
+  switch (format) {
+    case 'csv':
+      return readCsv(lines);
+    case 'json':
+      return readJsonArray(lines);
+    case 'jsonl':
+      return readJsonLines(lines);
+  }
+}

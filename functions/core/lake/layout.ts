@@ -1,0 +1,25 @@
+import type { EventType } from '../events/schemas.ts';
+
+/**
+ * Where things live in the lake. The same keys are used in the local directory and in the S3
+ * bucket, so a lake can move between the two unchanged.
+ */
+export const lakeLayout = {
+  /** Prefix of one raw partition, by the event's UTC date. */
+  rawPartition: (type: EventType, date: string) => `raw/${type}/dt=${date}/`,
+  /** Prefix of one rejected-records partition, by the date the records were received. */
+  rejectedPartition: (type: EventType, date: string) => `rejected/${type}/dt=${date}/`,
+  /** Prefix of one curated table partition. */
+  curatedPartition: (table: string, asOf: string) => `curated/${table}/as_of=${asOf}/`,
+  curatedTable: (table: string) => `curated/${table}/`,
+  rawTable: (type: EventType) => `raw/${type}/`,
+  rejected: 'rejected/',
+  landing: 'landing/',
+} as const;
+
+/** A unique, time-ordered id for one ingest batch or run: 20261122T053300123Z-k3j9x2. */
+export function newBatchId(now: Date = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:.]/g, '');
+  const random = Math.random().toString(36).slice(2, 8).padEnd(6, '0');
+  return `${stamp}-${random}`;
+}

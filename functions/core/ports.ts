@@ -1,0 +1,39 @@
+/**
+ * The ports the core talks through. Adapters live in functions/adapters: a filesystem store
+ * and DuckDB locally; S3 and Athena in AWS. The core never imports a client directly.
+ */
+
+/** A key-value object store with the lake's key layout ("raw/orders/dt=2024-01-31/part-x.parquet"). */
+export interface ObjectStore {
+  /** Writes an object whole or not at all: readers never see a partial object. */
+  put(key: string, body: Uint8Array | string): Promise<void>;
+  /** Reads an object; rejects when it does not exist. */
+  get(key: string): Promise<Uint8Array>;
+  /** Keys under a prefix, sorted; temporary objects of in-flight writes are never listed. */
+  list(prefix: string): Promise<string[]>;
+  /** Deletes objects; keys that do not exist are ignored. */
+  delete(keys: readonly string[]): Promise<void>;
+}
+
+/** A column of a query result. */
+export interface ResultColumn {
+  readonly name: string;
+  readonly type: string;
+}
+
+/** A small query result, for summaries, checks and the `query` command. */
+export interface QueryResult {
+  readonly columns: readonly ResultColumn[];
+  /** Rows as JSON-safe values: numbers, strings (dates, timestamps, big integers), booleans, null. */
+  readonly rows: readonly (readonly unknown[])[];
+}
+
+/** A SQL engine over the lake's tables. */
+export interface QueryEngine {
+  /** Runs a statement whose result is not needed. */
+  execute(sql: string): Promise<void>;
+  /** Runs a query and returns its rows. */
+  query(sql: string): Promise<QueryResult>;
+  /** Releases the engine. */
+  close(): void;
+}
