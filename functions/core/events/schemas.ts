@@ -20,10 +20,13 @@ const instant = z.string().superRefine((value, context) => {
 
 const knownCurrencies = new Set(Intl.supportedValuesOf('currency'));
 
-const currencyCode = z
-  .string()
-  .regex(/^[A-Z]{3}$/, { message: 'must be a three-letter uppercase ISO 4217 code, like USD' })
-  .refine((code) => knownCurrencies.has(code), { message: 'is not an ISO 4217 currency code' });
+const currencyCode = z.string().superRefine((code, context) => {
+  if (!/^[A-Z]{3}$/.test(code)) {
+    context.addIssue({ code: 'custom', message: 'must be a three-letter uppercase ISO 4217 code, like USD' });
+  } else if (!knownCurrencies.has(code)) {
+    context.addIssue({ code: 'custom', message: 'is not an ISO 4217 currency code' });
+  }
+});
 
 /** Free-text extras that producers sometimes send as numbers (a numeric survey id, say). */
 const label = z.union([z.string(), z.number()]).transform(String).nullish();

@@ -1,0 +1,83 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { QueryFailedError } from '../core/errors.ts';
+import type { QueryEngine, QueryResult } from '../core/ports.ts';
+
+/**
+ * Trino functions the sql/ files use that DuckDB spells differently, defined as DuckDB macros
+ * so the same files run on both engines (DESIGN section 8). Keep this list short: prefer the
+ * common subset in sql/.
+ */
+export const DUCKDB_PRELUDE: readonly string[] = [
+  // Trino: sequence(start, stop, step) -> array; DuckDB calls it generate_series.
+  'create or replace macro sequence(start_value, stop_value, step_value) as generate_series(start_value, stop_value, step_value)',
+];
+
+/** Session settings that make DuckDB compute what Athena (Trino) computes. */
+const SESSION_SETTINGS: readonly string[] = [
+  // Trino divides integers as integers: 7/2 = 3.
+  'set integer_division = true',
+  // Timestamps with time zone print in UTC, as in Athena; business dates use explicit zones.
+  "set TimeZone = 'UTC'",
+];
+
+const SAFE_INTEGER_TYPES = new Set(['BIGINT', 'HUGEINT', 'UBIGINT', 'UHUGEINT']);
+
+/** DuckDB, embedded and in-process: the local engine. */
+export class DuckDbEngine implements QueryEngine {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+  ) {}
+
+  static async open(options: { threads?: number; memoryLimit?: string } = {}): Promise<DuckDbEngine> {
+    const settings: Record<string, string> = {};
+    if (options.threads !== undefined) settings['threads'] = String(options.threads);
+    if (options.memoryLimit !== undefined) settings['memory_limit'] = options.memoryLimit;
+    const instance = await DuckDBInstance.create(':memory:', settings);
+    const connection = await instance.connect();
+    const engine = new DuckDbEngine(instance, connection);
+    for (const statement of [...SESSION_SETTINGS, ...DUCKDB_PRELUDE]) await engine.execute(statement);
+    return engine;
+  }
+
+  async execute(sql: string): Promise<void> {
+    try {
+      await this.connection.run(sql);
+    } catch (error) {
+      throw new QueryFailedError(firstLine(error), undefined, { cause: error });
+    }
+  }
+
+  async query(sql: string): Promise<QueryResult> {
+    let reader;
+    try {
+      reader = await this.connection.runAndReadAll(sql);
+    } catch (error) {
+      throw new QueryFailedError(firstLine(error), undefined, { cause: error });
+    }
+    const types = reader.columnTypes().map((type) => type.toString());
+    const columns = reader.columnNames().map((name, index) => ({ name, type: types[index]! }));
+    const rows = reader.getRowsJson().map((row) =>
+      row.map((value, index) => {
+        // 64-bit integers arrive as strings; counts and ids that fit are more useful as numbers.
+        if (typeof value === 'string' && SAFE_INTEGER_TYPES.has(types[index]!)) {
+          const number = Number(value);
+          return Number.isSafeInteger(number) ? number : value;
+        }
+        return value;
+      }),
+    );
+    return { columns, rows };
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? message;
+}

@@ -1,0 +1,112 @@
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { PipelineConfig } from '../core/config.ts';
+import { QueryFailedError } from '../core/errors.ts';
+import { jobGraph } from '../core/jobs/graph.ts';
+import type { JobStep } from '../core/jobs/graph.ts';
+import { readSql, renderSql, sqlParameters } from '../core/jobs/sql-template.ts';
+import { lakeLayout, newBatchId } from '../core/lake/layout.ts';
+import { DuckDbEngine } from './duckdb-engine.ts';
+import { TEMP_PREFIX } from './filesystem-store.ts';
+import type { FilesystemObjectStore } from './filesystem-store.ts';
+import { createRawViews, sqlString } from './lake-views.ts';
+
+export interface LocalRunOptions {
+  readonly store: FilesystemObjectStore;
+  readonly config: PipelineConfig;
+  /** The as_of dates to compute, in order. */
+  readonly asOfDates: readonly string[];
+  readonly steps?: readonly JobStep[];
+  /** Called before each step. */
+  readonly onStep?: (asOf: string, step: JobStep, index: number, total: number) => void;
+}
+
+export interface AsOfRun {
+  readonly asOf: string;
+  readonly milliseconds: number;
+  /** Rows written per curated table. */
+  readonly rows: Readonly<Record<string, number>>;
+}
+
+/** The one file of a curated partition; replaced by an atomic rename on every run. */
+export const PARTITION_FILE = 'data.parquet';
+
+/**
+ * Runs the job graph on DuckDB for each as_of date. Every step of a date runs first, into
+ * temporary tables and hidden files; only when all succeeded is each partition's file renamed
+ * into place, so a failed run leaves the previous output untouched and nothing half-written
+ * is ever visible to a query.
+ */
+export async function runLocalJobGraph(options: LocalRunOptions): Promise<AsOfRun[]> {
+  const { store, config } = options;
+  const steps = options.steps ?? jobGraph;
+  const engine = await DuckDbEngine.open();
+  const runs: AsOfRun[] = [];
+  try {
+    await createRawViews(engine, store);
+    const templates = new Map<string, string>();
+    for (const current of steps) templates.set(current.name, await readSql(current.sqlFile));
+    for (const asOf of options.asOfDates) {
+      runs.push(await runOneDate(engine, store, steps, templates, config, asOf, options.onStep));
+    }
+  } finally {
+    engine.close();
+  }
+  return runs;
+}
+
+async function runOneDate(
+  engine: DuckDbEngine,
+  store: FilesystemObjectStore,
+  steps: readonly JobStep[],
+  templates: ReadonlyMap<string, string>,
+  config: PipelineConfig,
+  asOf: string,
+  onStep: LocalRunOptions['onStep'],
+): Promise<AsOfRun> {
+  const started = Date.now();
+  const parameters = sqlParameters(config, asOf);
+  const runId = newBatchId();
+  const pending: { table: string; temp: string; final: string }[] = [];
+  const rows: Record<string, number> = {};
+  try {
+    for (const [index, current] of steps.entries()) {
+      onStep?.(asOf, current, index, steps.length);
+      const sql = renderSql(templates.get(current.name)!, parameters);
+      try {
+        await engine.execute(`create or replace temp table ${current.name} as\n${sql}`);
+      } catch (error) {
+        throw new QueryFailedError(`step ${current.name} failed for as_of ${asOf}: ${(error as Error).message}`, current.name, {
+          cause: error,
+        });
+      }
+      if (current.kind !== 'curated') continue;
+      const directory = store.pathOf(lakeLayout.curatedPartition(current.name, asOf));
+      const temp = join(directory, `${TEMP_PREFIX}${runId}`);
+      await mkdir(directory, { recursive: true });
+      // The partition value lives in the path (as Athena's UNLOAD writes it), not in the file.
+      await engine.execute(
+        `copy (select * exclude (as_of) from ${current.name}) to ${sqlString(temp)} (format parquet, compression zstd)`,
+      );
+      pending.push({ table: current.name, temp, final: join(directory, PARTITION_FILE) });
+      const counted = await engine.query(`select count(*) from ${current.name}`);
+      rows[current.name] = Number(counted.rows[0]?.[0] ?? 0);
+    }
+  } catch (error) {
+    await Promise.all(pending.map((file) => rm(file.temp, { force: true })));
+    throw error;
+  }
+  for (const file of pending) {
+    await rename(file.temp, file.final);
+    await removeOtherFiles(file.final);
+  }
+  return { asOf, milliseconds: Date.now() - started, rows };
+}
+
+/** Files other than the partition's current one (left by an older layout) would be read twice. */
+async function removeOtherFiles(finalPath: string): Promise<void> {
+  const directory = join(finalPath, '..');
+  for (const entry of await readdir(directory)) {
+    if (entry !== PARTITION_FILE && !entry.startsWith(TEMP_PREFIX)) await rm(join(directory, entry), { force: true });
+  }
+}

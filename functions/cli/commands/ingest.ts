@@ -1,0 +1,75 @@
+import { basename } from 'node:path';
+import { UsageError } from '../../core/errors.ts';
+import { EVENT_TYPES } from '../../core/events/schemas.ts';
+import type { EventType } from '../../core/events/schemas.ts';
+import { ingestRecords } from '../../core/ingest/ingest.ts';
+import type { IngestResult } from '../../core/ingest/ingest.ts';
+import { openRecords } from '../../core/ingest/open-input.ts';
+import { INPUT_FORMATS } from '../../core/ingest/records.ts';
+import type { InputFormat } from '../../core/ingest/records.ts';
+import { progressLine } from '../context.ts';
+import type { CommandContext } from '../context.ts';
+
+export function parseEventType(value: string | undefined): EventType {
+  if (value === undefined || !(EVENT_TYPES as readonly string[]).includes(value)) {
+    throw new UsageError(`ingest needs an event type first: ${EVENT_TYPES.join(' or ')}`);
+  }
+  return value as EventType;
+}
+
+export function parseInputFormat(value: string | undefined): InputFormat | undefined {
+  if (value === undefined) return undefined;
+  if (!(INPUT_FORMATS as readonly string[]).includes(value)) {
+    throw new UsageError(`--input-format must be one of ${INPUT_FORMATS.join(', ')}`);
+  }
+  return value as InputFormat;
+}
+
+const number = (value: number) => value.toLocaleString('en-US');
+
+/** One line per file, then the first rejections with their line and reason. */
+export function describeIngest(path: string, type: EventType, result: IngestResult): string {
+  const lines = [
+    `${type} ${path}: received ${number(result.received)}, accepted ${number(result.accepted)} ` +
+      `(${number(result.duplicates)} duplicate${result.duplicates === 1 ? '' : 's'}), rejected ${number(result.rejected)}`,
+  ];
+  for (const rejected of result.sampleRejections) lines.push(`  rejected line ${rejected.line_number}: ${rejected.reason}`);
+  if (result.rejected > result.sampleRejections.length) {
+    lines.push(`  ... all ${number(result.rejected)} rejections: pipeline query "select * from rejected_events where ingest_id = '${result.ingestId}'"`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Ingests files of one event type; returns the per-file results. */
+export async function ingestFiles(
+  context: CommandContext,
+  type: EventType,
+  paths: readonly string[],
+  format?: InputFormat,
+): Promise<IngestResult[]> {
+  const results: IngestResult[] = [];
+  for (const path of paths) {
+    const progress = progressLine(context);
+    const records = await openRecords(path, format);
+    const result = await ingestRecords(records, {
+      eventType: type,
+      source: basename(path),
+      store: context.store,
+      onProgress: (counts) => progress.update(`ingesting ${basename(path)}: ${number(counts.received)} records`),
+    });
+    progress.done();
+    results.push(result);
+  }
+  return results;
+}
+
+export async function ingestCommand(context: CommandContext, positionals: string[], format?: string): Promise<number> {
+  const [typeName, ...paths] = positionals;
+  const type = parseEventType(typeName);
+  if (paths.length === 0) throw new UsageError(`ingest ${type} needs at least one FILE`);
+  const inputFormat = parseInputFormat(format);
+  for (const [index, result] of (await ingestFiles(context, type, paths, inputFormat)).entries()) {
+    context.stdout(describeIngest(paths[index]!, type, result));
+  }
+  return 0;
+}

@@ -1,0 +1,55 @@
+import { resolve } from 'node:path';
+import { FilesystemObjectStore } from '../adapters/filesystem-store.ts';
+import { loadConfig } from '../core/config.ts';
+import type { PipelineConfig } from '../core/config.ts';
+
+/** What every command gets: the lake, the validated config and where to write. */
+export interface CommandContext {
+  readonly lakeRoot: string;
+  readonly store: FilesystemObjectStore;
+  readonly config: PipelineConfig;
+  readonly stdout: (text: string) => void;
+  /** Progress and notices, for people; never data. */
+  readonly stderr: (text: string) => void;
+  /** True when stderr is a terminal, so a progress line can redraw itself. */
+  readonly interactive: boolean;
+}
+
+export async function createContext(options: {
+  lake?: string | undefined;
+  config?: string | undefined;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  interactive: boolean;
+}): Promise<CommandContext> {
+  const lakeRoot = resolve(options.lake ?? process.env['PIPELINE_LAKE'] ?? 'lake');
+  const config = await loadConfig(options.config ?? process.env['PIPELINE_CONFIG']);
+  return {
+    lakeRoot,
+    store: new FilesystemObjectStore(lakeRoot),
+    config,
+    stdout: options.stdout,
+    stderr: options.stderr,
+    interactive: options.interactive,
+  };
+}
+
+/** A progress reporter: redraws one line on a terminal, prints nothing when piped. */
+export function progressLine(context: CommandContext): { update: (text: string) => void; done: () => void } {
+  let shown = false;
+  let last = 0;
+  return {
+    update(text) {
+      if (!context.interactive) return;
+      const now = Date.now();
+      if (now - last < 200) return;
+      last = now;
+      shown = true;
+      context.stderr(`\r\x1b[2K${text}`);
+    },
+    done() {
+      if (shown) context.stderr('\r\x1b[2K');
+      shown = false;
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import type { QueryResult } from '../core/ports.ts';
+
+export const OUTPUT_FORMATS = ['table', 'csv', 'json'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+function csvField(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** RFC 4180 CSV with a header; null is an empty field; numbers at full precision. */
+export function toCsv(result: QueryResult): string {
+  const lines = [result.columns.map((column) => csvField(column.name)).join(',')];
+  for (const row of result.rows) lines.push(row.map(csvField).join(','));
+  return lines.join('\n') + '\n';
+}
+
+/** A JSON array of row objects. */
+export function toJson(result: QueryResult): string {
+  const objects = result.rows.map((row) =>
+    Object.fromEntries(result.columns.map((column, index) => [column.name, row[index] ?? null])),
+  );
+  return JSON.stringify(objects, null, 2) + '\n';
+}
+
+function cellText(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'number' && !Number.isInteger(value)) return String(Number(value.toFixed(4)));
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+/** An aligned text table for people; numbers right-aligned, fractions to 4 places. */
+export function toTable(result: QueryResult): string {
+  const header = result.columns.map((column) => column.name);
+  const body = result.rows.map((row) => row.map(cellText));
+  const numeric = result.columns.map((_, index) => result.rows.every((row) => row[index] === null || typeof row[index] === 'number'));
+  const widths = header.map((name, index) => Math.max(name.length, ...body.map((row) => row[index]!.length)));
+  const render = (cells: string[]) =>
+    cells.map((cell, index) => (numeric[index] ? cell.padStart(widths[index]!) : cell.padEnd(widths[index]!))).join('  ').trimEnd();
+  const lines = [render(header), widths.map((width) => '-'.repeat(width)).join('  '), ...body.map(render)];
+  lines.push(`(${result.rows.length} row${result.rows.length === 1 ? '' : 's'})`);
+  return lines.join('\n') + '\n';
+}
+
+export function formatResult(result: QueryResult, format: OutputFormat): string {
+  switch (format) {
+    case 'csv':
+      return toCsv(result);
+    case 'json':
+      return toJson(result);
+    case 'table':
+      return toTable(result);
+  }
+}

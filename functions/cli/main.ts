@@ -1,0 +1,91 @@
+import { parseArgs } from 'node:util';
+import { isUserError, UsageError } from '../core/errors.ts';
+import { demoCommand } from './commands/demo.ts';
+import { ingestCommand } from './commands/ingest.ts';
+import { queryCommand } from './commands/query.ts';
+import { runCommand } from './commands/run.ts';
+import { createContext } from './context.ts';
+import { resolveAsOfDates } from './dates.ts';
+
+export const USAGE = `usage: pipeline <command> [options]
+
+commands:
+  demo                               generate sample data, ingest it, run every job, print a summary
+  ingest <orders|surveys> FILE...    ingest JSON Lines, CSV or JSON array files (gzip too)
+  run [--as-of DATE | --from DATE --to DATE]
+                                     compute the tables for a date or a range (default: today)
+  query "SQL" [--format table|csv|json]
+                                     SQL over the lake: orders, surveys, rejected_events and the tables
+
+options:
+  --lake DIR          the lake directory (default ./lake, or $PIPELINE_LAKE)
+  --config FILE       a JSON config file (default: built-in defaults, or $PIPELINE_CONFIG)
+  --input-format F    ingest: jsonl, csv or json, when the file name does not tell
+  -h, --help          this help
+
+exit codes: 0 success, 1 failure, 2 bad usage or bad input
+`;
+
+export interface MainIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  interactive: boolean;
+}
+
+const defaultIo: MainIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  interactive: Boolean(process.stderr.isTTY),
+};
+
+/** Runs one command line; returns the exit code. Errors become one line on stderr. */
+export async function main(argv: readonly string[], io: MainIo = defaultIo): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        lake: { type: 'string' },
+        config: { type: 'string' },
+        'as-of': { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        format: { type: 'string' },
+        'input-format': { type: 'string' },
+        customers: { type: 'string' },
+        seed: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    const [command, ...rest] = positionals;
+    if (values.help || command === undefined || command === 'help') {
+      io.stdout(USAGE);
+      return command === undefined && !values.help ? 2 : 0;
+    }
+    const context = await createContext({ lake: values.lake, config: values.config, ...io });
+    switch (command) {
+      case 'ingest':
+        return await ingestCommand(context, rest, values['input-format']);
+      case 'run':
+        expectNoPositionals(command, rest);
+        return await runCommand(context, resolveAsOfDates(values, context.config.businessTimezone));
+      case 'query':
+        return await queryCommand(context, rest, values.format);
+      case 'demo':
+        expectNoPositionals(command, rest);
+        return await demoCommand(context, { customers: values.customers, seed: values.seed, lakeGiven: values.lake !== undefined });
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}; try pipeline --help`);
+    }
+  } catch (error) {
+    const userError = isUserError(error) || (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
+    const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    io.stderr(`pipeline: ${message}\n`);
+    return userError ? 2 : 1;
+  }
+}
+
+function expectNoPositionals(command: string, rest: readonly string[]): void {
+  if (rest.length > 0) throw new UsageError(`${command} takes no arguments, got ${JSON.stringify(rest[0])}`);
+}

@@ -1,0 +1,110 @@
+import type { QueryResult } from '../core/ports.ts';
+import { toTable } from './format.ts';
+
+/** Reads the curated tables of one as_of and prints what a marketing team looks at first. */
+export type Query = (sql: string) => Promise<QueryResult>;
+
+const percent = (value: unknown) => (typeof value === 'number' ? `${(value * 100).toFixed(1)}%` : '-');
+const money = (value: unknown) =>
+  typeof value === 'number' ? value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }) : '-';
+const count = (value: unknown) => (typeof value === 'number' ? value.toLocaleString('en-US') : '-');
+
+function firstRow(result: QueryResult): Record<string, unknown> {
+  const row = result.rows[0] ?? [];
+  return Object.fromEntries(result.columns.map((column, index) => [column.name, row[index] ?? null]));
+}
+
+export async function summarize(query: Query, asOf: string): Promise<string> {
+  const where = `where as_of = date '${asOf}'`;
+  const clv = firstRow(await query(`select * from clv_summary ${where}`));
+  const customers = firstRow(
+    await query(`select count(*) as customers, count_if(purchases >= 2) as repeat_customers from customer_summary ${where}`),
+  );
+  const nps = firstRow(await query(`select nps, trailing_nps, trailing_responses from nps ${where} order by period_start desc limit 1`));
+  const repeatRate = typeof customers['customers'] === 'number' && customers['customers'] > 0
+    ? (customers['repeat_customers'] as number) / customers['customers']
+    : null;
+
+  const lines: string[] = [];
+  lines.push(`as of ${asOf}`);
+  lines.push(
+    `  customers ${count(customers['customers'])}   purchases ${count(clv['purchases'])}   net revenue ${money(clv['net_revenue'])}`,
+  );
+  lines.push(
+    `  AOV ${money(clv['aov'])}   purchases/customer/year ${typeof clv['purchase_frequency_per_year'] === 'number' ? (clv['purchase_frequency_per_year'] as number).toFixed(2) : '-'}   repeat-purchase rate ${percent(repeatRate)}`,
+  );
+  lines.push(
+    `  annual churn ${percent(clv['annual_churn_rate'])}   expected lifespan ${typeof clv['expected_lifespan_years'] === 'number' ? (clv['expected_lifespan_years'] as number).toFixed(2) + ' years' : '-'}   CLV (classic) ${money(clv['clv_simple'])}`,
+  );
+  lines.push(
+    `  NPS this period ${typeof nps['nps'] === 'number' ? (nps['nps'] as number).toFixed(1) : '-'}   trailing NPS ${typeof nps['trailing_nps'] === 'number' ? (nps['trailing_nps'] as number).toFixed(1) : '-'} (${count(nps['trailing_responses'])} responses)`,
+  );
+
+  lines.push('', 'retention and churn, last 6 periods (exact; classic in brackets)');
+  const periods = await query(
+    `select period_start, customers_start, new_customers, retained_customers, churned_customers, reactivated_customers, customers_end,
+            retention_rate, retention_rate_classic, churn_rate, churn_rate_classic, orders, net_revenue, aov
+       from period_metrics ${where} order by period_start desc limit 6`,
+  );
+  const periodRows = [...periods.rows].reverse().map((row) => {
+    const [start, s, n, retained, churned, reactivated, e, retention, retentionClassic, churn, churnClassic, orders, revenue, aov] = row;
+    return [
+      start,
+      count(s),
+      count(n),
+      count(retained),
+      count(churned),
+      count(reactivated),
+      count(e),
+      `${percent(retention)} (${percent(retentionClassic)})`,
+      `${percent(churn)} (${percent(churnClassic)})`,
+      count(orders),
+      money(revenue),
+      money(aov),
+    ];
+  });
+  lines.push(
+    toTable({
+      columns: ['period', 'start', 'new', 'retained', 'churned', 'reactivated', 'end', 'retention', 'churn', 'orders', 'net revenue', 'AOV'].map(
+        (name) => ({ name, type: 'VARCHAR' }),
+      ),
+      rows: periodRows,
+    }).trimEnd(),
+  );
+
+  lines.push('', 'cohort retention, latest 6 cohorts (share of the cohort purchasing k periods after its first)');
+  const cohorts = await query(
+    `select cohort_start, cohort_size, period_offset, retention_rate from cohort_retention ${where}
+       and cohort_start >= (select max(cohort_start) from cohort_retention ${where}) - interval '5' month
+       and period_offset <= 6 order by cohort_start, period_offset`,
+  );
+  const byCohort = new Map<string, { size: unknown; rates: string[] }>();
+  for (const [start, size, offset, rate] of cohorts.rows) {
+    const entry = byCohort.get(String(start)) ?? { size, rates: [] };
+    entry.rates[Number(offset)] = percent(rate);
+    byCohort.set(String(start), entry);
+  }
+  const maxOffset = Math.max(0, ...cohorts.rows.map((row) => Number(row[2])));
+  lines.push(
+    toTable({
+      columns: ['cohort', 'size', ...Array.from({ length: maxOffset + 1 }, (_, k) => `+${k}`)].map((name) => ({ name, type: 'VARCHAR' })),
+      rows: [...byCohort].map(([start, entry]) => [
+        start,
+        count(entry.size),
+        ...Array.from({ length: maxOffset + 1 }, (_, k) => entry.rates[k] ?? ''),
+      ]),
+    }).trimEnd(),
+  );
+
+  lines.push('', 'RFM segments');
+  const segments = await query(
+    `select segment, count(*) as customers, sum(net_revenue) as net_revenue from rfm_segments ${where} group by segment order by customers desc`,
+  );
+  lines.push(
+    toTable({
+      columns: segments.columns,
+      rows: segments.rows.map(([segment, customers, revenue]) => [segment, customers, money(revenue)]),
+    }).trimEnd(),
+  );
+  return lines.join('\n') + '\n';
+}

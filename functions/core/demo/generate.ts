@@ -1,0 +1,204 @@
+import { Random } from './random.ts';
+
+/**
+ * Realistic sample data for the demo and the tests: acquisition cohorts that grow and peak in
+ * November and December, customers who buy at their own rate and drop out (the BG/NBD story),
+ * order values that vary by customer, cancellations, partial and full refunds, duplicate
+ * deliveries, customers in many time zones, survey answers that follow the customer's
+ * experience, and a few broken records of each kind a real feed produces.
+ */
+export interface DemoOptions {
+  readonly customers: number;
+  readonly seed: number;
+  /** First day of data, YYYY-MM-DD. */
+  readonly startDate: string;
+  /** Last day of data, YYYY-MM-DD (the demo's as_of). */
+  readonly endDate: string;
+  /** Share of records deliberately broken. Default 0.003. */
+  readonly brokenShare?: number;
+  /** Share of events delivered twice. Default 0.015. */
+  readonly duplicateShare?: number;
+}
+
+export interface DemoData {
+  /** Order events as JSON Lines text lines (some broken, some repeated). */
+  readonly orderLines: string[];
+  /** Survey events as objects, for CSV. */
+  readonly surveys: Record<string, string | number>[];
+  /** Survey records that are broken on purpose, as CSV rows (already encoded). */
+  readonly brokenSurveyRows: string[];
+}
+
+export const DEMO_DEFAULTS = {
+  customers: 3000,
+  seed: 20_240_101,
+  startDate: '2025-01-01',
+  endDate: '2026-09-30',
+} as const;
+
+const DAY_MS = 86_400_000;
+const OFFSETS = [
+  ['-08:00', 3],
+  ['-05:00', 4],
+  ['+00:00', 2],
+  ['+01:00', 3],
+  ['+05:30', 1],
+  ['+09:00', 1],
+] as const;
+const CHANNELS = [
+  ['web', 6],
+  ['app', 3],
+  ['store', 1],
+] as const;
+const COMMENTS = [
+  'Fast delivery, great quality',
+  'Item arrived damaged, "refund" took weeks',
+  'Good, but shipping was slow',
+  'Love it, will buy again',
+  'Meh.',
+  'Support was helpful, thanks',
+];
+
+/** Formats an instant as ISO-8601 in a fixed offset ("2025-03-01T09:15:00-05:00"). */
+export function isoWithOffset(epochMs: number, offset: string): string {
+  const sign = offset.startsWith('-') ? -1 : 1;
+  const [hours, minutes] = offset.slice(1).split(':').map(Number) as [number, number];
+  const local = new Date(epochMs + sign * (hours * 60 + minutes) * 60_000);
+  const text = local.toISOString().slice(0, 19);
+  return offset === '+00:00' ? `${text}Z` : `${text}${offset}`;
+}
+
+/** Acquisition weight of a month: growth plus a holiday peak. */
+function acquisitionWeight(monthIndex: number, calendarMonth: number): number {
+  const growth = 1 + 0.05 * monthIndex;
+  const holiday = calendarMonth === 10 || calendarMonth === 11 ? 1.6 : calendarMonth === 0 ? 0.8 : 1;
+  return growth * holiday;
+}
+
+export function generateDemoData(options: DemoOptions): DemoData {
+  const random = new Random(options.seed);
+  const start = Date.parse(`${options.startDate}T00:00:00Z`);
+  const end = Date.parse(`${options.endDate}T23:59:59Z`);
+  const brokenShare = options.brokenShare ?? 0.003;
+  const duplicateShare = options.duplicateShare ?? 0.015;
+
+  const months: { start: number; end: number; weight: number }[] = [];
+  for (let cursor = new Date(start), index = 0; cursor.getTime() <= end; index += 1) {
+    const monthStart = cursor.getTime();
+    const next = Date.UTC(cursor.getUTCFullYear(), cursor.getUTCMonth() + 1, 1);
+    months.push({ start: monthStart, end: Math.min(next, end), weight: acquisitionWeight(index, cursor.getUTCMonth()) });
+    cursor = new Date(next);
+  }
+
+  const orderLines: string[] = [];
+  const surveys: Record<string, string | number>[] = [];
+  const brokenSurveyRows: string[] = [];
+  let eventSequence = 0;
+  let orderSequence = 0;
+  const nextEventId = () => `evt-${(++eventSequence).toString().padStart(8, '0')}`;
+
+  const emitOrder = (event: Record<string, unknown>) => {
+    const line = JSON.stringify(event);
+    orderLines.push(line);
+    // At-least-once delivery: some events arrive twice.
+    if (random.chance(duplicateShare)) orderLines.push(line);
+  };
+
+  for (let customerIndex = 1; customerIndex <= options.customers; customerIndex += 1) {
+    const customerId = `cust-${customerIndex.toString().padStart(6, '0')}`;
+    const offset = random.weighted(OFFSETS);
+    const month = random.weighted(months.map((m) => [m, m.weight] as const));
+    let time = month.start + random.next() * (month.end - month.start);
+    // BG/NBD-like behaviour: a purchase rate per day and a chance to drop out after each purchase.
+    const purchaseRate = random.gamma(0.8, 1 / 50);
+    const dropout = random.beta(1.6, 2.4);
+    const meanSpend = Math.exp(random.normal(Math.log(55), 0.45));
+    const satisfaction = random.normal(8.1, 1.5);
+    const channel = random.weighted(CHANNELS);
+
+    while (time <= end) {
+      const orderId = `ord-${(++orderSequence).toString().padStart(8, '0')}`;
+      const total = Math.round(random.gamma(6, meanSpend / 6) * 100) / 100;
+      const items = Math.max(1, Math.round(total / 25));
+      const base = { order_id: orderId, customer_id: customerId, currency: 'USD' };
+      emitOrder({
+        event_id: nextEventId(),
+        ...base,
+        occurred_at: isoWithOffset(time, offset),
+        status: 'placed',
+        total,
+        channel,
+        items: Array.from({ length: Math.min(items, 3) }, (_, index) => ({ sku: `sku-${random.integer(1, 400)}`, qty: index === 0 ? items : 1 })),
+      });
+      let experience = satisfaction;
+      if (random.chance(0.03)) {
+        const cancelledAt = time + random.integer(1, 36) * 3_600_000;
+        if (cancelledAt <= end) emitOrder({ event_id: nextEventId(), ...base, occurred_at: isoWithOffset(cancelledAt, offset), status: 'cancelled', total });
+        experience -= 2;
+      } else if (random.chance(0.05)) {
+        const refundedAt = time + random.integer(3, 25) * DAY_MS;
+        const partial = random.chance(0.5);
+        const event: Record<string, unknown> = { event_id: nextEventId(), ...base, occurred_at: isoWithOffset(refundedAt, offset), status: 'refunded', total };
+        if (partial) event['refunded_amount'] = Math.round(total * (0.2 + 0.4 * random.next()) * 100) / 100;
+        else if (random.chance(0.5)) event['refunded_amount'] = total;
+        if (refundedAt <= end) emitOrder(event);
+        experience -= partial ? 2 : 4;
+      }
+      if (random.chance(0.28)) {
+        const answeredAt = time + random.integer(2, 10) * DAY_MS + random.integer(0, 86_399) * 1000;
+        if (answeredAt <= end) {
+          const score = Math.max(0, Math.min(10, Math.round(random.normal(experience, 1.3))));
+          const survey: Record<string, string | number> = {
+            event_id: nextEventId(),
+            customer_id: customerId,
+            occurred_at: isoWithOffset(answeredAt, offset),
+            score,
+            survey_id: `post-purchase-${new Date(answeredAt).getUTCFullYear()}`,
+            channel: random.pick(['email', 'app']),
+          };
+          if (random.chance(0.3)) survey['comment'] = random.pick(COMMENTS);
+          surveys.push(survey);
+        }
+      }
+      if (random.chance(dropout)) break;
+      // Purchases cluster before the holidays: gaps shrink in November.
+      const seasonal = new Date(time).getUTCMonth() === 10 ? 1.4 : 1;
+      time += Math.max(DAY_MS, (random.exponential(purchaseRate * seasonal) + 1) * DAY_MS);
+    }
+  }
+
+  // Broken records, of each kind a real feed produces; each must end up in rejected_events.
+  const brokenOrders = Math.max(6, Math.round(orderLines.length * brokenShare));
+  const at = isoWithOffset(end - 3 * DAY_MS, '+00:00');
+  const breakers: ((n: number) => string)[] = [
+    (n) => `{"event_id":"bad-${n}","order_id":"ord-x${n}","customer_id":"cust-x","occurred_at":"${at}","total":19.9,"currency":"USD"`,
+    (n) => JSON.stringify({ event_id: `bad-${n}`, order_id: `ord-x${n}`, customer_id: 'cust-x', occurred_at: at, total: -5, currency: 'USD' }),
+    (n) => JSON.stringify({ event_id: `bad-${n}`, order_id: `ord-x${n}`, occurred_at: at, total: 12, currency: 'USD' }),
+    (n) => JSON.stringify({ event_id: `bad-${n}`, order_id: `ord-x${n}`, customer_id: 'cust-x', occurred_at: '31/12/2025 10:00', total: 12, currency: 'USD' }),
+    (n) => JSON.stringify({ event_id: `bad-${n}`, order_id: `ord-x${n}`, customer_id: 'cust-x', occurred_at: at, status: 'shipped', total: 12, currency: 'USD' }),
+    (n) => JSON.stringify({ event_id: '', order_id: `ord-x${n}`, customer_id: 'cust-x', occurred_at: at, total: 12, currency: 'USD' }),
+    (n) => JSON.stringify({ event_id: `bad-${n}`, order_id: `ord-x${n}`, customer_id: 'cust-x', occurred_at: at, total: '12.00', currency: 'usd' }),
+  ];
+  for (let n = 0; n < brokenOrders; n += 1) {
+    const position = random.integer(0, orderLines.length);
+    orderLines.splice(position, 0, breakers[n % breakers.length]!(n));
+  }
+  brokenSurveyRows.push(`bad-s1,cust-000001,${at},11,post-purchase,,email`);
+  brokenSurveyRows.push(`bad-s2,,${at},8,post-purchase,,email`);
+  brokenSurveyRows.push(`bad-s3,cust-000002,yesterday,8,post-purchase,,email`);
+  return { orderLines, surveys, brokenSurveyRows };
+}
+
+/** The survey CSV columns, in file order. */
+export const SURVEY_CSV_COLUMNS = ['event_id', 'customer_id', 'occurred_at', 'score', 'survey_id', 'comment', 'channel'] as const;
+
+/** Encodes surveys as CSV text (header first), quoting where RFC 4180 requires. */
+export function surveysToCsv(data: DemoData): string {
+  const field = (value: string | number | undefined) => {
+    if (value === undefined) return '';
+    const text = String(value);
+    return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  };
+  const rows = data.surveys.map((survey) => SURVEY_CSV_COLUMNS.map((column) => field(survey[column])).join(','));
+  return [SURVEY_CSV_COLUMNS.join(','), ...rows, ...data.brokenSurveyRows].join('\r\n') + '\r\n';
+}

@@ -1,0 +1,62 @@
+/**
+ * The job graph, defined once as data. The local runner executes it on DuckDB; the AWS state
+ * machine is generated from the same list. Steps are in a valid execution order.
+ */
+
+/** Raw tables the graph reads; they come from ingest, not from a step. */
+export const SOURCE_TABLES = ['orders', 'surveys'] as const;
+
+export interface JobStep {
+  /** Step name, also the name of the table it produces. */
+  readonly name: string;
+  /** SQL file under sql/ that produces the table. */
+  readonly sqlFile: string;
+  /** Tables the SQL reads: sources or the outputs of earlier steps. */
+  readonly inputs: readonly string[];
+  /**
+   * staging: an intermediate table, kept for the run only.
+   * curated: a published table, written to curated/<name>/as_of=<date>/.
+   */
+  readonly kind: 'staging' | 'curated';
+}
+
+const step = (name: string, kind: JobStep['kind'], inputs: readonly string[]): JobStep => ({
+  name,
+  sqlFile: `${name}.sql`,
+  inputs,
+  kind,
+});
+
+export const jobGraph: readonly JobStep[] = [
+  step('stg_order_events', 'staging', ['orders']),
+  step('stg_orders', 'staging', ['stg_order_events']),
+  step('stg_purchases', 'staging', ['stg_orders']),
+  step('stg_survey_responses', 'staging', ['surveys']),
+  step('stg_periods', 'staging', ['stg_purchases', 'stg_survey_responses']),
+  step('customer_summary', 'curated', ['stg_purchases', 'stg_survey_responses']),
+  step('cohort_retention', 'curated', ['stg_purchases', 'stg_periods']),
+  step('period_metrics', 'curated', ['stg_purchases', 'stg_periods']),
+  step('clv_summary', 'curated', ['stg_purchases']),
+  step('nps', 'curated', ['stg_survey_responses', 'stg_periods']),
+  step('rfm_segments', 'curated', ['customer_summary']),
+];
+
+/** Names of the published tables, in graph order. */
+export const CURATED_TABLES: readonly string[] = jobGraph.filter((s) => s.kind === 'curated').map((s) => s.name);
+
+/**
+ * Checks that every input is a source or an earlier step's output and that names are unique;
+ * returns the problems found (empty when the graph is sound).
+ */
+export function validateGraph(steps: readonly JobStep[]): string[] {
+  const problems: string[] = [];
+  const available = new Set<string>(SOURCE_TABLES);
+  for (const current of steps) {
+    if (available.has(current.name)) problems.push(`step ${current.name} is defined twice or shadows a source`);
+    for (const input of current.inputs) {
+      if (!available.has(input)) problems.push(`step ${current.name} reads ${input}, which no earlier step produces`);
+    }
+    available.add(current.name);
+  }
+  return problems;
+}

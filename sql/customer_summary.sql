@@ -1,0 +1,117 @@
+-- One row per customer with at least one purchase at the as_of cut: purchase history, value,
+-- the BG/NBD inputs (frequency, recency, tenure) and the latest NPS answer.
+
+with purchases as (
+
+    select * from stg_purchases
+
+),
+
+responses as (
+
+    select * from stg_survey_responses
+
+),
+
+purchase_days as (
+
+    select
+        customer_id,
+        purchase_date,
+        sum(net_revenue) as day_net_revenue
+    from purchases
+    group by customer_id, purchase_date
+
+),
+
+numbered_purchase_days as (
+
+    select
+        customer_id,
+        purchase_date,
+        day_net_revenue,
+        row_number() over (partition by customer_id order by purchase_date) as day_number
+    from purchase_days
+
+),
+
+repeat_day_spend as (
+
+    select
+        customer_id,
+        count(*) as purchase_days,
+        -- Gamma-Gamma's spend input: the mean per-day net revenue over repeat days only.
+        avg(day_net_revenue) filter (where day_number > 1) as avg_repeat_day_net_revenue
+    from numbered_purchase_days
+    group by customer_id
+
+),
+
+purchase_totals as (
+
+    select
+        customer_id,
+        min(placed_at) as first_purchase_at,
+        max(placed_at) as last_purchase_at,
+        min(purchase_date) as first_purchase_date,
+        max(purchase_date) as last_purchase_date,
+        min(period_start) as cohort_start,
+        count(*) as purchases,
+        sum(net_revenue) as net_revenue
+    from purchases
+    group by customer_id
+
+),
+
+ranked_responses as (
+
+    select
+        customer_id,
+        score,
+        responded_at,
+        row_number() over (
+            partition by customer_id
+            order by responded_at desc, event_id desc
+        ) as recency_rank
+    from responses
+
+),
+
+latest_responses as (
+
+    select customer_id, score as last_nps_score, responded_at as last_nps_at
+    from ranked_responses
+    where recency_rank = 1
+
+),
+
+final as (
+
+    select
+        purchase_totals.customer_id,
+        purchase_totals.first_purchase_at,
+        purchase_totals.last_purchase_at,
+        purchase_totals.first_purchase_date,
+        purchase_totals.last_purchase_date,
+        purchase_totals.cohort_start,
+        purchase_totals.purchases,
+        repeat_day_spend.purchase_days,
+        purchase_totals.net_revenue,
+        purchase_totals.net_revenue / purchase_totals.purchases as aov,
+        repeat_day_spend.purchase_days - 1 as frequency,
+        date_diff('day', purchase_totals.first_purchase_date, purchase_totals.last_purchase_date) as recency_days,
+        date_diff('day', purchase_totals.first_purchase_date, date '{{as_of}}') as tenure_days,
+        date_diff('day', purchase_totals.last_purchase_date, date '{{as_of}}') as days_since_last_purchase,
+        repeat_day_spend.avg_repeat_day_net_revenue,
+        latest_responses.last_nps_score,
+        latest_responses.last_nps_at,
+        date '{{as_of}}' as as_of
+    from purchase_totals
+    inner join repeat_day_spend
+        on purchase_totals.customer_id = repeat_day_spend.customer_id
+    left join latest_responses
+        on purchase_totals.customer_id = latest_responses.customer_id
+
+)
+
+select * from final

@@ -1,0 +1,185 @@
+-- Per period: the active customer base at its start and end, how it moved (new, retained,
+-- churned, reactivated), the exact and the classic retention and churn rates, and revenue.
+-- The base as of day d is every customer with a purchase dated in [d - window + 1, d].
+
+with purchases as (
+
+    select * from stg_purchases
+
+),
+
+periods as (
+
+    select * from stg_periods
+
+),
+
+first_purchase_period as (
+
+    select min(period_start) as period_start from purchases
+
+),
+
+reported_periods as (
+
+    select
+        periods.period_start,
+        periods.period_end,
+        -- S: the base as of the day before the period starts.
+        cast(periods.period_start - interval '1' day as date) as start_base_date,
+        cast(periods.period_start - interval '{{activity_window_days}}' day as date) as start_window_from,
+        -- E: the base as of the period's last day, or as_of if the period is not over.
+        least(periods.period_end, date '{{as_of}}') as end_base_date
+    from periods
+    cross join first_purchase_period
+    where periods.period_start >= first_purchase_period.period_start
+
+),
+
+period_windows as (
+
+    select
+        *,
+        cast(end_base_date - interval '{{activity_window_days}}' day + interval '1' day as date) as end_window_from
+    from reported_periods
+
+),
+
+customer_purchase_days as (
+
+    select distinct customer_id, purchase_date from purchases
+
+),
+
+customer_first_purchases as (
+
+    select customer_id, min(purchase_date) as first_purchase_date
+    from purchases
+    group by customer_id
+
+),
+
+base_at_start as (
+
+    select distinct period_windows.period_start, customer_purchase_days.customer_id
+    from period_windows
+    inner join customer_purchase_days
+        on customer_purchase_days.purchase_date between period_windows.start_window_from
+        and period_windows.start_base_date
+
+),
+
+base_at_end as (
+
+    select distinct period_windows.period_start, customer_purchase_days.customer_id
+    from period_windows
+    inner join customer_purchase_days
+        on customer_purchase_days.purchase_date between period_windows.end_window_from
+        and period_windows.end_base_date
+
+),
+
+new_in_period as (
+
+    select period_windows.period_start, customer_first_purchases.customer_id
+    from period_windows
+    inner join customer_first_purchases
+        on customer_first_purchases.first_purchase_date between period_windows.period_start
+        and period_windows.period_end
+
+),
+
+memberships as (
+
+    select period_start, customer_id, 1 as in_start, 0 as in_end, 0 as is_new from base_at_start
+    union all
+    select period_start, customer_id, 0 as in_start, 1 as in_end, 0 as is_new from base_at_end
+    union all
+    select period_start, customer_id, 0 as in_start, 0 as in_end, 1 as is_new from new_in_period
+
+),
+
+customer_period_states as (
+
+    select
+        period_start,
+        customer_id,
+        max(in_start) as in_start,
+        max(in_end) as in_end,
+        max(is_new) as is_new
+    from memberships
+    group by period_start, customer_id
+
+),
+
+base_movements as (
+
+    select
+        period_start,
+        sum(in_start) as customers_start,
+        sum(in_end) as customers_end,
+        sum(is_new) as new_customers,
+        count_if(in_start = 1 and in_end = 1) as retained_customers,
+        count_if(in_start = 1 and in_end = 0) as churned_customers,
+        count_if(in_start = 0 and in_end = 1 and is_new = 0) as reactivated_customers
+    from customer_period_states
+    group by period_start
+
+),
+
+period_revenue as (
+
+    select
+        period_start,
+        count(*) as orders,
+        sum(net_revenue) as net_revenue
+    from purchases
+    group by period_start
+
+),
+
+period_counts as (
+
+    select
+        period_windows.period_start,
+        period_windows.period_end,
+        coalesce(base_movements.customers_start, 0) as customers_start,
+        coalesce(base_movements.customers_end, 0) as customers_end,
+        coalesce(base_movements.new_customers, 0) as new_customers,
+        coalesce(base_movements.retained_customers, 0) as retained_customers,
+        coalesce(base_movements.churned_customers, 0) as churned_customers,
+        coalesce(base_movements.reactivated_customers, 0) as reactivated_customers,
+        coalesce(period_revenue.orders, 0) as orders,
+        coalesce(period_revenue.net_revenue, 0) as net_revenue
+    from period_windows
+    left join base_movements
+        on period_windows.period_start = base_movements.period_start
+    left join period_revenue
+        on period_windows.period_start = period_revenue.period_start
+
+),
+
+final as (
+
+    select
+        period_start,
+        period_end,
+        customers_start,
+        customers_end,
+        new_customers,
+        retained_customers,
+        churned_customers,
+        reactivated_customers,
+        cast(retained_customers as double) / nullif(customers_start, 0) as retention_rate,
+        cast(churned_customers as double) / nullif(customers_start, 0) as churn_rate,
+        cast(customers_end - new_customers as double) / nullif(customers_start, 0) as retention_rate_classic,
+        cast(customers_start - customers_end as double) / nullif(customers_start, 0) as churn_rate_classic,
+        orders,
+        net_revenue,
+        net_revenue / nullif(orders, 0) as aov,
+        date '{{as_of}}' as as_of
+    from period_counts
+
+)
+
+select * from final

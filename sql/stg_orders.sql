@@ -1,0 +1,100 @@
+-- One row per placed order with its state at the as_of cut: cancelled, refunded (partly or
+-- fully) and whether it still counts as a purchase.
+
+with order_events as (
+
+    select * from stg_order_events
+
+),
+
+placements as (
+
+    select
+        order_id,
+        customer_id,
+        occurred_at as placed_at,
+        occurred_date as purchase_date,
+        total,
+        currency,
+        row_number() over (partition by order_id order by occurred_at, event_id) as placement_rank
+    from order_events
+    where status = 'placed'
+
+),
+
+first_placements as (
+
+    select * from placements where placement_rank = 1
+
+),
+
+cancellations as (
+
+    select
+        order_id,
+        count(*) as cancellation_events
+    from order_events
+    where status = 'cancelled'
+    group by order_id
+
+),
+
+refunds as (
+
+    select
+        order_id,
+        count(*) as refund_events,
+        -- A refund event without an amount refunds the whole order.
+        count_if(refunded_amount is null) as full_refund_events,
+        coalesce(sum(refunded_amount), 0) as stated_refunded_amount
+    from order_events
+    where status = 'refunded'
+    group by order_id
+
+),
+
+order_states as (
+
+    select
+        first_placements.order_id,
+        first_placements.customer_id,
+        first_placements.placed_at,
+        first_placements.purchase_date,
+        first_placements.total,
+        first_placements.currency,
+        coalesce(cancellations.cancellation_events, 0) > 0 as is_cancelled,
+        coalesce(refunds.refund_events, 0) > 0 as has_refund,
+        case
+            when refunds.full_refund_events > 0 then first_placements.total
+            when refunds.refund_events > 0
+                then least(refunds.stated_refunded_amount, first_placements.total)
+            else cast(0 as double)
+        end as refunded_amount
+    from first_placements
+    left join cancellations
+        on first_placements.order_id = cancellations.order_id
+    left join refunds
+        on first_placements.order_id = refunds.order_id
+
+),
+
+final as (
+
+    select
+        order_id,
+        customer_id,
+        placed_at,
+        purchase_date,
+        total,
+        currency,
+        is_cancelled,
+        -- Partial refunds that add up to the total are a full refund, whatever the float noise.
+        has_refund and refunded_amount >= total - 1e-6 as is_fully_refunded,
+        not is_cancelled and not (has_refund and refunded_amount >= total - 1e-6) as is_purchase,
+        refunded_amount,
+        total - refunded_amount as net_revenue
+    from order_states
+
+)
+
+select * from final

@@ -1,0 +1,58 @@
+-- Survey responses known at the as_of cut: one row per event_id (first delivery wins), dated in
+-- the business timezone, with their NPS category.
+
+with source_events as (
+
+    select *
+    from surveys
+    where dt <= date '{{as_of}}' + interval '1' day
+
+),
+
+ranked_deliveries as (
+
+    select
+        *,
+        row_number() over (
+            partition by event_id
+            order by received_at, ingest_id, record_number
+        ) as delivery_rank
+    from source_events
+
+),
+
+first_deliveries as (
+
+    select
+        event_id,
+        customer_id,
+        occurred_at as responded_at,
+        cast(occurred_at at time zone '{{business_timezone}}' as date) as response_date,
+        score,
+        survey_id
+    from ranked_deliveries
+    where delivery_rank = 1
+
+),
+
+final as (
+
+    select
+        event_id,
+        customer_id,
+        responded_at,
+        response_date,
+        cast(date_trunc('{{period_unit}}', response_date) as date) as period_start,
+        score,
+        case
+            when score >= 9 then 'promoter'
+            when score >= 7 then 'passive'
+            else 'detractor'
+        end as nps_category,
+        survey_id
+    from first_deliveries
+    where response_date <= date '{{as_of}}'
+
+)
+
+select * from final
