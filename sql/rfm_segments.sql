@@ -18,7 +18,8 @@ ranks as (
         -- percent_rank puts tied values at the same rank, so ties always share a score.
         percent_rank() over (order by days_since_last_purchase desc) as recency_rank,
         percent_rank() over (order by purchases) as frequency_rank,
-        percent_rank() over (order by net_revenue) as monetary_rank
+        -- Money is ranked in cents, so float noise in a sum never splits a tie.
+        percent_rank() over (order by round(net_revenue, 2)) as monetary_rank
     from customers
 
 ),

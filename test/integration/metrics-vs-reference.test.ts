@@ -1,0 +1,166 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateDemoData, surveysToCsv } from '../../functions/core/demo/generate.ts';
+import * as reference from '../reference/metrics.ts';
+import type { RefOrderEvent, RefSurveyEvent, ReferenceConfig } from '../reference/metrics.ts';
+import { pipeline, queryCsv, temporaryDirectory } from '../support/cli.ts';
+
+/**
+ * The pipeline's tables, read back through `pipeline query --format csv` exactly as a data
+ * team (or a checker) would, against the reference implementation over generated data.
+ */
+
+const data = generateDemoData({ customers: 400, seed: 7, startDate: '2025-01-01', endDate: '2026-03-31' });
+
+/** The generator marks its deliberately broken records; everything else is a valid event. */
+const validOrders: RefOrderEvent[] = data.orderLines.flatMap((line) => {
+  try {
+    const event = JSON.parse(line) as RefOrderEvent;
+    return event.event_id && !event.event_id.startsWith('bad-') ? [event] : [];
+  } catch {
+    return [];
+  }
+});
+const validSurveys: RefSurveyEvent[] = data.surveys.map((survey) => ({
+  event_id: String(survey['event_id']),
+  customer_id: String(survey['customer_id']),
+  occurred_at: String(survey['occurred_at']),
+  score: Number(survey['score']),
+}));
+
+function close(actual: string | null | undefined, expected: number | string | null, label: string): void {
+  if (expected === null) {
+    expect(actual ?? null, label).toBeNull();
+    return;
+  }
+  expect(actual, label).not.toBeNull();
+  if (typeof expected === 'string') {
+    expect(actual, label).toBe(expected);
+    return;
+  }
+  const value = Number(actual);
+  const tolerance = 1e-9 * Math.max(1, Math.abs(expected));
+  expect(Math.abs(value - expected), `${label}: got ${actual}, expected ${expected}`).toBeLessThanOrEqual(tolerance);
+}
+
+function compareRows(
+  actual: Record<string, string | null>[],
+  expected: Record<string, unknown>[],
+  key: (row: Record<string, unknown>) => string,
+  columns: readonly string[],
+  table: string,
+): void {
+  expect(expected.length, `${table} reference rows`).toBeGreaterThan(0);
+  expect(actual.length, `${table} row count`).toBe(expected.length);
+  const byKey = new Map(actual.map((row) => [key(row), row]));
+  for (const row of expected) {
+    const found = byKey.get(key(row));
+    expect(found, `${table} row ${key(row)}`).toBeDefined();
+    for (const column of columns) {
+      close(found![column], row[column] as number | string | null, `${table} ${key(row)} ${column}`);
+    }
+  }
+}
+
+const scenarios: { name: string; config: ReferenceConfig; asOfs: string[] }[] = [
+  {
+    name: 'defaults (UTC, months, 90-day window)',
+    config: { businessTimezone: 'UTC', period: 'month', activityWindowDays: 90, npsTrailingWindowDays: 90 },
+    asOfs: ['2026-03-31', '2025-11-17'],
+  },
+  {
+    name: 'New York business days, weekly periods, 30-day window',
+    config: { businessTimezone: 'America/New_York', period: 'week', activityWindowDays: 30, npsTrailingWindowDays: 28 },
+    asOfs: ['2025-12-03'],
+  },
+  {
+    name: 'Tokyo business days, quarters, 180-day window',
+    config: { businessTimezone: 'Asia/Tokyo', period: 'quarter', activityWindowDays: 180, npsTrailingWindowDays: 120 },
+    asOfs: ['2026-02-28'],
+  },
+];
+
+describe.each(scenarios)('metric tables match the reference: $name', ({ config, asOfs }) => {
+  let lake: string;
+  let cleanup: () => Promise<void>;
+
+  beforeAll(async () => {
+    const directory = await temporaryDirectory();
+    cleanup = directory.cleanup;
+    lake = join(directory.path, 'lake');
+    const ordersPath = join(directory.path, 'orders.jsonl');
+    const surveysPath = join(directory.path, 'surveys.csv');
+    const configPath = join(directory.path, 'config.json');
+    await writeFile(ordersPath, data.orderLines.join('\n') + '\n');
+    await writeFile(surveysPath, surveysToCsv(data));
+    await writeFile(configPath, JSON.stringify(config));
+    for (const args of [
+      ['ingest', 'orders', ordersPath],
+      ['ingest', 'surveys', surveysPath],
+      ...asOfs.map((asOf) => ['run', '--as-of', asOf, '--config', configPath]),
+    ]) {
+      const result = await pipeline(...args, '--lake', lake);
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+    }
+  });
+
+  afterAll(async () => cleanup?.());
+
+  describe.each(asOfs)('as of %s', (asOf) => {
+    const purchases = reference.purchasesAsOf(validOrders, config, asOf);
+    const responses = reference.responsesAsOf(validSurveys, config, asOf);
+    const summary = reference.customerSummary(purchases, responses, asOf);
+    const where = `where as_of = date '${asOf}'`;
+
+    it('customer_summary', async () => {
+      const rows = await queryCsv(lake, `select * from customer_summary ${where}`);
+      expect(summary.length).toBeGreaterThan(50);
+      compareRows(
+        rows,
+        summary.map((row) => ({
+          ...row,
+          first_purchase_at: new Date(row.first_purchase_at).toISOString().replace('T', ' ').replace(/\.000Z$/, '+00').replace(/Z$/, '+00'),
+          last_purchase_at: new Date(row.last_purchase_at).toISOString().replace('T', ' ').replace(/\.000Z$/, '+00').replace(/Z$/, '+00'),
+        })),
+        (row) => String(row['customer_id']),
+        ['purchases', 'purchase_days', 'net_revenue', 'aov', 'frequency', 'recency_days', 'tenure_days', 'days_since_last_purchase', 'avg_repeat_day_net_revenue', 'last_nps_score', 'first_purchase_at', 'last_purchase_at'],
+        'customer_summary',
+      );
+    });
+
+    it('cohort_retention', async () => {
+      const rows = await queryCsv(lake, `select * from cohort_retention ${where}`);
+      compareRows(
+        rows,
+        reference.cohortRetention(purchases, config, asOf),
+        (row) => `${row['cohort_start']}+${row['period_offset']}`,
+        ['cohort_size', 'active_customers', 'retention_rate'],
+        'cohort_retention',
+      );
+    });
+
+    it('period_metrics', async () => {
+      const rows = await queryCsv(lake, `select * from period_metrics ${where}`);
+      const expected = reference.periodMetrics(purchases, config, asOf);
+      compareRows(rows, expected, (row) => String(row['period_start']), Object.keys(expected[0]!), 'period_metrics');
+    });
+
+    it('clv_summary', async () => {
+      const rows = await queryCsv(lake, `select * from clv_summary ${where}`);
+      const expected = reference.clvSummary(purchases, config, asOf);
+      compareRows(rows, [expected], () => 'one', Object.keys(expected), 'clv_summary');
+    });
+
+    it('nps', async () => {
+      const rows = await queryCsv(lake, `select * from nps ${where}`);
+      const expected = reference.nps(responses, config, asOf);
+      compareRows(rows, expected, (row) => String(row['period_start']), Object.keys(expected[0]!), 'nps');
+    });
+
+    it('rfm_segments', async () => {
+      const rows = await queryCsv(lake, `select * from rfm_segments ${where}`);
+      compareRows(rows, reference.rfmScores(summary), (row) => String(row['customer_id']), ['r_score', 'f_score', 'm_score'], 'rfm_segments');
+    });
+  });
+});
