@@ -1,0 +1,26 @@
+/** Small factories for hand-made events: only what a test cares about is spelled out. */
+
+let sequence = 0;
+
+export function orderEvent(fields: {
+  order_id: string;
+  customer_id: string;
+  occurred_at: string;
+  status?: 'placed' | 'cancelled' | 'refunded';
+  total?: number;
+  refunded_amount?: number;
+  event_id?: string;
+}): Record<string, unknown> {
+  sequence += 1;
+  return {
+    event_id: fields.event_id ?? `evt-${fields.order_id}-${fields.status ?? 'placed'}-${sequence}`,
+    currency: 'EUR',
+    total: 10,
+    ...fields,
+  };
+}
+
+export function surveyEvent(fields: { customer_id: string; occurred_at: string; score: number; event_id?: string }): Record<string, unknown> {
+  sequence += 1;
+  return { event_id: fields.event_id ?? `svy-${fields.customer_id}-${sequence}`, survey_id: 'nps', ...fields };
+}
