@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { isCalendarDate, parseInstant, utcDate } from '../../functions/core/events/timestamps.ts';
+
+describe('parseInstant', () => {
+  it.each([
+    ['2024-03-31T23:30:00Z', Date.UTC(2024, 2, 31, 23, 30)],
+    ['2024-03-31T23:30:00-05:00', Date.UTC(2024, 3, 1, 4, 30)],
+    ['2024-03-31T23:30:00+0530', Date.UTC(2024, 2, 31, 18, 0)],
+    ['2024-03-31T23:30+01:00', Date.UTC(2024, 2, 31, 22, 30)],
+    ['2024-03-31 23:30:00.123456Z', Date.UTC(2024, 2, 31, 23, 30, 0, 123)],
+    ['2024-02-29T00:00:00Z', Date.UTC(2024, 1, 29)],
+  ])('reads %s', (text, expected) => {
+    expect(parseInstant(text)).toEqual({ ok: true, epochMs: expected });
+  });
+
+  it.each([
+    ['2024-03-31T23:30:00', 'ISO-8601'],
+    ['2024-03-31', 'ISO-8601'],
+    ['31/03/2024 10:00', 'ISO-8601'],
+    ['2023-02-29T00:00:00Z', 'not a calendar date'],
+    ['2024-04-31T00:00:00Z', 'not a calendar date'],
+    ['2024-03-31T24:00:00Z', 'not a time of day'],
+    ['2024-03-31T10:00:00+15:00', 'offset'],
+    ['1969-12-31T23:59:59Z', 'between 1970'],
+    ['2100-01-01T00:00:00Z', 'between 1970'],
+  ])('refuses %s with a reason', (text, reason) => {
+    const parsed = parseInstant(text);
+    expect(parsed.ok).toBe(false);
+    expect(parsed.ok ? '' : parsed.reason).toContain(reason);
+  });
+});
+
+describe('dates', () => {
+  it('knows calendar dates', () => {
+    expect(isCalendarDate('2024-02-29')).toBe(true);
+    expect(isCalendarDate('2023-02-29')).toBe(false);
+    expect(isCalendarDate('2024-2-1')).toBe(false);
+  });
+
+  it('gives the UTC date of an instant', () => {
+    expect(utcDate(Date.UTC(2024, 0, 31, 23, 59))).toBe('2024-01-31');
+  });
+});

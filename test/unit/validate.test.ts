@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { validateRecord } from '../../functions/core/ingest/validate.ts';
+import type { RawRecord } from '../../functions/core/ingest/records.ts';
+
+const json = (value: unknown, text = JSON.stringify(value)): RawRecord => ({ recordNumber: 1, lineNumber: 1, text, value, typed: true });
+const csv = (value: Record<string, string>): RawRecord => ({ recordNumber: 1, lineNumber: 2, text: '', value, typed: false });
+
+const order = {
+  event_id: 'e1',
+  order_id: 'o1',
+  customer_id: 'c1',
+  occurred_at: '2024-03-31T23:30:00-05:00',
+  total: 12.5,
+  currency: 'EUR',
+};
+
+describe('order events', () => {
+  it('accepts a valid event, defaults the status and keeps extra fields', () => {
+    const result = validateRecord('orders', json({ ...order, items: [{ sku: 'a' }], coupon: 'X' }));
+    expect(result).toEqual({
+      ok: true,
+      row: expect.objectContaining({
+        status: 'placed',
+        occurred_at_ms: Date.UTC(2024, 3, 1, 4, 30),
+        refunded_amount: null,
+        extras: JSON.stringify({ items: [{ sku: 'a' }], coupon: 'X' }),
+      }),
+    });
+  });
+
+  it.each([
+    [{ ...order, total: -5 }, 'total: must be >= 0 (got -5)'],
+    [{ ...order, total: '12.50' }, 'total: must be a number (got "12.50")'],
+    [{ ...order, customer_id: undefined }, 'customer_id: is required'],
+    [{ ...order, event_id: '  ' }, 'event_id: must not be empty'],
+    [{ ...order, status: 'shipped' }, 'status: must be one of "placed", "cancelled", "refunded" (got "shipped")'],
+    [{ ...order, occurred_at: '2024-03-31' }, 'occurred_at: expected an ISO-8601 timestamp with offset'],
+    [{ ...order, currency: 'usd' }, 'currency: must be a three-letter uppercase ISO 4217 code'],
+    [{ ...order, currency: 'XYZ' }, 'currency: is not an ISO 4217 currency code'],
+    [{ ...order, refunded_amount: -1, status: 'refunded' }, 'refunded_amount: must be >= 0'],
+    [{ ...order, customer_id: 42 }, 'customer_id: must be a string (got 42)'],
+  ])('rejects %j naming the field', (input, reason) => {
+    const result = validateRecord('orders', json(input));
+    expect(result.ok).toBe(false);
+    expect(result.ok ? '' : result.reason).toContain(reason);
+  });
+
+  it('lists every problem of a record, not just the first', () => {
+    const result = validateRecord('orders', json({ ...order, total: -1, currency: 'eur' }));
+    expect(result.ok ? '' : result.reason).toMatch(/^total: .*; currency: /);
+  });
+
+  it('rejects values that are not objects and records that did not parse', () => {
+    expect(validateRecord('orders', json([1, 2]))).toEqual({ ok: false, reason: 'record: must be a JSON object (got an array)' });
+    expect(validateRecord('orders', json(7))).toEqual({ ok: false, reason: 'record: must be a JSON object (got 7)' });
+    expect(validateRecord('orders', { recordNumber: 1, lineNumber: 1, text: '{', parseError: 'invalid JSON: x', typed: true })).toEqual({
+      ok: false,
+      reason: 'invalid JSON: x',
+    });
+  });
+
+  it('reads numbers from CSV text but refuses text that is not a number', () => {
+    const good = validateRecord('orders', csv({ ...order, total: '12.50', refunded_amount: '1e1' }));
+    expect(good.ok && good.row.total).toBe(12.5);
+    expect(good.ok && (good.row as { refunded_amount: number }).refunded_amount).toBe(10);
+    const bad = validateRecord('orders', csv({ ...order, total: '12,50' }));
+    expect(bad.ok ? '' : bad.reason).toContain('total: must be a number (got "12,50")');
+  });
+});
+
+describe('survey events', () => {
+  const survey = { event_id: 's1', customer_id: 'c1', occurred_at: '2024-03-31T10:00:00Z', score: 9 };
+
+  it('accepts scores 0 to 10 and a numeric survey id', () => {
+    for (const score of [0, 10]) expect(validateRecord('surveys', json({ ...survey, score })).ok).toBe(true);
+    const result = validateRecord('surveys', json({ ...survey, survey_id: 12 }));
+    expect(result.ok && result.row).toMatchObject({ survey_id: '12' });
+  });
+
+  it.each([
+    [{ ...survey, score: 11 }, 'score: must be <= 10 (got 11)'],
+    [{ ...survey, score: 7.5 }, 'score: '],
+    [{ ...survey, score: -1 }, 'score: must be >= 0'],
+    [{ ...survey, score: undefined }, 'score: is required'],
+  ])('rejects %j', (input, reason) => {
+    const result = validateRecord('surveys', json(input));
+    expect(result.ok ? '' : result.reason).toContain(reason);
+  });
+});
