@@ -1,0 +1,33 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defaultConfig, loadConfig, parseConfig } from '../../functions/core/config.ts';
+import { temporaryDirectory } from '../support/cli.ts';
+
+describe('config', () => {
+  it('has documented defaults', () => {
+    expect(defaultConfig).toEqual({ businessTimezone: 'UTC', period: 'month', activityWindowDays: 90, npsTrailingWindowDays: 90 });
+  });
+
+  it('names the key that is wrong', () => {
+    expect(() => parseConfig({ activityWindowDays: 0 })).toThrow(/activityWindowDays: /);
+    expect(() => parseConfig({ businessTimezone: 'Mars/Olympus' })).toThrow(/businessTimezone: is not a time zone/);
+    expect(() => parseConfig({ period: 'fortnight' })).toThrow(/period: /);
+    expect(() => parseConfig({ activityWindow: 30 })).toThrow(/unknown key "activityWindow"/);
+  });
+
+  it('reads a JSON file and says which file is broken', async () => {
+    const directory = await temporaryDirectory();
+    try {
+      const good = join(directory.path, 'good.json');
+      const bad = join(directory.path, 'bad.json');
+      await writeFile(good, JSON.stringify({ businessTimezone: 'Europe/Berlin', period: 'week' }));
+      await writeFile(bad, '{ not json');
+      expect(await loadConfig(good)).toEqual({ ...defaultConfig, businessTimezone: 'Europe/Berlin', period: 'week' });
+      await expect(loadConfig(bad)).rejects.toThrow(/bad\.json is not valid JSON/);
+      await expect(loadConfig(join(directory.path, 'missing.json'))).rejects.toThrow(/cannot read config/);
+    } finally {
+      await directory.cleanup();
+    }
+  });
+});
