@@ -23,6 +23,12 @@ const SESSION_SETTINGS: readonly string[] = [
 
 const SAFE_INTEGER_TYPES = new Set(['BIGINT', 'HUGEINT', 'UBIGINT', 'UHUGEINT']);
 
+/** DECIMAL(p,s) with p <= 15 holds no more digits than a double represents exactly. */
+function isSmallDecimal(type: string): boolean {
+  const match = /^DECIMAL\((\d+),/.exec(type);
+  return match !== null && Number(match[1]) <= 15;
+}
+
 /** DuckDB, embedded and in-process: the local engine. */
 export class DuckDbEngine implements QueryEngine {
   private constructor(
@@ -65,6 +71,7 @@ export class DuckDbEngine implements QueryEngine {
           const number = Number(value);
           return Number.isSafeInteger(number) ? number : value;
         }
+        if (typeof value === 'string' && isSmallDecimal(types[index]!)) return Number(value);
         return value;
       }),
     );
