@@ -160,7 +160,7 @@ describe.each(scenarios)('metric tables match the reference: $name', ({ config, 
 
     it('rfm_segments', async () => {
       const rows = await queryCsv(lake, `select * from rfm_segments ${where}`);
-      compareRows(rows, reference.rfmScores(summary), (row) => String(row['customer_id']), ['r_score', 'f_score', 'm_score'], 'rfm_segments');
+      compareRows(rows, reference.rfmScores(summary), (row) => String(row['customer_id']), ['r_score', 'f_score', 'm_score', 'segment'], 'rfm_segments');
     });
   });
 });

@@ -303,5 +303,20 @@ export function rfmScores(summary: ReturnType<typeof customerSummary>) {
   const r = quintileScores(summary.map((row) => row.days_since_last_purchase), false);
   const f = quintileScores(summary.map((row) => row.purchases), true);
   const m = quintileScores(summary.map((row) => Math.round(row.net_revenue * 100)), true);
-  return summary.map((row, index) => ({ customer_id: row.customer_id, r_score: r[index]!, f_score: f[index]!, m_score: m[index]! }));
+  return summary.map((row, index) => ({
+    customer_id: row.customer_id,
+    r_score: r[index]!,
+    f_score: f[index]!,
+    m_score: m[index]!,
+    segment: SEGMENT_GRID[r[index]! - 1]![f[index]! - 1]!,
+  }));
 }
+
+/** Segment by R score (rows, 1-5) and F score (columns, 1-5), as the README's table states it. */
+const SEGMENT_GRID: readonly (readonly string[])[] = [
+  ['hibernating', 'hibernating', 'at_risk', 'at_risk', 'cannot_lose_them'],
+  ['hibernating', 'hibernating', 'at_risk', 'at_risk', 'cannot_lose_them'],
+  ['about_to_sleep', 'about_to_sleep', 'need_attention', 'loyal_customers', 'loyal_customers'],
+  ['promising', 'potential_loyalists', 'potential_loyalists', 'loyal_customers', 'loyal_customers'],
+  ['new_customers', 'potential_loyalists', 'potential_loyalists', 'champions', 'champions'],
+];
