@@ -45,20 +45,6 @@ ranked_in_period as (
 
 ),
 
-period_counts as (
-
-    select
-        period_start,
-        count(*) as responses,
-        count_if(nps_category = 'promoter') as promoters,
-        count_if(nps_category = 'passive') as passives,
-        count_if(nps_category = 'detractor') as detractors
-    from ranked_in_period
-    where recency_rank = 1
-    group by period_start
-
-),
-
 ranked_in_window as (
 
     select
@@ -76,17 +62,25 @@ ranked_in_window as (
 
 ),
 
-window_counts as (
+latest_answers as (
+
+    select period_start, 'period' as scope, nps_category from ranked_in_period where recency_rank = 1
+    union all
+    select period_start, 'trailing' as scope, nps_category from ranked_in_window where recency_rank = 1
+
+),
+
+answer_counts as (
 
     select
         period_start,
+        scope,
         count(*) as responses,
         count_if(nps_category = 'promoter') as promoters,
         count_if(nps_category = 'passive') as passives,
         count_if(nps_category = 'detractor') as detractors
-    from ranked_in_window
-    where recency_rank = 1
-    group by period_start
+    from latest_answers
+    group by period_start, scope
 
 ),
 
@@ -108,10 +102,12 @@ final as (
         100.0e0 * (window_counts.promoters - window_counts.detractors) / nullif(window_counts.responses, 0) as trailing_nps,
         date '{{as_of}}' as as_of
     from reported_periods
-    left join period_counts
+    left join answer_counts as period_counts
         on reported_periods.period_start = period_counts.period_start
-    left join window_counts
+        and period_counts.scope = 'period'
+    left join answer_counts as window_counts
         on reported_periods.period_start = window_counts.period_start
+        and window_counts.scope = 'trailing'
 
 )
 
