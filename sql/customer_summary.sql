@@ -69,6 +69,7 @@ ranked_responses as (
         customer_id,
         score,
         responded_at,
+        response_date,
         row_number() over (
             partition by customer_id
             order by responded_at desc, event_id desc
@@ -79,7 +80,11 @@ ranked_responses as (
 
 latest_responses as (
 
-    select customer_id, score as last_nps_score, responded_at as last_nps_at
+    select
+        customer_id,
+        score as last_nps_score,
+        responded_at as last_nps_at,
+        response_date as last_nps_date
     from ranked_responses
     where recency_rank = 1
 
@@ -105,6 +110,7 @@ final as (
         repeat_day_spend.avg_repeat_day_net_revenue,
         latest_responses.last_nps_score,
         latest_responses.last_nps_at,
+        latest_responses.last_nps_date,
         date '{{as_of}}' as as_of
     from purchase_totals
     inner join repeat_day_spend

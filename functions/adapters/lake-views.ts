@@ -1,6 +1,6 @@
 import { CURATED_TABLES } from '../core/jobs/graph.ts';
 import { lakeLayout } from '../core/lake/layout.ts';
-import { rawColumns, rejectedColumns, SQL_TYPE_OF_KIND } from '../core/lake/raw-tables.ts';
+import { publishedColumns, rawColumns, rejectedColumns, SQL_TYPE_OF_KIND } from '../core/lake/raw-tables.ts';
 import { EVENT_TYPES } from '../core/events/schemas.ts';
 import type { QueryEngine } from '../core/ports.ts';
 import type { FilesystemObjectStore } from './filesystem-store.ts';
@@ -14,8 +14,16 @@ async function hasFiles(store: FilesystemObjectStore, prefix: string, suffix: st
   return (await store.list(prefix)).some((key) => key.endsWith(suffix));
 }
 
-/** The raw event tables: every stored delivery, duplicates included; dt is the UTC event date. */
-export async function createRawViews(engine: QueryEngine, store: FilesystemObjectStore): Promise<void> {
+/**
+ * The tables the job graph reads as sources: raw events (every stored delivery, duplicates
+ * included; dt is the UTC event date) and the published-message log.
+ */
+export async function createSourceViews(engine: QueryEngine, store: FilesystemObjectStore): Promise<void> {
+  await createRawViews(engine, store);
+  await createPublishedView(engine, store);
+}
+
+async function createRawViews(engine: QueryEngine, store: FilesystemObjectStore): Promise<void> {
   for (const type of EVENT_TYPES) {
     const prefix = lakeLayout.rawTable(type);
     if (await hasFiles(store, prefix, '.parquet')) {
@@ -32,20 +40,46 @@ export async function createRawViews(engine: QueryEngine, store: FilesystemObjec
   }
 }
 
+type JsonColumns = readonly { readonly name: string; readonly sqlType: string }[];
+
+/**
+ * A view over JSON Lines files with fixed columns; an empty table with the same columns when
+ * there are no files yet, so that every query binds.
+ */
+async function createJsonLinesView(
+  engine: QueryEngine,
+  store: FilesystemObjectStore,
+  view: string,
+  prefix: string,
+  depth: number,
+  columns: JsonColumns,
+  partitionColumn?: string,
+): Promise<void> {
+  const names = columns.map((column) => column.name).join(', ');
+  const partition = partitionColumn ? `, ${partitionColumn}` : '';
+  if (await hasFiles(store, prefix, '.jsonl')) {
+    const glob = `${store.pathOf(prefix)}/${'*/'.repeat(depth)}*.jsonl`;
+    const types = columns.map((column) => `${column.name}: '${column.sqlType}'`).join(', ');
+    const hive = partitionColumn ? `hive_partitioning = true, hive_types = {'${partitionColumn}': date}` : 'hive_partitioning = false';
+    await engine.execute(
+      `create or replace view ${view} as select ${names}${partition} from read_json(${sqlString(glob)}, ` +
+        `format = 'newline_delimited', ${hive}, columns = {${types}})`,
+    );
+    return;
+  }
+  const empty = columns.map((column) => `cast(null as ${column.sqlType}) as ${column.name}`).join(', ');
+  const emptyPartition = partitionColumn ? `, cast(null as date) as ${partitionColumn}` : '';
+  await engine.execute(`create or replace view ${view} as select ${empty}${emptyPartition} where false`);
+}
+
 /** Every refused record with its reason, across event types. */
 export async function createRejectedView(engine: QueryEngine, store: FilesystemObjectStore): Promise<void> {
-  if (await hasFiles(store, lakeLayout.rejected, '.jsonl')) {
-    const glob = `${store.pathOf(lakeLayout.rejected)}/*/*/*.jsonl`;
-    const columns = rejectedColumns.map((column) => `${column.name}: '${column.sqlType}'`).join(', ');
-    await engine.execute(
-      `create or replace view rejected_events as select ${rejectedColumns.map((column) => column.name).join(', ')}, dt ` +
-        `from read_json(${sqlString(glob)}, format = 'newline_delimited', hive_partitioning = true, ` +
-        `hive_types = {'dt': date}, columns = {${columns}})`,
-    );
-  } else {
-    const columns = rejectedColumns.map((column) => `cast(null as ${column.sqlType}) as ${column.name}`);
-    await engine.execute(`create or replace view rejected_events as select ${columns.join(', ')}, cast(null as date) as dt where false`);
-  }
+  await createJsonLinesView(engine, store, 'rejected_events', lakeLayout.rejected, 2, rejectedColumns, 'dt');
+}
+
+/** Every campaign message already sent, by as_of: the input of campaign cooldowns. */
+export async function createPublishedView(engine: QueryEngine, store: FilesystemObjectStore): Promise<void> {
+  await createJsonLinesView(engine, store, 'published_messages', lakeLayout.published, 1, publishedColumns);
 }
 
 /** One view per curated table that has been written at least once; as_of comes from the path. */
@@ -66,7 +100,7 @@ export async function createCuratedViews(engine: QueryEngine, store: FilesystemO
 
 /** All lake tables as views: what `pipeline query` sees. */
 export async function createLakeViews(engine: QueryEngine, store: FilesystemObjectStore): Promise<void> {
-  await createRawViews(engine, store);
+  await createSourceViews(engine, store);
   await createRejectedView(engine, store);
   await createCuratedViews(engine, store);
 }

@@ -9,7 +9,7 @@ import { lakeLayout, newBatchId } from '../core/lake/layout.ts';
 import { DuckDbEngine } from './duckdb-engine.ts';
 import { TEMP_PREFIX } from './filesystem-store.ts';
 import type { FilesystemObjectStore } from './filesystem-store.ts';
-import { createRawViews, sqlString } from './lake-views.ts';
+import { createSourceViews, sqlString } from './lake-views.ts';
 
 export interface LocalRunOptions {
   readonly store: FilesystemObjectStore;
@@ -43,7 +43,7 @@ export async function runLocalJobGraph(options: LocalRunOptions): Promise<AsOfRu
   const engine = await DuckDbEngine.open();
   const runs: AsOfRun[] = [];
   try {
-    await createRawViews(engine, store);
+    await createSourceViews(engine, store);
     const templates = new Map<string, string>();
     for (const current of steps) templates.set(current.name, await readSql(current.sqlFile));
     for (const asOf of options.asOfDates) {

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { isUserError, UsageError } from '../core/errors.ts';
 import { demoCommand } from './commands/demo.ts';
 import { ingestCommand } from './commands/ingest.ts';
+import { publishCommand } from './commands/publish.ts';
 import { queryCommand } from './commands/query.ts';
 import { runCommand } from './commands/run.ts';
 import { createContext } from './context.ts';
@@ -14,6 +15,9 @@ commands:
   ingest <orders|surveys> FILE...    ingest JSON Lines, CSV or JSON array files (gzip too)
   run [--as-of DATE | --from DATE --to DATE]
                                      compute the tables for a date or a range (default: today)
+  publish [--as-of DATE | --from DATE --to DATE]
+                                     send the campaign audience to the configured sink (outbox or SQS);
+                                     what was already sent for a date is never sent again
   query "SQL" [--format table|csv|json]
                                      SQL over the lake: orders, surveys, rejected_events and the tables
 
@@ -70,6 +74,9 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
       case 'run':
         expectNoPositionals(command, rest);
         return await runCommand(context, resolveAsOfDates(values, context.config.businessTimezone));
+      case 'publish':
+        expectNoPositionals(command, rest);
+        return await publishCommand(context, resolveAsOfDates(values, context.config.businessTimezone));
       case 'query':
         return await queryCommand(context, rest, values.format);
       case 'demo':

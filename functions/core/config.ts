@@ -11,6 +11,108 @@ function isTimeZone(name: string): boolean {
   }
 }
 
+/** Segment names the RFM step produces (sql/rfm_segments.sql). */
+export const RFM_SEGMENTS = [
+  'champions',
+  'loyal_customers',
+  'potential_loyalists',
+  'new_customers',
+  'promising',
+  'need_attention',
+  'about_to_sleep',
+  'cannot_lose_them',
+  'at_risk',
+  'hibernating',
+] as const;
+
+const priority = (fallback: number) => z.int().min(1).max(1000).default(fallback);
+const days = (fallback: number) => z.int().min(0).max(3660).default(fallback);
+
+/**
+ * Campaign rules (sql/campaign_audience.sql). Each campaign has an on/off switch, a priority
+ * (when a customer qualifies for several, the highest wins) and a cooldown in days (a customer
+ * who was sent the campaign less than this many days before is not sent it again).
+ */
+const campaignsSchema = z.strictObject({
+  /** Lapsed customers (no purchase within the activity window) who were valuable. */
+  winBack: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      priority: priority(80),
+      cooldownDays: days(60),
+      /** Share of customers, by historical net revenue, that counts as valuable. Default 0.2. */
+      topValueShare: z.number().gt(0).max(1).default(0.2),
+      /** Customers gone longer than this are not worth a win-back message. Default 365. */
+      maxDaysSinceLastPurchase: days(365),
+    })
+    .prefault({}),
+  /** Active customers whose time since the last purchase is well past their usual gap. */
+  churnRisk: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      priority: priority(90),
+      cooldownDays: days(30),
+      /** "Well past" means more than this many usual gaps. Default 2. */
+      gapMultiplier: z.number().min(1).max(100).default(2),
+      /** Repeat purchase days needed before a usual gap means anything. Default 1. */
+      minRepeatDays: z.int().min(1).max(1000).default(1),
+    })
+    .prefault({}),
+  /** Customers in the best RFM segments. */
+  loyaltyUpgrade: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      priority: priority(50),
+      cooldownDays: days(90),
+      segments: z.array(z.enum(RFM_SEGMENTS)).min(1).default(['champions', 'loyal_customers']),
+    })
+    .prefault({}),
+  /** Recent promoters (latest score 9-10) who also purchased recently. */
+  referralAsk: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      priority: priority(60),
+      cooldownDays: days(90),
+      maxDaysSinceResponse: days(60),
+      maxDaysSincePurchase: days(60),
+    })
+    .prefault({}),
+  /** Recent detractors (latest score 0-6). */
+  serviceRecovery: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      priority: priority(100),
+      cooldownDays: days(30),
+      maxDaysSinceResponse: days(30),
+    })
+    .prefault({}),
+  /** One-time buyers a few weeks after their first purchase. */
+  secondPurchase: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      priority: priority(70),
+      cooldownDays: days(60),
+      minDaysSinceFirstPurchase: days(14),
+      maxDaysSinceFirstPurchase: days(45),
+    })
+    .prefault({})
+    .refine((rule) => rule.minDaysSinceFirstPurchase <= rule.maxDaysSinceFirstPurchase, {
+      message: 'minDaysSinceFirstPurchase must not exceed maxDaysSinceFirstPurchase',
+    }),
+});
+
+/** Where `publish` sends campaign messages. */
+const publishSchema = z.discriminatedUnion('sink', [
+  /** JSON Lines under <lake>/outbox/campaigns/as_of=DATE/ (the local default). */
+  z.strictObject({ sink: z.literal('outbox') }),
+  /** An SQS queue (standard or FIFO). */
+  z.strictObject({
+    sink: z.literal('sqs'),
+    queueUrl: z.url({ protocol: /^https$/ }),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/).optional(),
+  }),
+]);
+
 /**
  * The pipeline's settings, one validated file (JSON) with documented defaults. Unknown keys are
  * refused so that a typo does not silently fall back to a default.
@@ -28,6 +130,8 @@ export const configSchema = z.strictObject({
   activityWindowDays: z.int().min(1).max(3660).default(90),
   /** Length of the trailing window for the rolling NPS. Default 90. */
   npsTrailingWindowDays: z.int().min(1).max(3660).default(90),
+  campaigns: campaignsSchema.prefault({}),
+  publish: publishSchema.default({ sink: 'outbox' }),
 });
 
 export type PipelineConfig = z.output<typeof configSchema>;

@@ -1,3 +1,5 @@
+import type { CampaignMessage } from './campaigns/message.ts';
+
 /**
  * The ports the core talks through. Adapters live in functions/adapters: a filesystem store
  * and DuckDB locally; S3 and Athena in AWS. The core never imports a client directly.
@@ -36,4 +38,21 @@ export interface QueryEngine {
   query(sql: string): Promise<QueryResult>;
   /** Releases the engine. */
   close(): void;
+}
+
+/** What a sink did with a batch: every message is either delivered or failed with a reason. */
+export interface SinkOutcome {
+  readonly delivered: readonly string[];
+  readonly failed: readonly { readonly messageId: string; readonly reason: string }[];
+}
+
+/**
+ * Where campaign messages go: the outbox locally, an SQS queue in AWS. A sink reports
+ * per-message outcomes; it throws only when it cannot tell what happened (the queue is gone,
+ * credentials are wrong), and then nothing it did is recorded as sent.
+ */
+export interface MessageSink {
+  /** Short name recorded with every message sent ("outbox", "sqs"). */
+  readonly name: string;
+  send(messages: readonly CampaignMessage[]): Promise<SinkOutcome>;
 }

@@ -98,7 +98,7 @@ describe('job graph', () => {
   });
 
   it('reads raw tables only through the sources it names', () => {
-    expect(SOURCE_TABLES).toEqual(['orders', 'surveys']);
+    expect(SOURCE_TABLES).toEqual(['orders', 'surveys', 'published_messages']);
   });
 });
 

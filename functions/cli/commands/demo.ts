@@ -7,6 +7,7 @@ import { DEMO_DEFAULTS, generateDemoData, surveysToCsv } from '../../core/demo/g
 import { summarize } from '../summary.ts';
 import type { CommandContext } from '../context.ts';
 import { describeIngest, ingestFiles } from './ingest.ts';
+import { describePublish, publishDate } from './publish.ts';
 import { describeRun, runDates } from './run.ts';
 
 /** Marks a lake the demo created, so that it may wipe and rebuild it but never anything else. */
@@ -60,6 +61,9 @@ export async function demoCommand(
   context.stdout(describeIngest('landing/demo/surveys.csv', 'surveys', surveys!));
 
   for (const run of await runDates(context, [asOf])) context.stdout(describeRun(run));
+  // The demo always publishes locally, whatever sink a config file names.
+  const outboxContext = { ...context, config: { ...context.config, publish: { sink: 'outbox' as const } } };
+  context.stdout(describePublish(await publishDate(outboxContext, asOf), 'outbox'));
 
   const engine = await DuckDbEngine.open();
   try {
@@ -70,7 +74,9 @@ export async function demoCommand(
   }
   const lakeOption = options.lakeGiven ? ` --lake ${root}` : '';
   context.stdout(
-    `\nlake: ${root}\nnext: npm run pipeline -- query "select * from period_metrics order by period_start"${lakeOption}\n`,
+    `\nlake: ${root}\n` +
+      `campaign messages: ${join(root, 'outbox', 'campaigns', `as_of=${asOf}`)}\n` +
+      `next: npm run pipeline -- query "select * from period_metrics order by period_start"${lakeOption}\n`,
   );
   return 0;
 }

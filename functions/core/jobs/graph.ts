@@ -3,8 +3,11 @@
  * machine is generated from the same list. Steps are in a valid execution order.
  */
 
-/** Raw tables the graph reads; they come from ingest, not from a step. */
-export const SOURCE_TABLES = ['orders', 'surveys'] as const;
+/**
+ * Tables the graph reads that no step writes: the raw events from ingest, and the log of
+ * campaign messages already published (for cooldowns).
+ */
+export const SOURCE_TABLES = ['orders', 'surveys', 'published_messages'] as const;
 
 export interface JobStep {
   /** Step name, also the name of the table it produces. */
@@ -39,6 +42,7 @@ export const jobGraph: readonly JobStep[] = [
   step('clv_summary', 'curated', ['stg_purchases']),
   step('nps', 'curated', ['stg_survey_responses', 'stg_periods']),
   step('rfm_segments', 'curated', ['customer_summary']),
+  step('campaign_audience', 'curated', ['customer_summary', 'rfm_segments', 'published_messages']),
 ];
 
 /** Names of the published tables, in graph order. */

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { campaignSqlParameters } from '../campaigns/campaigns.ts';
 import type { PipelineConfig } from '../config.ts';
 import { UsageError } from '../errors.ts';
 import { isCalendarDate } from '../events/timestamps.ts';
@@ -32,6 +33,7 @@ export function sqlParameters(config: PipelineConfig, asOf: string): SqlParamete
     period_step: PERIOD_STEPS[config.period],
     activity_window_days: String(Math.trunc(config.activityWindowDays)),
     nps_trailing_window_days: String(Math.trunc(config.npsTrailingWindowDays)),
+    ...campaignSqlParameters(config),
   };
 }
 

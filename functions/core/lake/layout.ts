@@ -15,6 +15,11 @@ export const lakeLayout = {
   rawTable: (type: EventType) => `raw/${type}/`,
   rejected: 'rejected/',
   landing: 'landing/',
+  /** The log of campaign messages sent, per as_of: what makes publishing idempotent. */
+  publishedPartition: (asOf: string) => `published/campaigns/as_of=${asOf}/`,
+  published: 'published/campaigns/',
+  /** The local sink: campaign messages as JSON Lines, per as_of. */
+  outboxPartition: (asOf: string) => `outbox/campaigns/as_of=${asOf}/`,
 } as const;
 
 /** A unique, time-ordered id for one ingest batch or run: 20261122T053300123Z-k3j9x2. */

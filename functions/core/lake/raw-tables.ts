@@ -69,3 +69,24 @@ export interface RejectedRecord {
   record_number: number;
   line_number: number;
 }
+
+/** Columns of a published-message log line and of the `published_messages` table. */
+export const publishedColumns = [
+  { name: 'message_id', sqlType: 'varchar' },
+  { name: 'campaign', sqlType: 'varchar' },
+  { name: 'customer_id', sqlType: 'varchar' },
+  { name: 'as_of', sqlType: 'date' },
+  { name: 'priority', sqlType: 'integer' },
+  { name: 'sink', sqlType: 'varchar' },
+  { name: 'published_at', sqlType: 'timestamp with time zone' },
+] as const;
+
+export interface PublishedRecord {
+  message_id: string;
+  campaign: string;
+  customer_id: string;
+  as_of: string;
+  priority: number;
+  sink: string;
+  published_at: string;
+}

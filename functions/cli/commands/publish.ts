@@ -1,0 +1,84 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { OutboxSink } from '../../adapters/outbox-sink.ts';
+import { SqsMessageSink } from '../../adapters/sqs-sink.ts';
+import type { AudienceRow } from '../../core/campaigns/message.ts';
+import { publishCampaignAudience } from '../../core/campaigns/publish.ts';
+import type { PublishResult } from '../../core/campaigns/publish.ts';
+import { UsageError } from '../../core/errors.ts';
+import { lakeLayout } from '../../core/lake/layout.ts';
+import type { MessageSink } from '../../core/ports.ts';
+import { progressLine } from '../context.ts';
+import type { CommandContext } from '../context.ts';
+import { queryLake } from './query.ts';
+
+/** The sink the config names. */
+export function sinkFor(context: CommandContext): MessageSink {
+  const publish = context.config.publish;
+  if (publish.sink === 'outbox') return new OutboxSink(context.store);
+  const client = new SQSClient(publish.region ? { region: publish.region } : {});
+  return new SqsMessageSink({ client, queueUrl: publish.queueUrl });
+}
+
+/** Reads the campaign_audience rows of an as_of; the run for that date must exist. */
+export async function readAudience(context: CommandContext, asOf: string): Promise<AudienceRow[]> {
+  const partition = await context.store.list(lakeLayout.curatedPartition('campaign_audience', asOf));
+  if (!partition.some((key) => key.endsWith('.parquet'))) {
+    throw new UsageError(`no campaign audience for ${asOf}: run "pipeline run --as-of ${asOf}" first`);
+  }
+  const result = await queryLake(context, `select * from campaign_audience where as_of = date '${asOf}'`);
+  return result.rows.map((row) => Object.fromEntries(result.columns.map((column, index) => [column.name, row[index]])) as unknown as AudienceRow);
+}
+
+export function describePublish(result: PublishResult, sink: string): string {
+  const number = (value: number) => value.toLocaleString('en-US');
+  const lines: string[] = [];
+  if (result.sent === 0 && result.failed.length === 0) {
+    lines.push(
+      result.audience === 0
+        ? `publish ${result.asOf}: the campaign audience is empty, nothing to send`
+        : `publish ${result.asOf}: nothing new to send, all ${number(result.audience)} messages were already sent to ${sink}`,
+    );
+  } else {
+    lines.push(
+      `publish ${result.asOf}: sent ${number(result.sent)} messages to ${sink}` +
+        (result.alreadySent > 0 ? ` (${number(result.alreadySent)} already sent before)` : '') +
+        (result.failed.length > 0 ? `, ${number(result.failed.length)} failed` : ''),
+    );
+    for (const [campaign, count] of Object.entries(result.sentByCampaign).sort(([, a], [, b]) => b - a)) {
+      lines.push(`  ${campaign.padEnd(18)} ${number(count).padStart(7)}`);
+    }
+  }
+  for (const failure of result.failed.slice(0, 5)) {
+    lines.push(`  failed ${failure.campaign} ${failure.customerId}: ${failure.reason}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export async function publishDate(context: CommandContext, asOf: string): Promise<PublishResult> {
+  const audience = await readAudience(context, asOf);
+  const sink = sinkFor(context);
+  const progress = progressLine(context);
+  const result = await publishCampaignAudience({
+    asOf,
+    audience,
+    sink,
+    store: context.store,
+    onProgress: (sent, total) => progress.update(`publish ${asOf}: ${sent.toLocaleString('en-US')} of ${total.toLocaleString('en-US')}`),
+  });
+  progress.done();
+  return result;
+}
+
+export async function publishCommand(context: CommandContext, asOfDates: readonly string[]): Promise<number> {
+  let failures = 0;
+  for (const asOf of asOfDates) {
+    const result = await publishDate(context, asOf);
+    context.stdout(describePublish(result, context.config.publish.sink));
+    failures += result.failed.length;
+  }
+  if (failures > 0) {
+    context.stderr(`pipeline: ${failures} message${failures === 1 ? '' : 's'} could not be sent; run publish again to retry them\n`);
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,35 @@
+import type { PipelineConfig } from '../config.ts';
+
+/** The campaigns, by the name used in tables and messages, with their config key. */
+export const CAMPAIGNS = {
+  win_back: 'winBack',
+  churn_risk: 'churnRisk',
+  loyalty_upgrade: 'loyaltyUpgrade',
+  referral_ask: 'referralAsk',
+  service_recovery: 'serviceRecovery',
+  second_purchase: 'secondPurchase',
+} as const satisfies Record<string, keyof PipelineConfig['campaigns']>;
+
+export type CampaignName = keyof typeof CAMPAIGNS;
+export const CAMPAIGN_NAMES = Object.keys(CAMPAIGNS) as CampaignName[];
+
+const snake = (key: string) => key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+
+/**
+ * The campaign rules as SQL literals, named <campaign>_<setting> (win_back_cooldown_days, ...).
+ * Every value comes from the validated config: booleans, numbers and segment names from a
+ * fixed list, so each one is safe to place in SQL as it is.
+ */
+export function campaignSqlParameters(config: PipelineConfig): Record<string, string> {
+  const parameters: Record<string, string> = {};
+  for (const [campaign, key] of Object.entries(CAMPAIGNS)) {
+    for (const [setting, value] of Object.entries(config.campaigns[key])) {
+      const name = `${campaign}_${snake(setting)}`;
+      if (typeof value === 'boolean') parameters[name] = value ? 'true' : 'false';
+      else if (typeof value === 'number' && Number.isFinite(value)) parameters[name] = String(value);
+      else if (Array.isArray(value)) parameters[name] = value.map((item) => `'${String(item).replace(/[^a-z_]/g, '')}'`).join(', ');
+      else throw new Error(`campaign setting ${name} has no SQL form`);
+    }
+  }
+  return parameters;
+}

@@ -1,0 +1,101 @@
+import { lakeLayout, newBatchId } from '../lake/layout.ts';
+import type { PublishedRecord } from '../lake/raw-tables.ts';
+import type { MessageSink, ObjectStore } from '../ports.ts';
+import { toCampaignMessage } from './message.ts';
+import type { AudienceRow, CampaignMessage } from './message.ts';
+
+export interface PublishOptions {
+  readonly asOf: string;
+  /** The campaign_audience rows of the as_of. */
+  readonly audience: readonly AudienceRow[];
+  readonly sink: MessageSink;
+  /** Where the log of sent messages lives (published/campaigns/as_of=DATE/). */
+  readonly store: ObjectStore;
+  /** Messages handed to the sink at a time; each chunk is logged as soon as it is delivered. */
+  readonly chunkSize?: number;
+  readonly now?: () => Date;
+  readonly onProgress?: (sent: number, total: number) => void;
+}
+
+export interface PublishResult {
+  readonly asOf: string;
+  /** Messages in the audience. */
+  readonly audience: number;
+  /** Messages an earlier publish of this as_of already delivered (skipped now). */
+  readonly alreadySent: number;
+  /** Messages delivered by this publish. */
+  readonly sent: number;
+  readonly failed: readonly { readonly messageId: string; readonly customerId: string; readonly campaign: string; readonly reason: string }[];
+  /** Messages delivered by this publish, per campaign. */
+  readonly sentByCampaign: Readonly<Record<string, number>>;
+}
+
+const DEFAULT_CHUNK_SIZE = 500;
+
+/** Message ids already delivered for an as_of, from the published log. */
+export async function sentMessageIds(store: ObjectStore, asOf: string): Promise<Set<string>> {
+  const sent = new Set<string>();
+  for (const key of await store.list(lakeLayout.publishedPartition(asOf))) {
+    if (!key.endsWith('.jsonl')) continue;
+    const text = new TextDecoder().decode(await store.get(key));
+    for (const line of text.split('\n')) {
+      if (line.trim() !== '') sent.add((JSON.parse(line) as PublishedRecord).message_id);
+    }
+  }
+  return sent;
+}
+
+/** Highest priority first, then the most valuable customers: the order people would triage in. */
+function publishOrder(a: CampaignMessage, b: CampaignMessage): number {
+  return b.priority - a.priority || a.metrics.rank_in_campaign - b.metrics.rank_in_campaign || a.campaign.localeCompare(b.campaign);
+}
+
+/**
+ * Publishes the campaign audience of one as_of, idempotently: messages already in the
+ * published log are skipped, and each delivered chunk is logged before the next is sent, so a
+ * publish that stops part-way resumes where it stopped. Message ids are deterministic, so the
+ * one chunk that may be in flight at a crash repeats ids a consumer has seen, never new ones.
+ */
+export async function publishCampaignAudience(options: PublishOptions): Promise<PublishResult> {
+  const { asOf, sink, store } = options;
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const now = options.now ?? (() => new Date());
+  const messages = options.audience.map(toCampaignMessage).sort(publishOrder);
+  const alreadySent = await sentMessageIds(store, asOf);
+  const pending = messages.filter((message) => !alreadySent.has(message.message_id));
+  const byId = new Map(pending.map((message) => [message.message_id, message]));
+  const publishId = newBatchId(now());
+  const sentByCampaign: Record<string, number> = {};
+  const failed: PublishResult['failed'][number][] = [];
+  let sent = 0;
+
+  for (let start = 0, chunk = 0; start < pending.length; start += chunkSize, chunk += 1) {
+    const batch = pending.slice(start, start + chunkSize);
+    const outcome = await sink.send(batch);
+    const publishedAt = now().toISOString();
+    const log: PublishedRecord[] = outcome.delivered.map((messageId) => {
+      const message = byId.get(messageId)!;
+      sentByCampaign[message.campaign] = (sentByCampaign[message.campaign] ?? 0) + 1;
+      return {
+        message_id: messageId,
+        campaign: message.campaign,
+        customer_id: message.customer_id,
+        as_of: message.as_of,
+        priority: message.priority,
+        sink: sink.name,
+        published_at: publishedAt,
+      };
+    });
+    if (log.length > 0) {
+      const key = `${lakeLayout.publishedPartition(asOf)}sent-${publishId}-${String(chunk).padStart(5, '0')}.jsonl`;
+      await store.put(key, log.map((record) => JSON.stringify(record)).join('\n') + '\n');
+    }
+    sent += log.length;
+    for (const failure of outcome.failed) {
+      const message = byId.get(failure.messageId)!;
+      failed.push({ messageId: failure.messageId, customerId: message.customer_id, campaign: message.campaign, reason: failure.reason });
+    }
+    options.onProgress?.(sent, pending.length);
+  }
+  return { asOf, audience: messages.length, alreadySent: messages.length - pending.length, sent, failed, sentByCampaign };
+}
