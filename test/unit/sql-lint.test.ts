@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jobGraph, SOURCE_TABLES, validateGraph } from '../../functions/core/jobs/graph.ts';
 import { placeholdersOf, renderSql, SQL_DIRECTORY, sqlParameters } from '../../functions/core/jobs/sql-template.ts';
-import { defaultConfig } from '../../functions/core/config.ts';
+import { defaultConfig, RFM_SEGMENTS } from '../../functions/core/config.ts';
 
 /**
  * sql/ is written for Athena (Trino) and run locally on DuckDB: only the common subset is
@@ -111,5 +111,25 @@ describe('SQL parameters', () => {
   it('fails on a placeholder nobody provides instead of leaving it in the SQL', () => {
     expect(() => renderSql('select {{nope}}', { as_of: '2024-01-01' })).toThrow(/unknown parameter \{\{nope\}\}/);
     expect(renderSql("select date '{{ as_of }}'", { as_of: '2024-01-01' })).toBe("select date '2024-01-01'");
+  });
+});
+
+describe('campaign parameters', () => {
+  it('turn every campaign setting into a SQL literal', async () => {
+    const { campaignSqlParameters } = await import('../../functions/core/campaigns/campaigns.ts');
+    const parameters = campaignSqlParameters(defaultConfig);
+    expect(parameters).toMatchObject({
+      win_back_enabled: 'true',
+      win_back_top_value_share: '0.2',
+      churn_risk_gap_multiplier: '2',
+      loyalty_upgrade_segments: "'champions', 'loyal_customers'",
+      service_recovery_cooldown_days: '30',
+    });
+  });
+
+  it('name the RFM segments the SQL produces, and only those', () => {
+    const sql = readFileSync(join(SQL_DIRECTORY, 'rfm_segments.sql'), 'utf8');
+    const produced = [...sql.matchAll(/then '(\w+)'|else '(\w+)'/g)].map((match) => match[1] ?? match[2]);
+    expect(produced.sort()).toEqual([...RFM_SEGMENTS].sort());
   });
 });

@@ -1,0 +1,114 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FilesystemObjectStore } from '../../functions/adapters/filesystem-store.ts';
+import { OutboxSink } from '../../functions/adapters/outbox-sink.ts';
+import type { AudienceRow, CampaignMessage } from '../../functions/core/campaigns/message.ts';
+import { campaignMessageSchema } from '../../functions/core/campaigns/message.ts';
+import { publishCampaignAudience, sentMessageIds } from '../../functions/core/campaigns/publish.ts';
+import type { MessageSink, SinkOutcome } from '../../functions/core/ports.ts';
+import { temporaryDirectory } from '../support/cli.ts';
+
+const audience = (count: number): AudienceRow[] =>
+  Array.from({ length: count }, (_, index) => ({
+    campaign: index % 3 === 0 ? 'service_recovery' : 'loyalty_upgrade',
+    customer_id: `cust-${index}`,
+    priority: index % 3 === 0 ? 100 : 50,
+    reason: 'test',
+    rank_in_campaign: index + 1,
+    net_revenue: 10 * index,
+    purchases: 1,
+    days_since_last_purchase: 5,
+    last_nps_score: 4,
+    segment: 'champions',
+    as_of: '2024-06-30',
+  }));
+
+let directory: { path: string; cleanup: () => Promise<void> };
+let store: FilesystemObjectStore;
+
+beforeEach(async () => {
+  directory = await temporaryDirectory();
+  store = new FilesystemObjectStore(directory.path);
+});
+afterEach(async () => directory.cleanup());
+
+async function outboxMessages(): Promise<CampaignMessage[]> {
+  const keys = await store.list('outbox/campaigns/as_of=2024-06-30/');
+  const messages: CampaignMessage[] = [];
+  for (const key of keys) {
+    const text = await readFile(join(directory.path, key), 'utf8');
+    for (const line of text.trim().split('\n')) messages.push(campaignMessageSchema.parse(JSON.parse(line)));
+  }
+  return messages;
+}
+
+/** A sink that delivers to the outbox but dies on its n-th call, like a process killed mid-publish. */
+class CrashingSink implements MessageSink {
+  readonly name = 'outbox';
+  private calls = 0;
+  constructor(
+    private readonly inner: MessageSink,
+    private readonly crashOnCall: number,
+    private readonly crashAfterDelivering = false,
+  ) {}
+  async send(messages: readonly CampaignMessage[]): Promise<SinkOutcome> {
+    this.calls += 1;
+    if (this.calls === this.crashOnCall) {
+      if (this.crashAfterDelivering) await this.inner.send(messages);
+      throw new Error('connection reset');
+    }
+    return this.inner.send(messages);
+  }
+}
+
+describe('publishing', () => {
+  it('sends every message once, highest priority first, and logs what it sent', async () => {
+    const result = await publishCampaignAudience({ asOf: '2024-06-30', audience: audience(7), sink: new OutboxSink(store), store });
+    expect(result).toMatchObject({ audience: 7, alreadySent: 0, sent: 7, failed: [], sentByCampaign: { service_recovery: 3, loyalty_upgrade: 4 } });
+    const sent = await outboxMessages();
+    expect(sent).toHaveLength(7);
+    expect(sent.slice(0, 3).every((message) => message.campaign === 'service_recovery')).toBe(true);
+    expect((await sentMessageIds(store, '2024-06-30')).size).toBe(7);
+  });
+
+  it('is idempotent: a second publish of the same as_of sends nothing', async () => {
+    await publishCampaignAudience({ asOf: '2024-06-30', audience: audience(7), sink: new OutboxSink(store), store });
+    const again = await publishCampaignAudience({ asOf: '2024-06-30', audience: audience(7), sink: new OutboxSink(store), store });
+    expect(again).toMatchObject({ audience: 7, alreadySent: 7, sent: 0 });
+    expect(await outboxMessages()).toHaveLength(7);
+  });
+
+  it('resumes a publish that failed part-way without sending anything twice', async () => {
+    const crashing = new CrashingSink(new OutboxSink(store), 3);
+    await expect(publishCampaignAudience({ asOf: '2024-06-30', audience: audience(10), sink: crashing, store, chunkSize: 3 })).rejects.toThrow('connection reset');
+    expect((await sentMessageIds(store, '2024-06-30')).size).toBe(6);
+    const resumed = await publishCampaignAudience({ asOf: '2024-06-30', audience: audience(10), sink: new OutboxSink(store), store, chunkSize: 3 });
+    expect(resumed).toMatchObject({ alreadySent: 6, sent: 4 });
+    const ids = (await outboxMessages()).map((message) => message.message_id);
+    expect(ids).toHaveLength(10);
+    expect(new Set(ids).size).toBe(10);
+  });
+
+  it('resumes without a duplicate even when the crash came after delivery and before the log', async () => {
+    const crashing = new CrashingSink(new OutboxSink(store), 2, true);
+    await expect(publishCampaignAudience({ asOf: '2024-06-30', audience: audience(9), sink: crashing, store, chunkSize: 3 })).rejects.toThrow();
+    await publishCampaignAudience({ asOf: '2024-06-30', audience: audience(9), sink: new OutboxSink(store), store, chunkSize: 3 });
+    const ids = (await outboxMessages()).map((message) => message.message_id);
+    expect(ids).toHaveLength(9);
+    expect(new Set(ids).size).toBe(9);
+  });
+
+  it('does not log failed messages, so the next publish retries them', async () => {
+    const flaky: MessageSink = {
+      name: 'sqs',
+      async send(messages) {
+        return { delivered: messages.slice(1).map((m) => m.message_id), failed: [{ messageId: messages[0]!.message_id, reason: 'InvalidParameterValue: nope' }] };
+      },
+    };
+    const first = await publishCampaignAudience({ asOf: '2024-06-30', audience: audience(4), sink: flaky, store });
+    expect(first.failed).toEqual([expect.objectContaining({ customerId: 'cust-0', campaign: 'service_recovery', reason: 'InvalidParameterValue: nope' })]);
+    const second = await publishCampaignAudience({ asOf: '2024-06-30', audience: audience(4), sink: new OutboxSink(store), store });
+    expect(second).toMatchObject({ alreadySent: 3, sent: 1 });
+  });
+});
