@@ -47,7 +47,7 @@ annual_churn as (
 
     select
         count(*) as customers_year_ago,
-        count_if(base_now.customer_id is null) as churned_since
+        count(case when base_now.customer_id is null then 1 end) as churned_since
     from base_year_ago
     left join base_now
         on base_year_ago.customer_id = base_now.customer_id

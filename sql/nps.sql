@@ -76,9 +76,9 @@ answer_counts as (
         period_start,
         scope,
         count(*) as responses,
-        count_if(nps_category = 'promoter') as promoters,
-        count_if(nps_category = 'passive') as passives,
-        count_if(nps_category = 'detractor') as detractors
+        count(case when nps_category = 'promoter' then 1 end) as promoters,
+        count(case when nps_category = 'passive' then 1 end) as passives,
+        count(case when nps_category = 'detractor' then 1 end) as detractors
     from latest_answers
     group by period_start, scope
 

@@ -119,9 +119,9 @@ base_movements as (
         sum(in_start) as customers_start,
         sum(in_end) as customers_end,
         sum(is_new) as new_customers,
-        count_if(in_start = 1 and in_end = 1) as retained_customers,
-        count_if(in_start = 1 and in_end = 0) as churned_customers,
-        count_if(in_start = 0 and in_end = 1 and is_new = 0) as reactivated_customers
+        count(case when in_start = 1 and in_end = 1 then 1 end) as retained_customers,
+        count(case when in_start = 1 and in_end = 0 then 1 end) as churned_customers,
+        count(case when in_start = 0 and in_end = 1 and is_new = 0 then 1 end) as reactivated_customers
     from customer_period_states
     group by period_start
 

@@ -45,7 +45,7 @@ refunds as (
         order_id,
         count(*) as refund_events,
         -- A refund event without an amount refunds the whole order.
-        count_if(refunded_amount is null) as full_refund_events,
+        count(case when refunded_amount is null then 1 end) as full_refund_events,
         coalesce(sum(refunded_amount), 0) as stated_refunded_amount
     from order_events
     where status = 'refunded'

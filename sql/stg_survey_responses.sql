@@ -3,9 +3,10 @@
 
 with source_events as (
 
-    select *
-    from surveys
-    where dt <= date '{{as_of}}' + interval '1' day
+    -- Every delivery, whatever its date: the first one received must win even when a later
+    -- delivery of the same event_id carries an earlier date, so nothing is filtered before
+    -- the ranking.
+    select * from surveys
 
 ),
 

@@ -164,7 +164,31 @@ describe('cohort_retention, nps and clv_summary on hand-made customers', () => {
     expect(clv).toMatchObject({ customers: '3', purchases: '4', net_revenue: '145', aov: '36.25', observed_days: '87' });
     expect(Number(clv!['purchase_frequency_per_year'])).toBeCloseTo((4 / 3) * (365.25 / 87), 10);
     expect(clv!['annual_churn_rate']).toBeNull();
+    // Counts over an empty base are 0 on both engines, not null.
+    expect(clv).toMatchObject({ customers_year_ago: '0', churned_since: '0' });
     expect(clv!['clv_simple']).toBeNull();
+  });
+});
+
+describe('duplicates across files', () => {
+  it('keep the first delivery received, even when a later one carries an earlier date', async () => {
+    const directory = await temporaryDirectory();
+    try {
+      const dupLake = join(directory.path, 'lake');
+      const first = await writeJsonLines(join(directory.path, 'first.jsonl'), [
+        orderEvent({ event_id: 'same', order_id: 'X1', customer_id: 'cust-first', occurred_at: '2024-07-10T10:00:00Z', total: 10 }),
+      ]);
+      const second = await writeJsonLines(join(directory.path, 'second.jsonl'), [
+        orderEvent({ event_id: 'same', order_id: 'X2', customer_id: 'cust-second', occurred_at: '2024-06-05T10:00:00Z', total: 99 }),
+      ]);
+      for (const file of [first, second]) expect((await pipeline('ingest', 'orders', file, '--lake', dupLake)).code).toBe(0);
+      for (const asOf of ['2024-06-30', '2024-07-31']) expect((await pipeline('run', '--as-of', asOf, '--lake', dupLake)).code).toBe(0);
+      expect(await queryCsv(dupLake, 'select as_of, customer_id, net_revenue from customer_summary order by as_of')).toEqual([
+        { as_of: '2024-07-31', customer_id: 'cust-first', net_revenue: '10' },
+      ]);
+    } finally {
+      await directory.cleanup();
+    }
   });
 });
 

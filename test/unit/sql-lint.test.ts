@@ -23,6 +23,8 @@ const FORBIDDEN: readonly [RegExp, string][] = [
   [/(^\s*|\(\s*)from\b/i, 'FROM-first query (DuckDB-only)'],
   [/"[^"]*"/, 'double quotes are identifiers in Trino; use single-quoted strings and plain names'],
   [/\bunion\s+(?!all\b)/i, 'plain UNION dedupes silently: say union all or use distinct'],
+  // Measured: over no rows at all DuckDB's count_if is null where Trino's is 0.
+  [/\bcount_if\s*\(/i, 'count_if of an empty input is null in DuckDB and 0 in Trino: use count(case when ... then 1 end)'],
 ];
 
 const STYLE: readonly [RegExp, string][] = [
@@ -68,6 +70,7 @@ describe('sql/ lint', () => {
       'from t select x',
       'select current_date as today_date',
       'select a from t union select a from u',
+      'select count_if(x > 1) from t',
     ];
     for (const sql of offending) {
       const code = codeOf(sql);
