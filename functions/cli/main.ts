@@ -63,9 +63,14 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
       },
     });
     const [command, ...rest] = positionals;
-    if (values.help || command === undefined || command === 'help') {
+    if (values.help || command === 'help') {
       io.stdout(USAGE);
-      return command === undefined && !values.help ? 2 : 0;
+      return 0;
+    }
+    if (command === undefined) {
+      // Asked for nothing: the usage is the error message, on stderr.
+      io.stderr(USAGE);
+      return 2;
     }
     const context = await createContext({ lake: values.lake, config: values.config, ...io });
     switch (command) {

@@ -4,5 +4,10 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// A reader that stops early (`pipeline query ... | head`) closes the pipe: that is not an error.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 const { main } = await import('./main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -131,15 +131,24 @@ describe('errors and exit codes', () => {
     [['run', '--from', '2024-02-01', '--to', '2024-01-01'], 2, /--from 2024-02-01 is after --to 2024-01-01/],
     [['ingest', 'returns', 'x.jsonl'], 2, /orders or surveys/],
     [['ingest', 'orders', '/no/such/file.jsonl'], 2, /cannot read \/no\/such\/file\.jsonl: no such file/],
-    [['query', 'select nonsense from nowhere'], 1, /nowhere/],
+    [['query', 'select nonsense from nowhere'], 2, /Catalog Error: .*nowhere/],
+    [['query', 'selec 1'], 2, /Parser Error/],
+    [['ingest', 'orders', '/tmp'], 2, /cannot read \/tmp: not a file/],
     [['query', 'select 1', '--format', 'xml'], 2, /--format must be one of table, csv, json/],
     [['run', '--bogus'], 2, /bogus/],
   ])('pipeline %j exits %i with one clear line', async (args, code, message) => {
     const result = await pipeline(...(args as string[]), '--lake', lake);
     expect(result.code).toBe(code);
-    const output = code === 2 && (args as string[]).length === 0 ? result.stdout : result.stderr;
-    expect(output).toMatch(message);
-    if (output === result.stderr) expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(message);
+    expect(result.stdout).toBe('');
+    // One clear line, except the usage text that answers a bare `pipeline`.
+    if ((args as string[]).length > 0) expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('says which command to run when a table has no data yet', async () => {
+    const result = await pipeline('query', 'select * from nps', '--lake', join(root, 'empty-lake'));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('pipeline: table nps has no data yet: run "pipeline run --as-of DATE" first\n');
   });
 
   it('refuses a bad config file naming the key', async () => {
@@ -148,6 +157,23 @@ describe('errors and exit codes', () => {
     const result = await pipeline('run', '--as-of', '2024-01-31', '--config', config, '--lake', lake);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/activityWindowDays/);
+  });
+
+  it('prints every file it stored before checking fails on a later one, and checks all files first', async () => {
+    const good = await writeJsonLines(join(root, 'good.jsonl'), [goodOrders[0]!]);
+    const otherLake = join(root, 'checked-lake');
+    const result = await pipeline('ingest', 'orders', good, join(root, 'missing.jsonl'), '--lake', otherLake);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/missing\.jsonl: no such file/);
+    // Nothing was stored: the missing file was found before any file was read.
+    expect(await readdir(otherLake).catch(() => [])).toEqual([]);
+  });
+
+  it('exits quietly when the reader of its output goes away', async () => {
+    const run = promisify(execFile);
+    const { stdout, stderr } = await run('bash', ['-c', `node functions/cli/pipeline.mjs query "select * from range(300000)" --format csv --lake ${lake} | head -2`]);
+    expect(stdout).toBe('range\n0\n');
+    expect(stderr).toBe('');
   });
 
   it('works as an installed command: the bin runs and returns its exit code', async () => {

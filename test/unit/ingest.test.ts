@@ -79,6 +79,12 @@ describe('ingest', () => {
     expect(result.sampleRejections[0]!.reason).toBe('event_id: "e1" was already received on line 1 of this file with different content');
   });
 
+  it('treats a re-delivery with its extra fields in another order as the same event', async () => {
+    const base = { event_id: 'e1', order_id: 'o1', customer_id: 'c1', occurred_at: '2024-03-31T10:00:00Z', total: 10, currency: 'EUR' };
+    const result = await ingest(lines([{ ...base, coupon: 'X', items: [1] }, { ...base, items: [1], coupon: 'X' }]));
+    expect(result).toMatchObject({ received: 2, accepted: 2, duplicates: 1, rejected: 0 });
+  });
+
   it('flushes in bounded batches: many files, same rows, received = accepted + rejected', async () => {
     const events = Array.from({ length: 25 }, (_, index) =>
       orderEvent({ event_id: `e${index}`, order_id: `o${index}`, customer_id: 'c', occurred_at: `2024-03-${String(1 + (index % 3)).padStart(2, '0')}T10:00:00Z` }),

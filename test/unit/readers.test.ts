@@ -73,6 +73,22 @@ describe('CSV', () => {
     ]);
   });
 
+  it('does not let a stray quote glue the records after it into one', async () => {
+    const text = 'id,customer,channel\ne2,c2,web\ne3,"c3,web\ne4,c4,web\ne5,c5,"web"\ne6,c6,web\n';
+    const records = await read('csv', text);
+    expect(records.map((record) => record.parseError ?? record.value)).toEqual([
+      { id: 'e2', customer: 'c2', channel: 'web' },
+      'unterminated quoted field starting on line 3',
+      { id: 'e4', customer: 'c4', channel: 'web' },
+      { id: 'e5', customer: 'c5', channel: 'web' },
+      { id: 'e6', customer: 'c6', channel: 'web' },
+    ]);
+  });
+
+  it('refuses a file whose header cannot be read', async () => {
+    await expect(read('csv', 'event_id,"order_id\n1,2\n')).rejects.toThrow(/CSV header on line 1: unterminated quoted field/);
+  });
+
   it('reports an unterminated quote at the end of the file as a record', async () => {
     const records = await read('csv', 'a,b\n1,2\n3,"never closed\n');
     expect(records).toHaveLength(2);
@@ -90,6 +106,31 @@ describe('JSON arrays', () => {
   it('rejects a broken element alone, and a truncated array at its last element', async () => {
     const records = await read('json', '[{"a":1},{"a":},{"a":3},{"a":');
     expect(records.map((record) => record.parseError ?? 'ok')).toEqual(['ok', expect.stringMatching(/^invalid JSON/), 'ok', 'the array ends before this element does']);
+  });
+
+  it('ends a broken element at its line so that the elements after it are still read', async () => {
+    const text = [
+      '[',
+      '{"id":"b1","note":"never closed},',
+      '{"id":"b2"},',
+      '{"id":"b3","list":[1,2}},',
+      '{"id":"b4"}',
+      ']',
+    ].join('\n');
+    const records = await read('json', text);
+    expect(records.map((record) => record.parseError ?? record.value)).toEqual([
+      'a string is not closed before the end of line 2',
+      { id: 'b2' },
+      '"}" on line 4 does not close what is open',
+      { id: 'b4' },
+    ]);
+    expect(records.map((record) => record.lineNumber)).toEqual([2, 3, 4, 5]);
+  });
+
+  it('reads a minified array split across many chunks, with multi-byte characters', async () => {
+    const elements = Array.from({ length: 500 }, (_, index) => ({ id: index, name: `é€${index}` }));
+    const records = await collect(recordsOf('json', chunked(new TextEncoder().encode(JSON.stringify(elements)), 13)));
+    expect(records.map((record) => record.value)).toEqual(elements);
   });
 
   it('keeps content after the closing bracket as a rejected record', async () => {

@@ -23,6 +23,7 @@ describe('parseInstant', () => {
     ['2024-03-31T10:00:00+15:00', 'offset'],
     ['1969-12-31T23:59:59Z', 'between 1970'],
     ['2100-01-01T00:00:00Z', 'between 1970'],
+    ['0075-06-01T00:00:00Z', 'between 1970'],
   ])('refuses %s with a reason', (text, reason) => {
     const parsed = parseInstant(text);
     expect(parsed.ok).toBe(false);

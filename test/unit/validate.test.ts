@@ -23,7 +23,7 @@ describe('order events', () => {
         status: 'placed',
         occurred_at_ms: Date.UTC(2024, 3, 1, 4, 30),
         refunded_amount: null,
-        extras: JSON.stringify({ items: [{ sku: 'a' }], coupon: 'X' }),
+        extras: JSON.stringify({ coupon: 'X', items: [{ sku: 'a' }] }),
       }),
     });
   });

@@ -4,7 +4,7 @@ import { EVENT_TYPES } from '../../core/events/schemas.ts';
 import type { EventType } from '../../core/events/schemas.ts';
 import { ingestRecords } from '../../core/ingest/ingest.ts';
 import type { IngestResult } from '../../core/ingest/ingest.ts';
-import { openRecords } from '../../core/ingest/open-input.ts';
+import { assertReadableFile, openRecords } from '../../core/ingest/open-input.ts';
 import { INPUT_FORMATS } from '../../core/ingest/records.ts';
 import type { InputFormat } from '../../core/ingest/records.ts';
 import { progressLine } from '../context.ts';
@@ -40,13 +40,18 @@ export function describeIngest(path: string, type: EventType, result: IngestResu
   return lines.join('\n') + '\n';
 }
 
-/** Ingests files of one event type; returns the per-file results. */
+/**
+ * Ingests files of one event type; returns the per-file results. Every path is checked first,
+ * so that a typo in the last name does not stop the command after earlier files were stored.
+ */
 export async function ingestFiles(
   context: CommandContext,
   type: EventType,
   paths: readonly string[],
   format?: InputFormat,
+  onFile?: (path: string, result: IngestResult) => void,
 ): Promise<IngestResult[]> {
+  for (const path of paths) await assertReadableFile(path);
   const results: IngestResult[] = [];
   for (const path of paths) {
     const progress = progressLine(context);
@@ -59,6 +64,7 @@ export async function ingestFiles(
     });
     progress.done();
     results.push(result);
+    onFile?.(path, result);
   }
   return results;
 }
@@ -68,8 +74,7 @@ export async function ingestCommand(context: CommandContext, positionals: string
   const type = parseEventType(typeName);
   if (paths.length === 0) throw new UsageError(`ingest ${type} needs at least one FILE`);
   const inputFormat = parseInputFormat(format);
-  for (const [index, result] of (await ingestFiles(context, type, paths, inputFormat)).entries()) {
-    context.stdout(describeIngest(paths[index]!, type, result));
-  }
+  // Each file's counts are printed as soon as it is done, so they are known even if a later file fails.
+  await ingestFiles(context, type, paths, inputFormat, (path, result) => context.stdout(describeIngest(path, type, result)));
   return 0;
 }

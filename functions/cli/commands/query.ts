@@ -1,6 +1,7 @@
 import { DuckDbEngine } from '../../adapters/duckdb-engine.ts';
 import { createLakeViews } from '../../adapters/lake-views.ts';
-import { UsageError } from '../../core/errors.ts';
+import { QueryFailedError, UsageError } from '../../core/errors.ts';
+import { CURATED_TABLES } from '../../core/jobs/graph.ts';
 import type { QueryResult } from '../../core/ports.ts';
 import { formatResult, OUTPUT_FORMATS } from '../format.ts';
 import type { OutputFormat } from '../format.ts';
@@ -25,9 +26,27 @@ export async function queryLake(context: CommandContext, sql: string): Promise<Q
   }
 }
 
+/** DuckDB error kinds that mean the SQL itself is wrong: the user's input, exit code 2. */
+const SQL_MISTAKES = /^(Parser|Binder|Catalog|Conversion|Invalid Input|Syntax) Error/;
+
+/** Turns a failed ad hoc query into a message that says what to do about it. */
+function explain(error: QueryFailedError): Error {
+  const missing = /Table with name (\w+) does not exist/.exec(error.message)?.[1];
+  if (missing !== undefined && CURATED_TABLES.includes(missing)) {
+    return new UsageError(`table ${missing} has no data yet: run "pipeline run --as-of DATE" first`);
+  }
+  return SQL_MISTAKES.test(error.message) ? new UsageError(error.message) : error;
+}
+
 export async function queryCommand(context: CommandContext, positionals: string[], format?: string): Promise<number> {
   const outputFormat = parseOutputFormat(format);
   if (positionals.length !== 1 || positionals[0]!.trim() === '') throw new UsageError('query needs one SQL argument, in quotes');
-  context.stdout(formatResult(await queryLake(context, positionals[0]!), outputFormat));
+  let result: QueryResult;
+  try {
+    result = await queryLake(context, positionals[0]!);
+  } catch (error) {
+    throw error instanceof QueryFailedError ? explain(error) : error;
+  }
+  context.stdout(formatResult(result, outputFormat));
   return 0;
 }

@@ -33,6 +33,8 @@ export function parseInstant(text: string): InstantParse {
   const hour = Number(h);
   const minute = Number(mi);
   const second = s === undefined ? 0 : Number(s);
+  // Checked on the text: Date.UTC reads years 0-99 as 1900-1999.
+  if (year < 1970 || year >= 2100) return { ok: false, reason: 'must be between 1970-01-01 and 2100-01-01' };
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) {
     return { ok: false, reason: `${y}-${mo}-${d} is not a calendar date` };
   }

@@ -1,3 +1,4 @@
+import { InputFileError } from '../errors.ts';
 import type { Line } from './lines.ts';
 import type { RawRecord } from './records.ts';
 
@@ -13,25 +14,26 @@ export async function* readCsv(lines: AsyncIterable<Line>): AsyncGenerator<RawRe
   let recordNumber = 0;
   const parser = new CsvRecordParser();
   const completed: ParsedCsvRecord[] = [];
-  for await (const line of lines) {
-    parser.push(line, completed);
+  const drain = function* (): Generator<RawRecord> {
     for (const complete of completed.splice(0)) {
       if (complete.text.trim() === '') continue;
       if (header === undefined) {
-        if (complete.error) throw new Error(`CSV header on line ${complete.lineNumber}: ${complete.error}`);
+        // Without a header no record can be read: the file as a whole is bad input.
+        if (complete.error) throw new InputFileError(`CSV header on line ${complete.lineNumber}: ${complete.error}`);
         header = complete.fields.map((name) => name.trim());
+        parser.expectFields(header.length);
         continue;
       }
       recordNumber += 1;
       yield toRecord(header, complete, recordNumber);
     }
+  };
+  for await (const line of lines) {
+    parser.push(line, completed);
+    yield* drain();
   }
   parser.finish(completed);
-  for (const last of completed) {
-    if (header === undefined || last.text.trim() === '') continue;
-    recordNumber += 1;
-    yield toRecord(header, last, recordNumber);
-  }
+  yield* drain();
 }
 
 /**
@@ -69,13 +71,26 @@ interface ParsedCsvRecord {
 /** Accumulates physical lines until they form one CSV record. */
 class CsvRecordParser {
   private pendingLines: Line[] = [];
+  private expectedFields: number | undefined;
+
+  /** Once the header is known, a record spanning lines must have as many fields to be trusted. */
+  expectFields(count: number): void {
+    this.expectedFields = count;
+  }
 
   push(line: Line, out: ParsedCsvRecord[]): void {
     this.pendingLines.push(line);
     const text = this.pendingLines.map((pending) => pending.text).join('\n');
     const parsed = parseFields(text);
     if (!parsed.openQuote) {
-      out.push(this.complete(this.pendingLines.length, text, parsed));
+      // A stray quote can open a "field" that a later line's quote closes, gluing good records
+      // into one bad one: a multi-line record that does not come out right is not trusted,
+      // only its opening line is rejected and the lines after it are read again.
+      const suspicious =
+        this.pendingLines.length > 1 &&
+        (parsed.error !== undefined || (this.expectedFields !== undefined && parsed.fields.length !== this.expectedFields));
+      if (suspicious) this.rejectOpeningLine(out);
+      else out.push(this.complete(this.pendingLines.length, text, parsed));
       return;
     }
     if (this.pendingLines.length > MAX_LINES_PER_RECORD) this.rejectOpeningLine(out);

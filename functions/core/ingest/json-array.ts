@@ -1,141 +1,192 @@
 import { InputFileError } from '../errors.ts';
-import type { Line } from './lines.ts';
 import type { RawRecord } from './records.ts';
 
 /**
- * A JSON array of records, read element by element so that a file of any size streams. The
- * splitter only tracks strings and nesting to find where each top-level element ends; each
- * element is then given to JSON.parse, so a malformed element is rejected alone.
+ * A JSON array of records, split into its elements at the byte level so that a file of any
+ * size streams, minified on one line or not. The splitter only tracks strings and brackets to
+ * find where each top-level element ends (structural characters are single bytes in UTF-8 and
+ * never occur inside a multi-byte sequence); each element is then decoded and given to
+ * JSON.parse, so a malformed element is rejected alone.
+ *
+ * A damaged element must not swallow the ones after it. JSON strings cannot contain a raw
+ * newline, so a string still open at the end of a line, or a closing bracket that does not
+ * match, ends the broken element at that line; reading resumes on the next line.
  */
-export async function* readJsonArray(lines: AsyncIterable<Line>): AsyncGenerator<RawRecord> {
+export async function* readJsonArray(source: AsyncIterable<Uint8Array>): AsyncGenerator<RawRecord> {
   const splitter = new ArraySplitter();
   let recordNumber = 0;
-  for await (const line of lines) {
-    for (const element of splitter.feed(line)) {
+  for await (const chunk of source) {
+    for (const element of splitter.feed(chunk)) {
       recordNumber += 1;
       yield toRecord(element, recordNumber);
     }
   }
-  const trailing = splitter.finish();
-  if (trailing) {
+  const last = splitter.finish();
+  if (last) {
     recordNumber += 1;
-    yield toRecord(trailing, recordNumber);
+    yield toRecord(last, recordNumber);
   }
 }
 
 interface Element {
-  text: string;
-  lineNumber: number;
-  invalidUtf8: boolean;
-  truncated?: boolean;
-  trailing?: boolean;
+  readonly bytes: Uint8Array;
+  readonly lineNumber: number;
+  readonly problem?: string;
 }
 
+const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+const lenientDecoder = new TextDecoder('utf-8', { fatal: false });
+
 function toRecord(element: Element, recordNumber: number): RawRecord {
-  const base = { recordNumber, lineNumber: element.lineNumber, text: element.text, typed: true };
-  if (element.trailing) return { ...base, parseError: 'content after the closing "]" of the array' };
-  if (element.truncated) return { ...base, parseError: 'the array ends before this element does' };
-  if (element.invalidUtf8) return { ...base, parseError: 'not valid UTF-8' };
+  let text: string;
+  let problem = element.problem;
   try {
-    return { ...base, value: JSON.parse(element.text) };
+    text = strictDecoder.decode(element.bytes).trim();
+  } catch {
+    text = lenientDecoder.decode(element.bytes).trim();
+    problem ??= 'not valid UTF-8';
+  }
+  const base = { recordNumber, lineNumber: element.lineNumber, text, typed: true };
+  if (problem !== undefined) return { ...base, parseError: problem };
+  try {
+    return { ...base, value: JSON.parse(text) };
   } catch (error) {
     return { ...base, parseError: `invalid JSON: ${(error as Error).message}` };
   }
 }
 
-const OPEN_BRACE = 123;
-const CLOSE_BRACE = 125;
-const OPEN_BRACKET = 91;
-const CLOSE_BRACKET = 93;
-const COMMA = 44;
-const QUOTE = 34;
-const BACKSLASH = 92;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const NEWLINE = 0x0a;
+
+function isWhitespace(byte: number): boolean {
+  return byte === 0x20 || byte === 0x09 || byte === NEWLINE || byte === 0x0d;
+}
 
 class ArraySplitter {
   private state: 'before' | 'inside' | 'after' | 'trailing' = 'before';
-  private depth = 0;
+  private readonly open: number[] = [];
   private inString = false;
   private escaped = false;
-  private parts: string[] = [];
+  private parts: Uint8Array[] = [];
+  private line = 1;
   private elementLine = 0;
-  private elementInvalidUtf8 = false;
+  private problem: string | undefined;
+  private atStart = true;
 
-  *feed(line: Line): Generator<Element> {
-    const text = line.text;
-    if (this.state === 'trailing') {
-      this.append(text + '\n', line);
-      return;
+  *feed(input: Uint8Array): Generator<Element> {
+    let chunk = input;
+    if (this.atStart && chunk.length > 0) {
+      this.atStart = false;
+      if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
     }
     let segmentStart = 0;
-    for (let index = 0; index < text.length; index += 1) {
-      const code = text.charCodeAt(index);
+    for (let index = 0; index < chunk.length; index += 1) {
+      const byte = chunk[index]!;
       if (this.state === 'before') {
-        if (isWhitespace(code)) continue;
-        if (code !== OPEN_BRACKET) {
-          throw new InputFileError(`line ${line.number}: a JSON array file must start with "["`);
-        }
+        if (byte === NEWLINE) this.line += 1;
+        if (isWhitespace(byte)) continue;
+        if (byte !== OPEN_BRACKET) throw new InputFileError(`line ${this.line}: a JSON array file must start with "["`);
         this.state = 'inside';
         segmentStart = index + 1;
         continue;
       }
       if (this.state === 'after') {
-        if (isWhitespace(code)) continue;
+        if (byte === NEWLINE) this.line += 1;
+        if (isWhitespace(byte)) continue;
         // Content after the array is kept and rejected as one record rather than dropped.
         this.state = 'trailing';
-        this.elementLine = line.number;
+        this.elementLine = this.line;
         segmentStart = index;
-        break;
+        continue;
+      }
+      if (this.state === 'trailing') {
+        if (byte === NEWLINE) this.line += 1;
+        continue;
+      }
+      if (this.elementLine === 0 && !isWhitespace(byte)) this.elementLine = this.line;
+      if (byte === NEWLINE) {
+        this.line += 1;
+        if (this.inString || this.problem !== undefined) {
+          // A raw newline cannot be inside a JSON string: the element is broken; end it here.
+          this.problem ??= `a string is not closed before the end of line ${this.line - 1}`;
+          this.parts.push(chunk.subarray(segmentStart, index));
+          segmentStart = index + 1;
+          const element = this.take();
+          if (element) yield element;
+        }
+        continue;
       }
       if (this.inString) {
         if (this.escaped) this.escaped = false;
-        else if (code === BACKSLASH) this.escaped = true;
-        else if (code === QUOTE) this.inString = false;
+        else if (byte === BACKSLASH) this.escaped = true;
+        else if (byte === QUOTE) this.inString = false;
         continue;
       }
-      if (code === QUOTE) this.inString = true;
-      else if (code === OPEN_BRACE || code === OPEN_BRACKET) this.depth += 1;
-      else if ((code === CLOSE_BRACE || code === CLOSE_BRACKET) && this.depth > 0) this.depth -= 1;
-      else if (this.depth === 0 && (code === COMMA || code === CLOSE_BRACKET)) {
-        this.append(text.slice(segmentStart, index), line);
+      if (this.problem !== undefined) continue;
+      if (byte === QUOTE) {
+        this.inString = true;
+      } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+        this.open.push(byte);
+      } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+        const expected = this.open.pop();
+        if (expected === undefined && byte === CLOSE_BRACKET) {
+          this.parts.push(chunk.subarray(segmentStart, index));
+          const element = this.take();
+          if (element) yield element;
+          this.state = 'after';
+          continue;
+        }
+        if (expected !== (byte === CLOSE_BRACE ? OPEN_BRACE : OPEN_BRACKET)) {
+          this.problem = `"${String.fromCharCode(byte)}" on line ${this.line} does not close what is open`;
+        }
+      } else if (byte === COMMA && this.open.length === 0) {
+        this.parts.push(chunk.subarray(segmentStart, index));
+        segmentStart = index + 1;
         const element = this.take();
         if (element) yield element;
-        segmentStart = index + 1;
-        if (code === CLOSE_BRACKET) this.state = 'after';
-        continue;
       }
-      if (this.elementLine === 0 && !isWhitespace(code)) this.elementLine = line.number;
     }
-    if (this.state === 'inside' || this.state === 'trailing') this.append(text.slice(segmentStart) + '\n', line);
+    if (this.state === 'inside' || this.state === 'trailing') this.parts.push(chunk.subarray(segmentStart));
   }
 
   finish(): Element | undefined {
     if (this.state === 'trailing') {
       const element = this.take();
-      return element && { ...element, trailing: true };
+      return element && { ...element, problem: 'content after the closing "]" of the array' };
     }
     if (this.state === 'inside') {
       const element = this.take();
-      return element && { ...element, truncated: true };
+      return element && { ...element, problem: element.problem ?? 'the array ends before this element does' };
     }
     return undefined;
   }
 
-  private append(segment: string, line: Line): void {
-    this.parts.push(segment);
-    if (line.invalidUtf8 && segment.trim() !== '') this.elementInvalidUtf8 = true;
-  }
-
+  /** The element collected so far, or nothing when it is blank ("[]", a trailing comma). */
   private take(): Element | undefined {
-    const text = this.parts.join('').trim();
-    const element = { text, lineNumber: this.elementLine, invalidUtf8: this.elementInvalidUtf8 };
+    const parts = this.parts;
+    const problem = this.problem;
+    const lineNumber = this.elementLine;
     this.parts = [];
     this.elementLine = 0;
-    this.elementInvalidUtf8 = false;
-    // "[]" and a trailing comma leave nothing between separators: no record there.
-    return text === '' ? undefined : element;
+    this.problem = undefined;
+    this.inString = false;
+    this.escaped = false;
+    this.open.length = 0;
+    let length = 0;
+    for (const part of parts) length += part.length;
+    const bytes = new Uint8Array(length);
+    let offset = 0;
+    for (const part of parts) {
+      bytes.set(part, offset);
+      offset += part.length;
+    }
+    if (bytes.every(isWhitespace)) return undefined;
+    return problem === undefined ? { bytes, lineNumber } : { bytes, lineNumber, problem };
   }
-}
-
-function isWhitespace(code: number): boolean {
-  return code === 32 || code === 9 || code === 10 || code === 13;
 }

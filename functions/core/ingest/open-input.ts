@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { InputFileError } from '../errors.ts';
 import { readCsv } from './csv.ts';
@@ -21,10 +21,19 @@ export function formatFromName(name: string): InputFormat | undefined {
   return undefined;
 }
 
+/** Fails with a clear InputFileError unless `path` is a readable regular file. */
+export async function assertReadableFile(path: string): Promise<void> {
+  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    throw new InputFileError(`cannot read ${path}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
+  });
+  if (!info.isFile()) throw new InputFileError(`cannot read ${path}: not a file`);
+}
+
 /** Reads the first bytes of a file to tell gzip from plain and a JSON array from JSON Lines. */
 async function sniff(path: string): Promise<{ gzip: boolean; firstChar?: string }> {
+  await assertReadableFile(path);
   const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
-    throw new InputFileError(`cannot read ${path}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
+    throw new InputFileError(`cannot read ${path}: ${error.message}`);
   });
   try {
     const { buffer, bytesRead } = await handle.read(Buffer.alloc(4096), 0, 4096, 0);
@@ -94,13 +103,13 @@ async function* sniffedRecords(bytes: AsyncIterable<Uint8Array>): AsyncGenerator
 
 /** Parses a byte stream in the given format. */
 export function recordsOf(format: InputFormat, bytes: AsyncIterable<Uint8Array>): AsyncIterable<RawRecord> {
-  const lines = splitLines(bytes);
   switch (format) {
     case 'csv':
-      return readCsv(lines);
+      return readCsv(splitLines(bytes));
     case 'json':
-      return readJsonArray(lines);
+      // Arrays are split on bytes, not lines: a minified array is one line of any length.
+      return readJsonArray(bytes);
     case 'jsonl':
-      return readJsonLines(lines);
+      return readJsonLines(splitLines(bytes));
   }
 }

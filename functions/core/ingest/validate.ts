@@ -77,10 +77,11 @@ function preview(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+/** Extra fields as JSON, keys sorted so that the same event always serializes the same way. */
 function extrasOf(type: EventType, value: Record<string, unknown>): string | null {
   const known = KNOWN_FIELDS[type];
   let extras: Record<string, unknown> | undefined;
-  for (const key of Object.keys(value)) {
+  for (const key of Object.keys(value).sort()) {
     if (known.has(key)) continue;
     (extras ??= {})[key] = value[key];
   }
