@@ -14,6 +14,12 @@ segments as (
 
 ),
 
+predictions as (
+
+    select * from customer_clv where as_of = date '{{as_of}}'
+
+),
+
 published_before as (
 
     -- Only earlier runs count: re-running a date must propose the same audience again.
@@ -41,14 +47,25 @@ profiles as (
         customers.last_nps_score,
         date_diff('day', customers.last_nps_date, date '{{as_of}}') as days_since_nps,
         segments.segment,
+        predictions.p_alive,
+        predictions.predicted_clv,
         -- Money is ranked in cents, so float noise in a sum never splits a tie.
         percent_rank() over (order by round(customers.net_revenue, 2)) as value_percent_rank,
+        -- Customers without a prediction (model not fitted) are ranked apart and never count as top.
+        case
+            when predictions.predicted_clv is not null then percent_rank() over (
+                partition by predictions.predicted_clv is null
+                order by round(predictions.predicted_clv, 2)
+            )
+        end as clv_percent_rank,
         case
             when customers.frequency > 0 then cast(customers.recency_days as double) / customers.frequency
         end as usual_gap_days
     from customers
     left join segments
         on customers.customer_id = segments.customer_id
+    left join predictions
+        on customers.customer_id = predictions.customer_id
 
 ),
 
@@ -58,14 +75,21 @@ candidates as (
         'win_back' as campaign,
         {{win_back_priority}} as priority,
         customer_id,
-        'no purchase for ' || cast(days_since_last_purchase as varchar) || ' days; net revenue '
-            || cast(cast(round(net_revenue, 2) as decimal(18, 2)) as varchar) || ' is in the top '
-            || cast(cast(round(100 * {{win_back_top_value_share}}, 0) as integer) as varchar) || '%' as reason
+        'no purchase for ' || cast(days_since_last_purchase as varchar) || ' days; '
+            || case
+                when value_percent_rank >= 1 - {{win_back_top_value_share}}
+                    then 'net revenue ' || cast(cast(round(net_revenue, 2) as decimal(18, 2)) as varchar)
+                else 'predicted CLV ' || cast(cast(round(predicted_clv, 2) as decimal(18, 2)) as varchar)
+            end
+            || ' is in the top ' || cast(cast(round(100 * {{win_back_top_value_share}}, 0) as integer) as varchar) || '%' as reason
     from profiles
     where {{win_back_enabled}}
         and days_since_last_purchase >= {{activity_window_days}}
         and days_since_last_purchase <= {{win_back_max_days_since_last_purchase}}
-        and value_percent_rank >= 1 - {{win_back_top_value_share}}
+        and (
+            value_percent_rank >= 1 - {{win_back_top_value_share}}
+            or clv_percent_rank >= 1 - {{win_back_top_value_share}}
+        )
 
     union all
 
@@ -80,6 +104,21 @@ candidates as (
         and days_since_last_purchase < {{activity_window_days}}
         and frequency >= {{churn_risk_min_repeat_days}}
         and days_since_last_purchase > {{churn_risk_gap_multiplier}} * usual_gap_days
+
+    union all
+
+    select
+        'churn_risk' as campaign,
+        {{churn_risk_priority}} as priority,
+        customer_id,
+        'P(alive) ' || cast(cast(round(p_alive, 2) as decimal(4, 2)) as varchar) || '; predicted CLV '
+            || cast(cast(round(predicted_clv, 2) as decimal(18, 2)) as varchar) || ' is in the top '
+            || cast(cast(round(100 * {{churn_risk_top_value_share}}, 0) as integer) as varchar) || '%' as reason
+    from profiles
+    where {{churn_risk_enabled}}
+        and days_since_last_purchase < {{activity_window_days}}
+        and p_alive < {{churn_risk_max_probability_alive}}
+        and clv_percent_rank >= 1 - {{churn_risk_top_value_share}}
 
     union all
 
@@ -153,7 +192,7 @@ chosen as (
         candidates.*,
         row_number() over (
             partition by candidates.customer_id
-            order by candidates.priority desc, candidates.campaign
+            order by candidates.priority desc, candidates.campaign, candidates.reason
         ) as customer_choice
     from candidates
 
@@ -193,6 +232,8 @@ final as (
         profiles.days_since_last_purchase,
         profiles.last_nps_score,
         profiles.segment,
+        profiles.p_alive,
+        profiles.predicted_clv,
         date '{{as_of}}' as as_of
     from eligible
     inner join profiles

@@ -78,6 +78,31 @@ export class DuckDbEngine implements QueryEngine {
     return { columns, rows };
   }
 
+  /**
+   * Creates (or replaces) a table and fills it with rows through DuckDB's appender: how the
+   * results of TypeScript steps join the SQL ones.
+   */
+  async createTableFromRows(
+    table: string,
+    columns: readonly { readonly name: string; readonly type: 'varchar' | 'double' | 'integer' | 'boolean' }[],
+    rows: readonly object[],
+  ): Promise<void> {
+    await this.execute(`create or replace table ${table} (${columns.map((column) => `${column.name} ${column.type}`).join(', ')})`);
+    const appender = await this.connection.createAppender(table);
+    for (const row of rows as readonly Record<string, unknown>[]) {
+      for (const column of columns) {
+        const value = row[column.name];
+        if (value === null || value === undefined || (typeof value === 'number' && !Number.isFinite(value))) appender.appendNull();
+        else if (column.type === 'varchar') appender.appendVarchar(String(value));
+        else if (column.type === 'double') appender.appendDouble(Number(value));
+        else if (column.type === 'integer') appender.appendInteger(Number(value));
+        else appender.appendBoolean(Boolean(value));
+      }
+      appender.endRow();
+    }
+    appender.closeSync();
+  }
+
   close(): void {
     this.connection.closeSync();
     this.instance.closeSync();

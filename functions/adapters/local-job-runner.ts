@@ -4,6 +4,7 @@ import type { PipelineConfig } from '../core/config.ts';
 import { QueryFailedError } from '../core/errors.ts';
 import { jobGraph } from '../core/jobs/graph.ts';
 import type { JobStep } from '../core/jobs/graph.ts';
+import { typeScriptSteps } from '../core/jobs/typescript-steps.ts';
 import { readSql, renderSql, sqlParameters } from '../core/jobs/sql-template.ts';
 import { lakeLayout, newBatchId } from '../core/lake/layout.ts';
 import { DuckDbEngine } from './duckdb-engine.ts';
@@ -45,7 +46,7 @@ export async function runLocalJobGraph(options: LocalRunOptions): Promise<AsOfRu
   try {
     await createSourceViews(engine, store);
     const templates = new Map<string, string>();
-    for (const current of steps) templates.set(current.name, await readSql(current.sqlFile));
+    for (const current of steps) if (current.type === 'sql') templates.set(current.name, await readSql(current.sqlFile));
     for (const asOf of options.asOfDates) {
       runs.push(await runOneDate(engine, store, steps, templates, config, asOf, options.onStep));
     }
@@ -72,25 +73,25 @@ async function runOneDate(
   try {
     for (const [index, current] of steps.entries()) {
       onStep?.(asOf, current, index, steps.length);
-      const sql = renderSql(templates.get(current.name)!, parameters);
+      let outputs: readonly string[];
       try {
-        await engine.execute(`create or replace temp table ${current.name} as\n${sql}`);
+        outputs = await runStep(engine, current, templates, parameters, config, asOf);
       } catch (error) {
         throw new QueryFailedError(`step ${current.name} failed for as_of ${asOf}: ${(error as Error).message}`, current.name, {
           cause: error,
         });
       }
       if (current.kind !== 'curated') continue;
-      const directory = store.pathOf(lakeLayout.curatedPartition(current.name, asOf));
-      const temp = join(directory, `${TEMP_PREFIX}${runId}`);
-      await mkdir(directory, { recursive: true });
-      // The partition value lives in the path (as Athena's UNLOAD writes it), not in the file.
-      await engine.execute(
-        `copy (select * exclude (as_of) from ${current.name}) to ${sqlString(temp)} (format parquet, compression zstd)`,
-      );
-      pending.push({ table: current.name, temp, final: join(directory, PARTITION_FILE) });
-      const counted = await engine.query(`select count(*) from ${current.name}`);
-      rows[current.name] = Number(counted.rows[0]?.[0] ?? 0);
+      for (const table of outputs) {
+        const directory = store.pathOf(lakeLayout.curatedPartition(table, asOf));
+        const temp = join(directory, `${TEMP_PREFIX}${runId}`);
+        await mkdir(directory, { recursive: true });
+        // The partition value lives in the path (as Athena's UNLOAD writes it), not in the file.
+        await engine.execute(`copy (select * exclude (as_of) from ${table}) to ${sqlString(temp)} (format parquet, compression zstd)`);
+        pending.push({ table, temp, final: join(directory, PARTITION_FILE) });
+        const counted = await engine.query(`select count(*) from ${table}`);
+        rows[table] = Number(counted.rows[0]?.[0] ?? 0);
+      }
     }
   } catch (error) {
     await Promise.all(pending.map((file) => rm(file.temp, { force: true })));
@@ -101,6 +102,30 @@ async function runOneDate(
     await removeOtherFiles(file.final);
   }
   return { asOf, milliseconds: Date.now() - started, rows };
+}
+
+/** Runs one step into tables of the run; returns the tables it wrote. */
+async function runStep(
+  engine: DuckDbEngine,
+  current: JobStep,
+  templates: ReadonlyMap<string, string>,
+  parameters: ReturnType<typeof sqlParameters>,
+  config: PipelineConfig,
+  asOf: string,
+): Promise<readonly string[]> {
+  if (current.type === 'sql') {
+    await engine.execute(`create or replace temp table ${current.name} as\n${renderSql(templates.get(current.name)!, parameters)}`);
+    return [current.name];
+  }
+  const handler = typeScriptSteps[current.handler];
+  const input = await engine.query(handler.inputSql(asOf));
+  const rows = input.rows.map((row) => Object.fromEntries(input.columns.map((column, index) => [column.name, row[index]])));
+  const results = handler.run(rows, config, asOf);
+  for (const table of current.outputs) {
+    await engine.createTableFromRows(`${table}_rows`, handler.outputColumns[table]!, results[table] ?? []);
+    await engine.execute(`create or replace temp table ${table} as select *, date '${asOf}' as as_of from ${table}_rows`);
+  }
+  return current.outputs;
 }
 
 /** Files other than the partition's current one (left by an older layout) would be read twice. */

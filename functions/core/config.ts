@@ -40,7 +40,10 @@ const campaignsSchema = z.strictObject({
       enabled: z.boolean().default(true),
       priority: priority(80),
       cooldownDays: days(60),
-      /** Share of customers, by historical net revenue, that counts as valuable. Default 0.2. */
+      /**
+       * Share of customers that counts as valuable, by historical net revenue or by predicted
+       * CLV (either qualifies). Default 0.2.
+       */
       topValueShare: z.number().gt(0).max(1).default(0.2),
       /** Customers gone longer than this are not worth a win-back message. Default 365. */
       maxDaysSinceLastPurchase: days(365),
@@ -56,6 +59,12 @@ const campaignsSchema = z.strictObject({
       gapMultiplier: z.number().min(1).max(100).default(2),
       /** Repeat purchase days needed before a usual gap means anything. Default 1. */
       minRepeatDays: z.int().min(1).max(1000).default(1),
+      /**
+       * With predictive CLV: an active customer whose P(alive) is below this and whose
+       * predicted CLV is in the top topValueShare is at risk too. Default 0.5.
+       */
+      maxProbabilityAlive: z.number().gt(0).max(1).default(0.5),
+      topValueShare: z.number().gt(0).max(1).default(0.2),
     })
     .prefault({}),
   /** Customers in the best RFM segments. */
@@ -130,6 +139,15 @@ export const configSchema = z.strictObject({
   activityWindowDays: z.int().min(1).max(3660).default(90),
   /** Length of the trailing window for the rolling NPS. Default 90. */
   npsTrailingWindowDays: z.int().min(1).max(3660).default(90),
+  /** Predictive CLV (BG/NBD + Gamma-Gamma). */
+  clv: z
+    .strictObject({
+      /** Months of future purchases counted in predicted_clv. Default 12. */
+      horizonMonths: z.int().min(1).max(120).default(12),
+      /** Monthly discount rate applied to future months. Default 0.01 (1 %). */
+      monthlyDiscountRate: z.number().min(0).max(1).default(0.01),
+    })
+    .prefault({}),
   campaigns: campaignsSchema.prefault({}),
   publish: publishSchema.default({ sink: 'outbox' }),
 });

@@ -98,7 +98,7 @@ describe('pipeline run', () => {
     // New data arrives, then a run fails after customer_summary was computed.
     await writeJsonLines(join(root, 'late.jsonl'), [orderEvent({ order_id: 'o4', customer_id: 'c3', occurred_at: '2024-03-02T10:00:00Z' })]);
     expect((await pipeline('ingest', 'orders', join(root, 'late.jsonl'), '--lake', lake)).code).toBe(0);
-    const failing = [...jobGraph, { name: 'exploding', sqlFile: '../test/fixtures/failing-step.sql', inputs: [], kind: 'curated' as const }];
+    const failing = [...jobGraph, { type: 'sql' as const, name: 'exploding', sqlFile: '../test/fixtures/failing-step.sql', inputs: [], kind: 'curated' as const }];
     await expect(
       runLocalJobGraph({ store: new FilesystemObjectStore(lake), config: defaultConfig, asOfDates: ['2024-03-31'], steps: failing }),
     ).rejects.toThrow(/step exploding failed for as_of 2024-03-31: .*fails on purpose/);

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jobGraph, SOURCE_TABLES, validateGraph } from '../../functions/core/jobs/graph.ts';
+import type { SqlStep } from '../../functions/core/jobs/graph.ts';
 import { placeholdersOf, renderSql, SQL_DIRECTORY, sqlParameters } from '../../functions/core/jobs/sql-template.ts';
 import { defaultConfig, RFM_SEGMENTS } from '../../functions/core/config.ts';
 
@@ -79,19 +80,21 @@ describe('sql/ lint', () => {
   });
 });
 
+const sqlSteps = jobGraph.filter((step): step is SqlStep => step.type === 'sql');
+
 describe('job graph', () => {
   it('is sound: every input is a source or an earlier output', () => {
     expect(validateGraph(jobGraph)).toEqual([]);
-    expect(validateGraph([{ name: 'a', sqlFile: 'a.sql', inputs: ['missing'], kind: 'curated' }])).toEqual([
+    expect(validateGraph([{ type: 'sql', name: 'a', sqlFile: 'a.sql', inputs: ['missing'], kind: 'curated' }])).toEqual([
       'step a reads missing, which no earlier step produces',
     ]);
   });
 
   it('has one SQL file per step and no SQL file without a step', () => {
-    expect(jobGraph.map((step) => step.sqlFile).sort()).toEqual([...files].sort());
+    expect(sqlSteps.map((step) => step.sqlFile).sort()).toEqual([...files].sort());
   });
 
-  it.each(jobGraph.map((step) => [step.name, step] as const))('%s declares exactly the tables its SQL reads', (_name, step) => {
+  it.each(sqlSteps.map((step) => [step.name, step] as const))('%s declares exactly the tables its SQL reads', (_name, step) => {
     const code = codeOf(readFileSync(join(SQL_DIRECTORY, step.sqlFile), 'utf8'));
     const ctes = new Set([...code.matchAll(/(\w+)\s+as\s*\(/g)].map((match) => match[1]!));
     const referenced = new Set(

@@ -9,7 +9,9 @@
  */
 export const SOURCE_TABLES = ['orders', 'surveys', 'published_messages'] as const;
 
-export interface JobStep {
+/** A step that runs one SQL file and produces the table of the same name. */
+export interface SqlStep {
+  readonly type: 'sql';
   /** Step name, also the name of the table it produces. */
   readonly name: string;
   /** SQL file under sql/ that produces the table. */
@@ -23,12 +25,34 @@ export interface JobStep {
   readonly kind: 'staging' | 'curated';
 }
 
-const step = (name: string, kind: JobStep['kind'], inputs: readonly string[]): JobStep => ({
+/**
+ * A step computed in TypeScript (model fitting that SQL cannot express). It reads its inputs
+ * as rows, calls a pure function of functions/core, and produces curated tables. Locally it
+ * runs in the job runner; in AWS it is a Lambda step.
+ */
+export interface TypeScriptStep {
+  readonly type: 'typescript';
+  readonly name: string;
+  /** Key of the function in functions/core/jobs/typescript-steps.ts. */
+  readonly handler: 'predictive_clv';
+  readonly inputs: readonly string[];
+  /** Curated tables it writes. */
+  readonly outputs: readonly string[];
+  readonly kind: 'curated';
+}
+
+export type JobStep = SqlStep | TypeScriptStep;
+
+const step = (name: string, kind: SqlStep['kind'], inputs: readonly string[]): SqlStep => ({
+  type: 'sql',
   name,
   sqlFile: `${name}.sql`,
   inputs,
   kind,
 });
+
+/** Tables a step writes. */
+export const outputsOf = (current: JobStep): readonly string[] => (current.type === 'sql' ? [current.name] : current.outputs);
 
 export const jobGraph: readonly JobStep[] = [
   step('stg_order_events', 'staging', ['orders']),
@@ -42,11 +66,19 @@ export const jobGraph: readonly JobStep[] = [
   step('clv_summary', 'curated', ['stg_purchases']),
   step('nps', 'curated', ['stg_survey_responses', 'stg_periods']),
   step('rfm_segments', 'curated', ['customer_summary']),
-  step('campaign_audience', 'curated', ['customer_summary', 'rfm_segments', 'published_messages']),
+  {
+    type: 'typescript',
+    name: 'predictive_clv',
+    handler: 'predictive_clv',
+    inputs: ['customer_summary'],
+    outputs: ['clv_model', 'customer_clv'],
+    kind: 'curated',
+  },
+  step('campaign_audience', 'curated', ['customer_summary', 'rfm_segments', 'customer_clv', 'published_messages']),
 ];
 
 /** Names of the published tables, in graph order. */
-export const CURATED_TABLES: readonly string[] = jobGraph.filter((s) => s.kind === 'curated').map((s) => s.name);
+export const CURATED_TABLES: readonly string[] = jobGraph.filter((s) => s.kind === 'curated').flatMap(outputsOf);
 
 /**
  * Checks that every input is a source or an earlier step's output and that names are unique;
@@ -56,11 +88,13 @@ export function validateGraph(steps: readonly JobStep[]): string[] {
   const problems: string[] = [];
   const available = new Set<string>(SOURCE_TABLES);
   for (const current of steps) {
-    if (available.has(current.name)) problems.push(`step ${current.name} is defined twice or shadows a source`);
     for (const input of current.inputs) {
       if (!available.has(input)) problems.push(`step ${current.name} reads ${input}, which no earlier step produces`);
     }
-    available.add(current.name);
+    for (const output of outputsOf(current)) {
+      if (available.has(output)) problems.push(`step ${current.name} writes ${output}, which is defined twice or shadows a source`);
+      available.add(output);
+    }
   }
   return problems;
 }

@@ -1,0 +1,66 @@
+import { logGamma } from './special.ts';
+import { minimize } from './optimize.ts';
+
+/**
+ * Gamma-Gamma spend model (Fader, Hardie & Lee 2005, "RFM and CLV"; Fader & Hardie 2013):
+ * a customer's transaction values are Gamma(p, ν) with ν ~ Gamma(q, γ) across customers.
+ * Fitted on repeat buyers only (x > 0) with their mean repeat-transaction value.
+ */
+export interface GammaGammaParameters {
+  readonly p: number;
+  readonly q: number;
+  readonly v: number;
+}
+
+export interface SpendHistory {
+  /** Number of repeat transactions averaged. */
+  readonly x: number;
+  /** Their mean value. */
+  readonly meanSpend: number;
+}
+
+/** Log density of the mean spend given x (the likelihood of one customer). */
+export function gammaGammaLogLikelihood({ p, q, v }: GammaGammaParameters, { x, meanSpend }: SpendHistory): number {
+  return (
+    logGamma(p * x + q) -
+    logGamma(p * x) -
+    logGamma(q) +
+    q * Math.log(v) +
+    (p * x - 1) * Math.log(meanSpend) +
+    p * x * Math.log(x) -
+    (p * x + q) * Math.log(x * meanSpend + v)
+  );
+}
+
+/** E[M | x, mean spend]: for x = 0 this is the population mean p·γ / (q - 1). */
+export function conditionalExpectedSpend({ p, q, v }: GammaGammaParameters, { x, meanSpend }: SpendHistory): number {
+  return (p * (v + x * meanSpend)) / (p * x + q - 1);
+}
+
+export interface GammaGammaFit {
+  readonly parameters: GammaGammaParameters;
+  readonly logLikelihood: number;
+  readonly customers: number;
+  readonly converged: boolean;
+  readonly iterations: number;
+}
+
+/** Maximum-likelihood fit on the repeat buyers with positive mean spend. */
+export function fitGammaGamma(histories: readonly SpendHistory[]): GammaGammaFit {
+  const usable = histories.filter((history) => history.x > 0 && history.meanSpend > 0);
+  const fromLog = ([p, q, v]: number[]): GammaGammaParameters => ({ p: Math.exp(p!), q: Math.exp(q!), v: Math.exp(v!) });
+  const negative = (point: number[]) => {
+    const parameters = fromLog(point);
+    let total = 0;
+    for (const history of usable) total += gammaGammaLogLikelihood(parameters, history);
+    return -total;
+  };
+  const result = minimize(negative, [0, 0, 0]);
+  return {
+    parameters: fromLog(result.point),
+    logLikelihood: -result.value,
+    customers: usable.length,
+    converged: result.converged,
+    iterations: result.iterations,
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * Nelder-Mead minimization. The CLV likelihoods have four (BG/NBD) or three (Gamma-Gamma)
+ * parameters, fitted on their logarithms so the simplex never leaves the valid region; a
+ * derivative-free method is robust there and needs no gradient code. Restarted from the best
+ * point until a restart no longer improves, which guards against a collapsed simplex.
+ */
+export interface MinimizeResult {
+  readonly point: number[];
+  readonly value: number;
+  readonly iterations: number;
+  readonly converged: boolean;
+}
+
+export interface MinimizeOptions {
+  readonly maxIterations?: number;
+  /** Stop when the simplex's values differ by less than this. */
+  readonly tolerance?: number;
+  readonly initialStep?: number;
+  readonly maxRestarts?: number;
+}
+
+function nelderMead(f: (point: number[]) => number, start: number[], step: number, maxIterations: number, tolerance: number) {
+  const dimension = start.length;
+  let simplex = [start, ...start.map((_, index) => start.map((value, j) => (j === index ? value + step : value)))];
+  let values = simplex.map((point) => f(point));
+  let iterations = 0;
+  let converged = false;
+  for (; iterations < maxIterations; iterations += 1) {
+    const order = values.map((_, index) => index).sort((i, j) => values[i]! - values[j]!);
+    simplex = order.map((index) => simplex[index]!);
+    values = order.map((index) => values[index]!);
+    const spread = Math.abs(values[dimension]! - values[0]!);
+    const size = Math.max(...simplex.slice(1).map((point) => Math.max(...point.map((value, j) => Math.abs(value - simplex[0]![j]!)))));
+    if (spread <= tolerance * (Math.abs(values[0]!) + tolerance) && size <= 1e-8) {
+      converged = true;
+      break;
+    }
+    const centroid = start.map((_, j) => simplex.slice(0, dimension).reduce((sum, point) => sum + point[j]!, 0) / dimension);
+    const worst = simplex[dimension]!;
+    const along = (factor: number) => centroid.map((value, j) => value + factor * (worst[j]! - value));
+    const reflected = along(-1);
+    const reflectedValue = f(reflected);
+    if (reflectedValue < values[0]!) {
+      const expanded = along(-2);
+      const expandedValue = f(expanded);
+      [simplex[dimension], values[dimension]] = expandedValue < reflectedValue ? [expanded, expandedValue] : [reflected, reflectedValue];
+    } else if (reflectedValue < values[dimension - 1]!) {
+      simplex[dimension] = reflected;
+      values[dimension] = reflectedValue;
+    } else {
+      const outside = reflectedValue < values[dimension]!;
+      const contracted = along(outside ? -0.5 : 0.5);
+      const contractedValue = f(contracted);
+      if (contractedValue < (outside ? reflectedValue : values[dimension]!)) {
+        simplex[dimension] = contracted;
+        values[dimension] = contractedValue;
+      } else {
+        const best = simplex[0]!;
+        simplex = simplex.map((point, index) => (index === 0 ? point : point.map((value, j) => best[j]! + 0.5 * (value - best[j]!))));
+        values = simplex.map((point, index) => (index === 0 ? values[0]! : f(point)));
+      }
+    }
+  }
+  const bestIndex = values.indexOf(Math.min(...values));
+  return { point: simplex[bestIndex]!, value: values[bestIndex]!, iterations, converged };
+}
+
+/** Minimizes f from `start`. Non-finite values of f count as +Infinity. */
+export function minimize(objective: (point: number[]) => number, start: number[], options: MinimizeOptions = {}): MinimizeResult {
+  const f = (point: number[]) => {
+    const value = objective(point);
+    return Number.isFinite(value) ? value : Infinity;
+  };
+  const maxIterations = options.maxIterations ?? 5000;
+  const tolerance = options.tolerance ?? 1e-12;
+  let best = nelderMead(f, start, options.initialStep ?? 0.5, maxIterations, tolerance);
+  let iterations = best.iterations;
+  for (let restart = 0; restart < (options.maxRestarts ?? 5); restart += 1) {
+    const next = nelderMead(f, best.point, 0.05, maxIterations, tolerance);
+    iterations += next.iterations;
+    const improved = next.value < best.value - 1e-10 * Math.abs(best.value);
+    best = next.value <= best.value ? next : best;
+    if (!improved) break;
+  }
+  return { ...best, iterations };
+}
