@@ -104,6 +104,23 @@ async function runOneDate(
   return { asOf, milliseconds: Date.now() - started, rows };
 }
 
+/**
+ * Runs steps for one as_of into the engine's tables, publishing nothing: for commands that
+ * need a table of some date without changing the lake (validate-clv). The engine must have the
+ * source views (createSourceViews).
+ */
+export async function computeTables(
+  engine: DuckDbEngine,
+  config: PipelineConfig,
+  asOf: string,
+  steps: readonly JobStep[],
+): Promise<void> {
+  const parameters = sqlParameters(config, asOf);
+  const templates = new Map<string, string>();
+  for (const current of steps) if (current.type === 'sql') templates.set(current.name, await readSql(current.sqlFile));
+  for (const current of steps) await runStep(engine, current, templates, parameters, config, asOf);
+}
+
 /** Runs one step into tables of the run; returns the tables it wrote. */
 async function runStep(
   engine: DuckDbEngine,

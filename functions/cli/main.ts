@@ -5,6 +5,7 @@ import { ingestCommand } from './commands/ingest.ts';
 import { publishCommand } from './commands/publish.ts';
 import { queryCommand } from './commands/query.ts';
 import { runCommand } from './commands/run.ts';
+import { validateClvCommand } from './commands/validate-clv.ts';
 import { createContext } from './context.ts';
 import { resolveAsOfDates } from './dates.ts';
 
@@ -20,6 +21,9 @@ commands:
                                      what was already sent for a date is never sent again
   query "SQL" [--format table|csv|json]
                                      SQL over the lake: orders, surveys, rejected_events and the tables
+  validate-clv --calibration-end DATE --holdout-end DATE [--format table|csv|json]
+                                     fit the CLV model up to one date and compare its predictions
+                                     with the purchases made up to the other
 
 options:
   --lake DIR          the lake directory (default ./lake, or $PIPELINE_LAKE)
@@ -57,6 +61,8 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
         to: { type: 'string' },
         format: { type: 'string' },
         'input-format': { type: 'string' },
+        'calibration-end': { type: 'string' },
+        'holdout-end': { type: 'string' },
         customers: { type: 'string' },
         seed: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -84,6 +90,13 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
         return await publishCommand(context, resolveAsOfDates(values, context.config.businessTimezone));
       case 'query':
         return await queryCommand(context, rest, values.format);
+      case 'validate-clv':
+        expectNoPositionals(command, rest);
+        return await validateClvCommand(context, {
+          calibrationEnd: values['calibration-end'],
+          holdoutEnd: values['holdout-end'],
+          format: values.format,
+        });
       case 'demo':
         expectNoPositionals(command, rest);
         return await demoCommand(context, { customers: values.customers, seed: values.seed, lakeGiven: values.lake !== undefined });

@@ -40,6 +40,19 @@ export async function summarize(query: Query, asOf: string): Promise<string> {
     `  NPS this period ${typeof nps['nps'] === 'number' ? (nps['nps'] as number).toFixed(1) : '-'}   trailing NPS ${typeof nps['trailing_nps'] === 'number' ? (nps['trailing_nps'] as number).toFixed(1) : '-'} (${count(nps['trailing_responses'])} responses)`,
   );
 
+  const predictive = firstRow(
+    await query(
+      `select count(*) as customers, avg(predicted_clv) as mean_clv, sum(predicted_clv) as total_clv, avg(p_alive) as mean_p_alive,
+              sum(expected_purchases) as purchases from customer_clv ${where}`,
+    ),
+  );
+  const model = firstRow(await query(`select horizon_months, converged from clv_model ${where} and model = 'bg_nbd'`));
+  lines.push(
+    `  predictive CLV (BG/NBD + Gamma-Gamma, next ${String(model['horizon_months'] ?? '-')} months): mean ${money(predictive['mean_clv'])}, ` +
+      `total ${money(predictive['total_clv'])}, expected purchases ${count(typeof predictive['purchases'] === 'number' ? Math.round(predictive['purchases'] as number) : null)}, ` +
+      `mean P(alive) ${percent(predictive['mean_p_alive'])}${model['converged'] === false ? ' (model not fitted)' : ''}`,
+  );
+
   lines.push('', 'retention and churn, last 6 periods (exact; classic in brackets)');
   const periods = await query(
     `select period_start, customers_start, new_customers, retained_customers, churned_customers, reactivated_customers, customers_end,

@@ -27,7 +27,7 @@ describe('pipeline demo', () => {
     expect(demo.stdout).toMatch(/orders landing\/demo\/orders\.jsonl: received [\d,]+, accepted [\d,]+ \([\d,]+ duplicates\), rejected [\d,]+/);
     expect(demo.stdout).toMatch(/run 2026-09-30: [\d.]+ s; rows: customer_summary/);
     expect(demo.stdout).toMatch(/publish 2026-09-30: sent [\d,]+ messages to outbox/);
-    for (const heading of ['retention and churn, last 6 periods', 'cohort retention, latest 6 cohorts', 'RFM segments', 'CLV (classic)', 'trailing NPS']) {
+    for (const heading of ['retention and churn, last 6 periods', 'cohort retention, latest 6 cohorts', 'RFM segments', 'CLV (classic)', 'trailing NPS', 'predictive CLV']) {
       expect(demo.stdout).toContain(heading);
     }
     expect(demo.stdout).not.toMatch(/NaN|undefined|Infinity/);
@@ -61,6 +61,20 @@ describe('pipeline demo', () => {
     expect(new Set(customers).size).toBe(customers.length);
     const [{ n }] = (await queryCsv(lake, "select count(*) as n from campaign_audience where as_of = date '2026-09-30'")) as [{ n: string }];
     expect(messages).toHaveLength(Number(n));
+  });
+
+  it('fits the predictive CLV models and predicts every customer', async () => {
+    const models = await queryCsv(lake, "select model, converged, time_unit from clv_model where as_of = date '2026-09-30' order by model");
+    expect(models).toEqual([
+      { model: 'bg_nbd', converged: 'true', time_unit: 'week' },
+      { model: 'gamma_gamma', converged: 'true', time_unit: 'week' },
+    ]);
+    const [row] = await queryCsv(
+      lake,
+      "select count(*) as n, count(predicted_clv) as predicted, count(case when p_alive between 0 and 1 then 1 end) as valid from customer_clv where as_of = date '2026-09-30'",
+    );
+    expect(row!['predicted']).toBe(row!['n']);
+    expect(row!['valid']).toBe(row!['n']);
   });
 
   it('rebuilds its own lake but refuses to wipe a directory it did not create', async () => {

@@ -70,9 +70,27 @@ export function compressHistories(histories: readonly PurchaseHistory[]): Weight
   return [...byKey.values()];
 }
 
+/**
+ * The summed log-likelihood. The terms that depend only on x (the gamma and beta functions)
+ * are computed once per distinct x, not once per history: the fit calls this hundreds of times.
+ */
 export function totalLogLikelihood(parameters: BgNbdParameters, histories: readonly WeightedHistory[]): number {
+  const { r, alpha, a, b } = parameters;
+  const logAlpha = Math.log(alpha);
+  const logA = Math.log(a);
+  const shared = logBeta(a, b) + logGamma(r);
+  const byX = new Map<number, { head: number; dropout: number }>();
   let total = 0;
-  for (const history of histories) total += history.weight * bgNbdLogLikelihood(parameters, history);
+  for (const { x, tx, T, weight } of histories) {
+    let terms = byX.get(x);
+    if (!terms) {
+      terms = { head: logGamma(r + x) + r * logAlpha + logBeta(a, b + x) - shared, dropout: x > 0 ? logA - Math.log(b + x - 1) : 0 };
+      byX.set(x, terms);
+    }
+    const survived = -(r + x) * Math.log(alpha + T);
+    const value = x === 0 ? terms.head + survived : terms.head + logAddExp(survived, terms.dropout - (r + x) * Math.log(alpha + tx));
+    total += weight * value;
+  }
   return total;
 }
 

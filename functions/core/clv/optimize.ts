@@ -31,7 +31,7 @@ function nelderMead(f: (point: number[]) => number, start: number[], step: numbe
     values = order.map((index) => values[index]!);
     const spread = Math.abs(values[dimension]! - values[0]!);
     const size = Math.max(...simplex.slice(1).map((point) => Math.max(...point.map((value, j) => Math.abs(value - simplex[0]![j]!)))));
-    if (spread <= tolerance * (Math.abs(values[0]!) + tolerance) && size <= 1e-8) {
+    if (spread <= tolerance * (Math.abs(values[0]!) + tolerance) && size <= 1e-7) {
       converged = true;
       break;
     }

@@ -67,25 +67,34 @@ function gammaRatio(numerator: readonly number[], denominator: readonly number[]
   return sign * Math.exp(logValue);
 }
 
-const isNearInteger = (value: number) => Math.abs(value - Math.round(value)) < 1e-6;
+const isNearInteger = (value: number) => Math.abs(value - Math.round(value)) < 1e-3;
 const isNonPositiveInteger = (value: number) => value <= 0 && isNearInteger(value);
+
+/** Abramowitz & Stegun 15.3.6: 2F1 at z from two series in 1 - z. Singular when c - a - b is an integer. */
+function continuedFromOne(a: number, b: number, c: number, z: number): number {
+  const s = c - a - b;
+  const w = 1 - z;
+  const first = gammaRatio([c, s], [c - a, c - b]) * hyp2f1Series(a, b, 1 - s, w);
+  const second = gammaRatio([c, -s], [a, b]) * Math.pow(w, s) * hyp2f1Series(c - a, c - b, 1 + s, w);
+  return first + second;
+}
 
 /**
  * The Gauss hypergeometric function 2F1(a, b; c; z) for real parameters and 0 <= z < 1.
  *
- * Near z = 1 the series needs thousands of terms, so for z > 0.75 it is continued through the
- * 1 - z transformation (Abramowitz & Stegun 15.3.6), whose two series in 1 - z converge in a
- * few dozen terms. When c - a - b is an integer that transformation is singular, and the
- * direct series (which still converges, only slower) is used.
+ * Near z = 1 the defining series needs thousands to millions of terms, so for z > 0.75 it is
+ * continued through the 1 - z transformation, whose two series in 1 - z converge in a few
+ * dozen terms. Where c - a - b is an integer that transformation is singular: 2F1 is smooth in
+ * c, so it is evaluated at c ± δ and c ± 2δ and extrapolated back to c (the error is O(δ⁴)).
  */
 export function hyp2f1(a: number, b: number, c: number, z: number): number {
   if (!(z >= 0 && z < 1)) throw new RangeError(`hyp2f1 needs 0 <= z < 1, got ${z}`);
   if (z === 0) return 1;
   const s = c - a - b;
-  const gammasFinite = ![c, s, -s, c - a, c - b, a, b].some(isNonPositiveInteger);
-  if (z <= 0.75 || isNearInteger(s) || !gammasFinite) return hyp2f1Series(a, b, c, z);
-  const w = 1 - z;
-  const first = gammaRatio([c, s], [c - a, c - b]) * hyp2f1Series(a, b, 1 - s, w);
-  const second = gammaRatio([c, -s], [a, b]) * Math.pow(w, s) * hyp2f1Series(c - a, c - b, 1 + s, w);
-  return first + second;
+  const singularGammas = [c, c - a, c - b, a, b].some(isNonPositiveInteger);
+  if (z <= 0.75 || singularGammas) return hyp2f1Series(a, b, c, z);
+  if (!isNearInteger(s)) return continuedFromOne(a, b, c, z);
+  const delta = 1e-4;
+  const around = (step: number) => (continuedFromOne(a, b, c + step, z) + continuedFromOne(a, b, c - step, z)) / 2;
+  return (4 * around(delta) - around(2 * delta)) / 3;
 }

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { conditionalExpectedPurchases, expectedPurchasesNewCustomer, probabilityAlive } from '../../functions/core/clv/bg-nbd.ts';
+import { conditionalExpectedSpend } from '../../functions/core/clv/gamma-gamma.ts';
+import { gammaSign, hyp2f1, logGamma } from '../../functions/core/clv/special.ts';
+
+/** The CDNOW fit in weeks (Fader, Hardie & Lee 2005). */
+const CDNOW = { r: 0.2425945, alpha: 4.4136022, a: 0.7929219, b: 2.4259062 };
+
+describe('BG/NBD at the published CDNOW parameters', () => {
+  it.each([
+    [1, 0.0532],
+    [3, 0.1506],
+    [32, 1.0437],
+    [52, 1.444],
+  ])('a new customer expects the published number of purchases in %i weeks', (weeks, expected) => {
+    expect(expectedPurchasesNewCustomer(CDNOW, weeks)).toBeCloseTo(expected, 4);
+  });
+
+  it('gives the published P(alive) and conditional expectation for x=2, t_x=30.43, T=38.86', () => {
+    const history = { x: 2, tx: 30.43, T: 38.86 };
+    expect(probabilityAlive(CDNOW, history)).toBeCloseTo(0.7266, 4);
+    expect(conditionalExpectedPurchases(CDNOW, history, 39)).toBeCloseTo(1.2259, 4);
+  });
+
+  it('keeps customers without repeat purchases alive and predicts less for those who stopped long ago', () => {
+    expect(probabilityAlive(CDNOW, { x: 0, tx: 0, T: 38.86 })).toBe(1);
+    const recent = conditionalExpectedPurchases(CDNOW, { x: 4, tx: 38, T: 38.86 }, 52);
+    const stopped = conditionalExpectedPurchases(CDNOW, { x: 4, tx: 5, T: 38.86 }, 52);
+    expect(recent).toBeGreaterThan(stopped);
+    expect(conditionalExpectedPurchases(CDNOW, { x: 4, tx: 38, T: 38.86 }, 0)).toBe(0);
+  });
+});
+
+describe('Gamma-Gamma', () => {
+  it('gives the published conditional expected spend', () => {
+    expect(conditionalExpectedSpend({ p: 6.2496, q: 3.7442, v: 15.4435 }, { x: 2, meanSpend: 22.345 })).toBeCloseTo(24.654, 3);
+  });
+
+  it('shrinks a customer towards the population mean, less the more they bought', () => {
+    const parameters = { p: 6.25, q: 3.74, v: 15.44 };
+    const population = conditionalExpectedSpend(parameters, { x: 0, meanSpend: 0 });
+    expect(population).toBeCloseTo((6.25 * 15.44) / 2.74, 10);
+    const few = conditionalExpectedSpend(parameters, { x: 1, meanSpend: 100 });
+    const many = conditionalExpectedSpend(parameters, { x: 20, meanSpend: 100 });
+    expect(few).toBeLessThan(many);
+    expect(many).toBeLessThan(100);
+  });
+});
+
+describe('special functions', () => {
+  it('computes log-gamma, including negative arguments', () => {
+    expect(logGamma(0.5)).toBeCloseTo(Math.log(Math.sqrt(Math.PI)), 12);
+    expect(logGamma(10)).toBeCloseTo(Math.log(362880), 10);
+    let logFactorial = 0;
+    for (let k = 2; k <= 170; k += 1) logFactorial += Math.log(k);
+    expect(logGamma(171)).toBeCloseTo(logFactorial, 8);
+    expect(logGamma(-0.5)).toBeCloseTo(Math.log(2 * Math.sqrt(Math.PI)), 10);
+    expect(gammaSign(-0.5)).toBe(-1);
+    expect(gammaSign(-1.5)).toBe(1);
+  });
+
+  it.each([0.1, 0.5, 0.9, 0.999, 0.999999])('2F1(1, 1; 2; %f) = -ln(1 - z) / z, although c - a - b is an integer', (z) => {
+    const expected = -Math.log(1 - z) / z;
+    expect(Math.abs(hyp2f1(1, 1, 2, z) - expected) / expected).toBeLessThan(1e-9);
+  });
+
+  it.each([0.3, 0.76, 0.95, 0.9999])('2F1(a, b; b; z) = (1 - z)^-a near 1 as well (z = %f)', (z) => {
+    const expected = Math.pow(1 - z, -0.37);
+    expect(Math.abs(hyp2f1(0.37, 2.3, 2.3, z) - expected) / expected).toBeLessThan(1e-10);
+  });
+
+  it('approaches Gauss\'s value at z = 1 when c - a - b > 0', () => {
+    const [a, b, c] = [0.3, 0.7, 2.5];
+    const gauss = Math.exp(logGamma(c) + logGamma(c - a - b) - logGamma(c - a) - logGamma(c - b));
+    expect(hyp2f1(a, b, c, 1 - 1e-12)).toBeCloseTo(gauss, 8);
+  });
+
+  it('agrees on both sides of the switch to the 1 - z continuation', () => {
+    const [a, b, c] = [2.2426, 4.4259, 4.2188];
+    const below = hyp2f1(a, b, c, 0.7499999);
+    const above = hyp2f1(a, b, c, 0.7500001);
+    expect(Math.abs(above - below) / below).toBeLessThan(1e-5);
+  });
+
+  it('refuses arguments outside [0, 1)', () => {
+    expect(() => hyp2f1(1, 1, 2, 1)).toThrow(RangeError);
+    expect(() => hyp2f1(1, 1, 2, -0.1)).toThrow(RangeError);
+  });
+});
