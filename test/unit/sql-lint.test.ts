@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jobGraph, SOURCE_TABLES, validateGraph } from '../../functions/core/jobs/graph.ts';
 import type { SqlStep } from '../../functions/core/jobs/graph.ts';
-import { placeholdersOf, renderSql, SQL_DIRECTORY, sqlParameters } from '../../functions/core/jobs/sql-template.ts';
+import { placeholdersOf, renderSql, sqlDirectory, sqlParameters } from '../../functions/core/jobs/sql-template.ts';
+
+const SQL_DIRECTORY = sqlDirectory();
 import { defaultConfig, RFM_SEGMENTS } from '../../functions/core/config.ts';
 
 /**

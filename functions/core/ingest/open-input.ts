@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { open, stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { InputFileError } from '../errors.ts';
@@ -99,6 +100,36 @@ async function* sniffedRecords(bytes: AsyncIterable<Uint8Array>): AsyncGenerator
     },
   };
   yield* recordsOf(first === '[' ? 'json' : 'jsonl', rest);
+}
+
+/** Passes bytes through, decompressing them first when they start with the gzip magic bytes. */
+async function* decompressIfGzip(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const iterator = source[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (first.done) return;
+  const rest: AsyncIterable<Uint8Array> = {
+    async *[Symbol.asyncIterator]() {
+      yield first.value;
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    },
+  };
+  const head = first.value;
+  if (head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]) yield* Readable.from(rest).pipe(createGunzip());
+  else yield* rest;
+}
+
+/**
+ * Records from a byte stream named `name` (an S3 key, say): gzip is detected from the bytes,
+ * the format from the name or, failing that, from the first character.
+ */
+export function recordsFromStream(name: string, source: AsyncIterable<Uint8Array>, format?: InputFormat): AsyncIterable<RawRecord> {
+  const bytes = decompressIfGzip(source);
+  const resolved = format ?? formatFromName(name);
+  return resolved === undefined ? sniffedRecords(bytes) : recordsOf(resolved, bytes);
 }
 
 /** Parses a byte stream in the given format. */

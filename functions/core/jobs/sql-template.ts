@@ -1,12 +1,18 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { campaignSqlParameters } from '../campaigns/campaigns.ts';
 import type { PipelineConfig } from '../config.ts';
 import { UsageError } from '../errors.ts';
 import { isCalendarDate } from '../events/timestamps.ts';
 
-/** The sql/ directory, next to functions/. */
-export const SQL_DIRECTORY = fileURLToPath(new URL('../../../sql/', import.meta.url));
+/**
+ * The sql/ directory: next to functions/ in a checkout, or where a bundled Lambda was given
+ * its copy (SQL_DIRECTORY). Resolved on use, because bundles have no import.meta.url.
+ */
+export function sqlDirectory(): string {
+  return process.env['SQL_DIRECTORY'] ?? fileURLToPath(new URL('../../../sql/', import.meta.url));
+}
 
 const PERIOD_STEPS: Record<PipelineConfig['period'], string> = {
   week: "interval '7' day",
@@ -55,5 +61,5 @@ export function placeholdersOf(template: string): string[] {
 
 /** Reads a query from sql/. */
 export async function readSql(file: string): Promise<string> {
-  return readFile(new URL(file, `file://${SQL_DIRECTORY}`), 'utf8');
+  return readFile(join(sqlDirectory(), file), 'utf8');
 }

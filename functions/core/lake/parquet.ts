@@ -1,8 +1,8 @@
 import * as arrow from 'apache-arrow';
-import { Compression, Table as WasmTable, writeParquet, WriterPropertiesBuilder } from 'parquet-wasm';
+import { Compression, readParquet, Table as WasmTable, writeParquet, WriterPropertiesBuilder } from 'parquet-wasm';
 
 /** Column types used by the raw event tables. */
-export type ColumnKind = 'string' | 'float64' | 'int32' | 'timestamp';
+export type ColumnKind = 'string' | 'float64' | 'int32' | 'timestamp' | 'boolean' | 'date';
 
 export interface ColumnSpec {
   readonly name: string;
@@ -21,6 +21,11 @@ function arrowType(kind: ColumnKind): arrow.DataType {
     case 'timestamp':
       // UTC-adjusted microseconds: DuckDB reads TIMESTAMP WITH TIME ZONE, Athena a timestamp.
       return new arrow.TimestampMicrosecond('UTC');
+    case 'boolean':
+      return new arrow.Bool();
+    case 'date':
+      // Values are epoch milliseconds of the day's midnight UTC.
+      return new arrow.DateDay();
   }
 }
 
@@ -58,4 +63,19 @@ export class ColumnBatch {
       .build();
     return writeParquet(WasmTable.fromIPCStream(arrow.tableToIPC(table, 'stream')), properties);
   }
+}
+
+/**
+ * Reads a Parquet file (ours, or one Athena's UNLOAD wrote) into plain row objects. 64-bit
+ * integers become numbers (counts and days fit), timestamps epoch milliseconds.
+ */
+export function readParquetRows(bytes: Uint8Array): Record<string, unknown>[] {
+  const table = arrow.tableFromIPC(readParquet(bytes).intoIPCStream());
+  const rows: Record<string, unknown>[] = [];
+  for (const row of table) {
+    const plain: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(row.toJSON())) plain[key] = typeof value === 'bigint' ? Number(value) : value;
+    rows.push(plain);
+  }
+  return rows;
 }

@@ -45,6 +45,8 @@ export const SQL_TYPE_OF_KIND = {
   float64: 'double',
   int32: 'integer',
   timestamp: 'timestamp with time zone',
+  boolean: 'boolean',
+  date: 'date',
 } as const;
 
 /** Columns of a rejected record as stored (JSON Lines) and as the `rejected_events` table. */

@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+import type { PipelineConfig } from '../config.ts';
+import { jobGraph, outputsOf } from './graph.ts';
+import type { JobStep } from './graph.ts';
+import { renderSql, sqlParameters } from './sql-template.ts';
+
+/**
+ * How one run of the job graph executes on Athena. Every step writes its table to
+ * runs/<table>/run_id=<run>/ (a fresh, empty prefix, as UNLOAD requires); a step reads earlier
+ * outputs through the run_<table> Glue tables, filtered to its run. Only when every step has
+ * succeeded does the promote step copy the curated tables to curated/<table>/as_of=<date>/, so
+ * a failed or cancelled run never leaves partial output where a reader would look.
+ */
+export interface AthenaRunPlan {
+  readonly as_of: string;
+  readonly run_id: string;
+  /** UNLOAD statement per SQL step. */
+  readonly queries: Readonly<Record<string, string>>;
+  /** Idempotency token per SQL step: a retried state never starts a second execution. */
+  readonly tokens: Readonly<Record<string, string>>;
+}
+
+/** Prefix of a step's output for one run. */
+export const runPrefix = (table: string, runId: string) => `runs/${table}/run_id=${runId}/`;
+
+/** The Glue table over a step's per-run outputs. */
+export const runTable = (table: string) => `run_${table}`;
+
+const RUN_ID = /^[A-Za-z0-9_-]{1,80}$/;
+
+/** Points the SQL's references to earlier step outputs at this run's rows. */
+function scopeToRun(sql: string, produced: ReadonlySet<string>, runId: string): string {
+  return sql.replace(/\b(from|join)(\s+)([a-z_][a-z0-9_]*)\b/g, (match, keyword: string, space: string, table: string) =>
+    produced.has(table) ? `${keyword}${space}(select * from ${runTable(table)} where run_id = '${runId}') as ${table}` : match,
+  );
+}
+
+export function planAthenaRun(
+  config: PipelineConfig,
+  asOf: string,
+  runId: string,
+  bucket: string,
+  templates: Readonly<Record<string, string>>,
+  steps: readonly JobStep[] = jobGraph,
+): AthenaRunPlan {
+  if (!RUN_ID.test(runId)) throw new Error(`run id ${JSON.stringify(runId)} must be letters, digits, dashes and underscores`);
+  if (!/^[a-z0-9.-]{3,63}$/.test(bucket)) throw new Error(`bucket ${JSON.stringify(bucket)} is not a bucket name`);
+  const parameters = sqlParameters(config, asOf);
+  const produced = new Set<string>();
+  const queries: Record<string, string> = {};
+  const tokens: Record<string, string> = {};
+  for (const current of steps) {
+    if (current.type === 'sql') {
+      const sql = scopeToRun(renderSql(templates[current.name]!, parameters), produced, runId);
+      queries[current.name] = `unload (\n${sql}\n) to 's3://${bucket}/${runPrefix(current.name, runId)}' with (format = 'PARQUET', compression = 'ZSTD')`;
+      tokens[current.name] = createHash('sha256').update(`${runId}\u001f${current.name}`).digest('hex');
+    }
+    for (const output of outputsOf(current)) produced.add(output);
+  }
+  return { as_of: asOf, run_id: runId, queries, tokens };
+}

@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Event } from 'aws-lambda';
+import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
+import { bucketName, readEnvironment } from '../core/environment.ts';
+import { EVENT_TYPES } from '../core/events/schemas.ts';
+import type { EventType } from '../core/events/schemas.ts';
+import { ingestRecords } from '../core/ingest/ingest.ts';
+import { recordsFromStream } from '../core/ingest/open-input.ts';
+
+const environment = readEnvironment({ LAKE_BUCKET: bucketName });
+const logger = new Logger({ serviceName: 'ingest-file' });
+const metrics = new Metrics({ namespace: 'CustomerMarketingPipeline', serviceName: 'ingest-file' });
+const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
+
+/** landing/<orders|surveys>/<any name>: the folder says what the file holds. */
+export function eventTypeOfKey(key: string): EventType | undefined {
+  const folder = key.split('/')[1];
+  return (EVENT_TYPES as readonly string[]).includes(folder ?? '') ? (folder as EventType) : undefined;
+}
+
+/**
+ * A bulk file dropped under landing/<type>/ is streamed from S3 through the same ingest core
+ * as the command line, whatever its size. The batch id comes from the object's key and ETag,
+ * so S3 delivering the same event twice rewrites the same files instead of adding copies.
+ */
+export async function handler(event: S3Event): Promise<void> {
+  for (const record of event.Records) {
+    const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
+    const type = eventTypeOfKey(key);
+    if (!type) {
+      logger.warn('ignored: not under landing/orders/ or landing/surveys/', { key });
+      continue;
+    }
+    const ingestId = `${record.eventTime.replace(/[-:.]/g, '')}-${createHash('sha256').update(`${key}\u001f${record.s3.object.eTag ?? ''}`).digest('hex').slice(0, 12)}`;
+    const result = await ingestRecords(recordsFromStream(key, await store.stream(key)), {
+      eventType: type,
+      source: key,
+      store,
+      ingestId,
+      receivedAt: new Date(record.eventTime),
+    });
+    logger.info('ingested file', { key, received: result.received, accepted: result.accepted, rejected: result.rejected, duplicates: result.duplicates });
+    metrics.addMetric('EventsAccepted', MetricUnit.Count, result.accepted);
+    metrics.addMetric('EventsRejected', MetricUnit.Count, result.rejected);
+  }
+  metrics.publishStoredMetrics();
+}

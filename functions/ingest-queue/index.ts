@@ -1,0 +1,43 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
+import { bucketName, readEnvironment } from '../core/environment.ts';
+import { ingestMessages } from '../core/ingest/ingest-messages.ts';
+import type { MessageIngestResult } from '../core/ingest/ingest-messages.ts';
+
+const environment = readEnvironment({ LAKE_BUCKET: bucketName });
+const logger = new Logger({ serviceName: 'ingest-queue' });
+const metrics = new Metrics({ namespace: 'CustomerMarketingPipeline', serviceName: 'ingest-queue' });
+const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
+const processor = new BatchProcessor(EventType.SQS);
+
+/**
+ * Events from the ingest queue, one per message, typed by the `event_type` message attribute.
+ * The whole batch is written together (one file per type and date, not one per event); each
+ * record then reports its own outcome to the batch processor, so only records whose data could
+ * not be stored come back as batch item failures. Invalid events are stored under rejected/
+ * and count as handled: retrying them would fail the same way.
+ */
+export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+  let batch: Promise<MessageIngestResult> | undefined;
+  const ingestBatch = () =>
+    (batch ??= ingestMessages(
+      event.Records.map((record) => ({ id: record.messageId, eventType: record.messageAttributes['event_type']?.stringValue, body: record.body })),
+      store,
+    ));
+  const recordHandler = async (record: SQSRecord) => {
+    const result = await ingestBatch();
+    if (result.failed.has(record.messageId)) throw new Error(`could not store message ${record.messageId}`);
+  };
+  const response = await processPartialResponse(event, recordHandler, processor, { context });
+  const result = await ingestBatch();
+  logger.info('ingested batch', { records: event.Records.length, accepted: result.accepted, rejected: result.rejected, failed: result.failed.size });
+  metrics.addMetric('EventsAccepted', MetricUnit.Count, result.accepted);
+  metrics.addMetric('EventsRejected', MetricUnit.Count, result.rejected);
+  metrics.addMetric('EventsFailed', MetricUnit.Count, result.failed.size);
+  metrics.publishStoredMetrics();
+  return response;
+}

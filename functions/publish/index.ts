@@ -1,0 +1,47 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { z } from 'zod';
+import { AthenaQueryEngine } from '../adapters/aws/athena-engine.ts';
+import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
+import { SqsMessageSink } from '../adapters/sqs-sink.ts';
+import type { AudienceRow } from '../core/campaigns/message.ts';
+import { publishCampaignAudience } from '../core/campaigns/publish.ts';
+import { bucketName, readEnvironment } from '../core/environment.ts';
+import { isCalendarDate } from '../core/events/timestamps.ts';
+
+const environment = readEnvironment({
+  LAKE_BUCKET: bucketName,
+  CAMPAIGN_QUEUE_URL: z.url({ protocol: /^https$/ }),
+  ATHENA_WORKGROUP: z.string().min(1),
+  GLUE_DATABASE: z.string().regex(/^[a-z0-9_]+$/),
+});
+const logger = new Logger({ serviceName: 'publish' });
+const metrics = new Metrics({ namespace: 'CustomerMarketingPipeline', serviceName: 'publish' });
+const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
+const athena = new AthenaQueryEngine({ client: new AthenaClient({}), workGroup: environment.ATHENA_WORKGROUP, database: environment.GLUE_DATABASE });
+const sink = new SqsMessageSink({ client: new SQSClient({}), queueUrl: environment.CAMPAIGN_QUEUE_URL });
+
+const inputSchema = z.object({ as_of: z.string().refine(isCalendarDate) });
+
+/**
+ * Last state of a run: reads the as_of's campaign audience with Athena and publishes it to the
+ * campaign queue. The published log in S3 makes it idempotent; failed messages fail the state
+ * (and raise the alarm) and are retried by the next publish.
+ */
+export async function handler(event: unknown): Promise<{ as_of: string; sent: number; already_sent: number }> {
+  const { as_of: asOf } = inputSchema.parse(event);
+  const result = await athena.query(`select * from campaign_audience where as_of = date '${asOf}'`);
+  const audience = result.rows.map((row) => Object.fromEntries(result.columns.map((column, index) => [column.name, row[index]])) as unknown as AudienceRow);
+  const published = await publishCampaignAudience({ asOf, audience: audience.map((row) => ({ ...row, as_of: asOf })), sink, store });
+  logger.info('published campaign audience', { as_of: asOf, audience: published.audience, sent: published.sent, already_sent: published.alreadySent, failed: published.failed.length });
+  metrics.addMetric('CampaignMessagesSent', MetricUnit.Count, published.sent);
+  metrics.addMetric('CampaignMessagesFailed', MetricUnit.Count, published.failed.length);
+  metrics.publishStoredMetrics();
+  if (published.failed.length > 0) {
+    throw new Error(`${published.failed.length} campaign messages could not be sent, first: ${published.failed[0]!.reason}`);
+  }
+  return { as_of: asOf, sent: published.sent, already_sent: published.alreadySent };
+}

@@ -1,0 +1,208 @@
+import { Readable } from 'node:stream';
+import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
+import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
+import type { Context, S3Event, SQSEvent, SQSRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ColumnBatch, readParquetRows } from '../../functions/core/lake/parquet.ts';
+import { orderEvent } from '../support/events.ts';
+import { simulateBgNbd } from '../support/simulate-clv.ts';
+
+const s3 = mockClient(S3Client);
+const athena = mockClient(AthenaClient);
+const sqs = mockClient(SQSClient);
+
+beforeAll(() => {
+  Object.assign(process.env, {
+    LAKE_BUCKET: 'test-lake',
+    CAMPAIGN_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/campaigns',
+    ATHENA_WORKGROUP: 'pipeline',
+    GLUE_DATABASE: 'marketing',
+    PIPELINE_CONFIG: JSON.stringify({ businessTimezone: 'Europe/Berlin' }),
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  });
+});
+
+beforeEach(() => {
+  s3.reset();
+  athena.reset();
+  sqs.reset();
+});
+
+const context = { functionName: 'test', awsRequestId: 'req', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+const puts = () => s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input as PutObjectCommandInput);
+const body = (bytes: Uint8Array) => Object.assign(Readable.from([bytes]), { transformToByteArray: async () => bytes });
+
+function sqsRecord(messageId: string, payload: string, eventType: string | null = 'orders'): SQSRecord {
+  return {
+    messageId,
+    body: payload,
+    receiptHandle: `rh-${messageId}`,
+    attributes: {} as SQSRecord['attributes'],
+    messageAttributes: eventType ? { event_type: { dataType: 'String', stringValue: eventType } as SQSRecord['messageAttributes'][string] } : {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:ingest',
+    awsRegion: 'eu-west-1',
+  };
+}
+
+describe('ingest-queue handler', () => {
+  const event: SQSEvent = {
+    Records: [
+      sqsRecord('m1', JSON.stringify(orderEvent({ order_id: 'o1', customer_id: 'c1', occurred_at: '2024-01-01T10:00:00Z' }))),
+      sqsRecord('m2', '{"event_id": "broken"'),
+      sqsRecord('m3', JSON.stringify(orderEvent({ order_id: 'o3', customer_id: 'c3', occurred_at: '2024-01-02T10:00:00Z' }))),
+      sqsRecord('m4', JSON.stringify({ hello: 'world' }), null),
+    ],
+  };
+
+  it('stores good records, keeps bad ones with their reason, and reports no failure', async () => {
+    s3.on(PutObjectCommand).resolves({});
+    const { handler } = await import('../../functions/ingest-queue/index.ts');
+    const response = await handler(event, context);
+    expect(response.batchItemFailures).toEqual([]);
+    const keys = puts().map((input) => input.Key!).sort();
+    expect(keys.filter((key) => key.startsWith('raw/orders/dt=2024-01-0'))).toHaveLength(2);
+    const rejected = puts().filter((input) => input.Key!.startsWith('rejected/'));
+    expect(rejected.map((input) => input.Key!.split('/')[1]).sort()).toEqual(['orders', 'unknown']);
+    const reasons = rejected.flatMap((input) => String(input.Body).trim().split('\n').map((line) => JSON.parse(line).reason));
+    expect(reasons).toEqual(expect.arrayContaining([expect.stringMatching(/^invalid JSON/), expect.stringMatching(/^event_type: message attribute must be one of orders, surveys/)]));
+  });
+
+  it('reports exactly the record whose data could not be stored, never an empty identifier', async () => {
+    s3.on(PutObjectCommand).callsFake((input: PutObjectCommandInput) => {
+      if (input.Key!.includes('dt=2024-01-02')) throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+      return {};
+    });
+    const { handler } = await import('../../functions/ingest-queue/index.ts');
+    const response = await handler(event, context);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm3' }]);
+  });
+});
+
+describe('ingest-file handler', () => {
+  it('streams a landing file through the ingest core with a batch id stable across redeliveries', async () => {
+    const lines = [
+      JSON.stringify(orderEvent({ order_id: 'o1', customer_id: 'c1', occurred_at: '2024-01-01T10:00:00Z' })),
+      JSON.stringify(orderEvent({ order_id: 'o2', customer_id: 'c2', occurred_at: '2024-01-01T11:00:00Z', total: -1 })),
+    ].join('\n');
+    s3.on(GetObjectCommand).callsFake(() => ({ Body: body(new TextEncoder().encode(lines)) }));
+    s3.on(PutObjectCommand).resolves({});
+    const { handler } = await import('../../functions/ingest-file/index.ts');
+    const event = {
+      Records: [{ eventTime: '2024-01-02T00:00:00.000Z', s3: { bucket: { name: 'test-lake' }, object: { key: 'landing/orders/day+1.jsonl', eTag: 'abc' } } }],
+    } as unknown as S3Event;
+    await handler(event);
+    const firstKeys = puts().map((input) => input.Key!).sort();
+    expect(s3.commandCalls(GetObjectCommand)[0]!.args[0].input.Key).toBe('landing/orders/day 1.jsonl');
+    expect(firstKeys.some((key) => key.startsWith('raw/orders/dt=2024-01-01/'))).toBe(true);
+    expect(firstKeys.some((key) => key.startsWith('rejected/orders/dt=2024-01-02/'))).toBe(true);
+    s3.resetHistory();
+    await handler(event);
+    expect(puts().map((input) => input.Key!).sort()).toEqual(firstKeys);
+  });
+});
+
+describe('prepare-run handler', () => {
+  it('plans every SQL step as an UNLOAD to the run prefix, reading earlier outputs of the same run', async () => {
+    const { handler } = await import('../../functions/prepare-run/index.ts');
+    const plan = await handler({ input: { as_of: '2024-03-31' }, execution: 'exec-1' });
+    expect(plan.run_id).toBe('exec-1');
+    expect(Object.keys(plan.queries)).toContain('campaign_audience');
+    expect(plan.queries['stg_orders']).toMatch(/^unload \(/);
+    expect(plan.queries['stg_orders']).toContain("to 's3://test-lake/runs/stg_orders/run_id=exec-1/' with (format = 'PARQUET', compression = 'ZSTD')");
+    expect(plan.queries['stg_orders']).toContain("from (select * from run_stg_order_events where run_id = 'exec-1') as stg_order_events");
+    expect(plan.queries['stg_order_events']).toContain("at time zone 'Europe/Berlin'");
+    expect(plan.queries['campaign_audience']).toContain("(select * from run_customer_clv where run_id = 'exec-1') as customer_clv");
+    expect(plan.queries['campaign_audience']).toContain('from published_messages');
+    expect(plan.tokens['stg_orders']).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(plan).length).toBeLessThan(256 * 1024);
+  });
+
+  it('takes the day before the scheduled time, in the business time zone', async () => {
+    const { handler, asOfForSchedule } = await import('../../functions/prepare-run/index.ts');
+    expect(asOfForSchedule('2024-04-01T23:30:00Z', 'Europe/Berlin')).toBe('2024-04-01');
+    const plan = await handler({ input: { scheduled_time: '2024-04-01T02:00:00Z' }, execution: 'exec-2' });
+    expect(plan.as_of).toBe('2024-03-31');
+    await expect(handler({ input: {}, execution: 'x' })).rejects.toThrow(/needs as_of or scheduled_time/);
+  });
+});
+
+describe('fit-clv handler', () => {
+  it("fits on the run's customer_summary and writes clv_model and customer_clv for the run", async () => {
+    const summary = new ColumnBatch([
+      { name: 'customer_id', kind: 'string', nullable: false },
+      { name: 'frequency', kind: 'int32', nullable: false },
+      { name: 'recency_days', kind: 'int32', nullable: false },
+      { name: 'tenure_days', kind: 'int32', nullable: false },
+      { name: 'avg_repeat_day_net_revenue', kind: 'float64', nullable: true },
+      { name: 'net_revenue', kind: 'float64', nullable: false },
+    ]);
+    simulateBgNbd({ r: 0.5, alpha: 5, a: 0.8, b: 3 }, 400, 3, [20, 60]).forEach((history, index) => {
+      summary.append({
+        customer_id: `c${index}`,
+        frequency: history.x,
+        recency_days: Math.round(history.tx * 7),
+        tenure_days: Math.round(history.T * 7),
+        avg_repeat_day_net_revenue: history.x > 0 ? 20 + (index % 30) : null,
+        net_revenue: 50 + index,
+      });
+    });
+    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'runs/customer_summary/run_id=r1/part-0.parquet' }] });
+    s3.on(GetObjectCommand).callsFake(() => ({ Body: body(summary.toParquet()) }));
+    s3.on(PutObjectCommand).resolves({});
+    const { handler } = await import('../../functions/fit-clv/index.ts');
+    const result = await handler({ as_of: '2024-03-31', run_id: 'r1' });
+    expect(result.rows).toEqual({ clv_model: 2, customer_clv: 400 });
+    const written = Object.fromEntries(puts().map((input) => [input.Key!, readParquetRows(input.Body as Uint8Array)]));
+    expect(Object.keys(written).sort()).toEqual(['runs/clv_model/run_id=r1/part-00000.parquet', 'runs/customer_clv/run_id=r1/part-00000.parquet']);
+    expect(written['runs/clv_model/run_id=r1/part-00000.parquet']![0]).toMatchObject({ model: 'bg_nbd', time_unit: 'week', converged: true });
+  });
+});
+
+describe('promote-run handler', () => {
+  it("replaces each curated partition with the run's files", async () => {
+    s3.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => {
+      if (input.Prefix === 'runs/nps/run_id=r1/') return { Contents: [{ Key: 'runs/nps/run_id=r1/part-a.parquet' }] };
+      if (input.Prefix === 'curated/nps/as_of=2024-03-31/') return { Contents: [{ Key: 'curated/nps/as_of=2024-03-31/old.parquet' }] };
+      return { Contents: [] };
+    });
+    s3.on(DeleteObjectsCommand).resolves({});
+    s3.on(CopyObjectCommand).resolves({});
+    const { handler } = await import('../../functions/promote-run/index.ts');
+    expect(await handler({ as_of: '2024-03-31', run_id: 'r1' })).toMatchObject({ files: 1 });
+    expect(s3.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input.Delete!.Objects!.map((object) => object.Key))).toEqual([['curated/nps/as_of=2024-03-31/old.parquet']]);
+    const copy = s3.commandCalls(CopyObjectCommand)[0]!.args[0].input;
+    expect(copy.Key).toBe('curated/nps/as_of=2024-03-31/part-a.parquet');
+    expect(decodeURIComponent(copy.CopySource!)).toBe('test-lake/runs/nps/run_id=r1/part-a.parquet');
+  });
+});
+
+describe('publish handler', () => {
+  it('reads the audience with Athena, sends it to the queue and logs what it sent', async () => {
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q1' });
+    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+    const names = ['campaign', 'customer_id', 'priority', 'reason', 'rank_in_campaign', 'net_revenue', 'purchases', 'days_since_last_purchase', 'last_nps_score', 'segment', 'as_of'];
+    const types = ['varchar', 'varchar', 'integer', 'varchar', 'bigint', 'double', 'bigint', 'bigint', 'integer', 'varchar', 'date'];
+    const values = ['win_back', 'c1', '80', 'lapsed', '1', '120.5', '3', '120', undefined, 'at_risk', '2024-03-31'];
+    athena.on(GetQueryResultsCommand).resolves({
+      ResultSet: {
+        ResultSetMetadata: { ColumnInfo: names.map((Name, index) => ({ Name, Type: types[index] })) },
+        Rows: [{ Data: names.map((VarCharValue) => ({ VarCharValue })) }, { Data: values.map((VarCharValue) => (VarCharValue === undefined ? {} : { VarCharValue })) }],
+      },
+    });
+    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    s3.on(PutObjectCommand).resolves({});
+    sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => ({ Successful: input.Entries!.map((entry) => ({ Id: entry.Id, MessageId: 'x', MD5OfMessageBody: 'y' })) }));
+    const { handler } = await import('../../functions/publish/index.ts');
+    expect(await handler({ as_of: '2024-03-31' })).toEqual({ as_of: '2024-03-31', sent: 1, already_sent: 0 });
+    const message = JSON.parse(sqs.commandCalls(SendMessageBatchCommand)[0]!.args[0].input.Entries![0]!.MessageBody!);
+    expect(message).toMatchObject({ campaign: 'win_back', customer_id: 'c1', as_of: '2024-03-31', metrics: { net_revenue: 120.5, last_nps_score: null } });
+    expect(puts().map((input) => input.Key!)[0]).toMatch(/^published\/campaigns\/as_of=2024-03-31\/sent-/);
+  });
+});
