@@ -1,0 +1,81 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { acknowledge, acknowledgeFunctionRole, arnToken, wildcard } from '../nag.ts';
+import { PipelineFunction } from './pipeline-function.ts';
+import { QueueWithDeadLetter } from './queues.ts';
+
+export interface CampaignsProps {
+  readonly bucket: IBucket;
+  readonly queryResults: IBucket;
+  readonly key: IKey;
+  readonly alarms: ITopic;
+  readonly workGroupName: string;
+  readonly databaseName: string;
+}
+
+/**
+ * The campaign queue that downstream services consume, and the publisher that fills it from
+ * the campaign_audience table of a run (read with Athena), logging what it sent under
+ * published/ so that publishing is idempotent.
+ */
+export class Campaigns extends Construct {
+  readonly queue: QueueWithDeadLetter;
+  readonly publisher: PipelineFunction;
+
+  constructor(scope: Construct, id: string, props: CampaignsProps) {
+    super(scope, id);
+    // Consumers are other teams' services; give them a generous processing time.
+    this.queue = new QueueWithDeadLetter(this, 'CampaignQueue', {
+      key: props.key,
+      alarms: props.alarms,
+      consumerTimeout: Duration.minutes(5),
+      retentionPeriod: Duration.days(7),
+    });
+    this.publisher = new PipelineFunction(this, 'Publisher', {
+      handler: 'publish',
+      description: 'Publishes the campaign audience of a run to the campaign queue',
+      timeout: Duration.minutes(10),
+      environment: {
+        LAKE_BUCKET: props.bucket.bucketName,
+        CAMPAIGN_QUEUE_URL: this.queue.queue.queueUrl,
+        ATHENA_WORKGROUP: props.workGroupName,
+        GLUE_DATABASE: props.databaseName,
+      },
+    });
+    const fn = this.publisher.function;
+    this.queue.queue.grantSendMessages(fn);
+    props.bucket.grantReadWrite(fn, 'published/*');
+    props.bucket.grantRead(fn, 'curated/campaign_audience/*');
+    props.queryResults.grantReadWrite(fn);
+    const stack = Stack.of(this);
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults'],
+        resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: props.workGroupName })],
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
+        resources: [
+          stack.formatArn({ service: 'glue', resource: 'catalog' }),
+          stack.formatArn({ service: 'glue', resource: 'database', resourceName: props.databaseName }),
+          stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${props.databaseName}/campaign_audience` }),
+        ],
+      }),
+    );
+    const lake = arnToken(props.bucket);
+    acknowledgeFunctionRole(this.publisher, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
+    acknowledge(
+      this.publisher,
+      'The publisher reads the campaign_audience partitions, writes its sent-message log under published/ and reads and writes Athena query results; object names are per run.',
+      wildcard(`Resource::${lake}/published/*`),
+      wildcard(`Resource::${lake}/curated/campaign_audience/*`),
+      wildcard(`Resource::${arnToken(props.queryResults)}/*`),
+    );
+  }
+}

@@ -1,0 +1,68 @@
+import { Duration } from 'aws-cdk-lib';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { EventType } from 'aws-cdk-lib/aws-s3';
+import type { Bucket } from 'aws-cdk-lib/aws-s3';
+import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import { Construct } from 'constructs';
+import { acknowledge, acknowledgeFunctionRole, arnToken, wildcard } from '../nag.ts';
+import { PipelineFunction } from './pipeline-function.ts';
+import { QueueWithDeadLetter } from './queues.ts';
+
+export interface IngestProps {
+  readonly bucket: Bucket;
+  readonly key: IKey;
+  readonly alarms: ITopic;
+}
+
+const CONSUMER_TIMEOUT = Duration.minutes(1);
+
+/**
+ * Two ways in: producers send single events to the ingest queue (message attribute
+ * event_type = orders | surveys), and bulk files are dropped under landing/orders/ or
+ * landing/surveys/. Both end in raw/ or rejected/.
+ */
+export class Ingest extends Construct {
+  readonly queue: QueueWithDeadLetter;
+  readonly queueFunction: PipelineFunction;
+  readonly fileFunction: PipelineFunction;
+
+  constructor(scope: Construct, id: string, props: IngestProps) {
+    super(scope, id);
+    this.queue = new QueueWithDeadLetter(this, 'IngestQueue', { key: props.key, alarms: props.alarms, consumerTimeout: CONSUMER_TIMEOUT });
+    const environment = { LAKE_BUCKET: props.bucket.bucketName };
+
+    this.queueFunction = new PipelineFunction(this, 'FromQueue', {
+      handler: 'ingest-queue',
+      description: 'Ingests events from the ingest queue into raw/ and rejected/',
+      environment,
+      timeout: CONSUMER_TIMEOUT,
+      needsParquet: true,
+    });
+    this.queueFunction.function.addEventSource(
+      new SqsEventSource(this.queue.queue, { batchSize: 100, maxBatchingWindow: Duration.seconds(5), reportBatchItemFailures: true }),
+    );
+
+    this.fileFunction = new PipelineFunction(this, 'FromFile', {
+      handler: 'ingest-file',
+      description: 'Streams a bulk file dropped under landing/ into raw/ and rejected/',
+      environment,
+      timeout: Duration.minutes(15),
+      memorySize: 2048,
+      needsParquet: true,
+    });
+    props.bucket.addEventNotification(EventType.OBJECT_CREATED, new LambdaDestination(this.fileFunction.function), { prefix: 'landing/' });
+
+    const lake = arnToken(props.bucket);
+    for (const fn of [this.queueFunction, this.fileFunction]) {
+      props.bucket.grantPut(fn.function, 'raw/*');
+      props.bucket.grantPut(fn.function, 'rejected/*');
+      acknowledgeFunctionRole(fn, ['s3:Abort*']);
+      acknowledge(fn, 'Ingest writes new objects under raw/ and rejected/; their names are made per batch.', wildcard(`Resource::${lake}/raw/*`), wildcard(`Resource::${lake}/rejected/*`));
+    }
+    props.bucket.grantRead(this.fileFunction.function, 'landing/*');
+    acknowledgeFunctionRole(this.fileFunction, ['s3:GetBucket*', 's3:GetObject*', 's3:List*']);
+    acknowledge(this.fileFunction, 'Bulk files arrive under landing/ with names chosen by the producer.', wildcard(`Resource::${lake}/landing/*`));
+  }
+}

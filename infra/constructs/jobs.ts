@@ -1,0 +1,218 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { DefinitionBody, Fail, IntegrationPattern, JsonPath, LogLevel, StateMachine, Succeed, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
+import type { TaskStateBase } from 'aws-cdk-lib/aws-stepfunctions';
+import { AthenaStartQueryExecution, LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type { PipelineConfig } from '../../functions/core/config.ts';
+import { jobGraph } from '../../functions/core/jobs/graph.ts';
+import type { JobStep } from '../../functions/core/jobs/graph.ts';
+import { acknowledge, acknowledgeFunctionRole, arnToken, REASONS, wildcard } from '../nag.ts';
+import { PipelineFunction } from './pipeline-function.ts';
+
+export interface JobsProps {
+  readonly bucket: IBucket;
+  readonly queryResults: IBucket;
+  readonly key: IKey;
+  readonly alarms: ITopic;
+  readonly workGroupName: string;
+  readonly databaseName: string;
+  readonly publisher: PipelineFunction;
+  readonly pipeline: PipelineConfig;
+  /** Daily run time, HH:MM, in scheduleTimezone. */
+  readonly scheduleTime: string;
+  readonly scheduleTimezone: string;
+}
+
+/**
+ * The job graph as a Step Functions state machine, generated from the same definition as the
+ * local runner: plan the run, one Athena task (.sync) per SQL step and a Lambda task for the
+ * CLV fit, in graph order; then promote the run's curated tables and publish the campaign
+ * audience. Any failure stops the run before promotion, so nothing partial is published.
+ * Input `{ "as_of": "YYYY-MM-DD" }` (any scheduler or a backfill loop) or the daily schedule's
+ * `{ "scheduled_time": ... }` (the run covers the day before, in the business time zone).
+ */
+export class Jobs extends Construct {
+  readonly stateMachine: StateMachine;
+  readonly schedule: CfnSchedule;
+
+  constructor(scope: Construct, id: string, props: JobsProps) {
+    super(scope, id);
+    const lake = { LAKE_BUCKET: props.bucket.bucketName };
+    const planner = new PipelineFunction(this, 'PlanRun', {
+      handler: 'prepare-run',
+      description: 'Decides the as_of and renders every SQL step of the job graph for Athena',
+      environment: { ...lake, PIPELINE_CONFIG: JSON.stringify(props.pipeline) },
+      needsSql: true,
+    });
+    const fitter = new PipelineFunction(this, 'FitClv', {
+      handler: 'fit-clv',
+      description: 'Fits BG/NBD and Gamma-Gamma on the run and writes clv_model and customer_clv',
+      environment: { ...lake, PIPELINE_CONFIG: JSON.stringify(props.pipeline) },
+      timeout: Duration.minutes(15),
+      memorySize: 3008,
+      needsParquet: true,
+    });
+    const promoter = new PipelineFunction(this, 'PromoteRun', {
+      handler: 'promote-run',
+      description: "Replaces the curated partitions of the as_of with a finished run's output",
+      environment: lake,
+      timeout: Duration.minutes(15),
+    });
+    props.bucket.grantRead(fitter.function, 'runs/*');
+    props.bucket.grantPut(fitter.function, 'runs/*');
+    props.bucket.grantRead(promoter.function, 'runs/*');
+    props.bucket.grantReadWrite(promoter.function, 'curated/*');
+    props.bucket.grantDelete(promoter.function, 'curated/*');
+    const lakeArn = arnToken(props.bucket);
+    acknowledgeFunctionRole(planner, []);
+    acknowledgeFunctionRole(fitter, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']);
+    acknowledgeFunctionRole(promoter, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
+    acknowledge(fitter, 'The CLV step reads and writes the outputs of its run under runs/; the run id is only known at run time.', wildcard(`Resource::${lakeArn}/runs/*`));
+    acknowledge(
+      promoter,
+      'Promotion copies a run from runs/ into the curated/ partitions of its as_of, both known only at run time.',
+      wildcard(`Resource::${lakeArn}/runs/*`),
+      wildcard(`Resource::${lakeArn}/curated/*`),
+    );
+
+    const failed = new Fail(this, 'RunFailed', { error: 'RunFailed', cause: 'A step of the job graph failed; nothing was promoted or published.' });
+    const guard = <T extends TaskStateBase>(task: T): T => {
+      task.addCatch(failed, { resultPath: '$.error' });
+      return task;
+    };
+    const runIds = TaskInput.fromObject({ as_of: JsonPath.stringAt('$.plan.as_of'), run_id: JsonPath.stringAt('$.plan.run_id') });
+
+    const plan = guard(
+      new LambdaInvoke(this, 'Plan run', {
+        lambdaFunction: planner.function,
+        payload: TaskInput.fromObject({ input: JsonPath.entirePayload, execution: JsonPath.stringAt('$$.Execution.Name') }),
+        payloadResponseOnly: true,
+        resultPath: '$.plan',
+      }),
+    );
+    const steps = jobGraph.map((step) => this.stepTask(step, props, runIds, guard, fitter));
+    const promote = guard(new LambdaInvoke(this, 'Promote run', { lambdaFunction: promoter.function, payload: runIds, resultPath: JsonPath.DISCARD }));
+    const publish = guard(
+      new LambdaInvoke(this, 'Publish campaigns', {
+        lambdaFunction: props.publisher.function,
+        payload: TaskInput.fromObject({ as_of: JsonPath.stringAt('$.plan.as_of') }),
+        resultPath: JsonPath.DISCARD,
+      }),
+    );
+    let chain = plan.next(steps[0]!);
+    for (const step of steps.slice(1)) chain = chain.next(step);
+    chain = chain.next(promote).next(publish).next(new Succeed(this, 'Published'));
+
+    const logs = new LogGroup(this, 'StateMachineLogs', { retention: RetentionDays.THREE_MONTHS });
+    this.stateMachine = new StateMachine(this, 'JobGraph', {
+      definitionBody: DefinitionBody.fromChainable(chain),
+      timeout: Duration.hours(6),
+      tracingEnabled: true,
+      logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
+    });
+    // Athena reads the lake and writes step outputs with the state machine's credentials.
+    props.bucket.grantReadWrite(this.stateMachine);
+    props.queryResults.grantReadWrite(this.stateMachine);
+    acknowledgeFunctionRole(this.stateMachine, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
+    acknowledge(
+      this.stateMachine,
+      'Athena runs the job graph with this role: it reads every lake prefix (raw/, rejected/, published/, runs/) and writes runs/ per run, and writes query results.',
+      wildcard(`Resource::${lakeArn}/*`),
+      wildcard(`Resource::${arnToken(props.queryResults)}/*`),
+    );
+    const stack = Stack.of(this);
+    acknowledge(
+      this.stateMachine,
+      "The Athena task grants Glue read access to the tables and functions of the pipeline's own database, which the queries read.",
+      wildcard(`Resource::arn:<AWS::Partition>:glue:${stack.region}:<AWS::AccountId>:table/${props.databaseName}/*`),
+      wildcard(`Resource::arn:<AWS::Partition>:glue:${stack.region}:<AWS::AccountId>:userDefinedFunction/${props.databaseName}/*`),
+    );
+    acknowledge(
+      this.stateMachine,
+      'LambdaInvoke tasks may invoke the versions and aliases of the four functions of a run.',
+      ...[planner, fitter, promoter, props.publisher].map((fn) => wildcard(`Resource::${arnToken(fn.function)}:*`)),
+    );
+
+    new Alarm(this, 'RunFailedAlarm', {
+      alarmDescription: 'A run of the job graph failed: nothing was promoted or published for its as_of.',
+      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new SnsAction(props.alarms));
+
+    this.schedule = this.dailySchedule(props);
+  }
+
+  private stepTask(
+    step: JobStep,
+    props: JobsProps,
+    runIds: TaskInput,
+    guard: <T extends TaskStateBase>(task: T) => T,
+    fitter: PipelineFunction,
+  ): TaskStateBase {
+    if (step.type === 'typescript') {
+      return guard(new LambdaInvoke(this, `Step ${step.name}`, { lambdaFunction: fitter.function, payload: runIds, resultPath: JsonPath.DISCARD }));
+    }
+    const task = new AthenaStartQueryExecution(this, `Step ${step.name}`, {
+      queryString: JsonPath.stringAt(`$.plan.queries.${step.name}`),
+      clientRequestToken: JsonPath.stringAt(`$.plan.tokens.${step.name}`),
+      workGroup: props.workGroupName,
+      queryExecutionContext: { databaseName: props.databaseName },
+      integrationPattern: IntegrationPattern.RUN_JOB,
+      resultPath: JsonPath.DISCARD,
+    });
+    task.addRetry({ errors: ['Athena.TooManyRequestsException', 'Athena.InternalServerException'], interval: Duration.seconds(10), backoffRate: 2, maxAttempts: 6 });
+    return guard(task);
+  }
+
+  private dailySchedule(props: JobsProps): CfnSchedule {
+    const deadLetters = new Queue(this, 'ScheduleDeadLetter', {
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: props.key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(deadLetters, "This queue is the daily schedule's dead-letter queue.", 'AwsSolutions-SQS3');
+    new Alarm(this, 'ScheduleDeadLetterNotEmpty', {
+      alarmDescription: 'The daily schedule could not start the job graph.',
+      metric: deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new SnsAction(props.alarms));
+    const role = new Role(this, 'ScheduleRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } } }),
+      description: 'Lets the daily schedule start the job graph',
+    });
+    role.addToPolicy(new PolicyStatement({ actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] }));
+    deadLetters.grantSendMessages(role);
+    acknowledge(role, REASONS.kms, wildcard('Action::kms:GenerateDataKey*'), wildcard('Action::kms:ReEncrypt*'));
+    const [hour, minute] = props.scheduleTime.split(':').map(Number) as [number, number];
+    return new CfnSchedule(this, 'Daily', {
+      description: 'Runs the job graph every day for the day before',
+      scheduleExpression: `cron(${minute} ${hour} * * ? *)`,
+      scheduleExpressionTimezone: props.scheduleTimezone,
+      flexibleTimeWindow: { mode: 'OFF' },
+      state: 'ENABLED',
+      target: {
+        arn: this.stateMachine.stateMachineArn,
+        roleArn: role.roleArn,
+        input: JSON.stringify({ scheduled_time: '<aws.scheduler.scheduled-time>' }),
+        deadLetterConfig: { arn: deadLetters.queueArn },
+        retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
+      },
+    });
+  }
+}
