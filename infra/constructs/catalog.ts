@@ -162,7 +162,7 @@ export class Catalog extends Construct {
         storageDescriptor: { columns: spec.columns, location: spec.location, ...spec.format },
       },
     });
-    table.addDependency(this.database);
+    table.node.addDependency(this.database);
     this.tables.push(table);
   }
 }

@@ -15,7 +15,7 @@ import { Construct } from 'constructs';
 import type { PipelineConfig } from '../../functions/core/config.ts';
 import { jobGraph } from '../../functions/core/jobs/graph.ts';
 import type { JobStep } from '../../functions/core/jobs/graph.ts';
-import { acknowledge, acknowledgeFunctionRole, arnToken, REASONS, wildcard } from '../nag.ts';
+import { acknowledge, acknowledgeFunctionRole, arnToken, printedEnvironment, REASONS, wildcard } from '../nag.ts';
 import { PipelineFunction } from './pipeline-function.ts';
 
 export interface JobsProps {
@@ -129,12 +129,12 @@ export class Jobs extends Construct {
       wildcard(`Resource::${lakeArn}/*`),
       wildcard(`Resource::${arnToken(props.queryResults)}/*`),
     );
-    const stack = Stack.of(this);
+    const { region, account } = printedEnvironment(Stack.of(this));
     acknowledge(
       this.stateMachine,
       "The Athena task grants Glue read access to the tables and functions of the pipeline's own database, which the queries read.",
-      wildcard(`Resource::arn:<AWS::Partition>:glue:${stack.region}:<AWS::AccountId>:table/${props.databaseName}/*`),
-      wildcard(`Resource::arn:<AWS::Partition>:glue:${stack.region}:<AWS::AccountId>:userDefinedFunction/${props.databaseName}/*`),
+      wildcard(`Resource::arn:<AWS::Partition>:glue:${region}:${account}:table/${props.databaseName}/*`),
+      wildcard(`Resource::arn:<AWS::Partition>:glue:${region}:${account}:userDefinedFunction/${props.databaseName}/*`),
     );
     acknowledge(
       this.stateMachine,

@@ -1,0 +1,175 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../infra/app.ts';
+import { CURATED_TABLES, jobGraph } from '../../functions/core/jobs/graph.ts';
+
+/**
+ * The CDK app synthesized for real (Lambda bundles built with the local esbuild) with cdk-nag's
+ * AwsSolutions checks on: synth throws on any finding not acknowledged. Assertions name the
+ * resources and properties that make the deployment safe, not snapshots.
+ */
+let app: App;
+let template: Template;
+
+beforeAll(() => {
+  app = new App({ context: { scheduleTime: '04:30', scheduleTimezone: 'Europe/Berlin', bytesScannedCutoffPerQuery: '53687091200' } });
+  const built = buildApp(app);
+  app.synth();
+  template = Template.fromStack(built.stack);
+}, 180_000);
+
+const resourcesOf = (type: string) => Object.values(template.findResources(type)) as { Properties: Record<string, unknown> }[];
+
+describe('lake', () => {
+  it('encrypts data with the KMS key and bucket keys, versions it, logs access and blocks public access', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() } }] },
+      VersioningConfiguration: { Status: 'Enabled' },
+      LoggingConfiguration: { DestinationBucketName: Match.anyValue(), LogFilePrefix: 'lake/' },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } })]) },
+    });
+    for (const bucket of resourcesOf('AWS::S3::Bucket')) {
+      expect(bucket.Properties['PublicAccessBlockConfiguration']).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    }
+  });
+
+  it('refuses plain HTTP on every bucket', () => {
+    const policies = resourcesOf('AWS::S3::BucketPolicy');
+    expect(policies).toHaveLength(resourcesOf('AWS::S3::Bucket').length);
+    for (const policy of policies) {
+      expect(JSON.stringify(policy.Properties['PolicyDocument'])).toContain('"aws:SecureTransport":"false"');
+    }
+  });
+
+  it('expires query results and rotates the key', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 7, Status: 'Enabled' })]) },
+      LoggingConfiguration: { LogFilePrefix: 'query-results/' },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+});
+
+describe('catalog and Athena', () => {
+  it('enforces the workgroup configuration, encrypts results and cuts off large scans', () => {
+    template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      WorkGroupConfiguration: {
+        EnforceWorkGroupConfiguration: true,
+        PublishCloudWatchMetricsEnabled: true,
+        BytesScannedCutoffPerQuery: 53687091200,
+        EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
+        ResultConfiguration: { EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: Match.anyValue() } },
+      },
+    });
+  });
+
+  it('declares every curated table with as_of partition projection, and raw events by dt', () => {
+    const tables = new Map(resourcesOf('AWS::Glue::Table').map((table) => [(table.Properties['TableInput'] as { Name: string }).Name, table.Properties['TableInput'] as Record<string, never>]));
+    for (const name of CURATED_TABLES) {
+      const table = tables.get(name)!;
+      expect(table, name).toBeDefined();
+      expect(table['PartitionKeys']).toEqual([{ Name: 'as_of', Type: 'date' }]);
+      expect(table['Parameters']).toMatchObject({ 'projection.enabled': 'true', 'projection.as_of.type': 'date' });
+    }
+    expect(tables.get('orders')!['Parameters']).toMatchObject({ 'projection.enabled': 'true', 'projection.dt.type': 'date' });
+    expect(tables.get('rejected_events')!['Parameters']).toMatchObject({ 'projection.event_type.values': 'orders,surveys,unknown' });
+    expect(tables.get('run_stg_purchases')!['Parameters']).toMatchObject({ 'projection.run_id.type': 'injected' });
+  });
+});
+
+describe('queues', () => {
+  it('gives each queue a dead-letter queue that keeps messages longer, KMS encryption and six times the consumer timeout', () => {
+    const queues = resourcesOf('AWS::SQS::Queue');
+    const withRedrive = queues.filter((queue) => queue.Properties['RedrivePolicy']);
+    expect(withRedrive).toHaveLength(2);
+    for (const queue of withRedrive) {
+      expect(queue.Properties['RedrivePolicy']).toMatchObject({ maxReceiveCount: 5 });
+      expect(queue.Properties['MessageRetentionPeriod']).toBeLessThan(1_209_600);
+    }
+    template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 360, RedrivePolicy: Match.anyValue() });
+    for (const queue of queues) expect(queue.Properties['KmsMasterKeyId']).toBeDefined();
+    expect(queues.filter((queue) => queue.Properties['MessageRetentionPeriod'] === 1_209_600)).toHaveLength(3);
+    for (const policy of resourcesOf('AWS::SQS::QueuePolicy')) expect(JSON.stringify(policy.Properties['PolicyDocument'])).toContain('"aws:SecureTransport":"false"');
+  });
+
+  it('alarms when a dead-letter queue is not empty and when a run fails', () => {
+    const alarms = resourcesOf('AWS::CloudWatch::Alarm');
+    expect(alarms.filter((alarm) => alarm.Properties['MetricName'] === 'ApproximateNumberOfMessagesVisible')).toHaveLength(3);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsFailed', Threshold: 1 });
+  });
+
+  it('reads the ingest queue in batches that report item failures', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+});
+
+describe('functions', () => {
+  it('run on the latest Node.js runtime, arm64, traced', () => {
+    const functions = resourcesOf('AWS::Lambda::Function').filter((fn) => JSON.stringify(fn.Properties['Environment'] ?? {}).includes('POWERTOOLS_SERVICE_NAME'));
+    expect(functions).toHaveLength(6);
+    for (const fn of functions) {
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
+    }
+  });
+});
+
+describe('jobs', () => {
+  const definition = () => {
+    const machine = resourcesOf('AWS::StepFunctions::StateMachine')[0]!;
+    return JSON.stringify(machine.Properties['DefinitionString']);
+  };
+
+  it('has one state per job-graph step, Athena steps synchronous, then promotion and publishing', () => {
+    const text = definition();
+    for (const step of jobGraph) expect(text, step.name).toContain(`Step ${step.name}`);
+    expect(text).toContain('athena:startQueryExecution.sync');
+    expect(text).toContain('$.plan.queries.campaign_audience');
+    expect(text).toContain('Athena.TooManyRequestsException');
+    for (const state of ['Plan run', 'Promote run', 'Publish campaigns', 'RunFailed']) expect(text).toContain(state);
+    expect(text.indexOf('Promote run')).toBeGreaterThan(text.indexOf('Step campaign_audience'));
+  });
+
+  it('logs every execution and traces it', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: { Level: 'ALL' },
+      TracingConfiguration: { Enabled: true },
+    });
+  });
+
+  it('runs daily at the configured time and zone, with a dead-letter queue', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(30 4 * * ? *)',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: { Input: JSON.stringify({ scheduled_time: '<aws.scheduler.scheduled-time>' }), DeadLetterConfig: { Arn: Match.anyValue() } },
+    });
+  });
+});
+
+describe('cdk-nag', () => {
+  it('passed at synth, and every acknowledgement names a finding and says why', () => {
+    const acknowledgements: { id: string; reason: string }[] = [];
+    const visit = (node: IConstruct) => {
+      for (const entry of node.node.metadata) {
+        if (entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY) {
+          for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) acknowledgements.push({ id, reason });
+        }
+      }
+      for (const child of node.node.children) visit(child);
+    };
+    visit(app);
+    const nag = acknowledgements.filter(({ id }) => id.includes('AwsSolutions-'));
+    expect(nag.length).toBeGreaterThan(10);
+    for (const { id, reason } of nag) {
+      if (id.includes('IAM')) expect(id, 'IAM acknowledgements name their finding').toMatch(/\[.+\]$/);
+      expect(reason.length, id).toBeGreaterThan(30);
+    }
+  });
+});
