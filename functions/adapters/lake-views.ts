@@ -82,7 +82,11 @@ export async function createPublishedView(engine: QueryEngine, store: Filesystem
   await createJsonLinesView(engine, store, 'published_messages', lakeLayout.published, 1, publishedColumns);
 }
 
-/** One view per curated table that has been written at least once; as_of comes from the path. */
+/**
+ * One view per curated table that has been written at least once. as_of is read from the
+ * files, not from the path: DuckDB 1.5 fails on aggregates over a hive partition column alone
+ * (`select max(as_of)`: "INTERNAL Error: Attempted to access index").
+ */
 export async function createCuratedViews(engine: QueryEngine, store: FilesystemObjectStore): Promise<string[]> {
   const created: string[] = [];
   for (const table of CURATED_TABLES) {
@@ -90,8 +94,7 @@ export async function createCuratedViews(engine: QueryEngine, store: FilesystemO
     if (!(await hasFiles(store, prefix, '.parquet'))) continue;
     const glob = `${store.pathOf(prefix)}/as_of=*/*.parquet`;
     await engine.execute(
-      `create or replace view ${table} as select * from read_parquet(${sqlString(glob)}, ` +
-        `hive_partitioning = true, hive_types = {'as_of': date}, union_by_name = true)`,
+      `create or replace view ${table} as select * from read_parquet(${sqlString(glob)}, hive_partitioning = false, union_by_name = true)`,
     );
     created.push(table);
   }

@@ -86,8 +86,8 @@ async function runOneDate(
         const directory = store.pathOf(lakeLayout.curatedPartition(table, asOf));
         const temp = join(directory, `${TEMP_PREFIX}${runId}`);
         await mkdir(directory, { recursive: true });
-        // The partition value lives in the path (as Athena's UNLOAD writes it), not in the file.
-        await engine.execute(`copy (select * exclude (as_of) from ${table}) to ${sqlString(temp)} (format parquet, compression zstd)`);
+        // The file keeps its as_of column, as the Athena run's files do: the path and the data agree.
+        await engine.execute(`copy (select * from ${table}) to ${sqlString(temp)} (format parquet, compression zstd)`);
         pending.push({ table, temp, final: join(directory, PARTITION_FILE) });
         const counted = await engine.query(`select count(*) from ${table}`);
         rows[table] = Number(counted.rows[0]?.[0] ?? 0);

@@ -4,10 +4,11 @@ import { demoCommand } from './commands/demo.ts';
 import { ingestCommand } from './commands/ingest.ts';
 import { publishCommand } from './commands/publish.ts';
 import { queryCommand } from './commands/query.ts';
+import { reportCommand } from './commands/report.ts';
 import { runCommand } from './commands/run.ts';
 import { validateClvCommand } from './commands/validate-clv.ts';
 import { createContext } from './context.ts';
-import { resolveAsOfDates } from './dates.ts';
+import { parseDateOption, resolveAsOfDates } from './dates.ts';
 
 export const USAGE = `usage: pipeline <command> [options]
 
@@ -21,6 +22,7 @@ commands:
                                      what was already sent for a date is never sent again
   query "SQL" [--format table|csv|json]
                                      SQL over the lake: orders, surveys, rejected_events and the tables
+  report [--as-of DATE] [--out FILE]  write the HTML report of a date (default: the latest computed)
   validate-clv --calibration-end DATE --holdout-end DATE [--format table|csv|json]
                                      fit the CLV model up to one date and compare its predictions
                                      with the purchases made up to the other
@@ -62,6 +64,7 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
         format: { type: 'string' },
         'input-format': { type: 'string' },
         'calibration-end': { type: 'string' },
+        out: { type: 'string' },
         'holdout-end': { type: 'string' },
         customers: { type: 'string' },
         seed: { type: 'string' },
@@ -90,6 +93,12 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
         return await publishCommand(context, resolveAsOfDates(values, context.config.businessTimezone));
       case 'query':
         return await queryCommand(context, rest, values.format);
+      case 'report':
+        expectNoPositionals(command, rest);
+        return await reportCommand(context, {
+          asOf: values['as-of'] === undefined ? undefined : parseDateOption('as-of', values['as-of']),
+          out: values.out,
+        });
       case 'validate-clv':
         expectNoPositionals(command, rest);
         return await validateClvCommand(context, {

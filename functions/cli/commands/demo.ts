@@ -8,6 +8,7 @@ import { summarize } from '../summary.ts';
 import type { CommandContext } from '../context.ts';
 import { describeIngest, ingestFiles } from './ingest.ts';
 import { describePublish, publishDate } from './publish.ts';
+import { writeReport } from './report.ts';
 import { describeRun, runDates } from './run.ts';
 
 /** Marks a lake the demo created, so that it may wipe and rebuild it but never anything else. */
@@ -72,10 +73,12 @@ export async function demoCommand(
   } finally {
     engine.close();
   }
+  const report = await writeReport(context, asOf);
   const lakeOption = options.lakeGiven ? ` --lake ${root}` : '';
   context.stdout(
     `\nlake: ${root}\n` +
       `campaign messages: ${join(root, 'outbox', 'campaigns', `as_of=${asOf}`)}\n` +
+      `report: ${report}\n` +
       `next: npm run pipeline -- query "select * from period_metrics order by period_start"${lakeOption}\n`,
   );
   return 0;

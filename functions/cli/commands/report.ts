@@ -1,0 +1,86 @@
+import { readFile, mkdir, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { DuckDbEngine } from '../../adapters/duckdb-engine.ts';
+import { createLakeViews } from '../../adapters/lake-views.ts';
+import { UsageError } from '../../core/errors.ts';
+import { reportQueries } from '../../core/report/report-data.ts';
+import type { ReportData, Row } from '../../core/report/report-data.ts';
+import { renderReport } from '../../core/report/render.ts';
+import type { CommandContext } from '../context.ts';
+
+const require = createRequire(import.meta.url);
+
+/** Chart.js as one script (the UMD build), to inline: the report must open offline. */
+async function chartJsSource(): Promise<string> {
+  // The package exports no path to its UMD build; it sits next to the CommonJS entry in dist/.
+  return readFile(join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'), 'utf8');
+}
+
+const rowsOf = (result: { columns: readonly { name: string }[]; rows: readonly (readonly unknown[])[] }): Row[] =>
+  result.rows.map((row) => Object.fromEntries(result.columns.map((column, index) => [column.name, row[index]])));
+
+/** Reads the figures of one as_of (the latest when none is given) from the curated tables. */
+export async function readReportData(context: CommandContext, requested?: string): Promise<ReportData> {
+  const engine = await DuckDbEngine.open();
+  try {
+    await createLakeViews(engine, context.store);
+    const tables = rowsOf(await engine.query("select table_name from information_schema.tables"));
+    const available = new Set(tables.map((row) => String(row['table_name'])));
+    if (!available.has('customer_summary')) throw new UsageError('no tables yet: run "pipeline run --as-of DATE" first');
+    const latest = rowsOf(await engine.query('select cast(max(as_of) as varchar) as as_of from customer_summary'))[0]?.['as_of'];
+    const asOf = requested ?? (typeof latest === 'string' ? latest : undefined);
+    if (asOf === undefined) throw new UsageError('no tables yet: run "pipeline run --as-of DATE" first');
+    const present = rowsOf(await engine.query(`select count(*) as n from customer_summary where as_of = date '${asOf}'`))[0]?.['n'];
+    if (present === 0 && requested !== undefined) throw new UsageError(`no tables for ${asOf}: run "pipeline run --as-of ${asOf}" first`);
+    const queries = reportQueries(asOf);
+    const needs: Record<string, string[]> = {
+      headline: ['customer_summary', 'customer_clv'],
+      periods: ['period_metrics'],
+      cohorts: ['cohort_retention'],
+      nps: ['nps'],
+      clvSummary: ['clv_summary'],
+      clvModels: ['clv_model'],
+      clvDistribution: ['customer_clv'],
+      aliveDistribution: ['customer_clv'],
+      segments: ['rfm_segments'],
+      campaigns: ['campaign_audience'],
+    };
+    const results: Record<string, Row[]> = {};
+    for (const [name, sql] of Object.entries(queries)) {
+      // A lake written before a table existed still gets a report, with that panel empty.
+      results[name] = needs[name]!.every((table) => available.has(table)) ? rowsOf(await engine.query(sql)) : [];
+    }
+    return {
+      asOf,
+      generatedAt: new Date().toISOString(),
+      headline: results['headline']![0] ?? {},
+      periods: results['periods']!,
+      cohorts: results['cohorts']!,
+      nps: results['nps']!,
+      clvSummary: results['clvSummary']![0],
+      clvModels: results['clvModels']!,
+      clvDistribution: results['clvDistribution']!,
+      aliveDistribution: results['aliveDistribution']!,
+      segments: results['segments']!,
+      campaigns: results['campaigns']!,
+    };
+  } finally {
+    engine.close();
+  }
+}
+
+/** Writes the report of an as_of; returns its path. */
+export async function writeReport(context: CommandContext, asOf?: string, out?: string): Promise<string> {
+  const data = await readReportData(context, asOf);
+  const path = resolve(out ?? `${context.lakeRoot}/reports/as_of=${data.asOf}/report.html`);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, renderReport(data, await chartJsSource()));
+  return path;
+}
+
+export async function reportCommand(context: CommandContext, options: { asOf?: string | undefined; out?: string | undefined }): Promise<number> {
+  const path = await writeReport(context, options.asOf, options.out);
+  context.stdout(`report: ${path}\n`);
+  return 0;
+}

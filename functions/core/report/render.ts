@@ -1,0 +1,276 @@
+import type { ReportData, Row } from './report-data.ts';
+
+/**
+ * The report: one self-contained HTML file (Chart.js inlined, data embedded, no network) that a
+ * marketing team opens in a browser. Pure: it turns figures into markup; the caller reads the
+ * tables and supplies Chart.js.
+ */
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!);
+
+/** JSON that is safe inside a <script> element. */
+const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028|\u2029/g, ' ');
+
+const number = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+const percent = (value: unknown, digits = 1) => {
+  const n = number(value);
+  return n === null ? '–' : `${(100 * n).toFixed(digits)}%`;
+};
+const amount = (value: unknown) => {
+  const n = number(value);
+  return n === null ? '–' : n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+};
+const count = (value: unknown) => {
+  const n = number(value);
+  return n === null ? '–' : Math.round(n).toLocaleString('en-US');
+};
+const decimal = (value: unknown, digits = 1) => {
+  const n = number(value);
+  return n === null ? '–' : n.toFixed(digits);
+};
+
+interface Card {
+  label: string;
+  value: string;
+  definition: string;
+}
+
+function headlineCards(data: ReportData): Card[] {
+  const latest: Row = data.periods.at(-1) ?? {};
+  const latestNps: Row = data.nps.at(-1) ?? {};
+  const predicted = data.clvModels.find((model) => model['model'] === 'bg_nbd');
+  const meanClv = data.clvDistribution.length > 0 ? data.headline['mean_predicted_clv'] : null;
+  return [
+    { label: 'Customers', value: count(data.headline['customers']), definition: 'Customers with at least one purchase up to as_of: placed, not cancelled, not fully refunded.' },
+    { label: 'Net revenue', value: amount(data.headline['net_revenue']), definition: 'Order totals minus refunds, of all purchases up to as_of.' },
+    { label: 'AOV', value: amount(data.headline['aov']), definition: 'Average order value: net revenue / purchases.' },
+    { label: 'Repeat-purchase rate', value: percent(data.headline['repeat_rate']), definition: 'Share of customers with two or more purchases.' },
+    {
+      label: `Retention (${String(latest['period_start'] ?? '–')})`,
+      value: percent(latest['retention_rate']),
+      definition: 'Retained / customers at the start of the period: the share of the active base at the start still active at its end (or at as_of). Classic (E - N) / S: ' + percent(latest['retention_rate_classic']) + '.',
+    },
+    {
+      label: 'Churn',
+      value: percent(latest['churn_rate']),
+      definition: 'Churned / customers at the start: the share of the active base that is no longer active. The classic (S - E) / S is a net change and goes negative when the base grows: ' + percent(latest['churn_rate_classic']) + '.',
+    },
+    {
+      label: 'NPS (trailing)',
+      value: decimal(latestNps['trailing_nps']),
+      definition: `100 x (promoters - detractors) / responses over the last ${String(latestNps['trailing_window_days'] ?? '–')} days, each customer's latest answer. Promoters answer 9-10, detractors 0-6.`,
+    },
+    {
+      label: 'CLV (classic)',
+      value: amount(data.clvSummary?.['clv_simple']),
+      definition: 'AOV x purchases per customer per year x expected lifespan in years (1 / annual churn).',
+    },
+    {
+      label: 'Predicted CLV (mean)',
+      value: predicted && predicted['converged'] === true ? amount(meanClv) : '–',
+      definition: `BG/NBD + Gamma-Gamma: expected order value x expected purchases, month by month over ${String(predicted?.['horizon_months'] ?? 12)} months, discounted.`,
+    },
+  ];
+}
+
+/** The cohort table as a heatmap: each cell's colour follows its retention. */
+function cohortHeatmap(data: ReportData): string {
+  if (data.cohorts.length === 0) return '<p class="empty">No purchases yet.</p>';
+  const cohorts = [...new Set(data.cohorts.map((row) => String(row['cohort_start'])))].slice(-24);
+  const maxOffset = Math.min(24, Math.max(...data.cohorts.map((row) => Number(row['period_offset']))));
+  const byKey = new Map(data.cohorts.map((row) => [`${String(row['cohort_start'])}|${String(row['period_offset'])}`, row]));
+  const header = ['<th>Cohort</th><th>Customers</th>', ...Array.from({ length: maxOffset + 1 }, (_, k) => `<th>+${k}</th>`)].join('');
+  const body = cohorts
+    .map((cohort) => {
+      const size = byKey.get(`${cohort}|0`)?.['cohort_size'];
+      const cells = Array.from({ length: maxOffset + 1 }, (_, k) => {
+        const row = byKey.get(`${cohort}|${k}`);
+        if (!row) return '<td class="none"></td>';
+        const rate = number(row['retention_rate']) ?? 0;
+        // Offset 0 is always 100 %: scale the colour on the later offsets, which are far lower.
+        const intensity = k === 0 ? 1 : Math.min(1, rate / 0.5);
+        const background = `hsl(212, 70%, ${Math.round(96 - 50 * intensity)}%)`;
+        const colour = intensity > 0.6 ? '#fff' : '#1b2a3a';
+        return `<td style="background:${background};color:${colour}" title="${escapeHtml(`${count(row['active_customers'])} of ${count(row['cohort_size'])} customers`)}">${percent(rate, 0)}</td>`;
+      }).join('');
+      return `<tr><th>${escapeHtml(cohort)}</th><td class="size">${count(size)}</td>${cells}</tr>`;
+    })
+    .join('');
+  return `<div class="scroll"><table class="heatmap"><thead><tr>${header}</tr></thead><tbody>${body}</tbody></table></div>`;
+}
+
+const STYLE = `
+:root { --ink: #1b2a3a; --muted: #5b6b7b; --line: #dde3ea; --card: #f6f8fa; }
+* { box-sizing: border-box; }
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); margin: 0; background: #fff; }
+header { padding: 24px 32px 8px; }
+h1 { font-size: 22px; margin: 0 0 4px; }
+.sub { color: var(--muted); margin: 0; }
+main { padding: 8px 32px 40px; max-width: 1280px; }
+section { margin-top: 28px; }
+h2 { font-size: 17px; margin: 0 0 4px; }
+.hint { color: var(--muted); margin: 0 0 12px; font-size: 13px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(180px, 1fr)); gap: 12px; }
+.card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; position: relative; }
+.card .label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .03em; padding-right: 20px; }
+.card .value { font-size: 22px; font-weight: 600; margin-top: 2px; }
+.card .info { position: absolute; top: 9px; right: 10px; width: 16px; height: 16px; border: 1px solid var(--muted); border-radius: 50%; color: var(--muted); cursor: help; font: italic 600 11px/14px Georgia, serif; text-align: center; }
+.card .tip { display: none; position: absolute; z-index: 2; left: 0; top: 100%; margin-top: 6px; width: 280px; background: var(--ink); color: #fff; padding: 8px 10px; border-radius: 6px; font-size: 12px; }
+.card:hover .tip, .card:focus-within .tip { display: block; }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 24px; }
+.chart { position: relative; height: 300px; }
+.scroll { overflow-x: auto; }
+table.heatmap { border-collapse: collapse; font-size: 12px; }
+table.heatmap th, table.heatmap td { padding: 5px 7px; text-align: right; border: 1px solid #fff; white-space: nowrap; }
+table.heatmap thead th { color: var(--muted); font-weight: 600; }
+table.heatmap td.size { color: var(--muted); }
+table.heatmap td.none { background: #fafbfc; }
+.empty { color: var(--muted); background: var(--card); border: 1px dashed var(--line); border-radius: 8px; padding: 24px; text-align: center; }
+footer { color: var(--muted); font-size: 12px; padding: 0 32px 24px; }
+`;
+
+/** Charts are drawn in the browser from the embedded figures; each canvas says when it is done. */
+const CHART_SCRIPT = `
+const DATA = JSON.parse(document.getElementById('report-data').textContent);
+const pct = (v) => v == null ? '–' : (100 * v).toFixed(1) + '%';
+const money = (v) => v == null ? '–' : Number(v).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const whole = (v) => v == null ? '–' : Math.round(v).toLocaleString('en-US');
+Chart.defaults.animation = false;
+Chart.defaults.maintainAspectRatio = false;
+Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+const colours = { blue: '#2f6db5', lightBlue: '#9cc0ea', green: '#2e9d63', orange: '#e08a2c', red: '#c8423b', grey: '#9aa7b4', purple: '#7a5cc2' };
+window.__charts = {};
+function draw(id, config, empty) {
+  const canvas = document.getElementById(id);
+  if (!canvas) return;
+  if (empty) {
+    canvas.parentElement.outerHTML = '<p class="empty" data-chart="' + id + '">' + empty + '</p>';
+    return;
+  }
+  config.options = config.options || {};
+  config.options.plugins = Object.assign({ legend: { position: 'bottom' } }, config.options.plugins || {});
+  window.__charts[id] = new Chart(canvas, config);
+  canvas.dataset.rendered = 'true';
+}
+function axis(title, format, extra) {
+  // Counts get whole-number ticks only.
+  const ticks = format === whole ? { precision: 0, callback: (v) => format(v) } : { callback: (v) => format(v) };
+  return Object.assign({ title: { display: true, text: title }, ticks, grid: { color: '#eef1f4' } }, extra || {});
+}
+const tooltip = (format) => ({ callbacks: { label: (c) => c.dataset.label + ': ' + format(c.parsed.y) } });
+const periods = DATA.periods.map((p) => p.period_start);
+draw('retention', {
+  type: 'line',
+  data: { labels: periods, datasets: [
+    { label: 'Retention', data: DATA.periods.map((p) => p.retention_rate), borderColor: colours.blue, backgroundColor: colours.blue },
+    { label: 'Retention, classic (E - N) / S', data: DATA.periods.map((p) => p.retention_rate_classic), borderColor: colours.lightBlue, backgroundColor: colours.lightBlue, borderDash: [5, 4] },
+    { label: 'Churn', data: DATA.periods.map((p) => p.churn_rate), borderColor: colours.red, backgroundColor: colours.red },
+    { label: 'Churn, classic (S - E) / S', data: DATA.periods.map((p) => p.churn_rate_classic), borderColor: colours.orange, backgroundColor: colours.orange, borderDash: [5, 4] },
+  ] },
+  options: { scales: { x: axis('Period', (v, i) => periods[v] ?? v), y: axis('Share of starting base', pct) }, plugins: { tooltip: tooltip(pct) }, spanGaps: true },
+}, DATA.periods.length === 0 ? 'No purchases yet.' : DATA.periods.every((p) => p.retention_rate == null) ? 'No rates yet: no period has started with active customers.' : null);
+draw('movement', {
+  type: 'bar',
+  data: { labels: periods, datasets: [
+    { label: 'New', data: DATA.periods.map((p) => p.new_customers), backgroundColor: colours.green, stack: 'in' },
+    { label: 'Reactivated', data: DATA.periods.map((p) => p.reactivated_customers), backgroundColor: colours.lightBlue, stack: 'in' },
+    { label: 'Retained', data: DATA.periods.map((p) => p.retained_customers), backgroundColor: colours.blue, stack: 'in' },
+    { label: 'Churned', data: DATA.periods.map((p) => -p.churned_customers), backgroundColor: colours.red, stack: 'in' },
+  ] },
+  options: { scales: { x: axis('Period', (v) => periods[v] ?? v, { stacked: true }), y: axis('Customers', whole, { stacked: true }) }, plugins: { tooltip: tooltip((v) => whole(Math.abs(v))) } },
+}, DATA.periods.length === 0 ? 'No purchases yet.' : null);
+draw('revenue', {
+  type: 'bar',
+  data: { labels: periods, datasets: [
+    { label: 'Net revenue', data: DATA.periods.map((p) => p.net_revenue), backgroundColor: colours.blue, yAxisID: 'y' },
+    { label: 'AOV', data: DATA.periods.map((p) => p.aov), type: 'line', borderColor: colours.orange, backgroundColor: colours.orange, yAxisID: 'aov' },
+  ] },
+  options: { scales: { x: axis('Period', (v) => periods[v] ?? v), y: axis('Net revenue', money), aov: axis('Average order value', money, { position: 'right', grid: { drawOnChartArea: false } }) }, plugins: { tooltip: tooltip(money) }, spanGaps: true },
+}, DATA.periods.length === 0 ? 'No purchases yet.' : null);
+const npsPeriods = DATA.nps.map((p) => p.period_start);
+draw('nps', {
+  type: 'bar',
+  data: { labels: npsPeriods, datasets: [
+    { label: 'Promoters (9-10)', data: DATA.nps.map((p) => p.promoters), backgroundColor: colours.green, stack: 'answers', yAxisID: 'y' },
+    { label: 'Passives (7-8)', data: DATA.nps.map((p) => p.passives), backgroundColor: colours.grey, stack: 'answers', yAxisID: 'y' },
+    { label: 'Detractors (0-6)', data: DATA.nps.map((p) => p.detractors), backgroundColor: colours.red, stack: 'answers', yAxisID: 'y' },
+    { label: 'NPS', data: DATA.nps.map((p) => p.nps), type: 'line', borderColor: colours.purple, backgroundColor: colours.purple, yAxisID: 'score' },
+  ] },
+  options: { scales: { x: axis('Period', (v) => npsPeriods[v] ?? v, { stacked: true }), y: axis('Customers answering', whole, { stacked: true }), score: axis('NPS', (v) => Number(v).toFixed(0), { position: 'right', min: -100, max: 100, grid: { drawOnChartArea: false } }) }, spanGaps: true },
+}, DATA.nps.length === 0 ? 'No survey answers yet.' : null);
+const clvTop = DATA.clvDistribution.length ? DATA.clvDistribution[0].top : 0;
+const clvLabels = Array.from({ length: 20 }, (_, i) => money(clvTop * i / 20) + '–' + money(clvTop * (i + 1) / 20));
+draw('clv', {
+  type: 'bar',
+  data: { labels: clvLabels, datasets: [{ label: 'Customers', data: clvLabels.map((_, i) => (DATA.clvDistribution.find((b) => b.bucket === i) || { customers: 0 }).customers), backgroundColor: colours.blue }] },
+  options: { scales: { x: axis('Predicted CLV', (v) => clvLabels[v] ?? v), y: axis('Customers', whole) }, plugins: { legend: { display: false } } },
+}, DATA.clvDistribution.length === 0 ? 'No CLV model yet: it needs at least ten repeat buyers.' : null);
+const aliveLabels = Array.from({ length: 10 }, (_, i) => (i * 10) + '–' + ((i + 1) * 10) + '%');
+draw('alive', {
+  type: 'bar',
+  data: { labels: aliveLabels, datasets: [{ label: 'Customers', data: aliveLabels.map((_, i) => (DATA.aliveDistribution.find((b) => b.bucket === i) || { customers: 0 }).customers), backgroundColor: colours.green }] },
+  options: { scales: { x: axis('P(alive)', (v) => aliveLabels[v] ?? v), y: axis('Customers', whole) }, plugins: { legend: { display: false } } },
+}, DATA.aliveDistribution.length === 0 ? 'No CLV model yet: it needs at least ten repeat buyers.' : null);
+const segments = DATA.segments.map((s) => s.segment.replace(/_/g, ' '));
+draw('segments', {
+  type: 'bar',
+  data: { labels: segments, datasets: [
+    { label: 'Customers', data: DATA.segments.map((s) => s.customers), backgroundColor: colours.blue, yAxisID: 'y' },
+    { label: 'Net revenue', data: DATA.segments.map((s) => s.net_revenue), backgroundColor: colours.orange, yAxisID: 'revenue' },
+  ] },
+  options: { scales: { x: axis('RFM segment', (v) => segments[v] ?? v), y: axis('Customers', whole), revenue: axis('Net revenue', money, { position: 'right', grid: { drawOnChartArea: false } }) } },
+}, DATA.segments.length === 0 ? 'No customers yet.' : null);
+const campaigns = DATA.campaigns.map((c) => c.campaign.replace(/_/g, ' '));
+draw('campaigns', {
+  type: 'bar',
+  data: { labels: campaigns, datasets: [{ label: 'Customers', data: DATA.campaigns.map((c) => c.customers), backgroundColor: colours.purple }] },
+  options: { indexAxis: 'y', scales: { x: axis('Customers in the audience', whole), y: axis('Campaign (highest priority first)', (v) => campaigns[v] ?? v) }, plugins: { legend: { display: false } } },
+}, DATA.campaigns.length === 0 ? 'No campaign audience for this date.' : null);
+document.body.dataset.ready = 'true';
+`;
+
+const chartBlock = (id: string, title: string, hint: string) =>
+  `<section><h2>${escapeHtml(title)}</h2><p class="hint">${escapeHtml(hint)}</p><div class="chart"><canvas id="${id}" role="img" aria-label="${escapeHtml(title)}"></canvas></div></section>`;
+
+export function renderReport(data: ReportData, chartJsSource: string): string {
+  const cards = headlineCards(data)
+    .map(
+      (card) =>
+        `<div class="card" tabindex="0"><div class="label">${escapeHtml(card.label)}</div><div class="value">${escapeHtml(card.value)}</div>` +
+        `<span class="info" aria-hidden="true">i</span><div class="tip" role="tooltip">${escapeHtml(card.definition)}</div></div>`,
+    )
+    .join('');
+  const embedded = { periods: data.periods, nps: data.nps, clvDistribution: data.clvDistribution, aliveDistribution: data.aliveDistribution, segments: data.segments, campaigns: data.campaigns };
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Customer report as of ${escapeHtml(data.asOf)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header><h1>Customer report</h1><p class="sub">As of ${escapeHtml(data.asOf)} (events up to the end of that day). Hover a figure for its definition.</p></header>
+<main>
+<section><div class="cards">${cards}</div></section>
+<section><h2>Cohort retention</h2><p class="hint">Share of each acquisition cohort (period of first purchase) that purchased again k periods later.</p>${cohortHeatmap(data)}</section>
+<div class="grid">
+${chartBlock('retention', 'Retention and churn per period', 'Exact rates follow the customers in the base at the start; the classic formulas compare head counts and can go negative.')}
+${chartBlock('movement', 'How the customer base moved', 'New, reactivated and retained customers at the end of each period; churned ones below zero.')}
+${chartBlock('revenue', 'Net revenue and AOV per period', 'Net of refunds, by purchase date.')}
+${chartBlock('nps', 'NPS per period', "Each customer's latest answer in the period.")}
+${chartBlock('clv', 'Predicted CLV', 'Customers by predicted, discounted CLV over the horizon.')}
+${chartBlock('alive', 'P(alive)', 'Probability that a customer is still active, from BG/NBD.')}
+${chartBlock('segments', 'RFM segments', 'Customers and net revenue per segment.')}
+${chartBlock('campaigns', 'Campaign audiences', 'Customers selected for each campaign this run, one campaign per customer.')}
+</div>
+</main>
+<footer>Generated ${escapeHtml(data.generatedAt)} by customer-marketing-pipeline.</footer>
+<script id="report-data" type="application/json">${scriptJson(embedded)}</script>
+<script>${chartJsSource.replace(/<\/script/gi, '<\\/script')}</script>
+<script>${CHART_SCRIPT}</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,43 @@
+/** The figures the report shows for one as_of, read from the curated tables. */
+export type Row = Record<string, unknown>;
+
+export interface ReportData {
+  readonly asOf: string;
+  readonly generatedAt: string;
+  readonly headline: Row;
+  readonly periods: Row[];
+  readonly cohorts: Row[];
+  readonly nps: Row[];
+  readonly clvSummary: Row | undefined;
+  readonly clvModels: Row[];
+  /** Histograms of predicted CLV and P(alive), computed in SQL. */
+  readonly clvDistribution: Row[];
+  readonly aliveDistribution: Row[];
+  readonly segments: Row[];
+  readonly campaigns: Row[];
+}
+
+/** The queries behind the report; each reads one as_of of one curated table. */
+export function reportQueries(asOf: string): Record<Exclude<keyof ReportData, 'asOf' | 'generatedAt' | 'clvSummary'> | 'clvSummary', string> {
+  const at = `where as_of = date '${asOf}'`;
+  return {
+    headline: `select count(*) as customers, sum(purchases) as purchases, sum(net_revenue) as net_revenue,
+                 sum(net_revenue) / nullif(sum(purchases), 0) as aov,
+                 cast(count(case when purchases >= 2 then 1 end) as double) / nullif(count(*), 0) as repeat_rate,
+                 (select avg(predicted_clv) from customer_clv ${at}) as mean_predicted_clv
+               from customer_summary ${at}`,
+    periods: `select * from period_metrics ${at} order by period_start`,
+    cohorts: `select cohort_start, period_offset, cohort_size, active_customers, retention_rate from cohort_retention ${at} order by cohort_start, period_offset`,
+    nps: `select * from nps ${at} order by period_start`,
+    clvSummary: `select * from clv_summary ${at}`,
+    clvModels: `select * from clv_model ${at} order by model`,
+    clvDistribution: `with bounds as (select max(predicted_clv) as top from customer_clv ${at})
+                      select least(19, cast(floor(20 * predicted_clv / nullif(bounds.top, 0)) as integer)) as bucket,
+                             min(bounds.top) as top, count(*) as customers
+                      from customer_clv cross join bounds ${at} and predicted_clv is not null group by 1 order by 1`,
+    aliveDistribution: `select least(9, cast(floor(10 * p_alive) as integer)) as bucket, count(*) as customers
+                        from customer_clv ${at} and p_alive is not null group by 1 order by 1`,
+    segments: `select segment, count(*) as customers, sum(net_revenue) as net_revenue from rfm_segments ${at} group by segment order by customers desc`,
+    campaigns: `select campaign, min(priority) as priority, count(*) as customers from campaign_audience ${at} group by campaign order by priority desc`,
+  };
+}
