@@ -1,10 +1,10 @@
-import { Duration, Stack } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Duration } from 'aws-cdk-lib';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeFunctionRole, arnToken, wildcard } from '../nag.ts';
+import { grantAthenaQueries } from './athena-access.ts';
 import { PipelineFunction } from './pipeline-function.ts';
 import { QueueWithDeadLetter } from './queues.ts';
 
@@ -50,24 +50,7 @@ export class Campaigns extends Construct {
     this.queue.queue.grantSendMessages(fn);
     props.bucket.grantReadWrite(fn, 'published/*');
     props.bucket.grantRead(fn, 'curated/campaign_audience/*');
-    props.queryResults.grantReadWrite(fn);
-    const stack = Stack.of(this);
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults'],
-        resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: props.workGroupName })],
-      }),
-    );
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
-        resources: [
-          stack.formatArn({ service: 'glue', resource: 'catalog' }),
-          stack.formatArn({ service: 'glue', resource: 'database', resourceName: props.databaseName }),
-          stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${props.databaseName}/campaign_audience` }),
-        ],
-      }),
-    );
+    grantAthenaQueries(fn, props, ['campaign_audience']);
     const lake = arnToken(props.bucket);
     acknowledgeFunctionRole(this.publisher, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
     acknowledge(

@@ -13,9 +13,10 @@ import type { TaskStateBase } from 'aws-cdk-lib/aws-stepfunctions';
 import { AthenaStartQueryExecution, LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { PipelineConfig } from '../../functions/core/config.ts';
-import { jobGraph } from '../../functions/core/jobs/graph.ts';
+import { CURATED_TABLES, jobGraph } from '../../functions/core/jobs/graph.ts';
 import type { JobStep } from '../../functions/core/jobs/graph.ts';
 import { acknowledge, acknowledgeFunctionRole, arnToken, printedEnvironment, REASONS, wildcard } from '../nag.ts';
+import { grantAthenaQueries } from './athena-access.ts';
 import { PipelineFunction } from './pipeline-function.ts';
 
 export interface JobsProps {
@@ -67,12 +68,30 @@ export class Jobs extends Construct {
       environment: lake,
       timeout: Duration.minutes(15),
     });
+    const reporter = new PipelineFunction(this, 'WriteReport', {
+      handler: 'write-report',
+      description: 'Writes the HTML report of a run to reports/as_of=DATE/report.html',
+      environment: { ...lake, ATHENA_WORKGROUP: props.workGroupName, GLUE_DATABASE: props.databaseName },
+      timeout: Duration.minutes(10),
+      extraFiles: ['node_modules/chart.js/dist/chart.umd.min.js'],
+    });
+    grantAthenaQueries(reporter.function, props, CURATED_TABLES);
+    props.bucket.grantRead(reporter.function, 'curated/*');
+    props.bucket.grantPut(reporter.function, 'reports/*');
     props.bucket.grantRead(fitter.function, 'runs/*');
     props.bucket.grantPut(fitter.function, 'runs/*');
     props.bucket.grantRead(promoter.function, 'runs/*');
     props.bucket.grantReadWrite(promoter.function, 'curated/*');
     props.bucket.grantDelete(promoter.function, 'curated/*');
     const lakeArn = arnToken(props.bucket);
+    acknowledgeFunctionRole(reporter, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
+    acknowledge(
+      reporter,
+      'The report reads the curated partitions of its as_of (through Athena), writes reports/as_of=DATE/ and reads and writes Athena query results.',
+      wildcard(`Resource::${lakeArn}/curated/*`),
+      wildcard(`Resource::${lakeArn}/reports/*`),
+      wildcard(`Resource::${arnToken(props.queryResults)}/*`),
+    );
     acknowledgeFunctionRole(planner, []);
     acknowledgeFunctionRole(fitter, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']);
     acknowledgeFunctionRole(promoter, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
@@ -108,9 +127,16 @@ export class Jobs extends Construct {
         resultPath: JsonPath.DISCARD,
       }),
     );
+    const report = guard(
+      new LambdaInvoke(this, 'Write report', {
+        lambdaFunction: reporter.function,
+        payload: TaskInput.fromObject({ as_of: JsonPath.stringAt('$.plan.as_of') }),
+        resultPath: JsonPath.DISCARD,
+      }),
+    );
     let chain = plan.next(steps[0]!);
     for (const step of steps.slice(1)) chain = chain.next(step);
-    chain = chain.next(promote).next(publish).next(new Succeed(this, 'Published'));
+    chain = chain.next(promote).next(publish).next(report).next(new Succeed(this, 'Published'));
 
     const logs = new LogGroup(this, 'StateMachineLogs', { retention: RetentionDays.THREE_MONTHS });
     this.stateMachine = new StateMachine(this, 'JobGraph', {
@@ -138,8 +164,8 @@ export class Jobs extends Construct {
     );
     acknowledge(
       this.stateMachine,
-      'LambdaInvoke tasks may invoke the versions and aliases of the four functions of a run.',
-      ...[planner, fitter, promoter, props.publisher].map((fn) => wildcard(`Resource::${arnToken(fn.function)}:*`)),
+      'LambdaInvoke tasks may invoke the versions and aliases of the five functions of a run.',
+      ...[planner, fitter, promoter, props.publisher, reporter].map((fn) => wildcard(`Resource::${arnToken(fn.function)}:*`)),
     );
 
     new Alarm(this, 'RunFailedAlarm', {

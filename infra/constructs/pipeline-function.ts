@@ -20,6 +20,8 @@ export interface PipelineFunctionProps {
   /** Bundle the Parquet WebAssembly and sql/ next to the code. Default false. */
   readonly needsParquet?: boolean;
   readonly needsSql?: boolean;
+  /** Further repository files to place next to the code (Chart.js for the report). */
+  readonly extraFiles?: readonly string[];
 }
 
 /**
@@ -33,7 +35,9 @@ export class PipelineFunction extends Construct {
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
     super(scope, id);
     const copies: string[] = [];
+    // parquet-wasm reads its .wasm from the working directory of the bundle: /var/task in Lambda.
     if (props.needsParquet) copies.push('node_modules/parquet-wasm/node/parquet_wasm_bg.wasm');
+    copies.push(...(props.extraFiles ?? []));
     const bundling: NodejsFunctionProps['bundling'] = {
       format: OutputFormat.CJS,
       target: 'node24',

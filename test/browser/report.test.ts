@@ -52,7 +52,7 @@ async function open(path: string, screenshot: string) {
   await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
   const charts = await page.evaluate(() =>
     Object.fromEntries(
-      Object.entries((window as unknown as { __charts: Record<string, { data: { datasets: { data: unknown[] }[] } }> }).__charts).map(([id, chart]) => [
+      Object.entries((globalThis as unknown as { __charts: Record<string, { data: { datasets: { data: unknown[] }[] } }> }).__charts).map(([id, chart]) => [
         id,
         chart.data.datasets.reduce((points, dataset) => points + dataset.data.length, 0),
       ]),
@@ -60,7 +60,7 @@ async function open(path: string, screenshot: string) {
   );
   const rendered = await page.$$eval('canvas[data-rendered="true"]', (canvases) => canvases.map((canvas) => canvas.id));
   const empties = await page.$$eval('[data-chart]', (nodes) => nodes.map((node) => [node.getAttribute('data-chart'), node.textContent]));
-  const text = await page.evaluate(() => document.body.innerText);
+  const text = await page.evaluate(() => (globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText);
   const heatmapRows = await page.$$eval('table.heatmap tbody tr', (rows) => rows.length);
   await page.screenshot({ path: join(SCREENSHOTS, screenshot), fullPage: true });
   await page.close();

@@ -113,7 +113,7 @@ describe('queues', () => {
 describe('functions', () => {
   it('run on the latest Node.js runtime, arm64, traced', () => {
     const functions = resourcesOf('AWS::Lambda::Function').filter((fn) => JSON.stringify(fn.Properties['Environment'] ?? {}).includes('POWERTOOLS_SERVICE_NAME'));
-    expect(functions).toHaveLength(6);
+    expect(functions).toHaveLength(7);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
     }
@@ -132,7 +132,7 @@ describe('jobs', () => {
     expect(text).toContain('athena:startQueryExecution.sync');
     expect(text).toContain('$.plan.queries.campaign_audience');
     expect(text).toContain('Athena.TooManyRequestsException');
-    for (const state of ['Plan run', 'Promote run', 'Publish campaigns', 'RunFailed']) expect(text).toContain(state);
+    for (const state of ['Plan run', 'Promote run', 'Publish campaigns', 'Write report', 'RunFailed']) expect(text).toContain(state);
     expect(text.indexOf('Promote run')).toBeGreaterThan(text.indexOf('Step campaign_audience'));
   });
 

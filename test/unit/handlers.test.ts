@@ -24,6 +24,7 @@ beforeAll(() => {
     PIPELINE_CONFIG: JSON.stringify({ businessTimezone: 'Europe/Berlin' }),
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
+    CHART_JS_PATH: new URL('../../node_modules/chart.js/dist/chart.umd.min.js', import.meta.url).pathname,
   });
 });
 
@@ -204,5 +205,24 @@ describe('publish handler', () => {
     const message = JSON.parse(sqs.commandCalls(SendMessageBatchCommand)[0]!.args[0].input.Entries![0]!.MessageBody!);
     expect(message).toMatchObject({ campaign: 'win_back', customer_id: 'c1', as_of: '2024-03-31', metrics: { net_revenue: 120.5, last_nps_score: null } });
     expect(puts().map((input) => input.Key!)[0]).toMatch(/^published\/campaigns\/as_of=2024-03-31\/sent-/);
+  });
+});
+
+describe('write-report handler', () => {
+  it('queries the curated tables of the as_of with Athena and writes the HTML report to reports/', async () => {
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q1' });
+    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+    athena.on(GetQueryResultsCommand).resolves({
+      ResultSet: { ResultSetMetadata: { ColumnInfo: [{ Name: 'customers', Type: 'bigint' }] }, Rows: [{ Data: [{ VarCharValue: 'customers' }] }, { Data: [{ VarCharValue: '42' }] }] },
+    });
+    s3.on(PutObjectCommand).resolves({});
+    const { handler } = await import('../../functions/write-report/index.ts');
+    expect(await handler({ as_of: '2024-03-31' })).toEqual({ as_of: '2024-03-31', key: 'reports/as_of=2024-03-31/report.html' });
+    const queries = athena.commandCalls(StartQueryExecutionCommand).map((call) => call.args[0].input.QueryString!);
+    expect(queries.every((sql) => sql.includes("as_of = date '2024-03-31'"))).toBe(true);
+    const html = String(puts()[0]!.Body);
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('Customer report');
+    expect(html).toContain('<canvas id="retention"');
   });
 });

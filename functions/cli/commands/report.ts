@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { DuckDbEngine } from '../../adapters/duckdb-engine.ts';
 import { createLakeViews } from '../../adapters/lake-views.ts';
 import { UsageError } from '../../core/errors.ts';
-import { reportQueries } from '../../core/report/report-data.ts';
+import { assembleReportData } from '../../core/report/report-data.ts';
 import type { ReportData, Row } from '../../core/report/report-data.ts';
 import { renderReport } from '../../core/report/render.ts';
 import type { CommandContext } from '../context.ts';
@@ -33,38 +33,7 @@ export async function readReportData(context: CommandContext, requested?: string
     if (asOf === undefined) throw new UsageError('no tables yet: run "pipeline run --as-of DATE" first');
     const present = rowsOf(await engine.query(`select count(*) as n from customer_summary where as_of = date '${asOf}'`))[0]?.['n'];
     if (present === 0 && requested !== undefined) throw new UsageError(`no tables for ${asOf}: run "pipeline run --as-of ${asOf}" first`);
-    const queries = reportQueries(asOf);
-    const needs: Record<string, string[]> = {
-      headline: ['customer_summary', 'customer_clv'],
-      periods: ['period_metrics'],
-      cohorts: ['cohort_retention'],
-      nps: ['nps'],
-      clvSummary: ['clv_summary'],
-      clvModels: ['clv_model'],
-      clvDistribution: ['customer_clv'],
-      aliveDistribution: ['customer_clv'],
-      segments: ['rfm_segments'],
-      campaigns: ['campaign_audience'],
-    };
-    const results: Record<string, Row[]> = {};
-    for (const [name, sql] of Object.entries(queries)) {
-      // A lake written before a table existed still gets a report, with that panel empty.
-      results[name] = needs[name]!.every((table) => available.has(table)) ? rowsOf(await engine.query(sql)) : [];
-    }
-    return {
-      asOf,
-      generatedAt: new Date().toISOString(),
-      headline: results['headline']![0] ?? {},
-      periods: results['periods']!,
-      cohorts: results['cohorts']!,
-      nps: results['nps']!,
-      clvSummary: results['clvSummary']![0],
-      clvModels: results['clvModels']!,
-      clvDistribution: results['clvDistribution']!,
-      aliveDistribution: results['aliveDistribution']!,
-      segments: results['segments']!,
-      campaigns: results['campaigns']!,
-    };
+    return await assembleReportData(async (sql) => rowsOf(await engine.query(sql)), asOf, available);
   } finally {
     engine.close();
   }

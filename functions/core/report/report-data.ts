@@ -41,3 +41,45 @@ export function reportQueries(asOf: string): Record<Exclude<keyof ReportData, 'a
     campaigns: `select campaign, min(priority) as priority, count(*) as customers from campaign_audience ${at} group by campaign order by priority desc`,
   };
 }
+
+/** Tables each part of the report reads. */
+const NEEDS: Record<string, readonly string[]> = {
+  headline: ['customer_summary', 'customer_clv'],
+  periods: ['period_metrics'],
+  cohorts: ['cohort_retention'],
+  nps: ['nps'],
+  clvSummary: ['clv_summary'],
+  clvModels: ['clv_model'],
+  clvDistribution: ['customer_clv'],
+  aliveDistribution: ['customer_clv'],
+  segments: ['rfm_segments'],
+  campaigns: ['campaign_audience'],
+};
+
+export type QueryRows = (sql: string) => Promise<Row[]>;
+
+/**
+ * Reads the report's figures through any engine (DuckDB locally, Athena in AWS). Parts whose
+ * tables are missing (a lake written before they existed) come back empty.
+ */
+export async function assembleReportData(query: QueryRows, asOf: string, available?: ReadonlySet<string>): Promise<ReportData> {
+  const results: Record<string, Row[]> = {};
+  for (const [name, sql] of Object.entries(reportQueries(asOf))) {
+    const readable = available === undefined || NEEDS[name]!.every((table) => available.has(table));
+    results[name] = readable ? await query(sql) : [];
+  }
+  return {
+    asOf,
+    generatedAt: new Date().toISOString(),
+    headline: results['headline']![0] ?? {},
+    periods: results['periods']!,
+    cohorts: results['cohorts']!,
+    nps: results['nps']!,
+    clvSummary: results['clvSummary']![0],
+    clvModels: results['clvModels']!,
+    clvDistribution: results['clvDistribution']!,
+    aliveDistribution: results['aliveDistribution']!,
+    segments: results['segments']!,
+    campaigns: results['campaigns']!,
+  };
+}
