@@ -71,25 +71,75 @@ export function compressHistories(histories: readonly PurchaseHistory[]): Weight
 }
 
 /**
- * The summed log-likelihood. The terms that depend only on x (the gamma and beta functions)
- * are computed once per distinct x, not once per history: the fit calls this hundreds of times.
+ * Histories laid out for repeated likelihood evaluation: each distinct x, t_x and T once, and
+ * per history only indexes into those lists. Purchase times come in whole days, so a million
+ * customers have at most a few thousand distinct times.
  */
-export function totalLogLikelihood(parameters: BgNbdParameters, histories: readonly WeightedHistory[]): number {
+export interface PreparedHistories {
+  readonly xs: Float64Array;
+  readonly txs: Float64Array;
+  readonly Ts: Float64Array;
+  readonly xIndex: Uint32Array;
+  readonly txIndex: Uint32Array;
+  readonly TIndex: Uint32Array;
+  readonly weight: Float64Array;
+}
+
+export function prepareHistories(histories: readonly WeightedHistory[]): PreparedHistories {
+  const indexer = () => {
+    const positions = new Map<number, number>();
+    const values: number[] = [];
+    return {
+      values,
+      of(value: number) {
+        let position = positions.get(value);
+        if (position === undefined) {
+          position = values.length;
+          positions.set(value, position);
+          values.push(value);
+        }
+        return position;
+      },
+    };
+  };
+  const x = indexer();
+  const tx = indexer();
+  const T = indexer();
+  const xIndex = new Uint32Array(histories.length);
+  const txIndex = new Uint32Array(histories.length);
+  const TIndex = new Uint32Array(histories.length);
+  const weight = new Float64Array(histories.length);
+  histories.forEach((history, index) => {
+    xIndex[index] = x.of(history.x);
+    txIndex[index] = tx.of(history.tx);
+    TIndex[index] = T.of(history.T);
+    weight[index] = history.weight;
+  });
+  return { xs: Float64Array.from(x.values), txs: Float64Array.from(tx.values), Ts: Float64Array.from(T.values), xIndex, txIndex, TIndex, weight };
+}
+
+/**
+ * The summed log-likelihood. Terms that depend only on x (the gamma and beta functions) and the
+ * logarithms of alpha + t are computed once per distinct value, not once per history: the fit
+ * calls this hundreds of times.
+ */
+export function totalLogLikelihood(parameters: BgNbdParameters, histories: readonly WeightedHistory[] | PreparedHistories): number {
+  const prepared = Array.isArray(histories) ? prepareHistories(histories as readonly WeightedHistory[]) : (histories as PreparedHistories);
   const { r, alpha, a, b } = parameters;
   const logAlpha = Math.log(alpha);
   const logA = Math.log(a);
   const shared = logBeta(a, b) + logGamma(r);
-  const byX = new Map<number, { head: number; dropout: number }>();
+  const head = prepared.xs.map((x) => logGamma(r + x) + r * logAlpha + logBeta(a, b + x) - shared);
+  const dropout = prepared.xs.map((x) => (x > 0 ? logA - Math.log(b + x - 1) : 0));
+  const logT = prepared.Ts.map((T) => Math.log(alpha + T));
+  const logTx = prepared.txs.map((tx) => Math.log(alpha + tx));
   let total = 0;
-  for (const { x, tx, T, weight } of histories) {
-    let terms = byX.get(x);
-    if (!terms) {
-      terms = { head: logGamma(r + x) + r * logAlpha + logBeta(a, b + x) - shared, dropout: x > 0 ? logA - Math.log(b + x - 1) : 0 };
-      byX.set(x, terms);
-    }
-    const survived = -(r + x) * Math.log(alpha + T);
-    const value = x === 0 ? terms.head + survived : terms.head + logAddExp(survived, terms.dropout - (r + x) * Math.log(alpha + tx));
-    total += weight * value;
+  for (let index = 0; index < prepared.weight.length; index += 1) {
+    const xi = prepared.xIndex[index]!;
+    const x = prepared.xs[xi]!;
+    const survived = -(r + x) * logT[prepared.TIndex[index]!]!;
+    const value = x === 0 ? head[xi]! + survived : head[xi]! + logAddExp(survived, dropout[xi]! - (r + x) * logTx[prepared.txIndex[index]!]!);
+    total += prepared.weight[index]! * value;
   }
   return total;
 }
@@ -100,11 +150,13 @@ export interface BgNbdFit {
   readonly customers: number;
   readonly converged: boolean;
   readonly iterations: number;
+  /** A parameter went to the edge of the search box: the data lacks the heterogeneity or drop-out the model assumes. */
+  readonly atBound: boolean;
 }
 
 /** Maximum-likelihood fit on log-parameters, from r = α = a = b = 1. */
 export function fitBgNbd(histories: readonly PurchaseHistory[]): BgNbdFit {
-  const compressed = compressHistories(histories);
+  const compressed = prepareHistories(compressHistories(histories));
   const fromLog = ([r, alpha, a, b]: number[]): BgNbdParameters => ({
     r: Math.exp(r!),
     alpha: Math.exp(alpha!),
@@ -118,5 +170,6 @@ export function fitBgNbd(histories: readonly PurchaseHistory[]): BgNbdFit {
     customers: histories.length,
     converged: result.converged,
     iterations: result.iterations,
+    atBound: result.atBound ?? false,
   };
 }

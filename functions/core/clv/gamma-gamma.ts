@@ -43,16 +43,33 @@ export interface GammaGammaFit {
   readonly customers: number;
   readonly converged: boolean;
   readonly iterations: number;
+  /** A parameter went to the edge of the search box: spend does not vary the way the model assumes. */
+  readonly atBound: boolean;
 }
 
 /** Maximum-likelihood fit on the repeat buyers with positive mean spend. */
 export function fitGammaGamma(histories: readonly SpendHistory[]): GammaGammaFit {
   const usable = histories.filter((history) => history.x > 0 && history.meanSpend > 0);
   const fromLog = ([p, q, v]: number[]): GammaGammaParameters => ({ p: Math.exp(p!), q: Math.exp(q!), v: Math.exp(v!) });
+  // Terms that depend only on x are computed once per distinct x and evaluation; ln m and
+  // x m once for all.
+  const xs = usable.map((history) => history.x);
+  const logSpend = usable.map((history) => Math.log(history.meanSpend));
+  const totalSpend = usable.map((history) => history.x * history.meanSpend);
   const negative = (point: number[]) => {
-    const parameters = fromLog(point);
+    const { p, q, v } = fromLog(point);
+    const byX = new Map<number, number>();
+    const shared = -logGamma(q) + q * Math.log(v);
     let total = 0;
-    for (const history of usable) total += gammaGammaLogLikelihood(parameters, history);
+    for (let index = 0; index < xs.length; index += 1) {
+      const x = xs[index]!;
+      let head = byX.get(x);
+      if (head === undefined) {
+        head = logGamma(p * x + q) - logGamma(p * x) + p * x * Math.log(x) + shared;
+        byX.set(x, head);
+      }
+      total += head + (p * x - 1) * logSpend[index]! - (p * x + q) * Math.log(totalSpend[index]! + v);
+    }
     return -total;
   };
   const result = minimize(negative, [0, 0, 0]);
@@ -62,5 +79,6 @@ export function fitGammaGamma(histories: readonly SpendHistory[]): GammaGammaFit
     customers: usable.length,
     converged: result.converged,
     iterations: result.iterations,
+    atBound: result.atBound ?? false,
   };
 }

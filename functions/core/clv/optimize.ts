@@ -8,11 +8,20 @@ export interface MinimizeResult {
   readonly point: number[];
   readonly value: number;
   readonly iterations: number;
+  /** The simplex shrank to a point inside the box. */
   readonly converged: boolean;
+  /** The best point lies on the box: the data pushes a parameter to zero or infinity. */
+  readonly atBound?: boolean;
 }
 
 export interface MinimizeOptions {
   readonly maxIterations?: number;
+  /**
+   * Coordinates are kept within ±bound (the fits use log-parameters, so ±10 spans 4.5e-5 to
+   * 22,026). Data that the model does not describe (no heterogeneity, no drop-out) pushes the
+   * optimum to infinity; the box stops the search there instead of crawling along a ridge.
+   */
+  readonly bound?: number;
   /** Stop when the simplex's values differ by less than this. */
   readonly tolerance?: number;
   readonly initialStep?: number;
@@ -67,20 +76,23 @@ function nelderMead(f: (point: number[]) => number, start: number[], step: numbe
 
 /** Minimizes f from `start`. Non-finite values of f count as +Infinity. */
 export function minimize(objective: (point: number[]) => number, start: number[], options: MinimizeOptions = {}): MinimizeResult {
+  const bound = options.bound ?? 10;
   const f = (point: number[]) => {
+    if (point.some((value) => Math.abs(value) > bound)) return Infinity;
     const value = objective(point);
     return Number.isFinite(value) ? value : Infinity;
   };
-  const maxIterations = options.maxIterations ?? 5000;
+  const maxIterations = options.maxIterations ?? 2000;
   const tolerance = options.tolerance ?? 1e-12;
   let best = nelderMead(f, start, options.initialStep ?? 0.5, maxIterations, tolerance);
   let iterations = best.iterations;
-  for (let restart = 0; restart < (options.maxRestarts ?? 5); restart += 1) {
+  for (let restart = 0; restart < (options.maxRestarts ?? 3); restart += 1) {
     const next = nelderMead(f, best.point, 0.05, maxIterations, tolerance);
     iterations += next.iterations;
     const improved = next.value < best.value - 1e-10 * Math.abs(best.value);
     best = next.value <= best.value ? next : best;
     if (!improved) break;
   }
-  return { ...best, iterations };
+  const atBound = best.point.some((value) => Math.abs(value) > bound - 1e-3);
+  return { ...best, iterations, converged: best.converged && !atBound, atBound };
 }

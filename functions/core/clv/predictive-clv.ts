@@ -174,7 +174,11 @@ function modelRow(
     customers: fit.customers,
     converged: fit.converged,
     iterations: fit.iterations,
-    note: spend && spend.parameters.q <= 1 ? 'q <= 1: the population mean spend is infinite; one-time buyers get no order value' : null,
+    note: fit.atBound
+      ? 'a parameter reached the edge of the search: the data lacks the variation between customers (or the drop-out) the model assumes; predictions are rough'
+      : spend && spend.parameters.q <= 1
+        ? 'q <= 1: the population mean spend is infinite; one-time buyers get no order value'
+        : null,
     ...base,
   };
 }

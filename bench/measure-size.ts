@@ -1,0 +1,100 @@
+/**
+ * Measures one data size in a fresh process (so its peak RSS is its own): generate, parse
+ * floor, ingest, job graph per step. Prints one JSON object on stdout.
+ */
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FilesystemObjectStore } from '../functions/adapters/filesystem-store.ts';
+import { runLocalJobGraph } from '../functions/adapters/local-job-runner.ts';
+import { defaultConfig } from '../functions/core/config.ts';
+import { ingestRecords } from '../functions/core/ingest/ingest.ts';
+import { openRecords } from '../functions/core/ingest/open-input.ts';
+import { splitLines } from '../functions/core/ingest/lines.ts';
+import { createReadStream } from 'node:fs';
+import { writeBenchData } from './generate.ts';
+
+const orders = Number(process.argv[2]);
+const root = await mkdtemp(join(tmpdir(), `bench-${orders}-`));
+let peakRss = 0;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
+
+async function sizeOf(directory: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(directory, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size;
+  }
+  return total;
+}
+
+try {
+  const ordersPath = join(root, 'orders.jsonl');
+  const surveysPath = join(root, 'surveys.jsonl');
+  let started = process.hrtime.bigint();
+  const generated = await writeBenchData(orders, ordersPath, surveysPath);
+  const generateSeconds = seconds(started);
+  const inputBytes = (await stat(ordersPath)).size;
+
+  // The floor: reading the same file and JSON.parse-ing every line, nothing else.
+  started = process.hrtime.bigint();
+  let parsed = 0;
+  for await (const line of splitLines(createReadStream(ordersPath, { highWaterMark: 1 << 20 }))) {
+    if (line.text !== '') {
+      JSON.parse(line.text);
+      parsed += 1;
+    }
+  }
+  const floorSeconds = seconds(started);
+
+  const lake = join(root, 'lake');
+  const store = new FilesystemObjectStore(lake);
+  peakRss = 0;
+  started = process.hrtime.bigint();
+  const ingested = await ingestRecords(await openRecords(ordersPath), { eventType: 'orders', source: 'orders.jsonl', store });
+  const ingestSeconds = seconds(started);
+  const ingestPeakRss = peakRss;
+  await ingestRecords(await openRecords(surveysPath), { eventType: 'surveys', source: 'surveys.jsonl', store });
+  const parquetBytes = await sizeOf(join(lake, 'raw', 'orders'));
+
+  peakRss = 0;
+  const stepTimes: Record<string, number> = {};
+  let stepStarted = process.hrtime.bigint();
+  let current: string | undefined;
+  started = process.hrtime.bigint();
+  const [run] = await runLocalJobGraph({
+    store,
+    config: defaultConfig,
+    asOfDates: ['2025-12-31'],
+    onStep: (_asOf, step) => {
+      if (current) stepTimes[current] = seconds(stepStarted);
+      current = step.name;
+      stepStarted = process.hrtime.bigint();
+    },
+  });
+  if (current) stepTimes[current] = seconds(stepStarted);
+  const graphSeconds = seconds(started);
+  process.stdout.write(
+    JSON.stringify({
+      orders,
+      events: parsed,
+      surveys: generated.surveyEvents,
+      customers: run!.rows['customer_summary'],
+      generateSeconds,
+      inputBytes,
+      floorSeconds,
+      floorEventsPerSecond: parsed / floorSeconds,
+      ingestSeconds,
+      ingestEventsPerSecond: ingested.received / ingestSeconds,
+      ingestPeakRss,
+      parquetBytes,
+      parquetFiles: ingested.keys.filter((key) => key.endsWith('.parquet')).length,
+      graphSeconds,
+      graphPeakRss: peakRss,
+      stepTimes,
+    }) + '\n',
+  );
+} finally {
+  clearInterval(sampler);
+  await rm(root, { recursive: true, force: true });
+}
