@@ -10,7 +10,7 @@ export interface SqsSinkOptions {
   readonly maxAttempts?: number;
   /** First backoff delay; doubles per attempt, with jitter. Default 100 ms. */
   readonly baseDelayMs?: number;
-  /** SendMessageBatch calls in flight at once. Default 8. */
+  /** SendMessageBatch calls in flight at once. Default 16 (about 8,000 messages a second at 20 ms a call). */
   readonly concurrency?: number;
   /** Injected in tests so that backoff does not slow them down. */
   readonly sleep?: (milliseconds: number) => Promise<void>;
@@ -47,7 +47,7 @@ export class SqsMessageSink implements MessageSink {
   constructor(private readonly options: SqsSinkOptions) {
     this.maxAttempts = options.maxAttempts ?? 6;
     this.baseDelayMs = options.baseDelayMs ?? 100;
-    this.concurrency = options.concurrency ?? 8;
+    this.concurrency = options.concurrency ?? 16;
     this.sleep = options.sleep ?? defaultSleep;
     this.fifo = options.queueUrl.endsWith('.fifo');
   }
