@@ -7,6 +7,7 @@ import type { JobStep } from '../core/jobs/graph.ts';
 import { typeScriptSteps } from '../core/jobs/typescript-steps.ts';
 import { readSql, renderSql, sqlParameters } from '../core/jobs/sql-template.ts';
 import { lakeLayout, newBatchId } from '../core/lake/layout.ts';
+import { rowObjects } from '../core/ports.ts';
 import { DuckDbEngine } from './duckdb-engine.ts';
 import { TEMP_PREFIX } from './filesystem-store.ts';
 import type { FilesystemObjectStore } from './filesystem-store.ts';
@@ -136,7 +137,7 @@ async function runStep(
   }
   const handler = typeScriptSteps[current.handler];
   const input = await engine.query(handler.inputSql(asOf));
-  const rows = input.rows.map((row) => Object.fromEntries(input.columns.map((column, index) => [column.name, row[index]])));
+  const rows = rowObjects(input);
   const results = handler.run(rows, config, asOf);
   for (const table of current.outputs) {
     await engine.createTableFromRows(`${table}_rows`, handler.outputColumns[table]!, results[table] ?? []);

@@ -56,3 +56,8 @@ export interface MessageSink {
   readonly name: string;
   send(messages: readonly CampaignMessage[]): Promise<SinkOutcome>;
 }
+
+/** A query result as one object per row, keyed by column name. */
+export function rowObjects(result: QueryResult): Record<string, unknown>[] {
+  return result.rows.map((row) => Object.fromEntries(result.columns.map((column, index) => [column.name, row[index]])));
+}

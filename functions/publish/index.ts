@@ -11,6 +11,7 @@ import type { AudienceRow } from '../core/campaigns/message.ts';
 import { publishCampaignAudience } from '../core/campaigns/publish.ts';
 import { bucketName, readEnvironment } from '../core/environment.ts';
 import { isCalendarDate } from '../core/events/timestamps.ts';
+import { rowObjects } from '../core/ports.ts';
 
 const environment = readEnvironment({
   LAKE_BUCKET: bucketName,
@@ -34,7 +35,7 @@ const inputSchema = z.object({ as_of: z.string().refine(isCalendarDate) });
 export async function handler(event: unknown): Promise<{ as_of: string; sent: number; already_sent: number }> {
   const { as_of: asOf } = inputSchema.parse(event);
   const result = await athena.query(`select * from campaign_audience where as_of = date '${asOf}'`);
-  const audience = result.rows.map((row) => Object.fromEntries(result.columns.map((column, index) => [column.name, row[index]])) as unknown as AudienceRow);
+  const audience = rowObjects(result) as unknown as AudienceRow[];
   const published = await publishCampaignAudience({ asOf, audience: audience.map((row) => ({ ...row, as_of: asOf })), sink, store });
   logger.info('published campaign audience', { as_of: asOf, audience: published.audience, sent: published.sent, already_sent: published.alreadySent, failed: published.failed.length });
   metrics.addMetric('CampaignMessagesSent', MetricUnit.Count, published.sent);

@@ -8,6 +8,7 @@ import { AthenaQueryEngine } from '../adapters/aws/athena-engine.ts';
 import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
 import { bucketName, readEnvironment } from '../core/environment.ts';
 import { isCalendarDate } from '../core/events/timestamps.ts';
+import { rowObjects } from '../core/ports.ts';
 import { assembleReportData } from '../core/report/report-data.ts';
 import { renderReport } from '../core/report/render.ts';
 
@@ -28,10 +29,7 @@ const inputSchema = z.object({ as_of: z.string().refine(isCalendarDate) });
 /** Last state of a run: the same HTML report as `pipeline report`, at reports/as_of=DATE/report.html. */
 export async function handler(event: unknown): Promise<{ as_of: string; key: string }> {
   const { as_of: asOf } = inputSchema.parse(event);
-  const data = await assembleReportData(async (sql) => {
-    const result = await athena.query(sql);
-    return result.rows.map((row) => Object.fromEntries(result.columns.map((column, index) => [column.name, row[index]])));
-  }, asOf);
+  const data = await assembleReportData(async (sql) => rowObjects(await athena.query(sql)), asOf);
   const key = `reports/as_of=${asOf}/report.html`;
   await store.put(key, renderReport(data, chartJs));
   logger.info('wrote report', { as_of: asOf, key });

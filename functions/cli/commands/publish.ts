@@ -6,6 +6,7 @@ import { publishCampaignAudience } from '../../core/campaigns/publish.ts';
 import type { PublishResult } from '../../core/campaigns/publish.ts';
 import { UsageError } from '../../core/errors.ts';
 import { lakeLayout } from '../../core/lake/layout.ts';
+import { rowObjects } from '../../core/ports.ts';
 import type { MessageSink } from '../../core/ports.ts';
 import { progressLine } from '../context.ts';
 import type { CommandContext } from '../context.ts';
@@ -26,7 +27,7 @@ export async function readAudience(context: CommandContext, asOf: string): Promi
     throw new UsageError(`no campaign audience for ${asOf}: run "pipeline run --as-of ${asOf}" first`);
   }
   const result = await queryLake(context, `select * from campaign_audience where as_of = date '${asOf}'`);
-  return result.rows.map((row) => Object.fromEntries(result.columns.map((column, index) => [column.name, row[index]])) as unknown as AudienceRow);
+  return rowObjects(result) as unknown as AudienceRow[];
 }
 
 export function describePublish(result: PublishResult, sink: string): string {

@@ -4,9 +4,11 @@ import { dirname, join, resolve } from 'node:path';
 import { DuckDbEngine } from '../../adapters/duckdb-engine.ts';
 import { createLakeViews } from '../../adapters/lake-views.ts';
 import { UsageError } from '../../core/errors.ts';
+import { lakeLayout } from '../../core/lake/layout.ts';
 import { assembleReportData } from '../../core/report/report-data.ts';
-import type { ReportData, Row } from '../../core/report/report-data.ts';
+import type { ReportData } from '../../core/report/report-data.ts';
 import { renderReport } from '../../core/report/render.ts';
+import { rowObjects } from '../../core/ports.ts';
 import type { CommandContext } from '../context.ts';
 
 const require = createRequire(import.meta.url);
@@ -17,23 +19,20 @@ async function chartJsSource(): Promise<string> {
   return readFile(join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'), 'utf8');
 }
 
-const rowsOf = (result: { columns: readonly { name: string }[]; rows: readonly (readonly unknown[])[] }): Row[] =>
-  result.rows.map((row) => Object.fromEntries(result.columns.map((column, index) => [column.name, row[index]])));
-
 /** Reads the figures of one as_of (the latest when none is given) from the curated tables. */
 export async function readReportData(context: CommandContext, requested?: string): Promise<ReportData> {
   const engine = await DuckDbEngine.open();
   try {
     await createLakeViews(engine, context.store);
-    const tables = rowsOf(await engine.query("select table_name from information_schema.tables"));
+    const tables = rowObjects(await engine.query("select table_name from information_schema.tables"));
     const available = new Set(tables.map((row) => String(row['table_name'])));
     if (!available.has('customer_summary')) throw new UsageError('no tables yet: run "pipeline run --as-of DATE" first');
-    const latest = rowsOf(await engine.query('select cast(max(as_of) as varchar) as as_of from customer_summary'))[0]?.['as_of'];
+    const latest = rowObjects(await engine.query('select cast(max(as_of) as varchar) as as_of from customer_summary'))[0]?.['as_of'];
     const asOf = requested ?? (typeof latest === 'string' ? latest : undefined);
     if (asOf === undefined) throw new UsageError('no tables yet: run "pipeline run --as-of DATE" first');
-    const present = rowsOf(await engine.query(`select count(*) as n from customer_summary where as_of = date '${asOf}'`))[0]?.['n'];
-    if (present === 0 && requested !== undefined) throw new UsageError(`no tables for ${asOf}: run "pipeline run --as-of ${asOf}" first`);
-    return await assembleReportData(async (sql) => rowsOf(await engine.query(sql)), asOf, available);
+    const partition = await context.store.list(lakeLayout.curatedPartition('customer_summary', asOf));
+    if (partition.length === 0) throw new UsageError(`no tables for ${asOf}: run "pipeline run --as-of ${asOf}" first`);
+    return await assembleReportData(async (sql) => rowObjects(await engine.query(sql)), asOf, available);
   } finally {
     engine.close();
   }

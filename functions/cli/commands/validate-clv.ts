@@ -6,6 +6,7 @@ import type { HoldoutCustomer, HoldoutValidation } from '../../core/clv/holdout.
 import { TIME_UNIT } from '../../core/clv/predictive-clv.ts';
 import { UsageError } from '../../core/errors.ts';
 import { jobGraph } from '../../core/jobs/graph.ts';
+import { rowObjects } from '../../core/ports.ts';
 import type { QueryResult } from '../../core/ports.ts';
 import { parseDateOption } from '../dates.ts';
 import { formatResult } from '../format.ts';
@@ -15,23 +16,20 @@ import { parseOutputFormat } from './query.ts';
 
 const stepsThrough = (name: string) => jobGraph.slice(0, jobGraph.findIndex((step) => step.name === name) + 1);
 
-const rowsOf = (result: QueryResult) =>
-  result.rows.map((row) => Object.fromEntries(result.columns.map((column, index) => [column.name, row[index]])));
-
 /** Calibration customers with their actual purchase days in the holdout, from the raw events. */
 async function holdoutCustomers(context: CommandContext, calibrationEnd: string, holdoutEnd: string): Promise<HoldoutCustomer[]> {
   const engine = await DuckDbEngine.open();
   try {
     await createSourceViews(engine, context.store);
     await computeTables(engine, context.config, calibrationEnd, stepsThrough('customer_summary'));
-    const calibration = rowsOf(
+    const calibration = rowObjects(
       await engine.query(
         'select customer_id, frequency, recency_days, tenure_days, avg_repeat_day_net_revenue, net_revenue ' +
           `from customer_summary where as_of = date '${calibrationEnd}'`,
       ),
     );
     await computeTables(engine, context.config, holdoutEnd, stepsThrough('stg_purchases'));
-    const holdout = rowsOf(
+    const holdout = rowObjects(
       await engine.query(
         `select customer_id, count(distinct purchase_date) as purchase_days from stg_purchases where purchase_date > date '${calibrationEnd}' group by customer_id`,
       ),
