@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { isUserError, UsageError } from '../core/errors.ts';
+import { compactRawPartitions, describeCompaction } from '../adapters/compact-lake.ts';
 import { demoCommand } from './commands/demo.ts';
-import { ingestCommand } from './commands/ingest.ts';
+import { ingestCommand, parseEventType } from './commands/ingest.ts';
 import { publishCommand } from './commands/publish.ts';
 import { queryCommand } from './commands/query.ts';
 import { reportCommand } from './commands/report.ts';
@@ -22,6 +23,7 @@ commands:
                                      what was already sent for a date is never sent again
   query "SQL" [--format table|csv|json]
                                      SQL over the lake: orders, surveys, rejected_events and the tables
+  compact [orders|surveys]           merge the small raw files of each partition into one
   report [--as-of DATE] [--out FILE]  write the HTML report of a date (default: the latest computed)
   validate-clv --calibration-end DATE --holdout-end DATE [--format table|csv|json]
                                      fit the CLV model up to one date and compare its predictions
@@ -93,6 +95,12 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
         return await publishCommand(context, resolveAsOfDates(values, context.config.businessTimezone));
       case 'query':
         return await queryCommand(context, rest, values.format);
+      case 'compact': {
+        const types = rest.length === 0 ? undefined : [parseEventType(rest[0])];
+        if (rest.length > 1) throw new UsageError('compact takes at most one event type');
+        for (const result of await compactRawPartitions(context.store, types)) io.stdout(describeCompaction(result));
+        return 0;
+      }
       case 'report':
         expectNoPositionals(command, rest);
         return await reportCommand(context, {

@@ -12,7 +12,7 @@ import type { CommandContext } from '../context.ts';
 
 export function parseEventType(value: string | undefined): EventType {
   if (value === undefined || !(EVENT_TYPES as readonly string[]).includes(value)) {
-    throw new UsageError(`ingest needs an event type first: ${EVENT_TYPES.join(' or ')}`);
+    throw new UsageError(`the event type must be ${EVENT_TYPES.join(' or ')}${value === undefined ? '' : ` (got ${JSON.stringify(value)})`}`);
   }
   return value as EventType;
 }

@@ -1,0 +1,36 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { generateDemoData } from '../../functions/core/demo/generate.ts';
+import { pipeline, queryCsv, temporaryDirectory, writeJsonLines } from '../support/cli.ts';
+
+describe('pipeline compact', () => {
+  it('merges each raw partition into one file and changes no table', async () => {
+    const directory = await temporaryDirectory();
+    try {
+      const lake = join(directory.path, 'lake');
+      const data = generateDemoData({ customers: 150, seed: 3, startDate: '2025-01-01', endDate: '2025-03-31', brokenShare: 0 });
+      // Three deliveries of overlapping slices, as batches arrive in practice.
+      const third = Math.ceil(data.orderLines.length / 3);
+      for (const [index, slice] of [data.orderLines.slice(0, 2 * third), data.orderLines.slice(third)].entries()) {
+        const file = await writeJsonLines(join(directory.path, `orders-${index}.jsonl`), slice.filter((line) => !line.includes('"bad-')));
+        expect((await pipeline('ingest', 'orders', file, '--lake', lake)).code).toBe(0);
+      }
+      expect((await pipeline('run', '--as-of', '2025-03-31', '--lake', lake)).code).toBe(0);
+      const before = await queryCsv(lake, 'select * from customer_summary order by customer_id');
+      const stored = await queryCsv(lake, 'select count(*) as n from orders');
+      const dayFiles = async () => (await readdir(join(lake, 'raw', 'orders', 'dt=2025-02-14'))).length;
+      expect(await dayFiles()).toBe(2);
+
+      const result = await pipeline('compact', 'orders', '--lake', lake);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/^compact orders: [\d,]+ files -> [\d,]+ \([\d,]+ partitions merged\)\n$/);
+      expect(await dayFiles()).toBe(1);
+      expect(await queryCsv(lake, 'select count(*) as n from orders')).toEqual(stored);
+      expect((await pipeline('run', '--as-of', '2025-03-31', '--lake', lake)).code).toBe(0);
+      expect(await queryCsv(lake, 'select * from customer_summary order by customer_id')).toEqual(before);
+    } finally {
+      await directory.cleanup();
+    }
+  });
+});
