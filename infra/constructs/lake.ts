@@ -36,7 +36,8 @@ export class Lake extends Construct {
       lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.bucket = new Bucket(this, 'Data', {
+    // What every bucket holding data shares: the lake key, no public access, TLS, versions, access logs.
+    const secured = (logPrefix: string) => ({
       encryption: BucketEncryption.KMS,
       encryptionKey: this.key,
       bucketKeyEnabled: true,
@@ -44,7 +45,10 @@ export class Lake extends Construct {
       enforceSSL: true,
       versioned: true,
       serverAccessLogsBucket: this.accessLogs,
-      serverAccessLogsPrefix: 'lake/',
+      serverAccessLogsPrefix: logPrefix,
+    });
+    this.bucket = new Bucket(this, 'Data', {
+      ...secured('lake/'),
       lifecycleRules: [
         { abortIncompleteMultipartUploadAfter: Duration.days(1) },
         { noncurrentVersionExpiration: Duration.days(30) },
@@ -54,14 +58,7 @@ export class Lake extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.queryResults = new Bucket(this, 'QueryResults', {
-      encryption: BucketEncryption.KMS,
-      encryptionKey: this.key,
-      bucketKeyEnabled: true,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      versioned: true,
-      serverAccessLogsBucket: this.accessLogs,
-      serverAccessLogsPrefix: 'query-results/',
+      ...secured('query-results/'),
       lifecycleRules: [
         { expiration: Duration.days(props.queryResultRetentionDays ?? 7), noncurrentVersionExpiration: Duration.days(1) },
         { abortIncompleteMultipartUploadAfter: Duration.days(1) },

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CAMPAIGN_NAMES } from '../../functions/core/campaigns/campaigns.ts';
+import { CAMPAIGN_NAMES, CAMPAIGNS } from '../../functions/core/campaigns/campaigns.ts';
 import type { CampaignName } from '../../functions/core/campaigns/campaigns.ts';
 import { orderEvent, surveyEvent } from '../support/events.ts';
 import { pipeline, queryCsv, temporaryDirectory, writeJsonLines } from '../support/cli.ts';
@@ -88,22 +88,13 @@ beforeAll(async () => {
 
 afterAll(async () => cleanup?.());
 
-const CONFIG_KEYS: Record<CampaignName, string> = {
-  win_back: 'winBack',
-  churn_risk: 'churnRisk',
-  loyalty_upgrade: 'loyaltyUpgrade',
-  referral_ask: 'referralAsk',
-  service_recovery: 'serviceRecovery',
-  second_purchase: 'secondPurchase',
-};
-
 /**
  * Runs as_of with only `campaign` switched on (plus extra settings) and returns its audience
  * among the customers made for that rule (their ids start with `prefix`).
  */
 async function audienceWithOnly(campaign: CampaignName, prefix: string, settings: Record<string, unknown> = {}, asOf = AS_OF) {
-  const campaigns = Object.fromEntries(CAMPAIGN_NAMES.map((name) => [CONFIG_KEYS[name], { enabled: name === campaign }]));
-  Object.assign(campaigns[CONFIG_KEYS[campaign]]!, settings);
+  const campaigns = Object.fromEntries(CAMPAIGN_NAMES.map((name) => [CAMPAIGNS[name], { enabled: name === campaign }]));
+  Object.assign(campaigns[CAMPAIGNS[campaign]]!, settings);
   const config = join(directory, `${campaign}.json`);
   await writeFile(config, JSON.stringify({ campaigns }));
   const run = await pipeline('run', '--as-of', asOf, '--config', config, '--lake', lake);

@@ -1,4 +1,5 @@
 import { InputFileError } from '../errors.ts';
+import { concat } from './lines.ts';
 import type { RawRecord } from './records.ts';
 
 /**
@@ -178,14 +179,7 @@ class ArraySplitter {
     this.inString = false;
     this.escaped = false;
     this.open.length = 0;
-    let length = 0;
-    for (const part of parts) length += part.length;
-    const bytes = new Uint8Array(length);
-    let offset = 0;
-    for (const part of parts) {
-      bytes.set(part, offset);
-      offset += part.length;
-    }
+    const bytes = concat(parts);
     if (bytes.every(isWhitespace)) return undefined;
     return problem === undefined ? { bytes, lineNumber } : { bytes, lineNumber, problem };
   }

@@ -78,7 +78,8 @@ export async function* splitLines(source: AsyncIterable<Uint8Array>): AsyncGener
   }
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+/** Joins byte chunks into one array (the chunk itself when there is only one). */
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0]!;
   let length = 0;
   for (const part of parts) length += part.length;
