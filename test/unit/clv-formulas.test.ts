@@ -38,10 +38,10 @@ describe('Gamma-Gamma', () => {
 
   it('shrinks a customer towards the population mean, less the more they bought', () => {
     const parameters = { p: 6.25, q: 3.74, v: 15.44 };
-    const population = conditionalExpectedSpend(parameters, { x: 0, meanSpend: 0 });
+    const population = conditionalExpectedSpend(parameters, { x: 0, meanSpend: 0 })!;
     expect(population).toBeCloseTo((6.25 * 15.44) / 2.74, 10);
-    const few = conditionalExpectedSpend(parameters, { x: 1, meanSpend: 100 });
-    const many = conditionalExpectedSpend(parameters, { x: 20, meanSpend: 100 });
+    const few = conditionalExpectedSpend(parameters, { x: 1, meanSpend: 100 })!;
+    const many = conditionalExpectedSpend(parameters, { x: 20, meanSpend: 100 })!;
     expect(few).toBeLessThan(many);
     expect(many).toBeLessThan(100);
   });
@@ -80,6 +80,25 @@ describe('special functions', () => {
     const below = hyp2f1(a, b, c, 0.7499999);
     const above = hyp2f1(a, b, c, 0.7500001);
     expect(Math.abs(above - below) / below).toBeLessThan(1e-5);
+  });
+
+  it('stays accurate when c - a - b is within a hair of an integer, on either side', () => {
+    // Reference values from mpmath.hyp2f1.
+    expect(hyp2f1(1.2, 2, 3.2001, 0.95)).toBeCloseTo(5.3325, 3);
+    const around = [3.1999, 3.2, 3.2001, 3.2002].map((c) => hyp2f1(1.2, 2, c, 0.95));
+    for (const value of around) expect(Math.abs(value - around[1]!)).toBeLessThan(2e-3);
+    expect(conditionalExpectedPurchases({ r: 0.3, alpha: 1, a: 2.3001, b: 2 }, { x: 3, tx: 3, T: 4 }, 52)).toBeCloseTo(1.969, 3);
+  });
+
+  it('is continuous through a = 1, where the formulas divide by a - 1', () => {
+    const at = (a: number) => expectedPurchasesNewCustomer({ r: 0.5, alpha: 2, a, b: 2 }, 52);
+    const reference = at(1.01);
+    for (const a of [0.99, 0.999, 0.9999, 1, 1.0001, 1.001]) expect(Math.abs(at(a) - reference) / reference, String(a)).toBeLessThan(0.02);
+    expect(Number.isFinite(conditionalExpectedPurchases({ r: 0.5, alpha: 1e-4, a: 0.9995, b: 2 }, { x: 0, tx: 0, T: 0 }, 52))).toBe(true);
+  });
+
+  it('gives no order value where the Gamma-Gamma posterior mean does not exist', () => {
+    expect(conditionalExpectedSpend({ p: 0.4, q: 0.5, v: 20 }, { x: 1, meanSpend: 50 })).toBeNull();
   });
 
   it('refuses arguments outside [0, 1)', () => {

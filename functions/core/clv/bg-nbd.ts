@@ -35,23 +35,36 @@ export function probabilityAlive({ r, alpha, a, b }: BgNbdParameters, { x, tx, T
   return 1 / (1 + (a / (b + x - 1)) * Math.pow((alpha + T) / (alpha + tx), r + x));
 }
 
+/**
+ * The formulas below divide by a - 1, and at a = 1 their numerators vanish too: near it they
+ * are averaged on both sides, which is exact to O(ε²) for these smooth functions.
+ */
+function aroundAEqualsOne(parameters: BgNbdParameters, evaluate: (parameters: BgNbdParameters) => number): number {
+  const epsilon = 1e-3;
+  if (Math.abs(parameters.a - 1) >= epsilon) return evaluate(parameters);
+  return (evaluate({ ...parameters, a: 1 - epsilon }) + evaluate({ ...parameters, a: 1 + epsilon })) / 2;
+}
+
 /** E[X(t)]: purchases a new customer is expected to make in their first t. */
-export function expectedPurchasesNewCustomer({ r, alpha, a, b }: BgNbdParameters, t: number): number {
+export function expectedPurchasesNewCustomer(parameters: BgNbdParameters, t: number): number {
   if (t <= 0) return 0;
-  const z = t / (alpha + t);
-  return ((a + b - 1) / (a - 1)) * (1 - Math.pow(alpha / (alpha + t), r) * hyp2f1(r, b, a + b - 1, z));
+  return aroundAEqualsOne(parameters, ({ r, alpha, a, b }) => {
+    const z = t / (alpha + t);
+    return ((a + b - 1) / (a - 1)) * (1 - Math.pow(alpha / (alpha + t), r) * hyp2f1(r, b, a + b - 1, z));
+  });
 }
 
 /** E[Y(t) | x, t_x, T]: purchases expected in the t after T (equation 10 of the paper). */
 export function conditionalExpectedPurchases(parameters: BgNbdParameters, history: PurchaseHistory, t: number): number {
   if (t <= 0) return 0;
-  const { r, alpha, a, b } = parameters;
-  const { x, tx, T } = history;
-  const z = t / (alpha + T + t);
-  const hypergeometric = hyp2f1(r + x, b + x, a + b + x - 1, z);
-  const numerator = ((a + b + x - 1) / (a - 1)) * (1 - Math.pow((alpha + T) / (alpha + T + t), r + x) * hypergeometric);
-  const dropout = x > 0 ? (a / (b + x - 1)) * Math.pow((alpha + T) / (alpha + tx), r + x) : 0;
-  return numerator / (1 + dropout);
+  return aroundAEqualsOne(parameters, ({ r, alpha, a, b }) => {
+    const { x, tx, T } = history;
+    const z = t / (alpha + T + t);
+    const hypergeometric = hyp2f1(r + x, b + x, a + b + x - 1, z);
+    const numerator = ((a + b + x - 1) / (a - 1)) * (1 - Math.pow((alpha + T) / (alpha + T + t), r + x) * hypergeometric);
+    const dropout = x > 0 ? (a / (b + x - 1)) * Math.pow((alpha + T) / (alpha + tx), r + x) : 0;
+    return numerator / (1 + dropout);
+  });
 }
 
 /** Histories compressed to unique (x, t_x, T) with a count: a million customers fit in seconds. */

@@ -32,9 +32,13 @@ export function gammaGammaLogLikelihood({ p, q, v }: GammaGammaParameters, { x, 
   );
 }
 
-/** E[M | x, mean spend]: for x = 0 this is the population mean p·γ / (q - 1). */
-export function conditionalExpectedSpend({ p, q, v }: GammaGammaParameters, { x, meanSpend }: SpendHistory): number {
-  return (p * (v + x * meanSpend)) / (p * x + q - 1);
+/**
+ * E[M | x, mean spend]: for x = 0 this is the population mean p·γ / (q - 1). Null where the
+ * posterior mean does not exist (p·x + q <= 1), rather than a negative or infinite value.
+ */
+export function conditionalExpectedSpend({ p, q, v }: GammaGammaParameters, { x, meanSpend }: SpendHistory): number | null {
+  const denominator = p * x + q - 1;
+  return denominator > 0 ? (p * (v + x * meanSpend)) / denominator : null;
 }
 
 export interface GammaGammaFit {

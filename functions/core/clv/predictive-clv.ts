@@ -127,10 +127,7 @@ export function predictCustomerValue(customers: readonly ClvCustomer[], settings
         };
         predictions.set(key, prediction);
       }
-      const orderValue =
-        spendModel.parameters.q > 1 || customer.frequency > 0
-          ? conditionalExpectedSpend(spendModel.parameters, { x: customer.frequency, meanSpend: customer.avg_repeat_day_net_revenue ?? 0 })
-          : null;
+      const orderValue = conditionalExpectedSpend(spendModel.parameters, { x: customer.frequency, meanSpend: customer.avg_repeat_day_net_revenue ?? 0 });
       const expectedPurchases = prediction.perMonth.reduce((sum, value) => sum + value, 0);
       const predictedClv =
         orderValue === null ? null : prediction.perMonth.reduce((sum, purchases, month) => sum + orderValue * purchases * discount[month]!, 0);

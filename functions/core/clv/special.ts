@@ -84,17 +84,33 @@ function continuedFromOne(a: number, b: number, c: number, z: number): number {
  *
  * Near z = 1 the defining series needs thousands to millions of terms, so for z > 0.75 it is
  * continued through the 1 - z transformation, whose two series in 1 - z converge in a few
- * dozen terms. Where c - a - b is an integer that transformation is singular: 2F1 is smooth in
- * c, so it is evaluated at c ± δ and c ± 2δ and extrapolated back to c (the error is O(δ⁴)).
+ * dozen terms. That transformation is singular where c - a - b is an integer (or c - a, c - b
+ * is a non-positive integer); 2F1 is smooth in c there, so it is evaluated at four values of c
+ * placed symmetrically around the singular point, off it, and interpolated back to c.
  */
 export function hyp2f1(a: number, b: number, c: number, z: number): number {
   if (!(z >= 0 && z < 1)) throw new RangeError(`hyp2f1 needs 0 <= z < 1, got ${z}`);
   if (z === 0) return 1;
-  const s = c - a - b;
-  const singularGammas = [c, c - a, c - b, a, b].some(isNonPositiveInteger);
-  if (z <= 0.75 || singularGammas) return hyp2f1Series(a, b, c, z);
-  if (!isNearInteger(s)) return continuedFromOne(a, b, c, z);
-  const delta = 1e-4;
-  const around = (step: number) => (continuedFromOne(a, b, c + step, z) + continuedFromOne(a, b, c - step, z)) / 2;
-  return (4 * around(delta) - around(2 * delta)) / 3;
+  // A non-positive integer a or b makes the series a polynomial: it ends by itself.
+  if (z <= 0.75 || isNonPositiveInteger(a) || isNonPositiveInteger(b)) return hyp2f1Series(a, b, c, z);
+  // Shifting c moves c - a - b, c - a, c - b and c together; find the one nearest its singular
+  // integer (any integer for c - a - b, non-positive ones for the others).
+  const candidates = [c - a - b, ...[c - a, c - b, c].filter((value) => value < 0.5)];
+  const nearest = candidates.reduce((best, value) => (Math.abs(value - Math.round(value)) < Math.abs(best - Math.round(best)) ? value : best));
+  if (!isNearInteger(nearest)) return continuedFromOne(a, b, c, z);
+  // Sample where that quantity is integer ± δ and ± 2δ, never on it, and interpolate.
+  const delta = 5e-4;
+  const shift = Math.round(nearest) - nearest;
+  const offsets = [-2 * delta, -delta, delta, 2 * delta].map((offset) => shift + offset);
+  const values = offsets.map((offset) => continuedFromOne(a, b, c + offset, z));
+  // Cubic Lagrange interpolation back to offset 0 (the actual c).
+  let result = 0;
+  offsets.forEach((xi, i) => {
+    let weight = 1;
+    offsets.forEach((xj, j) => {
+      if (i !== j) weight *= (0 - xj) / (xi - xj);
+    });
+    result += weight * values[i]!;
+  });
+  return result;
 }
