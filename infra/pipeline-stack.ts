@@ -38,6 +38,7 @@ export class PipelineStack extends Stack {
       alarms,
       workGroupName: catalog.workGroup.name,
       databaseName: catalog.databaseName,
+      pipeline: deployment.pipeline,
     });
     const jobs = new Jobs(this, 'Jobs', {
       bucket: lake.bucket,

@@ -83,9 +83,11 @@ export async function createPublishedView(engine: QueryEngine, store: Filesystem
 }
 
 /**
- * One view per curated table that has been written at least once. as_of is read from the
- * files, not from the path: DuckDB 1.5 fails on aggregates over a hive partition column alone
- * (`select max(as_of)`: "INTERNAL Error: Attempted to access index").
+ * One view per curated table that has been written at least once. as_of is both in the path
+ * and, since files keep it (as Athena's run outputs do), in the data: DuckDB 1.5 fails on
+ * aggregates over a partition column that is only in the path (`select max(as_of)`: "INTERNAL
+ * Error: Attempted to access index"), and partitions written before files kept the column are
+ * still read through the path.
  */
 export async function createCuratedViews(engine: QueryEngine, store: FilesystemObjectStore): Promise<string[]> {
   const created: string[] = [];
@@ -94,7 +96,8 @@ export async function createCuratedViews(engine: QueryEngine, store: FilesystemO
     if (!(await hasFiles(store, prefix, '.parquet'))) continue;
     const glob = `${store.pathOf(prefix)}/as_of=*/*.parquet`;
     await engine.execute(
-      `create or replace view ${table} as select * from read_parquet(${sqlString(glob)}, hive_partitioning = false, union_by_name = true)`,
+      `create or replace view ${table} as select * from read_parquet(${sqlString(glob)}, ` +
+        `hive_partitioning = true, hive_types = {'as_of': date}, union_by_name = true)`,
     );
     created.push(table);
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
 import type { CampaignMessage } from '../core/campaigns/message.ts';
@@ -20,7 +21,8 @@ export interface SqsSinkOptions {
 export const SQS_MAX_BATCH_ENTRIES = 10;
 export const SQS_MAX_BATCH_BYTES = 1_048_576;
 
-const THROTTLING_ERRORS = new Set(['ThrottlingException', 'RequestThrottled', 'Throttling', 'TooManyRequestsException', 'KMSThrottlingException']);
+// KmsThrottled is how SQS itself names a throttled KMS call for an encrypted queue.
+const THROTTLING_ERRORS = new Set(['ThrottlingException', 'RequestThrottled', 'Throttling', 'TooManyRequestsException', 'KMSThrottlingException', 'KmsThrottled']);
 
 function isThrottling(error: unknown): boolean {
   const candidate = error as { name?: string; $retryable?: { throttling?: boolean } };
@@ -33,8 +35,9 @@ const defaultSleep = (milliseconds: number) => new Promise<void>((resolve) => se
  * Campaign messages to an SQS queue with SendMessageBatch. A 200 response can still list
  * Failed entries: those the service marks as its own fault are retried with backoff, those
  * marked SenderFault are not (sending the same entry again would fail the same way).
- * Throttling of the whole call is backed off and retried. On a FIFO queue the message_id is
- * also the deduplication id, so a resend within five minutes is dropped by SQS itself.
+ * Throttling of the whole call is backed off and retried; a call that still fails reports its
+ * entries as failed and the other batches go on. On a FIFO queue the message_id is also the
+ * deduplication id, so a resend within five minutes is dropped by SQS itself.
  */
 export class SqsMessageSink implements MessageSink {
   readonly name = 'sqs';
@@ -64,18 +67,18 @@ export class SqsMessageSink implements MessageSink {
     }
     const batches = toBatches(entries);
     let next = 0;
-    let stopped = false;
     const worker = async () => {
-      while (next < batches.length && !stopped) {
+      while (next < batches.length) {
         const batch = batches[next++]!;
         try {
           const outcome = await this.sendBatch(batch);
           delivered.push(...outcome.delivered);
           failed.push(...outcome.failed);
         } catch (error) {
-          // The other workers finish their call in flight and take no new batch.
-          stopped = true;
-          throw error;
+          // A call that failed outright fails its own entries only: the deliveries of every
+          // other batch are still reported, so they are logged and never sent twice.
+          const reason = `${(error as Error).name ?? 'Error'}: ${(error as Error).message}`;
+          failed.push(...batch.map((item) => ({ messageId: item.messageId, reason })));
         }
       }
     };
@@ -91,7 +94,9 @@ export class SqsMessageSink implements MessageSink {
         campaign: { DataType: 'String', StringValue: message.campaign },
         schema_version: { DataType: 'Number', StringValue: String(message.schema_version) },
       },
-      ...(this.fifo ? { MessageGroupId: message.customer_id, MessageDeduplicationId: message.message_id } : {}),
+      // Group ids allow 128 characters from a restricted set: a hash of the customer keeps each
+      // customer's messages in order whatever their id looks like.
+      ...(this.fifo ? { MessageGroupId: createHash('sha256').update(message.customer_id).digest('hex'), MessageDeduplicationId: message.message_id } : {}),
     };
   }
 
@@ -126,8 +131,12 @@ export class SqsMessageSink implements MessageSink {
         if (failure.SenderFault || attempt >= this.maxAttempts) failed.push({ messageId: item.messageId, reason: failure.SenderFault ? reason : `${reason} (after ${attempt} attempts)` });
         else retry.push(item);
       }
-      // An entry the response mentions neither way is not known to be delivered: try it again.
-      retry.push(...byId.values());
+      // An entry the response mentions neither way is not known to be delivered: try it again,
+      // within the same attempt limit as the entries SQS failed.
+      for (const item of byId.values()) {
+        if (attempt >= this.maxAttempts) failed.push({ messageId: item.messageId, reason: `no answer from SQS for this entry (after ${attempt} attempts)` });
+        else retry.push(item);
+      }
       remaining = retry;
       if (remaining.length > 0) await this.sleep(this.backoff(attempt));
     }

@@ -9,7 +9,8 @@ import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
 import { SqsMessageSink } from '../adapters/sqs-sink.ts';
 import type { AudienceRow } from '../core/campaigns/message.ts';
 import { publishCampaignAudience } from '../core/campaigns/publish.ts';
-import { bucketName, readEnvironment } from '../core/environment.ts';
+import { campaignCooldowns } from '../core/campaigns/campaigns.ts';
+import { bucketName, pipelineConfigVariable, readEnvironment } from '../core/environment.ts';
 import { isCalendarDate } from '../core/events/timestamps.ts';
 import { rowObjects } from '../core/ports.ts';
 
@@ -18,6 +19,7 @@ const environment = readEnvironment({
   CAMPAIGN_QUEUE_URL: z.url({ protocol: /^https$/ }),
   ATHENA_WORKGROUP: z.string().min(1),
   GLUE_DATABASE: z.string().regex(/^[a-z0-9_]+$/),
+  PIPELINE_CONFIG: pipelineConfigVariable,
 });
 const logger = new Logger({ serviceName: 'publish' });
 const metrics = new Metrics({ namespace: 'CustomerMarketingPipeline', serviceName: 'publish' });
@@ -36,8 +38,8 @@ export async function handler(event: unknown): Promise<{ as_of: string; sent: nu
   const { as_of: asOf } = inputSchema.parse(event);
   const result = await athena.query(`select * from campaign_audience where as_of = date '${asOf}'`);
   const audience = rowObjects(result) as unknown as AudienceRow[];
-  const published = await publishCampaignAudience({ asOf, audience: audience.map((row) => ({ ...row, as_of: asOf })), sink, store });
-  logger.info('published campaign audience', { as_of: asOf, audience: published.audience, sent: published.sent, already_sent: published.alreadySent, failed: published.failed.length });
+  const published = await publishCampaignAudience({ asOf, audience: audience.map((row) => ({ ...row, as_of: asOf })), sink, store, cooldownDays: campaignCooldowns(environment.PIPELINE_CONFIG) });
+  logger.info('published campaign audience', { as_of: asOf, audience: published.audience, sent: published.sent, already_sent: published.alreadySent, suppressed: published.suppressed, failed: published.failed.length });
   metrics.addMetric('CampaignMessagesSent', MetricUnit.Count, published.sent);
   metrics.addMetric('CampaignMessagesFailed', MetricUnit.Count, published.failed.length);
   metrics.publishStoredMetrics();

@@ -3,6 +3,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import type { PipelineConfig } from '../../functions/core/config.ts';
 import { acknowledge, acknowledgeFunctionRole, arnToken, wildcard } from '../nag.ts';
 import { grantAthenaQueries } from './athena-access.ts';
 import { PipelineFunction } from './pipeline-function.ts';
@@ -15,6 +16,8 @@ export interface CampaignsProps {
   readonly alarms: ITopic;
   readonly workGroupName: string;
   readonly databaseName: string;
+  /** The pipeline config: the publisher re-checks campaign cooldowns when it sends. */
+  readonly pipeline: PipelineConfig;
 }
 
 /**
@@ -44,6 +47,7 @@ export class Campaigns extends Construct {
         CAMPAIGN_QUEUE_URL: this.queue.queue.queueUrl,
         ATHENA_WORKGROUP: props.workGroupName,
         GLUE_DATABASE: props.databaseName,
+        PIPELINE_CONFIG: JSON.stringify(props.pipeline),
       },
     });
     const fn = this.publisher.function;

@@ -183,3 +183,50 @@ describe('suppression and cooldown', () => {
     expect(again.stdout).toMatch(/nothing new to send, all \d+ messages were already sent to outbox/);
   });
 });
+
+describe('cooldowns and one campaign per customer hold at publish time too', () => {
+  const outboxMessages = async (lakeRoot: string) => {
+    const rows = await queryCsv(lakeRoot, 'select message_id, campaign, customer_id, as_of from published_messages order by as_of, campaign');
+    return rows;
+  };
+
+  it('a backfill that runs every date and then publishes them sends a campaign once per cooldown', async () => {
+    const temporary = await temporaryDirectory();
+    try {
+      const backfillLake = join(temporary.path, 'lake');
+      const file = await writeJsonLines(join(temporary.path, 'orders.jsonl'), [purchase('solo', '2026-01-01')]);
+      expect((await pipeline('ingest', 'orders', file, '--lake', backfillLake)).code).toBe(0);
+      expect((await pipeline('run', '--from', '2026-01-15', '--to', '2026-01-17', '--lake', backfillLake)).code).toBe(0);
+      const published = await pipeline('publish', '--from', '2026-01-15', '--to', '2026-01-17', '--lake', backfillLake);
+      expect(published.code, published.stderr).toBe(0);
+      expect(published.stdout).toContain('1 held back');
+      const sent = await outboxMessages(backfillLake);
+      expect(sent.map((row) => [row['campaign'], row['customer_id'], row['as_of']])).toEqual([['second_purchase', 'solo', '2026-01-15']]);
+    } finally {
+      await temporary.cleanup();
+    }
+  });
+
+  it('a re-run after late data does not send a customer a second campaign for the same date', async () => {
+    const temporary = await temporaryDirectory();
+    try {
+      const rerunLake = join(temporary.path, 'lake');
+      const file = await writeJsonLines(join(temporary.path, 'orders.jsonl'), [purchase('late', '2026-01-01')]);
+      expect((await pipeline('ingest', 'orders', file, '--lake', rerunLake)).code).toBe(0);
+      expect((await pipeline('run', '--as-of', '2026-01-20', '--lake', rerunLake)).code).toBe(0);
+      expect((await pipeline('publish', '--as-of', '2026-01-20', '--lake', rerunLake)).code).toBe(0);
+      // A detractor answer dated 01-19 arrives late: the re-run now picks service_recovery.
+      const survey = await writeJsonLines(join(temporary.path, 'surveys.jsonl'), [answer('late', '2026-01-19', 2)]);
+      expect((await pipeline('ingest', 'surveys', survey, '--lake', rerunLake)).code).toBe(0);
+      expect((await pipeline('run', '--as-of', '2026-01-20', '--lake', rerunLake)).code).toBe(0);
+      const audience = await queryCsv(rerunLake, "select campaign from campaign_audience where as_of = date '2026-01-20'");
+      expect(audience).toEqual([{ campaign: 'service_recovery' }]);
+      const again = await pipeline('publish', '--as-of', '2026-01-20', '--lake', rerunLake);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toContain('1 held back');
+      expect((await outboxMessages(rerunLake)).map((row) => row['campaign'])).toEqual(['second_purchase']);
+    } finally {
+      await temporary.cleanup();
+    }
+  });
+});

@@ -113,15 +113,30 @@ describe('SQS sink', () => {
     expect(sleeps[1]!).toBeGreaterThan(sleeps[0]! / 2);
   });
 
-  it('gives up on a service failure that is not throttling, so nothing unsure is logged as sent', async () => {
-    sqs.on(SendMessageBatchCommand).rejects(Object.assign(new Error('The specified queue does not exist'), { name: 'QueueDoesNotExist' }));
-    await expect(sink().send(messages(2))).rejects.toThrow(/queue does not exist/);
+  it('reports the entries of a call that failed outright as failed, and still reports the other batches delivered', async () => {
+    let call = 0;
+    sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => {
+      call += 1;
+      if (call === 2) throw Object.assign(new Error('The specified queue does not exist'), { name: 'QueueDoesNotExist' });
+      return answer(input);
+    });
+    const outcome = await sink().send(messages(25));
+    expect(outcome.delivered).toHaveLength(15);
+    expect(outcome.failed).toHaveLength(10);
+    expect(outcome.failed[0]!.reason).toBe('QueueDoesNotExist: The specified queue does not exist');
+  });
+
+  it('stops retrying entries SQS never answers for after the attempt limit', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({});
+    const outcome = await sink().send(messages(3));
+    expect(calls()).toHaveLength(6);
+    expect(outcome.failed.map((failure) => failure.reason)).toEqual(Array(3).fill('no answer from SQS for this entry (after 6 attempts)'));
   });
 
   it('deduplicates on message_id in a FIFO queue', async () => {
     sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => answer(input));
     const [message] = messages(1);
     await sink(`${QUEUE}.fifo`).send([message!]);
-    expect(calls()[0]!.Entries![0]).toMatchObject({ MessageGroupId: 'cust-0', MessageDeduplicationId: message!.message_id });
+    expect(calls()[0]!.Entries![0]).toMatchObject({ MessageGroupId: expect.stringMatching(/^[0-9a-f]{64}$/), MessageDeduplicationId: message!.message_id });
   });
 });

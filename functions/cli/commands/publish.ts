@@ -2,6 +2,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { OutboxSink } from '../../adapters/outbox-sink.ts';
 import { SqsMessageSink } from '../../adapters/sqs-sink.ts';
 import type { AudienceRow } from '../../core/campaigns/message.ts';
+import { campaignCooldowns } from '../../core/campaigns/campaigns.ts';
 import { publishCampaignAudience } from '../../core/campaigns/publish.ts';
 import type { PublishResult } from '../../core/campaigns/publish.ts';
 import { UsageError } from '../../core/errors.ts';
@@ -33,7 +34,7 @@ export async function readAudience(context: CommandContext, asOf: string): Promi
 export function describePublish(result: PublishResult, sink: string): string {
   const number = (value: number) => value.toLocaleString('en-US');
   const lines: string[] = [];
-  if (result.sent === 0 && result.failed.length === 0) {
+  if (result.sent === 0 && result.failed.length === 0 && result.suppressed === 0) {
     lines.push(
       result.audience === 0
         ? `publish ${result.asOf}: the campaign audience is empty, nothing to send`
@@ -43,6 +44,7 @@ export function describePublish(result: PublishResult, sink: string): string {
     lines.push(
       `publish ${result.asOf}: sent ${number(result.sent)} messages to ${sink}` +
         (result.alreadySent > 0 ? ` (${number(result.alreadySent)} already sent before)` : '') +
+        (result.suppressed > 0 ? `, ${number(result.suppressed)} held back (customer already contacted that day, or campaign in its cooldown)` : '') +
         (result.failed.length > 0 ? `, ${number(result.failed.length)} failed` : ''),
     );
     for (const [campaign, count] of Object.entries(result.sentByCampaign).sort(([, a], [, b]) => b - a)) {
@@ -64,6 +66,7 @@ export async function publishDate(context: CommandContext, asOf: string): Promis
     audience,
     sink,
     store: context.store,
+    cooldownDays: campaignCooldowns(context.config),
     onProgress: (sent, total) => progress.update(`publish ${asOf}: ${sent.toLocaleString('en-US')} of ${total.toLocaleString('en-US')}`),
   });
   progress.done();

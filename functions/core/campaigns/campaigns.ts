@@ -33,3 +33,8 @@ export function campaignSqlParameters(config: PipelineConfig): Record<string, st
   }
   return parameters;
 }
+
+/** Cooldown in days per campaign name, from the config. */
+export function campaignCooldowns(config: PipelineConfig): Record<string, number> {
+  return Object.fromEntries(Object.entries(CAMPAIGNS).map(([campaign, key]) => [campaign, config.campaigns[key].cooldownDays]));
+}

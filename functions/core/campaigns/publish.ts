@@ -15,6 +15,13 @@ export interface PublishOptions {
   readonly chunkSize?: number;
   readonly now?: () => Date;
   readonly onProgress?: (sent: number, total: number) => void;
+  /**
+   * Cooldown in days per campaign, checked again against the published log when sending: the
+   * audience of a date may have been computed before nearby dates were published (a backfill
+   * runs every date, then publishes them), and a re-run after late data may pick another
+   * campaign for a customer already contacted that day.
+   */
+  readonly cooldownDays?: Readonly<Record<string, number>>;
 }
 
 export interface PublishResult {
@@ -28,21 +35,38 @@ export interface PublishResult {
   readonly failed: readonly { readonly messageId: string; readonly customerId: string; readonly campaign: string; readonly reason: string }[];
   /** Messages delivered by this publish, per campaign. */
   readonly sentByCampaign: Readonly<Record<string, number>>;
+  /** Messages not sent: the customer already had a message for this date, or the campaign is in its cooldown. */
+  readonly suppressed: number;
 }
 
 const DEFAULT_CHUNK_SIZE = 500;
 
-/** Message ids already delivered for an as_of, from the published log. */
-export async function sentMessageIds(store: ObjectStore, asOf: string): Promise<Set<string>> {
-  const sent = new Set<string>();
+/** The published log of one as_of. */
+async function publishedRecords(store: ObjectStore, asOf: string): Promise<PublishedRecord[]> {
+  const records: PublishedRecord[] = [];
   for (const key of await store.list(lakeLayout.publishedPartition(asOf))) {
     if (!key.endsWith('.jsonl')) continue;
     const text = new TextDecoder().decode(await store.get(key));
-    for (const line of text.split('\n')) {
-      if (line.trim() !== '') sent.add((JSON.parse(line) as PublishedRecord).message_id);
-    }
+    for (const line of text.split('\n')) if (line.trim() !== '') records.push(JSON.parse(line) as PublishedRecord);
   }
-  return sent;
+  return records;
+}
+
+/** Message ids already delivered for an as_of, from the published log. */
+export async function sentMessageIds(store: ObjectStore, asOf: string): Promise<Set<string>> {
+  return new Set((await publishedRecords(store, asOf)).map((record) => record.message_id));
+}
+
+const DAY_MS = 86_400_000;
+const shiftDate = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+
+/** Published records of the dates within `days` of as_of on either side, as_of itself excluded. */
+async function publishedAround(store: ObjectStore, asOf: string, days: number): Promise<PublishedRecord[]> {
+  const records: PublishedRecord[] = [];
+  for (let offset = -days + 1; offset < days; offset += 1) {
+    if (offset !== 0) records.push(...(await publishedRecords(store, shiftDate(asOf, offset))));
+  }
+  return records;
 }
 
 /** Highest priority first, then the most valuable customers: the order people would triage in. */
@@ -61,8 +85,24 @@ export async function publishCampaignAudience(options: PublishOptions): Promise<
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   const now = options.now ?? (() => new Date());
   const messages = options.audience.map(toCampaignMessage).sort(publishOrder);
-  const alreadySent = await sentMessageIds(store, asOf);
-  const pending = messages.filter((message) => !alreadySent.has(message.message_id));
+  const sameDay = await publishedRecords(store, asOf);
+  const alreadySent = new Set(sameDay.map((record) => record.message_id));
+  const contactedToday = new Set(sameDay.map((record) => record.customer_id));
+  const cooldowns = options.cooldownDays ?? {};
+  const longest = Math.max(0, ...Object.values(cooldowns));
+  const recent = new Map<string, number[]>();
+  for (const record of await publishedAround(store, asOf, longest)) {
+    const key = `${record.campaign}|${record.customer_id}`;
+    const distance = Math.abs(Date.parse(`${record.as_of}T00:00:00Z`) - Date.parse(`${asOf}T00:00:00Z`)) / DAY_MS;
+    recent.set(key, [...(recent.get(key) ?? []), distance]);
+  }
+  const unsent = messages.filter((message) => !alreadySent.has(message.message_id));
+  const pending = unsent.filter((message) => {
+    if (contactedToday.has(message.customer_id)) return false;
+    const cooldown = cooldowns[message.campaign] ?? 0;
+    return !(recent.get(`${message.campaign}|${message.customer_id}`) ?? []).some((distance) => distance < cooldown);
+  });
+  const suppressed = unsent.length - pending.length;
   const byId = new Map(pending.map((message) => [message.message_id, message]));
   const publishId = newBatchId(now());
   const sentByCampaign: Record<string, number> = {};
@@ -97,5 +137,5 @@ export async function publishCampaignAudience(options: PublishOptions): Promise<
     }
     options.onProgress?.(sent, pending.length);
   }
-  return { asOf, audience: messages.length, alreadySent: messages.length - pending.length, sent, failed, sentByCampaign };
+  return { asOf, audience: messages.length, alreadySent: messages.length - unsent.length, sent, failed, sentByCampaign, suppressed };
 }
