@@ -66,6 +66,15 @@ export async function ingestRecords(records: AsyncIterable<RawRecord>, options: 
   const columns = rawColumns[eventType];
 
   const counts: IngestCounts = { received: 0, accepted: 0, rejected: 0, duplicates: 0, stored: 0 };
+  // Columns that do not come from the event itself; reused for every row (append copies values).
+  const delivery: Record<string, unknown> = { occurred_at: 0, received_at: receivedAtMs, ingest_id: ingestId, source, record_number: 0 };
+  const days = new Map<number, string>();
+  const dayOf = (epochMs: number) => {
+    const day = Math.floor(epochMs / 86_400_000);
+    let date = days.get(day);
+    if (date === undefined) days.set(day, (date = utcDate(epochMs)));
+    return date;
+  };
   const keys: string[] = [];
   const sampleRejections: RejectedRecord[] = [];
   const seen = new Map<string, { fingerprint: number; lineNumber: number }>();
@@ -124,17 +133,12 @@ export async function ingestRecords(records: AsyncIterable<RawRecord>, options: 
           seen.set(row.event_id, { fingerprint, lineNumber: record.lineNumber });
           counts.accepted += 1;
           counts.stored += 1;
-          const date = utcDate(row.occurred_at_ms);
+          const date = dayOf(row.occurred_at_ms);
           let batch = partitions.get(date);
           if (!batch) partitions.set(date, (batch = new ColumnBatch(columns)));
-          batch.append({
-            ...row,
-            occurred_at: row.occurred_at_ms,
-            received_at: receivedAtMs,
-            ingest_id: ingestId,
-            source,
-            record_number: record.recordNumber,
-          });
+          delivery.occurred_at = row.occurred_at_ms;
+          delivery.record_number = record.recordNumber;
+          batch.append(row as unknown as Record<string, unknown>, delivery);
           buffered += 1;
         } else if (earlier.fingerprint === fingerprint) {
           counts.accepted += 1;

@@ -56,6 +56,18 @@ function columnData(kind: ColumnKind, values: readonly unknown[]): arrow.Data {
   switch (kind) {
     case 'string': {
       const offsets = new Int32Array(length + 1);
+      // Fast path: when every value is ASCII, one encode of the joined text gives the bytes and
+      // each value's length is its byte length.
+      const texts = values.map((value) => (value === null || value === undefined ? '' : String(value)));
+      const joined = texts.join('');
+      if (!/[^\x00-\x7f]/.test(joined)) {
+        let position = 0;
+        texts.forEach((text, index) => {
+          position += text.length;
+          offsets[index + 1] = position;
+        });
+        return arrow.makeData({ type: new arrow.Utf8(), valueOffsets: offsets, data: encoder.encode(joined), ...base });
+      }
       let bytes = 0;
       const encoded: (Uint8Array | undefined)[] = values.map((value) => {
         if (value === null || value === undefined) return undefined;
@@ -108,10 +120,13 @@ export class ColumnBatch {
     this.values = columns.map(() => []);
   }
 
-  append(row: Record<string, unknown>): void {
-    this.columns.forEach((column, index) => {
-      this.values[index]!.push(row[column.name] ?? null);
-    });
+  append(row: Record<string, unknown>, extra?: Record<string, unknown>): void {
+    // A plain loop: this runs once per ingested event.
+    for (let index = 0; index < this.columns.length; index += 1) {
+      const name = this.columns[index]!.name;
+      const value = extra !== undefined && name in extra ? extra[name] : row[name];
+      this.values[index]!.push(value ?? null);
+    }
     this.length += 1;
   }
 
