@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { QueryFailedError } from '../core/errors.ts';
@@ -39,7 +41,11 @@ export class DuckDbEngine implements QueryEngine {
   static async open(options: { threads?: number; memoryLimit?: string } = {}): Promise<DuckDbEngine> {
     const settings: Record<string, string> = {};
     if (options.threads !== undefined) settings['threads'] = String(options.threads);
-    if (options.memoryLimit !== undefined) settings['memory_limit'] = options.memoryLimit;
+    if (options.memoryLimit !== undefined) {
+      settings['memory_limit'] = options.memoryLimit;
+      // Spill files go to the system's temporary directory, never into the working directory.
+      settings['temp_directory'] = join(tmpdir(), `duckdb-spill-${process.pid}`);
+    }
     const instance = await DuckDBInstance.create(':memory:', settings);
     const connection = await instance.connect();
     const engine = new DuckDbEngine(instance, connection);

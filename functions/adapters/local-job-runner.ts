@@ -42,7 +42,7 @@ export const PARTITION_FILE = 'data.parquet';
 export async function runLocalJobGraph(options: LocalRunOptions): Promise<AsOfRun[]> {
   const { store, config } = options;
   const steps = options.steps ?? jobGraph;
-  const engine = await DuckDbEngine.open();
+  const engine = await DuckDbEngine.open({ memoryLimit: config.engine.memoryLimit });
   const runs: AsOfRun[] = [];
   try {
     await createSourceViews(engine, store);

@@ -148,6 +148,13 @@ export const configSchema = z.strictObject({
       monthlyDiscountRate: z.number().min(0).max(1).default(0.01),
     })
     .prefault({}),
+  /** The local engine (DuckDB). */
+  engine: z
+    .strictObject({
+      /** DuckDB's memory budget; beyond it joins and aggregates spill to disk. Default "3GB". */
+      memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(MB|GB|MiB|GiB)$/, { message: 'must be a size like 3GB or 512MB' }).default('3GB'),
+    })
+    .prefault({}),
   campaigns: campaignsSchema.prefault({}),
   publish: publishSchema.default({ sink: 'outbox' }),
 });
