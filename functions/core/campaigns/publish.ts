@@ -79,6 +79,8 @@ function publishOrder(a: CampaignMessage, b: CampaignMessage): number {
  * published log are skipped, and each delivered chunk is logged before the next is sent, so a
  * publish that stops part-way resumes where it stopped. Message ids are deterministic, so the
  * one chunk that may be in flight at a crash repeats ids a consumer has seen, never new ones.
+ * The audience's rules are checked again against the log: no second message to a customer for
+ * the same as_of, no campaign inside its cooldown of a date published before or after.
  */
 export async function publishCampaignAudience(options: PublishOptions): Promise<PublishResult> {
   const { asOf, sink, store } = options;
