@@ -31,7 +31,7 @@ export class PipelineStack extends Stack {
       bytesScannedCutoffPerQuery: deployment.bytesScannedCutoffPerQuery,
     });
     const ingest = new Ingest(this, 'Ingest', { bucket: lake.bucket, key: lake.key, alarms });
-    const campaigns = new Campaigns(this, 'Campaigns', {
+    const resources = {
       bucket: lake.bucket,
       queryResults: lake.queryResults,
       key: lake.key,
@@ -39,16 +39,11 @@ export class PipelineStack extends Stack {
       workGroupName: catalog.workGroup.name,
       databaseName: catalog.databaseName,
       pipeline: deployment.pipeline,
-    });
+    };
+    const campaigns = new Campaigns(this, 'Campaigns', resources);
     const jobs = new Jobs(this, 'Jobs', {
-      bucket: lake.bucket,
-      queryResults: lake.queryResults,
-      key: lake.key,
-      alarms,
-      workGroupName: catalog.workGroup.name,
-      databaseName: catalog.databaseName,
+      ...resources,
       publisher: campaigns.publisher,
-      pipeline: deployment.pipeline,
       scheduleTime: deployment.scheduleTime,
       scheduleTimezone: deployment.scheduleTimezone,
     });

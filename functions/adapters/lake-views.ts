@@ -89,8 +89,7 @@ export async function createPublishedView(engine: QueryEngine, store: Filesystem
  * Error: Attempted to access index"), and partitions written before files kept the column are
  * still read through the path.
  */
-export async function createCuratedViews(engine: QueryEngine, store: FilesystemObjectStore): Promise<string[]> {
-  const created: string[] = [];
+export async function createCuratedViews(engine: QueryEngine, store: FilesystemObjectStore): Promise<void> {
   for (const table of CURATED_TABLES) {
     const prefix = lakeLayout.curatedTable(table);
     if (!(await hasFiles(store, prefix, '.parquet'))) continue;
@@ -99,9 +98,7 @@ export async function createCuratedViews(engine: QueryEngine, store: FilesystemO
       `create or replace view ${table} as select * from read_parquet(${sqlString(glob)}, ` +
         `hive_partitioning = true, hive_types = {'as_of': date}, union_by_name = true)`,
     );
-    created.push(table);
   }
-  return created;
 }
 
 /** All lake tables as views: what `pipeline query` sees. */

@@ -1,3 +1,4 @@
+import { rowObjects } from '../core/ports.ts';
 import type { QueryResult } from '../core/ports.ts';
 import { toTable } from './format.ts';
 
@@ -10,8 +11,7 @@ const money = (value: unknown) =>
 const count = (value: unknown) => (typeof value === 'number' ? value.toLocaleString('en-US') : '-');
 
 function firstRow(result: QueryResult): Record<string, unknown> {
-  const row = result.rows[0] ?? [];
-  return Object.fromEntries(result.columns.map((column, index) => [column.name, row[index] ?? null]));
+  return rowObjects(result)[0] ?? {};
 }
 
 export async function summarize(query: Query, asOf: string): Promise<string> {

@@ -1,12 +1,23 @@
 import { Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { PipelineConfig } from '../../functions/core/config.ts';
 
 export interface AthenaAccess {
   readonly workGroupName: string;
   readonly databaseName: string;
   readonly queryResults: IBucket;
+}
+
+/** What the constructs that run after ingest (campaigns, jobs) share from the lake and catalog. */
+export interface PipelineResources extends AthenaAccess {
+  readonly bucket: IBucket;
+  readonly key: IKey;
+  readonly alarms: ITopic;
+  readonly pipeline: PipelineConfig;
 }
 
 /**

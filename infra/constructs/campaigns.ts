@@ -1,24 +1,13 @@
 import { Duration } from 'aws-cdk-lib';
-import type { IKey } from 'aws-cdk-lib/aws-kms';
-import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { PipelineConfig } from '../../functions/core/config.ts';
 import { acknowledge, acknowledgeFunctionRole, arnToken, wildcard } from '../nag.ts';
 import { grantAthenaQueries } from './athena-access.ts';
+import type { PipelineResources } from './athena-access.ts';
 import { PipelineFunction } from './pipeline-function.ts';
 import { QueueWithDeadLetter } from './queues.ts';
 
-export interface CampaignsProps {
-  readonly bucket: IBucket;
-  readonly queryResults: IBucket;
-  readonly key: IKey;
-  readonly alarms: ITopic;
-  readonly workGroupName: string;
-  readonly databaseName: string;
-  /** The pipeline config: the publisher re-checks campaign cooldowns when it sends. */
-  readonly pipeline: PipelineConfig;
-}
+/** The pipeline config is there because the publisher re-checks campaign cooldowns when it sends. */
+export type CampaignsProps = PipelineResources;
 
 /**
  * The campaign queue that downstream services consume, and the publisher that fills it from

@@ -2,32 +2,22 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
-import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, Fail, IntegrationPattern, JsonPath, LogLevel, StateMachine, Succeed, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
 import type { TaskStateBase } from 'aws-cdk-lib/aws-stepfunctions';
 import { AthenaStartQueryExecution, LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type { PipelineConfig } from '../../functions/core/config.ts';
 import { CURATED_TABLES, jobGraph } from '../../functions/core/jobs/graph.ts';
 import type { JobStep } from '../../functions/core/jobs/graph.ts';
 import { acknowledge, acknowledgeFunctionRole, arnToken, printedEnvironment, REASONS, wildcard } from '../nag.ts';
 import { grantAthenaQueries } from './athena-access.ts';
+import type { PipelineResources } from './athena-access.ts';
 import { PipelineFunction } from './pipeline-function.ts';
 
-export interface JobsProps {
-  readonly bucket: IBucket;
-  readonly queryResults: IBucket;
-  readonly key: IKey;
-  readonly alarms: ITopic;
-  readonly workGroupName: string;
-  readonly databaseName: string;
+export interface JobsProps extends PipelineResources {
   readonly publisher: PipelineFunction;
-  readonly pipeline: PipelineConfig;
   /** Daily run time, HH:MM, in scheduleTimezone. */
   readonly scheduleTime: string;
   readonly scheduleTimezone: string;

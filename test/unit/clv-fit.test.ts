@@ -42,7 +42,6 @@ describe('fits on the CDNOW sample', () => {
     const spend = fitGammaGamma(cdnow.map(([, x, , , zbar]) => ({ x, meanSpend: zbar })));
     expect(spend.customers).toBe(946);
     expect(spend.converged).toBe(true);
-    expect(spend.parameters.p).toBeCloseTo(6.25, 1);
     expect(Math.abs(spend.parameters.p - 6.25)).toBeLessThan(0.01);
     expect(Math.abs(spend.parameters.q - 3.74)).toBeLessThan(0.01);
     expect(Math.abs(spend.parameters.v - 15.44)).toBeLessThan(0.01);

@@ -41,15 +41,20 @@ export interface PublishResult {
 
 const DEFAULT_CHUNK_SIZE = 500;
 
-/** The published log of one as_of. */
-async function publishedRecords(store: ObjectStore, asOf: string): Promise<PublishedRecord[]> {
+/** Reads published-log objects into records. */
+async function readRecords(store: ObjectStore, keys: readonly string[]): Promise<PublishedRecord[]> {
   const records: PublishedRecord[] = [];
-  for (const key of await store.list(lakeLayout.publishedPartition(asOf))) {
+  for (const key of keys) {
     if (!key.endsWith('.jsonl')) continue;
     const text = new TextDecoder().decode(await store.get(key));
     for (const line of text.split('\n')) if (line.trim() !== '') records.push(JSON.parse(line) as PublishedRecord);
   }
   return records;
+}
+
+/** The published log of one as_of. */
+async function publishedRecords(store: ObjectStore, asOf: string): Promise<PublishedRecord[]> {
+  return readRecords(store, await store.list(lakeLayout.publishedPartition(asOf)));
 }
 
 /** Message ids already delivered for an as_of, from the published log. */
@@ -58,15 +63,21 @@ export async function sentMessageIds(store: ObjectStore, asOf: string): Promise<
 }
 
 const DAY_MS = 86_400_000;
-const shiftDate = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+const dayNumber = (date: string) => Date.parse(`${date}T00:00:00Z`) / DAY_MS;
 
-/** Published records of the dates within `days` of as_of on either side, as_of itself excluded. */
+/**
+ * Published records of the dates less than `days` from as_of on either side, as_of itself
+ * excluded: one listing of the log, then only the partitions in the window are read.
+ */
 async function publishedAround(store: ObjectStore, asOf: string, days: number): Promise<PublishedRecord[]> {
-  const records: PublishedRecord[] = [];
-  for (let offset = -days + 1; offset < days; offset += 1) {
-    if (offset !== 0) records.push(...(await publishedRecords(store, shiftDate(asOf, offset))));
-  }
-  return records;
+  if (days <= 0) return [];
+  const center = dayNumber(asOf);
+  const keys = (await store.list(lakeLayout.published)).filter((key) => {
+    const date = /as_of=(\d{4}-\d{2}-\d{2})\//.exec(key)?.[1];
+    const distance = date === undefined ? Infinity : Math.abs(dayNumber(date) - center);
+    return distance > 0 && distance < days;
+  });
+  return readRecords(store, keys);
 }
 
 /** Highest priority first, then the most valuable customers: the order people would triage in. */
@@ -95,7 +106,7 @@ export async function publishCampaignAudience(options: PublishOptions): Promise<
   const recent = new Map<string, number[]>();
   for (const record of await publishedAround(store, asOf, longest)) {
     const key = `${record.campaign}|${record.customer_id}`;
-    const distance = Math.abs(Date.parse(`${record.as_of}T00:00:00Z`) - Date.parse(`${asOf}T00:00:00Z`)) / DAY_MS;
+    const distance = Math.abs(dayNumber(record.as_of) - dayNumber(asOf));
     recent.set(key, [...(recent.get(key) ?? []), distance]);
   }
   const unsent = messages.filter((message) => !alreadySent.has(message.message_id));

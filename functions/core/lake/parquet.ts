@@ -10,26 +10,6 @@ export interface ColumnSpec {
   readonly nullable: boolean;
 }
 
-/** The Arrow type of each column kind (kept for readers of the schema). */
-export function arrowType(kind: ColumnKind): arrow.DataType {
-  switch (kind) {
-    case 'string':
-      return new arrow.Utf8();
-    case 'float64':
-      return new arrow.Float64();
-    case 'int32':
-      return new arrow.Int32();
-    case 'timestamp':
-      // UTC-adjusted microseconds: DuckDB reads TIMESTAMP WITH TIME ZONE, Athena a timestamp.
-      return new arrow.TimestampMicrosecond('UTC');
-    case 'boolean':
-      return new arrow.Bool();
-    case 'date':
-      // Values are epoch milliseconds of the day's midnight UTC.
-      return new arrow.DateDay();
-  }
-}
-
 const SMALL_FILE_ROWS = 2000;
 const encoder = new TextEncoder();
 
