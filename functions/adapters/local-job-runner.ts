@@ -2,12 +2,11 @@ import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PipelineConfig } from '../core/config.ts';
 import { QueryFailedError } from '../core/errors.ts';
-import { jobGraph } from '../core/jobs/graph.ts';
+import { curatedOutputsOf, jobGraph, outputsOf } from '../core/jobs/graph.ts';
 import type { JobStep } from '../core/jobs/graph.ts';
 import { typeScriptSteps } from '../core/jobs/typescript-steps.ts';
 import { readSql, renderSql, sqlParameters } from '../core/jobs/sql-template.ts';
 import { lakeLayout, newBatchId } from '../core/lake/layout.ts';
-import { rowObjects } from '../core/ports.ts';
 import { DuckDbEngine } from './duckdb-engine.ts';
 import { TEMP_PREFIX } from './filesystem-store.ts';
 import type { FilesystemObjectStore } from './filesystem-store.ts';
@@ -74,16 +73,14 @@ async function runOneDate(
   try {
     for (const [index, current] of steps.entries()) {
       onStep?.(asOf, current, index, steps.length);
-      let outputs: readonly string[];
       try {
-        outputs = await runStep(engine, current, templates, parameters, config, asOf);
+        await runStep(engine, current, templates, parameters, config, asOf);
       } catch (error) {
         throw new QueryFailedError(`step ${current.name} failed for as_of ${asOf}: ${(error as Error).message}`, current.name, {
           cause: error,
         });
       }
-      if (current.kind !== 'curated') continue;
-      for (const table of outputs) {
+      for (const table of curatedOutputsOf(current)) {
         const directory = store.pathOf(lakeLayout.curatedPartition(table, asOf));
         const temp = join(directory, `${TEMP_PREFIX}${runId}`);
         await mkdir(directory, { recursive: true });
@@ -122,7 +119,7 @@ export async function computeTables(
   for (const current of steps) await runStep(engine, current, templates, parameters, config, asOf);
 }
 
-/** Runs one step into tables of the run; returns the tables it wrote. */
+/** Runs one step into tables of the run. */
 async function runStep(
   engine: DuckDbEngine,
   current: JobStep,
@@ -130,20 +127,17 @@ async function runStep(
   parameters: ReturnType<typeof sqlParameters>,
   config: PipelineConfig,
   asOf: string,
-): Promise<readonly string[]> {
+): Promise<void> {
   if (current.type === 'sql') {
     await engine.execute(`create or replace temp table ${current.name} as\n${renderSql(templates.get(current.name)!, parameters)}`);
-    return [current.name];
+    return;
   }
   const handler = typeScriptSteps[current.handler];
-  const input = await engine.query(handler.inputSql(asOf));
-  const rows = rowObjects(input);
-  const results = handler.run(rows, config, asOf);
-  for (const table of current.outputs) {
+  const results = handler.run(await engine.queryColumns(handler.inputSql(asOf)), config, asOf);
+  for (const table of outputsOf(current)) {
     await engine.createTableFromRows(`${table}_rows`, handler.outputColumns[table]!, results[table] ?? []);
     await engine.execute(`create or replace temp table ${table} as select *, date '${asOf}' as as_of from ${table}_rows`);
   }
-  return current.outputs;
 }
 
 /** Files other than the partition's current one (left by an older layout) would be read twice. */

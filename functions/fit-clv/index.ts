@@ -4,9 +4,10 @@ import { z } from 'zod';
 import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
 import { bucketName, pipelineConfigVariable, readEnvironment } from '../core/environment.ts';
 import { runPrefix } from '../core/jobs/athena-plan.ts';
+import { jobGraph, outputsOf } from '../core/jobs/graph.ts';
 import { typeScriptSteps } from '../core/jobs/typescript-steps.ts';
 import type { ColumnType } from '../core/jobs/typescript-steps.ts';
-import { ColumnBatch, readParquetRows } from '../core/lake/parquet.ts';
+import { ColumnBatch, readParquetColumns } from '../core/lake/parquet.ts';
 import type { ColumnKind } from '../core/lake/parquet.ts';
 import { isCalendarDate } from '../core/events/timestamps.ts';
 
@@ -19,29 +20,32 @@ const inputSchema = z.object({ as_of: z.string().refine(isCalendarDate), run_id:
 const KIND: Record<ColumnType, ColumnKind> = { varchar: 'string', double: 'float64', integer: 'int32', boolean: 'boolean' };
 
 /**
- * The predictive-CLV step in AWS: reads this run's customer_summary (Parquet written by
- * Athena), calls the same pure function as the local runner, and writes clv_model and
- * customer_clv as Parquet under the run's prefixes for the steps after it.
+ * The predictive-CLV step in AWS: reads this run's customer_summary columns (Parquet written by
+ * Athena), calls the same pure function as the local runner, and writes clv_model and the
+ * purchase curves as Parquet under the run's prefixes, for the SQL step that joins them to the
+ * customers (customer_clv).
  */
 export async function handler(event: unknown): Promise<{ as_of: string; run_id: string; rows: Record<string, number> }> {
   const { as_of: asOf, run_id: runId } = inputSchema.parse(event);
   const step = typeScriptSteps.predictive_clv;
-  const customers: Record<string, unknown>[] = [];
+  const graphStep = jobGraph.find((candidate) => candidate.type === 'typescript' && candidate.handler === 'predictive_clv')!;
+  const input: Record<string, unknown[]> = Object.fromEntries(step.inputColumns.map((name) => [name, []]));
   for (const key of await store.list(runPrefix('customer_summary', runId))) {
-    customers.push(...readParquetRows(await store.get(key)));
+    const file = readParquetColumns(await store.get(key), step.inputColumns);
+    for (const name of step.inputColumns) for (const value of file[name]!) input[name]!.push(value);
   }
-  const results = step.run(customers, environment.PIPELINE_CONFIG, asOf);
+  const results = step.run(input, environment.PIPELINE_CONFIG, asOf);
   const asOfMs = Date.parse(`${asOf}T00:00:00Z`);
   const rows: Record<string, number> = {};
-  for (const [table, columns] of Object.entries(step.outputColumns)) {
+  for (const table of outputsOf(graphStep)) {
     const batch = new ColumnBatch([
-      ...columns.map((column) => ({ name: column.name, kind: KIND[column.type], nullable: true })),
+      ...step.outputColumns[table]!.map((column) => ({ name: column.name, kind: KIND[column.type], nullable: true })),
       { name: 'as_of', kind: 'date', nullable: false },
     ]);
     for (const row of results[table] ?? []) batch.append({ ...row, as_of: asOfMs });
     await store.put(`${runPrefix(table, runId)}part-00000.parquet`, batch.toParquet());
     rows[table] = batch.length;
   }
-  logger.info('fitted CLV models', { as_of: asOf, run_id: runId, customers: customers.length });
+  logger.info('fitted CLV models', { as_of: asOf, run_id: runId, customers: input['frequency']!.length });
   return { as_of: asOf, run_id: runId, rows };
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fitBgNbd } from '../../functions/core/clv/bg-nbd.ts';
-import { fitGammaGamma } from '../../functions/core/clv/gamma-gamma.ts';
+import { conditionalExpectedPurchases, fitBgNbd, probabilityAlive } from '../../functions/core/clv/bg-nbd.ts';
+import { conditionalExpectedSpend, fitGammaGamma } from '../../functions/core/clv/gamma-gamma.ts';
 import { Random } from '../../functions/core/demo/random.ts';
 import { pipeline, queryCsv, temporaryDirectory, writeJsonLines } from '../support/cli.ts';
 
@@ -71,12 +71,13 @@ afterAll(async () => cleanup?.());
 function calibrationHistories() {
   const cut = Date.parse(`${CALIBRATION_END}T00:00:00Z`);
   return customers
-    .map((customer) => customer.days.filter(({ day }) => day <= cut))
-    .filter((days) => days.length > 0)
-    .map((days) => {
+    .map((customer) => ({ id: customer.id, days: customer.days.filter(({ day }) => day <= cut) }))
+    .filter(({ days }) => days.length > 0)
+    .map(({ id, days }) => {
       const first = days[0]!.day;
       const repeat = days.slice(1);
       return {
+        id,
         x: repeat.length,
         tx: (days[days.length - 1]!.day - first) / DAY / 7,
         T: (cut - first) / DAY / 7,
@@ -117,6 +118,30 @@ describe('predictive CLV through the pipeline', () => {
     expect(Number(counts!['low'])).toBeGreaterThan(0);
     expect(Number(counts!['high'])).toBeLessThanOrEqual(1);
     expect(Number(counts!['lowest'])).toBeGreaterThanOrEqual(0);
+  });
+
+  it('gives each customer what the BG/NBD and Gamma-Gamma formulas give for their history', async () => {
+    const [bgNbd, gammaGamma] = (await queryCsv(lake, `select * from clv_model where as_of = date '${CALIBRATION_END}' order by model`)) as [
+      Record<string, string>,
+      Record<string, string>,
+    ];
+    const purchases = { r: Number(bgNbd['r']), alpha: Number(bgNbd['alpha']), a: Number(bgNbd['a']), b: Number(bgNbd['b']) };
+    const spend = { p: Number(gammaGamma['p']), q: Number(gammaGamma['q']), v: Number(gammaGamma['v']) };
+    const rows = new Map(
+      (await queryCsv(lake, `select * from customer_clv where as_of = date '${CALIBRATION_END}'`)).map((row) => [row['customer_id'] as string, row]),
+    );
+    const weeksPerMonth = 365.25 / 12 / 7;
+    for (const history of calibrationHistories()) {
+      const row = rows.get(history.id)!;
+      const expected = (months: number) => conditionalExpectedPurchases(purchases, history, months * weeksPerMonth);
+      let discounted = 0;
+      for (let month = 1; month <= 12; month += 1) discounted += (expected(month) - expected(month - 1)) / 1.01 ** month;
+      const orderValue = conditionalExpectedSpend(spend, history)!;
+      expect(Number(row['p_alive']), history.id).toBeCloseTo(probabilityAlive(purchases, history), 9);
+      expect(Number(row['expected_purchases']), history.id).toBeCloseTo(expected(12), 9);
+      expect(Number(row['expected_order_value']), history.id).toBeCloseTo(orderValue, 6);
+      expect(Number(row['predicted_clv']), history.id).toBeCloseTo(orderValue * discounted, 6);
+    }
   });
 
   it('validates against the holdout by calibration frequency', async () => {

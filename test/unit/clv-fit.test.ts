@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compressHistories, fitBgNbd, totalLogLikelihood } from '../../functions/core/clv/bg-nbd.ts';
+import { compressHistories, conditionalExpectedPurchases, fitBgNbd, totalLogLikelihood } from '../../functions/core/clv/bg-nbd.ts';
 import type { BgNbdParameters, PurchaseHistory } from '../../functions/core/clv/bg-nbd.ts';
 import { fitGammaGamma } from '../../functions/core/clv/gamma-gamma.ts';
-import { predictCustomerValue } from '../../functions/core/clv/predictive-clv.ts';
+import { fitCustomerValue } from '../../functions/core/clv/predictive-clv.ts';
+import { WARM_START_SAMPLE } from '../../functions/core/clv/optimize.ts';
 import { simulateBgNbd, simulateGammaGamma } from '../support/simulate-clv.ts';
 
 const cdnow = readFileSync(new URL('../fixtures/cdnow-summary.csv', import.meta.url), 'utf8')
@@ -73,33 +74,60 @@ describe('recovery from simulated customers', () => {
   });
 });
 
-describe('predicted customer value', () => {
-  const customers = cdnow.map(([id, x, tx, T, zbar]) => ({
-    customer_id: String(id),
-    frequency: x,
-    recency_days: Math.round(tx * 7),
-    tenure_days: Math.round(T * 7),
-    avg_repeat_day_net_revenue: x > 0 ? zbar : null,
-    net_revenue: zbar * (x + 1),
-  }));
-
-  it('discounts each future month: without discounting CLV is order value x expected purchases', () => {
-    const flat = predictCustomerValue(customers.slice(0, 300), { horizonMonths: 12, monthlyDiscountRate: 0 });
-    const discounted = predictCustomerValue(customers.slice(0, 300), { horizonMonths: 12, monthlyDiscountRate: 0.01 });
-    for (const [index, row] of flat.customers.entries()) {
-      expect(row.predicted_clv!).toBeCloseTo(row.expected_order_value! * row.expected_purchases!, 9);
-      expect(discounted.customers[index]!.predicted_clv!).toBeLessThan(row.predicted_clv!);
-      expect(discounted.customers[index]!.predicted_clv!).toBeGreaterThan(row.predicted_clv! / 1.01 ** 12);
-      expect(row.p_alive!).toBeGreaterThan(0);
-      expect(row.p_alive!).toBeLessThanOrEqual(1);
+describe('warm start on large data', () => {
+  it('polishes a fit on a sample to the maximum of the full data', () => {
+    const histories = simulateBgNbd({ r: 0.6, alpha: 5, a: 0.9, b: 3.2 }, 3 * WARM_START_SAMPLE, 17, [26, 78]);
+    const fit = fitBgNbd(histories);
+    expect(fit.converged).toBe(true);
+    const compressed = compressHistories(histories);
+    const best = totalLogLikelihood(fit.parameters, compressed);
+    for (const key of ['r', 'alpha', 'a', 'b'] as const) {
+      for (const factor of [0.999, 1.001]) {
+        expect(totalLogLikelihood({ ...fit.parameters, [key]: fit.parameters[key] * factor }, compressed), `${key} x ${factor}`).toBeLessThan(best);
+      }
     }
+  });
+});
+
+describe('purchase curves', () => {
+  const input = {
+    frequency: cdnow.map(([, x]) => x),
+    recency_days: cdnow.map(([, , tx]) => Math.round(tx * 7)),
+    tenure_days: cdnow.map(([, , , T]) => Math.round(T * 7)),
+    avg_repeat_day_net_revenue: cdnow.map(([, x, , , zbar]) => (x > 0 ? zbar : null)),
+  };
+
+  it('give, times P(alive), the expected purchases of every customer with that frequency and tenure', () => {
+    const flat = fitCustomerValue(input, { horizonMonths: 12, monthlyDiscountRate: 0 });
+    const discounted = fitCustomerValue(input, { horizonMonths: 12, monthlyDiscountRate: 0.01 });
     expect(flat.models.map((model) => model.model)).toEqual(['bg_nbd', 'gamma_gamma']);
     expect(flat.models[0]).toMatchObject({ time_unit: 'week', converged: true, horizon_months: 12 });
+    const parameters = flat.models[0] as unknown as { r: number; alpha: number; a: number; b: number };
+    const curves = new Map(flat.curves.map((curve) => [`${curve.frequency}|${curve.tenure_days}`, curve]));
+    expect(curves.size).toBe(new Set(input.frequency.map((x, index) => `${x}|${input.tenure_days[index]}`)).size);
+    const horizonWeeks = 365.25 / 7; // 12 months
+    for (let index = 0; index < 200; index += 1) {
+      const history = { x: input.frequency[index]!, tx: input.recency_days[index]! / 7, T: input.tenure_days[index]! / 7 };
+      const curve = curves.get(`${history.x}|${input.tenure_days[index]}`)!;
+      const pAlive = history.x === 0 ? 1 : 1 / (1 + (parameters.a / (parameters.b + history.x - 1)) * ((parameters.alpha + history.T) / (parameters.alpha + history.tx)) ** (parameters.r + history.x));
+      expect(curve.purchases_if_alive * pAlive).toBeCloseTo(conditionalExpectedPurchases(parameters, history, horizonWeeks), 9);
+      expect(curve.discounted_purchases_if_alive).toBeCloseTo(curve.purchases_if_alive, 12);
+    }
+    for (const [index, curve] of discounted.curves.entries()) {
+      const undiscounted = flat.curves[index]!;
+      expect(curve.discounted_purchases_if_alive).toBeLessThan(undiscounted.purchases_if_alive);
+      expect(curve.discounted_purchases_if_alive).toBeGreaterThan(undiscounted.purchases_if_alive / 1.01 ** 12);
+    }
   });
 
-  it('does not fit on too little data and says why', () => {
-    const result = predictCustomerValue(customers.filter((customer) => customer.frequency === 0).slice(0, 5), { horizonMonths: 12, monthlyDiscountRate: 0.01 });
-    expect(result.models[0]).toMatchObject({ converged: false, r: null, note: 'not fitted: 0 repeat buyers, at least 10 needed' });
-    expect(result.customers.every((row) => row.predicted_clv === null && row.p_alive === null)).toBe(true);
+  it('are not fitted on too little data, and the model rows say why', () => {
+    const oneTimers = input.frequency.map((x, index) => index).filter((index) => input.frequency[index] === 0).slice(0, 5);
+    const pick = <T,>(values: T[]) => oneTimers.map((index) => values[index]!);
+    const result = fitCustomerValue(
+      { frequency: pick(input.frequency), recency_days: pick(input.recency_days), tenure_days: pick(input.tenure_days), avg_repeat_day_net_revenue: pick(input.avg_repeat_day_net_revenue) },
+      { horizonMonths: 12, monthlyDiscountRate: 0.01 },
+    );
+    expect(result.models[0]).toMatchObject({ converged: false, r: null, customers: 5, note: 'not fitted: 0 repeat buyers, at least 10 needed' });
+    expect(result.curves).toEqual([]);
   });
 });

@@ -135,7 +135,7 @@ describe('prepare-run handler', () => {
 });
 
 describe('fit-clv handler', () => {
-  it("fits on the run's customer_summary and writes clv_model and customer_clv for the run", async () => {
+  it("fits on the run's customer_summary and writes clv_model and the purchase curves for the run", async () => {
     const summary = new ColumnBatch([
       { name: 'customer_id', kind: 'string', nullable: false },
       { name: 'frequency', kind: 'int32', nullable: false },
@@ -144,7 +144,8 @@ describe('fit-clv handler', () => {
       { name: 'avg_repeat_day_net_revenue', kind: 'float64', nullable: true },
       { name: 'net_revenue', kind: 'float64', nullable: false },
     ]);
-    simulateBgNbd({ r: 0.5, alpha: 5, a: 0.8, b: 3 }, 400, 3, [20, 60]).forEach((history, index) => {
+    const simulated = simulateBgNbd({ r: 0.5, alpha: 5, a: 0.8, b: 3 }, 400, 3, [20, 60]);
+    simulated.forEach((history, index) => {
       summary.append({
         customer_id: `c${index}`,
         frequency: history.x,
@@ -159,10 +160,13 @@ describe('fit-clv handler', () => {
     s3.on(PutObjectCommand).resolves({});
     const { handler } = await import('../../functions/fit-clv/index.ts');
     const result = await handler({ as_of: '2024-03-31', run_id: 'r1' });
-    expect(result.rows).toEqual({ clv_model: 2, customer_clv: 400 });
     const written = Object.fromEntries(puts().map((input) => [input.Key!, readParquetRows(input.Body as Uint8Array)]));
-    expect(Object.keys(written).sort()).toEqual(['runs/clv_model/run_id=r1/part-00000.parquet', 'runs/customer_clv/run_id=r1/part-00000.parquet']);
-    expect(written['runs/clv_model/run_id=r1/part-00000.parquet']![0]).toMatchObject({ model: 'bg_nbd', time_unit: 'week', converged: true });
+    expect(Object.keys(written).sort()).toEqual(['runs/clv_model/run_id=r1/part-00000.parquet', 'runs/stg_clv_purchase_curves/run_id=r1/part-00000.parquet']);
+    expect(written['runs/clv_model/run_id=r1/part-00000.parquet']![0]).toMatchObject({ model: 'bg_nbd', time_unit: 'week', converged: true, customers: 400 });
+    const curves = written['runs/stg_clv_purchase_curves/run_id=r1/part-00000.parquet']!;
+    const distinct = new Set(simulated.map((history) => `${history.x}|${Math.round(history.T * 7)}`));
+    expect(result.rows).toEqual({ clv_model: 2, stg_clv_purchase_curves: distinct.size });
+    expect(curves.every((curve) => Number(curve['purchases_if_alive']) > 0 && curve['as_of'] === Date.parse('2024-03-31'))).toBe(true);
   });
 });
 

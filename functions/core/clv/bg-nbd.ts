@@ -1,5 +1,5 @@
 import { hyp2f1, logAddExp, logBeta, logGamma } from './special.ts';
-import { minimize } from './optimize.ts';
+import { minimize, strideSample, WARM_START_SAMPLE } from './optimize.ts';
 
 /**
  * BG/NBD (Fader, Hardie & Lee 2005, "Counting your customers the easy way"). While alive a
@@ -54,17 +54,24 @@ export function expectedPurchasesNewCustomer(parameters: BgNbdParameters, t: num
   });
 }
 
+/**
+ * E[Y(t) | x, T, alive]: purchases expected in the t after T from a customer still alive. It
+ * does not depend on t_x, so customers with the same x and T share it; times P(alive) it is
+ * E[Y(t) | x, t_x, T] (equation 10 of the paper).
+ */
+export function expectedPurchasesIfAlive(parameters: BgNbdParameters, x: number, T: number, t: number): number {
+  if (t <= 0) return 0;
+  return aroundAEqualsOne(parameters, ({ r, alpha, a, b }) => {
+    const z = t / (alpha + T + t);
+    const hypergeometric = hyp2f1(r + x, b + x, a + b + x - 1, z);
+    return ((a + b + x - 1) / (a - 1)) * (1 - Math.pow((alpha + T) / (alpha + T + t), r + x) * hypergeometric);
+  });
+}
+
 /** E[Y(t) | x, t_x, T]: purchases expected in the t after T (equation 10 of the paper). */
 export function conditionalExpectedPurchases(parameters: BgNbdParameters, history: PurchaseHistory, t: number): number {
   if (t <= 0) return 0;
-  return aroundAEqualsOne(parameters, ({ r, alpha, a, b }) => {
-    const { x, tx, T } = history;
-    const z = t / (alpha + T + t);
-    const hypergeometric = hyp2f1(r + x, b + x, a + b + x - 1, z);
-    const numerator = ((a + b + x - 1) / (a - 1)) * (1 - Math.pow((alpha + T) / (alpha + T + t), r + x) * hypergeometric);
-    const dropout = x > 0 ? (a / (b + x - 1)) * Math.pow((alpha + T) / (alpha + tx), r + x) : 0;
-    return numerator / (1 + dropout);
-  });
+  return expectedPurchasesIfAlive(parameters, history.x, history.T, t) * probabilityAlive(parameters, history);
 }
 
 /** Histories compressed to unique (x, t_x, T) with a count: a million customers fit in seconds. */
@@ -73,14 +80,23 @@ export interface WeightedHistory extends PurchaseHistory {
 }
 
 export function compressHistories(histories: readonly PurchaseHistory[]): WeightedHistory[] {
-  const byKey = new Map<string, { x: number; tx: number; T: number; weight: number }>();
-  for (const history of histories) {
-    const key = `${history.x}|${history.tx}|${history.T}`;
-    const found = byKey.get(key);
+  // Nested maps on the numbers themselves: string keys for a million histories cost seconds.
+  const byX = new Map<number, Map<number, Map<number, { x: number; tx: number; T: number; weight: number }>>>();
+  const compressed: { x: number; tx: number; T: number; weight: number }[] = [];
+  for (const { x, tx, T } of histories) {
+    let byT = byX.get(x);
+    if (!byT) byX.set(x, (byT = new Map()));
+    let byTx = byT.get(T);
+    if (!byTx) byT.set(T, (byTx = new Map()));
+    const found = byTx.get(tx);
     if (found) found.weight += 1;
-    else byKey.set(key, { ...history, weight: 1 });
+    else {
+      const entry = { x, tx, T, weight: 1 };
+      byTx.set(tx, entry);
+      compressed.push(entry);
+    }
   }
-  return [...byKey.values()];
+  return compressed;
 }
 
 /**
@@ -146,13 +162,22 @@ export function totalLogLikelihood(parameters: BgNbdParameters, histories: reado
   const dropout = prepared.xs.map((x) => (x > 0 ? logA - Math.log(b + x - 1) : 0));
   const logT = prepared.Ts.map((T) => Math.log(alpha + T));
   const logTx = prepared.txs.map((tx) => Math.log(alpha + tx));
+  const { xs, xIndex, TIndex, txIndex, weight } = prepared;
   let total = 0;
-  for (let index = 0; index < prepared.weight.length; index += 1) {
-    const xi = prepared.xIndex[index]!;
-    const x = prepared.xs[xi]!;
-    const survived = -(r + x) * logT[prepared.TIndex[index]!]!;
-    const value = x === 0 ? head[xi]! + survived : head[xi]! + logAddExp(survived, dropout[xi]! - (r + x) * logTx[prepared.txIndex[index]!]!);
-    total += prepared.weight[index]! * value;
+  for (let index = 0; index < weight.length; index += 1) {
+    const xi = xIndex[index]!;
+    const x = xs[xi]!;
+    const survived = -(r + x) * logT[TIndex[index]!]!;
+    if (x === 0) {
+      total += weight[index]! * (head[xi]! + survived);
+      continue;
+    }
+    // log(e^survived + e^droppedOut) as the larger term plus log1p of the smaller's ratio:
+    // one exp and one log1p per history, the loop's whole cost.
+    const droppedOut = dropout[xi]! - (r + x) * logTx[txIndex[index]!]!;
+    const high = survived > droppedOut ? survived : droppedOut;
+    const low = survived > droppedOut ? droppedOut : survived;
+    total += weight[index]! * (head[xi]! + high + Math.log1p(Math.exp(low - high)));
   }
   return total;
 }
@@ -167,7 +192,10 @@ export interface BgNbdFit {
   readonly atBound: boolean;
 }
 
-/** Maximum-likelihood fit on log-parameters, from r = α = a = b = 1. */
+/**
+ * Maximum-likelihood fit on log-parameters, from r = α = a = b = 1; on large data, from where a
+ * fit on a sample ended, so that the full data only polishes (half the evaluations or fewer).
+ */
 export function fitBgNbd(histories: readonly PurchaseHistory[]): BgNbdFit {
   const compressed = prepareHistories(compressHistories(histories));
   const fromLog = ([r, alpha, a, b]: number[]): BgNbdParameters => ({
@@ -176,7 +204,9 @@ export function fitBgNbd(histories: readonly PurchaseHistory[]): BgNbdFit {
     a: Math.exp(a!),
     b: Math.exp(b!),
   });
-  const result = minimize((point) => -totalLogLikelihood(fromLog(point), compressed), [0, 0, 0, 0]);
+  const warm = histories.length > 2 * WARM_START_SAMPLE ? fitBgNbd(strideSample(histories, WARM_START_SAMPLE)).parameters : undefined;
+  const start = warm ? [warm.r, warm.alpha, warm.a, warm.b].map(Math.log) : [0, 0, 0, 0];
+  const result = minimize((point) => -totalLogLikelihood(fromLog(point), compressed), start, warm ? { initialStep: 0.1 } : {});
   return {
     parameters: fromLog(result.point),
     logLikelihood: -result.value,

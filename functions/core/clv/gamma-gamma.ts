@@ -1,5 +1,5 @@
 import { logGamma } from './special.ts';
-import { minimize } from './optimize.ts';
+import { minimize, strideSample, WARM_START_SAMPLE } from './optimize.ts';
 
 /**
  * Gamma-Gamma spend model (Fader, Hardie & Lee 2005, "RFM and CLV"; Fader & Hardie 2013):
@@ -51,32 +51,34 @@ export interface GammaGammaFit {
   readonly atBound: boolean;
 }
 
-/** Maximum-likelihood fit on the repeat buyers with positive mean spend. */
+/**
+ * Maximum-likelihood fit on the repeat buyers with positive mean spend; on large data, from
+ * where a fit on a sample ended (see fitBgNbd).
+ */
 export function fitGammaGamma(histories: readonly SpendHistory[]): GammaGammaFit {
   const usable = histories.filter((history) => history.x > 0 && history.meanSpend > 0);
   const fromLog = ([p, q, v]: number[]): GammaGammaParameters => ({ p: Math.exp(p!), q: Math.exp(q!), v: Math.exp(v!) });
-  // Terms that depend only on x are computed once per distinct x and evaluation; ln m and
-  // x m once for all.
-  const xs = usable.map((history) => history.x);
-  const logSpend = usable.map((history) => Math.log(history.meanSpend));
-  const totalSpend = usable.map((history) => history.x * history.meanSpend);
+  // Terms that depend only on x are computed once per distinct x and evaluation (x is a whole
+  // number of days, so an array indexes them); ln m and x m once for all.
+  const xs = Int32Array.from(usable, (history) => history.x);
+  const logSpend = Float64Array.from(usable, (history) => Math.log(history.meanSpend));
+  const totalSpend = Float64Array.from(usable, (history) => history.x * history.meanSpend);
+  const distinctXs = [...new Set(xs)];
+  const headByX = new Float64Array(distinctXs.reduce((high, x) => Math.max(high, x), 0) + 1);
   const negative = (point: number[]) => {
     const { p, q, v } = fromLog(point);
-    const byX = new Map<number, number>();
     const shared = -logGamma(q) + q * Math.log(v);
+    for (const x of distinctXs) headByX[x] = logGamma(p * x + q) - logGamma(p * x) + p * x * Math.log(x) + shared;
     let total = 0;
     for (let index = 0; index < xs.length; index += 1) {
       const x = xs[index]!;
-      let head = byX.get(x);
-      if (head === undefined) {
-        head = logGamma(p * x + q) - logGamma(p * x) + p * x * Math.log(x) + shared;
-        byX.set(x, head);
-      }
-      total += head + (p * x - 1) * logSpend[index]! - (p * x + q) * Math.log(totalSpend[index]! + v);
+      total += headByX[x]! + (p * x - 1) * logSpend[index]! - (p * x + q) * Math.log(totalSpend[index]! + v);
     }
     return -total;
   };
-  const result = minimize(negative, [0, 0, 0]);
+  const warm = usable.length > 2 * WARM_START_SAMPLE ? fitGammaGamma(strideSample(usable, WARM_START_SAMPLE)).parameters : undefined;
+  const start = warm ? [warm.p, warm.q, warm.v].map(Math.log) : [0, 0, 0];
+  const result = minimize(negative, start, warm ? { initialStep: 0.1 } : {});
   return {
     parameters: fromLog(result.point),
     logLikelihood: -result.value,

@@ -1,10 +1,13 @@
 import { conditionalExpectedPurchases, fitBgNbd } from './bg-nbd.ts';
 import type { BgNbdFit } from './bg-nbd.ts';
 import { DAYS_PER_TIME_UNIT } from './predictive-clv.ts';
-import type { ClvCustomer } from './predictive-clv.ts';
 
 /** A calibration-period customer and the purchase days they actually made in the holdout. */
-export interface HoldoutCustomer extends ClvCustomer {
+export interface HoldoutCustomer {
+  /** Calibration-period repeat purchase days, recency and tenure, as customer_summary has them. */
+  readonly frequency: number;
+  readonly recency_days: number;
+  readonly tenure_days: number;
   readonly holdout_purchase_days: number;
 }
 

@@ -96,3 +96,14 @@ export function minimize(objective: (point: number[]) => number, start: number[]
   const atBound = best.point.some((value) => Math.abs(value) > bound - 1e-3);
   return { ...best, iterations, converged: best.converged && !atBound, atBound };
 }
+
+/** Above twice this many customers, a fit starts from a fit on this many of them. */
+export const WARM_START_SAMPLE = 25_000;
+
+/** Every k-th item, about `size` in all: a deterministic sample that spans the whole input. */
+export function strideSample<T>(items: readonly T[], size: number): T[] {
+  const stride = Math.max(1, Math.floor(items.length / size));
+  const sample: T[] = [];
+  for (let index = 0; index < items.length; index += stride) sample.push(items[index]!);
+  return sample;
+}

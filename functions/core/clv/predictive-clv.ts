@@ -1,6 +1,6 @@
-import { conditionalExpectedPurchases, fitBgNbd, probabilityAlive } from './bg-nbd.ts';
-import type { BgNbdFit, PurchaseHistory } from './bg-nbd.ts';
-import { conditionalExpectedSpend, fitGammaGamma } from './gamma-gamma.ts';
+import { expectedPurchasesIfAlive, fitBgNbd } from './bg-nbd.ts';
+import type { BgNbdFit, BgNbdParameters, PurchaseHistory } from './bg-nbd.ts';
+import { fitGammaGamma } from './gamma-gamma.ts';
 import type { GammaGammaFit } from './gamma-gamma.ts';
 
 /** The models are fitted in weeks, as in the papers: day counts are divided by this. */
@@ -8,16 +8,14 @@ export const DAYS_PER_TIME_UNIT = 7;
 export const TIME_UNIT = 'week';
 const WEEKS_PER_MONTH = 365.25 / 12 / DAYS_PER_TIME_UNIT;
 
-/** A customer as the CLV step reads them from customer_summary. */
-export interface ClvCustomer {
-  readonly customer_id: string;
+/** The CLV step's input: customer_summary's BG/NBD and Gamma-Gamma columns, one entry per customer. */
+export interface ClvInput {
   /** Repeat purchase days. */
-  readonly frequency: number;
-  readonly recency_days: number;
-  readonly tenure_days: number;
+  readonly frequency: ArrayLike<number>;
+  readonly recency_days: ArrayLike<number>;
+  readonly tenure_days: ArrayLike<number>;
   /** Mean per-day net revenue over repeat days; null without a repeat. */
-  readonly avg_repeat_day_net_revenue: number | null;
-  readonly net_revenue: number;
+  readonly avg_repeat_day_net_revenue: ArrayLike<number | null>;
 }
 
 export interface ClvSettings {
@@ -44,112 +42,89 @@ export interface ClvModelRow {
   note: string | null;
 }
 
-export interface CustomerClvRow {
-  customer_id: string;
-  historical_net_revenue: number;
+/**
+ * Purchases over the horizon expected from a customer who is still alive, for one (frequency,
+ * tenure): E[Y(t) | x, T, alive] does not depend on recency, so the per-customer prediction is
+ * this times P(alive), a closed form that SQL computes (sql/customer_clv.sql).
+ */
+export interface PurchaseCurveRow {
   frequency: number;
-  recency_weeks: number;
-  tenure_weeks: number;
-  p_alive: number | null;
-  expected_purchases: number | null;
-  expected_order_value: number | null;
-  predicted_clv: number | null;
+  tenure_days: number;
+  purchases_if_alive: number;
+  /** The same purchases, each month discounted: sum over m of (E[Y(m)] - E[Y(m-1)]) / (1 + d)^m. */
+  discounted_purchases_if_alive: number;
 }
 
-export interface ClvResult {
+export interface ClvFit {
   readonly models: ClvModelRow[];
-  readonly customers: CustomerClvRow[];
+  readonly curves: PurchaseCurveRow[];
 }
 
 /** Below this many repeat buyers a fit says more about noise than about customers. */
 export const MIN_REPEAT_BUYERS = 10;
 
 /**
- * Fits BG/NBD and Gamma-Gamma to the customers of one as_of and predicts, per customer,
- * P(alive), purchases over the horizon, the expected order value and the discounted CLV:
- * the sum over months m of E[order value] x E[purchases in month m] / (1 + d)^m.
- * Pure: no I/O, so the local runner and the AWS Lambda both call it.
+ * Fits BG/NBD and Gamma-Gamma to the customers of one as_of and computes the purchase curves
+ * of every (frequency, tenure) present. The per-customer values (P(alive), expected
+ * purchases, order value, discounted CLV) are closed forms of these and of the parameters,
+ * left to SQL. Pure: no I/O, so the local runner and the AWS Lambda both call it.
  */
-export function predictCustomerValue(customers: readonly ClvCustomer[], settings: ClvSettings): ClvResult {
-  const histories = customers.map(
-    (customer): PurchaseHistory => ({
-      x: customer.frequency,
-      tx: customer.recency_days / DAYS_PER_TIME_UNIT,
-      T: customer.tenure_days / DAYS_PER_TIME_UNIT,
-    }),
-  );
-  const repeatBuyers = customers.filter((customer) => customer.frequency > 0).length;
+export function fitCustomerValue(input: ClvInput, settings: ClvSettings): ClvFit {
+  const count = input.frequency.length;
+  const histories: PurchaseHistory[] = new Array(count);
+  const spend: { x: number; meanSpend: number }[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const x = input.frequency[index]!;
+    histories[index] = { x, tx: input.recency_days[index]! / DAYS_PER_TIME_UNIT, T: input.tenure_days[index]! / DAYS_PER_TIME_UNIT };
+    if (x > 0) spend.push({ x, meanSpend: input.avg_repeat_day_net_revenue[index] ?? 0 });
+  }
   const base = {
     time_unit: TIME_UNIT,
     horizon_months: settings.horizonMonths,
     monthly_discount_rate: settings.monthlyDiscountRate,
   };
-  if (repeatBuyers < MIN_REPEAT_BUYERS) {
-    const note = `not fitted: ${repeatBuyers} repeat buyers, at least ${MIN_REPEAT_BUYERS} needed`;
+  if (spend.length < MIN_REPEAT_BUYERS) {
+    const note = `not fitted: ${spend.length} repeat buyers, at least ${MIN_REPEAT_BUYERS} needed`;
     const empty = { r: null, alpha: null, a: null, b: null, p: null, q: null, v: null, log_likelihood: null, converged: false, iterations: 0, note };
     return {
       models: [
-        { model: 'bg_nbd', ...empty, customers: customers.length, ...base },
-        { model: 'gamma_gamma', ...empty, customers: repeatBuyers, ...base },
+        { model: 'bg_nbd', ...empty, customers: count, ...base },
+        { model: 'gamma_gamma', ...empty, customers: spend.length, ...base },
       ],
-      customers: customers.map((customer, index) => ({
-        ...describe(customer, histories[index]!),
-        p_alive: null,
-        expected_purchases: null,
-        expected_order_value: null,
-        predicted_clv: null,
-      })),
+      curves: [],
     };
   }
-
   const purchaseModel = fitBgNbd(histories);
-  const spendModel = fitGammaGamma(
-    customers.map((customer) => ({ x: customer.frequency, meanSpend: customer.avg_repeat_day_net_revenue ?? 0 })),
-  );
-  const predictions = new Map<string, { pAlive: number; perMonth: number[] }>();
-  const discount = Array.from({ length: settings.horizonMonths }, (_, month) => Math.pow(1 + settings.monthlyDiscountRate, -(month + 1)));
-
+  const spendModel = fitGammaGamma(spend);
   return {
     models: [modelRow(purchaseModel, null, base), modelRow(null, spendModel, base)],
-    customers: customers.map((customer, index) => {
-      const history = histories[index]!;
-      // Customers with the same history share one computation: 2F1 is the costly part.
-      const key = `${history.x}|${history.tx}|${history.T}`;
-      let prediction = predictions.get(key);
-      if (!prediction) {
-        const cumulative = [0];
-        for (let month = 1; month <= settings.horizonMonths; month += 1) {
-          cumulative.push(conditionalExpectedPurchases(purchaseModel.parameters, history, month * WEEKS_PER_MONTH));
-        }
-        prediction = {
-          pAlive: probabilityAlive(purchaseModel.parameters, history),
-          perMonth: cumulative.slice(1).map((value, month) => value - cumulative[month]!),
-        };
-        predictions.set(key, prediction);
-      }
-      const orderValue = conditionalExpectedSpend(spendModel.parameters, { x: customer.frequency, meanSpend: customer.avg_repeat_day_net_revenue ?? 0 });
-      const expectedPurchases = prediction.perMonth.reduce((sum, value) => sum + value, 0);
-      const predictedClv =
-        orderValue === null ? null : prediction.perMonth.reduce((sum, purchases, month) => sum + orderValue * purchases * discount[month]!, 0);
-      return {
-        ...describe(customer, history),
-        p_alive: prediction.pAlive,
-        expected_purchases: expectedPurchases,
-        expected_order_value: orderValue,
-        predicted_clv: predictedClv,
-      };
-    }),
+    curves: purchaseCurves(purchaseModel.parameters, input, settings),
   };
 }
 
-function describe(customer: ClvCustomer, history: PurchaseHistory) {
-  return {
-    customer_id: customer.customer_id,
-    historical_net_revenue: customer.net_revenue,
-    frequency: customer.frequency,
-    recency_weeks: history.tx,
-    tenure_weeks: history.T,
-  };
+/** One curve per distinct (frequency, tenure_days); 2F1, the costly part, runs only here. */
+function purchaseCurves(parameters: BgNbdParameters, input: ClvInput, settings: ClvSettings): PurchaseCurveRow[] {
+  const discount = Array.from({ length: settings.horizonMonths }, (_, month) => Math.pow(1 + settings.monthlyDiscountRate, -(month + 1)));
+  const seen = new Map<number, Set<number>>();
+  const curves: PurchaseCurveRow[] = [];
+  for (let index = 0; index < input.frequency.length; index += 1) {
+    const x = input.frequency[index]!;
+    const tenureDays = input.tenure_days[index]!;
+    let tenures = seen.get(x);
+    if (!tenures) seen.set(x, (tenures = new Set()));
+    if (tenures.has(tenureDays)) continue;
+    tenures.add(tenureDays);
+    const T = tenureDays / DAYS_PER_TIME_UNIT;
+    let previous = 0;
+    let discounted = 0;
+    for (let month = 1; month <= settings.horizonMonths; month += 1) {
+      const cumulative = expectedPurchasesIfAlive(parameters, x, T, month * WEEKS_PER_MONTH);
+      discounted += (cumulative - previous) * discount[month - 1]!;
+      previous = cumulative;
+    }
+    curves.push({ frequency: x, tenure_days: tenureDays, purchases_if_alive: previous, discounted_purchases_if_alive: discounted });
+  }
+  return curves;
 }
 
 function modelRow(

@@ -26,9 +26,10 @@ export interface SqlStep {
 }
 
 /**
- * A step computed in TypeScript (model fitting that SQL cannot express). It reads its inputs
- * as rows, calls a pure function of functions/core, and produces curated tables. Locally it
- * runs in the job runner; in AWS it is a Lambda step.
+ * A step computed in TypeScript (model fitting that SQL cannot express). It reads its input
+ * table's columns, calls a pure function of functions/core, and writes small tables: published
+ * ones and intermediate ones that later SQL steps join back to the customers. Locally it runs
+ * in the job runner; in AWS it is a Lambda step.
  */
 export interface TypeScriptStep {
   readonly type: 'typescript';
@@ -36,9 +37,8 @@ export interface TypeScriptStep {
   /** Key of the function in functions/core/jobs/typescript-steps.ts. */
   readonly handler: 'predictive_clv';
   readonly inputs: readonly string[];
-  /** Curated tables it writes. */
-  readonly outputs: readonly string[];
-  readonly kind: 'curated';
+  /** Tables it writes: curated ones are published, staging ones kept for the run only. */
+  readonly outputs: { readonly curated: readonly string[]; readonly staging: readonly string[] };
 }
 
 export type JobStep = SqlStep | TypeScriptStep;
@@ -52,7 +52,12 @@ const step = (name: string, kind: SqlStep['kind'], inputs: readonly string[]): S
 });
 
 /** Tables a step writes. */
-export const outputsOf = (current: JobStep): readonly string[] => (current.type === 'sql' ? [current.name] : current.outputs);
+export const outputsOf = (current: JobStep): readonly string[] =>
+  current.type === 'sql' ? [current.name] : [...current.outputs.curated, ...current.outputs.staging];
+
+/** Tables a step publishes under curated/. */
+export const curatedOutputsOf = (current: JobStep): readonly string[] =>
+  current.type === 'sql' ? (current.kind === 'curated' ? [current.name] : []) : current.outputs.curated;
 
 export const jobGraph: readonly JobStep[] = [
   step('stg_order_events', 'staging', ['orders']),
@@ -71,14 +76,14 @@ export const jobGraph: readonly JobStep[] = [
     name: 'predictive_clv',
     handler: 'predictive_clv',
     inputs: ['customer_summary'],
-    outputs: ['clv_model', 'customer_clv'],
-    kind: 'curated',
+    outputs: { curated: ['clv_model'], staging: ['stg_clv_purchase_curves'] },
   },
+  step('customer_clv', 'curated', ['customer_summary', 'clv_model', 'stg_clv_purchase_curves']),
   step('campaign_audience', 'curated', ['customer_summary', 'rfm_segments', 'customer_clv', 'published_messages']),
 ];
 
 /** Names of the published tables, in graph order. */
-export const CURATED_TABLES: readonly string[] = jobGraph.filter((s) => s.kind === 'curated').flatMap(outputsOf);
+export const CURATED_TABLES: readonly string[] = jobGraph.flatMap(curatedOutputsOf);
 
 /**
  * Checks that every input is a source or an earlier step's output and that names are unique;

@@ -1,6 +1,5 @@
 import type { PipelineConfig } from '../config.ts';
-import { predictCustomerValue } from '../clv/predictive-clv.ts';
-import type { ClvCustomer } from '../clv/predictive-clv.ts';
+import { fitCustomerValue } from '../clv/predictive-clv.ts';
 import type { TypeScriptStep } from './graph.ts';
 
 export type ColumnType = 'varchar' | 'double' | 'integer' | 'boolean';
@@ -10,26 +9,47 @@ export interface OutputColumn {
   readonly type: ColumnType;
 }
 
+/** A table's columns by name, as the engine or a Parquet reader returns them. */
+export type InputColumns = Readonly<Record<string, ArrayLike<unknown>>>;
+
 /**
- * How a TypeScript step of the job graph is run: the SQL that reads its input rows, the pure
- * function, and the columns of each table it writes (as_of is added by the runner).
+ * How a TypeScript step of the job graph is run: the SQL that reads its input columns, the
+ * pure function, and the columns of each table it writes (as_of is added by the runner).
  */
 export interface TypeScriptStepHandler {
   inputSql(asOf: string): string;
-  run(rows: readonly Record<string, unknown>[], config: PipelineConfig, asOf: string): Record<string, readonly object[]>;
+  /** The columns inputSql selects: what the AWS step reads from the input's Parquet files. */
+  readonly inputColumns: readonly string[];
+  run(input: InputColumns, config: PipelineConfig, asOf: string): Record<string, readonly object[]>;
   readonly outputColumns: Readonly<Record<string, readonly OutputColumn[]>>;
 }
 
 const columns = (spec: Record<string, ColumnType>): OutputColumn[] => Object.entries(spec).map(([name, type]) => ({ name, type }));
 
+/** Engines hand 64-bit integers over as bigints; the models want plain numbers. */
+const numbers = (values: ArrayLike<unknown> | undefined, name: string): number[] => {
+  if (values === undefined) throw new Error(`the CLV step needs the column ${name}`);
+  return Array.from(values, (value) => (value === null || value === undefined ? Number.NaN : Number(value)));
+};
+
+const CLV_INPUT_COLUMNS = ['frequency', 'recency_days', 'tenure_days', 'avg_repeat_day_net_revenue'] as const;
+
 export const typeScriptSteps: Record<TypeScriptStep['handler'], TypeScriptStepHandler> = {
   predictive_clv: {
-    inputSql: (asOf) =>
-      'select customer_id, frequency, recency_days, tenure_days, avg_repeat_day_net_revenue, net_revenue ' +
-      `from customer_summary where as_of = date '${asOf}' order by customer_id`,
-    run(rows, config) {
-      const result = predictCustomerValue(rows as unknown as ClvCustomer[], config.clv);
-      return { clv_model: result.models, customer_clv: result.customers };
+    inputSql: (asOf) => `select ${CLV_INPUT_COLUMNS.join(', ')} from customer_summary where as_of = date '${asOf}'`,
+    inputColumns: CLV_INPUT_COLUMNS,
+    run(input, config) {
+      const spend = numbers(input['avg_repeat_day_net_revenue'], 'avg_repeat_day_net_revenue');
+      const result = fitCustomerValue(
+        {
+          frequency: numbers(input['frequency'], 'frequency'),
+          recency_days: numbers(input['recency_days'], 'recency_days'),
+          tenure_days: numbers(input['tenure_days'], 'tenure_days'),
+          avg_repeat_day_net_revenue: spend.map((value) => (Number.isNaN(value) ? null : value)),
+        },
+        config.clv,
+      );
+      return { clv_model: result.models, stg_clv_purchase_curves: result.curves };
     },
     outputColumns: {
       clv_model: columns({
@@ -50,16 +70,11 @@ export const typeScriptSteps: Record<TypeScriptStep['handler'], TypeScriptStepHa
         monthly_discount_rate: 'double',
         note: 'varchar',
       }),
-      customer_clv: columns({
-        customer_id: 'varchar',
-        historical_net_revenue: 'double',
+      stg_clv_purchase_curves: columns({
         frequency: 'integer',
-        recency_weeks: 'double',
-        tenure_weeks: 'double',
-        p_alive: 'double',
-        expected_purchases: 'double',
-        expected_order_value: 'double',
-        predicted_clv: 'double',
+        tenure_days: 'integer',
+        purchases_if_alive: 'double',
+        discounted_purchases_if_alive: 'double',
       }),
     },
   },

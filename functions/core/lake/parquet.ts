@@ -141,3 +141,18 @@ export function readParquetRows(bytes: Uint8Array): Record<string, unknown>[] {
   }
   return rows;
 }
+
+/**
+ * Reads the named columns of a Parquet file as one array each (nulls kept, 64-bit integers as
+ * bigints): the CLV step's input, without an object per row.
+ */
+export function readParquetColumns(bytes: Uint8Array, names: readonly string[]): Record<string, unknown[]> {
+  const table = arrow.tableFromIPC(readParquet(bytes).intoIPCStream());
+  const columns: Record<string, unknown[]> = {};
+  for (const name of names) {
+    const vector = table.getChild(name);
+    if (!vector) throw new Error(`Parquet file has no column ${name}`);
+    columns[name] = [...vector];
+  }
+  return columns;
+}
