@@ -6,10 +6,10 @@ import { openRecords, recordsOf } from '../../functions/core/ingest/open-input.t
 import type { InputFormat, RawRecord } from '../../functions/core/ingest/records.ts';
 import { temporaryDirectory } from '../support/cli.ts';
 
-async function collect(records: AsyncIterable<RawRecord>): Promise<RawRecord[]> {
-  const all: RawRecord[] = [];
-  for await (const record of records) all.push(record);
-  return all;
+async function collect(batches: AsyncIterable<readonly RawRecord[]>): Promise<RawRecord[]> {
+  const records: RawRecord[] = [];
+  for await (const batch of batches) records.push(...batch);
+  return records;
 }
 
 /** Feeds bytes in small chunks so that records straddle chunk boundaries. */

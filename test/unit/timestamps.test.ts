@@ -29,6 +29,20 @@ describe('parseInstant', () => {
     expect(parsed.ok).toBe(false);
     expect(parsed.ok ? '' : parsed.reason).toContain(reason);
   });
+
+  it('reads every instant from 1970 to 2099 as Date does, with and without milliseconds', () => {
+    const start = Date.UTC(1970, 0, 1);
+    const span = Date.UTC(2100, 0, 1) - start;
+    // Every day boundary of the range's leap years and century, plus random instants.
+    const instants = [Date.UTC(2000, 1, 29), Date.UTC(2000, 2, 1) - 1, Date.UTC(2096, 11, 31, 23, 59, 59, 999), Date.UTC(1972, 1, 29, 12)];
+    for (let index = 0; index < 20_000; index += 1) instants.push(start + Math.floor(((index * 2654435761) % 4294967296) / 4294967296 * span));
+    for (const epochMs of instants) {
+      const text = new Date(epochMs).toISOString();
+      expect(parseInstant(text), text).toEqual({ ok: true, epochMs });
+      const seconds = text.slice(0, 19) + 'Z';
+      expect(parseInstant(seconds), seconds).toEqual({ ok: true, epochMs: epochMs - (epochMs % 1000) });
+    }
+  });
 });
 
 describe('dates', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { validateRecord } from '../../functions/core/ingest/validate.ts';
+import { Random } from '../../functions/core/demo/random.ts';
+import { validateRecord, validateWithSchema } from '../../functions/core/ingest/validate.ts';
 import type { RawRecord } from '../../functions/core/ingest/records.ts';
 
 const json = (value: unknown, text = JSON.stringify(value)): RawRecord => ({ recordNumber: 1, lineNumber: 1, text, value, typed: true });
@@ -85,5 +86,46 @@ describe('survey events', () => {
   ])('rejects %j', (input, reason) => {
     const result = validateRecord('surveys', json(input));
     expect(result.ok ? '' : result.reason).toContain(reason);
+  });
+});
+
+describe('the plain-record path', () => {
+  // Values per field, valid and not: every record below is a random pick of one per field.
+  const pools: Record<string, unknown[]> = {
+    event_id: ['e1', ' e2', '', '   ', 'x'.repeat(256), 'x'.repeat(257), 7, null, undefined, '\u00a0'],
+    order_id: ['o1', '', 5, undefined],
+    customer_id: ['c1', 'ü-customer', ' ', null],
+    occurred_at: ['2024-03-31T23:30:00Z', '2024-03-31T23:30:00.123Z', '2024-03-31T23:30:00-05:00', '2024-02-30T00:00:00Z', '2024-03-31', '1969-12-31T23:59:59Z', '2100-01-01T00:00:00Z', 17, undefined],
+    status: ['placed', 'cancelled', 'refunded', 'shipped', undefined, null, 'PLACED'],
+    total: [0, -0, 12.5, -1, '12.5', Number.POSITIVE_INFINITY, Number.NaN, undefined, null],
+    currency: ['EUR', 'eur', 'XYZ', 'EURO', 3, undefined],
+    refunded_amount: [undefined, null, 0, 4.2, -3, '1'],
+    channel: [undefined, null, 'web', 12, true, Number.NaN],
+    score: [0, 10, 7, 11, -1, 3.5, '9', undefined],
+    survey_id: [undefined, 's1', 42, {}],
+    comment: [undefined, null, 'great', 5],
+    coupon: [undefined, 'SPRING', { code: 1 }],
+  };
+  const random = new Random(2024);
+  const pick = (field: string) => pools[field]![random.integer(0, pools[field]!.length - 1)];
+  const recordOf = (value: Record<string, unknown>) => ({ recordNumber: 1, lineNumber: 1, text: JSON.stringify(value), value, typed: true });
+
+  it.each(['orders', 'surveys'] as const)('gives the schema answer for every mix of valid and invalid %s fields', (type) => {
+    const fields = type === 'orders'
+      ? ['event_id', 'order_id', 'customer_id', 'occurred_at', 'status', 'total', 'currency', 'refunded_amount', 'channel', 'coupon']
+      : ['event_id', 'customer_id', 'occurred_at', 'score', 'survey_id', 'comment', 'channel', 'coupon'];
+    let accepted = 0;
+    for (let index = 0; index < 20_000; index += 1) {
+      // Mostly valid values, so that both paths see many accepted records.
+      const value: Record<string, unknown> = {};
+      for (const field of fields) {
+        const chosen = random.chance(0.7) ? pools[field]![0] : pick(field);
+        if (chosen !== undefined) value[field] = chosen;
+      }
+      const result = validateRecord(type, recordOf(value));
+      expect(result, JSON.stringify(value)).toEqual(validateWithSchema(type, value));
+      if (result.ok) accepted += 1;
+    }
+    expect(accepted).toBeGreaterThan(1000);
   });
 });

@@ -22,13 +22,15 @@ export interface MinimizeOptions {
    * optimum to infinity; the box stops the search there instead of crawling along a ridge.
    */
   readonly bound?: number;
-  /** Stop when the simplex's values differ by less than this. */
+  /** Stop when the simplex's values differ by less than this (relative)... */
   readonly tolerance?: number;
+  /** ...and its points by less than this, in each coordinate (log-parameters: 1e-5 relative). */
+  readonly pointTolerance?: number;
   readonly initialStep?: number;
   readonly maxRestarts?: number;
 }
 
-function nelderMead(f: (point: number[]) => number, start: number[], step: number, maxIterations: number, tolerance: number) {
+function nelderMead(f: (point: number[]) => number, start: number[], step: number, maxIterations: number, tolerance: number, pointTolerance: number) {
   const dimension = start.length;
   let simplex = [start, ...start.map((_, index) => start.map((value, j) => (j === index ? value + step : value)))];
   let values = simplex.map((point) => f(point));
@@ -40,7 +42,7 @@ function nelderMead(f: (point: number[]) => number, start: number[], step: numbe
     values = order.map((index) => values[index]!);
     const spread = Math.abs(values[dimension]! - values[0]!);
     const size = Math.max(...simplex.slice(1).map((point) => Math.max(...point.map((value, j) => Math.abs(value - simplex[0]![j]!)))));
-    if (spread <= tolerance * (Math.abs(values[0]!) + tolerance) && size <= 1e-7) {
+    if (spread <= tolerance * (Math.abs(values[0]!) + tolerance) && size <= pointTolerance) {
       converged = true;
       break;
     }
@@ -84,10 +86,11 @@ export function minimize(objective: (point: number[]) => number, start: number[]
   };
   const maxIterations = options.maxIterations ?? 2000;
   const tolerance = options.tolerance ?? 1e-12;
-  let best = nelderMead(f, start, options.initialStep ?? 0.5, maxIterations, tolerance);
+  const pointTolerance = options.pointTolerance ?? 1e-5;
+  let best = nelderMead(f, start, options.initialStep ?? 0.5, maxIterations, tolerance, pointTolerance);
   let iterations = best.iterations;
   for (let restart = 0; restart < (options.maxRestarts ?? 3); restart += 1) {
-    const next = nelderMead(f, best.point, 0.05, maxIterations, tolerance);
+    const next = nelderMead(f, best.point, 0.05, maxIterations, tolerance, pointTolerance);
     iterations += next.iterations;
     const improved = next.value < best.value - 1e-10 * Math.abs(best.value);
     best = next.value <= best.value ? next : best;

@@ -6,7 +6,7 @@ import { parseInstant } from './timestamps.ts';
  * what an accepted event is; the types below come from them.
  */
 
-const MAX_ID_LENGTH = 256;
+export const MAX_ID_LENGTH = 256;
 
 const identifier = z
   .string()
@@ -19,6 +19,9 @@ const instant = z.string().superRefine((value, context) => {
 });
 
 const knownCurrencies = new Set(Intl.supportedValuesOf('currency'));
+
+/** True for a known ISO 4217 code; every known code is three uppercase letters. */
+export const isCurrencyCode = (code: unknown): boolean => typeof code === 'string' && knownCurrencies.has(code) && /^[A-Z]{3}$/.test(code);
 
 const currencyCode = z.string().superRefine((code, context) => {
   if (!/^[A-Z]{3}$/.test(code)) {

@@ -9,7 +9,7 @@ import type { RawRecord } from './records.ts';
  * lines 4-6), and this pipeline must account for every record. A malformed record is reported
  * with its reason and parsing resumes on the next line.
  */
-export async function* readCsv(lines: AsyncIterable<Line>): AsyncGenerator<RawRecord> {
+export async function* readCsv(lines: AsyncIterable<readonly Line[]>): AsyncGenerator<RawRecord[]> {
   let header: string[] | undefined;
   let recordNumber = 0;
   const parser = new CsvRecordParser();
@@ -28,12 +28,17 @@ export async function* readCsv(lines: AsyncIterable<Line>): AsyncGenerator<RawRe
       yield toRecord(header, complete, recordNumber);
     }
   };
-  for await (const line of lines) {
-    parser.push(line, completed);
-    yield* drain();
+  for await (const batch of lines) {
+    const records: RawRecord[] = [];
+    for (const line of batch) {
+      parser.push(line, completed);
+      for (const record of drain()) records.push(record);
+    }
+    if (records.length > 0) yield records;
   }
   parser.finish(completed);
-  yield* drain();
+  const rest = [...drain()];
+  if (rest.length > 0) yield rest;
 }
 
 /**

@@ -13,19 +13,21 @@ import type { RawRecord } from './records.ts';
  * newline, so a string still open at the end of a line, or a closing bracket that does not
  * match, ends the broken element at that line; reading resumes on the next line.
  */
-export async function* readJsonArray(source: AsyncIterable<Uint8Array>): AsyncGenerator<RawRecord> {
+export async function* readJsonArray(source: AsyncIterable<Uint8Array>): AsyncGenerator<RawRecord[]> {
   const splitter = new ArraySplitter();
   let recordNumber = 0;
   for await (const chunk of source) {
+    const records: RawRecord[] = [];
     for (const element of splitter.feed(chunk)) {
       recordNumber += 1;
-      yield toRecord(element, recordNumber);
+      records.push(toRecord(element, recordNumber));
     }
+    if (records.length > 0) yield records;
   }
   const last = splitter.finish();
   if (last) {
     recordNumber += 1;
-    yield toRecord(last, recordNumber);
+    yield [toRecord(last, recordNumber)];
   }
 }
 

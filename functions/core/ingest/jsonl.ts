@@ -2,20 +2,23 @@ import type { Line } from './lines.ts';
 import type { RawRecord } from './records.ts';
 
 /** JSON Lines: one JSON value per line; blank lines are not records. */
-export async function* readJsonLines(lines: AsyncIterable<Line>): AsyncGenerator<RawRecord> {
+export async function* readJsonLines(lines: AsyncIterable<readonly Line[]>): AsyncGenerator<RawRecord[]> {
   let recordNumber = 0;
-  for await (const line of lines) {
-    if (line.text.trim() === '') continue;
-    recordNumber += 1;
-    const base = { recordNumber, lineNumber: line.number, text: line.text, typed: true };
-    if (line.invalidUtf8) {
-      yield { ...base, parseError: 'not valid UTF-8' };
-      continue;
+  for await (const batch of lines) {
+    const records: RawRecord[] = [];
+    for (const line of batch) {
+      if (line.text.trim() === '') continue;
+      recordNumber += 1;
+      if (line.invalidUtf8) {
+        records.push({ recordNumber, lineNumber: line.number, text: line.text, typed: true, parseError: 'not valid UTF-8' });
+        continue;
+      }
+      try {
+        records.push({ recordNumber, lineNumber: line.number, text: line.text, typed: true, value: JSON.parse(line.text) });
+      } catch (error) {
+        records.push({ recordNumber, lineNumber: line.number, text: line.text, typed: true, parseError: `invalid JSON: ${(error as Error).message}` });
+      }
     }
-    try {
-      yield { ...base, value: JSON.parse(line.text) };
-    } catch (error) {
-      yield { ...base, parseError: `invalid JSON: ${(error as Error).message}` };
-    }
+    if (records.length > 0) yield records;
   }
 }

@@ -29,8 +29,11 @@ function decodeOne(bytes: Uint8Array): { text: string; invalidUtf8: boolean } {
   }
 }
 
-/** Yields the lines of a byte stream; a final line without a terminator is yielded too. */
-export async function* splitLines(source: AsyncIterable<Uint8Array>): AsyncGenerator<Line> {
+/**
+ * Yields the lines of a byte stream, a batch per chunk read; a final line without a
+ * terminator is yielded too.
+ */
+export async function* splitLines(source: AsyncIterable<Uint8Array>): AsyncGenerator<Line[]> {
   // Pieces of a line that spans chunks; joined once, when its end arrives (a 50 MB line made of
   // 64 KiB chunks would otherwise be copied hundreds of times).
   let carry: Uint8Array[] = [];
@@ -57,8 +60,10 @@ export async function* splitLines(source: AsyncIterable<Uint8Array>): AsyncGener
     } catch {
       texts = undefined;
     }
+    const batch: Line[] = [];
     if (texts) {
-      for (const text of texts) yield { number: ++lineNumber, text: stripCarriageReturn(text), invalidUtf8: false };
+      for (const text of texts) batch.push({ number: ++lineNumber, text: stripCarriageReturn(text), invalidUtf8: false });
+      yield batch;
       continue;
     }
     let start = 0;
@@ -66,15 +71,16 @@ export async function* splitLines(source: AsyncIterable<Uint8Array>): AsyncGener
       const end = complete.indexOf(NEWLINE, start);
       const slice = complete.subarray(start, end < 0 ? complete.length : end);
       const decoded = decodeOne(slice);
-      yield { number: ++lineNumber, text: stripCarriageReturn(decoded.text), invalidUtf8: decoded.invalidUtf8 };
+      batch.push({ number: ++lineNumber, text: stripCarriageReturn(decoded.text), invalidUtf8: decoded.invalidUtf8 });
       if (end < 0) break;
       start = end + 1;
     }
+    yield batch;
   }
   const rest = concat(carry);
   if (rest.length > 0) {
     const decoded = decodeOne(rest);
-    yield { number: ++lineNumber, text: stripCarriageReturn(decoded.text), invalidUtf8: decoded.invalidUtf8 };
+    yield [{ number: ++lineNumber, text: stripCarriageReturn(decoded.text), invalidUtf8: decoded.invalidUtf8 }];
   }
 }
 

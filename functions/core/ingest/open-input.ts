@@ -7,7 +7,7 @@ import { readCsv } from './csv.ts';
 import { readJsonArray } from './json-array.ts';
 import { readJsonLines } from './jsonl.ts';
 import { splitLines } from './lines.ts';
-import type { InputFormat, RawRecord } from './records.ts';
+import type { InputFormat, RawRecord, RecordBatches } from './records.ts';
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 
@@ -76,7 +76,7 @@ async function* peekFirstChar(
 }
 
 /** Opens an input file as a stream of raw records, whatever its format and compression. */
-export async function openRecords(path: string, format?: InputFormat): Promise<AsyncIterable<RawRecord>> {
+export async function openRecords(path: string, format?: InputFormat): Promise<RecordBatches> {
   const { gzip, firstChar } = await sniff(path);
   const resolved = format ?? formatFromName(path);
   if (resolved !== undefined) return recordsOf(resolved, byteStream(path, gzip));
@@ -85,7 +85,7 @@ export async function openRecords(path: string, format?: InputFormat): Promise<A
   return sniffedRecords(byteStream(path, gzip));
 }
 
-async function* sniffedRecords(bytes: AsyncIterable<Uint8Array>): AsyncGenerator<RawRecord> {
+async function* sniffedRecords(bytes: AsyncIterable<Uint8Array>): AsyncGenerator<readonly RawRecord[]> {
   let first: string | undefined;
   const iterator = peekFirstChar(bytes, (char) => (first = char))[Symbol.asyncIterator]();
   const head = await iterator.next();
@@ -126,14 +126,14 @@ async function* decompressIfGzip(source: AsyncIterable<Uint8Array>): AsyncGenera
  * Records from a byte stream named `name` (an S3 key, say): gzip is detected from the bytes,
  * the format from the name or, failing that, from the first character.
  */
-export function recordsFromStream(name: string, source: AsyncIterable<Uint8Array>, format?: InputFormat): AsyncIterable<RawRecord> {
+export function recordsFromStream(name: string, source: AsyncIterable<Uint8Array>, format?: InputFormat): RecordBatches {
   const bytes = decompressIfGzip(source);
   const resolved = format ?? formatFromName(name);
   return resolved === undefined ? sniffedRecords(bytes) : recordsOf(resolved, bytes);
 }
 
 /** Parses a byte stream in the given format. */
-export function recordsOf(format: InputFormat, bytes: AsyncIterable<Uint8Array>): AsyncIterable<RawRecord> {
+export function recordsOf(format: InputFormat, bytes: AsyncIterable<Uint8Array>): RecordBatches {
   switch (format) {
     case 'csv':
       return readCsv(splitLines(bytes));

@@ -22,3 +22,9 @@ export interface RawRecord {
 
 export type InputFormat = 'jsonl' | 'csv' | 'json';
 export const INPUT_FORMATS: readonly InputFormat[] = ['jsonl', 'csv', 'json'];
+
+/**
+ * Records in the order received, a batch at a time (one per chunk read): per-record async
+ * iteration costs a promise per record per stage, which measured as much as parsing.
+ */
+export type RecordBatches = AsyncIterable<readonly RawRecord[]>;

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { eventSchemas, KNOWN_FIELDS, NUMERIC_FIELDS } from '../events/schemas.ts';
+import { eventSchemas, isCurrencyCode, KNOWN_FIELDS, MAX_ID_LENGTH, NUMERIC_FIELDS, ORDER_STATUSES } from '../events/schemas.ts';
 import type { EventType, OrderEvent, SurveyEvent } from '../events/schemas.ts';
 import { parseInstant } from '../events/timestamps.ts';
 import type { RawRecord } from './records.ts';
@@ -80,12 +80,12 @@ function preview(value: unknown): string {
 /** Extra fields as JSON, keys sorted so that the same event always serializes the same way. */
 function extrasOf(type: EventType, value: Record<string, unknown>): string | null {
   const known = KNOWN_FIELDS[type];
-  let extras: Record<string, unknown> | undefined;
-  for (const key of Object.keys(value).sort()) {
-    if (known.has(key)) continue;
-    (extras ??= {})[key] = value[key];
-  }
-  return extras === undefined ? null : JSON.stringify(extras);
+  let keys: string[] | undefined;
+  for (const key in value) if (!known.has(key)) (keys ??= []).push(key);
+  if (keys === undefined) return null;
+  const extras: Record<string, unknown> = {};
+  for (const key of keys.sort()) extras[key] = value[key];
+  return JSON.stringify(extras);
 }
 
 /** Validates one received record against its event contract. */
@@ -96,6 +96,16 @@ export function validateRecord<T extends EventType>(type: T, record: RawRecord):
     return { ok: false, reason: `record: must be a JSON object (got ${Array.isArray(value) ? 'an array' : preview(value)})` };
   }
   const input = record.typed ? (value as Record<string, unknown>) : coerceCsvNumbers(type, value as Record<string, unknown>);
+  const row = (type === 'orders' ? plainOrderRow(input) : plainSurveyRow(input)) as EventRow<T> | undefined;
+  return row ? { ok: true, row } : validateWithSchema(type, input);
+}
+
+/**
+ * The event schema's verdict and, for a refused record, its reasons. validateRecord first tries
+ * the plain-record path below and comes here for everything else; a test holds the two to the
+ * same answers.
+ */
+export function validateWithSchema<T extends EventType>(type: T, input: Record<string, unknown>): Validation<T> {
   const result = eventSchemas[type].safeParse(input);
   if (!result.success) return { ok: false, reason: describeIssues(result.error.issues, input) };
   const occurredAt = parseInstant(result.data.occurred_at);
@@ -129,4 +139,64 @@ export function validateRecord<T extends EventType>(type: T, record: RawRecord):
     extras,
   };
   return { ok: true, row: row as EventRow<T> };
+}
+
+/*
+ * The plain-record path: the checks of the event schemas, written out for records whose every
+ * field is plainly valid, so that the common case costs a few comparisons instead of a schema
+ * walk (measured: zod was a tenth of ingest time). Anything unusual returns undefined and goes
+ * to the schema, which also words the reasons. It may refuse more than the schema, never less.
+ */
+const STATUSES: ReadonlySet<unknown> = new Set(ORDER_STATUSES);
+
+const isIdentifier = (value: unknown): value is string => typeof value === 'string' && value.length <= MAX_ID_LENGTH && value.trim().length > 0;
+const isAmount = (value: unknown): value is number => typeof value === 'number' && value >= 0 && Number.isFinite(value);
+const isLabel = (value: unknown): value is string | number | null | undefined =>
+  value === undefined || value === null || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+const labelOf = (value: string | number | null | undefined): string | null => (value === undefined || value === null ? null : String(value));
+
+function instantOf(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const parsed = parseInstant(value);
+  return parsed.ok ? parsed.epochMs : undefined;
+}
+
+function plainOrderRow(input: Record<string, unknown>): OrderRow | undefined {
+  const { event_id, order_id, customer_id, status, total, currency, refunded_amount, channel } = input;
+  if (!isIdentifier(event_id) || !isIdentifier(order_id) || !isIdentifier(customer_id)) return undefined;
+  if (!(status === undefined || STATUSES.has(status)) || !isAmount(total) || !isCurrencyCode(currency)) return undefined;
+  if (!(refunded_amount === undefined || refunded_amount === null || isAmount(refunded_amount)) || !isLabel(channel)) return undefined;
+  const occurredAtMs = instantOf(input['occurred_at']);
+  if (occurredAtMs === undefined) return undefined;
+  return {
+    event_id,
+    order_id,
+    customer_id,
+    occurred_at_ms: occurredAtMs,
+    status: (status as string | undefined) ?? 'placed',
+    total,
+    currency: currency as string,
+    refunded_amount: (refunded_amount as number | null | undefined) ?? null,
+    channel: labelOf(channel),
+    extras: extrasOf('orders', input),
+  };
+}
+
+function plainSurveyRow(input: Record<string, unknown>): SurveyRow | undefined {
+  const { event_id, customer_id, score, survey_id, comment, channel } = input;
+  if (!isIdentifier(event_id) || !isIdentifier(customer_id)) return undefined;
+  if (!(typeof score === 'number' && Number.isInteger(score) && score >= 0 && score <= 10)) return undefined;
+  if (!isLabel(survey_id) || !isLabel(channel) || !(comment === undefined || comment === null || typeof comment === 'string')) return undefined;
+  const occurredAtMs = instantOf(input['occurred_at']);
+  if (occurredAtMs === undefined) return undefined;
+  return {
+    event_id,
+    customer_id,
+    occurred_at_ms: occurredAtMs,
+    score,
+    survey_id: labelOf(survey_id),
+    comment: comment ?? null,
+    channel: labelOf(channel),
+    extras: extrasOf('surveys', input),
+  };
 }

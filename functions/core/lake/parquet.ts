@@ -96,14 +96,18 @@ export class ColumnBatch {
   private readonly values: unknown[][];
   length = 0;
 
+  private readonly names: readonly string[];
+
   constructor(readonly columns: readonly ColumnSpec[]) {
     this.values = columns.map(() => []);
+    this.names = columns.map((column) => column.name);
   }
 
   append(row: Record<string, unknown>, extra?: Record<string, unknown>): void {
     // A plain loop: this runs once per ingested event.
-    for (let index = 0; index < this.columns.length; index += 1) {
-      const name = this.columns[index]!.name;
+    const names = this.names;
+    for (let index = 0; index < names.length; index += 1) {
+      const name = names[index]!;
       const value = extra !== undefined && name in extra ? extra[name] : row[name];
       this.values[index]!.push(value ?? null);
     }
