@@ -1,11 +1,13 @@
 /**
  * Measures one data size in a fresh process (so its peak RSS is its own): generate, parse
- * floor, ingest, job graph per step. Prints one JSON object on stdout.
+ * floor, ingest, the job graph on the lake as ingested, compaction, and the job graph again
+ * per step on the compacted lake. Prints one JSON object on stdout.
  */
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FilesystemObjectStore } from '../functions/adapters/filesystem-store.ts';
+import { compactRawPartitions } from '../functions/adapters/compact-lake.ts';
 import { runLocalJobGraph } from '../functions/adapters/local-job-runner.ts';
 import { defaultConfig } from '../functions/core/config.ts';
 import { ingestRecords } from '../functions/core/ingest/ingest.ts';
@@ -26,6 +28,27 @@ async function sizeOf(directory: string): Promise<number> {
     if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size;
   }
   return total;
+}
+
+/** The job graph for one as_of: wall time, peak RSS and seconds per step. */
+async function measureGraph(store: FilesystemObjectStore) {
+  peakRss = 0;
+  const stepTimes: Record<string, number> = {};
+  let stepStarted = process.hrtime.bigint();
+  let current: string | undefined;
+  const started = process.hrtime.bigint();
+  const [run] = await runLocalJobGraph({
+    store,
+    config: defaultConfig,
+    asOfDates: ['2025-12-31'],
+    onStep: (_asOf, step) => {
+      if (current) stepTimes[current] = seconds(stepStarted);
+      current = step.name;
+      stepStarted = process.hrtime.bigint();
+    },
+  });
+  if (current) stepTimes[current] = seconds(stepStarted);
+  return { seconds: seconds(started), peakRss, stepTimes, customers: run!.rows['customer_summary'] };
 }
 
 try {
@@ -59,29 +82,17 @@ try {
   await ingestRecords(await openRecords(surveysPath), { eventType: 'surveys', source: 'surveys.jsonl', store });
   const parquetBytes = await sizeOf(join(lake, 'raw', 'orders'));
 
-  peakRss = 0;
-  const stepTimes: Record<string, number> = {};
-  let stepStarted = process.hrtime.bigint();
-  let current: string | undefined;
+  const asIngested = await measureGraph(store);
   started = process.hrtime.bigint();
-  const [run] = await runLocalJobGraph({
-    store,
-    config: defaultConfig,
-    asOfDates: ['2025-12-31'],
-    onStep: (_asOf, step) => {
-      if (current) stepTimes[current] = seconds(stepStarted);
-      current = step.name;
-      stepStarted = process.hrtime.bigint();
-    },
-  });
-  if (current) stepTimes[current] = seconds(stepStarted);
-  const graphSeconds = seconds(started);
+  const compaction = await compactRawPartitions(store);
+  const compactSeconds = seconds(started);
+  const compacted = await measureGraph(store);
   process.stdout.write(
     JSON.stringify({
       orders,
       events: parsed,
       surveys: generated.surveyEvents,
-      customers: run!.rows['customer_summary'],
+      customers: compacted.customers,
       generateSeconds,
       inputBytes,
       floorSeconds,
@@ -91,9 +102,13 @@ try {
       ingestPeakRss,
       parquetBytes,
       parquetFiles: ingested.keys.filter((key) => key.endsWith('.parquet')).length,
-      graphSeconds,
-      graphPeakRss: peakRss,
-      stepTimes,
+      uncompactedGraphSeconds: asIngested.seconds,
+      uncompactedGraphPeakRss: asIngested.peakRss,
+      compactSeconds,
+      compactedFiles: compaction.reduce((sum, result) => sum + result.filesAfter, 0),
+      graphSeconds: compacted.seconds,
+      graphPeakRss: compacted.peakRss,
+      stepTimes: compacted.stepTimes,
     }) + '\n',
   );
 } finally {

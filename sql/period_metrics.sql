@@ -20,28 +20,18 @@ first_purchase_period as (
 
 ),
 
-reported_periods as (
+period_windows as (
 
     select
         periods.period_start,
         periods.period_end,
         -- S: the base as of the day before the period starts.
         cast(periods.period_start - interval '1' day as date) as start_base_date,
-        cast(periods.period_start - interval '{{activity_window_days}}' day as date) as start_window_from,
         -- E: the base as of the period's last day, or as_of if the period is not over.
         least(periods.period_end, date '{{as_of}}') as end_base_date
     from periods
     cross join first_purchase_period
     where periods.period_start >= first_purchase_period.period_start
-
-),
-
-period_windows as (
-
-    select
-        *,
-        cast(end_base_date - interval '{{activity_window_days}}' day + interval '1' day as date) as end_window_from
-    from reported_periods
 
 ),
 
@@ -59,23 +49,64 @@ customer_first_purchases as (
 
 ),
 
+-- A purchase on day d keeps the customer in the base on days d ... d + window - 1, so the days
+-- a customer is in the base form islands: a purchase more than a window after the previous one
+-- starts a new island. Islands do not overlap, so each base below holds a customer at most
+-- once, without a distinct over every purchase day in every window.
+purchase_day_gaps as (
+
+    select
+        customer_id,
+        purchase_date,
+        case
+            when lag(purchase_date) over (partition by customer_id order by purchase_date)
+                >= cast(purchase_date - interval '{{activity_window_days}}' day as date) then 0
+            else 1
+        end as starts_island
+    from customer_purchase_days
+
+),
+
+numbered_purchase_days as (
+
+    select
+        customer_id,
+        purchase_date,
+        sum(starts_island) over (
+            partition by customer_id
+            order by purchase_date
+            rows between unbounded preceding and current row
+        ) as island_number
+    from purchase_day_gaps
+
+),
+
+base_islands as (
+
+    select
+        customer_id,
+        min(purchase_date) as in_base_from,
+        cast(max(purchase_date) + interval '{{activity_window_days}}' day - interval '1' day as date) as in_base_to
+    from numbered_purchase_days
+    group by customer_id, island_number
+
+),
+
 base_at_start as (
 
-    select distinct period_windows.period_start, customer_purchase_days.customer_id
+    select period_windows.period_start, base_islands.customer_id
     from period_windows
-    inner join customer_purchase_days
-        on customer_purchase_days.purchase_date between period_windows.start_window_from
-        and period_windows.start_base_date
+    inner join base_islands
+        on period_windows.start_base_date between base_islands.in_base_from and base_islands.in_base_to
 
 ),
 
 base_at_end as (
 
-    select distinct period_windows.period_start, customer_purchase_days.customer_id
+    select period_windows.period_start, base_islands.customer_id
     from period_windows
-    inner join customer_purchase_days
-        on customer_purchase_days.purchase_date between period_windows.end_window_from
-        and period_windows.end_base_date
+    inner join base_islands
+        on period_windows.end_base_date between base_islands.in_base_from and base_islands.in_base_to
 
 ),
 

@@ -70,6 +70,7 @@ async function runOneDate(
   const runId = newBatchId();
   const pending: { table: string; temp: string; final: string }[] = [];
   const rows: Record<string, number> = {};
+  const releases = releaseSchedule(steps);
   try {
     for (const [index, current] of steps.entries()) {
       onStep?.(asOf, current, index, steps.length);
@@ -90,6 +91,8 @@ async function runOneDate(
         const counted = await engine.query(`select count(*) from ${table}`);
         rows[table] = Number(counted.rows[0]?.[0] ?? 0);
       }
+      // Written out and read by no later step: its memory is the next step's.
+      for (const table of releases[index]!) await engine.execute(`drop table if exists ${table}`);
     }
   } catch (error) {
     await Promise.all(pending.map((file) => rm(file.temp, { force: true })));
@@ -137,7 +140,20 @@ async function runStep(
   for (const table of outputsOf(current)) {
     await engine.createTableFromRows(`${table}_rows`, handler.outputColumns[table]!, results[table] ?? []);
     await engine.execute(`create or replace temp table ${table} as select *, date '${asOf}' as as_of from ${table}_rows`);
+    await engine.execute(`drop table ${table}_rows`);
   }
+}
+
+/** Per step, the tables that no later step reads: they can be dropped once the step is done. */
+function releaseSchedule(steps: readonly JobStep[]): string[][] {
+  const lastUse = new Map<string, number>();
+  steps.forEach((current, index) => {
+    for (const table of outputsOf(current)) lastUse.set(table, index);
+    for (const table of current.inputs) if (lastUse.has(table)) lastUse.set(table, index);
+  });
+  const releases: string[][] = steps.map(() => []);
+  for (const [table, index] of lastUse) releases[index]!.push(table);
+  return releases;
 }
 
 /** Files other than the partition's current one (left by an older layout) would be read twice. */
