@@ -1,21 +1,22 @@
 /**
  * Measures one data size in a fresh process (so its peak RSS is its own): generate, parse
  * floor, ingest, the job graph on the lake as ingested, compaction, and the job graph again
- * per step on the compacted lake. Prints one JSON object on stdout.
+ * on the compacted lake (each graph run in a process of its own). Prints one JSON object.
  */
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FilesystemObjectStore } from '../functions/adapters/filesystem-store.ts';
 import { compactRawPartitions } from '../functions/adapters/compact-lake.ts';
-import { runLocalJobGraph } from '../functions/adapters/local-job-runner.ts';
-import { defaultConfig } from '../functions/core/config.ts';
 import { ingestRecords } from '../functions/core/ingest/ingest.ts';
 import { openRecords } from '../functions/core/ingest/open-input.ts';
 import { splitLines } from '../functions/core/ingest/lines.ts';
+import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
+import { promisify } from 'node:util';
 import { writeBenchData } from './generate.ts';
 
+const run = promisify(execFile);
 const orders = Number(process.argv[2]);
 const root = await mkdtemp(join(tmpdir(), `bench-${orders}-`));
 let peakRss = 0;
@@ -30,25 +31,10 @@ async function sizeOf(directory: string): Promise<number> {
   return total;
 }
 
-/** The job graph for one as_of: wall time, peak RSS and seconds per step. */
-async function measureGraph(store: FilesystemObjectStore) {
-  peakRss = 0;
-  const stepTimes: Record<string, number> = {};
-  let stepStarted = process.hrtime.bigint();
-  let current: string | undefined;
-  const started = process.hrtime.bigint();
-  const [run] = await runLocalJobGraph({
-    store,
-    config: defaultConfig,
-    asOfDates: ['2025-12-31'],
-    onStep: (_asOf, step) => {
-      if (current) stepTimes[current] = seconds(stepStarted);
-      current = step.name;
-      stepStarted = process.hrtime.bigint();
-    },
-  });
-  if (current) stepTimes[current] = seconds(stepStarted);
-  return { seconds: seconds(started), peakRss, stepTimes, customers: run!.rows['customer_summary'] };
+/** The job graph on the lake, measured in a process of its own (bench/measure-graph.ts). */
+async function measureGraph(lake: string): Promise<{ seconds: number; peakRss: number; stepTimes: Record<string, number>; customers: number }> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/measure-graph.ts', lake], { maxBuffer: 1 << 20, timeout: 30 * 60_000 });
+  return JSON.parse(stdout);
 }
 
 try {
@@ -82,11 +68,11 @@ try {
   await ingestRecords(await openRecords(surveysPath), { eventType: 'surveys', source: 'surveys.jsonl', store });
   const parquetBytes = await sizeOf(join(lake, 'raw', 'orders'));
 
-  const asIngested = await measureGraph(store);
+  const asIngested = await measureGraph(lake);
   started = process.hrtime.bigint();
   const compaction = await compactRawPartitions(store);
   const compactSeconds = seconds(started);
-  const compacted = await measureGraph(store);
+  const compacted = await measureGraph(lake);
   process.stdout.write(
     JSON.stringify({
       orders,

@@ -85,7 +85,7 @@ export function minimize(objective: (point: number[]) => number, start: number[]
     return Number.isFinite(value) ? value : Infinity;
   };
   const maxIterations = options.maxIterations ?? 2000;
-  const tolerance = options.tolerance ?? 1e-12;
+  const tolerance = options.tolerance ?? 1e-10;
   const pointTolerance = options.pointTolerance ?? 1e-5;
   let best = nelderMead(f, start, options.initialStep ?? 0.5, maxIterations, tolerance, pointTolerance);
   let iterations = best.iterations;
