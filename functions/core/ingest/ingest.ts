@@ -48,6 +48,7 @@ export interface IngestResult extends IngestCounts {
 const DEFAULT_ROWS_PER_FLUSH = 1_000_000;
 const REJECTS_PER_FLUSH = 50_000;
 const SAMPLE_REJECTIONS = 5;
+const WRITES_IN_FLIGHT = 8;
 
 /**
  * Validates records, drops exact duplicates within the batch, writes accepted rows as ZSTD
@@ -101,10 +102,21 @@ export async function ingestRecords(records: RecordBatches, options: IngestOptio
   };
 
   const flushRows = async () => {
-    for (const [date, batch] of partitions) {
-      const key = `${lakeLayout.rawPartition(eventType, date)}part-${ingestId}-${String(fileSequence++).padStart(4, '0')}.parquet`;
-      await store.put(key, batch.toParquet());
-      keys.push(key);
+    // Files are encoded one after the other and written while the next is encoded: a flush
+    // writes a file per day it holds, and waiting on each write left the encoder idle.
+    const writes = new Set<Promise<void>>();
+    try {
+      for (const [date, batch] of partitions) {
+        const key = `${lakeLayout.rawPartition(eventType, date)}part-${ingestId}-${String(fileSequence++).padStart(4, '0')}.parquet`;
+        const write: Promise<void> = store.put(key, batch.toParquet()).then(() => void writes.delete(write));
+        writes.add(write);
+        keys.push(key);
+        if (writes.size >= WRITES_IN_FLIGHT) await Promise.race(writes);
+      }
+      await Promise.all(writes);
+    } catch (error) {
+      await Promise.allSettled(writes);
+      throw error;
     }
     partitions = new Map();
     buffered = 0;
