@@ -164,6 +164,8 @@ const lines = [
   '|---|---|---|',
   `| ${publishResult.messages.toLocaleString('en-US')} | ${publishResult.seconds.toFixed(2)} | ${rate(publishResult.messagesPerSecond)} |`,
   '',
+  'Before and after each change that claimed to be faster, with the ratios, and where each target stands: `bench/HISTORY.md`.',
+  '',
 ];
 await writeFile('bench/RESULTS.md', lines.join('\n'));
 await writeFile('bench/results.json', JSON.stringify({ machine, sizes: sizeResults, clv: clvResults, publish: publishResult }, null, 2) + '\n');
