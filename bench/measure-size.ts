@@ -1,15 +1,14 @@
 /**
- * Measures one data size in a fresh process (so its peak RSS is its own): generate, parse
- * floor, ingest, the job graph on the lake as ingested, compaction, and the job graph again
- * on the compacted lake (each graph run in a process of its own). Prints one JSON object.
+ * Measures one data size: generate, parse floor, ingest on one thread and as `pipeline ingest`
+ * does it, the job graph on the lake as ingested, compaction, and the job graph again on the
+ * compacted lake. Each ingest and graph runs in a process of its own, so its peak RSS is its
+ * own. Prints one JSON object.
  */
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FilesystemObjectStore } from '../functions/adapters/filesystem-store.ts';
 import { compactRawPartitions } from '../functions/adapters/compact-lake.ts';
-import { ingestRecords } from '../functions/core/ingest/ingest.ts';
-import { openRecords } from '../functions/core/ingest/open-input.ts';
 import { splitLines } from '../functions/core/ingest/lines.ts';
 import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
@@ -19,8 +18,6 @@ import { writeBenchData } from './generate.ts';
 const run = promisify(execFile);
 const orders = Number(process.argv[2]);
 const root = await mkdtemp(join(tmpdir(), `bench-${orders}-`));
-let peakRss = 0;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 
 async function sizeOf(directory: string): Promise<number> {
@@ -29,6 +26,20 @@ async function sizeOf(directory: string): Promise<number> {
     if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size;
   }
   return total;
+}
+
+interface IngestMeasurement {
+  seconds: number;
+  peakRss: number;
+  received: number;
+  threads: number;
+  parquetFiles: number;
+}
+
+/** One ingest, measured in a process of its own (bench/measure-ingest.ts). */
+async function measureIngest(path: string, lake: string, type: string, mode: 'single' | 'command'): Promise<IngestMeasurement> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/measure-ingest.ts', path, lake, type, mode], { maxBuffer: 1 << 20, timeout: 60 * 60_000 });
+  return JSON.parse(stdout);
 }
 
 /** The job graph on the lake, measured in a process of its own (bench/measure-graph.ts). */
@@ -58,14 +69,13 @@ try {
   }
   const floorSeconds = seconds(started);
 
+  // Ingest on one thread into a lake of its own, then as the command does into the lake the graph reads.
+  const single = await measureIngest(ordersPath, join(root, 'single-thread-lake'), 'orders', 'single');
+  await rm(join(root, 'single-thread-lake'), { recursive: true, force: true });
   const lake = join(root, 'lake');
   const store = new FilesystemObjectStore(lake);
-  peakRss = 0;
-  started = process.hrtime.bigint();
-  const ingested = await ingestRecords(await openRecords(ordersPath), { eventType: 'orders', source: 'orders.jsonl', store });
-  const ingestSeconds = seconds(started);
-  const ingestPeakRss = peakRss;
-  await ingestRecords(await openRecords(surveysPath), { eventType: 'surveys', source: 'surveys.jsonl', store });
+  const ingested = await measureIngest(ordersPath, lake, 'orders', 'command');
+  await measureIngest(surveysPath, lake, 'surveys', 'command');
   const parquetBytes = await sizeOf(join(lake, 'raw', 'orders'));
 
   const asIngested = await measureGraph(lake);
@@ -83,11 +93,14 @@ try {
       inputBytes,
       floorSeconds,
       floorEventsPerSecond: parsed / floorSeconds,
-      ingestSeconds,
-      ingestEventsPerSecond: ingested.received / ingestSeconds,
-      ingestPeakRss,
+      singleThreadIngestEventsPerSecond: single.received / single.seconds,
+      singleThreadIngestPeakRss: single.peakRss,
+      ingestThreads: ingested.threads,
+      ingestSeconds: ingested.seconds,
+      ingestEventsPerSecond: ingested.received / ingested.seconds,
+      ingestPeakRss: ingested.peakRss,
       parquetBytes,
-      parquetFiles: ingested.keys.filter((key) => key.endsWith('.parquet')).length,
+      parquetFiles: ingested.parquetFiles,
       uncompactedGraphSeconds: asIngested.seconds,
       uncompactedGraphPeakRss: asIngested.peakRss,
       compactSeconds,
@@ -98,6 +111,5 @@ try {
     }) + '\n',
   );
 } finally {
-  clearInterval(sampler);
   await rm(root, { recursive: true, force: true });
 }

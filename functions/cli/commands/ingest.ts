@@ -2,9 +2,9 @@ import { basename } from 'node:path';
 import { UsageError } from '../../core/errors.ts';
 import { EVENT_TYPES } from '../../core/events/schemas.ts';
 import type { EventType } from '../../core/events/schemas.ts';
-import { ingestRecords } from '../../core/ingest/ingest.ts';
-import type { IngestResult } from '../../core/ingest/ingest.ts';
-import { assertReadableFile, openRecords } from '../../core/ingest/open-input.ts';
+import { ingestLocalFile } from '../../adapters/parallel-ingest.ts';
+import type { IngestCounts, IngestResult } from '../../core/ingest/ingest.ts';
+import { assertReadableFile } from '../../core/ingest/open-input.ts';
 import { INPUT_FORMATS } from '../../core/ingest/records.ts';
 import type { InputFormat } from '../../core/ingest/records.ts';
 import { progressLine } from '../context.ts';
@@ -55,13 +55,13 @@ export async function ingestFiles(
   const results: IngestResult[] = [];
   for (const path of paths) {
     const progress = progressLine(context);
-    const records = await openRecords(path, format);
-    const result = await ingestRecords(records, {
+    const options = {
       eventType: type,
       source: basename(path),
       store: context.store,
-      onProgress: (counts) => progress.update(`ingesting ${basename(path)}: ${number(counts.received)} records`),
-    });
+      onProgress: (counts: IngestCounts) => progress.update(`ingesting ${basename(path)}: ${number(counts.received)} records`),
+    };
+    const { threads: _threads, ...result } = await ingestLocalFile(path, options, format);
     progress.done();
     results.push(result);
     onFile?.(path, result);

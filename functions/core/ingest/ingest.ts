@@ -2,11 +2,13 @@ import type { EventType } from '../events/schemas.ts';
 import { utcDate } from '../events/timestamps.ts';
 import { lakeLayout, newBatchId } from '../lake/layout.ts';
 import { ColumnBatch } from '../lake/parquet.ts';
+import type { ColumnSpec } from '../lake/parquet.ts';
 import { rawColumns } from '../lake/raw-tables.ts';
 import type { RejectedRecord } from '../lake/raw-tables.ts';
 import type { ObjectStore } from '../ports.ts';
 import type { RawRecord, RecordBatches } from './records.ts';
 import { validateRecord } from './validate.ts';
+import type { OrderRow, SurveyRow } from './validate.ts';
 
 export interface IngestOptions {
   readonly eventType: EventType;
@@ -45,10 +47,189 @@ export interface IngestResult extends IngestCounts {
   readonly sampleRejections: RejectedRecord[];
 }
 
-const DEFAULT_ROWS_PER_FLUSH = 1_000_000;
+export const DEFAULT_ROWS_PER_FLUSH = 1_000_000;
 const REJECTS_PER_FLUSH = 50_000;
 const SAMPLE_REJECTIONS = 5;
 const WRITES_IN_FLIGHT = 8;
+
+/** What one ingest batch writes, and how it names it: shared by the sequential and parallel paths. */
+export interface BatchIdentity {
+  readonly eventType: EventType;
+  readonly source: string;
+  readonly ingestId: string;
+  readonly receivedAt: Date;
+}
+
+/** The identity of a batch from its options: the id and time default to new ones. */
+export function batchIdentity(options: Pick<IngestOptions, 'eventType' | 'source' | 'receivedAt' | 'ingestId'>): BatchIdentity {
+  const receivedAt = options.receivedAt ?? new Date();
+  return { eventType: options.eventType, source: options.source, receivedAt, ingestId: options.ingestId ?? newBatchId(receivedAt) };
+}
+
+/**
+ * Accepted rows buffered by day, the raw tables' partitions: encoded to one Parquet file per
+ * day on flush.
+ */
+export class RowPartitions {
+  private partitions = new Map<string, ColumnBatch>();
+  private readonly days = new Map<number, string>();
+  private readonly columns: readonly ColumnSpec[];
+  // Columns that do not come from the event itself; reused for every row (append copies values).
+  private readonly delivery: Record<string, unknown>;
+  size = 0;
+
+  constructor(batch: BatchIdentity) {
+    this.columns = rawColumns[batch.eventType];
+    this.delivery = { occurred_at: 0, received_at: batch.receivedAt.getTime(), ingest_id: batch.ingestId, source: batch.source, record_number: 0 };
+  }
+
+  append(row: OrderRow | SurveyRow, recordNumber: number): void {
+    const date = this.dateOf(row.occurred_at_ms);
+    let partition = this.partitions.get(date);
+    if (!partition) this.partitions.set(date, (partition = new ColumnBatch(this.columns)));
+    this.delivery['occurred_at'] = row.occurred_at_ms;
+    this.delivery['record_number'] = recordNumber;
+    partition.append(row as unknown as Record<string, unknown>, this.delivery);
+    this.size += 1;
+  }
+
+  /** Takes the buffered rows: one file per day, in no particular order. */
+  *drain(): Generator<EncodedPartition> {
+    const partitions = this.partitions;
+    this.partitions = new Map();
+    this.size = 0;
+    for (const [date, partition] of partitions) yield { date, bytes: partition.toParquet() };
+  }
+
+  private dateOf(epochMs: number): string {
+    const day = Math.floor(epochMs / 86_400_000);
+    let date = this.days.get(day);
+    if (date === undefined) this.days.set(day, (date = utcDate(epochMs)));
+    return date;
+  }
+}
+
+export interface EncodedPartition {
+  readonly date: string;
+  readonly bytes: Uint8Array;
+}
+
+/** Writes a batch's files under their keys, a few at a time, and remembers the keys. */
+export class BatchWriter {
+  readonly keys: string[] = [];
+  private sequence = 0;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly batch: BatchIdentity,
+  ) {}
+
+  /**
+   * Writes each file as soon as it is produced, while the next one is encoded: a flush writes
+   * a file per day it holds, and waiting on each write left the encoder idle.
+   */
+  async putPartitions(files: Iterable<EncodedPartition>): Promise<void> {
+    const writes = new Set<Promise<void>>();
+    try {
+      for (const { date, bytes } of files) {
+        const key = `${lakeLayout.rawPartition(this.batch.eventType, date)}${this.nextName()}.parquet`;
+        const write: Promise<void> = this.store.put(key, bytes).then(() => void writes.delete(write));
+        writes.add(write);
+        this.keys.push(key);
+        if (writes.size >= WRITES_IN_FLIGHT) await Promise.race(writes);
+      }
+      await Promise.all(writes);
+    } catch (error) {
+      await Promise.allSettled(writes);
+      throw error;
+    }
+  }
+
+  async putRejects(rejects: readonly RejectedRecord[]): Promise<void> {
+    if (rejects.length === 0) return;
+    const key = `${lakeLayout.rejectedPartition(this.batch.eventType, utcDate(this.batch.receivedAt.getTime()))}${this.nextName()}.jsonl`;
+    await this.store.put(key, rejects.map((rejected) => JSON.stringify(rejected)).join('\n') + '\n');
+    this.keys.push(key);
+  }
+
+  private nextName(): string {
+    return `part-${this.batch.ingestId}-${String(this.sequence++).padStart(4, '0')}`;
+  }
+}
+
+/** A refused record as kept under rejected/. */
+export function rejectedRecord(batch: BatchIdentity, record: Pick<RawRecord, 'recordNumber' | 'lineNumber' | 'text'>, reason: string): RejectedRecord {
+  return {
+    event_type: batch.eventType,
+    reason,
+    payload: record.text,
+    received_at: batch.receivedAt.toISOString(),
+    ingest_id: batch.ingestId,
+    source: batch.source,
+    record_number: record.recordNumber,
+    line_number: record.lineNumber,
+  };
+}
+
+/**
+ * The batch-level decision for a valid record, in file order: the first delivery of an
+ * event_id is stored, an exact repeat is a duplicate, and a repeat with other content is
+ * refused with the line of the first.
+ */
+export function decideDelivery(
+  seen: FirstDeliveries,
+  counts: IngestCounts,
+  eventId: string,
+  fingerprint: number,
+  lineNumber: number,
+): { store: true } | { store: false; reason?: string } {
+  const earlier = seen.get(eventId);
+  if (earlier === undefined) {
+    seen.add(eventId, fingerprint, lineNumber);
+    counts.accepted += 1;
+    counts.stored += 1;
+    return { store: true };
+  }
+  if (earlier.fingerprint === fingerprint) {
+    counts.accepted += 1;
+    counts.duplicates += 1;
+    return { store: false };
+  }
+  return {
+    store: false,
+    reason: `event_id: ${JSON.stringify(eventId)} was already received on line ${earlier.lineNumber} of this file with different content`,
+  };
+}
+
+/** Rejections of a batch: counted, kept for writing, the first few kept for the report. */
+export class Rejections {
+  pending: RejectedRecord[] = [];
+  readonly sample: RejectedRecord[] = [];
+
+  constructor(
+    private readonly batch: BatchIdentity,
+    private readonly counts: IngestCounts,
+  ) {}
+
+  add(record: Pick<RawRecord, 'recordNumber' | 'lineNumber' | 'text'>, reason: string): void {
+    this.counts.rejected += 1;
+    const rejected = rejectedRecord(this.batch, record, reason);
+    this.pending.push(rejected);
+    if (this.sample.length < SAMPLE_REJECTIONS) this.sample.push(rejected);
+  }
+
+  get full(): boolean {
+    return this.pending.length >= REJECTS_PER_FLUSH;
+  }
+
+  async flush(writer: BatchWriter): Promise<void> {
+    const rejects = this.pending;
+    this.pending = [];
+    await writer.putRejects(rejects);
+  }
+}
+
+export const newCounts = (): IngestCounts => ({ received: 0, accepted: 0, rejected: 0, duplicates: 0, stored: 0 });
 
 /**
  * Validates records, drops exact duplicates within the batch, writes accepted rows as ZSTD
@@ -57,113 +238,31 @@ const WRITES_IN_FLIGHT = 8;
  * received = accepted + rejected.
  */
 export async function ingestRecords(records: RecordBatches, options: IngestOptions): Promise<IngestResult> {
-  const { eventType, source, store } = options;
-  const receivedAt = options.receivedAt ?? new Date();
-  const ingestId = options.ingestId ?? newBatchId(receivedAt);
+  const batch = batchIdentity(options);
   const rowsPerFlush = options.rowsPerFlush ?? DEFAULT_ROWS_PER_FLUSH;
   const progressEvery = options.progressEvery ?? 100_000;
-  const receivedAtMs = receivedAt.getTime();
-  const receivedAtIso = receivedAt.toISOString();
-  const columns = rawColumns[eventType];
-
-  const counts: IngestCounts = { received: 0, accepted: 0, rejected: 0, duplicates: 0, stored: 0 };
-  // Columns that do not come from the event itself; reused for every row (append copies values).
-  const delivery: Record<string, unknown> = { occurred_at: 0, received_at: receivedAtMs, ingest_id: ingestId, source, record_number: 0 };
-  const days = new Map<number, string>();
-  const dayOf = (epochMs: number) => {
-    const day = Math.floor(epochMs / 86_400_000);
-    let date = days.get(day);
-    if (date === undefined) days.set(day, (date = utcDate(epochMs)));
-    return date;
-  };
-  const keys: string[] = [];
-  const sampleRejections: RejectedRecord[] = [];
+  const counts = newCounts();
+  const writer = new BatchWriter(options.store, batch);
+  const rows = new RowPartitions(batch);
+  const rejections = new Rejections(batch, counts);
   const seen = new FirstDeliveries();
-  let partitions = new Map<string, ColumnBatch>();
-  let buffered = 0;
-  let rejects: RejectedRecord[] = [];
-  let fileSequence = 0;
   let lastRecord = { recordNumber: 0, lineNumber: 0 };
 
-  const reject = (record: Pick<RawRecord, 'recordNumber' | 'lineNumber' | 'text'>, reason: string) => {
-    counts.rejected += 1;
-    const rejected: RejectedRecord = {
-      event_type: eventType,
-      reason,
-      payload: record.text,
-      received_at: receivedAtIso,
-      ingest_id: ingestId,
-      source,
-      record_number: record.recordNumber,
-      line_number: record.lineNumber,
-    };
-    rejects.push(rejected);
-    if (sampleRejections.length < SAMPLE_REJECTIONS) sampleRejections.push(rejected);
-  };
-
-  const flushRows = async () => {
-    // Files are encoded one after the other and written while the next is encoded: a flush
-    // writes a file per day it holds, and waiting on each write left the encoder idle.
-    const writes = new Set<Promise<void>>();
-    try {
-      for (const [date, batch] of partitions) {
-        const key = `${lakeLayout.rawPartition(eventType, date)}part-${ingestId}-${String(fileSequence++).padStart(4, '0')}.parquet`;
-        const write: Promise<void> = store.put(key, batch.toParquet()).then(() => void writes.delete(write));
-        writes.add(write);
-        keys.push(key);
-        if (writes.size >= WRITES_IN_FLIGHT) await Promise.race(writes);
-      }
-      await Promise.all(writes);
-    } catch (error) {
-      await Promise.allSettled(writes);
-      throw error;
-    }
-    partitions = new Map();
-    buffered = 0;
-  };
-
-  const flushRejects = async () => {
-    if (rejects.length === 0) return;
-    const key = `${lakeLayout.rejectedPartition(eventType, utcDate(receivedAtMs))}part-${ingestId}-${String(fileSequence++).padStart(4, '0')}.jsonl`;
-    await store.put(key, rejects.map((rejected) => JSON.stringify(rejected)).join('\n') + '\n');
-    keys.push(key);
-    rejects = [];
-  };
-
   try {
-    for await (const batch of records) for (const record of batch) {
+    for await (const chunk of records) for (const record of chunk) {
       counts.received += 1;
       lastRecord = record;
-      const validation = validateRecord(eventType, record);
+      const validation = validateRecord(batch.eventType, record);
       if (!validation.ok) {
-        reject(record, validation.reason);
+        rejections.add(record, validation.reason);
       } else {
         const row = validation.row;
-        const fingerprint = fingerprintOf(row);
-        const earlier = seen.get(row.event_id);
-        if (earlier === undefined) {
-          seen.add(row.event_id, fingerprint, record.lineNumber);
-          counts.accepted += 1;
-          counts.stored += 1;
-          const date = dayOf(row.occurred_at_ms);
-          let batch = partitions.get(date);
-          if (!batch) partitions.set(date, (batch = new ColumnBatch(columns)));
-          delivery.occurred_at = row.occurred_at_ms;
-          delivery.record_number = record.recordNumber;
-          batch.append(row as unknown as Record<string, unknown>, delivery);
-          buffered += 1;
-        } else if (earlier.fingerprint === fingerprint) {
-          counts.accepted += 1;
-          counts.duplicates += 1;
-        } else {
-          reject(
-            record,
-            `event_id: ${JSON.stringify(row.event_id)} was already received on line ${earlier.lineNumber} of this file with different content`,
-          );
-        }
+        const decision = decideDelivery(seen, counts, row.event_id, fingerprintOf(row), record.lineNumber);
+        if (decision.store) rows.append(row, record.recordNumber);
+        else if (decision.reason !== undefined) rejections.add(record, decision.reason);
       }
-      if (buffered >= rowsPerFlush) await flushRows();
-      if (rejects.length >= REJECTS_PER_FLUSH) await flushRejects();
+      if (rows.size >= rowsPerFlush) await writer.putPartitions(rows.drain());
+      if (rejections.full) await rejections.flush(writer);
       if (counts.received % progressEvery === 0) options.onProgress?.({ ...counts });
     }
   } catch (error) {
@@ -171,15 +270,15 @@ export async function ingestRecords(records: RecordBatches, options: IngestOptio
     // kept as one rejected record so that what was received is still accounted for.
     if (!isCorruptCompression(error)) throw error;
     counts.received += 1;
-    reject(
+    rejections.add(
       { recordNumber: lastRecord.recordNumber + 1, lineNumber: lastRecord.lineNumber + 1, text: '' },
       `input ended unexpectedly: ${(error as Error).message}`,
     );
   }
-  await flushRows();
-  await flushRejects();
+  await writer.putPartitions(rows.drain());
+  await rejections.flush(writer);
   options.onProgress?.({ ...counts });
-  return { ...counts, ingestId, keys, sampleRejections };
+  return { ...counts, ingestId: batch.ingestId, keys: writer.keys, sampleRejections: rejections.sample };
 }
 
 function isCorruptCompression(error: unknown): boolean {
@@ -197,7 +296,7 @@ const numberWords = new Uint32Array(numberBits.buffer);
  * bits a collision among even ten million distinct events in one file is about a
  * one-in-a-hundred-million chance.
  */
-function fingerprintOf(row: object): number {
+export function fingerprintOf(row: object): number {
   hashState[0] = 0xdeadbeef;
   hashState[1] = 0x41c6ce57;
   for (const value of Object.values(row)) {
@@ -232,7 +331,7 @@ function mix(code: number): void {
  * small integers only; the values live in typed arrays, so ten million entries are not ten
  * million objects for the collector to trace.
  */
-class FirstDeliveries {
+export class FirstDeliveries {
   private readonly slots = new Map<string, number>();
   private fingerprints = new Float64Array(1024);
   private lines = new Float64Array(1024);

@@ -30,6 +30,36 @@ function decodeOne(bytes: Uint8Array): { text: string; invalidUtf8: boolean } {
 }
 
 /**
+ * The lines of a block of bytes that ends at a line end (the terminator itself excluded),
+ * numbered from `firstNumber`. Decoded once when the block is valid UTF-8, else line by line.
+ */
+export function linesOfBlock(block: Uint8Array, firstNumber: number): Line[] {
+  const lines: Line[] = [];
+  let lineNumber = firstNumber - 1;
+  let texts: string[] | undefined;
+  try {
+    texts = strictDecoder.decode(block).split('\n');
+  } catch {
+    texts = undefined;
+  }
+  if (texts) {
+    for (const text of texts) lines.push({ number: ++lineNumber, text: stripCarriageReturn(text), invalidUtf8: false });
+    return lines;
+  }
+  let start = 0;
+  for (;;) {
+    const end = block.indexOf(NEWLINE, start);
+    const decoded = decodeOne(block.subarray(start, end < 0 ? block.length : end));
+    lines.push({ number: ++lineNumber, text: stripCarriageReturn(decoded.text), invalidUtf8: decoded.invalidUtf8 });
+    if (end < 0) return lines;
+    start = end + 1;
+  }
+}
+
+/** True when the bytes start with a UTF-8 byte-order mark, which is metadata, not content. */
+export const startsWithByteOrderMark = (bytes: Uint8Array) => bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+
+/**
  * Yields the lines of a byte stream, a batch per chunk read; a final line without a
  * terminator is yielded too.
  */
@@ -43,39 +73,17 @@ export async function* splitLines(source: AsyncIterable<Uint8Array>): AsyncGener
     let chunk: Uint8Array = incoming;
     if (first && chunk.length > 0) {
       first = false;
-      // A UTF-8 byte-order mark is metadata, not content.
-      if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
+      if (startsWithByteOrderMark(chunk)) chunk = chunk.subarray(3);
     }
     const lastNewline = chunk.lastIndexOf(NEWLINE);
     if (lastNewline < 0) {
       carry.push(chunk);
       continue;
     }
-    const complete = concat([...carry, chunk.subarray(0, lastNewline)]);
+    const lines = linesOfBlock(concat([...carry, chunk.subarray(0, lastNewline)]), lineNumber + 1);
+    lineNumber += lines.length;
     carry = lastNewline + 1 < chunk.length ? [chunk.slice(lastNewline + 1)] : [];
-    // Fast path: the whole block is valid UTF-8, so decode once and split the string.
-    let texts: string[] | undefined;
-    try {
-      texts = strictDecoder.decode(complete).split('\n');
-    } catch {
-      texts = undefined;
-    }
-    const batch: Line[] = [];
-    if (texts) {
-      for (const text of texts) batch.push({ number: ++lineNumber, text: stripCarriageReturn(text), invalidUtf8: false });
-      yield batch;
-      continue;
-    }
-    let start = 0;
-    for (;;) {
-      const end = complete.indexOf(NEWLINE, start);
-      const slice = complete.subarray(start, end < 0 ? complete.length : end);
-      const decoded = decodeOne(slice);
-      batch.push({ number: ++lineNumber, text: stripCarriageReturn(decoded.text), invalidUtf8: decoded.invalidUtf8 });
-      if (end < 0) break;
-      start = end + 1;
-    }
-    yield batch;
+    yield lines;
   }
   const rest = concat(carry);
   if (rest.length > 0) {

@@ -75,6 +75,13 @@ async function* peekFirstChar(
   if (!seen) onFirstChar(undefined);
 }
 
+/** True when the file would be read as uncompressed JSON Lines: the kind a parallel ingest can split. */
+export async function isPlainJsonLines(path: string, format?: InputFormat): Promise<boolean> {
+  const { gzip, firstChar } = await sniff(path);
+  const resolved = format ?? formatFromName(path) ?? (gzip ? undefined : firstChar === '[' ? 'json' : 'jsonl');
+  return !gzip && resolved === 'jsonl';
+}
+
 /** Opens an input file as a stream of raw records, whatever its format and compression. */
 export async function openRecords(path: string, format?: InputFormat): Promise<RecordBatches> {
   const { gzip, firstChar } = await sniff(path);

@@ -1,0 +1,93 @@
+/**
+ * One thread of a parallel ingest (parallel-ingest.ts): parses and validates the chunks of a
+ * JSON Lines file it is given, and once the main thread has decided which rows are first
+ * deliveries, buffers those by day and encodes them as Parquet. The main thread writes the
+ * files and keeps every count, so a batch is decided exactly as the sequential path decides it.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { fingerprintOf, RowPartitions } from '../core/ingest/ingest.ts';
+import type { BatchIdentity, EncodedPartition } from '../core/ingest/ingest.ts';
+import { recordsOfLines } from '../core/ingest/jsonl.ts';
+import { linesOfBlock, startsWithByteOrderMark } from '../core/ingest/lines.ts';
+import type { RawRecord } from '../core/ingest/records.ts';
+import { validateRecord } from '../core/ingest/validate.ts';
+import type { OrderRow, SurveyRow } from '../core/ingest/validate.ts';
+import type { ChunkDecision, ChunkParsed, FilesReady, RefusedRecord, ToWorker, WorkerSetup } from './parallel-ingest.ts';
+
+const setup = workerData as WorkerSetup;
+const batch: BatchIdentity = { eventType: setup.eventType, source: setup.source, ingestId: setup.ingestId, receivedAt: new Date(setup.receivedAtMs) };
+const rows = new RowPartitions(batch);
+/** Valid records of parsed chunks, waiting for the main thread's decision. */
+const waiting = new Map<number, { records: RawRecord[]; rows: (OrderRow | SurveyRow)[] }>();
+
+function parse(message: Extract<ToWorker, { type: 'chunk' }>): ChunkParsed {
+  let bytes = message.bytes;
+  if (message.atFileStart && startsWithByteOrderMark(bytes)) bytes = bytes.subarray(3);
+  // The chunk ends at a line end (or the end of the file); that last terminator ends no line here.
+  const block = bytes[bytes.length - 1] === 0x0a ? bytes.subarray(0, bytes.length - 1) : bytes;
+  const records = recordsOfLines(linesOfBlock(block, message.firstLineNumber), message.firstRecordNumber);
+  const valid: RawRecord[] = [];
+  const validRows: (OrderRow | SurveyRow)[] = [];
+  const ids: string[] = [];
+  const fingerprints: number[] = [];
+  const lineNumbers: number[] = [];
+  const rejects: RefusedRecord[] = [];
+  for (const record of records) {
+    const validation = validateRecord(setup.eventType, record);
+    if (!validation.ok) {
+      rejects.push({ recordNumber: record.recordNumber, lineNumber: record.lineNumber, text: record.text, reason: validation.reason });
+      continue;
+    }
+    valid.push(record);
+    validRows.push(validation.row);
+    ids.push(validation.row.event_id);
+    fingerprints.push(fingerprintOf(validation.row));
+    lineNumbers.push(record.lineNumber);
+  }
+  waiting.set(message.chunkIndex, { records: valid, rows: validRows });
+  return {
+    type: 'parsed',
+    chunkIndex: message.chunkIndex,
+    received: records.length,
+    ids,
+    fingerprints: Float64Array.from(fingerprints),
+    lineNumbers: Float64Array.from(lineNumbers),
+    rejects,
+  };
+}
+
+function apply(message: ChunkDecision): FilesReady {
+  const chunk = waiting.get(message.chunkIndex)!;
+  waiting.delete(message.chunkIndex);
+  const conflicts: RefusedRecord[] = [];
+  const reasons = new Map(message.conflicts.map((conflict) => [conflict.index, conflict.reason]));
+  chunk.rows.forEach((row, index) => {
+    const record = chunk.records[index]!;
+    if (message.store[index] === 1) rows.append(row, record.recordNumber);
+    const reason = reasons.get(index);
+    if (reason !== undefined) conflicts.push({ recordNumber: record.recordNumber, lineNumber: record.lineNumber, text: record.text, reason });
+  });
+  const files = rows.size >= setup.rowsPerFlush ? [...rows.drain()] : [];
+  return { type: 'decided', chunkIndex: message.chunkIndex, conflicts, files };
+}
+
+/** The files' buffers, to move rather than copy to the main thread (each file owns its buffer). */
+const transferables = (files: EncodedPartition[]) =>
+  files.map((file, index) => {
+    if (file.bytes.byteOffset !== 0 || file.bytes.byteLength !== file.bytes.buffer.byteLength) files[index] = { ...file, bytes: file.bytes.slice() };
+    return files[index]!.bytes.buffer as ArrayBuffer;
+  });
+
+parentPort!.on('message', (message: ToWorker) => {
+  if (message.type === 'chunk') {
+    const parsed = parse(message);
+    parentPort!.postMessage(parsed, [parsed.fingerprints.buffer as ArrayBuffer, parsed.lineNumbers.buffer as ArrayBuffer]);
+  } else if (message.type === 'decide') {
+    const decided = apply(message);
+    const files = [...decided.files];
+    parentPort!.postMessage({ ...decided, files }, transferables(files));
+  } else {
+    const files = [...rows.drain()];
+    parentPort!.postMessage({ type: 'finished', files }, transferables(files));
+  }
+});

@@ -1,0 +1,301 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { EventType } from '../core/events/schemas.ts';
+import {
+  batchIdentity,
+  BatchWriter,
+  decideDelivery,
+  DEFAULT_ROWS_PER_FLUSH,
+  FirstDeliveries,
+  newCounts,
+  Rejections,
+} from '../core/ingest/ingest.ts';
+import type { EncodedPartition, IngestOptions, IngestResult } from '../core/ingest/ingest.ts';
+import { ingestRecords } from '../core/ingest/ingest.ts';
+import { isBlankLine } from '../core/ingest/jsonl.ts';
+import { isPlainJsonLines, openRecords } from '../core/ingest/open-input.ts';
+import type { InputFormat } from '../core/ingest/records.ts';
+import { startsWithByteOrderMark } from '../core/ingest/lines.ts';
+
+/*
+ * Ingest of one large JSON Lines file on several threads. The main thread reads the file in
+ * chunks that end at line ends and numbers each chunk's lines and records; workers parse and
+ * validate chunks in parallel; the main thread then decides, chunk by chunk in file order,
+ * which valid records are first deliveries, exact repeats or conflicting repeats (the same
+ * decideDelivery as the sequential path, so counts, reasons and stored rows are the same);
+ * workers buffer and encode the stored rows; the main thread writes every file.
+ */
+
+/** What a worker is started with. */
+export interface WorkerSetup {
+  readonly eventType: EventType;
+  readonly source: string;
+  readonly ingestId: string;
+  readonly receivedAtMs: number;
+  /** Rows a worker buffers before it encodes them. */
+  readonly rowsPerFlush: number;
+}
+
+export type ToWorker =
+  | { type: 'chunk'; chunkIndex: number; bytes: Uint8Array; firstLineNumber: number; firstRecordNumber: number; atFileStart: boolean }
+  | ChunkDecision
+  | { type: 'finish' };
+
+export interface ChunkDecision {
+  readonly type: 'decide';
+  readonly chunkIndex: number;
+  /** Per valid record of the chunk, in order: 1 to store it, 0 not to. */
+  readonly store: Uint8Array;
+  /** Valid records refused as conflicting repeats, by their index among the valid ones. */
+  readonly conflicts: readonly { index: number; reason: string }[];
+}
+
+export interface RefusedRecord {
+  readonly recordNumber: number;
+  readonly lineNumber: number;
+  readonly text: string;
+  readonly reason: string;
+}
+
+/** A parsed chunk: its valid records' ids, fingerprints and lines, and what failed validation. */
+export interface ChunkParsed {
+  readonly type: 'parsed';
+  readonly chunkIndex: number;
+  readonly received: number;
+  readonly ids: readonly string[];
+  readonly fingerprints: Float64Array;
+  readonly lineNumbers: Float64Array;
+  readonly rejects: readonly RefusedRecord[];
+}
+
+/** A decided chunk: the conflicting repeats with their text, and files if a flush was due. */
+export interface FilesReady {
+  readonly type: 'decided';
+  readonly chunkIndex: number;
+  readonly conflicts: readonly RefusedRecord[];
+  readonly files: readonly EncodedPartition[];
+}
+
+type FromWorker = ChunkParsed | FilesReady | { type: 'finished'; files: readonly EncodedPartition[] };
+
+export interface ParallelOptions {
+  /** Worker threads; default: the cores available, at most 4. */
+  readonly workers?: number;
+  /** Bytes read per chunk; default 4 MiB. */
+  readonly chunkBytes?: number;
+}
+
+/** Plain JSON Lines files at least this large are ingested in parallel (when there are cores to spare). */
+export const PARALLEL_MIN_BYTES = 32 * 2 ** 20;
+const CHUNKS_IN_FLIGHT_PER_WORKER = 16;
+const NEWLINE = 0x0a;
+const lenientDecoder = new TextDecoder('utf-8', { fatal: false });
+
+/** Worker threads a parallel ingest would use here: 0 when the machine has one core. */
+export function defaultWorkers(): number {
+  const cores = availableParallelism();
+  return cores < 2 ? 0 : Math.min(cores, 4);
+}
+
+/** Lines and records (non-blank lines) of a chunk, counted as the workers' parser will see them. */
+function countLines(bytes: Uint8Array, atFileStart: boolean): { lines: number; records: number } {
+  const end = bytes[bytes.length - 1] === NEWLINE ? bytes.length - 1 : bytes.length;
+  let start = atFileStart && startsWithByteOrderMark(bytes) ? 3 : 0;
+  let lines = 0;
+  let records = 0;
+  for (;;) {
+    let stop = bytes.indexOf(NEWLINE, start);
+    if (stop < 0 || stop > end) stop = end;
+    lines += 1;
+    // A line that starts with "{" is not blank; anything else is decoded and trimmed as the parser does.
+    if (bytes[start] === 0x7b || (stop > start && !isBlankLine(lenientDecoder.decode(bytes.subarray(start, stop))))) records += 1;
+    if (stop >= end) return { lines, records };
+    start = stop + 1;
+  }
+}
+
+/** The file in chunks that end at line ends (the last one at the end of the file), each in its own buffer. */
+async function* chunksOf(path: string, chunkBytes: number): AsyncGenerator<Uint8Array> {
+  let carry: Uint8Array = new Uint8Array(0);
+  for await (const piece of createReadStream(path, { highWaterMark: chunkBytes }) as AsyncIterable<Buffer>) {
+    const lastNewline = piece.lastIndexOf(NEWLINE);
+    if (lastNewline < 0) {
+      carry = concatTwo(carry, piece);
+      continue;
+    }
+    yield concatTwo(carry, piece.subarray(0, lastNewline + 1));
+    carry = piece.slice(lastNewline + 1);
+  }
+  if (carry.length > 0) yield concatTwo(carry, new Uint8Array(0));
+}
+
+function concatTwo(first: Uint8Array, second: Uint8Array): Uint8Array {
+  const joined = new Uint8Array(first.length + second.length);
+  joined.set(first, 0);
+  joined.set(second, first.length);
+  return joined;
+}
+
+/**
+ * Ingests a plain (uncompressed) JSON Lines file on worker threads. Same contract and same
+ * result as ingestRecords over the file: accepted + rejected = received, duplicates and
+ * conflicts decided in file order, rows stored once.
+ */
+export async function ingestJsonLinesFile(path: string, options: IngestOptions & ParallelOptions): Promise<IngestResult> {
+  const batch = batchIdentity(options);
+  const workerCount = Math.max(1, options.workers ?? defaultWorkers());
+  const progressEvery = options.progressEvery ?? 100_000;
+  const counts = newCounts();
+  const writer = new BatchWriter(options.store, batch);
+  const rejections = new Rejections(batch, counts);
+  const seen = new FirstDeliveries();
+  const setup: WorkerSetup = {
+    eventType: batch.eventType,
+    source: batch.source,
+    ingestId: batch.ingestId,
+    receivedAtMs: batch.receivedAt.getTime(),
+    rowsPerFlush: Math.ceil((options.rowsPerFlush ?? DEFAULT_ROWS_PER_FLUSH) / workerCount),
+  };
+  const workers = Array.from({ length: workerCount }, () => new Worker(new URL('./ingest-worker.mjs', import.meta.url), { workerData: setup }));
+
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  let signalled = false;
+  const parsed = new Map<number, ChunkParsed>();
+  const decided = new Map<number, FilesReady>();
+  const finished: (readonly EncodedPartition[] | undefined)[] = workers.map(() => undefined);
+  const inFlight = workers.map(() => 0);
+  // A message that arrives while the main thread is busy is remembered, so no wait misses it.
+  const signal = () => {
+    signalled = true;
+    wake?.();
+    wake = undefined;
+  };
+  const waitForWorkers = (): Promise<void> => {
+    if (failure) return Promise.reject(failure);
+    if (signalled) {
+      signalled = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      wake = () => {
+        signalled = false;
+        resolve();
+      };
+    });
+  };
+  workers.forEach((worker, index) => {
+    worker.on('message', (message: FromWorker) => {
+      if (message.type === 'parsed') parsed.set(message.chunkIndex, message);
+      else if (message.type === 'decided') {
+        decided.set(message.chunkIndex, message);
+        inFlight[index]! -= 1;
+      } else finished[index] = message.files;
+      signal();
+    });
+    worker.on('error', (error) => {
+      failure ??= error;
+      signal();
+    });
+    worker.on('exit', (code) => {
+      if (code !== 0 && finished[index] === undefined) failure ??= new Error(`ingest worker ${index} stopped with exit code ${code}`);
+      signal();
+    });
+  });
+
+  // Files are written in the background, one flush after the other: waiting on them here would
+  // hold back the decisions the workers are waiting for.
+  let writes = Promise.resolve();
+  const queueWrite = (files: readonly EncodedPartition[]) => {
+    writes = writes.then(() => writer.putPartitions(files));
+    writes.catch((error: Error) => {
+      failure ??= error;
+      signal();
+    });
+  };
+  const decisions = new Map<number, readonly RefusedRecord[]>();
+  let nextToDecide = 0;
+  let nextToRecord = 0;
+  let lastProgress = 0;
+  /** Decides parsed chunks in file order, and records decided ones in file order. */
+  const settle = async () => {
+    if (failure) throw failure;
+    for (let chunk = parsed.get(nextToDecide); chunk; chunk = parsed.get(nextToDecide)) {
+      parsed.delete(nextToDecide);
+      const store = new Uint8Array(chunk.ids.length);
+      const conflicts: { index: number; reason: string }[] = [];
+      for (let index = 0; index < chunk.ids.length; index += 1) {
+        const decision = decideDelivery(seen, counts, chunk.ids[index]!, chunk.fingerprints[index]!, chunk.lineNumbers[index]!);
+        if (decision.store) store[index] = 1;
+        else if (decision.reason !== undefined) conflicts.push({ index, reason: decision.reason });
+      }
+      counts.received += chunk.received;
+      decisions.set(nextToDecide, chunk.rejects);
+      const message: ChunkDecision = { type: 'decide', chunkIndex: nextToDecide, store, conflicts };
+      workers[nextToDecide % workerCount]!.postMessage(message, [store.buffer]);
+      nextToDecide += 1;
+    }
+    for (let chunk = decided.get(nextToRecord); chunk; chunk = decided.get(nextToRecord)) {
+      decided.delete(nextToRecord);
+      // Rejections in record order, as the sequential path meets them.
+      const refused = [...decisions.get(nextToRecord)!, ...chunk.conflicts].sort((a, b) => a.recordNumber - b.recordNumber);
+      decisions.delete(nextToRecord);
+      for (const record of refused) rejections.add(record, record.reason);
+      if (rejections.full) await rejections.flush(writer);
+      if (chunk.files.length > 0) queueWrite(chunk.files);
+      if (Math.floor(counts.received / progressEvery) > Math.floor(lastProgress / progressEvery)) options.onProgress?.({ ...counts });
+      lastProgress = counts.received;
+      nextToRecord += 1;
+    }
+  };
+
+  try {
+    let chunkIndex = 0;
+    let firstLineNumber = 1;
+    let firstRecordNumber = 1;
+    for await (const bytes of chunksOf(path, options.chunkBytes ?? 1 * 2 ** 20)) {
+      const target = chunkIndex % workerCount;
+      while (inFlight[target]! >= CHUNKS_IN_FLIGHT_PER_WORKER) {
+        await settle();
+        if (inFlight[target]! >= CHUNKS_IN_FLIGHT_PER_WORKER) await waitForWorkers();
+      }
+      const atFileStart = chunkIndex === 0;
+      const { lines, records } = countLines(bytes, atFileStart);
+      const message: ToWorker = { type: 'chunk', chunkIndex, bytes, firstLineNumber, firstRecordNumber, atFileStart };
+      workers[target]!.postMessage(message, [bytes.buffer as ArrayBuffer]);
+      inFlight[target]! += 1;
+      firstLineNumber += lines;
+      firstRecordNumber += records;
+      chunkIndex += 1;
+      await settle();
+    }
+    while (nextToRecord < chunkIndex) {
+      await settle();
+      if (nextToRecord < chunkIndex) await waitForWorkers();
+    }
+    for (const worker of workers) worker.postMessage({ type: 'finish' } satisfies ToWorker);
+    while (finished.some((files) => files === undefined)) await waitForWorkers();
+    for (const files of finished) queueWrite(files!);
+    await writes;
+    await rejections.flush(writer);
+  } finally {
+    await writes.catch(() => undefined);
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+  options.onProgress?.({ ...counts });
+  return { ...counts, ingestId: batch.ingestId, keys: writer.keys, sampleRejections: rejections.sample };
+}
+
+/**
+ * Ingests one local file the way `pipeline ingest` does: a large plain JSON Lines file on
+ * worker threads (when the machine has cores to spare), anything else streamed on one.
+ */
+export async function ingestLocalFile(path: string, options: IngestOptions, format?: InputFormat): Promise<IngestResult & { threads: number }> {
+  const workers = defaultWorkers();
+  if (workers > 0 && (await stat(path)).size >= PARALLEL_MIN_BYTES && (await isPlainJsonLines(path, format))) {
+    return { ...(await ingestJsonLinesFile(path, { ...options, workers })), threads: workers };
+  }
+  return { ...(await ingestRecords(await openRecords(path, format), options)), threads: 1 };
+}

@@ -1,0 +1,95 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FilesystemObjectStore } from '../../functions/adapters/filesystem-store.ts';
+import { ingestJsonLinesFile } from '../../functions/adapters/parallel-ingest.ts';
+import { Random } from '../../functions/core/demo/random.ts';
+import { ingestRecords } from '../../functions/core/ingest/ingest.ts';
+import type { IngestResult } from '../../functions/core/ingest/ingest.ts';
+import { openRecords } from '../../functions/core/ingest/open-input.ts';
+import { readParquetRows } from '../../functions/core/lake/parquet.ts';
+import { temporaryDirectory } from '../support/cli.ts';
+import { orderEvent } from '../support/events.ts';
+
+/**
+ * A file with everything that makes numbering and deciding hard: a byte-order mark, blank and
+ * whitespace-only lines, CRLF, invalid JSON and UTF-8, refused events, and the same event_id
+ * delivered again far away (exactly, with other content, and three times), so that repeats
+ * cross chunks and threads. The parallel path must store, count and refuse exactly what the
+ * sequential one does.
+ */
+function hostileFile(): Buffer {
+  const random = new Random(31);
+  const parts: Buffer[] = [Buffer.from([0xef, 0xbb, 0xbf])];
+  const sent: string[] = [];
+  for (let index = 0; index < 3000; index += 1) {
+    const roll = random.next();
+    let line: string | Buffer;
+    if (roll < 0.04) line = '';
+    else if (roll < 0.06) line = '   \t\u00a0';
+    else if (roll < 0.08) line = '{"event_id": "broken"';
+    else if (roll < 0.09) line = Buffer.concat([Buffer.from('{"event_id":"bad-'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+    else if (roll < 0.12) line = JSON.stringify(orderEvent({ event_id: `neg-${index}`, order_id: `o-neg-${index}`, customer_id: 'c1', occurred_at: '2024-02-01T00:00:00Z', total: -1 }));
+    else if (roll < 0.22 && sent.length > 0) line = sent[random.integer(0, sent.length - 1)]!; // exact repeat, anywhere earlier
+    else if (roll < 0.27 && sent.length > 0) {
+      const earlier = JSON.parse(sent[random.integer(0, sent.length - 1)]!);
+      line = JSON.stringify({ ...earlier, total: earlier.total + 1 }); // same event_id, other content
+    } else {
+      line = JSON.stringify(
+        orderEvent({ event_id: `e${index}`, order_id: `o${index}`, customer_id: `c${index % 97}`, occurred_at: new Date(Date.UTC(2024, 0, 1) + index * 3_600_000).toISOString() }),
+      );
+      sent.push(line);
+    }
+    parts.push(typeof line === 'string' ? Buffer.from(line) : line, Buffer.from(random.chance(0.1) ? '\r\n' : '\n'));
+  }
+  // The last line has no terminator.
+  parts.push(Buffer.from(JSON.stringify(orderEvent({ event_id: 'last', order_id: 'o-last', customer_id: 'c1', occurred_at: '2024-05-31T23:59:59Z' }))));
+  return Buffer.concat(parts);
+}
+
+let directory: { path: string; cleanup: () => Promise<void> };
+let file: string;
+const receivedAt = new Date('2024-06-01T00:00:00Z');
+
+beforeAll(async () => {
+  directory = await temporaryDirectory();
+  file = join(directory.path, 'orders.jsonl');
+  await writeFile(file, hostileFile());
+});
+afterAll(async () => directory?.cleanup());
+
+/** Everything a batch left in the lake, in a comparable order. */
+async function contents(store: FilesystemObjectStore, result: IngestResult) {
+  const rows: Record<string, unknown>[] = [];
+  const rejected: Record<string, unknown>[] = [];
+  for (const key of result.keys) {
+    if (key.endsWith('.parquet')) rows.push(...readParquetRows(await store.get(key)).map((row) => ({ ...row, partition: key.split('/')[2] })));
+    else rejected.push(...(await readFile(store.pathOf(key), 'utf8')).trim().split('\n').map((line) => JSON.parse(line)));
+  }
+  const byRecord = (a: Record<string, unknown>, b: Record<string, unknown>) => Number(a['record_number']) - Number(b['record_number']);
+  return { rows: rows.sort(byRecord), rejected: rejected.sort(byRecord) };
+}
+
+describe('parallel ingest of a JSON Lines file', () => {
+  it.each([
+    [2, 700],
+    [3, 4096],
+  ])('with %i workers and %i-byte chunks stores, counts and refuses exactly what one thread does', async (workers, chunkBytes) => {
+    const options = { eventType: 'orders' as const, source: 'orders.jsonl', receivedAt, ingestId: 'same-batch' };
+    const sequentialStore = new FilesystemObjectStore(join(directory.path, `sequential-${workers}`));
+    const parallelStore = new FilesystemObjectStore(join(directory.path, `parallel-${workers}`));
+    const sequential = await ingestRecords(await openRecords(file), { ...options, store: sequentialStore });
+    const parallel = await ingestJsonLinesFile(file, { ...options, store: parallelStore, workers, chunkBytes, rowsPerFlush: 500 });
+
+    const { keys: _sequentialKeys, ...sequentialCounts } = sequential;
+    const { keys: _parallelKeys, ...parallelCounts } = parallel;
+    expect(parallelCounts).toEqual(sequentialCounts);
+    expect(sequential.rejected).toBeGreaterThan(100);
+    expect(sequential.duplicates).toBeGreaterThan(100);
+    expect(sequential.received).toBe(sequential.accepted + sequential.rejected);
+    const expected = await contents(sequentialStore, sequential);
+    const actual = await contents(parallelStore, parallel);
+    expect(actual.rows).toEqual(expected.rows);
+    expect(actual.rejected).toEqual(expected.rejected);
+  });
+});
