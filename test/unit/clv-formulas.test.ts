@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { conditionalExpectedPurchases, expectedPurchasesNewCustomer, probabilityAlive } from '../../functions/core/clv/bg-nbd.ts';
+import {
+  compressHistories,
+  conditionalExpectedPurchases,
+  expectedPurchasesNewCustomer,
+  logLikelihoodWithGradient,
+  prepareHistories,
+  probabilityAlive,
+  totalLogLikelihood,
+} from '../../functions/core/clv/bg-nbd.ts';
 import { conditionalExpectedSpend } from '../../functions/core/clv/gamma-gamma.ts';
-import { gammaSign, hyp2f1, logGamma } from '../../functions/core/clv/special.ts';
+import { minimizeWithGradient } from '../../functions/core/clv/optimize.ts';
+import { digamma, gammaSign, hyp2f1, logGamma } from '../../functions/core/clv/special.ts';
 
 /** The CDNOW fit in weeks (Fader, Hardie & Lee 2005). */
 const CDNOW = { r: 0.2425945, alpha: 4.4136022, a: 0.7929219, b: 2.4259062 };
@@ -104,5 +113,37 @@ describe('special functions', () => {
   it('refuses arguments outside [0, 1)', () => {
     expect(() => hyp2f1(1, 1, 2, 1)).toThrow(RangeError);
     expect(() => hyp2f1(1, 1, 2, -0.1)).toThrow(RangeError);
+  });
+});
+
+describe('digamma and the gradient search', () => {
+  it('gives known values of the digamma function', () => {
+    expect(digamma(1)).toBeCloseTo(-0.5772156649015329, 12);
+    expect(digamma(0.5)).toBeCloseTo(-1.9635100260214235, 12);
+    expect(digamma(10)).toBeCloseTo(2.251752589066721, 12);
+    expect(digamma(1e-3)).toBeCloseTo(-1000.5755719318103, 9);
+  });
+
+  it('finds the minimum of the Rosenbrock valley with BFGS', () => {
+    const rosenbrock = ([x, y]: number[]) => ({
+      value: (1 - x!) ** 2 + 100 * (y! - x! ** 2) ** 2,
+      gradient: [-2 * (1 - x!) - 400 * x! * (y! - x! ** 2), 200 * (y! - x! ** 2)],
+    });
+    const result = minimizeWithGradient(rosenbrock, [-1.2, 1], { tolerance: 1e-14, pointTolerance: 1e-9 });
+    expect(result.converged).toBe(true);
+    expect(result.point[0]).toBeCloseTo(1, 5);
+    expect(result.point[1]).toBeCloseTo(1, 5);
+  });
+
+  it('matches the BG/NBD gradient to finite differences of the likelihood', () => {
+    const histories = prepareHistories(compressHistories([{ x: 0, tx: 0, T: 30 }, { x: 3, tx: 20, T: 38 }, { x: 7, tx: 37.5, T: 38 }, { x: 1, tx: 2, T: 52 }]));
+    const parameters = { r: 0.4, alpha: 3, a: 0.8, b: 2.5 };
+    const { value, gradient } = logLikelihoodWithGradient(parameters, histories);
+    expect(value).toBeCloseTo(totalLogLikelihood(parameters, histories), 10);
+    (['r', 'alpha', 'a', 'b'] as const).forEach((key, index) => {
+      const step = 1e-6;
+      const at = (factor: number) => totalLogLikelihood({ ...parameters, [key]: parameters[key] * Math.exp(factor * step) }, histories);
+      expect(gradient[index]!, key).toBeCloseTo((at(1) - at(-1)) / (2 * step), 5);
+    });
   });
 });

@@ -1,5 +1,5 @@
-import { logGamma } from './special.ts';
-import { minimize, strideSample, WARM_START_SAMPLE } from './optimize.ts';
+import { digamma, logGamma } from './special.ts';
+import { minimize, polish, strideSample, WARM_START_SAMPLE } from './optimize.ts';
 
 /**
  * Gamma-Gamma spend model (Fader, Hardie & Lee 2005, "RFM and CLV"; Fader & Hardie 2013):
@@ -52,8 +52,8 @@ export interface GammaGammaFit {
 }
 
 /**
- * Maximum-likelihood fit on the repeat buyers with positive mean spend; on large data, from
- * where a fit on a sample ended (see fitBgNbd).
+ * Maximum-likelihood fit on the repeat buyers with positive mean spend; on large data, a fit
+ * on a sample first, then BFGS from there (see fitBgNbd).
  */
 export function fitGammaGamma(histories: readonly SpendHistory[]): GammaGammaFit {
   const usable = histories.filter((history) => history.x > 0 && history.meanSpend > 0);
@@ -65,20 +65,47 @@ export function fitGammaGamma(histories: readonly SpendHistory[]): GammaGammaFit
   const totalSpend = Float64Array.from(usable, (history) => history.x * history.meanSpend);
   const distinctXs = [...new Set(xs)];
   const headByX = new Float64Array(distinctXs.reduce((high, x) => Math.max(high, x), 0) + 1);
+  // Per distinct x, what the gradient needs besides the per-customer sums: ln x, and the sums of
+  // ln m over that x's customers.
+  const logSpendByX = new Float64Array(headByX.length);
+  const countByX = new Float64Array(headByX.length);
+  for (let index = 0; index < xs.length; index += 1) {
+    logSpendByX[xs[index]!]! += logSpend[index]!;
+    countByX[xs[index]!]! += 1;
+  }
+  // The negative log-likelihood and its gradient in (ln p, ln q, ln v), in one pass.
   const negative = (point: number[]) => {
     const { p, q, v } = fromLog(point);
     const shared = -logGamma(q) + q * Math.log(v);
     for (const x of distinctXs) headByX[x] = logGamma(p * x + q) - logGamma(p * x) + p * x * Math.log(x) + shared;
     let total = 0;
+    // Per customer: x ln(x m + v), ln(x m + v) and (p x + q) / (x m + v).
+    let dpCustomers = 0;
+    let dqCustomers = 0;
+    let dv = 0;
     for (let index = 0; index < xs.length; index += 1) {
       const x = xs[index]!;
-      total += headByX[x]! + (p * x - 1) * logSpend[index]! - (p * x + q) * Math.log(totalSpend[index]! + v);
+      const logTotal = Math.log(totalSpend[index]! + v);
+      total += headByX[x]! + (p * x - 1) * logSpend[index]! - (p * x + q) * logTotal;
+      dpCustomers -= x * logTotal;
+      dqCustomers -= logTotal;
+      dv -= (p * x + q) / (totalSpend[index]! + v);
     }
-    return -total;
+    let dp = dpCustomers;
+    let dq = dqCustomers;
+    const psiQ = digamma(q);
+    for (const x of distinctXs) {
+      const count = countByX[x]!;
+      const psiPxQ = digamma(p * x + q);
+      dp += count * x * (psiPxQ - digamma(p * x) + Math.log(x)) + x * logSpendByX[x]!;
+      dq += count * (psiPxQ - psiQ + Math.log(v));
+      dv += (count * q) / v;
+    }
+    return { value: -total, gradient: [-dp * p, -dq * q, -dv * v] };
   };
   const warm = usable.length > 2 * WARM_START_SAMPLE ? fitGammaGamma(strideSample(usable, WARM_START_SAMPLE)).parameters : undefined;
   const start = warm ? [warm.p, warm.q, warm.v].map(Math.log) : [0, 0, 0];
-  const result = minimize(negative, start, warm ? { initialStep: 0.1 } : {});
+  const result = warm ? polish(negative, start) : minimize((point) => negative(point).value, start);
   return {
     parameters: fromLog(result.point),
     logLikelihood: -result.value,

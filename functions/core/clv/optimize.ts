@@ -110,3 +110,92 @@ export function strideSample<T>(items: readonly T[], size: number): T[] {
   for (let index = 0; index < items.length; index += stride) sample.push(items[index]!);
   return sample;
 }
+
+/** An objective that also returns its gradient. */
+export type WithGradient = (point: number[]) => { value: number; gradient: number[] };
+
+/**
+ * BFGS with a backtracking (Armijo) line search, for smooth objectives whose gradient is cheap
+ * next to their value (the BG/NBD likelihood: one pass gives both). Points outside ±bound
+ * count as +Infinity, so the search stays in the same box as Nelder-Mead's. Converged when an
+ * iteration changes the value by less than `tolerance` (relative) and the point by less than
+ * `pointTolerance`, or the gradient vanishes.
+ */
+export function minimizeWithGradient(objective: WithGradient, start: number[], options: MinimizeOptions = {}): MinimizeResult {
+  const bound = options.bound ?? 10;
+  const tolerance = options.tolerance ?? 1e-10;
+  const pointTolerance = options.pointTolerance ?? 1e-5;
+  const maxIterations = options.maxIterations ?? 500;
+  const dimension = start.length;
+  const evaluate = (point: number[]) => {
+    if (point.some((value) => Math.abs(value) > bound)) return { value: Infinity, gradient: point.map(() => 0) };
+    const result = objective(point);
+    return Number.isFinite(result.value) && result.gradient.every(Number.isFinite) ? result : { value: Infinity, gradient: point.map(() => 0) };
+  };
+  const dot = (u: number[], v: number[]) => u.reduce((sum, value, index) => sum + value * v[index]!, 0);
+  // The inverse Hessian estimate, starting from the identity.
+  let inverse: number[][] = Array.from({ length: dimension }, (_, row) => Array.from({ length: dimension }, (_, column) => (row === column ? 1 : 0)));
+  let point = start.slice();
+  let current = evaluate(point);
+  if (!Number.isFinite(current.value)) return { point, value: Infinity, iterations: 0, converged: false, atBound: false };
+  let iterations = 0;
+  let converged = false;
+  for (; iterations < maxIterations; iterations += 1) {
+    if (Math.max(...current.gradient.map(Math.abs)) <= 1e-9 * Math.max(1, Math.abs(current.value))) {
+      converged = true;
+      break;
+    }
+    let direction = inverse.map((row) => -dot(row, current.gradient));
+    let slope = dot(direction, current.gradient);
+    if (!(slope < 0)) {
+      // Not a descent direction (the estimate went bad): restart from steepest descent.
+      inverse = inverse.map((row, index) => row.map((_, column) => (index === column ? 1 : 0)));
+      direction = current.gradient.map((value) => -value);
+      slope = dot(direction, current.gradient);
+    }
+    // Steps are at most 1 in each log-parameter at first, then whatever the curvature says.
+    let step = Math.min(1, 1 / Math.max(...direction.map(Math.abs)));
+    if (iterations > 0) step = 1;
+    let next = current;
+    let candidate = point;
+    for (let trial = 0; trial < 60; trial += 1) {
+      candidate = point.map((value, index) => value + step * direction[index]!);
+      next = evaluate(candidate);
+      if (next.value <= current.value + 1e-4 * step * slope) break;
+      step /= 2;
+    }
+    if (!(next.value <= current.value)) break;
+    const moved = candidate.map((value, index) => value - point[index]!);
+    const change = current.value - next.value;
+    const gradientChange = next.gradient.map((value, index) => value - current.gradient[index]!);
+    const curvature = dot(moved, gradientChange);
+    if (curvature > 1e-12) {
+      // The BFGS update of the inverse Hessian.
+      const times = inverse.map((row) => dot(row, gradientChange));
+      const scale = (1 + dot(gradientChange, times) / curvature) / curvature;
+      inverse = inverse.map((row, i) => row.map((value, j) => value + scale * moved[i]! * moved[j]! - (times[i]! * moved[j]! + moved[i]! * times[j]!) / curvature));
+    }
+    point = candidate;
+    current = next;
+    if (change <= tolerance * Math.abs(current.value) && Math.max(...moved.map(Math.abs)) <= pointTolerance) {
+      converged = true;
+      iterations += 1;
+      break;
+    }
+  }
+  const atBound = point.some((value) => Math.abs(value) > bound - 1e-3);
+  return { point, value: current.value, iterations, converged: converged && !atBound, atBound };
+}
+
+/**
+ * Minimizes from a point already near the optimum (a fit on a sample): BFGS, which gets there
+ * in a few dozen evaluations, and Nelder-Mead from the same point if BFGS does not converge
+ * inside the box. Cold starts use Nelder-Mead alone: from far away BFGS can follow the
+ * gradient into the box's edge on these likelihoods (measured: Gamma-Gamma on CDNOW).
+ */
+export function polish(objective: WithGradient, start: number[]): MinimizeResult {
+  const polished = minimizeWithGradient(objective, start);
+  if (polished.converged) return polished;
+  const fallback = minimize((point) => objective(point).value, start, { initialStep: 0.1 });
+  return { ...fallback, iterations: polished.iterations + fallback.iterations };
+}

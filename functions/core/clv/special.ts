@@ -20,6 +20,20 @@ export function logGamma(x: number): number {
   return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(sum);
 }
 
+/** ψ(x) = d/dx ln Γ(x) for x > 0: the recurrence up to x >= 10, then the asymptotic series (error below 1e-14). */
+export function digamma(x: number): number {
+  let shift = 0;
+  let value = x;
+  while (value < 10) {
+    shift -= 1 / value;
+    value += 1;
+  }
+  const inverse = 1 / value;
+  const square = inverse * inverse;
+  const series = square * (1 / 12 - square * (1 / 120 - square * (1 / 252 - square * (1 / 240 - square * (1 / 132)))));
+  return shift + Math.log(value) - 0.5 * inverse - series;
+}
+
 /** The sign of Γ(x): negative on (-1, 0), (-3, -2), ... */
 export function gammaSign(x: number): number {
   if (x > 0) return 1;
