@@ -5,8 +5,9 @@
  * files and keeps every count, so a batch is decided exactly as the sequential path decides it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { fingerprintOf, RowPartitions } from '../core/ingest/ingest.ts';
-import type { BatchIdentity, EncodedPartition } from '../core/ingest/ingest.ts';
+import { RowPartitions } from '../core/ingest/batch-output.ts';
+import type { BatchIdentity, EncodedPartition } from '../core/ingest/batch-output.ts';
+import { fingerprintOf } from '../core/ingest/deliveries.ts';
 import { recordsOfLines } from '../core/ingest/jsonl.ts';
 import { linesOfBlock, startsWithByteOrderMark } from '../core/ingest/lines.ts';
 import type { RawRecord } from '../core/ingest/records.ts';

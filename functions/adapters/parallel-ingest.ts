@@ -3,17 +3,11 @@ import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { EventType } from '../core/events/schemas.ts';
-import {
-  batchIdentity,
-  BatchWriter,
-  decideDelivery,
-  DEFAULT_ROWS_PER_FLUSH,
-  FirstDeliveries,
-  newCounts,
-  Rejections,
-} from '../core/ingest/ingest.ts';
-import type { EncodedPartition, IngestOptions, IngestResult } from '../core/ingest/ingest.ts';
-import { ingestRecords } from '../core/ingest/ingest.ts';
+import { batchIdentity, BatchWriter, Rejections } from '../core/ingest/batch-output.ts';
+import type { EncodedPartition } from '../core/ingest/batch-output.ts';
+import { decideDelivery, FirstDeliveries } from '../core/ingest/deliveries.ts';
+import { DEFAULT_ROWS_PER_FLUSH, ingestRecords, newCounts } from '../core/ingest/ingest.ts';
+import type { IngestOptions, IngestResult } from '../core/ingest/ingest.ts';
 import { isBlankLine } from '../core/ingest/jsonl.ts';
 import { isPlainJsonLines, openRecords } from '../core/ingest/open-input.ts';
 import type { InputFormat } from '../core/ingest/records.ts';
@@ -156,7 +150,9 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
     source: batch.source,
     ingestId: batch.ingestId,
     receivedAtMs: batch.receivedAt.getTime(),
-    rowsPerFlush: Math.ceil((options.rowsPerFlush ?? DEFAULT_ROWS_PER_FLUSH) / workerCount),
+    // Each worker buffers as many rows as the sequential path: files stay as large (and as few)
+    // as one thread writes them, for the memory of a buffer per worker.
+    rowsPerFlush: options.rowsPerFlush ?? DEFAULT_ROWS_PER_FLUSH,
   };
   const workers = Array.from({ length: workerCount }, () => new Worker(new URL('./ingest-worker.mjs', import.meta.url), { workerData: setup }));
 

@@ -273,13 +273,14 @@ export function fitBgNbd(histories: readonly PurchaseHistory[]): BgNbdFit {
     a: Math.exp(a!),
     b: Math.exp(b!),
   });
-  const warm = histories.length > 2 * WARM_START_SAMPLE ? fitBgNbd(strideSample(histories, WARM_START_SAMPLE)).parameters : undefined;
+  const sample = histories.length > 2 * WARM_START_SAMPLE ? fitBgNbd(strideSample(histories, WARM_START_SAMPLE)) : undefined;
+  const warm = sample?.parameters;
   const start = warm ? [warm.r, warm.alpha, warm.a, warm.b].map(Math.log) : [0, 0, 0, 0];
   const negative = (point: number[]) => {
     const { value, gradient } = logLikelihoodWithGradient(fromLog(point), compressed);
     return { value: -value, gradient: gradient.map((component) => -component) };
   };
-  const result = warm ? polish(negative, start) : minimize((point) => -totalLogLikelihood(fromLog(point), compressed), start);
+  const result = sample ? polish(negative, start, sample.atBound) : minimize((point) => -totalLogLikelihood(fromLog(point), compressed), start);
   return {
     parameters: fromLog(result.point),
     logLikelihood: -result.value,

@@ -103,9 +103,10 @@ export function fitGammaGamma(histories: readonly SpendHistory[]): GammaGammaFit
     }
     return { value: -total, gradient: [-dp * p, -dq * q, -dv * v] };
   };
-  const warm = usable.length > 2 * WARM_START_SAMPLE ? fitGammaGamma(strideSample(usable, WARM_START_SAMPLE)).parameters : undefined;
+  const sample = usable.length > 2 * WARM_START_SAMPLE ? fitGammaGamma(strideSample(usable, WARM_START_SAMPLE)) : undefined;
+  const warm = sample?.parameters;
   const start = warm ? [warm.p, warm.q, warm.v].map(Math.log) : [0, 0, 0];
-  const result = warm ? polish(negative, start) : minimize((point) => negative(point).value, start);
+  const result = sample ? polish(negative, start, sample.atBound) : minimize((point) => negative(point).value, start);
   return {
     parameters: fromLog(result.point),
     logLikelihood: -result.value,

@@ -191,11 +191,14 @@ export function minimizeWithGradient(objective: WithGradient, start: number[], o
  * Minimizes from a point already near the optimum (a fit on a sample): BFGS, which gets there
  * in a few dozen evaluations, and Nelder-Mead from the same point if BFGS does not converge
  * inside the box. Cold starts use Nelder-Mead alone: from far away BFGS can follow the
- * gradient into the box's edge on these likelihoods (measured: Gamma-Gamma on CDNOW).
+ * gradient into the box's edge on these likelihoods (measured: Gamma-Gamma on CDNOW). When
+ * the sample's fit already ended on the edge (`startAtBound`), the data pushes the optimum
+ * there, and BFGS ending on the edge too is the answer (measured on data without
+ * heterogeneity: the same point as Nelder-Mead's to 2e-8 in log-likelihood, 15 times sooner).
  */
-export function polish(objective: WithGradient, start: number[]): MinimizeResult {
+export function polish(objective: WithGradient, start: number[], startAtBound = false): MinimizeResult {
   const polished = minimizeWithGradient(objective, start);
-  if (polished.converged) return polished;
+  if (polished.converged || (startAtBound && polished.atBound)) return polished;
   const fallback = minimize((point) => objective(point).value, start, { initialStep: 0.1 });
   return { ...fallback, iterations: polished.iterations + fallback.iterations };
 }

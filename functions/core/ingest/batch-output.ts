@@ -1,0 +1,168 @@
+import type { EventType } from '../events/schemas.ts';
+import { utcDate } from '../events/timestamps.ts';
+import { lakeLayout, newBatchId } from '../lake/layout.ts';
+import { ColumnBatch } from '../lake/parquet.ts';
+import type { ColumnSpec } from '../lake/parquet.ts';
+import { rawColumns } from '../lake/raw-tables.ts';
+import type { RejectedRecord } from '../lake/raw-tables.ts';
+import type { ObjectStore } from '../ports.ts';
+import type { IngestCounts, IngestOptions } from './ingest.ts';
+import type { RawRecord } from './records.ts';
+import type { OrderRow, SurveyRow } from './validate.ts';
+
+/*
+ * What an ingest batch writes: accepted rows buffered by day and encoded as Parquet, refused
+ * records as JSON Lines, under keys named after the batch. Shared by the sequential path
+ * (ingest.ts) and the parallel one (adapters/parallel-ingest.ts).
+ */
+
+const REJECTS_PER_FLUSH = 50_000;
+const SAMPLE_REJECTIONS = 5;
+const WRITES_IN_FLIGHT = 8;
+
+/** What one ingest batch writes, and how it names it: shared by the sequential and parallel paths. */
+export interface BatchIdentity {
+  readonly eventType: EventType;
+  readonly source: string;
+  readonly ingestId: string;
+  readonly receivedAt: Date;
+}
+
+/** The identity of a batch from its options: the id and time default to new ones. */
+export function batchIdentity(options: Pick<IngestOptions, 'eventType' | 'source' | 'receivedAt' | 'ingestId'>): BatchIdentity {
+  const receivedAt = options.receivedAt ?? new Date();
+  return { eventType: options.eventType, source: options.source, receivedAt, ingestId: options.ingestId ?? newBatchId(receivedAt) };
+}
+
+/**
+ * Accepted rows buffered by day, the raw tables' partitions: encoded to one Parquet file per
+ * day on flush.
+ */
+export class RowPartitions {
+  private partitions = new Map<string, ColumnBatch>();
+  private readonly days = new Map<number, string>();
+  private readonly columns: readonly ColumnSpec[];
+  // Columns that do not come from the event itself; reused for every row (append copies values).
+  private readonly delivery: Record<string, unknown>;
+  size = 0;
+
+  constructor(batch: BatchIdentity) {
+    this.columns = rawColumns[batch.eventType];
+    this.delivery = { occurred_at: 0, received_at: batch.receivedAt.getTime(), ingest_id: batch.ingestId, source: batch.source, record_number: 0 };
+  }
+
+  append(row: OrderRow | SurveyRow, recordNumber: number): void {
+    const date = this.dateOf(row.occurred_at_ms);
+    let partition = this.partitions.get(date);
+    if (!partition) this.partitions.set(date, (partition = new ColumnBatch(this.columns)));
+    this.delivery['occurred_at'] = row.occurred_at_ms;
+    this.delivery['record_number'] = recordNumber;
+    partition.append(row as unknown as Record<string, unknown>, this.delivery);
+    this.size += 1;
+  }
+
+  /** Takes the buffered rows: one file per day, in no particular order. */
+  *drain(): Generator<EncodedPartition> {
+    const partitions = this.partitions;
+    this.partitions = new Map();
+    this.size = 0;
+    for (const [date, partition] of partitions) yield { date, bytes: partition.toParquet() };
+  }
+
+  private dateOf(epochMs: number): string {
+    const day = Math.floor(epochMs / 86_400_000);
+    let date = this.days.get(day);
+    if (date === undefined) this.days.set(day, (date = utcDate(epochMs)));
+    return date;
+  }
+}
+
+export interface EncodedPartition {
+  readonly date: string;
+  readonly bytes: Uint8Array;
+}
+
+/** Writes a batch's files under their keys, a few at a time, and remembers the keys. */
+export class BatchWriter {
+  readonly keys: string[] = [];
+  private sequence = 0;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly batch: BatchIdentity,
+  ) {}
+
+  /**
+   * Writes each file as soon as it is produced, while the next one is encoded: a flush writes
+   * a file per day it holds, and waiting on each write left the encoder idle.
+   */
+  async putPartitions(files: Iterable<EncodedPartition>): Promise<void> {
+    const writes = new Set<Promise<void>>();
+    try {
+      for (const { date, bytes } of files) {
+        const key = `${lakeLayout.rawPartition(this.batch.eventType, date)}${this.nextName()}.parquet`;
+        const write: Promise<void> = this.store.put(key, bytes).then(() => void writes.delete(write));
+        writes.add(write);
+        this.keys.push(key);
+        if (writes.size >= WRITES_IN_FLIGHT) await Promise.race(writes);
+      }
+      await Promise.all(writes);
+    } catch (error) {
+      await Promise.allSettled(writes);
+      throw error;
+    }
+  }
+
+  async putRejects(rejects: readonly RejectedRecord[]): Promise<void> {
+    if (rejects.length === 0) return;
+    const key = `${lakeLayout.rejectedPartition(this.batch.eventType, utcDate(this.batch.receivedAt.getTime()))}${this.nextName()}.jsonl`;
+    await this.store.put(key, rejects.map((rejected) => JSON.stringify(rejected)).join('\n') + '\n');
+    this.keys.push(key);
+  }
+
+  private nextName(): string {
+    return `part-${this.batch.ingestId}-${String(this.sequence++).padStart(4, '0')}`;
+  }
+}
+
+/** A refused record as kept under rejected/. */
+export function rejectedRecord(batch: BatchIdentity, record: Pick<RawRecord, 'recordNumber' | 'lineNumber' | 'text'>, reason: string): RejectedRecord {
+  return {
+    event_type: batch.eventType,
+    reason,
+    payload: record.text,
+    received_at: batch.receivedAt.toISOString(),
+    ingest_id: batch.ingestId,
+    source: batch.source,
+    record_number: record.recordNumber,
+    line_number: record.lineNumber,
+  };
+}
+
+/** Rejections of a batch: counted, kept for writing, the first few kept for the report. */
+export class Rejections {
+  pending: RejectedRecord[] = [];
+  readonly sample: RejectedRecord[] = [];
+
+  constructor(
+    private readonly batch: BatchIdentity,
+    private readonly counts: IngestCounts,
+  ) {}
+
+  add(record: Pick<RawRecord, 'recordNumber' | 'lineNumber' | 'text'>, reason: string): void {
+    this.counts.rejected += 1;
+    const rejected = rejectedRecord(this.batch, record, reason);
+    this.pending.push(rejected);
+    if (this.sample.length < SAMPLE_REJECTIONS) this.sample.push(rejected);
+  }
+
+  get full(): boolean {
+    return this.pending.length >= REJECTS_PER_FLUSH;
+  }
+
+  async flush(writer: BatchWriter): Promise<void> {
+    const rejects = this.pending;
+    this.pending = [];
+    await writer.putRejects(rejects);
+  }
+}
