@@ -77,7 +77,7 @@ type FromWorker = ChunkParsed | FilesReady | { type: 'finished'; files: readonly
 export interface ParallelOptions {
   /** Worker threads; default: the cores available, at most 4. */
   readonly workers?: number;
-  /** Bytes read per chunk; default 4 MiB. */
+  /** Bytes read per chunk; default 1 MiB. */
   readonly chunkBytes?: number;
 }
 
@@ -112,23 +112,28 @@ function countLines(bytes: Uint8Array, atFileStart: boolean): { lines: number; r
 
 /** The file in chunks that end at line ends (the last one at the end of the file), each in its own buffer. */
 async function* chunksOf(path: string, chunkBytes: number): AsyncGenerator<Uint8Array> {
-  let carry: Uint8Array = new Uint8Array(0);
+  // Pieces of a line longer than a chunk, joined once when its end arrives.
+  let carry: Uint8Array[] = [];
   for await (const piece of createReadStream(path, { highWaterMark: chunkBytes }) as AsyncIterable<Buffer>) {
     const lastNewline = piece.lastIndexOf(NEWLINE);
     if (lastNewline < 0) {
-      carry = concatTwo(carry, piece);
+      carry.push(piece);
       continue;
     }
-    yield concatTwo(carry, piece.subarray(0, lastNewline + 1));
-    carry = piece.slice(lastNewline + 1);
+    yield ownBuffer([...carry, piece.subarray(0, lastNewline + 1)]);
+    carry = lastNewline + 1 < piece.length ? [piece.subarray(lastNewline + 1)] : [];
   }
-  if (carry.length > 0) yield concatTwo(carry, new Uint8Array(0));
+  if (carry.length > 0) yield ownBuffer(carry);
 }
 
-function concatTwo(first: Uint8Array, second: Uint8Array): Uint8Array {
-  const joined = new Uint8Array(first.length + second.length);
-  joined.set(first, 0);
-  joined.set(second, first.length);
+/** The pieces joined into a new array with a buffer of its own, to be moved to a worker. */
+function ownBuffer(pieces: readonly Uint8Array[]): Uint8Array {
+  const joined = new Uint8Array(pieces.reduce((length, piece) => length + piece.length, 0));
+  let offset = 0;
+  for (const piece of pieces) {
+    joined.set(piece, offset);
+    offset += piece.length;
+  }
   return joined;
 }
 

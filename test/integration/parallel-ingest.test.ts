@@ -13,7 +13,7 @@ import { orderEvent } from '../support/events.ts';
 
 /**
  * A file with everything that makes numbering and deciding hard: a byte-order mark, blank and
- * whitespace-only lines, CRLF, invalid JSON and UTF-8, refused events, and the same event_id
+ * whitespace-only lines, CRLF, lines longer than a chunk, invalid JSON and UTF-8, refused events, and the same event_id
  * delivered again far away (exactly, with other content, and three times), so that repeats
  * cross chunks and threads. The parallel path must store, count and refuse exactly what the
  * sequential one does.
@@ -30,6 +30,11 @@ function hostileFile(): Buffer {
     else if (roll < 0.08) line = '{"event_id": "broken"';
     else if (roll < 0.09) line = Buffer.concat([Buffer.from('{"event_id":"bad-'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
     else if (roll < 0.12) line = JSON.stringify(orderEvent({ event_id: `neg-${index}`, order_id: `o-neg-${index}`, customer_id: 'c1', occurred_at: '2024-02-01T00:00:00Z', total: -1 }));
+    else if (roll < 0.13) {
+      // Longer than a chunk: its pieces are carried across reads.
+      line = JSON.stringify({ ...orderEvent({ event_id: `long-${index}`, order_id: `o-long-${index}`, customer_id: 'c2', occurred_at: '2024-03-01T00:00:00Z' }), note: 'x'.repeat(9000) });
+      sent.push(line);
+    }
     else if (roll < 0.22 && sent.length > 0) line = sent[random.integer(0, sent.length - 1)]!; // exact repeat, anywhere earlier
     else if (roll < 0.27 && sent.length > 0) {
       const earlier = JSON.parse(sent[random.integer(0, sent.length - 1)]!);
