@@ -85,7 +85,7 @@ export interface ParallelOptions {
 export const PARALLEL_MIN_BYTES = 32 * 2 ** 20;
 const CHUNKS_IN_FLIGHT_PER_WORKER = 16;
 const NEWLINE = 0x0a;
-const lenientDecoder = new TextDecoder('utf-8', { fatal: false });
+const lenientDecoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
 /** Worker threads a parallel ingest would use here: 0 when the machine has one core. */
 export function defaultWorkers(): number {
@@ -148,7 +148,9 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
   const progressEvery = options.progressEvery ?? 100_000;
   const counts = newCounts();
   const writer = new BatchWriter(options.store, batch);
-  const rejections = new Rejections(batch, counts);
+  // Rejections are counted when their chunk is decided, with its other records, so that every
+  // progress report adds up; the writer's own tally is not the one reported.
+  const rejections = new Rejections(batch, newCounts());
   const seen = new FirstDeliveries();
   const setup: WorkerSetup = {
     eventType: batch.eventType,
@@ -159,15 +161,15 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
     // as one thread writes them, for the memory of a buffer per worker.
     rowsPerFlush: options.rowsPerFlush ?? DEFAULT_ROWS_PER_FLUSH,
   };
-  const workers = Array.from({ length: workerCount }, () => new Worker(new URL('./ingest-worker.mjs', import.meta.url), { workerData: setup }));
+  const workers: Worker[] = [];
 
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
   let signalled = false;
   const parsed = new Map<number, ChunkParsed>();
   const decided = new Map<number, FilesReady>();
-  const finished: (readonly EncodedPartition[] | undefined)[] = workers.map(() => undefined);
-  const inFlight = workers.map(() => 0);
+  const finished: (readonly EncodedPartition[] | undefined)[] = Array.from({ length: workerCount }, () => undefined);
+  const inFlight = Array.from({ length: workerCount }, () => 0);
   // A message that arrives while the main thread is busy is remembered, so no wait misses it.
   const signal = () => {
     signalled = true;
@@ -187,7 +189,7 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
       };
     });
   };
-  workers.forEach((worker, index) => {
+  const listen = (worker: Worker, index: number) => {
     worker.on('message', (message: FromWorker) => {
       if (message.type === 'parsed') parsed.set(message.chunkIndex, message);
       else if (message.type === 'decided') {
@@ -204,7 +206,7 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
       if (code !== 0 && finished[index] === undefined) failure ??= new Error(`ingest worker ${index} stopped with exit code ${code}`);
       signal();
     });
-  });
+  };
 
   // Files are written in the background, one flush after the other: waiting on them here would
   // hold back the decisions the workers are waiting for.
@@ -233,6 +235,7 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
         else if (decision.reason !== undefined) conflicts.push({ index, reason: decision.reason });
       }
       counts.received += chunk.received;
+      counts.rejected += chunk.rejects.length + conflicts.length;
       decisions.set(nextToDecide, chunk.rejects);
       const message: ChunkDecision = { type: 'decide', chunkIndex: nextToDecide, store, conflicts };
       workers[nextToDecide % workerCount]!.postMessage(message, [store.buffer]);
@@ -246,13 +249,18 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
       for (const record of refused) rejections.add(record, record.reason);
       if (rejections.full) await rejections.flush(writer);
       if (chunk.files.length > 0) queueWrite(chunk.files);
-      if (Math.floor(counts.received / progressEvery) > Math.floor(lastProgress / progressEvery)) options.onProgress?.({ ...counts });
-      lastProgress = counts.received;
       nextToRecord += 1;
     }
+    if (Math.floor(counts.received / progressEvery) > Math.floor(lastProgress / progressEvery)) options.onProgress?.({ ...counts });
+    lastProgress = counts.received;
   };
 
   try {
+    for (let index = 0; index < workerCount; index += 1) {
+      const worker = new Worker(new URL('./ingest-worker.mjs', import.meta.url), { workerData: setup });
+      workers.push(worker);
+      listen(worker, index);
+    }
     let chunkIndex = 0;
     let firstLineNumber = 1;
     let firstRecordNumber = 1;

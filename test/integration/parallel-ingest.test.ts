@@ -26,7 +26,7 @@ function hostileFile(): Buffer {
     const roll = random.next();
     let line: string | Buffer;
     if (roll < 0.04) line = '';
-    else if (roll < 0.06) line = '   \t\u00a0';
+    else if (roll < 0.06) line = random.chance(0.5) ? '   \t\u00a0' : `\uFEFF${JSON.stringify(orderEvent({ event_id: `bom-${index}`, order_id: `o-bom-${index}`, customer_id: 'c3', occurred_at: '2024-04-01T00:00:00Z' }))}`;
     else if (roll < 0.08) line = '{"event_id": "broken"';
     else if (roll < 0.09) line = Buffer.concat([Buffer.from('{"event_id":"bad-'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
     else if (roll < 0.12) line = JSON.stringify(orderEvent({ event_id: `neg-${index}`, order_id: `o-neg-${index}`, customer_id: 'c1', occurred_at: '2024-02-01T00:00:00Z', total: -1 }));
@@ -78,6 +78,7 @@ async function contents(store: FilesystemObjectStore, result: IngestResult) {
 describe('parallel ingest of a JSON Lines file', () => {
   it.each([
     [2, 700],
+    [3, 333],
     [3, 4096],
   ])('with %i workers and %i-byte chunks stores, counts and refuses exactly what one thread does', async (workers, chunkBytes) => {
     const options = { eventType: 'orders' as const, source: 'orders.jsonl', receivedAt, ingestId: 'same-batch' };

@@ -147,15 +147,17 @@ export function minimizeWithGradient(objective: WithGradient, start: number[], o
     }
     let direction = inverse.map((row) => -dot(row, current.gradient));
     let slope = dot(direction, current.gradient);
+    let steepest = iterations === 0;
     if (!(slope < 0)) {
+      steepest = true;
       // Not a descent direction (the estimate went bad): restart from steepest descent.
       inverse = inverse.map((row, index) => row.map((_, column) => (index === column ? 1 : 0)));
       direction = current.gradient.map((value) => -value);
       slope = dot(direction, current.gradient);
     }
-    // Steps are at most 1 in each log-parameter at first, then whatever the curvature says.
-    let step = Math.min(1, 1 / Math.max(...direction.map(Math.abs)));
-    if (iterations > 0) step = 1;
+    // Along the raw gradient a step moves at most 1 in each log-parameter; along a BFGS
+    // direction the curvature estimate sets the length.
+    let step = steepest ? Math.min(1, 1 / Math.max(...direction.map(Math.abs))) : 1;
     let next = current;
     let candidate = point;
     for (let trial = 0; trial < 60; trial += 1) {

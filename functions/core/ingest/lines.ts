@@ -14,7 +14,9 @@ export interface Line {
 }
 
 const NEWLINE = 0x0a;
-const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+// ignoreBOM keeps a U+FEFF in the text: only the file's first bytes are a byte-order mark (stripped
+// explicitly); anywhere else it is content, whichever block the line happens to start.
+const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const lenientDecoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
 function stripCarriageReturn(text: string): string {

@@ -36,7 +36,9 @@ const CLV_INPUT_COLUMNS = ['frequency', 'recency_days', 'tenure_days', 'avg_repe
 
 export const typeScriptSteps: Record<TypeScriptStep['handler'], TypeScriptStepHandler> = {
   predictive_clv: {
-    inputSql: (asOf) => `select ${CLV_INPUT_COLUMNS.join(', ')} from customer_summary where as_of = date '${asOf}'`,
+    // In a fixed order: the fits start from a sample of every k-th customer, and the same run
+    // must give the same model.
+    inputSql: (asOf) => `select ${CLV_INPUT_COLUMNS.join(', ')} from customer_summary where as_of = date '${asOf}' order by customer_id`,
     inputColumns: CLV_INPUT_COLUMNS,
     run(input, config) {
       const spend = numbers(input['avg_repeat_day_net_revenue'], 'avg_repeat_day_net_revenue');

@@ -32,12 +32,12 @@ function validity(values: readonly unknown[]): { bitmap: Uint8Array | undefined;
   return { bitmap, nulls };
 }
 
-/** Numbers divided by `unit` and floored (1 for integers, a day in ms for dates); 0 for nulls. */
-function int32s(values: readonly unknown[], unit: number): Int32Array {
+/** Integers as given, or epoch milliseconds as whole days (`unit` a day); 0 for nulls. */
+function int32s(values: readonly unknown[], unit: 1 | 86_400_000): Int32Array {
   const data = new Int32Array(values.length);
   for (let index = 0; index < values.length; index += 1) {
     const value = values[index];
-    if (typeof value === 'number') data[index] = Math.floor(value / unit);
+    if (typeof value === 'number') data[index] = unit === 1 ? Math.trunc(value) : Math.floor(value / unit);
   }
   return data;
 }
