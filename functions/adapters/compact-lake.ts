@@ -2,18 +2,15 @@ import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EVENT_TYPES } from '../core/events/schemas.ts';
 import type { EventType } from '../core/events/schemas.ts';
-import { lakeLayout, newBatchId } from '../core/lake/layout.ts';
+import { rawFilesByPartition } from '../core/lake/compact-partitions.ts';
+import type { CompactionResult } from '../core/lake/compact-partitions.ts';
+import { newBatchId } from '../core/lake/layout.ts';
 import { DuckDbEngine } from './duckdb-engine.ts';
 import { TEMP_PREFIX } from './filesystem-store.ts';
 import type { FilesystemObjectStore } from './filesystem-store.ts';
 import { sqlString } from './lake-views.ts';
 
-export interface CompactionResult {
-  readonly type: EventType;
-  readonly partitions: number;
-  readonly filesBefore: number;
-  readonly filesAfter: number;
-}
+export type { CompactionResult };
 
 /**
  * Merges the raw files of each partition into one: every ingest batch writes a file per day it
@@ -27,12 +24,7 @@ export async function compactRawPartitions(store: FilesystemObjectStore, types: 
   const results: CompactionResult[] = [];
   try {
     for (const type of types) {
-      const byPartition = new Map<string, string[]>();
-      for (const key of await store.list(lakeLayout.rawTable(type))) {
-        if (!key.endsWith('.parquet')) continue;
-        const partition = key.slice(0, key.lastIndexOf('/') + 1);
-        byPartition.set(partition, [...(byPartition.get(partition) ?? []), key]);
-      }
+      const byPartition = await rawFilesByPartition(store, type);
       let partitions = 0;
       let filesBefore = 0;
       let filesAfter = 0;

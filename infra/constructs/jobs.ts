@@ -52,6 +52,14 @@ export class Jobs extends Construct {
       memorySize: 3008,
       needsParquet: true,
     });
+    const compactor = new PipelineFunction(this, 'CompactRaw', {
+      handler: 'compact-raw',
+      description: 'Merges the raw files of each partition into one before the run reads them',
+      environment: lake,
+      timeout: Duration.minutes(15),
+      memorySize: 3008,
+      needsParquet: true,
+    });
     const promoter = new PipelineFunction(this, 'PromoteRun', {
       handler: 'promote-run',
       description: "Replaces the curated partitions of the as_of with a finished run's output",
@@ -70,6 +78,9 @@ export class Jobs extends Construct {
     props.bucket.grantPut(reporter.function, 'reports/*');
     props.bucket.grantRead(fitter.function, 'runs/*');
     props.bucket.grantPut(fitter.function, 'runs/*');
+    props.bucket.grantRead(compactor.function, 'raw/*');
+    props.bucket.grantPut(compactor.function, 'raw/*');
+    props.bucket.grantDelete(compactor.function, 'raw/*');
     props.bucket.grantRead(promoter.function, 'runs/*');
     props.bucket.grantReadWrite(promoter.function, 'curated/*');
     props.bucket.grantDelete(promoter.function, 'curated/*');
@@ -85,6 +96,8 @@ export class Jobs extends Construct {
     acknowledgeFunctionRole(planner, []);
     acknowledgeFunctionRole(fitter, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']);
     acknowledgeFunctionRole(promoter, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
+    acknowledgeFunctionRole(compactor, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
+    acknowledge(compactor, 'Compaction rewrites raw partitions, whose dates are only known when it lists them.', wildcard(`Resource::${lakeArn}/raw/*`));
     acknowledge(fitter, 'The CLV step reads and writes the outputs of its run under runs/; the run id is only known at run time.', wildcard(`Resource::${lakeArn}/runs/*`));
     acknowledge(
       promoter,
@@ -100,6 +113,9 @@ export class Jobs extends Construct {
     };
     const runIds = TaskInput.fromObject({ as_of: JsonPath.stringAt('$.plan.as_of'), run_id: JsonPath.stringAt('$.plan.run_id') });
 
+    const compact = guard(
+      new LambdaInvoke(this, 'Compact raw files', { lambdaFunction: compactor.function, payload: TaskInput.fromObject({}), resultPath: JsonPath.DISCARD }),
+    );
     const plan = guard(
       new LambdaInvoke(this, 'Plan run', {
         lambdaFunction: planner.function,
@@ -124,7 +140,7 @@ export class Jobs extends Construct {
         resultPath: JsonPath.DISCARD,
       }),
     );
-    let chain = plan.next(steps[0]!);
+    let chain = compact.next(plan).next(steps[0]!);
     for (const step of steps.slice(1)) chain = chain.next(step);
     chain = chain.next(promote).next(publish).next(report).next(new Succeed(this, 'Published'));
 
@@ -154,8 +170,8 @@ export class Jobs extends Construct {
     );
     acknowledge(
       this.stateMachine,
-      'LambdaInvoke tasks may invoke the versions and aliases of the five functions of a run.',
-      ...[planner, fitter, promoter, props.publisher, reporter].map((fn) => wildcard(`Resource::${arnToken(fn.function)}:*`)),
+      'LambdaInvoke tasks may invoke the versions and aliases of the six functions of a run.',
+      ...[compactor, planner, fitter, promoter, props.publisher, reporter].map((fn) => wildcard(`Resource::${arnToken(fn.function)}:*`)),
     );
 
     new Alarm(this, 'RunFailedAlarm', {

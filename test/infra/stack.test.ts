@@ -113,7 +113,7 @@ describe('queues', () => {
 describe('functions', () => {
   it('run on the latest Node.js runtime, arm64, traced', () => {
     const functions = resourcesOf('AWS::Lambda::Function').filter((fn) => JSON.stringify(fn.Properties['Environment'] ?? {}).includes('POWERTOOLS_SERVICE_NAME'));
-    expect(functions).toHaveLength(7);
+    expect(functions).toHaveLength(8);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
     }
@@ -134,6 +134,18 @@ describe('jobs', () => {
     expect(text).toContain('Athena.TooManyRequestsException');
     for (const state of ['Plan run', 'Promote run', 'Publish campaigns', 'Write report', 'RunFailed']) expect(text).toContain(state);
     expect(text.indexOf('Promote run')).toBeGreaterThan(text.indexOf('Step campaign_audience'));
+  });
+
+  it('compacts the raw partitions first, with access to raw/ alone', () => {
+    const text = definition();
+    expect(text).toContain('\\"StartAt\\":\\"Compact raw files\\"');
+    expect(text.indexOf('Compact raw files')).toBeLessThan(text.indexOf('Plan run'));
+    const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => id.includes('CompactRaw'));
+    expect(policies).toHaveLength(1);
+    const document = JSON.stringify(policies[0]![1].Properties.PolicyDocument);
+    expect(document).toContain('/raw/*');
+    expect(document).toContain('s3:DeleteObject*');
+    for (const prefix of ['/curated/', '/runs/', '/rejected/', '/published/']) expect(document).not.toContain(prefix);
   });
 
   it('logs every execution and traces it', () => {

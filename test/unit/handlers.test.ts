@@ -230,3 +230,64 @@ describe('write-report handler', () => {
     expect(html).toContain('<canvas id="retention"');
   });
 });
+
+describe('compact-raw handler', () => {
+  it('merges a partition of several raw files into one, in delivery order, and deletes the files it replaces', async () => {
+    const { rawColumns } = await import('../../functions/core/lake/raw-tables.ts');
+    const file = (ingestId: string, receivedAt: number, events: string[]) => {
+      const batch = new ColumnBatch(rawColumns.orders);
+      events.forEach((eventId, index) =>
+        batch.append({
+          event_id: eventId,
+          order_id: `o-${eventId}`,
+          customer_id: 'c1',
+          occurred_at: Date.parse('2024-03-31T10:00:00Z'),
+          status: 'placed',
+          total: 10 + index,
+          currency: 'EUR',
+          refunded_amount: null,
+          channel: null,
+          extras: null,
+          received_at: receivedAt,
+          ingest_id: ingestId,
+          source: `${ingestId}.jsonl`,
+          record_number: index + 1,
+        }),
+      );
+      return batch.toParquet();
+    };
+    const files: Record<string, Uint8Array> = {
+      'raw/orders/dt=2024-03-31/part-b-0000.parquet': file('b', Date.parse('2024-04-02T00:00:00Z'), ['e2', 'e3']),
+      'raw/orders/dt=2024-03-31/part-a-0000.parquet': file('a', Date.parse('2024-04-01T00:00:00Z'), ['e1', 'e2']),
+      'raw/orders/dt=2024-04-01/part-a-0001.parquet': file('a', Date.parse('2024-04-01T00:00:00Z'), ['e9']),
+    };
+    s3.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => ({
+      Contents: Object.keys(files)
+        .filter((key) => key.startsWith(input.Prefix))
+        .sort()
+        .map((Key) => ({ Key })),
+    }));
+    s3.on(GetObjectCommand).callsFake((input: { Key: string }) => ({ Body: body(files[input.Key]!) }));
+    s3.on(PutObjectCommand).resolves({});
+    s3.on(DeleteObjectsCommand).resolves({});
+    const { handler } = await import('../../functions/compact-raw/index.ts');
+    const { results } = await handler();
+    expect(results).toEqual([
+      { type: 'orders', partitions: 1, filesBefore: 3, filesAfter: 2 },
+      { type: 'surveys', partitions: 0, filesBefore: 0, filesAfter: 0 },
+    ]);
+    const [written] = puts();
+    expect(written!.Key).toMatch(/^raw\/orders\/dt=2024-03-31\/part-.+-compacted\.parquet$/);
+    expect(readParquetRows(written!.Body as Uint8Array).map((row) => [row['ingest_id'], row['event_id']])).toEqual([
+      ['a', 'e1'],
+      ['a', 'e2'],
+      ['b', 'e2'],
+      ['b', 'e3'],
+    ]);
+    const deleted = s3.commandCalls(DeleteObjectsCommand).flatMap((call) => call.args[0].input.Delete!.Objects!.map((object) => object.Key));
+    expect(deleted.sort()).toEqual(['raw/orders/dt=2024-03-31/part-a-0000.parquet', 'raw/orders/dt=2024-03-31/part-b-0000.parquet']);
+    // The merged file exists before the files it replaces are gone.
+    const order = s3.calls().map((call) => call.args[0].constructor.name);
+    expect(order.indexOf('PutObjectCommand')).toBeLessThan(order.indexOf('DeleteObjectsCommand'));
+  });
+});

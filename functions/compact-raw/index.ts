@@ -1,0 +1,26 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { S3Client } from '@aws-sdk/client-s3';
+import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
+import { bucketName, readEnvironment } from '../core/environment.ts';
+import { EVENT_TYPES } from '../core/events/schemas.ts';
+import { compactRawPartitionsInStore } from '../core/lake/compact-partitions.ts';
+import type { CompactionResult } from '../core/lake/compact-partitions.ts';
+
+const environment = readEnvironment({ LAKE_BUCKET: bucketName });
+const logger = new Logger({ serviceName: 'compact-raw' });
+const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
+
+/**
+ * First state of a run of the job graph: merges the raw files of every partition that has more
+ * than one into one, before any query reads them (many small Parquet objects slow Athena as
+ * they slow DuckDB). The same compaction as `pipeline compact`, through the object store.
+ */
+export async function handler(): Promise<{ results: CompactionResult[] }> {
+  const results: CompactionResult[] = [];
+  for (const type of EVENT_TYPES) {
+    const result = await compactRawPartitionsInStore(store, type);
+    logger.info('compacted raw partitions', { ...result });
+    results.push(result);
+  }
+  return { results };
+}
