@@ -92,21 +92,36 @@ base_islands as (
 
 ),
 
-base_at_start as (
+-- Each island that overlaps a period's span from S's date to E's date, and which of the two
+-- dates it holds. A customer is in S when one of their islands holds S's date, in E when one
+-- holds E's date (islands do not overlap: at most one island holds each date).
+island_periods as (
 
-    select period_windows.period_start, base_islands.customer_id
+    select
+        period_windows.period_start,
+        base_islands.customer_id,
+        period_windows.start_base_date between base_islands.in_base_from and base_islands.in_base_to as holds_start,
+        period_windows.end_base_date between base_islands.in_base_from and base_islands.in_base_to as holds_end
     from period_windows
     inner join base_islands
-        on period_windows.start_base_date between base_islands.in_base_from and base_islands.in_base_to
+        on base_islands.in_base_from <= period_windows.end_base_date
+        and base_islands.in_base_to >= period_windows.start_base_date
 
 ),
 
-base_at_end as (
+-- Customers in S and in E through two different islands: they left the base and came back
+-- within the period. Only the islands that hold one date and not the other are grouped.
+returned_within_period as (
 
-    select period_windows.period_start, base_islands.customer_id
-    from period_windows
-    inner join base_islands
-        on period_windows.end_base_date between base_islands.in_base_from and base_islands.in_base_to
+    select period_start, count(*) as customers
+    from (
+        select period_start, customer_id
+        from island_periods
+        where holds_start <> holds_end
+        group by period_start, customer_id
+        having count(case when holds_start then 1 end) > 0 and count(case when holds_end then 1 end) > 0
+    ) as returned_customers
+    group by period_start
 
 ),
 
@@ -120,41 +135,57 @@ new_in_period as (
 
 ),
 
-memberships as (
+-- New customers in E (new customers are never in S: they bought nothing before the period).
+new_in_end_base as (
 
-    select period_start, customer_id, 1 as in_start, 0 as in_end, 0 as is_new from base_at_start
-    union all
-    select period_start, customer_id, 0 as in_start, 1 as in_end, 0 as is_new from base_at_end
-    union all
-    select period_start, customer_id, 0 as in_start, 0 as in_end, 1 as is_new from new_in_period
+    select new_in_period.period_start, count(*) as customers
+    from new_in_period
+    inner join island_periods
+        on new_in_period.period_start = island_periods.period_start
+        and new_in_period.customer_id = island_periods.customer_id
+    where island_periods.holds_end
+    group by new_in_period.period_start
 
 ),
 
-customer_period_states as (
+island_counts as (
 
     select
         period_start,
-        customer_id,
-        max(in_start) as in_start,
-        max(in_end) as in_end,
-        max(is_new) as is_new
-    from memberships
-    group by period_start, customer_id
+        count(case when holds_start then 1 end) as customers_start,
+        count(case when holds_end then 1 end) as customers_end,
+        count(case when holds_start and holds_end then 1 end) as retained_in_one_island
+    from island_periods
+    group by period_start
+
+),
+
+new_counts as (
+
+    select period_start, count(*) as new_customers
+    from new_in_period
+    group by period_start
 
 ),
 
 base_movements as (
 
     select
-        period_start,
-        sum(in_start) as customers_start,
-        sum(in_end) as customers_end,
-        sum(is_new) as new_customers,
-        count(case when in_start = 1 and in_end = 1 then 1 end) as retained_customers,
-        count(case when in_start = 1 and in_end = 0 then 1 end) as churned_customers,
-        count(case when in_start = 0 and in_end = 1 and is_new = 0 then 1 end) as reactivated_customers
-    from customer_period_states
-    group by period_start
+        period_windows.period_start,
+        coalesce(island_counts.customers_start, 0) as customers_start,
+        coalesce(island_counts.customers_end, 0) as customers_end,
+        coalesce(new_counts.new_customers, 0) as new_customers,
+        coalesce(island_counts.retained_in_one_island, 0) + coalesce(returned_within_period.customers, 0) as retained_customers,
+        coalesce(new_in_end_base.customers, 0) as new_in_end_base
+    from period_windows
+    left join island_counts
+        on period_windows.period_start = island_counts.period_start
+    left join returned_within_period
+        on period_windows.period_start = returned_within_period.period_start
+    left join new_counts
+        on period_windows.period_start = new_counts.period_start
+    left join new_in_end_base
+        on period_windows.period_start = new_in_end_base.period_start
 
 ),
 
@@ -174,12 +205,13 @@ period_counts as (
     select
         period_windows.period_start,
         period_windows.period_end,
-        coalesce(base_movements.customers_start, 0) as customers_start,
-        coalesce(base_movements.customers_end, 0) as customers_end,
-        coalesce(base_movements.new_customers, 0) as new_customers,
-        coalesce(base_movements.retained_customers, 0) as retained_customers,
-        coalesce(base_movements.churned_customers, 0) as churned_customers,
-        coalesce(base_movements.reactivated_customers, 0) as reactivated_customers,
+        base_movements.customers_start,
+        base_movements.customers_end,
+        base_movements.new_customers,
+        base_movements.retained_customers,
+        -- In S, not in E; in E, not in S and not new.
+        base_movements.customers_start - base_movements.retained_customers as churned_customers,
+        base_movements.customers_end - base_movements.retained_customers - base_movements.new_in_end_base as reactivated_customers,
         coalesce(period_revenue.orders, 0) as orders,
         coalesce(period_revenue.net_revenue, 0) as net_revenue
     from period_windows

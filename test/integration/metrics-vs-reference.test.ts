@@ -79,6 +79,13 @@ const scenarios: { name: string; config: ReferenceConfig; asOfs: string[] }[] = 
     config: { businessTimezone: 'Asia/Tokyo', period: 'quarter', activityWindowDays: 180, npsTrailingWindowDays: 120 },
     asOfs: ['2026-02-28'],
   },
+  {
+    // A window shorter than a period: customers leave the base and come back within one
+    // period, and a new customer can be out of the base again by its end.
+    name: 'UTC, quarters, 10-day window',
+    config: { businessTimezone: 'UTC', period: 'quarter', activityWindowDays: 10, npsTrailingWindowDays: 30 },
+    asOfs: ['2026-03-31'],
+  },
 ];
 
 describe.each(scenarios)('metric tables match the reference: $name', ({ config, asOfs }) => {
