@@ -168,27 +168,6 @@ new_counts as (
 
 ),
 
-base_movements as (
-
-    select
-        period_windows.period_start,
-        coalesce(island_counts.customers_start, 0) as customers_start,
-        coalesce(island_counts.customers_end, 0) as customers_end,
-        coalesce(new_counts.new_customers, 0) as new_customers,
-        coalesce(island_counts.retained_in_one_island, 0) + coalesce(returned_within_period.customers, 0) as retained_customers,
-        coalesce(new_in_end_base.customers, 0) as new_in_end_base
-    from period_windows
-    left join island_counts
-        on period_windows.period_start = island_counts.period_start
-    left join returned_within_period
-        on period_windows.period_start = returned_within_period.period_start
-    left join new_counts
-        on period_windows.period_start = new_counts.period_start
-    left join new_in_end_base
-        on period_windows.period_start = new_in_end_base.period_start
-
-),
-
 period_revenue as (
 
     select
@@ -205,20 +184,35 @@ period_counts as (
     select
         period_windows.period_start,
         period_windows.period_end,
-        base_movements.customers_start,
-        base_movements.customers_end,
-        base_movements.new_customers,
-        base_movements.retained_customers,
-        -- In S, not in E; in E, not in S and not new.
-        base_movements.customers_start - base_movements.retained_customers as churned_customers,
-        base_movements.customers_end - base_movements.retained_customers - base_movements.new_in_end_base as reactivated_customers,
+        coalesce(island_counts.customers_start, 0) as customers_start,
+        coalesce(island_counts.customers_end, 0) as customers_end,
+        coalesce(new_counts.new_customers, 0) as new_customers,
+        coalesce(island_counts.retained_in_one_island, 0) + coalesce(returned_within_period.customers, 0) as retained_customers,
+        coalesce(new_in_end_base.customers, 0) as new_in_end_base,
         coalesce(period_revenue.orders, 0) as orders,
         coalesce(period_revenue.net_revenue, 0) as net_revenue
     from period_windows
-    left join base_movements
-        on period_windows.period_start = base_movements.period_start
+    left join island_counts
+        on period_windows.period_start = island_counts.period_start
+    left join returned_within_period
+        on period_windows.period_start = returned_within_period.period_start
+    left join new_counts
+        on period_windows.period_start = new_counts.period_start
+    left join new_in_end_base
+        on period_windows.period_start = new_in_end_base.period_start
     left join period_revenue
         on period_windows.period_start = period_revenue.period_start
+
+),
+
+base_movements as (
+
+    select
+        *,
+        -- In S, not in E; in E, not in S and not new.
+        customers_start - retained_customers as churned_customers,
+        customers_end - retained_customers - new_in_end_base as reactivated_customers
+    from period_counts
 
 ),
 
@@ -241,7 +235,7 @@ final as (
         net_revenue,
         net_revenue / nullif(orders, 0) as aov,
         date '{{as_of}}' as as_of
-    from period_counts
+    from base_movements
 
 )
 

@@ -4,7 +4,6 @@ import { z } from 'zod';
 import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
 import { bucketName, pipelineConfigVariable, readEnvironment } from '../core/environment.ts';
 import { runPrefix } from '../core/jobs/athena-plan.ts';
-import { jobGraph, outputsOf } from '../core/jobs/graph.ts';
 import { typeScriptSteps } from '../core/jobs/typescript-steps.ts';
 import type { ColumnType } from '../core/jobs/typescript-steps.ts';
 import { ColumnBatch, readParquetColumns } from '../core/lake/parquet.ts';
@@ -28,7 +27,6 @@ const KIND: Record<ColumnType, ColumnKind> = { varchar: 'string', double: 'float
 export async function handler(event: unknown): Promise<{ as_of: string; run_id: string; rows: Record<string, number> }> {
   const { as_of: asOf, run_id: runId } = inputSchema.parse(event);
   const step = typeScriptSteps.predictive_clv;
-  const graphStep = jobGraph.find((candidate) => candidate.type === 'typescript' && candidate.handler === 'predictive_clv')!;
   const input: Record<string, unknown[]> = Object.fromEntries(step.inputColumns.map((name) => [name, []]));
   for (const key of await store.list(runPrefix('customer_summary', runId))) {
     const file = readParquetColumns(await store.get(key), step.inputColumns);
@@ -37,9 +35,9 @@ export async function handler(event: unknown): Promise<{ as_of: string; run_id: 
   const results = step.run(input, environment.PIPELINE_CONFIG, asOf);
   const asOfMs = Date.parse(`${asOf}T00:00:00Z`);
   const rows: Record<string, number> = {};
-  for (const table of outputsOf(graphStep)) {
+  for (const [table, columns] of Object.entries(step.outputColumns)) {
     const batch = new ColumnBatch([
-      ...step.outputColumns[table]!.map((column) => ({ name: column.name, kind: KIND[column.type], nullable: true })),
+      ...columns.map((column) => ({ name: column.name, kind: KIND[column.type], nullable: true })),
       { name: 'as_of', kind: 'date', nullable: false },
     ]);
     for (const row of results[table] ?? []) batch.append({ ...row, as_of: asOfMs });

@@ -148,44 +148,19 @@ export function prepareHistories(histories: readonly WeightedHistory[]): Prepare
 }
 
 /**
- * The summed log-likelihood. Terms that depend only on x (the gamma and beta functions) and the
- * logarithms of alpha + t are computed once per distinct value, not once per history: the fit
- * calls this hundreds of times.
+ * The summed log-likelihood (the value of logLikelihoodWithGradient: one implementation, the
+ * gradient's few divisions per history are cheap next to its exp and log1p).
  */
 export function totalLogLikelihood(parameters: BgNbdParameters, histories: readonly WeightedHistory[] | PreparedHistories): number {
   const prepared = Array.isArray(histories) ? prepareHistories(histories as readonly WeightedHistory[]) : (histories as PreparedHistories);
-  const { r, alpha, a, b } = parameters;
-  const logAlpha = Math.log(alpha);
-  const logA = Math.log(a);
-  const shared = logBeta(a, b) + logGamma(r);
-  const head = prepared.xs.map((x) => logGamma(r + x) + r * logAlpha + logBeta(a, b + x) - shared);
-  const dropout = prepared.xs.map((x) => (x > 0 ? logA - Math.log(b + x - 1) : 0));
-  const logT = prepared.Ts.map((T) => Math.log(alpha + T));
-  const logTx = prepared.txs.map((tx) => Math.log(alpha + tx));
-  const { xs, xIndex, TIndex, txIndex, weight } = prepared;
-  let total = 0;
-  for (let index = 0; index < weight.length; index += 1) {
-    const xi = xIndex[index]!;
-    const x = xs[xi]!;
-    const survived = -(r + x) * logT[TIndex[index]!]!;
-    if (x === 0) {
-      total += weight[index]! * (head[xi]! + survived);
-      continue;
-    }
-    // log(e^survived + e^droppedOut) as the larger term plus log1p of the smaller's ratio:
-    // one exp and one log1p per history, the loop's whole cost.
-    const droppedOut = dropout[xi]! - (r + x) * logTx[txIndex[index]!]!;
-    const high = survived > droppedOut ? survived : droppedOut;
-    const low = survived > droppedOut ? droppedOut : survived;
-    total += weight[index]! * (head[xi]! + high + Math.log1p(Math.exp(low - high)));
-  }
-  return total;
+  return logLikelihoodWithGradient(parameters, prepared).value;
 }
 
 /**
  * The summed log-likelihood and its gradient with respect to the log-parameters (ln r, ln α,
- * ln a, ln b), in one pass: the gradient costs a division or two per history on top of the
- * value's exp and log1p.
+ * ln a, ln b), in one pass. Terms that depend only on x (the gamma and beta functions) and the
+ * logarithms of alpha + t are computed once per distinct value, not once per history: the fits
+ * call this hundreds of times.
  */
 export function logLikelihoodWithGradient(parameters: BgNbdParameters, prepared: PreparedHistories): { value: number; gradient: number[] } {
   const { r, alpha, a, b } = parameters;
