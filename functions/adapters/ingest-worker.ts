@@ -9,7 +9,7 @@ import { RowPartitions } from '../core/ingest/batch-output.ts';
 import type { BatchIdentity, EncodedPartition } from '../core/ingest/batch-output.ts';
 import { fingerprintOf } from '../core/ingest/deliveries.ts';
 import { recordsOfLines } from '../core/ingest/jsonl.ts';
-import { linesOfBlock, startsWithByteOrderMark } from '../core/ingest/lines.ts';
+import { linesOfBlock, oversizedLine, withoutFinalNewline } from '../core/ingest/lines.ts';
 import type { RawRecord } from '../core/ingest/records.ts';
 import { validateRecord } from '../core/ingest/validate.ts';
 import type { OrderRow, SurveyRow } from '../core/ingest/validate.ts';
@@ -22,11 +22,11 @@ const rows = new RowPartitions(batch);
 const waiting = new Map<number, { records: RawRecord[]; rows: (OrderRow | SurveyRow)[] }>();
 
 function parse(message: Extract<ToWorker, { type: 'chunk' }>): ChunkParsed {
-  let bytes = message.bytes;
-  if (message.atFileStart && startsWithByteOrderMark(bytes)) bytes = bytes.subarray(3);
   // The chunk ends at a line end (or the end of the file); that last terminator ends no line here.
-  const block = bytes[bytes.length - 1] === 0x0a ? bytes.subarray(0, bytes.length - 1) : bytes;
-  const records = recordsOfLines(linesOfBlock(block, message.firstLineNumber), message.firstRecordNumber);
+  const lines = message.oversized
+    ? [oversizedLine(message.firstLineNumber, { ...message.oversized, prefix: message.bytes })]
+    : linesOfBlock(withoutFinalNewline(message.bytes), message.firstLineNumber);
+  const records = recordsOfLines(lines, message.firstRecordNumber);
   const valid: RawRecord[] = [];
   const validRows: (OrderRow | SurveyRow)[] = [];
   const ids: string[] = [];

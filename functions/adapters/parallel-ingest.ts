@@ -11,7 +11,7 @@ import type { IngestOptions, IngestResult } from '../core/ingest/ingest.ts';
 import { isBlankLine } from '../core/ingest/jsonl.ts';
 import { isPlainJsonLines, openRecords } from '../core/ingest/open-input.ts';
 import type { InputFormat } from '../core/ingest/records.ts';
-import { startsWithByteOrderMark } from '../core/ingest/lines.ts';
+import { lineBlocks } from '../core/ingest/lines.ts';
 
 /*
  * Ingest of one large JSON Lines file on several threads. The main thread reads the file in
@@ -33,7 +33,16 @@ export interface WorkerSetup {
 }
 
 export type ToWorker =
-  | { type: 'chunk'; chunkIndex: number; bytes: Uint8Array; firstLineNumber: number; firstRecordNumber: number; atFileStart: boolean }
+  | {
+      type: 'chunk';
+      chunkIndex: number;
+      /** Whole lines (the last terminator included), or the kept prefix of an oversized line. */
+      bytes: Uint8Array;
+      firstLineNumber: number;
+      firstRecordNumber: number;
+      /** Set when the chunk is one line over the limit (bytes is then its prefix). */
+      oversized?: { bytes: number; sha256: string };
+    }
   | ChunkDecision
   | { type: 'finish' };
 
@@ -94,9 +103,9 @@ export function defaultWorkers(): number {
 }
 
 /** Lines and records (non-blank lines) of a chunk, counted as the workers' parser will see them. */
-function countLines(bytes: Uint8Array, atFileStart: boolean): { lines: number; records: number } {
+function countLines(bytes: Uint8Array): { lines: number; records: number } {
   const end = bytes[bytes.length - 1] === NEWLINE ? bytes.length - 1 : bytes.length;
-  let start = atFileStart && startsWithByteOrderMark(bytes) ? 3 : 0;
+  let start = 0;
   let lines = 0;
   let records = 0;
   for (;;) {
@@ -110,31 +119,17 @@ function countLines(bytes: Uint8Array, atFileStart: boolean): { lines: number; r
   }
 }
 
-/** The file in chunks that end at line ends (the last one at the end of the file), each in its own buffer. */
-async function* chunksOf(path: string, chunkBytes: number): AsyncGenerator<Uint8Array> {
-  // Pieces of a line longer than a chunk, joined once when its end arrives.
-  let carry: Uint8Array[] = [];
-  for await (const piece of createReadStream(path, { highWaterMark: chunkBytes }) as AsyncIterable<Buffer>) {
-    const lastNewline = piece.lastIndexOf(NEWLINE);
-    if (lastNewline < 0) {
-      carry.push(piece);
-      continue;
-    }
-    yield ownBuffer([...carry, piece.subarray(0, lastNewline + 1)]);
-    carry = lastNewline + 1 < piece.length ? [piece.subarray(lastNewline + 1)] : [];
+/**
+ * The file as chunks to hand to workers, cut exactly as the sequential reader cuts it
+ * (lineBlocks): whole lines, each chunk in its own buffer, and a line over the limit as a
+ * chunk of its own holding its kept prefix.
+ */
+async function* chunksOf(path: string, chunkBytes: number): AsyncGenerator<{ bytes: Uint8Array; oversized?: { bytes: number; sha256: string } }> {
+  for await (const block of lineBlocks(createReadStream(path, { highWaterMark: chunkBytes }))) {
+    if (block.oversized) yield { bytes: block.oversized.prefix, oversized: { bytes: block.oversized.bytes, sha256: block.oversized.sha256 } };
+    // A copy with a buffer of its own, to be moved to a worker (Buffer#slice would be a view).
+    else yield { bytes: new Uint8Array(block.bytes) };
   }
-  if (carry.length > 0) yield ownBuffer(carry);
-}
-
-/** The pieces joined into a new array with a buffer of its own, to be moved to a worker. */
-function ownBuffer(pieces: readonly Uint8Array[]): Uint8Array {
-  const joined = new Uint8Array(pieces.reduce((length, piece) => length + piece.length, 0));
-  let offset = 0;
-  for (const piece of pieces) {
-    joined.set(piece, offset);
-    offset += piece.length;
-  }
-  return joined;
 }
 
 /**
@@ -264,15 +259,15 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
     let chunkIndex = 0;
     let firstLineNumber = 1;
     let firstRecordNumber = 1;
-    for await (const bytes of chunksOf(path, options.chunkBytes ?? 1 * 2 ** 20)) {
+    for await (const { bytes, oversized } of chunksOf(path, options.chunkBytes ?? 1 * 2 ** 20)) {
       const target = chunkIndex % workerCount;
       while (inFlight[target]! >= CHUNKS_IN_FLIGHT_PER_WORKER) {
         await settle();
         if (inFlight[target]! >= CHUNKS_IN_FLIGHT_PER_WORKER) await waitForWorkers();
       }
-      const atFileStart = chunkIndex === 0;
-      const { lines, records } = countLines(bytes, atFileStart);
-      const message: ToWorker = { type: 'chunk', chunkIndex, bytes, firstLineNumber, firstRecordNumber, atFileStart };
+      // An oversized line is one record, whatever it holds (as recordsOfLines counts it).
+      const { lines, records } = oversized ? { lines: 1, records: 1 } : countLines(bytes);
+      const message: ToWorker = { type: 'chunk', chunkIndex, bytes, firstLineNumber, firstRecordNumber, ...(oversized && { oversized }) };
       workers[target]!.postMessage(message, [bytes.buffer as ArrayBuffer]);
       inFlight[target]! += 1;
       firstLineNumber += lines;

@@ -24,11 +24,16 @@ export function toJson(result: QueryResult): string {
   return JSON.stringify(objects, null, 2) + '\n';
 }
 
+// C0 and C1 controls, DEL included: in a table for people they would move the cursor, break the
+// alignment or send escape sequences to the terminal; they are shown escaped instead.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g;
+const escapeControl = (char: string) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
 function cellText(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'number' && !Number.isInteger(value)) return String(Number(value.toFixed(4)));
   if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
+  return String(value).replace(CONTROL_CHARACTERS, escapeControl);
 }
 
 /** An aligned text table for people; numbers right-aligned, fractions to 4 places. */

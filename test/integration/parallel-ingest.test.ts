@@ -7,13 +7,14 @@ import { Random } from '../../functions/core/demo/random.ts';
 import { ingestRecords } from '../../functions/core/ingest/ingest.ts';
 import type { IngestResult } from '../../functions/core/ingest/ingest.ts';
 import { openRecords } from '../../functions/core/ingest/open-input.ts';
+import { MAX_RECORD_BYTES } from '../../functions/core/ingest/oversized.ts';
 import { readParquetRows } from '../../functions/core/lake/parquet.ts';
 import { temporaryDirectory } from '../support/cli.ts';
 import { orderEvent } from '../support/events.ts';
 
 /**
  * A file with everything that makes numbering and deciding hard: a byte-order mark, blank and
- * whitespace-only lines, CRLF, lines longer than a chunk, invalid JSON and UTF-8, refused events, and the same event_id
+ * whitespace-only lines, CRLF, lines longer than a chunk or than the record size limit, invalid JSON and UTF-8, refused events, and the same event_id
  * delivered again far away (exactly, with other content, and three times), so that repeats
  * cross chunks and threads. The parallel path must store, count and refuse exactly what the
  * sequential one does.
@@ -25,7 +26,10 @@ function hostileFile(): Buffer {
   for (let index = 0; index < 3000; index += 1) {
     const roll = random.next();
     let line: string | Buffer;
-    if (roll < 0.04) line = '';
+    // Over the record size limit: cut out of the stream and refused whole, whatever chunk it starts in.
+    if (index === 1000) line = JSON.stringify({ ...orderEvent({ event_id: 'huge', order_id: 'o-huge', customer_id: 'c2', occurred_at: '2024-03-01T00:00:00Z' }), note: 'x'.repeat(MAX_RECORD_BYTES) });
+    else if (index === 2000) line = ' '.repeat(MAX_RECORD_BYTES + 7);
+    else if (roll < 0.04) line = '';
     else if (roll < 0.06) line = random.chance(0.5) ? '   \t\u00a0' : `\uFEFF${JSON.stringify(orderEvent({ event_id: `bom-${index}`, order_id: `o-bom-${index}`, customer_id: 'c3', occurred_at: '2024-04-01T00:00:00Z' }))}`;
     else if (roll < 0.08) line = '{"event_id": "broken"';
     else if (roll < 0.09) line = Buffer.concat([Buffer.from('{"event_id":"bad-'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
@@ -94,6 +98,7 @@ describe('parallel ingest of a JSON Lines file', () => {
     expect(sequential.duplicates).toBeGreaterThan(100);
     expect(sequential.received).toBe(sequential.accepted + sequential.rejected);
     const expected = await contents(sequentialStore, sequential);
+    expect(expected.rejected.filter((refused) => /over the 1,048,576-byte limit/.test(String(refused['reason'])))).toHaveLength(2);
     const actual = await contents(parallelStore, parallel);
     expect(actual.rows).toEqual(expected.rows);
     expect(actual.rejected).toEqual(expected.rejected);

@@ -92,9 +92,9 @@ describe('survey events', () => {
 describe('the plain-record path', () => {
   // Values per field, valid and not: every record below is a random pick of one per field.
   const pools: Record<string, unknown[]> = {
-    event_id: ['e1', ' e2', '', '   ', 'x'.repeat(256), 'x'.repeat(257), 7, null, undefined, '\u00a0'],
+    event_id: ['e1', ' e2', '', '   ', 'x'.repeat(256), 'x'.repeat(257), 7, null, undefined, '\u00a0', 'e\u0000', 'e\u001b[2J', 'e\u0085'],
     order_id: ['o1', '', 5, undefined],
-    customer_id: ['c1', 'ü-customer', ' ', null],
+    customer_id: ['c1', 'ü-customer', ' ', null, 'c\u007f'],
     occurred_at: ['2024-03-31T23:30:00Z', '2024-03-31T23:30:00.123Z', '2024-03-31T23:30:00-05:00', '2024-02-30T00:00:00Z', '2024-03-31', '1969-12-31T23:59:59Z', '2100-01-01T00:00:00Z', 17, undefined],
     status: ['placed', 'cancelled', 'refunded', 'shipped', undefined, null, 'PLACED'],
     total: [0, -0, 12.5, -1, '12.5', Number.POSITIVE_INFINITY, Number.NaN, undefined, null],

@@ -8,10 +8,17 @@ import { parseInstant } from './timestamps.ts';
 
 export const MAX_ID_LENGTH = 256;
 
+/**
+ * C0 and C1 control characters and DEL. An id holding one is damaged data (a stray NUL, a
+ * terminal escape), and ids are joined on, grouped by and printed.
+ */
+export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
 const identifier = z
   .string()
   .max(MAX_ID_LENGTH)
-  .refine((value) => value.trim().length > 0, { message: 'must not be empty' });
+  .refine((value) => value.trim().length > 0, { message: 'must not be empty' })
+  .refine((value) => !CONTROL_CHARACTER.test(value), { message: 'must not contain control characters' });
 
 const instant = z.string().superRefine((value, context) => {
   const parsed = parseInstant(value);

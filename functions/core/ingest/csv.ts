@@ -1,5 +1,6 @@
 import { InputFileError } from '../errors.ts';
 import type { Line } from './lines.ts';
+import { MAX_RECORD_BYTES, oversizedReason } from './oversized.ts';
 import type { RawRecord } from './records.ts';
 
 /**
@@ -16,7 +17,7 @@ export async function* readCsv(lines: AsyncIterable<readonly Line[]>): AsyncGene
   const completed: ParsedCsvRecord[] = [];
   const drain = function* (): Generator<RawRecord> {
     for (const complete of completed.splice(0)) {
-      if (complete.text.trim() === '') continue;
+      if (complete.error === undefined && complete.text.trim() === '') continue;
       if (header === undefined) {
         // Without a header no record can be read: the file as a whole is bad input.
         if (complete.error) throw new InputFileError(`CSV header on line ${complete.lineNumber}: ${complete.error}`);
@@ -43,8 +44,8 @@ export async function* readCsv(lines: AsyncIterable<readonly Line[]>): AsyncGene
 
 /**
  * A quoted field may span lines, but an unterminated quote must not make the parser hold the
- * rest of the file: past this many lines the opening line is rejected alone and parsing
- * restarts on the line after it.
+ * rest of the file: past this many lines (or MAX_RECORD_BYTES of text) the opening line is
+ * rejected alone and parsing restarts on the line after it.
  */
 const MAX_LINES_PER_RECORD = 1000;
 
@@ -84,6 +85,12 @@ class CsvRecordParser {
   }
 
   push(line: Line, out: ParsedCsvRecord[]): void {
+    if (line.oversized) {
+      // Nothing can continue across it: what was open is rejected as at the end of the file.
+      this.finish(out);
+      out.push({ lineNumber: line.number, text: line.text, fields: [], error: oversizedReason('line', line.oversized) });
+      return;
+    }
     this.pendingLines.push(line);
     const text = this.pendingLines.map((pending) => pending.text).join('\n');
     const parsed = parseFields(text);
@@ -98,7 +105,7 @@ class CsvRecordParser {
       else out.push(this.complete(this.pendingLines.length, text, parsed));
       return;
     }
-    if (this.pendingLines.length > MAX_LINES_PER_RECORD) this.rejectOpeningLine(out);
+    if (this.pendingLines.length > MAX_LINES_PER_RECORD || text.length > MAX_RECORD_BYTES) this.rejectOpeningLine(out);
   }
 
   finish(out: ParsedCsvRecord[]): void {

@@ -1,5 +1,7 @@
 import { InputFileError } from '../errors.ts';
 import { concat } from './lines.ts';
+import { MAX_RECORD_BYTES, OversizedAccumulator, oversizedReason, prefixText } from './oversized.ts';
+import type { OversizedRecord } from './oversized.ts';
 import type { RawRecord } from './records.ts';
 
 /**
@@ -35,12 +37,18 @@ interface Element {
   readonly bytes: Uint8Array;
   readonly lineNumber: number;
   readonly problem?: string;
+  /** Set for an element over MAX_RECORD_BYTES, whose bytes were not kept. */
+  readonly oversized?: OversizedRecord;
 }
 
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
 const lenientDecoder = new TextDecoder('utf-8', { fatal: false });
 
 function toRecord(element: Element, recordNumber: number): RawRecord {
+  if (element.oversized) {
+    const text = prefixText(element.oversized);
+    return { recordNumber, lineNumber: element.lineNumber, text, typed: true, parseError: oversizedReason('element', element.oversized) };
+  }
   let text: string;
   let problem = element.problem;
   try {
@@ -77,6 +85,9 @@ class ArraySplitter {
   private inString = false;
   private escaped = false;
   private parts: Uint8Array[] = [];
+  private partsBytes = 0;
+  /** The current element once it is over the limit: from then on only digested. */
+  private long: OversizedAccumulator | undefined;
   private line = 1;
   private elementLine = 0;
   private problem: string | undefined;
@@ -118,7 +129,7 @@ class ArraySplitter {
         if (this.inString || this.problem !== undefined) {
           // A raw newline cannot be inside a JSON string: the element is broken; end it here.
           this.problem ??= `a string is not closed before the end of line ${this.line - 1}`;
-          this.parts.push(chunk.subarray(segmentStart, index));
+          this.collect(chunk.subarray(segmentStart, index));
           segmentStart = index + 1;
           const element = this.take();
           if (element) yield element;
@@ -139,7 +150,7 @@ class ArraySplitter {
       } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
         const expected = this.open.pop();
         if (expected === undefined && byte === CLOSE_BRACKET) {
-          this.parts.push(chunk.subarray(segmentStart, index));
+          this.collect(chunk.subarray(segmentStart, index));
           const element = this.take();
           if (element) yield element;
           this.state = 'after';
@@ -149,13 +160,13 @@ class ArraySplitter {
           this.problem = `"${String.fromCharCode(byte)}" on line ${this.line} does not close what is open`;
         }
       } else if (byte === COMMA && this.open.length === 0) {
-        this.parts.push(chunk.subarray(segmentStart, index));
+        this.collect(chunk.subarray(segmentStart, index));
         segmentStart = index + 1;
         const element = this.take();
         if (element) yield element;
       }
     }
-    if (this.state === 'inside' || this.state === 'trailing') this.parts.push(chunk.subarray(segmentStart));
+    if (this.state === 'inside' || this.state === 'trailing') this.collect(chunk.subarray(segmentStart));
   }
 
   finish(): Element | undefined {
@@ -170,17 +181,44 @@ class ArraySplitter {
     return undefined;
   }
 
+  /** Adds bytes to the current element, holding at most MAX_RECORD_BYTES of it. */
+  private collect(input: Uint8Array): void {
+    let segment = input;
+    if (this.parts.length === 0 && !this.long) {
+      // The element starts at its first character, so an oversized one's digest is of the element alone.
+      let start = 0;
+      while (start < segment.length && isWhitespace(segment[start]!)) start += 1;
+      if (start === segment.length) return;
+      segment = segment.subarray(start);
+    }
+    if (this.long) {
+      this.long.add(segment);
+      return;
+    }
+    this.parts.push(segment);
+    this.partsBytes += segment.length;
+    if (this.partsBytes <= MAX_RECORD_BYTES) return;
+    this.long = new OversizedAccumulator();
+    for (const part of this.parts) this.long.add(part);
+    this.parts = [];
+    this.partsBytes = 0;
+  }
+
   /** The element collected so far, or nothing when it is blank ("[]", a trailing comma). */
   private take(): Element | undefined {
     const parts = this.parts;
     const problem = this.problem;
     const lineNumber = this.elementLine;
+    const long = this.long;
+    this.long = undefined;
+    this.partsBytes = 0;
     this.parts = [];
     this.elementLine = 0;
     this.problem = undefined;
     this.inString = false;
     this.escaped = false;
     this.open.length = 0;
+    if (long) return { bytes: new Uint8Array(0), lineNumber, oversized: long.finish() };
     const bytes = concat(parts);
     if (bytes.every(isWhitespace)) return undefined;
     return problem === undefined ? { bytes, lineNumber } : { bytes, lineNumber, problem };

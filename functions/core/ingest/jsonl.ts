@@ -1,4 +1,5 @@
 import type { Line } from './lines.ts';
+import { oversizedReason } from './oversized.ts';
 import type { RawRecord } from './records.ts';
 
 /** True for a line that holds no record (blank lines are skipped, not refused). */
@@ -9,8 +10,13 @@ export function recordsOfLines(lines: readonly Line[], firstRecordNumber: number
   const records: RawRecord[] = [];
   let recordNumber = firstRecordNumber - 1;
   for (const line of lines) {
-    if (isBlankLine(line.text)) continue;
+    // A line over the limit is refused even if it is all spaces: nothing that large passes unnoticed.
+    if (!line.oversized && isBlankLine(line.text)) continue;
     recordNumber += 1;
+    if (line.oversized) {
+      records.push({ recordNumber, lineNumber: line.number, text: line.text, typed: true, parseError: oversizedReason('line', line.oversized) });
+      continue;
+    }
     if (line.invalidUtf8) {
       records.push({ recordNumber, lineNumber: line.number, text: line.text, typed: true, parseError: 'not valid UTF-8' });
       continue;

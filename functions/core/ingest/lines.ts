@@ -3,6 +3,8 @@
  * decoded on its own so that invalid UTF-8 taints only the line it is on (and the record that
  * line belongs to) instead of failing or silently mangling the whole file.
  */
+import { MAX_RECORD_BYTES, OversizedAccumulator, oversizedRecordOf, prefixText } from './oversized.ts';
+import type { OversizedRecord } from './oversized.ts';
 
 export interface Line {
   /** 1-based physical line number in the input. */
@@ -11,6 +13,8 @@ export interface Line {
   readonly text: string;
   /** True when the line's bytes were not valid UTF-8 (text then holds U+FFFD replacements). */
   readonly invalidUtf8: boolean;
+  /** Set when the line is over MAX_RECORD_BYTES: text then holds only its kept prefix. */
+  readonly oversized?: OversizedRecord;
 }
 
 const NEWLINE = 0x0a;
@@ -62,35 +66,109 @@ export function linesOfBlock(block: Uint8Array, firstNumber: number): Line[] {
 export const startsWithByteOrderMark = (bytes: Uint8Array) => bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
 
 /**
- * Yields the lines of a byte stream, a batch per chunk read; a final line without a
- * terminator is yielded too.
+ * A stretch of the input that ends at a line end (the terminator included; only the last one
+ * may lack it) with no line over MAX_RECORD_BYTES in it, or one line that is over the limit,
+ * of which only the prefix and a digest were kept.
  */
-export async function* splitLines(source: AsyncIterable<Uint8Array>): AsyncGenerator<Line[]> {
-  // Pieces of a line that spans chunks; joined once, when its end arrives (a 50 MB line made of
+export type LineBlock = { readonly bytes: Uint8Array; readonly oversized?: undefined } | { readonly oversized: OversizedRecord };
+
+/**
+ * Cuts a byte stream into blocks of whole lines, a block per chunk read, after the byte-order
+ * mark if there is one. Memory stays bounded whatever the input: a line longer than the limit
+ * is never held whole, only streamed through a digest.
+ */
+export async function* lineBlocks(source: AsyncIterable<Uint8Array>): AsyncGenerator<LineBlock> {
+  // Pieces of a line that spans chunks; joined once, when its end arrives (a long line made of
   // 64 KiB chunks would otherwise be copied hundreds of times).
   let carry: Uint8Array[] = [];
-  let lineNumber = 0;
+  let carryBytes = 0;
+  let long: OversizedAccumulator | undefined;
   let first = true;
+  const keep = (piece: Uint8Array) => {
+    carry.push(piece);
+    carryBytes += piece.length;
+    if (carryBytes <= MAX_RECORD_BYTES) return;
+    long = new OversizedAccumulator();
+    for (const part of carry) long.add(part);
+    carry = [];
+    carryBytes = 0;
+  };
   for await (const incoming of source) {
     let chunk: Uint8Array = incoming;
     if (first && chunk.length > 0) {
       first = false;
       if (startsWithByteOrderMark(chunk)) chunk = chunk.subarray(3);
     }
+    if (long) {
+      const end = chunk.indexOf(NEWLINE);
+      if (end < 0) {
+        long.add(chunk);
+        continue;
+      }
+      long.add(chunk.subarray(0, end));
+      yield { oversized: long.finish() };
+      long = undefined;
+      chunk = chunk.subarray(end + 1);
+    }
     const lastNewline = chunk.lastIndexOf(NEWLINE);
     if (lastNewline < 0) {
-      carry.push(chunk);
+      if (chunk.length > 0) keep(chunk);
       continue;
     }
-    const lines = linesOfBlock(concat([...carry, chunk.subarray(0, lastNewline)]), lineNumber + 1);
-    lineNumber += lines.length;
-    carry = lastNewline + 1 < chunk.length ? [chunk.slice(lastNewline + 1)] : [];
-    yield lines;
+    const block = concat([...carry, chunk.subarray(0, lastNewline + 1)]);
+    carry = [];
+    carryBytes = 0;
+    // A copy (Buffer#slice would be a view): the tail must not pin the whole chunk.
+    if (lastNewline + 1 < chunk.length) keep(new Uint8Array(chunk.subarray(lastNewline + 1)));
+    yield* withinLimit(block);
   }
-  const rest = concat(carry);
-  if (rest.length > 0) {
-    const decoded = decodeOne(rest);
-    yield [{ number: ++lineNumber, text: stripCarriageReturn(decoded.text), invalidUtf8: decoded.invalidUtf8 }];
+  if (long) yield { oversized: long.finish() };
+  else if (carry.length > 0) yield* withinLimit(concat(carry));
+}
+
+/** The block, with any line over the limit taken out as a block of its own. */
+function* withinLimit(block: Uint8Array): Generator<LineBlock> {
+  if (block.length <= MAX_RECORD_BYTES) {
+    yield { bytes: block };
+    return;
+  }
+  let blockStart = 0;
+  let lineStart = 0;
+  while (lineStart < block.length) {
+    let lineEnd = block.indexOf(NEWLINE, lineStart);
+    if (lineEnd < 0) lineEnd = block.length;
+    if (lineEnd - lineStart > MAX_RECORD_BYTES) {
+      if (lineStart > blockStart) yield { bytes: block.subarray(blockStart, lineStart) };
+      yield { oversized: oversizedRecordOf(block.subarray(lineStart, lineEnd)) };
+      blockStart = lineEnd + 1;
+    }
+    lineStart = lineEnd + 1;
+  }
+  if (blockStart < block.length) yield { bytes: block.subarray(blockStart) };
+}
+
+/** The one line of an oversized block: its kept prefix as text, flagged. */
+export const oversizedLine = (number: number, oversized: OversizedRecord): Line => ({
+  number,
+  text: prefixText(oversized),
+  invalidUtf8: false,
+  oversized,
+});
+
+/** A block's bytes without the terminator of its last line. */
+export const withoutFinalNewline = (bytes: Uint8Array) => (bytes[bytes.length - 1] === NEWLINE ? bytes.subarray(0, bytes.length - 1) : bytes);
+
+/** Yields the lines of a byte stream, a batch per chunk read; a final line without a terminator is yielded too. */
+export async function* splitLines(source: AsyncIterable<Uint8Array>): AsyncGenerator<Line[]> {
+  let lineNumber = 0;
+  for await (const block of lineBlocks(source)) {
+    if (block.oversized) {
+      yield [oversizedLine(++lineNumber, block.oversized)];
+      continue;
+    }
+    const lines = linesOfBlock(withoutFinalNewline(block.bytes), lineNumber + 1);
+    lineNumber += lines.length;
+    yield lines;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { eventSchemas, isCurrencyCode, KNOWN_FIELDS, MAX_ID_LENGTH, NUMERIC_FIELDS, ORDER_STATUSES } from '../events/schemas.ts';
+import { CONTROL_CHARACTER, eventSchemas, isCurrencyCode, KNOWN_FIELDS, MAX_ID_LENGTH, NUMERIC_FIELDS, ORDER_STATUSES } from '../events/schemas.ts';
 import type { EventType, OrderEvent, SurveyEvent } from '../events/schemas.ts';
 import { parseInstant } from '../events/timestamps.ts';
 import type { RawRecord } from './records.ts';
@@ -73,18 +73,49 @@ function humanize(issue: z.core.$ZodIssue): string {
 }
 
 function preview(value: unknown): string {
+  if (nestedTooDeeply(value, MAX_NESTING_DEPTH)) return 'a value nested too deeply to show';
   const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-/** Extra fields as JSON, keys sorted so that the same event always serializes the same way. */
-function extrasOf(type: EventType, value: Record<string, unknown>): string | null {
+/**
+ * Extra fields may hold objects and arrays, but not nested deeper than this: no real event is,
+ * and serializing one that is (JSON.parse takes any depth) would exhaust the stack.
+ */
+export const MAX_NESTING_DEPTH = 32;
+
+function nestedTooDeeply(value: unknown, levelsLeft: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (levelsLeft === 0) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (nestedTooDeeply(item, levelsLeft - 1)) return true;
+    return false;
+  }
+  for (const key in value) if (nestedTooDeeply((value as Record<string, unknown>)[key], levelsLeft - 1)) return true;
+  return false;
+}
+
+/** The first extra field nested too deeply, if any. */
+function tooDeepExtra(type: EventType, value: Record<string, unknown>): string | undefined {
+  const known = KNOWN_FIELDS[type];
+  for (const key in value) if (!known.has(key) && nestedTooDeeply(value[key], MAX_NESTING_DEPTH)) return key;
+  return undefined;
+}
+
+/**
+ * Extra fields as JSON, keys sorted so that the same event always serializes the same way;
+ * undefined when one is nested too deeply to keep (tooDeepExtra names it).
+ */
+function extrasOf(type: EventType, value: Record<string, unknown>): string | null | undefined {
   const known = KNOWN_FIELDS[type];
   let keys: string[] | undefined;
   for (const key in value) if (!known.has(key)) (keys ??= []).push(key);
   if (keys === undefined) return null;
   const extras: Record<string, unknown> = {};
-  for (const key of keys.sort()) extras[key] = value[key];
+  for (const key of keys.sort()) {
+    if (nestedTooDeeply(value[key], MAX_NESTING_DEPTH)) return undefined;
+    extras[key] = value[key];
+  }
   return JSON.stringify(extras);
 }
 
@@ -111,6 +142,7 @@ export function validateWithSchema<T extends EventType>(type: T, input: Record<s
   const occurredAt = parseInstant(result.data.occurred_at);
   if (!occurredAt.ok) return { ok: false, reason: `occurred_at: ${occurredAt.reason}` };
   const extras = extrasOf(type, input);
+  if (extras === undefined) return { ok: false, reason: `${tooDeepExtra(type, input)}: nested more than ${MAX_NESTING_DEPTH} levels deep` };
   if (type === 'orders') {
     const order = result.data as OrderEvent;
     const row: OrderRow = {
@@ -149,7 +181,8 @@ export function validateWithSchema<T extends EventType>(type: T, input: Record<s
  */
 const STATUSES: ReadonlySet<unknown> = new Set(ORDER_STATUSES);
 
-const isIdentifier = (value: unknown): value is string => typeof value === 'string' && value.length <= MAX_ID_LENGTH && value.trim().length > 0;
+const isIdentifier = (value: unknown): value is string =>
+  typeof value === 'string' && value.length <= MAX_ID_LENGTH && value.trim().length > 0 && !CONTROL_CHARACTER.test(value);
 const isAmount = (value: unknown): value is number => typeof value === 'number' && value >= 0 && Number.isFinite(value);
 const isLabel = (value: unknown): value is string | number | null | undefined =>
   value === undefined || value === null || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
@@ -168,6 +201,8 @@ function plainOrderRow(input: Record<string, unknown>): OrderRow | undefined {
   if (!(refunded_amount === undefined || refunded_amount === null || isAmount(refunded_amount)) || !isLabel(channel)) return undefined;
   const occurredAtMs = instantOf(input['occurred_at']);
   if (occurredAtMs === undefined) return undefined;
+  const extras = extrasOf('orders', input);
+  if (extras === undefined) return undefined;
   return {
     event_id,
     order_id,
@@ -178,7 +213,7 @@ function plainOrderRow(input: Record<string, unknown>): OrderRow | undefined {
     currency: currency as string,
     refunded_amount: (refunded_amount as number | null | undefined) ?? null,
     channel: labelOf(channel),
-    extras: extrasOf('orders', input),
+    extras,
   };
 }
 
@@ -189,6 +224,8 @@ function plainSurveyRow(input: Record<string, unknown>): SurveyRow | undefined {
   if (!isLabel(survey_id) || !isLabel(channel) || !(comment === undefined || comment === null || typeof comment === 'string')) return undefined;
   const occurredAtMs = instantOf(input['occurred_at']);
   if (occurredAtMs === undefined) return undefined;
+  const extras = extrasOf('surveys', input);
+  if (extras === undefined) return undefined;
   return {
     event_id,
     customer_id,
@@ -197,6 +234,6 @@ function plainSurveyRow(input: Record<string, unknown>): SurveyRow | undefined {
     survey_id: labelOf(survey_id),
     comment: comment ?? null,
     channel: labelOf(channel),
-    extras: extrasOf('surveys', input),
+    extras,
   };
 }
