@@ -18,8 +18,10 @@ const processor = new BatchProcessor(EventType.SQS);
  * Events from the ingest queue, one per message, typed by the `event_type` message attribute.
  * The whole batch is written together (one file per type and date, not one per event); each
  * record then reports its own outcome to the batch processor, so only records whose data could
- * not be stored come back as batch item failures. Invalid events are stored under rejected/
- * and count as handled: retrying them would fail the same way.
+ * not be stored come back as batch item failures. Invalid events, and repeats of an event_id
+ * with other content, are stored under rejected/ and count as handled: retrying them would fail
+ * the same way. When nothing could be stored the handler throws (the processor's default), so
+ * the whole batch comes back and the failure shows in the function's error metric.
  */
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   let batch: Promise<MessageIngestResult> | undefined;

@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
-import { GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
+import { GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, StopQueryExecutionCommand } from '@aws-sdk/client-athena';
 import type { AthenaClient, QueryExecution } from '@aws-sdk/client-athena';
 import { QueryFailedError } from '../../core/errors.ts';
 import type { QueryEngine, QueryResult } from '../../core/ports.ts';
-import { defaultSleep, isTransient, withRetries } from './retry.ts';
+import { defaultSleep, describeError, isTransient, withRetries } from './retry.ts';
 
 /** Athena stopped the query, typically at the workgroup's bytes-scanned cutoff: nothing may be published. */
 export class QueryCancelledError extends QueryFailedError {}
+
+/** The query did not finish within timeoutMs; the engine asked Athena to stop it. */
+export class QueryTimeoutError extends QueryFailedError {}
 
 export interface AthenaEngineOptions {
   readonly client: AthenaClient;
@@ -17,7 +20,7 @@ export interface AthenaEngineOptions {
   /** First poll delay; grows to maxPollDelayMs. Defaults 500 ms and 5 s. */
   readonly pollDelayMs?: number;
   readonly maxPollDelayMs?: number;
-  /** Give up waiting after this long. Default 30 minutes (Athena's own DML limit). */
+  /** Give up waiting after this long, and stop the query. Default 30 minutes (Athena's own DML limit). */
   readonly timeoutMs?: number;
   readonly sleep?: (milliseconds: number) => Promise<void>;
 }
@@ -29,7 +32,8 @@ const ERROR_CATEGORY: Record<number, string> = { 1: 'system error', 2: 'user err
  * derived from its text and attempt, so a retried Lambda or state does not start a second
  * execution. States are polled with growing delays; QUEUED after RUNNING is normal and waited
  * out. FAILED carries Athena's error category and is retried only when Athena says it is
- * retryable; CANCELLED (the bytes-scanned cutoff) is final.
+ * retryable; CANCELLED (the bytes-scanned cutoff) is final. Throttled polls and result reads
+ * are backed off; a query still running at timeoutMs is stopped and reported.
  */
 export class AthenaQueryEngine implements QueryEngine {
   private readonly sleep: (milliseconds: number) => Promise<void>;
@@ -50,7 +54,8 @@ export class AthenaQueryEngine implements QueryEngine {
     let token: string | undefined;
     let first = true;
     do {
-      const page = await withRetries(() => client.send(new GetQueryResultsCommand({ QueryExecutionId: id, NextToken: token })), { sleep: this.sleep });
+      // A retried page is asked for with the same token: rows are neither skipped nor repeated.
+      const page = await withRetries(() => client.send(new GetQueryResultsCommand({ QueryExecutionId: id, NextToken: token })), { sleep: this.sleep }, `Athena GetQueryResults ${id}`);
       if (first) columns = (page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []).map((info) => ({ name: info.Name ?? '', type: info.Type ?? 'varchar' }));
       const data = page.ResultSet?.Rows ?? [];
       // The first row of the first page repeats the column names.
@@ -79,6 +84,7 @@ export class AthenaQueryEngine implements QueryEngine {
             }),
           ),
         { sleep: this.sleep },
+        'Athena StartQueryExecution',
       );
       const id = started.QueryExecutionId!;
       const execution = await this.waitFor(id);
@@ -98,19 +104,36 @@ export class AthenaQueryEngine implements QueryEngine {
     let delay = this.options.pollDelayMs ?? 500;
     const maxDelay = this.options.maxPollDelayMs ?? 5000;
     const timeout = this.options.timeoutMs ?? 30 * 60_000;
+    let lastState = 'unknown';
     for (;;) {
       let execution: QueryExecution | undefined;
+      let pollError: unknown;
       try {
         execution = (await this.options.client.send(new GetQueryExecutionCommand({ QueryExecutionId: id }))).QueryExecution;
       } catch (error) {
-        // A throttled or failed poll says nothing about the query: poll again later.
+        // A throttled or failed poll says nothing about the query: poll again, later.
         if (!isTransient(error)) throw error;
+        pollError = error;
       }
       const state = execution?.Status?.State;
       if (state === 'SUCCEEDED' || state === 'FAILED' || state === 'CANCELLED') return execution!;
-      if (Date.now() - started > timeout) throw new QueryFailedError(`Athena query ${id} still ${state ?? 'unknown'} after ${timeout} ms`);
+      lastState = state ?? lastState;
+      if (Date.now() - started > timeout) {
+        const polled = pollError === undefined ? '' : `, last poll ${describeError(pollError)}`;
+        throw new QueryTimeoutError(`Athena query ${id} did not finish within ${timeout} ms (last state ${lastState}${polled}); ${await this.stop(id)}`);
+      }
       await this.sleep(delay);
       delay = Math.min(maxDelay, delay * 2);
+    }
+  }
+
+  /** Left running, a query the caller gave up on would go on scanning (and an UNLOAD on writing). */
+  private async stop(id: string): Promise<string> {
+    try {
+      await withRetries(() => this.options.client.send(new StopQueryExecutionCommand({ QueryExecutionId: id })), { sleep: this.sleep }, `Athena StopQueryExecution ${id}`);
+      return 'asked Athena to stop it';
+    } catch (error) {
+      return `could not stop it: ${describeError(error)}`;
     }
   }
 }

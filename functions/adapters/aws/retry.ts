@@ -9,6 +9,14 @@ export interface RetryOptions {
   readonly sleep?: (milliseconds: number) => Promise<void>;
 }
 
+/**
+ * A call that kept failing in a transient way until the attempt limit. The message names the
+ * operation and the attempts; `cause` is the last error.
+ */
+export class RetriesExhaustedError extends Error {
+  override readonly name = 'RetriesExhaustedError';
+}
+
 export const defaultSleep = (milliseconds: number) => new Promise<void>((resolve) => setTimeout(resolve, milliseconds));
 
 const TRANSIENT_NAMES = new Set([
@@ -38,7 +46,19 @@ export function isTransient(error: unknown): boolean {
   );
 }
 
-export async function withRetries<T>(call: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+/** "TimeoutError: socket hung up": SDK messages often leave out the error's name or code. */
+export function describeError(error: unknown): string {
+  const { name, code, message } = (error ?? {}) as { name?: string; code?: string; message?: string };
+  const label = code ?? name;
+  return label && !message?.includes(label) ? `${label}: ${message ?? ''}` : (message ?? String(error));
+}
+
+/**
+ * Calls `call` until it succeeds, a non-transient error (thrown as is) or the attempt limit
+ * (a RetriesExhaustedError naming `operation`), with exponential backoff (half fixed, half
+ * random, so that throttled callers spread out) between.
+ */
+export async function withRetries<T>(call: () => Promise<T>, options: RetryOptions = {}, operation = 'AWS call'): Promise<T> {
   const maxAttempts = options.maxAttempts ?? 6;
   const baseDelayMs = options.baseDelayMs ?? 200;
   const sleep = options.sleep ?? defaultSleep;
@@ -46,7 +66,8 @@ export async function withRetries<T>(call: () => Promise<T>, options: RetryOptio
     try {
       return await call();
     } catch (error) {
-      if (attempt >= maxAttempts || !isTransient(error)) throw error;
+      if (!isTransient(error)) throw error;
+      if (attempt >= maxAttempts) throw new RetriesExhaustedError(`${operation} failed after ${attempt} attempts: ${describeError(error)}`, { cause: error });
       const ceiling = baseDelayMs * 2 ** (attempt - 1);
       await sleep(ceiling / 2 + Math.random() * (ceiling / 2));
     }

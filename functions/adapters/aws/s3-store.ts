@@ -1,8 +1,13 @@
 import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ObjectStore } from '../../core/ports.ts';
-import { withRetries } from './retry.ts';
+import { describeError, withRetries } from './retry.ts';
 import type { RetryOptions } from './retry.ts';
+
+/** A streamed object broke off after part of it had reached the reader: the read must start over. */
+export class StreamInterruptedError extends Error {
+  override readonly name = 'StreamInterruptedError';
+}
 
 /**
  * The object store on an S3 bucket, with the same keys as the local lake. A PutObject is
@@ -16,20 +21,38 @@ export class S3ObjectStore implements ObjectStore {
   ) {}
 
   async put(key: string, body: Uint8Array | string): Promise<void> {
-    await withRetries(() => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body })), this.retry);
+    await withRetries(() => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body })), this.retry, `S3 PutObject ${this.url(key)}`);
   }
 
   async get(key: string): Promise<Uint8Array> {
-    return withRetries(async () => {
-      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      return response.Body!.transformToByteArray();
-    }, this.retry);
+    // The body is read inside the retried call: a connection lost halfway is a fresh GET.
+    return withRetries(
+      async () => {
+        const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+        return response.Body!.transformToByteArray();
+      },
+      this.retry,
+      `S3 GetObject ${this.url(key)}`,
+    );
   }
 
-  /** The object's bytes as a stream, for inputs of any size. */
+  /**
+   * The object's bytes as a stream, for inputs of any size. Opening it and reading its first
+   * chunk are retried together, since starting over is invisible until a byte has reached the
+   * reader; a break after that is a StreamInterruptedError, as the reader has consumed part.
+   */
   async stream(key: string): Promise<AsyncIterable<Uint8Array>> {
-    const response = await withRetries(() => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })), this.retry);
-    return response.Body as unknown as AsyncIterable<Uint8Array>;
+    const operation = `S3 GetObject ${this.url(key)}`;
+    const opened = await withRetries(
+      async () => {
+        const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+        const chunks = (response.Body as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+        return { chunks, first: await chunks.next() };
+      },
+      this.retry,
+      operation,
+    );
+    return continueStream(operation, opened.chunks, opened.first);
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -39,6 +62,7 @@ export class S3ObjectStore implements ObjectStore {
       const page = await withRetries(
         () => this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token })),
         this.retry,
+        `S3 ListObjectsV2 ${this.url(prefix)}`,
       );
       for (const item of page.Contents ?? []) if (item.Key) keys.push(item.Key);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -52,6 +76,7 @@ export class S3ObjectStore implements ObjectStore {
       const response = await withRetries(
         () => this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } })),
         this.retry,
+        `S3 DeleteObjects in s3://${this.bucket}`,
       );
       const failed = response.Errors ?? [];
       if (failed.length > 0) throw new Error(`could not delete ${failed.length} objects, first ${failed[0]!.Key}: ${failed[0]!.Code}`);
@@ -63,6 +88,31 @@ export class S3ObjectStore implements ObjectStore {
     await withRetries(
       () => this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: toKey, CopySource: `${this.bucket}/${encodeURIComponent(fromKey).replaceAll('%2F', '/')}` })),
       this.retry,
+      `S3 CopyObject ${this.url(fromKey)} to ${toKey}`,
     );
+  }
+
+  private url(key: string): string {
+    return `s3://${this.bucket}/${key}`;
+  }
+}
+
+async function* continueStream(operation: string, chunks: AsyncIterator<Uint8Array>, first: IteratorResult<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let bytes = 0;
+  let next = first;
+  try {
+    while (!next.done) {
+      bytes += next.value.length;
+      yield next.value;
+      try {
+        next = await chunks.next();
+      } catch (error) {
+        throw new StreamInterruptedError(`${operation} broke off after ${bytes} bytes: ${describeError(error)}`, { cause: error });
+      }
+    }
+  } finally {
+    // A reader that stops early must not leave the connection open; a failed close of a
+    // broken stream must not hide why it broke.
+    if (!next.done) await chunks.return?.().catch(() => undefined);
   }
 }

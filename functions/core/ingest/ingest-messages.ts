@@ -6,6 +6,8 @@ import { ColumnBatch } from '../lake/parquet.ts';
 import { rawColumns } from '../lake/raw-tables.ts';
 import type { RejectedRecord } from '../lake/raw-tables.ts';
 import type { ObjectStore } from '../ports.ts';
+import { decideDelivery, fingerprintOf, FirstDeliveries } from './deliveries.ts';
+import { newCounts } from './ingest.ts';
 import { validateRecord } from './validate.ts';
 
 /** One event received as a message (an SQS record): its id, its declared type and its body. */
@@ -23,6 +25,14 @@ export interface MessageIngestResult {
   readonly duplicates: number;
 }
 
+interface Partition {
+  readonly type: EventType;
+  readonly date: string;
+  readonly batch: ColumnBatch;
+  /** Messages acknowledged when this file is stored: its rows' first deliveries and their exact repeats. */
+  readonly ids: string[];
+}
+
 interface Pending {
   readonly ids: string[];
   readonly write: () => Promise<void>;
@@ -31,9 +41,10 @@ interface Pending {
 /**
  * Ingests a batch of messages: valid events are written as one Parquet file per event type and
  * UTC date, invalid ones (bad JSON, unknown type, contract violations) are kept under
- * rejected/ with their reason. Both count as handled. Only a message whose file could not be
- * written is reported as failed, so the queue delivers it again: nothing is acknowledged that
- * was not stored.
+ * rejected/ with their reason, and so is a repeat of an event_id with other content. All count
+ * as handled. Only a message whose file could not be written is reported as failed (an exact
+ * repeat fails with its first delivery's file), so the queue delivers it again: nothing is
+ * acknowledged that was not stored.
  */
 export async function ingestMessages(
   messages: readonly EventMessage[],
@@ -42,11 +53,29 @@ export async function ingestMessages(
 ): Promise<MessageIngestResult> {
   const ingestId = newBatchId(receivedAt);
   const receivedAtIso = receivedAt.toISOString();
-  const partitions = new Map<string, { type: EventType; date: string; batch: ColumnBatch; ids: string[] }>();
+  const partitions = new Map<string, Partition>();
   const rejects = new Map<string, { records: RejectedRecord[]; ids: string[] }>();
-  const seen = new Set<string>();
-  let accepted = 0;
-  let duplicates = 0;
+  // Repeats are decided as in file ingest (per event type, in batch order); an exact repeat is
+  // acknowledged with the file that holds its first delivery, whatever date it claims.
+  const counts = newCounts();
+  const seen = new Map<EventType, FirstDeliveries>();
+  const partitionOfFirst = new Map<string, Partition>();
+
+  const reject = (type: EventType | 'unknown', message: EventMessage, index: number, reason: string) => {
+    const entry = rejects.get(type) ?? { records: [], ids: [] };
+    entry.records.push({
+      event_type: type as EventType,
+      reason,
+      payload: message.body,
+      received_at: receivedAtIso,
+      ingest_id: ingestId,
+      source: `message:${message.id}`,
+      record_number: index + 1,
+      line_number: index + 1,
+    });
+    entry.ids.push(message.id);
+    rejects.set(type, entry);
+  };
 
   messages.forEach((message, index) => {
     const type = (EVENT_TYPES as readonly string[]).includes(message.eventType ?? '') ? (message.eventType as EventType) : undefined;
@@ -58,40 +87,31 @@ export async function ingestMessages(
       parseError = `invalid JSON: ${(error as Error).message}`;
     }
     const record = { recordNumber: index + 1, lineNumber: index + 1, text: message.body, typed: true, ...(parseError ? { parseError } : { value }) };
-    const validation = type
-      ? validateRecord(type, record)
-      : ({ ok: false, reason: `event_type: message attribute must be one of ${EVENT_TYPES.join(', ')} (got ${JSON.stringify(message.eventType ?? null)})` } as const);
+    if (!type) {
+      reject('unknown', message, index, `event_type: message attribute must be one of ${EVENT_TYPES.join(', ')} (got ${JSON.stringify(message.eventType ?? null)})`);
+      return;
+    }
+    const validation = validateRecord(type, record);
     if (!validation.ok) {
-      const rejectedType = type ?? 'unknown';
-      const entry = rejects.get(rejectedType) ?? { records: [], ids: [] };
-      entry.records.push({
-        event_type: rejectedType as EventType,
-        reason: validation.reason,
-        payload: message.body,
-        received_at: receivedAtIso,
-        ingest_id: ingestId,
-        source: `message:${message.id}`,
-        record_number: index + 1,
-        line_number: index + 1,
-      });
-      entry.ids.push(message.id);
-      rejects.set(rejectedType, entry);
+      reject(type, message, index, validation.reason);
       return;
     }
-    accepted += 1;
     const row = validation.row;
-    const key = `${type}|${row.event_id}`;
-    if (seen.has(key)) {
-      // A redelivery inside the batch: the copy already queued for writing covers it.
-      duplicates += 1;
-      partitions.get(`${type}|${utcDate(row.occurred_at_ms)}`)?.ids.push(message.id);
+    let firsts = seen.get(type);
+    if (!firsts) seen.set(type, (firsts = new FirstDeliveries()));
+    const earlier = firsts.get(row.event_id);
+    const decision = decideDelivery(firsts, counts, row.event_id, fingerprintOf(row), index + 1);
+    const deliveryKey = `${type}\u001f${row.event_id}`;
+    if (!decision.store) {
+      if (decision.reason === undefined) partitionOfFirst.get(deliveryKey)!.ids.push(message.id);
+      // Named by message, not line: a batch of messages has no file to point into.
+      else reject(type, message, index, `event_id: ${JSON.stringify(row.event_id)} was already received in message ${messages[earlier!.lineNumber - 1]!.id} of this batch with different content`);
       return;
     }
-    seen.add(key);
     const date = utcDate(row.occurred_at_ms);
     const partitionKey = `${type}|${date}`;
     let partition = partitions.get(partitionKey);
-    if (!partition) partitions.set(partitionKey, (partition = { type: type!, date, batch: new ColumnBatch(rawColumns[type!]), ids: [] }));
+    if (!partition) partitions.set(partitionKey, (partition = { type, date, batch: new ColumnBatch(rawColumns[type]), ids: [] }));
     partition.batch.append({
       ...row,
       occurred_at: row.occurred_at_ms,
@@ -101,6 +121,7 @@ export async function ingestMessages(
       record_number: index + 1,
     });
     partition.ids.push(message.id);
+    partitionOfFirst.set(deliveryKey, partition);
   });
 
   let sequence = 0;
@@ -124,5 +145,5 @@ export async function ingestMessages(
     if (outcome.status === 'rejected') for (const id of writes[index]!.ids) failed.add(id);
   });
   const rejected = [...rejects.values()].reduce((sum, entry) => sum + entry.ids.length, 0);
-  return { failed, accepted, rejected, duplicates };
+  return { failed, accepted: counts.accepted, rejected, duplicates: counts.duplicates };
 }
