@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FilesystemObjectStore } from '../../functions/adapters/filesystem-store.ts';
 import { OutboxSink } from '../../functions/adapters/outbox-sink.ts';
 import type { AudienceRow, CampaignMessage } from '../../functions/core/campaigns/message.ts';
-import { campaignMessageSchema } from '../../functions/core/campaigns/message.ts';
+import { campaignMessageSchema, toCampaignMessage } from '../../functions/core/campaigns/message.ts';
 import { publishCampaignAudience, sentMessageIds } from '../../functions/core/campaigns/publish.ts';
 import type { MessageSink, SinkOutcome } from '../../functions/core/ports.ts';
 import { temporaryDirectory } from '../support/cli.ts';
@@ -110,5 +111,37 @@ describe('publishing', () => {
     expect(first.failed).toEqual([expect.objectContaining({ customerId: 'cust-0', campaign: 'service_recovery', reason: 'InvalidParameterValue: nope' })]);
     const second = await publishCampaignAudience({ asOf: '2024-06-30', audience: audience(4), sink: new OutboxSink(store), store });
     expect(second).toMatchObject({ alreadySent: 3, sent: 1 });
+  });
+});
+
+describe('publishing interrupted any number of times, anywhere', () => {
+  it('ends with each message in the outbox exactly once and in the log exactly once', async () => {
+    const crash = fc.record({ onCall: fc.integer({ min: 1, max: 8 }), afterDelivering: fc.boolean() });
+    const scenario = fc.record({ messages: fc.integer({ min: 1, max: 30 }), chunkSize: fc.integer({ min: 1, max: 7 }), crashes: fc.array(crash, { maxLength: 4 }) });
+    await fc.assert(
+      fc.asyncProperty(scenario, async ({ messages, chunkSize, crashes }) => {
+        const { path, cleanup } = await temporaryDirectory();
+        try {
+          const lake = new FilesystemObjectStore(path);
+          const publish = (sink: MessageSink) => publishCampaignAudience({ asOf: '2024-06-30', audience: audience(messages), sink, store: lake, chunkSize });
+          // Each interrupted run may or may not get as far as its crash; then one run is left alone.
+          for (const { onCall, afterDelivering } of crashes) await publish(new CrashingSink(new OutboxSink(lake), onCall, afterDelivering)).catch(() => undefined);
+          await publish(new OutboxSink(lake));
+          const messageIdsUnder = async (prefix: string) => {
+            const ids: string[] = [];
+            for (const key of await lake.list(prefix)) {
+              for (const line of new TextDecoder().decode(await lake.get(key)).trim().split('\n')) ids.push(JSON.parse(line).message_id);
+            }
+            return ids.sort();
+          };
+          const expected = audience(messages).map((row) => toCampaignMessage(row).message_id).sort();
+          expect(await messageIdsUnder('outbox/campaigns/as_of=2024-06-30/')).toEqual(expected);
+          expect(await messageIdsUnder('published/campaigns/as_of=2024-06-30/')).toEqual(expected);
+        } finally {
+          await cleanup();
+        }
+      }),
+      { numRuns: 60 },
+    );
   });
 });
