@@ -214,7 +214,8 @@ export async function checkMetricsIgnoreSplitAndReingest(files: readonly (readon
     await ingestAll(splitLake, paths);
     await runAsOf(splitLake, asOf);
     const split = await snapshotTables(splitLake, asOf);
-    expect(split['customer_summary']!.length).toBeGreaterThan(0);
+    // Lines whose orders all net to nothing (cancelled, refunded, zero totals) leave no customer: nothing to compare.
+    fc.pre(split['customer_summary']!.length > 0);
 
     const wholeLake = join(directory, 'whole-lake');
     await ingestAll(wholeLake, [whole]);
