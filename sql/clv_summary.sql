@@ -19,7 +19,8 @@ totals as (
     select
         count(distinct customer_id) as customers,
         count(*) as purchases,
-        sum(net_revenue) as net_revenue,
+        -- As decimal, so that the total does not depend on the order of the rows.
+        cast(sum(cast(net_revenue as decimal(38, 6))) as double) as net_revenue,
         min(purchase_date) as first_purchase_date
     from purchases
 

@@ -18,7 +18,9 @@ purchase_days as (
     select
         customer_id,
         purchase_date,
-        sum(net_revenue) as day_net_revenue
+        -- Money is summed as decimal: a sum of doubles depends on the order of its rows (file
+        -- layout, threads), so the same data could give 500.87 one run and 500.86999999999995 the next.
+        cast(sum(cast(net_revenue as decimal(38, 6))) as double) as day_net_revenue
     from purchases
     group by customer_id, purchase_date
 
@@ -41,7 +43,8 @@ repeat_day_spend as (
         customer_id,
         count(*) as purchase_days,
         -- Gamma-Gamma's spend input: the mean per-day net revenue over repeat days only.
-        avg(day_net_revenue) filter (where day_number > 1) as avg_repeat_day_net_revenue
+        cast(sum(cast(day_net_revenue as decimal(38, 6))) filter (where day_number > 1) as double)
+            / nullif(count(*) filter (where day_number > 1), 0) as avg_repeat_day_net_revenue
     from numbered_purchase_days
     group by customer_id
 
@@ -57,7 +60,7 @@ purchase_totals as (
         max(purchase_date) as last_purchase_date,
         min(period_start) as cohort_start,
         count(*) as purchases,
-        sum(net_revenue) as net_revenue
+        cast(sum(cast(net_revenue as decimal(38, 6))) as double) as net_revenue
     from purchases
     group by customer_id
 

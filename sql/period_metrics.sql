@@ -173,7 +173,8 @@ period_revenue as (
     select
         period_start,
         count(*) as orders,
-        sum(net_revenue) as net_revenue
+        -- As decimal, so that the total does not depend on the order of the rows.
+        cast(sum(cast(net_revenue as decimal(38, 6))) as double) as net_revenue
     from purchases
     group by period_start
 

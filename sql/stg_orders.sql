@@ -46,7 +46,8 @@ refunds as (
         count(*) as refund_events,
         -- A refund event without an amount refunds the whole order.
         count(case when refunded_amount is null then 1 end) as full_refund_events,
-        coalesce(sum(refunded_amount), 0) as stated_refunded_amount
+        -- As decimal, so that partial refunds add up the same in any order.
+        coalesce(cast(sum(cast(refunded_amount as decimal(38, 6))) as double), 0) as stated_refunded_amount
     from order_events
     where status = 'refunded'
     group by order_id

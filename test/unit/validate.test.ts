@@ -39,6 +39,7 @@ describe('order events', () => {
     [{ ...order, currency: 'usd' }, 'currency: must be a three-letter uppercase ISO 4217 code'],
     [{ ...order, currency: 'XYZ' }, 'currency: is not an ISO 4217 currency code'],
     [{ ...order, refunded_amount: -1, status: 'refunded' }, 'refunded_amount: must be >= 0'],
+    [{ ...order, total: 1e300 }, 'total: must be <= 1000000000000 (got 1e+300)'],
     [{ ...order, customer_id: 42 }, 'customer_id: must be a string (got 42)'],
   ])('rejects %j naming the field', (input, reason) => {
     const result = validateRecord('orders', json(input));
@@ -97,9 +98,9 @@ describe('the plain-record path', () => {
     customer_id: ['c1', 'ü-customer', ' ', null, 'c\u007f'],
     occurred_at: ['2024-03-31T23:30:00Z', '2024-03-31T23:30:00.123Z', '2024-03-31T23:30:00-05:00', '2024-02-30T00:00:00Z', '2024-03-31', '1969-12-31T23:59:59Z', '2100-01-01T00:00:00Z', 17, undefined],
     status: ['placed', 'cancelled', 'refunded', 'shipped', undefined, null, 'PLACED'],
-    total: [0, -0, 12.5, -1, '12.5', Number.POSITIVE_INFINITY, Number.NaN, undefined, null],
+    total: [0, -0, 12.5, -1, '12.5', Number.POSITIVE_INFINITY, Number.NaN, undefined, null, 1e12, 1e12 + 1, 1e300],
     currency: ['EUR', 'eur', 'XYZ', 'EURO', 3, undefined],
-    refunded_amount: [undefined, null, 0, 4.2, -3, '1'],
+    refunded_amount: [undefined, null, 0, 4.2, -3, '1', 2e12],
     channel: [undefined, null, 'web', 12, true, Number.NaN],
     score: [0, 10, 7, 11, -1, 3.5, '9', undefined],
     survey_id: [undefined, 's1', 42, {}],

@@ -9,6 +9,13 @@ import { parseInstant } from './timestamps.ts';
 export const MAX_ID_LENGTH = 256;
 
 /**
+ * The largest amount accepted (10^12 in any currency). Nothing real comes close; a larger one is
+ * a unit bug or an attack, and amounts are summed as decimal(38, 6), which a few 1e300s would
+ * overflow, failing every run.
+ */
+export const MAX_AMOUNT = 1e12;
+
+/**
  * C0 and C1 control characters and DEL. An id holding one is damaged data (a stray NUL, a
  * terminal escape), and ids are joined on, grouped by and printed.
  */
@@ -50,9 +57,9 @@ export const orderEventSchema = z
     customer_id: identifier,
     occurred_at: instant,
     status: z.enum(ORDER_STATUSES).default('placed'),
-    total: z.number().nonnegative(),
+    total: z.number().nonnegative().max(MAX_AMOUNT),
     currency: currencyCode,
-    refunded_amount: z.number().nonnegative().nullish(),
+    refunded_amount: z.number().nonnegative().max(MAX_AMOUNT).nullish(),
     channel: label,
   })
   // Extra fields (items, coupon, ...) are part of the contract: they are kept, not refused.

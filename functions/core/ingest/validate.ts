@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { CONTROL_CHARACTER, eventSchemas, isCurrencyCode, KNOWN_FIELDS, MAX_ID_LENGTH, NUMERIC_FIELDS, ORDER_STATUSES } from '../events/schemas.ts';
+import { CONTROL_CHARACTER, eventSchemas, isCurrencyCode, KNOWN_FIELDS, MAX_AMOUNT, MAX_ID_LENGTH, NUMERIC_FIELDS, ORDER_STATUSES } from '../events/schemas.ts';
 import type { EventType, OrderEvent, SurveyEvent } from '../events/schemas.ts';
 import { parseInstant } from '../events/timestamps.ts';
 import type { RawRecord } from './records.ts';
@@ -183,7 +183,7 @@ const STATUSES: ReadonlySet<unknown> = new Set(ORDER_STATUSES);
 
 const isIdentifier = (value: unknown): value is string =>
   typeof value === 'string' && value.length <= MAX_ID_LENGTH && value.trim().length > 0 && !CONTROL_CHARACTER.test(value);
-const isAmount = (value: unknown): value is number => typeof value === 'number' && value >= 0 && Number.isFinite(value);
+const isAmount = (value: unknown): value is number => typeof value === 'number' && value >= 0 && value <= MAX_AMOUNT;
 const isLabel = (value: unknown): value is string | number | null | undefined =>
   value === undefined || value === null || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
 const labelOf = (value: string | number | null | undefined): string | null => (value === undefined || value === null ? null : String(value));
