@@ -6,7 +6,7 @@ import { curatedOutputsOf, jobGraph, outputsOf } from '../core/jobs/graph.ts';
 import type { JobStep } from '../core/jobs/graph.ts';
 import { typeScriptSteps } from '../core/jobs/typescript-steps.ts';
 import { readSql, renderSql, sqlParameters } from '../core/jobs/sql-template.ts';
-import { lakeLayout, newBatchId } from '../core/lake/layout.ts';
+import { CURATED_FILE, lakeLayout, newBatchId } from '../core/lake/layout.ts';
 import { DuckDbEngine } from './duckdb-engine.ts';
 import { TEMP_PREFIX } from './filesystem-store.ts';
 import type { FilesystemObjectStore } from './filesystem-store.ts';
@@ -28,9 +28,6 @@ export interface AsOfRun {
   /** Rows written per curated table. */
   readonly rows: Readonly<Record<string, number>>;
 }
-
-/** The one file of a curated partition; replaced by an atomic rename on every run. */
-export const PARTITION_FILE = 'data.parquet';
 
 /**
  * Runs the job graph on DuckDB for each as_of date. Every step of a date runs first, into
@@ -87,7 +84,7 @@ async function runOneDate(
         await mkdir(directory, { recursive: true });
         // The file keeps its as_of column, as the Athena run's files do: the path and the data agree.
         await engine.execute(`copy (select * from ${table}) to ${sqlString(temp)} (format parquet, compression zstd)`);
-        pending.push({ table, temp, final: join(directory, PARTITION_FILE) });
+        pending.push({ table, temp, final: join(directory, CURATED_FILE) });
         const counted = await engine.query(`select count(*) from ${table}`);
         rows[table] = Number(counted.rows[0]?.[0] ?? 0);
       }
@@ -160,6 +157,6 @@ function releaseSchedule(steps: readonly JobStep[]): string[][] {
 async function removeOtherFiles(finalPath: string): Promise<void> {
   const directory = join(finalPath, '..');
   for (const entry of await readdir(directory)) {
-    if (entry !== PARTITION_FILE && !entry.startsWith(TEMP_PREFIX)) await rm(join(directory, entry), { force: true });
+    if (entry !== CURATED_FILE && !entry.startsWith(TEMP_PREFIX)) await rm(join(directory, entry), { force: true });
   }
 }

@@ -171,20 +171,23 @@ describe('fit-clv handler', () => {
 });
 
 describe('promote-run handler', () => {
-  it("replaces each curated partition with the run's files", async () => {
+  it("replaces each curated partition with the run's output as one file, then removes what else was there", async () => {
     s3.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => {
       if (input.Prefix === 'runs/nps/run_id=r1/') return { Contents: [{ Key: 'runs/nps/run_id=r1/part-a.parquet' }] };
-      if (input.Prefix === 'curated/nps/as_of=2024-03-31/') return { Contents: [{ Key: 'curated/nps/as_of=2024-03-31/old.parquet' }] };
+      if (input.Prefix === 'curated/nps/as_of=2024-03-31/') return { Contents: [{ Key: 'curated/nps/as_of=2024-03-31/data.parquet' }, { Key: 'curated/nps/as_of=2024-03-31/old.parquet' }] };
       return { Contents: [] };
     });
     s3.on(DeleteObjectsCommand).resolves({});
     s3.on(CopyObjectCommand).resolves({});
     const { handler } = await import('../../functions/promote-run/index.ts');
     expect(await handler({ as_of: '2024-03-31', run_id: 'r1' })).toMatchObject({ files: 1 });
-    expect(s3.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input.Delete!.Objects!.map((object) => object.Key))).toEqual([['curated/nps/as_of=2024-03-31/old.parquet']]);
     const copy = s3.commandCalls(CopyObjectCommand)[0]!.args[0].input;
-    expect(copy.Key).toBe('curated/nps/as_of=2024-03-31/part-a.parquet');
+    expect(copy.Key).toBe('curated/nps/as_of=2024-03-31/data.parquet');
     expect(decodeURIComponent(copy.CopySource!)).toBe('test-lake/runs/nps/run_id=r1/part-a.parquet');
+    // The stale file goes only after the new one is in place; the promoted file stays.
+    expect(s3.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input.Delete!.Objects!.map((object) => object.Key))).toEqual([['curated/nps/as_of=2024-03-31/old.parquet']]);
+    const order = s3.calls().map((call) => call.args[0].constructor.name).filter((name) => name !== 'ListObjectsV2Command');
+    expect(order.indexOf('CopyObjectCommand')).toBeLessThan(order.indexOf('DeleteObjectsCommand'));
   });
 });
 

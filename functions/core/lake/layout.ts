@@ -1,5 +1,7 @@
 import type { EventType } from '../events/schemas.ts';
 
+export const CURATED_FILE = 'data.parquet';
+
 /**
  * Where things live in the lake. The same keys are used in the local directory and in the S3
  * bucket, so a lake can move between the two unchanged.
@@ -11,6 +13,11 @@ export const lakeLayout = {
   rejectedPartition: (type: EventType, date: string) => `rejected/${type}/dt=${date}/`,
   /** Prefix of one curated table partition. */
   curatedPartition: (table: string, asOf: string) => `curated/${table}/as_of=${asOf}/`,
+  /**
+   * The one file of a curated partition, replaced whole by every run of its as_of: a single
+   * object is the only thing a store can swap at once, so readers see the old table or the new.
+   */
+  curatedFile: (table: string, asOf: string) => `curated/${table}/as_of=${asOf}/${CURATED_FILE}`,
   curatedTable: (table: string) => `curated/${table}/`,
   rawTable: (type: EventType) => `raw/${type}/`,
   rejected: 'rejected/',

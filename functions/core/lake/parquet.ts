@@ -188,3 +188,16 @@ export function readParquetColumns(bytes: Uint8Array, names: readonly string[]):
   }
   return columns;
 }
+
+/**
+ * Parquet files of one schema (the parts Athena's UNLOAD wrote for a table) as one file. Column
+ * types are carried through Arrow as they are; nothing is converted to JavaScript values.
+ */
+export function mergeParquetFiles(files: readonly Uint8Array[]): Uint8Array {
+  const tables = files.map((bytes) => arrow.tableFromIPC(readParquet(bytes).intoIPCStream()));
+  const [first, ...rest] = tables;
+  if (!first) throw new Error('mergeParquetFiles needs at least one file');
+  const merged = first.concat(...rest);
+  const properties = new WriterPropertiesBuilder().setCompression(Compression.ZSTD).setCreatedBy('customer-marketing-pipeline').build();
+  return writeParquet(WasmTable.fromIPCStream(arrow.tableToIPC(merged, 'stream')), properties);
+}
