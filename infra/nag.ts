@@ -1,4 +1,4 @@
-import { CfnElement, Stack, Token, Validations } from 'aws-cdk-lib';
+import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -16,14 +16,6 @@ export const wildcard = (finding: string) => `AwsSolutions-IAM5[${finding}]`;
 export function arnToken(resource: IConstruct): string {
   const element = resource.node.defaultChild as CfnElement;
   return `<${Stack.of(resource).getLogicalId(element)}.Arn>`;
-}
-
-/** Region and account as cdk-nag prints them: the value when the stack has one, else the pseudo parameter. */
-export function printedEnvironment(stack: Stack): { region: string; account: string } {
-  return {
-    region: Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region,
-    account: Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account,
-  };
 }
 
 export const REASONS = {

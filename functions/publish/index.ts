@@ -24,7 +24,9 @@ const environment = readEnvironment({
 const logger = new Logger({ serviceName: 'publish' });
 const metrics = new Metrics({ namespace: 'CustomerMarketingPipeline', serviceName: 'publish' });
 const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
-const athena = new AthenaQueryEngine({ client: new AthenaClient({}), workGroup: environment.ATHENA_WORKGROUP, database: environment.GLUE_DATABASE });
+// Under the function's 10-minute timeout: a query still running then is stopped and reported
+// while the function can still do so, instead of the function being killed with it running.
+const athena = new AthenaQueryEngine({ client: new AthenaClient({}), workGroup: environment.ATHENA_WORKGROUP, database: environment.GLUE_DATABASE, timeoutMs: 8 * 60_000 });
 const sink = new SqsMessageSink({ client: new SQSClient({}), queueUrl: environment.CAMPAIGN_QUEUE_URL });
 
 const inputSchema = z.object({ as_of: z.string().refine(isCalendarDate) });

@@ -20,7 +20,9 @@ const environment = readEnvironment({
 });
 const logger = new Logger({ serviceName: 'write-report' });
 const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
-const athena = new AthenaQueryEngine({ client: new AthenaClient({}), workGroup: environment.ATHENA_WORKGROUP, database: environment.GLUE_DATABASE });
+// Under the function's 10-minute timeout: a query still running then is stopped and reported
+// while the function can still do so, instead of the function being killed with it running.
+const athena = new AthenaQueryEngine({ client: new AthenaClient({}), workGroup: environment.ATHENA_WORKGROUP, database: environment.GLUE_DATABASE, timeoutMs: 8 * 60_000 });
 // Chart.js is inlined into every report; read it once per container.
 const chartJs = readFileSync(environment.CHART_JS_PATH, 'utf8');
 

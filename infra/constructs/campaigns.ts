@@ -41,11 +41,13 @@ export class Campaigns extends Construct {
     });
     const fn = this.publisher.function;
     this.queue.queue.grantSendMessages(fn);
-    props.bucket.grantReadWrite(fn, 'published/*');
+    // The sent-message log is read and appended to, never rewritten or deleted.
+    props.bucket.grantRead(fn, 'published/*');
+    props.bucket.grantPut(fn, 'published/*');
     props.bucket.grantRead(fn, 'curated/campaign_audience/*');
     grantAthenaQueries(fn, props, ['campaign_audience']);
     const lake = arnToken(props.bucket);
-    acknowledgeFunctionRole(this.publisher, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
+    acknowledgeFunctionRole(this.publisher, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']);
     acknowledge(
       this.publisher,
       'The publisher reads the campaign_audience partitions, writes its sent-message log under published/ and reads and writes Athena query results; object names are per run.',

@@ -7,12 +7,14 @@ import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, Fail, IntegrationPattern, JsonPath, LogLevel, StateMachine, Succeed, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
 import type { TaskStateBase } from 'aws-cdk-lib/aws-stepfunctions';
-import { AthenaStartQueryExecution, LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { CURATED_TABLES, jobGraph } from '../../functions/core/jobs/graph.ts';
+import { runTable } from '../../functions/core/jobs/athena-plan.ts';
+import { CURATED_TABLES, jobGraph, outputsOf, SOURCE_TABLES } from '../../functions/core/jobs/graph.ts';
 import type { JobStep } from '../../functions/core/jobs/graph.ts';
-import { acknowledge, acknowledgeFunctionRole, arnToken, printedEnvironment, REASONS, wildcard } from '../nag.ts';
-import { grantAthenaQueries } from './athena-access.ts';
+import { lakeLayout } from '../../functions/core/lake/layout.ts';
+import { acknowledge, acknowledgeFunctionRole, arnToken, REASONS, wildcard } from '../nag.ts';
+import { AthenaQueryTask, grantAthenaQueries, grantQueryData } from './athena-access.ts';
 import type { PipelineResources } from './athena-access.ts';
 import { PipelineFunction } from './pipeline-function.ts';
 
@@ -65,6 +67,10 @@ export class Jobs extends Construct {
       description: "Replaces the curated partitions of the as_of with a finished run's output",
       environment: lake,
       timeout: Duration.minutes(15),
+      // A table UNLOADed as several files is merged into one in memory (a million customers'
+      // summary is tens of MB of Parquet), as the CLV fit reads the same table.
+      memorySize: 3008,
+      needsParquet: true,
     });
     const reporter = new PipelineFunction(this, 'WriteReport', {
       handler: 'write-report',
@@ -81,11 +87,12 @@ export class Jobs extends Construct {
     props.bucket.grantRead(compactor.function, 'raw/*');
     props.bucket.grantPut(compactor.function, 'raw/*');
     props.bucket.grantDelete(compactor.function, 'raw/*');
+    // Promotion reads runs/, writes each curated/ partition's one file and removes stale ones; it never reads curated data.
     props.bucket.grantRead(promoter.function, 'runs/*');
-    props.bucket.grantReadWrite(promoter.function, 'curated/*');
+    props.bucket.grantPut(promoter.function, 'curated/*');
     props.bucket.grantDelete(promoter.function, 'curated/*');
     const lakeArn = arnToken(props.bucket);
-    acknowledgeFunctionRole(reporter, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
+    acknowledgeFunctionRole(reporter, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']);
     acknowledge(
       reporter,
       'The report reads the curated partitions of its as_of (through Athena), writes reports/as_of=DATE/ and reads and writes Athena query results.',
@@ -151,22 +158,27 @@ export class Jobs extends Construct {
       tracingEnabled: true,
       logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
     });
-    // Athena reads the lake and writes step outputs with the state machine's credentials.
-    props.bucket.grantReadWrite(this.stateMachine);
-    props.queryResults.grantReadWrite(this.stateMachine);
-    acknowledgeFunctionRole(this.stateMachine, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
+    // Athena runs the steps with the state machine's credentials: it reads the sources (raw
+    // events, the published-message log) and this run's earlier outputs, and UNLOADs each step
+    // to a fresh prefix under runs/. It never deletes (a failed UNLOAD leaves its files, and
+    // runs/ expires), never reads rejected/ or curated/, and the catalog is only read.
+    for (const prefix of ['raw/*', `${lakeLayout.published}*`, 'runs/*']) props.bucket.grantRead(this.stateMachine, prefix);
+    props.bucket.grantPut(this.stateMachine, 'runs/*');
+    grantQueryData(this.stateMachine, props, [...SOURCE_TABLES, ...jobGraph.flatMap(outputsOf).map(runTable)]);
     acknowledge(
       this.stateMachine,
-      'Athena runs the job graph with this role: it reads every lake prefix (raw/, rejected/, published/, runs/) and writes runs/ per run, and writes query results.',
-      wildcard(`Resource::${lakeArn}/*`),
-      wildcard(`Resource::${arnToken(props.queryResults)}/*`),
+      'X-Ray (PutTraceSegments, PutTelemetryRecords, sampling rules) and CloudWatch Logs log delivery for the execution logs accept no resource but "*".',
+      wildcard('Resource::*'),
     );
-    const { region, account } = printedEnvironment(Stack.of(this));
+    acknowledge(this.stateMachine, REASONS.kms, wildcard('Action::kms:GenerateDataKey*'), wildcard('Action::kms:ReEncrypt*'));
+    acknowledge(this.stateMachine, REASONS.s3Actions, ...['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*'].map((action) => wildcard(`Action::${action}`)));
     acknowledge(
       this.stateMachine,
-      "The Athena task grants Glue read access to the tables and functions of the pipeline's own database, which the queries read.",
-      wildcard(`Resource::arn:<AWS::Partition>:glue:${region}:${account}:table/${props.databaseName}/*`),
-      wildcard(`Resource::arn:<AWS::Partition>:glue:${region}:${account}:userDefinedFunction/${props.databaseName}/*`),
+      'Athena runs the job graph with this role: it reads raw/ and published/campaigns/, reads and writes the per-run step outputs under runs/ (run ids are known only at run time), and reads and writes query results.',
+      wildcard(`Resource::${lakeArn}/raw/*`),
+      wildcard(`Resource::${lakeArn}/${lakeLayout.published}*`),
+      wildcard(`Resource::${lakeArn}/runs/*`),
+      wildcard(`Resource::${arnToken(props.queryResults)}/*`),
     );
     acknowledge(
       this.stateMachine,
@@ -196,7 +208,7 @@ export class Jobs extends Construct {
     if (step.type === 'typescript') {
       return guard(new LambdaInvoke(this, `Step ${step.name}`, { lambdaFunction: fitter.function, payload: runIds, resultPath: JsonPath.DISCARD }));
     }
-    const task = new AthenaStartQueryExecution(this, `Step ${step.name}`, {
+    const task = new AthenaQueryTask(this, `Step ${step.name}`, {
       queryString: JsonPath.stringAt(`$.plan.queries.${step.name}`),
       clientRequestToken: JsonPath.stringAt(`$.plan.tokens.${step.name}`),
       workGroup: props.workGroupName,

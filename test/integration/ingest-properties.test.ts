@@ -9,7 +9,7 @@ describe('ingest, for any mix of valid, invalid, blank and repeated lines split 
       fc.asyncProperty(splitIntoFiles(deliveries({ maxLines: 60, ids: 12 }), 4), checkIngestAccounting),
       { numRuns: 100 },
     );
-  });
+  }, 180_000);
 });
 
 describe('the tables computed from any such files', () => {
@@ -17,5 +17,5 @@ describe('the tables computed from any such files', () => {
     await fc.assert(fc.asyncProperty(splitIntoFiles(deliveries({ maxLines: 40, ids: 10 }), 3), (files) => checkMetricsIgnoreSplitAndReingest(files)), {
       numRuns: 3,
     });
-  });
+  }, 180_000);
 });

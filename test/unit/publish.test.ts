@@ -143,5 +143,5 @@ describe('publishing interrupted any number of times, anywhere', () => {
       }),
       { numRuns: 60 },
     );
-  });
+  }, 120_000);
 });
