@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { FilesystemObjectStore } from '../adapters/filesystem-store.ts';
 import { loadConfig } from '../core/config.ts';
+import { UsageError } from '../core/errors.ts';
 import type { PipelineConfig } from '../core/config.ts';
 
 /** What every command gets: the lake, the validated config and where to write. */
@@ -23,6 +24,12 @@ export async function createContext(options: {
   interactive: boolean;
 }): Promise<CommandContext> {
   const lakeRoot = resolve(options.lake ?? process.env['PIPELINE_LAKE'] ?? 'lake');
+  // DuckDB reads the lake through glob patterns: in the lake's own path these characters would
+  // match other directories (a lake "lake*" would read "lake-old" too) or find nothing.
+  const globCharacter = (process.platform === 'win32' ? /[*?[\]{}]/ : /[*?[\]{}\\]/).exec(lakeRoot);
+  if (globCharacter) {
+    throw new UsageError(`--lake ${JSON.stringify(lakeRoot)}: a lake path cannot contain ${JSON.stringify(globCharacter[0])} (the lake is read through glob patterns)`);
+  }
   const config = await loadConfig(options.config ?? process.env['PIPELINE_CONFIG']);
   return {
     lakeRoot,

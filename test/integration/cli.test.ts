@@ -145,6 +145,12 @@ describe('errors and exit codes', () => {
     if ((args as string[]).length > 0) expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it.each(['lake*', 'lake[1]', 'la{k,e}', 'lake?'])('refuses the lake path %s, whose glob characters would read other directories', async (name) => {
+    const result = await pipeline('query', 'select count(*) from orders', '--lake', join(root, name));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/a lake path cannot contain "[*?[{]" \(the lake is read through glob patterns\)/);
+  });
+
   it('says which command to run when a table has no data yet', async () => {
     const result = await pipeline('query', 'select * from nps', '--lake', join(root, 'empty-lake'));
     expect(result.code).toBe(2);
