@@ -32,8 +32,8 @@ const escapeControl = (char: string) => `\\u${char.charCodeAt(0).toString(16).pa
 function cellText(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'number' && !Number.isInteger(value)) return String(Number(value.toFixed(4)));
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value).replace(CONTROL_CHARACTERS, escapeControl);
+  // JSON escapes C0 controls but not DEL or C1 (U+009B opens a terminal escape too).
+  return (typeof value === 'object' ? JSON.stringify(value) : String(value)).replace(CONTROL_CHARACTERS, escapeControl);
 }
 
 /** An aligned text table for people; numbers right-aligned, fractions to 4 places. */

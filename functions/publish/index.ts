@@ -13,6 +13,7 @@ import { campaignCooldowns } from '../core/campaigns/campaigns.ts';
 import { bucketName, pipelineConfigVariable, readEnvironment } from '../core/environment.ts';
 import { isCalendarDate } from '../core/events/timestamps.ts';
 import { rowObjects } from '../core/ports.ts';
+import type { Context } from 'aws-lambda';
 
 const environment = readEnvironment({
   LAKE_BUCKET: bucketName,
@@ -24,9 +25,19 @@ const environment = readEnvironment({
 const logger = new Logger({ serviceName: 'publish' });
 const metrics = new Metrics({ namespace: 'CustomerMarketingPipeline', serviceName: 'publish' });
 const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
-// Under the function's 10-minute timeout: a query still running then is stopped and reported
-// while the function can still do so, instead of the function being killed with it running.
-const athena = new AthenaQueryEngine({ client: new AthenaClient({}), workGroup: environment.ATHENA_WORKGROUP, database: environment.GLUE_DATABASE, timeoutMs: 8 * 60_000 });
+const athenaClient = new AthenaClient({});
+/**
+ * An engine for one invocation: its queries must be done 3 minutes before the function's
+ * timeout (time for sending the audience, or to stop a query still running and say so), and
+ * their tokens are this invocation's, so a retry never gets back a query a previous one stopped.
+ */
+const athenaFor = (context?: Context) =>
+  new AthenaQueryEngine({
+    client: athenaClient,
+    workGroup: environment.ATHENA_WORKGROUP,
+    database: environment.GLUE_DATABASE,
+    ...(context && { deadline: Date.now() + context.getRemainingTimeInMillis() - 3 * 60_000, tokenScope: context.awsRequestId }),
+  });
 const sink = new SqsMessageSink({ client: new SQSClient({}), queueUrl: environment.CAMPAIGN_QUEUE_URL });
 
 const inputSchema = z.object({ as_of: z.string().refine(isCalendarDate) });
@@ -36,9 +47,9 @@ const inputSchema = z.object({ as_of: z.string().refine(isCalendarDate) });
  * campaign queue. The published log in S3 makes it idempotent; failed messages fail the state
  * (and raise the alarm) and are retried by the next publish.
  */
-export async function handler(event: unknown): Promise<{ as_of: string; sent: number; already_sent: number }> {
+export async function handler(event: unknown, context?: Context): Promise<{ as_of: string; sent: number; already_sent: number }> {
   const { as_of: asOf } = inputSchema.parse(event);
-  const result = await athena.query(`select * from campaign_audience where as_of = date '${asOf}'`);
+  const result = await athenaFor(context).query(`select * from campaign_audience where as_of = date '${asOf}'`);
   const audience = rowObjects(result) as unknown as AudienceRow[];
   const published = await publishCampaignAudience({ asOf, audience: audience.map((row) => ({ ...row, as_of: asOf })), sink, store, cooldownDays: campaignCooldowns(environment.PIPELINE_CONFIG) });
   logger.info('published campaign audience', { as_of: asOf, audience: published.audience, sent: published.sent, already_sent: published.alreadySent, suppressed: published.suppressed, failed: published.failed.length });

@@ -11,6 +11,7 @@ import { isCalendarDate } from '../core/events/timestamps.ts';
 import { rowObjects } from '../core/ports.ts';
 import { assembleReportData } from '../core/report/report-data.ts';
 import { renderReport } from '../core/report/render.ts';
+import type { Context } from 'aws-lambda';
 
 const environment = readEnvironment({
   LAKE_BUCKET: bucketName,
@@ -20,17 +21,28 @@ const environment = readEnvironment({
 });
 const logger = new Logger({ serviceName: 'write-report' });
 const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
-// Under the function's 10-minute timeout: a query still running then is stopped and reported
-// while the function can still do so, instead of the function being killed with it running.
-const athena = new AthenaQueryEngine({ client: new AthenaClient({}), workGroup: environment.ATHENA_WORKGROUP, database: environment.GLUE_DATABASE, timeoutMs: 8 * 60_000 });
+const athenaClient = new AthenaClient({});
+/**
+ * An engine for one invocation: its queries must be done 1 minute before the function's
+ * timeout (time for writing the report, or to stop a query still running and say so), and
+ * their tokens are this invocation's, so a retry never gets back a query a previous one stopped.
+ */
+const athenaFor = (context?: Context) =>
+  new AthenaQueryEngine({
+    client: athenaClient,
+    workGroup: environment.ATHENA_WORKGROUP,
+    database: environment.GLUE_DATABASE,
+    ...(context && { deadline: Date.now() + context.getRemainingTimeInMillis() - 1 * 60_000, tokenScope: context.awsRequestId }),
+  });
 // Chart.js is inlined into every report; read it once per container.
 const chartJs = readFileSync(environment.CHART_JS_PATH, 'utf8');
 
 const inputSchema = z.object({ as_of: z.string().refine(isCalendarDate) });
 
 /** Last state of a run: the same HTML report as `pipeline report`, at reports/as_of=DATE/report.html. */
-export async function handler(event: unknown): Promise<{ as_of: string; key: string }> {
+export async function handler(event: unknown, context?: Context): Promise<{ as_of: string; key: string }> {
   const { as_of: asOf } = inputSchema.parse(event);
+  const athena = athenaFor(context);
   const data = await assembleReportData(async (sql) => rowObjects(await athena.query(sql)), asOf);
   const key = `reports/as_of=${asOf}/report.html`;
   await store.put(key, renderReport(data, chartJs));

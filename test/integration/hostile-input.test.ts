@@ -85,6 +85,19 @@ describe('a record over the size limit', () => {
     ]);
   });
 
+  it('in a quoted CSV field spanning lines counts bytes, not characters', async () => {
+    const header = 'event_id,order_id,customer_id,occurred_at,total,currency,channel';
+    // Two lines of 400,000 two-byte characters: each under the limit, together under it in
+    // characters (800,000) but over it in UTF-8 (1.6 MB).
+    const wide = 'é'.repeat(400_000);
+    const outcome = await ingestFile('orders.csv', [header, `a,o-a,c-a,2024-03-01T10:00:00Z,10,EUR,"${wide}`, `${wide}"`, 'b,o-b,c-b,2024-03-01T10:00:00Z,10,EUR,web'].join('\n') + '\n');
+    expect(outcome.stored).toEqual(['b']);
+    expect(outcome.rejected.map((refused) => [refused.line_number, refused.reason])).toEqual([
+      ['2', 'unterminated quoted field starting on line 2'],
+      ['3', 'has 1 fields but the header has 7'],
+    ]);
+  });
+
   it('is refused even when it is nothing but spaces, so line and record numbers stay exact', async () => {
     const outcome = await ingestFile('orders.jsonl', jsonLines([valid('a'), ' '.repeat(MAX_RECORD_BYTES + 1), '', valid('b')]));
     expect(outcome.stored).toEqual(['a', 'b']);

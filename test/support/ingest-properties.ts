@@ -185,6 +185,9 @@ async function ingestAll(lake: string, paths: readonly string[]): Promise<void> 
   for (const path of paths) {
     const result = await pipeline('ingest', 'orders', path, '--lake', lake);
     if (result.code !== 0) throw new Error(`ingest failed: ${result.stderr}`);
+    // Batches received in the same millisecond would be ordered by their ids' random suffixes;
+    // the properties are about files received one after another.
+    await new Promise((resolve) => setTimeout(resolve, 2));
   }
 }
 

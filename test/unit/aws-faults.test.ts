@@ -202,6 +202,28 @@ describe('Athena query engine under faults', () => {
     expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(1);
   });
 
+  it('holds every query of an invocation to one deadline, retries included', async () => {
+    const clock = virtualClock();
+    athena.on(GetQueryExecutionCommand).resolvesOnce(status('SUCCEEDED')).resolves(status('RUNNING'));
+    athena.on(StopQueryExecutionCommand).resolves({});
+    const invocation = new AthenaQueryEngine({ client: new AthenaClient({ region: 'eu-west-1' }), workGroup: 'w', database: 'd', deadline: Date.now() + 20_000, ...clock });
+    await invocation.execute('select 1');
+    await clock.sleep(15_000);
+    // The second query has 5 s left, not a fresh timeout of its own.
+    await expect(invocation.execute('select 2')).rejects.toThrow(/Athena query q1 did not finish within 5000 ms \(last state RUNNING\); asked Athena to stop it/);
+  });
+
+  it('gives each invocation its own tokens, so a rerun never gets back a query an earlier one stopped', async () => {
+    athena.on(GetQueryExecutionCommand).resolves(status('SUCCEEDED'));
+    const tokenOf = async (tokenScope?: string) => {
+      athena.resetHistory();
+      await new AthenaQueryEngine({ client: new AthenaClient({ region: 'eu-west-1' }), workGroup: 'w', database: 'd', ...(tokenScope && { tokenScope }) }).execute('select 1');
+      return athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input.ClientRequestToken;
+    };
+    expect(await tokenOf('request-1')).toBe(await tokenOf('request-1'));
+    expect(await tokenOf('request-1')).not.toBe(await tokenOf('request-2'));
+  });
+
   it('still reports the timeout when the stop itself is refused, and when every poll was throttled', async () => {
     const clock = virtualClock();
     athena.on(GetQueryExecutionCommand).rejects(named('ThrottlingException', 400));

@@ -48,3 +48,39 @@ describe('Parquet files of the lake', () => {
     }
   });
 });
+
+describe('merging the files of a table', () => {
+  it('keeps every row and value, and writes nanosecond timestamps as microseconds, which Athena reads', async () => {
+    const arrowModule = await import('apache-arrow');
+    const { Table: WasmTable, writeParquet } = await import('parquet-wasm');
+    const { mergeParquetFiles } = await import('../../functions/core/lake/parquet.ts');
+    // Arrow's builder takes epoch milliseconds and stores them as nanoseconds.
+    const fileOf = (ids: string[], millis: (number | null)[]) => {
+      const type = new arrowModule.Timestamp(arrowModule.TimeUnit.NANOSECOND);
+      const table = new arrowModule.Table({
+        customer_id: arrowModule.vectorFromArray(ids, new arrowModule.Utf8()),
+        last_purchase_at: arrowModule.vectorFromArray(millis, type),
+      });
+      return writeParquet(WasmTable.fromIPCStream(arrowModule.tableToIPC(table, 'stream')));
+    };
+    const at = (iso: string) => Date.parse(iso);
+    const merged = mergeParquetFiles([fileOf(['c1', 'c2'], [at('2024-03-31T23:30:00.123Z'), null]), fileOf(['c3'], [at('1999-12-31T00:00:00Z')])]);
+    const { path, cleanup } = await temporaryDirectory();
+    const engine = await DuckDbEngine.open();
+    try {
+      const file = join(path, 'merged.parquet');
+      await writeFile(file, merged);
+      const rows = await engine.query(`select customer_id, cast(last_purchase_at as varchar) from read_parquet('${file}') order by 1`);
+      expect(rows.rows).toEqual([
+        ['c1', '2024-03-31 23:30:00.123'],
+        ['c2', null],
+        ['c3', '1999-12-31 00:00:00'],
+      ]);
+      const schema = await engine.query(`select name, logical_type from parquet_schema('${file}') where name = 'last_purchase_at'`);
+      expect(String(schema.rows[0]![1])).toMatch(/MICROS/);
+    } finally {
+      engine.close();
+      await cleanup();
+    }
+  });
+});

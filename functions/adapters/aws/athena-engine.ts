@@ -22,6 +22,17 @@ export interface AthenaEngineOptions {
   readonly maxPollDelayMs?: number;
   /** Give up waiting after this long, and stop the query. Default 30 minutes (Athena's own DML limit). */
   readonly timeoutMs?: number;
+  /**
+   * Epoch milliseconds by which every query must be done (a Lambda's remaining time, less what
+   * it needs afterwards): one deadline for all the queries and retries of an invocation.
+   */
+  readonly deadline?: number;
+  /**
+   * Part of every ClientRequestToken, such as the Lambda request id. Tokens make a retried call
+   * within one invocation reuse its execution; a later invocation must not get back a query an
+   * earlier one stopped at its timeout (Athena would return the same CANCELLED execution).
+   */
+  readonly tokenScope?: string;
   readonly sleep?: (milliseconds: number) => Promise<void>;
 }
 
@@ -29,7 +40,7 @@ const ERROR_CATEGORY: Record<number, string> = { 1: 'system error', 2: 'user err
 
 /**
  * Athena (engine v3, Trino) behind the QueryEngine port. Each query gets a ClientRequestToken
- * derived from its text and attempt, so a retried Lambda or state does not start a second
+ * derived from its scope, text and attempt, so a retried call does not start a second
  * execution. States are polled with growing delays; QUEUED after RUNNING is normal and waited
  * out. FAILED carries Athena's error category and is retried only when Athena says it is
  * retryable; CANCELLED (the bytes-scanned cutoff) is final. Throttled polls and result reads
@@ -72,7 +83,7 @@ export class AthenaQueryEngine implements QueryEngine {
   async run(sql: string): Promise<string> {
     const maxAttempts = this.options.maxQueryAttempts ?? 3;
     for (let attempt = 1; ; attempt += 1) {
-      const token = createHash('sha256').update(`${sql}\u001f${attempt}`).digest('hex');
+      const token = createHash('sha256').update(`${this.options.tokenScope ?? ''}\u001f${sql}\u001f${attempt}`).digest('hex');
       const started = await withRetries(
         () =>
           this.options.client.send(
@@ -103,7 +114,7 @@ export class AthenaQueryEngine implements QueryEngine {
     const started = Date.now();
     let delay = this.options.pollDelayMs ?? 500;
     const maxDelay = this.options.maxPollDelayMs ?? 5000;
-    const timeout = this.options.timeoutMs ?? 30 * 60_000;
+    const giveUpAt = Math.min(started + (this.options.timeoutMs ?? 30 * 60_000), this.options.deadline ?? Number.POSITIVE_INFINITY);
     let lastState = 'unknown';
     for (;;) {
       let execution: QueryExecution | undefined;
@@ -118,9 +129,9 @@ export class AthenaQueryEngine implements QueryEngine {
       const state = execution?.Status?.State;
       if (state === 'SUCCEEDED' || state === 'FAILED' || state === 'CANCELLED') return execution!;
       lastState = state ?? lastState;
-      if (Date.now() - started > timeout) {
+      if (Date.now() > giveUpAt) {
         const polled = pollError === undefined ? '' : `, last poll ${describeError(pollError)}`;
-        throw new QueryTimeoutError(`Athena query ${id} did not finish within ${timeout} ms (last state ${lastState}${polled}); ${await this.stop(id)}`);
+        throw new QueryTimeoutError(`Athena query ${id} did not finish within ${giveUpAt - started} ms (last state ${lastState}${polled}); ${await this.stop(id)}`);
       }
       await this.sleep(delay);
       delay = Math.min(maxDelay, delay * 2);

@@ -49,6 +49,9 @@ export async function* readCsv(lines: AsyncIterable<readonly Line[]>): AsyncGene
  */
 const MAX_LINES_PER_RECORD = 1000;
 
+/** True when the text's UTF-8 form is longer than limit bytes (counted only when it could be). */
+const byteLengthOver = (text: string, limit: number) => text.length > limit || (text.length * 3 > limit && Buffer.byteLength(text, 'utf8') > limit);
+
 function toRecord(header: string[], parsed: ParsedCsvRecord, recordNumber: number): RawRecord {
   const base = { recordNumber, lineNumber: parsed.lineNumber, text: parsed.text, typed: false };
   if (parsed.error) return { ...base, parseError: parsed.error };
@@ -100,12 +103,14 @@ class CsvRecordParser {
       // only its opening line is rejected and the lines after it are read again.
       const suspicious =
         this.pendingLines.length > 1 &&
-        (parsed.error !== undefined || (this.expectedFields !== undefined && parsed.fields.length !== this.expectedFields));
+        (parsed.error !== undefined ||
+          (this.expectedFields !== undefined && parsed.fields.length !== this.expectedFields) ||
+          byteLengthOver(text, MAX_RECORD_BYTES));
       if (suspicious) this.rejectOpeningLine(out);
       else out.push(this.complete(this.pendingLines.length, text, parsed));
       return;
     }
-    if (this.pendingLines.length > MAX_LINES_PER_RECORD || text.length > MAX_RECORD_BYTES) this.rejectOpeningLine(out);
+    if (this.pendingLines.length > MAX_LINES_PER_RECORD || byteLengthOver(text, MAX_RECORD_BYTES)) this.rejectOpeningLine(out);
   }
 
   finish(out: ParsedCsvRecord[]): void {

@@ -190,14 +190,34 @@ export function readParquetColumns(bytes: Uint8Array, names: readonly string[]):
 }
 
 /**
- * Parquet files of one schema (the parts Athena's UNLOAD wrote for a table) as one file. Column
- * types are carried through Arrow as they are; nothing is converted to JavaScript values.
+ * Parquet files of one schema (the parts Athena's UNLOAD wrote for a table) as one file. Values
+ * pass through Arrow unchanged, except nanosecond timestamps (how Arrow reads Hive-style INT96
+ * ones), which are written as microseconds: Athena reads INT64 micros, not nanos.
  */
 export function mergeParquetFiles(files: readonly Uint8Array[]): Uint8Array {
   const tables = files.map((bytes) => arrow.tableFromIPC(readParquet(bytes).intoIPCStream()));
   const [first, ...rest] = tables;
   if (!first) throw new Error('mergeParquetFiles needs at least one file');
   const merged = first.concat(...rest);
+  const columns: Record<string, arrow.Vector> = {};
+  for (const field of merged.schema.fields) {
+    const column = merged.getChild(field.name)!;
+    columns[field.name] = isNanosecondTimestamp(field.type) ? toMicroseconds(column) : column;
+  }
   const properties = new WriterPropertiesBuilder().setCompression(Compression.ZSTD).setCreatedBy('customer-marketing-pipeline').build();
-  return writeParquet(WasmTable.fromIPCStream(arrow.tableToIPC(merged, 'stream')), properties);
+  return writeParquet(WasmTable.fromIPCStream(arrow.tableToIPC(new arrow.Table(columns), 'stream')), properties);
+}
+
+const isNanosecondTimestamp = (type: arrow.DataType): type is arrow.Timestamp =>
+  arrow.DataType.isTimestamp(type) && type.unit === arrow.TimeUnit.NANOSECOND;
+
+function toMicroseconds(column: arrow.Vector): arrow.Vector {
+  const type = new arrow.Timestamp(arrow.TimeUnit.MICROSECOND, (column.type as arrow.Timestamp).timezone);
+  const chunks = column.data.map((chunk) => {
+    const nanos = chunk.values as unknown as BigInt64Array;
+    const micros = new BigInt64Array(chunk.length);
+    for (let index = 0; index < chunk.length; index += 1) micros[index] = nanos[index]! / 1000n;
+    return arrow.makeData({ type, length: chunk.length, nullCount: chunk.nullCount, nullBitmap: chunk.nullBitmap, data: micros });
+  });
+  return arrow.makeVector(chunks);
 }
