@@ -213,6 +213,18 @@ describe('publish handler', () => {
     expect(message).toMatchObject({ campaign: 'win_back', customer_id: 'c1', as_of: '2024-03-31', metrics: { net_revenue: 120.5, last_nps_score: null } });
     expect(puts().map((input) => input.Key!)[0]).toMatch(/^published\/campaigns\/as_of=2024-03-31\/sent-/);
   });
+
+  it('gives its query a token of its own invocation, so a rerun never picks up a query an earlier one stopped', async () => {
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q1' });
+    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+    athena.on(GetQueryResultsCommand).resolves({ ResultSet: { ResultSetMetadata: { ColumnInfo: [] }, Rows: [] } });
+    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    const { handler } = await import('../../functions/publish/index.ts');
+    const context = (awsRequestId: string) => ({ awsRequestId, getRemainingTimeInMillis: () => 600_000 }) as unknown as Context;
+    for (const id of ['request-1', 'request-2']) await handler({ as_of: '2024-03-31' }, context(id));
+    const tokens = athena.commandCalls(StartQueryExecutionCommand).map((call) => call.args[0].input.ClientRequestToken);
+    expect(new Set(tokens).size).toBe(2);
+  });
 });
 
 describe('write-report handler', () => {
