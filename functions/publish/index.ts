@@ -4,7 +4,7 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
-import { AthenaQueryEngine } from '../adapters/aws/athena-engine.ts';
+import { engineForInvocation } from '../adapters/aws/athena-engine.ts';
 import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
 import { SqsMessageSink } from '../adapters/sqs-sink.ts';
 import type { AudienceRow } from '../core/campaigns/message.ts';
@@ -25,19 +25,7 @@ const environment = readEnvironment({
 const logger = new Logger({ serviceName: 'publish' });
 const metrics = new Metrics({ namespace: 'CustomerMarketingPipeline', serviceName: 'publish' });
 const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
-const athenaClient = new AthenaClient({});
-/**
- * An engine for one invocation: its queries must be done 3 minutes before the function's
- * timeout (time for sending the audience, or to stop a query still running and say so), and
- * their tokens are this invocation's, so a retry never gets back a query a previous one stopped.
- */
-const athenaFor = (context?: Context) =>
-  new AthenaQueryEngine({
-    client: athenaClient,
-    workGroup: environment.ATHENA_WORKGROUP,
-    database: environment.GLUE_DATABASE,
-    ...(context && { deadline: Date.now() + context.getRemainingTimeInMillis() - 3 * 60_000, tokenScope: context.awsRequestId }),
-  });
+const athena = { client: new AthenaClient({}), workGroup: environment.ATHENA_WORKGROUP, database: environment.GLUE_DATABASE };
 const sink = new SqsMessageSink({ client: new SQSClient({}), queueUrl: environment.CAMPAIGN_QUEUE_URL });
 
 const inputSchema = z.object({ as_of: z.string().refine(isCalendarDate) });
@@ -49,7 +37,8 @@ const inputSchema = z.object({ as_of: z.string().refine(isCalendarDate) });
  */
 export async function handler(event: unknown, context?: Context): Promise<{ as_of: string; sent: number; already_sent: number }> {
   const { as_of: asOf } = inputSchema.parse(event);
-  const result = await athenaFor(context).query(`select * from campaign_audience where as_of = date '${asOf}'`);
+  // Three minutes kept for sending the audience.
+  const result = await engineForInvocation(athena, context, 3 * 60_000).query(`select * from campaign_audience where as_of = date '${asOf}'`);
   const audience = rowObjects(result) as unknown as AudienceRow[];
   const published = await publishCampaignAudience({ asOf, audience: audience.map((row) => ({ ...row, as_of: asOf })), sink, store, cooldownDays: campaignCooldowns(environment.PIPELINE_CONFIG) });
   logger.info('published campaign audience', { as_of: asOf, audience: published.audience, sent: published.sent, already_sent: published.alreadySent, suppressed: published.suppressed, failed: published.failed.length });

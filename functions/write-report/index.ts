@@ -4,7 +4,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { AthenaQueryEngine } from '../adapters/aws/athena-engine.ts';
+import { engineForInvocation } from '../adapters/aws/athena-engine.ts';
 import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
 import { bucketName, readEnvironment } from '../core/environment.ts';
 import { isCalendarDate } from '../core/events/timestamps.ts';
@@ -21,19 +21,7 @@ const environment = readEnvironment({
 });
 const logger = new Logger({ serviceName: 'write-report' });
 const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
-const athenaClient = new AthenaClient({});
-/**
- * An engine for one invocation: its queries must be done 1 minute before the function's
- * timeout (time for writing the report, or to stop a query still running and say so), and
- * their tokens are this invocation's, so a retry never gets back a query a previous one stopped.
- */
-const athenaFor = (context?: Context) =>
-  new AthenaQueryEngine({
-    client: athenaClient,
-    workGroup: environment.ATHENA_WORKGROUP,
-    database: environment.GLUE_DATABASE,
-    ...(context && { deadline: Date.now() + context.getRemainingTimeInMillis() - 1 * 60_000, tokenScope: context.awsRequestId }),
-  });
+const athena = { client: new AthenaClient({}), workGroup: environment.ATHENA_WORKGROUP, database: environment.GLUE_DATABASE };
 // Chart.js is inlined into every report; read it once per container.
 const chartJs = readFileSync(environment.CHART_JS_PATH, 'utf8');
 
@@ -42,8 +30,9 @@ const inputSchema = z.object({ as_of: z.string().refine(isCalendarDate) });
 /** Last state of a run: the same HTML report as `pipeline report`, at reports/as_of=DATE/report.html. */
 export async function handler(event: unknown, context?: Context): Promise<{ as_of: string; key: string }> {
   const { as_of: asOf } = inputSchema.parse(event);
-  const athena = athenaFor(context);
-  const data = await assembleReportData(async (sql) => rowObjects(await athena.query(sql)), asOf);
+  // A minute kept for rendering and writing the report.
+  const engine = engineForInvocation(athena, context, 60_000);
+  const data = await assembleReportData(async (sql) => rowObjects(await engine.query(sql)), asOf);
   const key = `reports/as_of=${asOf}/report.html`;
   await store.put(key, renderReport(data, chartJs));
   logger.info('wrote report', { as_of: asOf, key });

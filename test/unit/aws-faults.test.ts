@@ -4,7 +4,7 @@ import type { QueryExecutionState } from '@aws-sdk/client-athena';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -13,6 +13,7 @@ import { RetriesExhaustedError } from '../../functions/adapters/aws/retry.ts';
 import { S3ObjectStore, StreamInterruptedError } from '../../functions/adapters/aws/s3-store.ts';
 import { readParquetRows } from '../../functions/core/lake/parquet.ts';
 import { orderEvent, surveyEvent } from '../support/events.ts';
+import { lambdaContext, lambdaEnvironment, sqsRecord } from '../support/lambda.ts';
 
 /*
  * AWS faults the adapters and the ingest-queue Lambda must survive: throttling, 5xx and
@@ -26,15 +27,7 @@ const athena = mockClient(AthenaClient);
 const sqs = mockClient(SQSClient);
 
 beforeAll(() => {
-  Object.assign(process.env, {
-    LAKE_BUCKET: 'test-lake',
-    CAMPAIGN_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/campaigns',
-    ATHENA_WORKGROUP: 'pipeline',
-    GLUE_DATABASE: 'marketing',
-    PIPELINE_CONFIG: JSON.stringify({ businessTimezone: 'Europe/Berlin' }),
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  });
+  Object.assign(process.env, lambdaEnvironment);
 });
 
 beforeEach(() => {
@@ -252,19 +245,7 @@ describe('Athena query engine under faults', () => {
 });
 
 describe('ingest-queue Lambda under faults', () => {
-  const context = { functionName: 'test', awsRequestId: 'req', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
-  const sqsRecord = (messageId: string, payload: string, eventType: string | null = 'orders'): SQSRecord =>
-    ({
-      messageId,
-      body: payload,
-      receiptHandle: `rh-${messageId}`,
-      attributes: {},
-      messageAttributes: eventType ? { event_type: { dataType: 'String', stringValue: eventType } } : {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:ingest',
-      awsRegion: 'eu-west-1',
-    }) as unknown as SQSRecord;
+  const context = lambdaContext();
   const order = (eventId: string, occurredAt: string, total = 10) => JSON.stringify(orderEvent({ event_id: eventId, order_id: `o-${eventId}`, customer_id: 'c1', occurred_at: occurredAt, total }));
 
   /** Puts succeed, except for keys that start with one of `failing`; returns what was stored. */

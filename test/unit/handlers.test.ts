@@ -4,11 +4,12 @@ import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV
 import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
-import type { Context, S3Event, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { S3Event, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ColumnBatch, readParquetRows } from '../../functions/core/lake/parquet.ts';
 import { orderEvent } from '../support/events.ts';
+import { lambdaContext, lambdaEnvironment, sqsRecord } from '../support/lambda.ts';
 import { simulateBgNbd } from '../support/simulate-clv.ts';
 
 const s3 = mockClient(S3Client);
@@ -16,16 +17,7 @@ const athena = mockClient(AthenaClient);
 const sqs = mockClient(SQSClient);
 
 beforeAll(() => {
-  Object.assign(process.env, {
-    LAKE_BUCKET: 'test-lake',
-    CAMPAIGN_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/campaigns',
-    ATHENA_WORKGROUP: 'pipeline',
-    GLUE_DATABASE: 'marketing',
-    PIPELINE_CONFIG: JSON.stringify({ businessTimezone: 'Europe/Berlin' }),
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    CHART_JS_PATH: new URL('../../node_modules/chart.js/dist/chart.umd.min.js', import.meta.url).pathname,
-  });
+  Object.assign(process.env, lambdaEnvironment);
 });
 
 beforeEach(() => {
@@ -34,23 +26,10 @@ beforeEach(() => {
   sqs.reset();
 });
 
-const context = { functionName: 'test', awsRequestId: 'req', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+const context = lambdaContext();
 const puts = () => s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input as PutObjectCommandInput);
 const body = (bytes: Uint8Array) => Object.assign(Readable.from([bytes]), { transformToByteArray: async () => bytes });
 
-function sqsRecord(messageId: string, payload: string, eventType: string | null = 'orders'): SQSRecord {
-  return {
-    messageId,
-    body: payload,
-    receiptHandle: `rh-${messageId}`,
-    attributes: {} as SQSRecord['attributes'],
-    messageAttributes: eventType ? { event_type: { dataType: 'String', stringValue: eventType } as SQSRecord['messageAttributes'][string] } : {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:ingest',
-    awsRegion: 'eu-west-1',
-  };
-}
 
 describe('ingest-queue handler', () => {
   const event: SQSEvent = {
@@ -220,8 +199,7 @@ describe('publish handler', () => {
     athena.on(GetQueryResultsCommand).resolves({ ResultSet: { ResultSetMetadata: { ColumnInfo: [] }, Rows: [] } });
     s3.on(ListObjectsV2Command).resolves({ Contents: [] });
     const { handler } = await import('../../functions/publish/index.ts');
-    const context = (awsRequestId: string) => ({ awsRequestId, getRemainingTimeInMillis: () => 600_000 }) as unknown as Context;
-    for (const id of ['request-1', 'request-2']) await handler({ as_of: '2024-03-31' }, context(id));
+    for (const id of ['request-1', 'request-2']) await handler({ as_of: '2024-03-31' }, lambdaContext(id, 600_000));
     const tokens = athena.commandCalls(StartQueryExecutionCommand).map((call) => call.args[0].input.ClientRequestToken);
     expect(new Set(tokens).size).toBe(2);
   });

@@ -4,9 +4,10 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
-import type { Context, S3Event, SQSEvent } from 'aws-lambda';
+import type { S3Event, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { lambdaContext, sqsRecord } from '../support/lambda.ts';
 
 /**
  * Issue 8, security: the Lambdas log ids, keys and counts, never the content of an event
@@ -111,21 +112,10 @@ describe('ingest-file handler', () => {
 });
 
 describe('ingest-queue handler', () => {
-  const context = { functionName: 'test', awsRequestId: 'req', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
-  const message = (messageId: string, payload: string, eventType: string | undefined) => ({
-    messageId,
-    body: payload,
-    receiptHandle: `rh-${messageId}`,
-    attributes: {},
-    messageAttributes: eventType ? { event_type: { dataType: 'String', stringValue: eventType } } : {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:ingest',
-    awsRegion: 'eu-west-1',
-  });
+  const context = lambdaContext();
   const event = {
-    Records: [message('m1', JSON.stringify(order), 'orders'), message('m2', JSON.stringify(refusedOrder), 'orders'), message('m3', brokenLine, 'orders'), message('m4', JSON.stringify(order), undefined)],
-  } as unknown as SQSEvent;
+    Records: [sqsRecord('m1', JSON.stringify(order)), sqsRecord('m2', JSON.stringify(refusedOrder)), sqsRecord('m3', brokenLine), sqsRecord('m4', JSON.stringify(order), null)],
+  } as SQSEvent;
 
   it('logs counts, not messages, also when a record cannot be stored', async () => {
     const { handler } = await import('../../functions/ingest-queue/index.ts');

@@ -36,6 +36,23 @@ export interface AthenaEngineOptions {
   readonly sleep?: (milliseconds: number) => Promise<void>;
 }
 
+/** What an engine needs of a Lambda invocation's context. */
+export interface InvocationContext {
+  readonly awsRequestId: string;
+  getRemainingTimeInMillis(): number;
+}
+
+/**
+ * An engine for one Lambda invocation: every query must be done reserveMs before the function's
+ * timeout (time to finish its work, or to stop a query still running and say so), and its
+ * tokens are this invocation's, so a retry never gets back a query an earlier one stopped.
+ * Without a context (tests, scripts) it is a plain engine.
+ */
+export function engineForInvocation(options: AthenaEngineOptions, context: InvocationContext | undefined, reserveMs: number): AthenaQueryEngine {
+  if (!context) return new AthenaQueryEngine(options);
+  return new AthenaQueryEngine({ ...options, deadline: Date.now() + context.getRemainingTimeInMillis() - reserveMs, tokenScope: context.awsRequestId });
+}
+
 const ERROR_CATEGORY: Record<number, string> = { 1: 'system error', 2: 'user error', 3: 'other error' };
 
 /**
