@@ -63,7 +63,7 @@ export function linesOfBlock(block: Uint8Array, firstNumber: number): Line[] {
 }
 
 /** True when the bytes start with a UTF-8 byte-order mark, which is metadata, not content. */
-export const startsWithByteOrderMark = (bytes: Uint8Array) => bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+const startsWithByteOrderMark = (bytes: Uint8Array) => bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
 
 /**
  * A stretch of the input that ends at a line end (the terminator included; only the last one
