@@ -1,6 +1,6 @@
 import { InputFileError } from '../errors.ts';
-import { concat } from './lines.ts';
-import { MAX_RECORD_BYTES, OversizedAccumulator, oversizedReason, prefixText } from './oversized.ts';
+import { RecordBytes } from './lines.ts';
+import { oversizedReason, prefixText } from './oversized.ts';
 import type { OversizedRecord } from './oversized.ts';
 import type { RawRecord } from './records.ts';
 
@@ -84,10 +84,8 @@ class ArraySplitter {
   private readonly open: number[] = [];
   private inString = false;
   private escaped = false;
-  private parts: Uint8Array[] = [];
-  private partsBytes = 0;
-  /** The current element once it is over the limit: from then on only digested. */
-  private long: OversizedAccumulator | undefined;
+  /** The current element's bytes; past the limit, only digested. */
+  private readonly element = new RecordBytes();
   private line = 1;
   private elementLine = 0;
   private problem: string | undefined;
@@ -184,42 +182,28 @@ class ArraySplitter {
   /** Adds bytes to the current element, holding at most MAX_RECORD_BYTES of it. */
   private collect(input: Uint8Array): void {
     let segment = input;
-    if (this.parts.length === 0 && !this.long) {
+    if (this.element.empty) {
       // The element starts at its first character, so an oversized one's digest is of the element alone.
       let start = 0;
       while (start < segment.length && isWhitespace(segment[start]!)) start += 1;
       if (start === segment.length) return;
       segment = segment.subarray(start);
     }
-    if (this.long) {
-      this.long.add(segment);
-      return;
-    }
-    this.parts.push(segment);
-    this.partsBytes += segment.length;
-    if (this.partsBytes <= MAX_RECORD_BYTES) return;
-    this.long = new OversizedAccumulator();
-    for (const part of this.parts) this.long.add(part);
-    this.parts = [];
-    this.partsBytes = 0;
+    this.element.add(segment);
   }
 
   /** The element collected so far, or nothing when it is blank ("[]", a trailing comma). */
   private take(): Element | undefined {
-    const parts = this.parts;
+    const collected = this.element.take();
     const problem = this.problem;
     const lineNumber = this.elementLine;
-    const long = this.long;
-    this.long = undefined;
-    this.partsBytes = 0;
-    this.parts = [];
     this.elementLine = 0;
     this.problem = undefined;
     this.inString = false;
     this.escaped = false;
     this.open.length = 0;
-    if (long) return { bytes: new Uint8Array(0), lineNumber, oversized: long.finish() };
-    const bytes = concat(parts);
+    if (collected.oversized) return { bytes: new Uint8Array(0), lineNumber, oversized: collected.oversized };
+    const bytes = collected.bytes;
     if (bytes.every(isWhitespace)) return undefined;
     return problem === undefined ? { bytes, lineNumber } : { bytes, lineNumber, problem };
   }

@@ -70,7 +70,57 @@ const startsWithByteOrderMark = (bytes: Uint8Array) => bytes[0] === 0xef && byte
  * may lack it) with no line over MAX_RECORD_BYTES in it, or one line that is over the limit,
  * of which only the prefix and a digest were kept.
  */
-export type LineBlock = { readonly bytes: Uint8Array; readonly oversized?: undefined } | { readonly oversized: OversizedRecord };
+export type LineBlock = BytesOrOversized;
+
+/** Bytes collected within the limit, or what is known of bytes that went over it. */
+export type BytesOrOversized = { readonly bytes: Uint8Array; readonly oversized?: undefined } | { readonly oversized: OversizedRecord };
+
+/**
+ * One record's bytes as they arrive in pieces: held (uncopied) while within MAX_RECORD_BYTES,
+ * then only streamed through an OversizedAccumulator, so that memory stays bounded. Shared by
+ * the line splitter (a line spanning chunks) and the JSON array splitter (an element).
+ */
+export class RecordBytes {
+  private parts: Uint8Array[] = [];
+  private held = 0;
+  private long: OversizedAccumulator | undefined;
+
+  /** True before any byte of the record arrived. */
+  get empty(): boolean {
+    return this.held === 0 && this.long === undefined;
+  }
+
+  get oversized(): boolean {
+    return this.long !== undefined;
+  }
+
+  add(piece: Uint8Array): void {
+    if (this.long) {
+      this.long.add(piece);
+      return;
+    }
+    this.parts.push(piece);
+    this.held += piece.length;
+    if (this.held <= MAX_RECORD_BYTES) return;
+    this.long = new OversizedAccumulator();
+    for (const part of this.parts) this.long.add(part);
+    this.parts = [];
+    this.held = 0;
+  }
+
+  /** What was collected, with `tail` joined on, and starts over. */
+  take(tail?: Uint8Array): BytesOrOversized {
+    const { parts, long } = this;
+    this.parts = [];
+    this.held = 0;
+    this.long = undefined;
+    if (long) {
+      if (tail) long.add(tail);
+      return { oversized: long.finish() };
+    }
+    return { bytes: concat(tail ? [...parts, tail] : parts) };
+  }
+}
 
 /**
  * Cuts a byte stream into blocks of whole lines, a block per chunk read, after the byte-order
@@ -78,60 +128,45 @@ export type LineBlock = { readonly bytes: Uint8Array; readonly oversized?: undef
  * is never held whole, only streamed through a digest.
  */
 export async function* lineBlocks(source: AsyncIterable<Uint8Array>): AsyncGenerator<LineBlock> {
-  // Pieces of a line that spans chunks; joined once, when its end arrives (a long line made of
-  // 64 KiB chunks would otherwise be copied hundreds of times).
-  let carry: Uint8Array[] = [];
-  let carryBytes = 0;
-  let long: OversizedAccumulator | undefined;
+  // A line that spans chunks; its pieces are joined once, when its end arrives (a long line made
+  // of 64 KiB chunks would otherwise be copied hundreds of times).
+  const carry = new RecordBytes();
   let first = true;
-  const keep = (piece: Uint8Array) => {
-    carry.push(piece);
-    carryBytes += piece.length;
-    if (carryBytes <= MAX_RECORD_BYTES) return;
-    long = new OversizedAccumulator();
-    for (const part of carry) long.add(part);
-    carry = [];
-    carryBytes = 0;
-  };
   for await (const incoming of source) {
     let chunk: Uint8Array = incoming;
     if (first && chunk.length > 0) {
       first = false;
       if (startsWithByteOrderMark(chunk)) chunk = chunk.subarray(3);
     }
-    if (long) {
+    if (carry.oversized) {
       const end = chunk.indexOf(NEWLINE);
       if (end < 0) {
-        long.add(chunk);
+        carry.add(chunk);
         continue;
       }
-      long.add(chunk.subarray(0, end));
-      yield { oversized: long.finish() };
-      long = undefined;
+      yield carry.take(chunk.subarray(0, end));
       chunk = chunk.subarray(end + 1);
     }
     const lastNewline = chunk.lastIndexOf(NEWLINE);
     if (lastNewline < 0) {
-      if (chunk.length > 0) keep(chunk);
+      if (chunk.length > 0) carry.add(chunk);
       continue;
     }
-    const block = concat([...carry, chunk.subarray(0, lastNewline + 1)]);
-    carry = [];
-    carryBytes = 0;
+    const block = carry.take(chunk.subarray(0, lastNewline + 1));
     // A copy (Buffer#slice would be a view): the tail must not pin the whole chunk.
-    if (lastNewline + 1 < chunk.length) keep(new Uint8Array(chunk.subarray(lastNewline + 1)));
+    if (lastNewline + 1 < chunk.length) carry.add(new Uint8Array(chunk.subarray(lastNewline + 1)));
     yield* withinLimit(block);
   }
-  if (long) yield { oversized: long.finish() };
-  else if (carry.length > 0) yield* withinLimit(concat(carry));
+  if (!carry.empty) yield* withinLimit(carry.take());
 }
 
 /** The block, with any line over the limit taken out as a block of its own. */
-function* withinLimit(block: Uint8Array): Generator<LineBlock> {
-  if (block.length <= MAX_RECORD_BYTES) {
-    yield { bytes: block };
+function* withinLimit(taken: LineBlock): Generator<LineBlock> {
+  if (taken.oversized || taken.bytes.length <= MAX_RECORD_BYTES) {
+    yield taken;
     return;
   }
+  const block = taken.bytes;
   let blockStart = 0;
   let lineStart = 0;
   while (lineStart < block.length) {
