@@ -95,29 +95,26 @@ function nestedTooDeeply(value: unknown, levelsLeft: number): boolean {
   return false;
 }
 
-/** The first extra field nested too deeply, if any. */
-function tooDeepExtra(type: EventType, value: Record<string, unknown>): string | undefined {
-  const known = KNOWN_FIELDS[type];
-  for (const key in value) if (!known.has(key) && nestedTooDeeply(value[key], MAX_NESTING_DEPTH)) return key;
-  return undefined;
+/** An extra field nested too deeply to keep: the record is refused naming it. */
+interface TooDeep {
+  readonly tooDeep: string;
 }
 
-/**
- * Extra fields as JSON, keys sorted so that the same event always serializes the same way;
- * undefined when one is nested too deeply to keep (tooDeepExtra names it).
- */
-function extrasOf(type: EventType, value: Record<string, unknown>): string | null | undefined {
+/** Extra fields as JSON, keys sorted so that the same event always serializes the same way. */
+function extrasOf(type: EventType, value: Record<string, unknown>): string | null | TooDeep {
   const known = KNOWN_FIELDS[type];
   let keys: string[] | undefined;
   for (const key in value) if (!known.has(key)) (keys ??= []).push(key);
   if (keys === undefined) return null;
   const extras: Record<string, unknown> = {};
   for (const key of keys.sort()) {
-    if (nestedTooDeeply(value[key], MAX_NESTING_DEPTH)) return undefined;
+    if (nestedTooDeeply(value[key], MAX_NESTING_DEPTH)) return { tooDeep: key };
     extras[key] = value[key];
   }
   return JSON.stringify(extras);
 }
+
+const isTooDeep = (extras: string | null | TooDeep): extras is TooDeep => typeof extras === 'object' && extras !== null;
 
 /** Validates one received record against its event contract. */
 export function validateRecord<T extends EventType>(type: T, record: RawRecord): Validation<T> {
@@ -142,7 +139,7 @@ export function validateWithSchema<T extends EventType>(type: T, input: Record<s
   const occurredAt = parseInstant(result.data.occurred_at);
   if (!occurredAt.ok) return { ok: false, reason: `occurred_at: ${occurredAt.reason}` };
   const extras = extrasOf(type, input);
-  if (extras === undefined) return { ok: false, reason: `${tooDeepExtra(type, input)}: nested more than ${MAX_NESTING_DEPTH} levels deep` };
+  if (isTooDeep(extras)) return { ok: false, reason: `${extras.tooDeep}: nested more than ${MAX_NESTING_DEPTH} levels deep` };
   if (type === 'orders') {
     const order = result.data as OrderEvent;
     const row: OrderRow = {
@@ -202,7 +199,7 @@ function plainOrderRow(input: Record<string, unknown>): OrderRow | undefined {
   const occurredAtMs = instantOf(input['occurred_at']);
   if (occurredAtMs === undefined) return undefined;
   const extras = extrasOf('orders', input);
-  if (extras === undefined) return undefined;
+  if (isTooDeep(extras)) return undefined;
   return {
     event_id,
     order_id,
@@ -225,7 +222,7 @@ function plainSurveyRow(input: Record<string, unknown>): SurveyRow | undefined {
   const occurredAtMs = instantOf(input['occurred_at']);
   if (occurredAtMs === undefined) return undefined;
   const extras = extrasOf('surveys', input);
-  if (extras === undefined) return undefined;
+  if (isTooDeep(extras)) return undefined;
   return {
     event_id,
     customer_id,
