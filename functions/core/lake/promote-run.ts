@@ -25,8 +25,10 @@ export async function promoteRun(store: PromotionStore, options: { runId: string
     const produced = await store.list(runPrefix(table, options.runId));
     const target = lakeLayout.curatedFile(table, options.asOf);
     files += produced.length;
-    if (produced.length === 1 && store.copy) await store.copy(produced[0]!, target);
-    else if (produced.length > 0) await store.put(target, produced.length === 1 ? await store.get(produced[0]!) : mergeParquetFiles(await Promise.all(produced.map((key) => store.get(key)))));
+    const [only] = produced;
+    if (produced.length === 1 && store.copy) await store.copy(only!, target);
+    else if (produced.length === 1) await store.put(target, await store.get(only!));
+    else if (produced.length > 1) await store.put(target, mergeParquetFiles(await Promise.all(produced.map((key) => store.get(key)))));
     // A run that produced no rows wrote no file: the table is empty for this as_of.
     const stale = (await store.list(lakeLayout.curatedPartition(table, options.asOf))).filter((key) => produced.length === 0 || key !== target);
     await store.delete(stale);
