@@ -13,6 +13,23 @@ import type { QueryEngine, QueryResult } from '../core/ports.ts';
 export const DUCKDB_PRELUDE: readonly string[] = [
   // Trino: sequence(start, stop, step) -> array; DuckDB calls it generate_series.
   'create or replace macro sequence(start_value, stop_value, step_value) as generate_series(start_value, stop_value, step_value)',
+  // Trino: normal_cdf(mean, sd, v), the normal distribution function; DuckDB has none. The
+  // upper tail Q(a) = 1 - Phi(a) for a >= 0 by Hart's algorithm 5666 as given in West, "Better
+  // approximations to cumulative normal functions" (Wilmott, 2005): double precision (about
+  // 1e-15), checked in test/unit/duckdb-engine.test.ts against a numerical integral.
+  `create or replace macro normal_upper_tail(a) as case
+     when a > 37 then cast(0 as double)
+     when a < 7.07106781186547 then exp(-a * a / 2)
+       * ((((((0.0352624965998911 * a + 0.700383064443688) * a + 6.37396220353165) * a + 33.912866078383) * a
+         + 112.079291497871) * a + 221.213596169931) * a + 220.206867912376)
+       / (((((((0.0883883476483184 * a + 1.75566716318264) * a + 16.064177579207) * a + 86.7807322029461) * a
+         + 296.564248779674) * a + 637.333633378831) * a + 793.826512519948) * a + 440.413735824752)
+     else exp(-a * a / 2) / (a + 1 / (a + 2 / (a + 3 / (a + 4 / (a + 0.65))))) / 2.506628274631
+   end`,
+  `create or replace macro normal_cdf(mean, sd, v) as case
+     when (cast(v as double) - mean) / sd > 0 then 1 - normal_upper_tail((cast(v as double) - mean) / sd)
+     else normal_upper_tail(-(cast(v as double) - mean) / sd)
+   end`,
 ];
 
 /** Session settings that make DuckDB compute what Athena (Trino) computes. */

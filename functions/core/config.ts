@@ -27,6 +27,13 @@ export const RFM_SEGMENTS = [
 
 const priority = (fallback: number) => z.int().min(1).max(1000).default(fallback);
 const days = (fallback: number) => z.int().min(0).max(3660).default(fallback);
+/** A holdout share: at most half of an audience may be held out, or the treatment loses its power. */
+const holdoutShare = z.number().min(0).max(0.5);
+/**
+ * Overrides campaigns.holdout.share for one campaign (0 sends to everyone who qualifies).
+ * Optional: without it the campaign holds out the global share.
+ */
+const campaignHoldoutShare = holdoutShare.optional();
 
 /**
  * Campaign rules (sql/campaign_audience.sql). Each campaign has an on/off switch, a priority
@@ -40,6 +47,7 @@ const campaignsSchema = z.strictObject({
       enabled: z.boolean().default(true),
       priority: priority(80),
       cooldownDays: days(60),
+      holdoutShare: campaignHoldoutShare,
       /**
        * Share of customers that counts as valuable, by historical net revenue or by predicted
        * CLV (either qualifies). Default 0.2.
@@ -55,6 +63,7 @@ const campaignsSchema = z.strictObject({
       enabled: z.boolean().default(true),
       priority: priority(90),
       cooldownDays: days(30),
+      holdoutShare: campaignHoldoutShare,
       /** "Well past" means more than this many usual gaps. Default 2. */
       gapMultiplier: z.number().min(1).max(100).default(2),
       /** Repeat purchase days needed before a usual gap means anything. Default 1. */
@@ -73,6 +82,7 @@ const campaignsSchema = z.strictObject({
       enabled: z.boolean().default(true),
       priority: priority(50),
       cooldownDays: days(90),
+      holdoutShare: campaignHoldoutShare,
       segments: z.array(z.enum(RFM_SEGMENTS)).min(1).default(['champions', 'loyal_customers']),
     })
     .prefault({}),
@@ -82,6 +92,7 @@ const campaignsSchema = z.strictObject({
       enabled: z.boolean().default(true),
       priority: priority(60),
       cooldownDays: days(90),
+      holdoutShare: campaignHoldoutShare,
       maxDaysSinceResponse: days(60),
       maxDaysSincePurchase: days(60),
     })
@@ -92,6 +103,7 @@ const campaignsSchema = z.strictObject({
       enabled: z.boolean().default(true),
       priority: priority(100),
       cooldownDays: days(30),
+      holdoutShare: campaignHoldoutShare,
       maxDaysSinceResponse: days(30),
     })
     .prefault({}),
@@ -101,6 +113,7 @@ const campaignsSchema = z.strictObject({
       enabled: z.boolean().default(true),
       priority: priority(70),
       cooldownDays: days(60),
+      holdoutShare: campaignHoldoutShare,
       minDaysSinceFirstPurchase: days(14),
       maxDaysSinceFirstPurchase: days(45),
     })
@@ -108,6 +121,24 @@ const campaignsSchema = z.strictObject({
     .refine((rule) => rule.minDaysSinceFirstPurchase <= rule.maxDaysSinceFirstPurchase, {
       message: 'minDaysSinceFirstPurchase must not exceed maxDaysSinceFirstPurchase',
     }),
+  /**
+   * Randomised holdouts: of the customers a campaign selects, a share is deliberately not
+   * messaged, so that what the messaged ones do can be compared with what they would have done.
+   * A customer is held out when a hash of (salt, campaign, customer_id) falls below the share:
+   * the same customer stays in the same group of a campaign until the salt changes.
+   */
+  holdout: z
+    .strictObject({
+      /** Share of each campaign's audience held out, 0 to 0.5. Default 0.1. */
+      share: holdoutShare.default(0.1),
+      /** Changing it draws every group anew. Default "customer-marketing-pipeline". */
+      salt: z.string().min(1, { message: 'must not be empty' }).max(200).default('customer-marketing-pipeline'),
+    })
+    .prefault({}),
+  /** Days after a send in which a purchase counts as a conversion. Default 30. */
+  conversionWindowDays: z.int().min(1).max(3660).default(30),
+  /** campaign_results pools the sends whose conversion window ended within this many days up to as_of. Default 90. */
+  resultsTrailingDays: z.int().min(1).max(3660).default(90),
 });
 
 /** Where `publish` sends campaign messages. */

@@ -9,7 +9,7 @@ import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
 import { SqsMessageSink } from '../adapters/sqs-sink.ts';
 import type { AudienceRow } from '../core/campaigns/message.ts';
 import { publishCampaignAudience } from '../core/campaigns/publish.ts';
-import { campaignCooldowns } from '../core/campaigns/campaigns.ts';
+import { campaignCooldowns, campaignHoldout } from '../core/campaigns/campaigns.ts';
 import { bucketName, pipelineConfigVariable, readEnvironment } from '../core/environment.ts';
 import { isCalendarDate } from '../core/events/timestamps.ts';
 import { rowObjects } from '../core/ports.ts';
@@ -35,18 +35,34 @@ const inputSchema = z.object({ as_of: z.string().refine(isCalendarDate) });
  * campaign queue. The published log in S3 makes it idempotent; failed messages fail the state
  * (and raise the alarm) and are retried by the next publish.
  */
-export async function handler(event: unknown, context?: Context): Promise<{ as_of: string; sent: number; already_sent: number }> {
+export async function handler(event: unknown, context?: Context): Promise<{ as_of: string; sent: number; held_out: number; already_sent: number }> {
   const { as_of: asOf } = inputSchema.parse(event);
   // Three minutes kept for sending the audience.
   const result = await engineForInvocation(athena, context, 3 * 60_000).query(`select * from campaign_audience where as_of = date '${asOf}'`);
   const audience = rowObjects(result) as unknown as AudienceRow[];
-  const published = await publishCampaignAudience({ asOf, audience: audience.map((row) => ({ ...row, as_of: asOf })), sink, store, cooldownDays: campaignCooldowns(environment.PIPELINE_CONFIG) });
-  logger.info('published campaign audience', { as_of: asOf, audience: published.audience, sent: published.sent, already_sent: published.alreadySent, suppressed: published.suppressed, failed: published.failed.length });
+  const published = await publishCampaignAudience({
+    asOf,
+    audience: audience.map((row) => ({ ...row, as_of: asOf })),
+    sink,
+    store,
+    cooldownDays: campaignCooldowns(environment.PIPELINE_CONFIG),
+    holdout: campaignHoldout(environment.PIPELINE_CONFIG),
+  });
+  logger.info('published campaign audience', {
+    as_of: asOf,
+    audience: published.audience,
+    sent: published.sent,
+    held_out: published.heldOut,
+    already_sent: published.alreadySent,
+    suppressed: published.suppressed,
+    failed: published.failed.length,
+  });
   metrics.addMetric('CampaignMessagesSent', MetricUnit.Count, published.sent);
   metrics.addMetric('CampaignMessagesFailed', MetricUnit.Count, published.failed.length);
+  metrics.addMetric('CampaignCustomersHeldOut', MetricUnit.Count, published.heldOut);
   metrics.publishStoredMetrics();
   if (published.failed.length > 0) {
     throw new Error(`${published.failed.length} campaign messages could not be sent, first: ${published.failed[0]!.reason}`);
   }
-  return { as_of: asOf, sent: published.sent, already_sent: published.alreadySent };
+  return { as_of: asOf, sent: published.sent, held_out: published.heldOut, already_sent: published.alreadySent };
 }

@@ -26,6 +26,7 @@ const SQL_TO_GLUE: Record<string, string> = {
   bigint: 'bigint',
   integer: 'int',
   date: 'date',
+  boolean: 'boolean',
   // The JSON SerDe cannot read ISO timestamps with a zone: they stay text, cast in queries.
   'timestamp with time zone': 'string',
 };
@@ -95,8 +96,8 @@ export class Catalog extends Construct {
         'projection.event_type.values': [...EVENT_TYPES, 'unknown'].join(','),
       },
     });
-    this.table('published_messages', 'Campaign messages already sent, per as_of: the input of cooldowns.', {
-      columns: publishedColumns.filter((column) => column.name !== 'as_of').map((column) => ({ name: column.name, type: SQL_TO_GLUE[column.sqlType] ?? 'string' })),
+    this.table('published_messages', 'Every customer of each campaign send, per as_of: messaged, or held out (is_holdout). The input of cooldowns and campaign outcomes.', {
+      columns: publishedColumns.filter((column) => column.name !== 'as_of').map((column) => ({ name: column.name, type: SQL_TO_GLUE[column.sqlType]! })),
       partitionKeys: [{ name: 'as_of', type: 'date' }],
       location: s3('published/campaigns/'),
       format: JSON_LINES,

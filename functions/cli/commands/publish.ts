@@ -2,7 +2,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { OutboxSink } from '../../adapters/outbox-sink.ts';
 import { SqsMessageSink } from '../../adapters/sqs-sink.ts';
 import type { AudienceRow } from '../../core/campaigns/message.ts';
-import { campaignCooldowns } from '../../core/campaigns/campaigns.ts';
+import { campaignCooldowns, campaignHoldout } from '../../core/campaigns/campaigns.ts';
 import { publishCampaignAudience } from '../../core/campaigns/publish.ts';
 import type { PublishResult } from '../../core/campaigns/publish.ts';
 import { UsageError } from '../../core/errors.ts';
@@ -34,21 +34,25 @@ export async function readAudience(context: CommandContext, asOf: string): Promi
 export function describePublish(result: PublishResult, sink: string): string {
   const number = (value: number) => value.toLocaleString('en-US');
   const lines: string[] = [];
-  if (result.sent === 0 && result.failed.length === 0 && result.suppressed === 0) {
+  if (result.sent === 0 && result.failed.length === 0 && result.suppressed === 0 && result.heldOut === 0) {
     lines.push(
       result.audience === 0
         ? `publish ${result.asOf}: the campaign audience is empty, nothing to send`
-        : `publish ${result.asOf}: nothing new to send, all ${number(result.audience)} messages were already sent to ${sink}`,
+        : `publish ${result.asOf}: nothing new to send, all ${number(result.audience)} customers were already sent to ${sink} or held out`,
     );
   } else {
     lines.push(
       `publish ${result.asOf}: sent ${number(result.sent)} messages to ${sink}` +
+        (result.heldOut > 0 ? `, held out ${number(result.heldOut)} customers as controls` : '') +
         (result.alreadySent > 0 ? ` (${number(result.alreadySent)} already sent before)` : '') +
         (result.suppressed > 0 ? `, ${number(result.suppressed)} held back (customer already contacted that day, or campaign in its cooldown)` : '') +
         (result.failed.length > 0 ? `, ${number(result.failed.length)} failed` : ''),
     );
-    for (const [campaign, count] of Object.entries(result.sentByCampaign).sort(([, a], [, b]) => b - a)) {
-      lines.push(`  ${campaign.padEnd(18)} ${number(count).padStart(7)}`);
+    const campaigns = [...new Set([...Object.keys(result.sentByCampaign), ...Object.keys(result.heldOutByCampaign)])];
+    const sentOf = (campaign: string) => result.sentByCampaign[campaign] ?? 0;
+    for (const campaign of campaigns.sort((a, b) => sentOf(b) - sentOf(a) || a.localeCompare(b))) {
+      const held = result.heldOutByCampaign[campaign] ?? 0;
+      lines.push(`  ${campaign.padEnd(18)} ${number(sentOf(campaign)).padStart(7)}` + (held > 0 ? `  (${number(held)} held out)` : ''));
     }
   }
   for (const failure of result.failed.slice(0, 5)) {
@@ -67,6 +71,7 @@ export async function publishDate(context: CommandContext, asOf: string): Promis
     sink,
     store: context.store,
     cooldownDays: campaignCooldowns(context.config),
+    holdout: campaignHoldout(context.config),
     onProgress: (sent, total) => progress.update(`publish ${asOf}: ${sent.toLocaleString('en-US')} of ${total.toLocaleString('en-US')}`),
   });
   progress.done();

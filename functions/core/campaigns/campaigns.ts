@@ -25,16 +25,32 @@ export function campaignSqlParameters(config: PipelineConfig): Record<string, st
   for (const [campaign, key] of Object.entries(CAMPAIGNS)) {
     for (const [setting, value] of Object.entries(config.campaigns[key])) {
       const name = `${campaign}_${snake(setting)}`;
+      // Optional settings left unset (a campaign's holdoutShare) have no literal; no SQL reads them.
+      if (value === undefined) continue;
       if (typeof value === 'boolean') parameters[name] = value ? 'true' : 'false';
       else if (typeof value === 'number' && Number.isFinite(value)) parameters[name] = String(value);
       else if (Array.isArray(value)) parameters[name] = value.map((item) => `'${String(item).replace(/[^a-z_]/g, '')}'`).join(', ');
       else throw new Error(`campaign setting ${name} has no SQL form`);
     }
   }
+  parameters['conversion_window_days'] = String(Math.trunc(config.campaigns.conversionWindowDays));
+  parameters['results_trailing_days'] = String(Math.trunc(config.campaigns.resultsTrailingDays));
   return parameters;
 }
 
 /** Cooldown in days per campaign name, from the config. */
 export function campaignCooldowns(config: PipelineConfig): Record<string, number> {
   return Object.fromEntries(Object.entries(CAMPAIGNS).map(([campaign, key]) => [campaign, config.campaigns[key].cooldownDays]));
+}
+
+/** Share of each campaign's audience held out: the campaign's own holdoutShare, or the global share. */
+export function campaignHoldoutShares(config: PipelineConfig): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(CAMPAIGNS).map(([campaign, key]) => [campaign, config.campaigns[key].holdoutShare ?? config.campaigns.holdout.share]),
+  );
+}
+
+/** What the publisher needs to draw holdouts: the salt and each campaign's share. */
+export function campaignHoldout(config: PipelineConfig): { salt: string; shares: Record<string, number> } {
+  return { salt: config.campaigns.holdout.salt, shares: campaignHoldoutShares(config) };
 }

@@ -1,6 +1,7 @@
 import { lakeLayout, newBatchId } from '../lake/layout.ts';
 import type { PublishedRecord } from '../lake/raw-tables.ts';
 import type { MessageSink, ObjectStore } from '../ports.ts';
+import { isHeldOut } from './holdout.ts';
 import { toCampaignMessage } from './message.ts';
 import type { AudienceRow, CampaignMessage } from './message.ts';
 
@@ -22,19 +23,27 @@ export interface PublishOptions {
    * campaign for a customer already contacted that day.
    */
   readonly cooldownDays?: Readonly<Record<string, number>>;
+  /**
+   * Randomised holdouts: the share of each campaign's audience logged but not sent, and the
+   * salt of the draw (see holdout.ts). Without it everyone is sent.
+   */
+  readonly holdout?: { readonly salt: string; readonly shares: Readonly<Record<string, number>> };
 }
 
 export interface PublishResult {
   readonly asOf: string;
   /** Messages in the audience. */
   readonly audience: number;
-  /** Messages an earlier publish of this as_of already delivered (skipped now). */
+  /** Messages an earlier publish of this as_of already delivered or held out (skipped now). */
   readonly alreadySent: number;
   /** Messages delivered by this publish. */
   readonly sent: number;
   readonly failed: readonly { readonly messageId: string; readonly customerId: string; readonly campaign: string; readonly reason: string }[];
   /** Messages delivered by this publish, per campaign. */
   readonly sentByCampaign: Readonly<Record<string, number>>;
+  /** Customers this publish held out (logged with is_holdout, not sent). */
+  readonly heldOut: number;
+  readonly heldOutByCampaign: Readonly<Record<string, number>>;
   /** Messages not sent: the customer already had a message for this date, or the campaign is in its cooldown. */
   readonly suppressed: number;
 }
@@ -85,6 +94,26 @@ function publishOrder(a: CampaignMessage, b: CampaignMessage): number {
   return b.priority - a.priority || a.metrics.rank_in_campaign - b.metrics.rank_in_campaign || a.campaign.localeCompare(b.campaign);
 }
 
+/** A log line for a message of this publish. */
+function logRecord(message: CampaignMessage, sink: string, at: string, isHoldout: boolean): PublishedRecord {
+  return {
+    message_id: message.message_id,
+    campaign: message.campaign,
+    customer_id: message.customer_id,
+    as_of: message.as_of,
+    priority: message.priority,
+    sink,
+    published_at: at,
+    is_holdout: isHoldout,
+  };
+}
+
+const countByCampaign = (messages: readonly CampaignMessage[]) => {
+  const counts: Record<string, number> = {};
+  for (const message of messages) counts[message.campaign] = (counts[message.campaign] ?? 0) + 1;
+  return counts;
+};
+
 /**
  * Publishes the campaign audience of one as_of, idempotently: messages already in the
  * published log are skipped, and each delivered chunk is logged before the next is sent, so a
@@ -92,6 +121,11 @@ function publishOrder(a: CampaignMessage, b: CampaignMessage): number {
  * one chunk that may be in flight at a crash repeats ids a consumer has seen, never new ones.
  * The audience's rules are checked again against the log: no second message to a customer for
  * the same as_of, no campaign inside its cooldown of a date published before or after.
+ *
+ * Of the customers who pass those checks, the holdout group is logged first, with is_holdout,
+ * and sent nothing. Held-out customers are in the log like sent ones, so they count for the
+ * cooldowns and the one-campaign-a-day rule exactly as if they had been messaged: the two
+ * groups meet the same rules on every later date and stay comparable.
  */
 export async function publishCampaignAudience(options: PublishOptions): Promise<PublishResult> {
   const { asOf, sink, store } = options;
@@ -110,38 +144,40 @@ export async function publishCampaignAudience(options: PublishOptions): Promise<
     recent.set(key, [...(recent.get(key) ?? []), distance]);
   }
   const unsent = messages.filter((message) => !alreadySent.has(message.message_id));
-  const pending = unsent.filter((message) => {
+  const eligible = unsent.filter((message) => {
     if (contactedToday.has(message.customer_id)) return false;
     const cooldown = cooldowns[message.campaign] ?? 0;
     return !(recent.get(`${message.campaign}|${message.customer_id}`) ?? []).some((distance) => distance < cooldown);
   });
-  const suppressed = unsent.length - pending.length;
-  const byId = new Map(pending.map((message) => [message.message_id, message]));
+  const suppressed = unsent.length - eligible.length;
+  const holdout = options.holdout;
+  const heldOut = holdout
+    ? eligible.filter((message) => isHeldOut(holdout.salt, message.campaign, message.customer_id, holdout.shares[message.campaign] ?? 0))
+    : [];
+  const heldOutIds = new Set(heldOut.map((message) => message.message_id));
+  const pending = eligible.filter((message) => !heldOutIds.has(message.message_id));
   const publishId = newBatchId(now());
+  const partition = lakeLayout.publishedPartition(asOf);
+
+  // Holdouts first: once logged they are decided, so a publish that stops later never redraws them.
+  for (let start = 0, chunk = 0; start < heldOut.length; start += chunkSize, chunk += 1) {
+    const at = now().toISOString();
+    const log = heldOut.slice(start, start + chunkSize).map((message) => logRecord(message, sink.name, at, true));
+    await store.put(`${partition}holdout-${publishId}-${String(chunk).padStart(5, '0')}.jsonl`, log.map((record) => JSON.stringify(record)).join('\n') + '\n');
+  }
+
+  const byId = new Map(pending.map((message) => [message.message_id, message]));
   const sentByCampaign: Record<string, number> = {};
   const failed: PublishResult['failed'][number][] = [];
   let sent = 0;
-
   for (let start = 0, chunk = 0; start < pending.length; start += chunkSize, chunk += 1) {
     const batch = pending.slice(start, start + chunkSize);
     const outcome = await sink.send(batch);
-    const publishedAt = now().toISOString();
-    const log: PublishedRecord[] = outcome.delivered.map((messageId) => {
-      const message = byId.get(messageId)!;
-      sentByCampaign[message.campaign] = (sentByCampaign[message.campaign] ?? 0) + 1;
-      return {
-        message_id: messageId,
-        campaign: message.campaign,
-        customer_id: message.customer_id,
-        as_of: message.as_of,
-        priority: message.priority,
-        sink: sink.name,
-        published_at: publishedAt,
-      };
-    });
+    const at = now().toISOString();
+    const log = outcome.delivered.map((messageId) => logRecord(byId.get(messageId)!, sink.name, at, false));
+    for (const record of log) sentByCampaign[record.campaign] = (sentByCampaign[record.campaign] ?? 0) + 1;
     if (log.length > 0) {
-      const key = `${lakeLayout.publishedPartition(asOf)}sent-${publishId}-${String(chunk).padStart(5, '0')}.jsonl`;
-      await store.put(key, log.map((record) => JSON.stringify(record)).join('\n') + '\n');
+      await store.put(`${partition}sent-${publishId}-${String(chunk).padStart(5, '0')}.jsonl`, log.map((record) => JSON.stringify(record)).join('\n') + '\n');
     }
     sent += log.length;
     for (const failure of outcome.failed) {
@@ -150,5 +186,15 @@ export async function publishCampaignAudience(options: PublishOptions): Promise<
     }
     options.onProgress?.(sent, pending.length);
   }
-  return { asOf, audience: messages.length, alreadySent: messages.length - unsent.length, sent, failed, sentByCampaign, suppressed };
+  return {
+    asOf,
+    audience: messages.length,
+    alreadySent: messages.length - unsent.length,
+    sent,
+    failed,
+    sentByCampaign,
+    suppressed,
+    heldOut: heldOut.length,
+    heldOutByCampaign: countByCampaign(heldOut),
+  };
 }

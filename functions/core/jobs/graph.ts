@@ -5,7 +5,7 @@
 
 /**
  * Tables the graph reads that no step writes: the raw events from ingest, and the log of
- * campaign messages already published (for cooldowns).
+ * campaign messages already published and customers held out (for cooldowns and outcomes).
  */
 export const SOURCE_TABLES = ['orders', 'surveys', 'published_messages'] as const;
 
@@ -80,6 +80,9 @@ export const jobGraph: readonly JobStep[] = [
   },
   step('customer_clv', 'curated', ['customer_summary', 'clv_model', 'stg_clv_purchase_curves']),
   step('campaign_audience', 'curated', ['customer_summary', 'rfm_segments', 'customer_clv', 'published_messages']),
+  step('stg_campaign_comparisons', 'staging', ['published_messages', 'stg_purchases']),
+  step('campaign_outcomes', 'curated', ['stg_campaign_comparisons']),
+  step('campaign_results', 'curated', ['stg_campaign_comparisons']),
 ];
 
 /** Names of the published tables, in graph order. */

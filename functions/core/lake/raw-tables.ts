@@ -72,7 +72,10 @@ export interface RejectedRecord {
   line_number: number;
 }
 
-/** Columns of a published-message log line and of the `published_messages` table. */
+/**
+ * Columns of a published-message log line and of the `published_messages` table: every
+ * audience member of a send, messaged (`is_holdout` false) or deliberately held out (true).
+ */
 export const publishedColumns = [
   { name: 'message_id', sqlType: 'varchar' },
   { name: 'campaign', sqlType: 'varchar' },
@@ -81,6 +84,8 @@ export const publishedColumns = [
   { name: 'priority', sqlType: 'integer' },
   { name: 'sink', sqlType: 'varchar' },
   { name: 'published_at', sqlType: 'timestamp with time zone' },
+  // Lines logged before holdouts existed have no is_holdout: they were all sent (null reads as false).
+  { name: 'is_holdout', sqlType: 'boolean' },
 ] as const;
 
 export interface PublishedRecord {
@@ -90,5 +95,8 @@ export interface PublishedRecord {
   as_of: string;
   priority: number;
   sink: string;
+  /** When it was delivered, or, for a holdout, logged. */
   published_at: string;
+  /** Held out: logged, not sent. Absent in lines logged before holdouts existed (they were sent). */
+  is_holdout?: boolean;
 }

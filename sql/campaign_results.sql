@@ -1,0 +1,42 @@
+-- Campaign results: per campaign, treatment against holdout pooled over every send whose
+-- conversion window ended in the results window (the trailing resultsTrailingDays up to
+-- as_of). Only complete windows count, so every send contributes the same length of follow-up.
+
+with comparisons as (
+
+    select * from stg_campaign_comparisons
+    where scope = 'trailing'
+
+),
+
+final as (
+
+    select
+        campaign,
+        sends,
+        first_send_date,
+        last_send_date,
+        {{results_trailing_days}} as results_trailing_days,
+        conversion_window_days,
+        treatment_customers,
+        holdout_customers,
+        treatment_converters,
+        holdout_converters,
+        treatment_conversion_rate,
+        holdout_conversion_rate,
+        uplift,
+        uplift_ci_low,
+        uplift_ci_high,
+        p_value,
+        treatment_net_revenue,
+        holdout_net_revenue,
+        revenue_per_treatment_customer,
+        revenue_per_holdout_customer,
+        incremental_converters,
+        incremental_revenue,
+        date '{{as_of}}' as as_of
+    from comparisons
+
+)
+
+select * from final

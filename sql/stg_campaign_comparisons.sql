@@ -1,0 +1,233 @@
+-- Treatment against holdout, twice: for every send in the published log up to as_of (one row
+-- per send date and campaign, scope 'send'), and per campaign pooled over the sends whose
+-- conversion window ended within the trailing results window (scope 'trailing'). Each row
+-- holds the two groups' sizes, converters (customers with a purchase dated after the send and
+-- up to the window's end or as_of, whichever is earlier) and net revenue in the window, and the
+-- statistics of the difference, written once here for both scopes: campaign_outcomes and
+-- campaign_results publish them.
+
+with published as (
+
+    select * from published_messages
+    where as_of <= date '{{as_of}}'
+
+),
+
+purchases as (
+
+    select * from stg_purchases
+
+),
+
+constants as (
+
+    -- z: the 97.5th percentile of the standard normal distribution, for 95 % intervals.
+    select cast(1.959963984540054 as double) as z
+
+),
+
+send_members as (
+
+    -- One row per customer of a send. Lines logged before holdouts existed were all sent.
+    select
+        as_of as send_date,
+        campaign,
+        customer_id,
+        bool_or(coalesce(is_holdout, false)) as is_holdout,
+        cast(as_of + interval '{{conversion_window_days}}' day as date) as window_end
+    from published
+    group by as_of, campaign, customer_id
+
+),
+
+member_outcomes as (
+
+    select
+        send_members.send_date,
+        send_members.campaign,
+        send_members.customer_id,
+        send_members.is_holdout,
+        send_members.window_end,
+        count(purchases.order_id) as window_purchases,
+        -- As decimal, so that group totals do not depend on the order of the rows.
+        coalesce(sum(cast(purchases.net_revenue as decimal(38, 6))), cast(0 as decimal(38, 6))) as window_net_revenue
+    from send_members
+    left join purchases
+        on send_members.customer_id = purchases.customer_id
+        and purchases.purchase_date > send_members.send_date
+        and purchases.purchase_date <= send_members.window_end
+        and purchases.purchase_date <= date '{{as_of}}'
+    group by
+        send_members.send_date,
+        send_members.campaign,
+        send_members.customer_id,
+        send_members.is_holdout,
+        send_members.window_end
+
+),
+
+per_send as (
+
+    select
+        'send' as scope,
+        campaign,
+        send_date,
+        send_date as first_send_date,
+        send_date as last_send_date,
+        cast(1 as bigint) as sends,
+        window_end,
+        window_end <= date '{{as_of}}' as window_complete,
+        count(case when not is_holdout then 1 end) as treatment_customers,
+        count(case when is_holdout then 1 end) as holdout_customers,
+        count(case when not is_holdout and window_purchases > 0 then 1 end) as treatment_converters,
+        count(case when is_holdout and window_purchases > 0 then 1 end) as holdout_converters,
+        coalesce(sum(case when not is_holdout then window_net_revenue end), cast(0 as decimal(38, 6))) as treatment_net_revenue,
+        coalesce(sum(case when is_holdout then window_net_revenue end), cast(0 as decimal(38, 6))) as holdout_net_revenue
+    from member_outcomes
+    group by campaign, send_date, window_end
+
+),
+
+pooled as (
+
+    -- A customer in several sends of a campaign counts once per send: the unit is a send to a customer.
+    select
+        'trailing' as scope,
+        campaign,
+        cast(null as date) as send_date,
+        min(send_date) as first_send_date,
+        max(send_date) as last_send_date,
+        cast(count(*) as bigint) as sends,
+        max(window_end) as window_end,
+        true as window_complete,
+        cast(sum(treatment_customers) as bigint) as treatment_customers,
+        cast(sum(holdout_customers) as bigint) as holdout_customers,
+        cast(sum(treatment_converters) as bigint) as treatment_converters,
+        cast(sum(holdout_converters) as bigint) as holdout_converters,
+        sum(treatment_net_revenue) as treatment_net_revenue,
+        sum(holdout_net_revenue) as holdout_net_revenue
+    from per_send
+    where window_end <= date '{{as_of}}'
+        and window_end > cast(date '{{as_of}}' - interval '{{results_trailing_days}}' day as date)
+    group by campaign
+
+),
+
+comparisons as (
+
+    select * from per_send
+    union all
+    select * from pooled
+
+),
+
+rates as (
+
+    select
+        comparisons.*,
+        cast(treatment_customers as double) as treatment_n,
+        cast(holdout_customers as double) as holdout_n,
+        case
+            when treatment_customers > 0 then cast(treatment_converters as double) / treatment_customers
+        end as treatment_conversion_rate,
+        case
+            when holdout_customers > 0 then cast(holdout_converters as double) / holdout_customers
+        end as holdout_conversion_rate,
+        case
+            when treatment_customers + holdout_customers > 0
+                then cast(treatment_converters + holdout_converters as double) / (treatment_customers + holdout_customers)
+        end as pooled_conversion_rate
+    from comparisons
+
+),
+
+wilson as (
+
+    -- Wilson score interval of each group's rate p over n customers:
+    -- (p + z^2 / 2n -/+ z sqrt(p (1 - p) / n + z^2 / 4n^2)) / (1 + z^2 / n).
+    select
+        rates.*,
+        constants.z,
+        case when treatment_customers > 0 then greatest(0, (
+            treatment_conversion_rate + constants.z * constants.z / (2 * treatment_n)
+            - constants.z * sqrt(
+                treatment_conversion_rate * (1 - treatment_conversion_rate) / treatment_n
+                + constants.z * constants.z / (4 * treatment_n * treatment_n)
+            )
+        ) / (1 + constants.z * constants.z / treatment_n)) end as treatment_rate_low,
+        case when treatment_customers > 0 then least(1, (
+            treatment_conversion_rate + constants.z * constants.z / (2 * treatment_n)
+            + constants.z * sqrt(
+                treatment_conversion_rate * (1 - treatment_conversion_rate) / treatment_n
+                + constants.z * constants.z / (4 * treatment_n * treatment_n)
+            )
+        ) / (1 + constants.z * constants.z / treatment_n)) end as treatment_rate_high,
+        case when holdout_customers > 0 then greatest(0, (
+            holdout_conversion_rate + constants.z * constants.z / (2 * holdout_n)
+            - constants.z * sqrt(
+                holdout_conversion_rate * (1 - holdout_conversion_rate) / holdout_n
+                + constants.z * constants.z / (4 * holdout_n * holdout_n)
+            )
+        ) / (1 + constants.z * constants.z / holdout_n)) end as holdout_rate_low,
+        case when holdout_customers > 0 then least(1, (
+            holdout_conversion_rate + constants.z * constants.z / (2 * holdout_n)
+            + constants.z * sqrt(
+                holdout_conversion_rate * (1 - holdout_conversion_rate) / holdout_n
+                + constants.z * constants.z / (4 * holdout_n * holdout_n)
+            )
+        ) / (1 + constants.z * constants.z / holdout_n)) end as holdout_rate_high
+    from rates
+    cross join constants
+
+),
+
+final as (
+
+    select
+        scope,
+        campaign,
+        send_date,
+        first_send_date,
+        last_send_date,
+        sends,
+        {{conversion_window_days}} as conversion_window_days,
+        window_end,
+        window_complete,
+        treatment_customers,
+        holdout_customers,
+        treatment_converters,
+        holdout_converters,
+        treatment_conversion_rate,
+        holdout_conversion_rate,
+        treatment_conversion_rate - holdout_conversion_rate as uplift,
+        -- Newcombe's hybrid score interval for a difference of proportions (his method 10),
+        -- from the two Wilson intervals.
+        treatment_conversion_rate - holdout_conversion_rate - sqrt(
+            power(treatment_conversion_rate - treatment_rate_low, 2) + power(holdout_rate_high - holdout_conversion_rate, 2)
+        ) as uplift_ci_low,
+        treatment_conversion_rate - holdout_conversion_rate + sqrt(
+            power(treatment_rate_high - treatment_conversion_rate, 2) + power(holdout_conversion_rate - holdout_rate_low, 2)
+        ) as uplift_ci_high,
+        -- Two-sided z-test with the pooled rate. When both groups converted at 0 % (or both at
+        -- 100 %) there is no difference to test: 1, as Fisher's exact test gives.
+        case
+            when treatment_customers = 0 or holdout_customers = 0 then null
+            when pooled_conversion_rate in (0, 1) then cast(1 as double)
+            else 2 * normal_cdf(0, 1, -abs(treatment_conversion_rate - holdout_conversion_rate) / sqrt(
+                pooled_conversion_rate * (1 - pooled_conversion_rate) * (1 / treatment_n + 1 / holdout_n)
+            ))
+        end as p_value,
+        cast(treatment_net_revenue as double) as treatment_net_revenue,
+        cast(holdout_net_revenue as double) as holdout_net_revenue,
+        case when treatment_customers > 0 then cast(treatment_net_revenue as double) / treatment_n end as revenue_per_treatment_customer,
+        case when holdout_customers > 0 then cast(holdout_net_revenue as double) / holdout_n end as revenue_per_holdout_customer,
+        (treatment_conversion_rate - holdout_conversion_rate) * treatment_n as incremental_converters,
+        case
+            when treatment_customers > 0 and holdout_customers > 0
+                then (cast(treatment_net_revenue as double) / treatment_n - cast(holdout_net_revenue as double) / holdout_n) * treatment_n
+        end as incremental_revenue
+    from wilson
+
+)
+
+select * from final
