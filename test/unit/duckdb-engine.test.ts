@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDbEngine } from '../../functions/adapters/duckdb-engine.ts';
 import { QueryFailedError } from '../../functions/core/errors.ts';
+import { normalCdf } from '../reference/uplift.ts';
 
 /** The DuckDB session must compute what Athena computes for the constructs sql/ uses. */
 describe('DuckDB engine as Athena stand-in', () => {
@@ -26,6 +27,29 @@ describe('DuckDB engine as Athena stand-in', () => {
   it('converts instants to business dates with named zones, daylight saving included', async () => {
     // 03:30 UTC on Apr 1 is 23:30 EDT (UTC-4) on Mar 31.
     expect(await one("select cast(timestamp with time zone '2024-04-01 03:30:00+00' at time zone 'America/New_York' as date)")).toEqual(['2024-03-31']);
+  });
+
+  it("provides Trino's normal_cdf(mean, sd, v) via the prelude, to double precision", async () => {
+    // Standard normal values as tabulated in Abramowitz & Stegun, Handbook of Mathematical
+    // Functions, table 26.1 (to the digits given there), and the 97.5th percentile 1.959964.
+    const tabulated: [number, number][] = [
+      [0, 0.5],
+      [1, 0.841344746068543],
+      [2, 0.977249868051821],
+      [3, 0.998650101968370],
+      [-1, 0.158655253931457],
+      [1.959963984540054, 0.975],
+    ];
+    for (const [x, phi] of tabulated) expect((await one(`select normal_cdf(0, 1, ${x})`))![0]).toBeCloseTo(phi, 14);
+    // Across the range, against a numerical integral: absolute error at double precision; relative
+    // error below 1e-12 within 4 standard deviations and 1e-8 in the far tails (p-values below 1e-4).
+    for (let x = -12; x <= 8; x += 0.37) {
+      const [value] = (await one(`select normal_cdf(0, 1, ${x})`))! as [number];
+      const expected = normalCdf(x);
+      expect(Math.abs(value - expected), `x = ${x}`).toBeLessThan(2e-14);
+      expect(Math.abs(value - expected) / expected, `x = ${x}`).toBeLessThan(Math.abs(x) <= 4 ? 1e-12 : 1e-8);
+    }
+    expect(await one('select normal_cdf(100, 15, 130), normal_cdf(0, 1, -40)')).toEqual([expect.closeTo(0.977249868051821, 14), 0]);
   });
 
   it('returns counts as numbers and reports a failing query as QueryFailedError', async () => {

@@ -1,0 +1,277 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Random } from '../../functions/core/demo/random.ts';
+import { addDays, purchasesAsOf } from '../reference/metrics.ts';
+import type { RefOrderEvent } from '../reference/metrics.ts';
+import { campaignOutcomes, campaignResults, compareGroups } from '../reference/uplift.ts';
+import type { LoggedMember } from '../reference/uplift.ts';
+import { orderEvent } from '../support/events.ts';
+import { pipeline, queryCsv, temporaryDirectory, writeJsonLines } from '../support/cli.ts';
+
+/**
+ * campaign_outcomes and campaign_results through the command line: hand-worked cases whose
+ * intervals are published, the edges of the conversion window, empty groups, log lines written
+ * before holdouts existed, and generated data compared row by row with the reference in
+ * test/reference/uplift.ts.
+ */
+
+interface Member {
+  send_date: string;
+  campaign: string;
+  customer_id: string;
+  is_holdout?: boolean;
+}
+
+/** Writes published-log lines as the publisher does (one file per send date). */
+async function writeLog(lake: string, members: readonly Member[]): Promise<void> {
+  const byDate = new Map<string, Member[]>();
+  for (const member of members) byDate.set(member.send_date, [...(byDate.get(member.send_date) ?? []), member]);
+  for (const [date, group] of byDate) {
+    const directory = join(lake, 'published', 'campaigns', `as_of=${date}`);
+    await mkdir(directory, { recursive: true });
+    const lines = group.map((member) => {
+      const line: Record<string, unknown> = {
+        message_id: `${member.campaign}-${member.customer_id}-${date}`,
+        campaign: member.campaign,
+        customer_id: member.customer_id,
+        as_of: date,
+        priority: 50,
+        sink: 'outbox',
+        published_at: `${date}T06:00:00.000Z`,
+      };
+      if (member.is_holdout !== undefined) line['is_holdout'] = member.is_holdout;
+      return JSON.stringify(line);
+    });
+    await writeFile(join(directory, 'sent-test.jsonl'), lines.join('\n') + '\n');
+  }
+}
+
+const numberOrNull = (value: string | null | undefined) => (value === null || value === undefined ? null : Number(value));
+
+/**
+ * Newcombe, "Interval estimation for the difference between independent proportions:
+ * comparison of eleven methods", Statistics in Medicine 17 (1998) 873-890, table II, method 10
+ * (the score interval from Wilson's intervals, without continuity correction).
+ */
+const NEWCOMBE_TABLE_II: readonly { treated: [number, number]; held: [number, number]; interval: [number, number] }[] = [
+  { treated: [56, 70], held: [48, 80], interval: [0.0524, 0.3339] },
+  { treated: [9, 10], held: [3, 10], interval: [0.1705, 0.809] },
+  { treated: [6, 7], held: [2, 7], interval: [0.0582, 0.8062] },
+  { treated: [5, 56], held: [0, 29], interval: [-0.0381, 0.1926] },
+  { treated: [0, 10], held: [0, 20], interval: [-0.1611, 0.2775] },
+  { treated: [0, 10], held: [0, 10], interval: [-0.2775, 0.2775] },
+  { treated: [10, 10], held: [0, 20], interval: [0.6791, 1] },
+  { treated: [10, 10], held: [0, 10], interval: [0.6075, 1] },
+];
+
+/** Send date of hand-worked case k (win_back, one send a day from Jan 1). */
+const caseDate = (k: number) => addDays('2026-01-01', k);
+
+let lake: string;
+let cleanup: () => Promise<void>;
+const members: Member[] = [];
+const orders: Record<string, unknown>[] = [];
+
+beforeAll(async () => {
+  const directory = await temporaryDirectory();
+  cleanup = directory.cleanup;
+  lake = join(directory.path, 'lake');
+
+  // The published cases: converters buy 5 days after the send, for 10 each.
+  NEWCOMBE_TABLE_II.forEach(({ treated, held }, k) => {
+    for (const [isHoldout, [converters, customers]] of [[false, treated], [true, held]] as const) {
+      for (let i = 0; i < customers; i += 1) {
+        const customer = `case${k}-${isHoldout ? 'h' : 't'}${i}`;
+        members.push({ send_date: caseDate(k), campaign: 'win_back', customer_id: customer, is_holdout: isHoldout });
+        if (i < converters) orders.push(orderEvent({ order_id: `o-${customer}`, customer_id: customer, occurred_at: `${addDays(caseDate(k), 5)}T12:00:00Z` }));
+      }
+    }
+  });
+  // Empty groups: a send with no holdout, and one with nobody messaged.
+  for (let i = 0; i < 8; i += 1) {
+    members.push({ send_date: '2026-01-09', campaign: 'churn_risk', customer_id: `all-sent-${i}`, is_holdout: false });
+    if (i < 5) orders.push(orderEvent({ order_id: `o-all-sent-${i}`, customer_id: `all-sent-${i}`, occurred_at: '2026-01-20T12:00:00Z' }));
+  }
+  for (let i = 0; i < 4; i += 1) {
+    members.push({ send_date: '2026-01-10', campaign: 'referral_ask', customer_id: `all-held-${i}`, is_holdout: true });
+    if (i < 2) orders.push(orderEvent({ order_id: `o-all-held-${i}`, customer_id: `all-held-${i}`, occurred_at: '2026-01-20T12:00:00Z' }));
+  }
+  // Lines logged before holdouts existed carry no is_holdout: they were sent.
+  for (let i = 0; i < 3; i += 1) members.push({ send_date: '2026-01-11', campaign: 'loyalty_upgrade', customer_id: `legacy-${i}` });
+
+  // The edges of a 30-day window after a send on Feb 1 (window end Mar 3).
+  const edge = (customer: string, isHoldout: boolean) => members.push({ send_date: '2026-02-01', campaign: 'second_purchase', customer_id: customer, is_holdout: isHoldout });
+  edge('on-send-day', false);
+  orders.push(orderEvent({ order_id: 'e1', customer_id: 'on-send-day', occurred_at: '2026-02-01T18:00:00Z', total: 99 })); // the send's own day: not after it
+  edge('on-window-end', false);
+  orders.push(orderEvent({ order_id: 'e2', customer_id: 'on-window-end', occurred_at: '2026-03-03T23:00:00Z', total: 20 })); // last day in
+  edge('after-window', false);
+  orders.push(orderEvent({ order_id: 'e3', customer_id: 'after-window', occurred_at: '2026-03-04T00:30:00Z', total: 99 })); // a day late
+  edge('cancelled', false);
+  orders.push(orderEvent({ order_id: 'e4', customer_id: 'cancelled', occurred_at: '2026-02-10T10:00:00Z', total: 99 }));
+  orders.push(orderEvent({ order_id: 'e4', customer_id: 'cancelled', occurred_at: '2026-02-10T11:00:00Z', status: 'cancelled', total: 99 }));
+  edge('partly-refunded', false);
+  orders.push(orderEvent({ order_id: 'e5', customer_id: 'partly-refunded', occurred_at: '2026-02-10T10:00:00Z', total: 50 }));
+  orders.push(orderEvent({ order_id: 'e5', customer_id: 'partly-refunded', occurred_at: '2026-02-12T10:00:00Z', status: 'refunded', total: 50, refunded_amount: 20 }));
+  edge('twice', false);
+  orders.push(orderEvent({ order_id: 'e6a', customer_id: 'twice', occurred_at: '2026-02-05T10:00:00Z', total: 10.1 }));
+  orders.push(orderEvent({ order_id: 'e6b', customer_id: 'twice', occurred_at: '2026-02-06T10:00:00Z', total: 14.9 }));
+  edge('held-buyer', true);
+  orders.push(orderEvent({ order_id: 'e7', customer_id: 'held-buyer', occurred_at: '2026-02-15T10:00:00Z', total: 40 }));
+  edge('held-idle', true);
+
+  await writeLog(lake, members);
+  const file = await writeJsonLines(join(directory.path, 'orders.jsonl'), orders);
+  expect((await pipeline('ingest', 'orders', file, '--lake', lake)).code).toBe(0);
+  for (const asOf of ['2026-01-12', '2026-03-31']) {
+    const run = await pipeline('run', '--as-of', asOf, '--lake', lake);
+    expect(run.code, run.stderr).toBe(0);
+  }
+});
+
+afterAll(async () => cleanup?.());
+
+const outcome = async (asOf: string, sendDate: string) => {
+  const [row] = await queryCsv(lake, `select * from campaign_outcomes where as_of = date '${asOf}' and send_date = date '${sendDate}'`);
+  return row!;
+};
+
+describe('campaign_outcomes', () => {
+  it("reproduces Newcombe's published intervals for a difference of proportions", async () => {
+    for (const [k, { treated, held, interval }] of NEWCOMBE_TABLE_II.entries()) {
+      const row = await outcome('2026-03-31', caseDate(k));
+      expect([row['treatment_converters'], row['treatment_customers'], row['holdout_converters'], row['holdout_customers']].map(Number)).toEqual([...treated, ...held]);
+      expect(Number(row['uplift'])).toBeCloseTo(treated[0] / treated[1] - held[0] / held[1], 12);
+      expect(Number(row['uplift_ci_low']), `case ${k}`).toBeCloseTo(interval[0], 4);
+      expect(Number(row['uplift_ci_high']), `case ${k}`).toBeCloseTo(interval[1], 4);
+    }
+  });
+
+  it('gives the pooled z-test p-value, 1 when both groups converted at 0 %, and the revenue arithmetic', async () => {
+    const first = await outcome('2026-03-31', caseDate(0));
+    // 56/70 against 48/80: pooled 104/150, z = 0.2 / sqrt(104/150 x 46/150 x (1/70 + 1/80)) = 2.6502.
+    expect(Number(first['p_value'])).toBeCloseTo(0.0080451, 6);
+    expect(numberOrNull(first['p_value'])).toBeCloseTo(compareGroups({ treatment: { customers: 70, converters: 56, revenue: 0 }, holdout: { customers: 80, converters: 48, revenue: 0 } }).p_value!, 10);
+    // 10 per converter: 560 and 480; 8 and 6 per customer; (8 - 6) x 70 = 140 more revenue; 0.2 x 70 = 14 more converters.
+    expect([first['treatment_net_revenue'], first['holdout_net_revenue'], first['revenue_per_treatment_customer'], first['revenue_per_holdout_customer']].map(Number)).toEqual([560, 480, 8, 6]);
+    expect(Number(first['incremental_revenue'])).toBeCloseTo(140, 9);
+    expect(Number(first['incremental_converters'])).toBeCloseTo(14, 9);
+    expect(Number((await outcome('2026-03-31', caseDate(4)))['p_value'])).toBe(1);
+    expect(Number((await outcome('2026-03-31', caseDate(6)))['p_value'])).toBeLessThan(1e-6);
+  });
+
+  it('is null, never NaN or an error, where a group is empty', async () => {
+    const noHoldout = await outcome('2026-03-31', '2026-01-09');
+    expect(noHoldout).toMatchObject({ treatment_customers: '8', treatment_converters: '5', treatment_conversion_rate: '0.625', holdout_customers: '0', holdout_conversion_rate: null });
+    for (const column of ['uplift', 'uplift_ci_low', 'uplift_ci_high', 'p_value', 'revenue_per_holdout_customer', 'incremental_converters', 'incremental_revenue']) {
+      expect(noHoldout[column], column).toBeNull();
+    }
+    const nobodySent = await outcome('2026-03-31', '2026-01-10');
+    expect(nobodySent).toMatchObject({ treatment_customers: '0', treatment_conversion_rate: null, holdout_customers: '4', holdout_conversion_rate: '0.5', uplift: null, p_value: null, treatment_net_revenue: '0' });
+  });
+
+  it('reads log lines written before holdouts existed as treatment', async () => {
+    expect(await outcome('2026-03-31', '2026-01-11')).toMatchObject({ campaign: 'loyalty_upgrade', treatment_customers: '3', holdout_customers: '0' });
+  });
+
+  it('counts a purchase after the send day up to the window end, at the as_of state of the order', async () => {
+    // Converters: on-window-end (20), partly-refunded (50 - 20), twice (10.1 + 14.9); held-buyer (40).
+    expect(await outcome('2026-03-31', '2026-02-01')).toMatchObject({
+      window_end: '2026-03-03',
+      window_complete: 'true',
+      conversion_window_days: '30',
+      treatment_customers: '6',
+      treatment_converters: '3',
+      treatment_net_revenue: '75',
+      holdout_customers: '2',
+      holdout_converters: '1',
+      holdout_net_revenue: '40',
+    });
+  });
+
+  it('counts an open window up to as_of and leaves out sends after it', async () => {
+    // At 01-12 the window of case 7 (sent 01-08, converters buying on 01-13) is open and has no converter yet.
+    const open = await outcome('2026-01-12', caseDate(7));
+    expect(open).toMatchObject({ window_end: '2026-02-07', window_complete: 'false', treatment_customers: '10', treatment_converters: '0' });
+    expect(await queryCsv(lake, "select count(*) as n from campaign_outcomes where as_of = date '2026-01-12' and send_date > date '2026-01-12'")).toEqual([{ n: '0' }]);
+    expect(await queryCsv(lake, "select count(*) as n from campaign_results where as_of = date '2026-01-12'")).toEqual([{ n: '0' }]);
+  });
+});
+
+describe('campaign_results', () => {
+  it('pools every send of a campaign whose window ended in the trailing 90 days', async () => {
+    const [row] = await queryCsv(lake, "select * from campaign_results where as_of = date '2026-03-31' and campaign = 'win_back'");
+    const sum = (pick: (entry: (typeof NEWCOMBE_TABLE_II)[number]) => number) => NEWCOMBE_TABLE_II.reduce((total, entry) => total + pick(entry), 0);
+    const expected = compareGroups({
+      treatment: { customers: sum((c) => c.treated[1]), converters: sum((c) => c.treated[0]), revenue: 10 * sum((c) => c.treated[0]) },
+      holdout: { customers: sum((c) => c.held[1]), converters: sum((c) => c.held[0]), revenue: 10 * sum((c) => c.held[0]) },
+    });
+    expect(row).toMatchObject({ sends: '8', first_send_date: '2026-01-01', last_send_date: '2026-01-08', results_trailing_days: '90', treatment_customers: '183', holdout_customers: '186' });
+    for (const [column, value] of Object.entries(expected)) expect(numberOrNull(row![column]), column).toBeCloseTo(value as number, 10);
+  });
+});
+
+describe('campaign outcomes on generated data', () => {
+  it('match the reference implementation row by row, for every send and every pooled campaign', async () => {
+    const directory = await temporaryDirectory();
+    try {
+      const generatedLake = join(directory.path, 'lake');
+      const random = new Random(7);
+      const campaigns = ['win_back', 'churn_risk', 'second_purchase'];
+      const sendDates = ['2026-03-31', '2026-04-20', '2026-05-15', '2026-06-10', '2026-06-25'];
+      const logged: LoggedMember[] = [];
+      const events: RefOrderEvent[] = [];
+      for (let c = 0; c < 600; c += 1) {
+        const customer = `g${c}`;
+        // Each customer is in about half the sends of their campaign, a fifth of the time held out.
+        const campaign = campaigns[c % 3]!;
+        for (const send of sendDates) {
+          if (random.chance(0.5)) logged.push({ send_date: send, campaign, customer_id: customer, is_holdout: random.chance(0.2) });
+        }
+        const orderCount = random.integer(0, 4);
+        for (let o = 0; o < orderCount; o += 1) {
+          const day = addDays('2026-03-15', random.integer(0, 120));
+          const order = { order_id: `${customer}-o${o}`, customer_id: customer, total: Math.round(random.next() * 20000) / 100 };
+          events.push({ event_id: `${customer}-o${o}-p`, ...order, occurred_at: `${day}T${String(random.integer(0, 23)).padStart(2, '0')}:15:00Z`, status: 'placed' });
+          if (random.chance(0.1)) events.push({ event_id: `${customer}-o${o}-c`, ...order, occurred_at: `${addDays(day, 1)}T08:00:00Z`, status: 'cancelled' });
+          else if (random.chance(0.1)) {
+            events.push({ event_id: `${customer}-o${o}-r`, ...order, occurred_at: `${addDays(day, 3)}T08:00:00Z`, status: 'refunded', refunded_amount: Math.round(order.total * 40) / 100 });
+          }
+        }
+      }
+      await writeLog(generatedLake, logged);
+      const file = await writeJsonLines(join(directory.path, 'orders.jsonl'), events.map((event) => ({ ...event, currency: 'EUR' })));
+      expect((await pipeline('ingest', 'orders', file, '--lake', generatedLake)).code).toBe(0);
+      const asOf = '2026-07-05';
+      expect((await pipeline('run', '--as-of', asOf, '--lake', generatedLake)).code).toBe(0);
+
+      const config = { businessTimezone: 'UTC', period: 'month' as const, activityWindowDays: 90, npsTrailingWindowDays: 90 };
+      const purchases = purchasesAsOf(events, config, asOf).map((p) => ({ customer_id: p.customer_id, date: p.date, net: p.net }));
+      const compare = (actual: Record<string, string | null>, expected: Record<string, unknown>, label: string) => {
+        for (const [column, value] of Object.entries(expected)) {
+          if (typeof value === 'number') expect(Number(actual[column]), `${label} ${column}`).toBeCloseTo(value, 9);
+          else if (value === null) expect(actual[column], `${label} ${column}`).toBeNull();
+          else expect(actual[column], `${label} ${column}`).toBe(String(value));
+        }
+      };
+      const outcomes = await queryCsv(generatedLake, `select * from campaign_outcomes where as_of = date '${asOf}'`);
+      const expectedOutcomes = campaignOutcomes(logged, purchases, 30, asOf);
+      expect(outcomes).toHaveLength(expectedOutcomes.length);
+      for (const expected of expectedOutcomes) {
+        const actual = outcomes.find((row) => row['send_date'] === expected.send_date && row['campaign'] === expected.campaign)!;
+        compare(actual, expected, `${expected.send_date} ${expected.campaign}`);
+      }
+      // Windows ending in (04-06, 07-05]: the sends of 03-31, 04-20 and 05-15; the later two are still open.
+      const results = await queryCsv(generatedLake, `select * from campaign_results where as_of = date '${asOf}'`);
+      const expectedResults = campaignResults(logged, purchases, 30, 90, asOf);
+      expect(results).toHaveLength(3);
+      for (const expected of expectedResults) {
+        expect(expected.sends).toBe(3);
+        compare(results.find((row) => row['campaign'] === expected.campaign)!, expected, expected.campaign);
+      }
+    } finally {
+      await directory.cleanup();
+    }
+  });
+});

@@ -1,0 +1,165 @@
+/**
+ * An independent reference for campaign_outcomes and campaign_results, written from the
+ * definitions in the README ("Campaign results") in plain TypeScript: group counts from the
+ * published log and the purchases, the Wilson and Newcombe intervals, the pooled z-test. Its
+ * normal distribution function integrates the density numerically, so it shares no
+ * approximation with the engines (Trino's normal_cdf, the DuckDB macro).
+ */
+
+/** The 97.5th percentile of the standard normal distribution. */
+export const Z_975 = 1.959963984540054;
+
+/**
+ * Phi(x) from the upper tail: the integral of the density from |x| to |x| + 12 (beyond it
+ * nothing a double holds remains) by Simpson's rule, with steps short enough for the density's
+ * decay at |x| (relative error below 1e-12), so that small tails keep their precision.
+ */
+export function normalCdf(x: number): number {
+  const a = Math.abs(x);
+  const steps = 2 * Math.ceil(10_000 * Math.max(1, a));
+  const h = 12 / steps;
+  const density = (t: number) => Math.exp((-t * t) / 2) / Math.sqrt(2 * Math.PI);
+  let sum = density(a) + density(a + 12);
+  for (let i = 1; i < steps; i += 1) sum += (i % 2 === 1 ? 4 : 2) * density(a + i * h);
+  const tail = (sum * h) / 3;
+  return x > 0 ? 1 - tail : tail;
+}
+
+/** Wilson's score interval for x successes in n trials at 95 %. */
+export function wilsonInterval(x: number, n: number): [number, number] {
+  const p = x / n;
+  const z2 = Z_975 * Z_975;
+  const centre = p + z2 / (2 * n);
+  const spread = Z_975 * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  const denominator = 1 + z2 / n;
+  return [Math.max(0, (centre - spread) / denominator), Math.min(1, (centre + spread) / denominator)];
+}
+
+export interface Comparison {
+  treatment_customers: number;
+  holdout_customers: number;
+  treatment_converters: number;
+  holdout_converters: number;
+  treatment_conversion_rate: number | null;
+  holdout_conversion_rate: number | null;
+  uplift: number | null;
+  uplift_ci_low: number | null;
+  uplift_ci_high: number | null;
+  p_value: number | null;
+  treatment_net_revenue: number;
+  holdout_net_revenue: number;
+  revenue_per_treatment_customer: number | null;
+  revenue_per_holdout_customer: number | null;
+  incremental_converters: number | null;
+  incremental_revenue: number | null;
+}
+
+/** Treatment against holdout from the two groups' counts and revenue. */
+export function compareGroups(groups: {
+  treatment: { customers: number; converters: number; revenue: number };
+  holdout: { customers: number; converters: number; revenue: number };
+}): Comparison {
+  const { treatment, holdout } = groups;
+  const rate = (group: typeof treatment) => (group.customers > 0 ? group.converters / group.customers : null);
+  const perCustomer = (group: typeof treatment) => (group.customers > 0 ? group.revenue / group.customers : null);
+  const p1 = rate(treatment);
+  const p2 = rate(holdout);
+  const both = p1 !== null && p2 !== null;
+  let low: number | null = null;
+  let high: number | null = null;
+  let pValue: number | null = null;
+  if (both) {
+    // Newcombe (1998), method 10.
+    const [l1, u1] = wilsonInterval(treatment.converters, treatment.customers);
+    const [l2, u2] = wilsonInterval(holdout.converters, holdout.customers);
+    low = p1 - p2 - Math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2);
+    high = p1 - p2 + Math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2);
+    const pooled = (treatment.converters + holdout.converters) / (treatment.customers + holdout.customers);
+    const se = Math.sqrt(pooled * (1 - pooled) * (1 / treatment.customers + 1 / holdout.customers));
+    pValue = se === 0 ? 1 : 2 * normalCdf(-Math.abs(p1 - p2) / se);
+  }
+  const r1 = perCustomer(treatment);
+  const r2 = perCustomer(holdout);
+  return {
+    treatment_customers: treatment.customers,
+    holdout_customers: holdout.customers,
+    treatment_converters: treatment.converters,
+    holdout_converters: holdout.converters,
+    treatment_conversion_rate: p1,
+    holdout_conversion_rate: p2,
+    uplift: both ? p1 - p2 : null,
+    uplift_ci_low: low,
+    uplift_ci_high: high,
+    p_value: pValue,
+    treatment_net_revenue: treatment.revenue,
+    holdout_net_revenue: holdout.revenue,
+    revenue_per_treatment_customer: r1,
+    revenue_per_holdout_customer: r2,
+    incremental_converters: both ? (p1 - p2) * treatment.customers : null,
+    incremental_revenue: r1 !== null && r2 !== null ? (r1 - r2) * treatment.customers : null,
+  };
+}
+
+export interface LoggedMember {
+  send_date: string;
+  campaign: string;
+  customer_id: string;
+  is_holdout: boolean;
+}
+
+export interface DatedPurchase {
+  customer_id: string;
+  date: string;
+  net: number;
+}
+
+const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+
+/** Counts of one send's (or one pooled set of sends') members: converters and revenue in each window. */
+function groupCounts(members: readonly LoggedMember[], purchases: readonly DatedPurchase[], windowDays: number, asOf: string) {
+  const byCustomer = new Map<string, DatedPurchase[]>();
+  for (const purchase of purchases) byCustomer.set(purchase.customer_id, [...(byCustomer.get(purchase.customer_id) ?? []), purchase]);
+  const empty = () => ({ customers: 0, converters: 0, revenue: 0 });
+  const groups = { treatment: empty(), holdout: empty() };
+  for (const member of members) {
+    const end = addDays(member.send_date, windowDays);
+    const inWindow = (byCustomer.get(member.customer_id) ?? []).filter((p) => p.date > member.send_date && p.date <= end && p.date <= asOf);
+    const group = member.is_holdout ? groups.holdout : groups.treatment;
+    group.customers += 1;
+    if (inWindow.length > 0) group.converters += 1;
+    group.revenue += inWindow.reduce((sum, p) => sum + p.net, 0);
+  }
+  return groups;
+}
+
+/** campaign_outcomes: one comparison per (send_date, campaign) logged up to as_of. */
+export function campaignOutcomes(members: readonly LoggedMember[], purchases: readonly DatedPurchase[], windowDays: number, asOf: string) {
+  const sends = new Map<string, LoggedMember[]>();
+  for (const member of members.filter((m) => m.send_date <= asOf)) {
+    const key = `${member.send_date}|${member.campaign}`;
+    sends.set(key, [...(sends.get(key) ?? []), member]);
+  }
+  return [...sends].map(([key, group]) => {
+    const [send_date, campaign] = key.split('|') as [string, string];
+    const window_end = addDays(send_date, windowDays);
+    return { send_date, campaign, window_end, window_complete: window_end <= asOf, ...compareGroups(groupCounts(group, purchases, windowDays, asOf)) };
+  });
+}
+
+/** campaign_results: per campaign, pooled over the sends whose window ended in (as_of - trailing, as_of]. */
+export function campaignResults(members: readonly LoggedMember[], purchases: readonly DatedPurchase[], windowDays: number, trailingDays: number, asOf: string) {
+  const from = addDays(asOf, -trailingDays);
+  const counted = members.filter((m) => {
+    const end = addDays(m.send_date, windowDays);
+    return end <= asOf && end > from;
+  });
+  const campaigns = [...new Set(counted.map((m) => m.campaign))];
+  return campaigns.map((campaign) => {
+    const group = counted.filter((m) => m.campaign === campaign);
+    return {
+      campaign,
+      sends: new Set(group.map((m) => m.send_date)).size,
+      ...compareGroups(groupCounts(group, purchases, windowDays, asOf)),
+    };
+  });
+}
