@@ -163,6 +163,16 @@ describe('errors and exit codes', () => {
     const result = await pipeline('run', '--as-of', '2024-01-31', '--config', config, '--lake', lake);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/activityWindowDays/);
+    for (const [campaigns, key] of [
+      [{ holdout: { share: 0.9 } }, 'campaigns.holdout.share'],
+      [{ holdout: { salt: '' } }, 'campaigns.holdout.salt'],
+      [{ conversionWindowDays: 0 }, 'campaigns.conversionWindowDays'],
+    ] as const) {
+      await writeFile(config, JSON.stringify({ campaigns }));
+      const refused = await pipeline('publish', '--as-of', '2024-01-31', '--config', config, '--lake', lake);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr.trim().split('\n')).toEqual([expect.stringContaining(`${key}: `)]);
+    }
   });
 
   it('prints every file it stored before checking fails on a later one, and checks all files first', async () => {

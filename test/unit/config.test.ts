@@ -10,6 +10,8 @@ describe('config', () => {
     expect(defaultConfig.publish).toEqual({ sink: 'outbox' });
     expect(defaultConfig.campaigns.serviceRecovery).toEqual({ enabled: true, priority: 100, cooldownDays: 30, maxDaysSinceResponse: 30 });
     expect(defaultConfig.campaigns.loyaltyUpgrade.segments).toEqual(['champions', 'loyal_customers']);
+    expect(defaultConfig.campaigns.holdout).toEqual({ share: 0.1, salt: 'customer-marketing-pipeline' });
+    expect(defaultConfig.campaigns).toMatchObject({ conversionWindowDays: 30, resultsTrailingDays: 90 });
   });
 
   it('names the key that is wrong', () => {
@@ -21,6 +23,18 @@ describe('config', () => {
     expect(() => parseConfig({ campaigns: { loyaltyUpgrade: { segments: ['whales'] } } })).toThrow(/campaigns\.loyaltyUpgrade\.segments\.0: /);
     expect(() => parseConfig({ campaigns: { secondPurchase: { minDaysSinceFirstPurchase: 50 } } })).toThrow(/must not exceed/);
     expect(() => parseConfig({ publish: { sink: 'sqs', queueUrl: 'http://insecure.example' } })).toThrow(/publish\.queueUrl/);
+  });
+
+  it('holds holdout shares to [0, 0.5], windows to a day or more and the salt to some text', () => {
+    expect(() => parseConfig({ campaigns: { holdout: { share: 0.6 } } })).toThrow(/^config: campaigns\.holdout\.share: /);
+    expect(() => parseConfig({ campaigns: { holdout: { share: -0.1 } } })).toThrow(/campaigns\.holdout\.share: /);
+    expect(() => parseConfig({ campaigns: { holdout: { salt: '' } } })).toThrow(/campaigns\.holdout\.salt: must not be empty/);
+    expect(() => parseConfig({ campaigns: { winBack: { holdoutShare: 0.75 } } })).toThrow(/campaigns\.winBack\.holdoutShare: /);
+    expect(() => parseConfig({ campaigns: { conversionWindowDays: 0 } })).toThrow(/campaigns\.conversionWindowDays: /);
+    expect(() => parseConfig({ campaigns: { resultsTrailingDays: -5 } })).toThrow(/campaigns\.resultsTrailingDays: /);
+    const edges = parseConfig({ campaigns: { holdout: { share: 0.5, salt: 'spring-2027' }, churnRisk: { holdoutShare: 0 } } });
+    expect(edges.campaigns.holdout).toEqual({ share: 0.5, salt: 'spring-2027' });
+    expect(edges.campaigns.churnRisk.holdoutShare).toBe(0);
   });
 
   it('reads a JSON file and says which file is broken', async () => {

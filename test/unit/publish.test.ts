@@ -6,7 +6,9 @@ import { FilesystemObjectStore } from '../../functions/adapters/filesystem-store
 import { OutboxSink } from '../../functions/adapters/outbox-sink.ts';
 import type { AudienceRow, CampaignMessage } from '../../functions/core/campaigns/message.ts';
 import { campaignMessageSchema, toCampaignMessage } from '../../functions/core/campaigns/message.ts';
+import { isHeldOut } from '../../functions/core/campaigns/holdout.ts';
 import { publishCampaignAudience, sentMessageIds } from '../../functions/core/campaigns/publish.ts';
+import type { PublishedRecord } from '../../functions/core/lake/raw-tables.ts';
 import type { MessageSink, SinkOutcome } from '../../functions/core/ports.ts';
 import { temporaryDirectory } from '../support/cli.ts';
 
@@ -111,6 +113,71 @@ describe('publishing', () => {
     expect(first.failed).toEqual([expect.objectContaining({ customerId: 'cust-0', campaign: 'service_recovery', reason: 'InvalidParameterValue: nope' })]);
     const second = await publishCampaignAudience({ asOf: '2024-06-30', audience: audience(4), sink: new OutboxSink(store), store });
     expect(second).toMatchObject({ alreadySent: 3, sent: 1 });
+  });
+});
+
+/** Every line of the published log of a date. */
+async function logOf(asOf: string): Promise<PublishedRecord[]> {
+  const records: PublishedRecord[] = [];
+  for (const key of await store.list(`published/campaigns/as_of=${asOf}/`)) {
+    for (const line of new TextDecoder().decode(await store.get(key)).trim().split('\n')) records.push(JSON.parse(line) as PublishedRecord);
+  }
+  return records;
+}
+
+describe('publishing with holdouts', () => {
+  const holdout = { salt: 'test-salt', shares: { service_recovery: 0.5, loyalty_upgrade: 0.2 } };
+  const rows = audience(400);
+
+  it('logs every customer of the audience, sends only the treatment group, and holds out those the draw picks', async () => {
+    const result = await publishCampaignAudience({ asOf: '2024-06-30', audience: rows, sink: new OutboxSink(store), store, holdout, chunkSize: 64 });
+    const expectedHeld = rows.filter((row) => isHeldOut('test-salt', row.campaign, row.customer_id, holdout.shares[row.campaign as keyof typeof holdout.shares]));
+    expect(result.heldOut).toBe(expectedHeld.length);
+    expect(result.sent + result.heldOut).toBe(400);
+    // 134 service_recovery customers at a share of 0.5, 266 loyalty_upgrade ones at 0.2.
+    expect(result.heldOutByCampaign['service_recovery']! / 134).toBeGreaterThan(0.35);
+    expect(result.heldOutByCampaign['service_recovery']! / 134).toBeLessThan(0.65);
+    expect(result.heldOutByCampaign['loyalty_upgrade']! / 266).toBeGreaterThan(0.1);
+    expect(result.heldOutByCampaign['loyalty_upgrade']! / 266).toBeLessThan(0.3);
+
+    const log = await logOf('2024-06-30');
+    expect(log).toHaveLength(400);
+    expect(log.filter((record) => record.is_holdout).map((record) => record.customer_id).sort()).toEqual(expectedHeld.map((row) => row.customer_id).sort());
+    const sent = await outboxMessages();
+    expect(sent.map((message) => message.customer_id).sort()).toEqual(log.filter((record) => record.is_holdout === false).map((record) => record.customer_id).sort());
+  });
+
+  it('is idempotent with holdouts: a second publish sends and logs nothing, even after a crash mid-send', async () => {
+    const crashing = new CrashingSink(new OutboxSink(store), 2);
+    await expect(publishCampaignAudience({ asOf: '2024-06-30', audience: rows, sink: crashing, store, holdout, chunkSize: 50 })).rejects.toThrow();
+    const resumed = await publishCampaignAudience({ asOf: '2024-06-30', audience: rows, sink: new OutboxSink(store), store, holdout, chunkSize: 50 });
+    expect(resumed.heldOut).toBe(0);
+    const again = await publishCampaignAudience({ asOf: '2024-06-30', audience: rows, sink: new OutboxSink(store), store, holdout });
+    expect(again).toMatchObject({ alreadySent: 400, sent: 0, heldOut: 0 });
+    const log = await logOf('2024-06-30');
+    expect(new Set(log.map((record) => record.customer_id)).size).toBe(400);
+    expect(log).toHaveLength(400);
+    expect((await outboxMessages()).length).toBe(log.filter((record) => !record.is_holdout).length);
+  });
+
+  it('counts a held-out customer for cooldowns and the one-campaign-a-day rule as if they had been sent', async () => {
+    const first = await publishCampaignAudience({ asOf: '2024-06-30', audience: rows, sink: new OutboxSink(store), store, holdout });
+    const held = (await logOf('2024-06-30')).filter((record) => record.is_holdout);
+    expect(first.heldOut).toBeGreaterThan(0);
+    const heldRows = rows.filter((row) => held.some((record) => record.customer_id === row.customer_id));
+    // Ten days later, inside a 30-day cooldown: the same campaign again is held back, not sent.
+    const later = heldRows.map((row) => ({ ...row, as_of: '2024-07-10' }));
+    const cooled = await publishCampaignAudience({ asOf: '2024-07-10', audience: later, sink: new OutboxSink(store), store, holdout, cooldownDays: { service_recovery: 30, loyalty_upgrade: 30 } });
+    expect(cooled).toMatchObject({ sent: 0, heldOut: 0, suppressed: heldRows.length });
+    // The same day, another campaign for a held-out customer (a re-run after late data) is held back too.
+    const other = heldRows.map((row) => ({ ...row, campaign: row.campaign === 'service_recovery' ? 'loyalty_upgrade' : 'service_recovery' }));
+    const sameDay = await publishCampaignAudience({ asOf: '2024-06-30', audience: other, sink: new OutboxSink(store), store, holdout });
+    expect(sameDay).toMatchObject({ sent: 0, heldOut: 0, suppressed: heldRows.length });
+  });
+
+  it('holds out no one when the share is 0', async () => {
+    const result = await publishCampaignAudience({ asOf: '2024-06-30', audience: rows, sink: new OutboxSink(store), store, holdout: { salt: 'x', shares: {} } });
+    expect(result).toMatchObject({ sent: 400, heldOut: 0 });
   });
 });
 
