@@ -109,6 +109,8 @@ export async function summarize(query: Query, asOf: string): Promise<string> {
     }).trimEnd(),
   );
 
+  lines.push('', ...(await campaignResultsLines(query, where)));
+
   lines.push('', 'RFM segments');
   const segments = await query(
     `select segment, count(*) as customers, sum(net_revenue) as net_revenue from rfm_segments ${where} group by segment order by customers desc`,
@@ -120,4 +122,40 @@ export async function summarize(query: Query, asOf: string): Promise<string> {
     }).trimEnd(),
   );
   return lines.join('\n') + '\n';
+}
+
+const points = (value: unknown) => (typeof value === 'number' ? `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}` : '-');
+
+/** campaign_results as a table: what each campaign changed, against its holdout, with the interval. */
+async function campaignResultsLines(query: Query, where: string): Promise<string[]> {
+  const results = rowObjects(
+    await query(
+      `select campaign, sends, conversion_window_days, results_trailing_days, treatment_customers, holdout_customers,
+              treatment_conversion_rate, holdout_conversion_rate, uplift, uplift_ci_low, uplift_ci_high, p_value, incremental_revenue
+         from campaign_results ${where} order by uplift desc nulls last, campaign`,
+    ),
+  );
+  if (results.length === 0) return ['campaign results: no send has a complete conversion window yet'];
+  const first = results[0]!;
+  return [
+    `campaign results: messaged customers against the held-out ones, over the sends whose ${String(first['conversion_window_days'])}-day ` +
+      `conversion window ended in the last ${String(first['results_trailing_days'])} days (uplift in percentage points; ` +
+      'an interval that includes 0 shows no measurable effect)',
+    toTable({
+      columns: ['campaign', 'sends', 'messaged', 'held out', 'bought (messaged)', 'bought (held out)', 'uplift [95% interval]', 'p', 'incremental revenue'].map(
+        (name) => ({ name, type: 'VARCHAR' }),
+      ),
+      rows: results.map((row) => [
+        row['campaign'],
+        count(row['sends']),
+        count(row['treatment_customers']),
+        count(row['holdout_customers']),
+        percent(row['treatment_conversion_rate']),
+        percent(row['holdout_conversion_rate']),
+        `${points(row['uplift'])} [${points(row['uplift_ci_low'])}, ${points(row['uplift_ci_high'])}]`,
+        typeof row['p_value'] === 'number' ? (row['p_value'] as number).toFixed(3) : '-',
+        money(row['incremental_revenue']),
+      ]),
+    }).trimEnd(),
+  ];
 }

@@ -4,6 +4,9 @@ import { DuckDbEngine } from '../../adapters/duckdb-engine.ts';
 import { createLakeViews } from '../../adapters/lake-views.ts';
 import { UsageError } from '../../core/errors.ts';
 import { DEMO_DEFAULTS, generateDemoData, surveysToCsv } from '../../core/demo/generate.ts';
+import { simulateCampaignResponses } from '../../core/demo/responses.ts';
+import { lakeLayout } from '../../core/lake/layout.ts';
+import type { CampaignMessage } from '../../core/campaigns/message.ts';
 import { summarize } from '../summary.ts';
 import type { CommandContext } from '../context.ts';
 import { describeIngest, ingestFiles } from './ingest.ts';
@@ -37,6 +40,16 @@ async function prepareDemoLake(root: string): Promise<void> {
   await writeFile(join(root, DEMO_MARKER), 'Created by `pipeline demo`; the next demo run replaces this directory.\n');
 }
 
+/** The messages the outbox holds for a date: who was contacted, with which campaign. */
+async function outboxMessages(context: CommandContext, asOf: string): Promise<CampaignMessage[]> {
+  const messages: CampaignMessage[] = [];
+  for (const key of await context.store.list(lakeLayout.outboxPartition(asOf))) {
+    const text = new TextDecoder().decode(await context.store.get(key));
+    for (const line of text.split('\n')) if (line.trim() !== '') messages.push(JSON.parse(line) as CampaignMessage);
+  }
+  return messages;
+}
+
 export async function demoCommand(
   context: CommandContext,
   options: { customers?: string | undefined; seed?: string | undefined; lakeGiven: boolean },
@@ -61,9 +74,26 @@ export async function demoCommand(
   context.stdout(describeIngest('landing/demo/orders.jsonl', 'orders', orders!));
   context.stdout(describeIngest('landing/demo/surveys.csv', 'surveys', surveys!));
 
-  for (const run of await runDates(context, [asOf])) context.stdout(describeRun(run));
   // The demo always publishes locally, whatever sink a config file names.
   const outboxContext = { ...context, config: { ...context.config, publish: { sink: 'outbox' as const } } };
+  // Close the loop: earlier dates are run and published, the messaged customers respond (by
+  // campaign, as responses.ts says), and the last run measures each campaign against its holdout.
+  for (const sendDate of DEMO_DEFAULTS.sendDates) {
+    for (const run of await runDates(context, [sendDate])) context.stdout(describeRun(run));
+    context.stdout(describePublish(await publishDate(outboxContext, sendDate), 'outbox'));
+    const responses = simulateCampaignResponses({
+      seed,
+      sendDate,
+      messaged: await outboxMessages(context, sendDate),
+      windowDays: context.config.campaigns.conversionWindowDays,
+      lastDate: asOf,
+    });
+    const responsesPath = join(landing, `responses-${sendDate}.jsonl`);
+    await writeFile(responsesPath, responses.map((line) => `${line}\n`).join(''));
+    const [ingested] = await ingestFiles(context, 'orders', [responsesPath]);
+    context.stdout(describeIngest(`landing/demo/responses-${sendDate}.jsonl`, 'orders', ingested!));
+  }
+  for (const run of await runDates(context, [asOf])) context.stdout(describeRun(run));
   context.stdout(describePublish(await publishDate(outboxContext, asOf), 'outbox'));
 
   const engine = await DuckDbEngine.open();

@@ -34,6 +34,8 @@ export const DEMO_DEFAULTS = {
   seed: 20_240_101,
   startDate: '2025-01-01',
   endDate: '2026-09-30',
+  /** Earlier dates the demo runs and publishes, every two weeks, so that endDate's run can measure their campaigns. */
+  sendDates: ['2026-06-23', '2026-07-07', '2026-07-21', '2026-08-04', '2026-08-18', '2026-09-01'],
 } as const;
 
 const DAY_MS = 86_400_000;

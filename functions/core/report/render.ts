@@ -100,6 +100,67 @@ function cohortHeatmap(data: ReportData): string {
   return `<div class="scroll"><table class="heatmap"><thead><tr>${header}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
+const signedPoints = (value: unknown) => {
+  const n = number(value);
+  return n === null ? '–' : `${n >= 0 ? '+' : '−'}${Math.abs(100 * n).toFixed(1)} pts`;
+};
+
+/**
+ * Each campaign against its holdout: conversion of both groups with the customers behind them,
+ * the uplift drawn as an interval on one axis with zero marked, and the incremental revenue.
+ * An interval that crosses zero is grey and says so: there is no measurable effect yet.
+ */
+function campaignResultsTable(data: ReportData): string {
+  const rows = data.campaignResults;
+  if (rows.length === 0) {
+    return '<p class="empty" data-section="campaign-results">No campaign results yet: a send needs a complete conversion window, and its campaign a holdout.</p>';
+  }
+  const bounds = rows.flatMap((row) => [number(row['uplift_ci_low']), number(row['uplift_ci_high'])]).filter((n): n is number => n !== null);
+  const low = Math.min(0, ...bounds);
+  const high = Math.max(0, ...bounds);
+  const pad = (high - low) * 0.05 || 0.05;
+  const [from, to] = [low - pad, high + pad];
+  const x = (value: number) => (100 * (value - from)) / (to - from);
+  const body = rows
+    .map((row) => {
+      const uplift = number(row['uplift']);
+      const ciLow = number(row['uplift_ci_low']);
+      const ciHigh = number(row['uplift_ci_high']);
+      let verdict = 'no holdout';
+      let plot = '<span class="muted">no holdout to compare with</span>';
+      if (uplift !== null && ciLow !== null && ciHigh !== null) {
+        verdict = ciLow > 0 ? 'lifts conversion' : ciHigh < 0 ? 'lowers conversion' : 'no measurable effect';
+        const tone = ciLow > 0 ? 'up' : ciHigh < 0 ? 'down' : 'unclear';
+        const title = `${signedPoints(uplift)} (95% interval ${signedPoints(ciLow)} to ${signedPoints(ciHigh)}): ${verdict}`;
+        plot =
+          `<svg class="interval ${tone}" viewBox="0 0 100 12" preserveAspectRatio="none" role="img" aria-label="${escapeHtml(title)}"><title>${escapeHtml(title)}</title>` +
+          `<line class="zero" x1="${x(0).toFixed(2)}" x2="${x(0).toFixed(2)}" y1="0" y2="12"></line>` +
+          `<rect x="${x(ciLow).toFixed(2)}" y="4" width="${Math.max(0.4, x(ciHigh) - x(ciLow)).toFixed(2)}" height="4" rx="1"></rect>` +
+          `<line class="point" x1="${x(uplift).toFixed(2)}" x2="${x(uplift).toFixed(2)}" y1="1" y2="11"></line></svg>`;
+      }
+      const p = number(row['p_value']);
+      return (
+        `<tr data-campaign="${escapeHtml(String(row['campaign']))}" data-verdict="${escapeHtml(verdict)}">` +
+        `<th>${escapeHtml(String(row['campaign']).replace(/_/g, ' '))}</th>` +
+        `<td>${count(row['sends'])}</td>` +
+        `<td>${percent(row['treatment_conversion_rate'])}<span class="n">of ${count(row['treatment_customers'])}</span></td>` +
+        `<td>${percent(row['holdout_conversion_rate'])}<span class="n">of ${count(row['holdout_customers'])}</span></td>` +
+        `<td class="uplift">${signedPoints(uplift)}<span class="n">${signedPoints(ciLow)} to ${signedPoints(ciHigh)}</span></td>` +
+        `<td class="plot">${plot}<span class="verdict">${escapeHtml(verdict)}${p === null ? '' : `, p = ${p.toFixed(3)}`}</span></td>` +
+        `<td>${amount(row['incremental_revenue'])}</td></tr>`
+      );
+    })
+    .join('');
+  const first = rows[0]!;
+  const axis = `<span class="n">axis ${signedPoints(from)} to ${signedPoints(to)}; the line marks 0</span>`;
+  return (
+    `<p class="hint">Sends whose ${count(first['conversion_window_days'])}-day conversion window ended in the last ${count(first['results_trailing_days'])} days, pooled. ` +
+    'Messaged customers are compared with the randomly held-out ones; the bar is the 95% interval of the uplift, and a grey bar that crosses the line at zero means no measurable effect.</p>' +
+    `<div class="scroll"><table class="results" data-section="campaign-results"><thead><tr><th>Campaign</th><th>Sends</th><th>Bought, messaged</th><th>Bought, held out</th>` +
+    `<th>Uplift</th><th class="plot">95% interval ${axis}</th><th>Incremental revenue</th></tr></thead><tbody>${body}</tbody></table></div>`
+  );
+}
+
 const STYLE = `
 :root { --ink: #1b2a3a; --muted: #5b6b7b; --line: #dde3ea; --card: #f6f8fa; }
 * { box-sizing: border-box; }
@@ -126,6 +187,21 @@ table.heatmap th, table.heatmap td { padding: 5px 7px; text-align: right; border
 table.heatmap thead th { color: var(--muted); font-weight: 600; }
 table.heatmap td.size { color: var(--muted); }
 table.heatmap td.none { background: #fafbfc; }
+table.results { border-collapse: collapse; font-size: 13px; width: 100%; }
+table.results th, table.results td { padding: 6px 8px; border-bottom: 1px solid var(--line); text-align: right; white-space: nowrap; vertical-align: middle; }
+table.results th:first-child, table.results .plot { text-align: left; }
+table.results thead th { color: var(--muted); font-weight: 600; }
+table.results .n { display: block; color: var(--muted); font-size: 11px; }
+table.results td.plot { width: 34%; min-width: 220px; }
+svg.interval { width: 100%; height: 18px; display: block; }
+svg.interval .zero { stroke: var(--muted); stroke-width: 1.2; vector-effect: non-scaling-stroke; }
+svg.interval rect { fill: #9aa7b4; }
+svg.interval .point { stroke: var(--ink); stroke-width: 2.5; vector-effect: non-scaling-stroke; }
+svg.interval.up rect { fill: #2e9d63; }
+svg.interval.down rect { fill: #c8423b; }
+svg.interval.unclear rect { fill: #c9d1da; }
+.verdict { display: block; color: var(--muted); font-size: 11px; }
+.muted { color: var(--muted); }
 .empty { color: var(--muted); background: var(--card); border: 1px dashed var(--line); border-radius: 8px; padding: 24px; text-align: center; }
 footer { color: var(--muted); font-size: 12px; padding: 0 32px 24px; }
 `;
@@ -265,6 +341,7 @@ ${chartBlock('alive', 'P(alive)', 'Probability that a customer is still active, 
 ${chartBlock('segments', 'RFM segments', 'Customers and net revenue per segment.')}
 ${chartBlock('campaigns', 'Campaign audiences', 'Customers selected for each campaign this run, one campaign per customer.')}
 </div>
+<section id="campaign-results"><h2>Campaign results</h2>${campaignResultsTable(data)}</section>
 </main>
 <footer>Generated ${escapeHtml(data.generatedAt)} by customer-marketing-pipeline.</footer>
 <script id="report-data" type="application/json">${scriptJson(embedded)}</script>

@@ -15,6 +15,8 @@ export interface ReportData {
   readonly aliveDistribution: Row[];
   readonly segments: Row[];
   readonly campaigns: Row[];
+  /** campaign_results: each campaign against its holdout over the trailing window. */
+  readonly campaignResults: Row[];
 }
 
 /** The queries behind the report; each reads one as_of of one curated table. */
@@ -39,6 +41,7 @@ export function reportQueries(asOf: string): Record<Exclude<keyof ReportData, 'a
                         from customer_clv ${at} and p_alive is not null group by 1 order by 1`,
     segments: `select segment, count(*) as customers, sum(net_revenue) as net_revenue from rfm_segments ${at} group by segment order by customers desc`,
     campaigns: `select campaign, min(priority) as priority, count(*) as customers from campaign_audience ${at} group by campaign order by priority desc`,
+    campaignResults: `select * from campaign_results ${at} order by uplift desc nulls last, campaign`,
   };
 }
 
@@ -54,6 +57,7 @@ const NEEDS: Record<string, readonly string[]> = {
   aliveDistribution: ['customer_clv'],
   segments: ['rfm_segments'],
   campaigns: ['campaign_audience'],
+  campaignResults: ['campaign_results'],
 };
 
 export type QueryRows = (sql: string) => Promise<Row[]>;
@@ -81,5 +85,6 @@ export async function assembleReportData(query: QueryRows, asOf: string, availab
     aliveDistribution: results['aliveDistribution']!,
     segments: results['segments']!,
     campaigns: results['campaigns']!,
+    campaignResults: results['campaignResults']!,
   };
 }
