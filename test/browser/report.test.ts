@@ -62,9 +62,18 @@ async function open(path: string, screenshot: string) {
   const empties = await page.$$eval('[data-chart]', (nodes) => nodes.map((node) => [node.getAttribute('data-chart'), node.textContent]));
   const text = await page.evaluate(() => (globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText);
   const heatmapRows = await page.$$eval('table.heatmap tbody tr', (rows) => rows.length);
+  const campaignResults = await page.$$eval('table.results tbody tr', (rows) =>
+    rows.map((row) => ({
+      campaign: row.getAttribute('data-campaign'),
+      verdict: row.getAttribute('data-verdict'),
+      tone: row.querySelector('svg.interval')?.getAttribute('class') ?? null,
+      text: (row as unknown as { innerText: string }).innerText,
+    })),
+  );
+  const campaignResultsEmpty = await page.$$eval('p.empty[data-section="campaign-results"]', (nodes) => nodes.map((node) => node.textContent));
   await page.screenshot({ path: join(SCREENSHOTS, screenshot), fullPage: true });
   await page.close();
-  return { errors, charts, rendered, empties: Object.fromEntries(empties), text, heatmapRows };
+  return { errors, charts, rendered, empties: Object.fromEntries(empties), text, heatmapRows, campaignResults, campaignResultsEmpty };
 }
 
 describe('the report of the demo', () => {
@@ -82,6 +91,24 @@ describe('the report of the demo', () => {
     for (const label of ['Customers', 'Net revenue', 'AOV', 'Retention', 'Churn', 'NPS (trailing)', 'CLV (classic)', 'Predicted CLV (mean)']) {
       expect(report.text).toContain(label.toUpperCase());
     }
+    // Campaign results: every campaign against its holdout, with the customers behind each rate;
+    // an interval that crosses zero is drawn grey and says there is no measurable effect.
+    expect(report.text).toContain('Campaign results');
+    expect(report.campaignResults.map((row) => row.campaign).sort()).toEqual(
+      ['churn_risk', 'loyalty_upgrade', 'referral_ask', 'second_purchase', 'service_recovery', 'win_back'],
+    );
+    for (const row of report.campaignResults) {
+      expect(row.text).toMatch(/of [\d,]+[\s\S]*of [\d,]+/);
+      expect(row.text).toMatch(/pts/);
+      const [low, high] = [...row.text.matchAll(/([+−])([\d.]+) pts to ([+−])([\d.]+) pts/g)].map((match) => [
+        (match[1] === '−' ? -1 : 1) * Number(match[2]),
+        (match[3] === '−' ? -1 : 1) * Number(match[4]),
+      ])[0]!;
+      const crossesZero = low! <= 0 && high! >= 0;
+      expect(row.verdict === 'no measurable effect', row.campaign!).toBe(crossesZero);
+      expect(row.tone, row.campaign!).toBe(crossesZero ? 'interval unclear' : high! < 0 ? 'interval down' : 'interval up');
+    }
+    expect(report.campaignResults.some((row) => row.verdict === 'no measurable effect')).toBe(true);
   }, 120_000);
 });
 
@@ -109,6 +136,7 @@ describe('the report of a young shop', () => {
       alive: 'No CLV model yet: it needs at least ten repeat buyers.',
     });
     expect(report.rendered).toEqual(expect.arrayContaining(['movement', 'revenue', 'segments']));
+    expect(report.campaignResultsEmpty).toEqual([expect.stringMatching(/^No campaign results yet/)]);
     expect(report.text).not.toMatch(/NaN|undefined|Infinity/);
   }, 60_000);
 

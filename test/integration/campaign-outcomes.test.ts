@@ -275,3 +275,53 @@ describe('campaign outcomes on generated data', () => {
     }
   });
 });
+
+describe('the uplift interval on many randomised experiments', () => {
+  it('covers the true uplift about 95 % of the time, and finds an effect where there is none about 5 % of the time', async () => {
+    // 240 experiments (6 campaigns x 40 send dates), each with its own conversion rate without
+    // the message and a true uplift of 0, 5 or 10 points; converters buy 3 days after the send.
+    const directory = await temporaryDirectory();
+    try {
+      const experimentLake = join(directory.path, 'lake');
+      const random = new Random(2026);
+      const campaigns = ['win_back', 'churn_risk', 'loyalty_upgrade', 'referral_ask', 'service_recovery', 'second_purchase'];
+      const truth = new Map<string, number>();
+      const logged: Member[] = [];
+      const events: Record<string, unknown>[] = [];
+      for (let day = 0; day < 40; day += 1) {
+        const send = addDays('2026-01-01', day);
+        for (const campaign of campaigns) {
+          const base = 0.05 + 0.45 * random.next();
+          const uplift = [0, 0.05, 0.1][random.integer(0, 2)]!;
+          truth.set(`${send}|${campaign}`, uplift);
+          for (let i = 0; i < 160; i += 1) {
+            const customer = `x-${send}-${campaign}-${i}`;
+            const isHoldout = i < 40;
+            logged.push({ send_date: send, campaign, customer_id: customer, is_holdout: isHoldout });
+            if (random.chance(isHoldout ? base : base + uplift)) {
+              events.push(orderEvent({ order_id: `o-${customer}`, customer_id: customer, occurred_at: `${addDays(send, 3)}T12:00:00Z` }));
+            }
+          }
+        }
+      }
+      await writeLog(experimentLake, logged);
+      const file = await writeJsonLines(join(directory.path, 'orders.jsonl'), events);
+      expect((await pipeline('ingest', 'orders', file, '--lake', experimentLake)).code).toBe(0);
+      expect((await pipeline('run', '--as-of', '2026-03-31', '--lake', experimentLake)).code).toBe(0);
+      const rows = await queryCsv(experimentLake, "select send_date, campaign, uplift_ci_low, uplift_ci_high, p_value from campaign_outcomes where as_of = date '2026-03-31'");
+      expect(rows).toHaveLength(240);
+      const covered = rows.filter((row) => {
+        const uplift = truth.get(`${row['send_date']}|${row['campaign']}`)!;
+        return Number(row['uplift_ci_low']) <= uplift && uplift <= Number(row['uplift_ci_high']);
+      }).length;
+      // Binomial(240, 0.95) lies in [216, 237] with probability about 0.997.
+      expect(covered).toBeGreaterThanOrEqual(216);
+      expect(covered).toBeLessThanOrEqual(237);
+      const nulls = rows.filter((row) => truth.get(`${row['send_date']}|${row['campaign']}`) === 0);
+      const falsePositives = nulls.filter((row) => Number(row['p_value']) < 0.05).length;
+      expect(falsePositives / nulls.length).toBeLessThan(0.12);
+    } finally {
+      await directory.cleanup();
+    }
+  });
+});

@@ -2,6 +2,9 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignMessageSchema } from '../../functions/core/campaigns/message.ts';
+import { DEMO_DEFAULTS } from '../../functions/core/demo/generate.ts';
+import { DEMO_CAMPAIGN_EFFECTS } from '../../functions/core/demo/responses.ts';
+import { addDays, purchasesAsOf } from '../reference/metrics.ts';
 import { pipeline, queryCsv, temporaryDirectory } from '../support/cli.ts';
 import type { CliResult } from '../support/cli.ts';
 
@@ -26,8 +29,12 @@ describe('pipeline demo', () => {
     expect(demo.code, demo.stderr).toBe(0);
     expect(demo.stdout).toMatch(/orders landing\/demo\/orders\.jsonl: received [\d,]+, accepted [\d,]+ \([\d,]+ duplicates\), rejected [\d,]+/);
     expect(demo.stdout).toMatch(/run 2026-09-30: [\d.]+ s; rows: customer_summary/);
-    expect(demo.stdout).toMatch(/publish 2026-09-30: sent [\d,]+ messages to outbox/);
-    for (const heading of ['retention and churn, last 6 periods', 'cohort retention, latest 6 cohorts', 'RFM segments', 'CLV (classic)', 'trailing NPS', 'predictive CLV']) {
+    expect(demo.stdout).toMatch(/publish 2026-09-30: sent [\d,]+ messages to outbox, held out [\d,]+ customers as controls/);
+    for (const date of DEMO_DEFAULTS.sendDates) {
+      expect(demo.stdout).toMatch(new RegExp(`publish ${date}: sent [\\d,]+ messages to outbox, held out [\\d,]+ customers`));
+      expect(demo.stdout).toMatch(new RegExp(`orders landing/demo/responses-${date}\\.jsonl: received [\\d,]+, accepted [\\d,]+ \\(0 duplicates\\), rejected 0`));
+    }
+    for (const heading of ['retention and churn, last 6 periods', 'cohort retention, latest 6 cohorts', 'RFM segments', 'CLV (classic)', 'trailing NPS', 'predictive CLV', 'campaign results: messaged customers against the held-out ones']) {
       expect(demo.stdout).toContain(heading);
     }
     expect(demo.stdout).not.toMatch(/NaN|undefined|Infinity/);
@@ -37,17 +44,18 @@ describe('pipeline demo', () => {
     const counts = [...demo.stdout.matchAll(/received ([\d,]+), accepted ([\d,]+) \(([\d,]+) duplicates?\), rejected ([\d,]+)/g)].map((match) =>
       match.slice(1).map((value) => Number(value.replaceAll(',', ''))),
     );
-    expect(counts).toHaveLength(2);
-    for (const [received, accepted, duplicates, rejected] of counts) {
+    // The generated orders and surveys (with broken records), then one file of responses per send.
+    expect(counts).toHaveLength(2 + DEMO_DEFAULTS.sendDates.length);
+    for (const [index, [received, accepted, duplicates, rejected]] of counts.entries()) {
       expect(received).toBe(accepted! + rejected!);
-      expect(rejected).toBeGreaterThan(0);
+      if (index < 2) expect(rejected).toBeGreaterThan(0);
       expect(duplicates).toBeGreaterThanOrEqual(0);
     }
     const [{ n }] = (await queryCsv(lake, 'select count(*) as n from rejected_events')) as [{ n: string }];
-    expect(Number(n)).toBe(counts[0]![3]! + counts[1]![3]!);
+    expect(Number(n)).toBe(counts.reduce((sum, [, , , rejected]) => sum + rejected!, 0));
   });
 
-  it('fires at least four campaigns, one message per customer, every message valid', async () => {
+  it('fires at least four campaigns, one message per customer, every message valid, the holdout logged and not sent', async () => {
     const directory = join(lake, 'outbox', 'campaigns', 'as_of=2026-09-30');
     const messages = [];
     for (const file of await readdir(directory)) {
@@ -60,7 +68,48 @@ describe('pipeline demo', () => {
     const customers = messages.map((message) => message.customer_id);
     expect(new Set(customers).size).toBe(customers.length);
     const [{ n }] = (await queryCsv(lake, "select count(*) as n from campaign_audience where as_of = date '2026-09-30'")) as [{ n: string }];
-    expect(messages).toHaveLength(Number(n));
+    const [log] = await queryCsv(lake, "select count(case when is_holdout then 1 end) as held, count(case when not is_holdout then 1 end) as sent from published_messages where as_of = date '2026-09-30'");
+    expect(messages).toHaveLength(Number(log!['sent']));
+    expect(Number(log!['sent']) + Number(log!['held'])).toBe(Number(n));
+    expect(Number(log!['held'])).toBeGreaterThan(0);
+    const heldOut = await queryCsv(lake, "select customer_id from published_messages where as_of = date '2026-09-30' and is_holdout");
+    expect(heldOut.some((row) => customers.includes(row['customer_id']!))).toBe(false);
+  });
+
+  it('recovers the simulated campaign effects: every interval covers the true effect, the no-effect campaign covers zero', async () => {
+    // The truth, from the events without the responses: a messaged customer converts if they would
+    // have anyway (a purchase of their own in the window) or if they respond; the responses add
+    // effect x (share of the audience that would not have converted) to the conversion rate.
+    const asOf = DEMO_DEFAULTS.endDate;
+    const own = await queryCsv(
+      lake,
+      "select event_id, order_id, customer_id, strftime(occurred_at, '%Y-%m-%dT%H:%M:%SZ') as occurred_at, status, total, refunded_amount from orders where event_id not like 'evt-resp-%'",
+    );
+    const purchases = purchasesAsOf(
+      own.map((row) => ({ event_id: row['event_id']!, order_id: row['order_id']!, customer_id: row['customer_id']!, occurred_at: row['occurred_at']!, status: row['status']!, total: Number(row['total']), refunded_amount: row['refunded_amount'] === null ? undefined : Number(row['refunded_amount']) })),
+      { businessTimezone: 'UTC', period: 'month', activityWindowDays: 90, npsTrailingWindowDays: 90 },
+      asOf,
+    );
+    const purchaseDates = new Map<string, string[]>();
+    for (const purchase of purchases) purchaseDates.set(purchase.customer_id, [...(purchaseDates.get(purchase.customer_id) ?? []), purchase.date]);
+    const members = await queryCsv(lake, `select as_of, campaign, customer_id from published_messages where as_of + interval 30 day <= date '${asOf}'`);
+    const results = await queryCsv(lake, `select * from campaign_results where as_of = date '${asOf}'`);
+    expect(results.map((row) => row['campaign']).sort()).toEqual(Object.keys(DEMO_CAMPAIGN_EFFECTS).sort());
+    for (const result of results) {
+      const campaign = result['campaign'] as keyof typeof DEMO_CAMPAIGN_EFFECTS;
+      const audience = members.filter((member) => member['campaign'] === campaign);
+      const wouldConvert = audience.filter((member) => {
+        const end = addDays(member['as_of']!, 30);
+        return (purchaseDates.get(member['customer_id']!) ?? []).some((date) => date > member['as_of']! && date <= end);
+      }).length;
+      const truth = DEMO_CAMPAIGN_EFFECTS[campaign] * (1 - wouldConvert / audience.length);
+      expect(Number(result['treatment_customers']) + Number(result['holdout_customers'])).toBe(audience.length);
+      expect(Number(result['uplift_ci_low']), campaign).toBeLessThanOrEqual(truth);
+      expect(Number(result['uplift_ci_high']), campaign).toBeGreaterThanOrEqual(truth);
+    }
+    const noEffect = results.find((row) => row['campaign'] === 'loyalty_upgrade')!;
+    expect(Number(noEffect['uplift_ci_low'])).toBeLessThanOrEqual(0);
+    expect(Number(noEffect['uplift_ci_high'])).toBeGreaterThanOrEqual(0);
   });
 
   it('fits the predictive CLV models and predicts every customer', async () => {
