@@ -21,8 +21,8 @@ purchases as (
 
 constants as (
 
-    -- z: the 97.5th percentile of the standard normal distribution, for 95 % intervals.
-    select cast(1.959963984540054 as double) as z
+    -- z_975: the 97.5th percentile of the standard normal distribution, for 95 % intervals.
+    select cast(1.959963984540054 as double) as z_975
 
 ),
 
@@ -144,38 +144,38 @@ rates as (
 wilson as (
 
     -- Wilson score interval of each group's rate p over n customers:
-    -- (p + z^2 / 2n -/+ z sqrt(p (1 - p) / n + z^2 / 4n^2)) / (1 + z^2 / n).
+    -- (p + z^2 / 2n -/+ z sqrt(p (1 - p) / n + z^2 / 4n^2)) / (1 + z^2 / n), with z = z_975.
     select
         rates.*,
-        constants.z,
+        constants.z_975,
         case when treatment_customers > 0 then greatest(0, (
-            treatment_conversion_rate + constants.z * constants.z / (2 * treatment_n)
-            - constants.z * sqrt(
+            treatment_conversion_rate + constants.z_975 * constants.z_975 / (2 * treatment_n)
+            - constants.z_975 * sqrt(
                 treatment_conversion_rate * (1 - treatment_conversion_rate) / treatment_n
-                + constants.z * constants.z / (4 * treatment_n * treatment_n)
+                + constants.z_975 * constants.z_975 / (4 * treatment_n * treatment_n)
             )
-        ) / (1 + constants.z * constants.z / treatment_n)) end as treatment_rate_low,
+        ) / (1 + constants.z_975 * constants.z_975 / treatment_n)) end as treatment_rate_low,
         case when treatment_customers > 0 then least(1, (
-            treatment_conversion_rate + constants.z * constants.z / (2 * treatment_n)
-            + constants.z * sqrt(
+            treatment_conversion_rate + constants.z_975 * constants.z_975 / (2 * treatment_n)
+            + constants.z_975 * sqrt(
                 treatment_conversion_rate * (1 - treatment_conversion_rate) / treatment_n
-                + constants.z * constants.z / (4 * treatment_n * treatment_n)
+                + constants.z_975 * constants.z_975 / (4 * treatment_n * treatment_n)
             )
-        ) / (1 + constants.z * constants.z / treatment_n)) end as treatment_rate_high,
+        ) / (1 + constants.z_975 * constants.z_975 / treatment_n)) end as treatment_rate_high,
         case when holdout_customers > 0 then greatest(0, (
-            holdout_conversion_rate + constants.z * constants.z / (2 * holdout_n)
-            - constants.z * sqrt(
+            holdout_conversion_rate + constants.z_975 * constants.z_975 / (2 * holdout_n)
+            - constants.z_975 * sqrt(
                 holdout_conversion_rate * (1 - holdout_conversion_rate) / holdout_n
-                + constants.z * constants.z / (4 * holdout_n * holdout_n)
+                + constants.z_975 * constants.z_975 / (4 * holdout_n * holdout_n)
             )
-        ) / (1 + constants.z * constants.z / holdout_n)) end as holdout_rate_low,
+        ) / (1 + constants.z_975 * constants.z_975 / holdout_n)) end as holdout_rate_low,
         case when holdout_customers > 0 then least(1, (
-            holdout_conversion_rate + constants.z * constants.z / (2 * holdout_n)
-            + constants.z * sqrt(
+            holdout_conversion_rate + constants.z_975 * constants.z_975 / (2 * holdout_n)
+            + constants.z_975 * sqrt(
                 holdout_conversion_rate * (1 - holdout_conversion_rate) / holdout_n
-                + constants.z * constants.z / (4 * holdout_n * holdout_n)
+                + constants.z_975 * constants.z_975 / (4 * holdout_n * holdout_n)
             )
-        ) / (1 + constants.z * constants.z / holdout_n)) end as holdout_rate_high
+        ) / (1 + constants.z_975 * constants.z_975 / holdout_n)) end as holdout_rate_high
     from rates
     cross join constants
 

@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { NO_BUNDLING } from './no-bundling.ts';
 import { buildApp } from '../../infra/app.ts';
 
 /**
@@ -20,7 +21,7 @@ let states: Record<string, State>;
 let startAt: string;
 
 beforeAll(() => {
-  const { stack } = buildApp(new App({ context: { scheduleTime: '04:30', scheduleTimezone: 'Europe/Berlin', bytesScannedCutoffPerQuery: '53687091200' } }));
+  const { stack } = buildApp(new App({ context: { scheduleTime: '04:30', scheduleTimezone: 'Europe/Berlin', bytesScannedCutoffPerQuery: '53687091200', ...NO_BUNDLING } }));
   const machine = Object.values(Template.fromStack(stack).findResources('AWS::StepFunctions::StateMachine'))[0]!;
   const definition = machine.Properties.DefinitionString as string | { 'Fn::Join': [string, unknown[]] };
   // Tokens (ARNs, the partition) sit inside JSON strings: any placeholder keeps the JSON valid.

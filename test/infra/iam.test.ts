@@ -12,6 +12,7 @@ import type { Ingest } from '../../infra/constructs/ingest.ts';
 import type { Jobs } from '../../infra/constructs/jobs.ts';
 import type { Lake } from '../../infra/constructs/lake.ts';
 import type { PipelineFunction } from '../../infra/constructs/pipeline-function.ts';
+import { NO_BUNDLING } from './no-bundling.ts';
 import { runTable } from '../../functions/core/jobs/athena-plan.ts';
 import { CURATED_TABLES, jobGraph, outputsOf, SOURCE_TABLES } from '../../functions/core/jobs/graph.ts';
 
@@ -28,7 +29,7 @@ let stack: Stack;
 let template: Template;
 
 beforeAll(() => {
-  const app = new App({ context: { scheduleTime: '04:30', scheduleTimezone: 'Europe/Berlin', bytesScannedCutoffPerQuery: '53687091200' } });
+  const app = new App({ context: { scheduleTime: '04:30', scheduleTimezone: 'Europe/Berlin', bytesScannedCutoffPerQuery: '53687091200', ...NO_BUNDLING } });
   stack = buildApp(app).stack;
   app.synth();
   template = Template.fromStack(stack);

@@ -1,7 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TrinoSQL } from 'dt-sql-parser';
 import { describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../functions/core/config.ts';
+import { defaultConfig, parseConfig } from '../../functions/core/config.ts';
 import { planAthenaRun } from '../../functions/core/jobs/athena-plan.ts';
 import { jobGraph } from '../../functions/core/jobs/graph.ts';
+import { sqlDirectory } from '../../functions/core/jobs/sql-template.ts';
 
 const templates: Record<string, string> = {
   stg_a: "select * from orders where dt <= date '{{as_of}}'",
@@ -44,5 +48,32 @@ describe('Athena run plan', () => {
     const sqlSteps = jobGraph.filter((step) => step.type === 'sql').map((step) => step.name);
     const real = planAthenaRun(defaultConfig, '2024-03-31', 'r', 'lake-bucket', Object.fromEntries(sqlSteps.map((name) => [name, `select 1 from ${name}_input`])));
     expect(Object.keys(real.queries)).toEqual(sqlSteps);
+  });
+});
+
+describe('the real graph as Athena runs it', () => {
+  const sqlSteps = jobGraph.filter((step) => step.type === 'sql');
+  const templates = Object.fromEntries(sqlSteps.map((step) => [step.name, readFileSync(join(sqlDirectory(), step.sqlFile), 'utf8')]));
+  const trino = new TrinoSQL();
+  /** The query inside Athena's UNLOAD wrapper, which Trino's own grammar does not include. */
+  const unloaded = (statement: string) => /^unload \(\n([\s\S]*)\n\) to 's3:\/\/[^']+' with \(format = 'PARQUET', compression = 'ZSTD'\)$/.exec(statement)?.[1];
+
+  it.each([
+    ['the defaults', defaultConfig],
+    ['weeks, a zone, every campaign off, other windows', parseConfig({ period: 'week', businessTimezone: 'America/New_York', campaigns: { winBack: { enabled: false }, churnRisk: { enabled: false }, loyaltyUpgrade: { enabled: false }, referralAsk: { enabled: false }, serviceRecovery: { enabled: false }, secondPurchase: { enabled: false }, conversionWindowDays: 7, resultsTrailingDays: 365 } })],
+    ['quarters', parseConfig({ period: 'quarter' })],
+  ])('renders every SQL step as an UNLOAD whose query parses as Trino SQL, with %s', (_, config) => {
+    const plan = planAthenaRun(config, '2024-03-31', 'run-1', 'lake-bucket', templates);
+    for (const step of sqlSteps) {
+      const query = unloaded(plan.queries[step.name]!);
+      expect(query, step.name).toBeDefined();
+      const errors = trino.validate(query!).map((error) => `line ${error.startLine}: ${error.message}`);
+      expect(errors, step.name).toEqual([]);
+    }
+  });
+
+  it('finds what Trino would refuse', () => {
+    expect(trino.validate('select x::int from orders')).not.toEqual([]);
+    expect(trino.validate("select * from (select 1) as stg_a as again")).not.toEqual([]);
   });
 });

@@ -11,7 +11,8 @@ import { rowObjects } from '../../core/ports.ts';
 import type { MessageSink } from '../../core/ports.ts';
 import { progressLine } from '../context.ts';
 import type { CommandContext } from '../context.ts';
-import { queryLake } from './query.ts';
+import { DuckDbEngine } from '../../adapters/duckdb-engine.ts';
+import { sqlString } from '../../adapters/lake-views.ts';
 
 /** The sink the config names. */
 export function sinkFor(context: CommandContext): MessageSink {
@@ -27,8 +28,17 @@ export async function readAudience(context: CommandContext, asOf: string): Promi
   if (!partition.some((key) => key.endsWith('.parquet'))) {
     throw new UsageError(`no campaign audience for ${asOf}: run "pipeline run --as-of ${asOf}" first`);
   }
-  const result = await queryLake(context, `select * from campaign_audience where as_of = date '${asOf}'`);
-  return rowObjects(result) as unknown as AudienceRow[];
+  // Only the partition is read: no need to bind every raw file of the lake as queryLake would.
+  const engine = await DuckDbEngine.open();
+  try {
+    const glob = `${context.store.pathOf(lakeLayout.curatedPartition('campaign_audience', asOf))}/*.parquet`;
+    const result = await engine.query(
+      `select * from read_parquet(${sqlString(glob)}, hive_partitioning = true, hive_types = {'as_of': date}, union_by_name = true)`,
+    );
+    return rowObjects(result) as unknown as AudienceRow[];
+  } finally {
+    engine.close();
+  }
 }
 
 export function describePublish(result: PublishResult, sink: string): string {
