@@ -22,7 +22,9 @@ purchases as (
 constants as (
 
     -- z_975: the 97.5th percentile of the standard normal distribution, for 95 % intervals.
-    select cast(1.959963984540054 as double) as z_975
+    select
+        cast(1.959963984540054 as double) as z_975,
+        cast(1.959963984540054 as double) * cast(1.959963984540054 as double) as z_975_squared
 
 ),
 
@@ -143,41 +145,38 @@ rates as (
 
 wilson as (
 
-    -- Wilson score interval of each group's rate p over n customers:
-    -- (p + z^2 / 2n -/+ z sqrt(p (1 - p) / n + z^2 / 4n^2)) / (1 + z^2 / n), with z = z_975.
+    -- Wilson score interval of each group's rate p over n customers, as centre -/+ spread:
+    -- (p + z^2 / 2n) / (1 + z^2 / n) -/+ z sqrt(p (1 - p) / n + z^2 / 4n^2) / (1 + z^2 / n).
     select
         rates.*,
-        constants.z_975,
-        case when treatment_customers > 0 then greatest(0, (
-            treatment_conversion_rate + constants.z_975 * constants.z_975 / (2 * treatment_n)
-            - constants.z_975 * sqrt(
-                treatment_conversion_rate * (1 - treatment_conversion_rate) / treatment_n
-                + constants.z_975 * constants.z_975 / (4 * treatment_n * treatment_n)
-            )
-        ) / (1 + constants.z_975 * constants.z_975 / treatment_n)) end as treatment_rate_low,
-        case when treatment_customers > 0 then least(1, (
-            treatment_conversion_rate + constants.z_975 * constants.z_975 / (2 * treatment_n)
-            + constants.z_975 * sqrt(
-                treatment_conversion_rate * (1 - treatment_conversion_rate) / treatment_n
-                + constants.z_975 * constants.z_975 / (4 * treatment_n * treatment_n)
-            )
-        ) / (1 + constants.z_975 * constants.z_975 / treatment_n)) end as treatment_rate_high,
-        case when holdout_customers > 0 then greatest(0, (
-            holdout_conversion_rate + constants.z_975 * constants.z_975 / (2 * holdout_n)
-            - constants.z_975 * sqrt(
-                holdout_conversion_rate * (1 - holdout_conversion_rate) / holdout_n
-                + constants.z_975 * constants.z_975 / (4 * holdout_n * holdout_n)
-            )
-        ) / (1 + constants.z_975 * constants.z_975 / holdout_n)) end as holdout_rate_low,
-        case when holdout_customers > 0 then least(1, (
-            holdout_conversion_rate + constants.z_975 * constants.z_975 / (2 * holdout_n)
-            + constants.z_975 * sqrt(
-                holdout_conversion_rate * (1 - holdout_conversion_rate) / holdout_n
-                + constants.z_975 * constants.z_975 / (4 * holdout_n * holdout_n)
-            )
-        ) / (1 + constants.z_975 * constants.z_975 / holdout_n)) end as holdout_rate_high
+        (treatment_conversion_rate + constants.z_975_squared / (2 * treatment_n))
+            / (1 + constants.z_975_squared / treatment_n) as treatment_wilson_centre,
+        constants.z_975 * sqrt(
+            treatment_conversion_rate * (1 - treatment_conversion_rate) / treatment_n
+            + constants.z_975_squared / (4 * treatment_n * treatment_n)
+        ) / (1 + constants.z_975_squared / treatment_n) as treatment_wilson_spread,
+        (holdout_conversion_rate + constants.z_975_squared / (2 * holdout_n))
+            / (1 + constants.z_975_squared / holdout_n) as holdout_wilson_centre,
+        constants.z_975 * sqrt(
+            holdout_conversion_rate * (1 - holdout_conversion_rate) / holdout_n
+            + constants.z_975_squared / (4 * holdout_n * holdout_n)
+        ) / (1 + constants.z_975_squared / holdout_n) as holdout_wilson_spread
     from rates
     cross join constants
+    -- An empty group (n = 0) has a null rate, so its centre and spread are null: a double
+    -- divided by 0 is no error in either engine, and the null carries through.
+
+),
+
+bounds as (
+
+    select
+        wilson.*,
+        greatest(0, treatment_wilson_centre - treatment_wilson_spread) as treatment_rate_low,
+        least(1, treatment_wilson_centre + treatment_wilson_spread) as treatment_rate_high,
+        greatest(0, holdout_wilson_centre - holdout_wilson_spread) as holdout_rate_low,
+        least(1, holdout_wilson_centre + holdout_wilson_spread) as holdout_rate_high
+    from wilson
 
 ),
 
@@ -226,7 +225,7 @@ final as (
             when treatment_customers > 0 and holdout_customers > 0
                 then (cast(treatment_net_revenue as double) / treatment_n - cast(holdout_net_revenue as double) / holdout_n) * treatment_n
         end as incremental_revenue
-    from wilson
+    from bounds
 
 )
 
