@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CAMPAIGN_NAMES, CAMPAIGNS } from '../../functions/core/campaigns/campaigns.ts';
+import { isHeldOut } from '../../functions/core/campaigns/holdout.ts';
 import type { CampaignName } from '../../functions/core/campaigns/campaigns.ts';
 import { orderEvent, surveyEvent } from '../support/events.ts';
 import { pipeline, queryCsv, temporaryDirectory, writeJsonLines } from '../support/cli.ts';
@@ -225,6 +226,37 @@ describe('cooldowns and one campaign per customer hold at publish time too', () 
       expect(again.code).toBe(0);
       expect(again.stdout).toContain('1 held back');
       expect((await outboxMessages(rerunLake)).map((row) => row['campaign'])).toEqual(['second_purchase']);
+    } finally {
+      await temporary.cleanup();
+    }
+  });
+
+  it('a held-out customer waits out the cooldown like a messaged one, in the SQL audience and at publish', async () => {
+    const temporary = await temporaryDirectory();
+    try {
+      const heldLake = join(temporary.path, 'lake');
+      // A salt under which the detractor falls in service_recovery's holdout.
+      const salt = Array.from({ length: 50 }, (_, index) => `salt-${index}`).find((candidate) => isHeldOut(candidate, 'service_recovery', 'held', 0.5))!;
+      const config = join(temporary.path, 'config.json');
+      await writeFile(config, JSON.stringify({ campaigns: { holdout: { salt }, serviceRecovery: { cooldownDays: 10, holdoutShare: 0.5 } } }));
+      const orders = await writeJsonLines(join(temporary.path, 'orders.jsonl'), [purchase('held', '2024-06-01')]);
+      const surveys = await writeJsonLines(join(temporary.path, 'surveys.jsonl'), [answer('held', '2024-06-28', 2)]);
+      expect((await pipeline('ingest', 'orders', orders, '--lake', heldLake)).code).toBe(0);
+      expect((await pipeline('ingest', 'surveys', surveys, '--lake', heldLake)).code).toBe(0);
+      const audienceOn = async (asOf: string) => {
+        expect((await pipeline('run', '--as-of', asOf, '--config', config, '--lake', heldLake)).code).toBe(0);
+        return queryCsv(heldLake, `select campaign, customer_id from campaign_audience where as_of = date '${asOf}'`);
+      };
+      expect(await audienceOn(AS_OF)).toEqual([{ campaign: 'service_recovery', customer_id: 'held' }]);
+      const published = await pipeline('publish', '--as-of', AS_OF, '--config', config, '--lake', heldLake);
+      expect(published.stdout).toContain('sent 0 messages to outbox, held out 1 customer as a control');
+      expect(await queryCsv(heldLake, 'select customer_id, is_holdout from published_messages')).toEqual([{ customer_id: 'held', is_holdout: 'true' }]);
+      expect(await audienceOn('2024-07-09')).toEqual([]);
+      expect(await audienceOn('2024-07-10')).toEqual([{ campaign: 'service_recovery', customer_id: 'held' }]);
+      // Still in the holdout: the same draw, so the second send is logged, not sent, too.
+      const again = await pipeline('publish', '--as-of', '2024-07-10', '--config', config, '--lake', heldLake);
+      expect(again.stdout).toContain('held out 1 customer as a control');
+      expect(await queryCsv(heldLake, 'select count(*) as logged, count(case when not is_holdout then 1 end) as sent from published_messages')).toEqual([{ logged: '2', sent: '0' }]);
     } finally {
       await temporary.cleanup();
     }

@@ -53,7 +53,7 @@ export function describePublish(result: PublishResult, sink: string): string {
   } else {
     lines.push(
       `publish ${result.asOf}: sent ${number(result.sent)} messages to ${sink}` +
-        (result.heldOut > 0 ? `, held out ${number(result.heldOut)} customers as controls` : '') +
+        (result.heldOut > 0 ? `, held out ${number(result.heldOut)} ${result.heldOut === 1 ? 'customer as a control' : 'customers as controls'}` : '') +
         (result.alreadySent > 0 ? ` (${number(result.alreadySent)} already sent before)` : '') +
         (result.suppressed > 0 ? `, ${number(result.suppressed)} held back (customer already contacted that day, or campaign in its cooldown)` : '') +
         (result.failed.length > 0 ? `, ${number(result.failed.length)} failed` : ''),
