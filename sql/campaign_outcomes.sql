@@ -1,4 +1,4 @@
--- Campaign outcomes per send: one row per send date and campaign in the published log up to
+-- Campaign outcomes per send: one row per send date and campaign in the published log before
 -- as_of. Treatment customers were messaged, holdout customers qualified and were deliberately
 -- not; a converter bought within the conversion window after the send (up to as_of while the
 -- window is still open). One send is a small sample: read campaign_results for decisions.

@@ -1,6 +1,7 @@
 -- Campaign results: per campaign, treatment against holdout pooled over every send whose
 -- conversion window ended in the results window (the trailing resultsTrailingDays up to
--- as_of). Only complete windows count, so every send contributes the same length of follow-up.
+-- as_of) and that held customers out. Only complete windows count, so every send contributes
+-- the same length of follow-up.
 
 with comparisons as (
 
@@ -22,6 +23,7 @@ final as (
         holdout_customers,
         treatment_converters,
         holdout_converters,
+        distinct_customers,
         treatment_conversion_rate,
         holdout_conversion_rate,
         uplift,

@@ -8,8 +8,10 @@
 
 with published as (
 
+    -- Sends before as_of: a send on as_of itself can have no purchase after it yet, and leaving
+    -- it out keeps a re-run of the date identical after that date was published.
     select * from published_messages
-    where as_of <= date '{{as_of}}'
+    where as_of < date '{{as_of}}'
 
 ),
 
@@ -84,34 +86,63 @@ per_send as (
         count(case when not is_holdout and window_purchases > 0 then 1 end) as treatment_converters,
         count(case when is_holdout and window_purchases > 0 then 1 end) as holdout_converters,
         coalesce(sum(case when not is_holdout then window_net_revenue end), cast(0 as decimal(38, 6))) as treatment_net_revenue,
-        coalesce(sum(case when is_holdout then window_net_revenue end), cast(0 as decimal(38, 6))) as holdout_net_revenue
+        coalesce(sum(case when is_holdout then window_net_revenue end), cast(0 as decimal(38, 6))) as holdout_net_revenue,
+        count(*) as distinct_customers
     from member_outcomes
     group by campaign, send_date, window_end
 
 ),
 
-pooled as (
+pooled_sends as (
 
-    -- A customer in several sends of a campaign counts once per send: the unit is a send to a customer.
-    select
-        'trailing' as scope,
-        campaign,
-        cast(null as date) as send_date,
-        min(send_date) as first_send_date,
-        max(send_date) as last_send_date,
-        cast(count(*) as bigint) as sends,
-        max(window_end) as window_end,
-        true as window_complete,
-        cast(sum(treatment_customers) as bigint) as treatment_customers,
-        cast(sum(holdout_customers) as bigint) as holdout_customers,
-        cast(sum(treatment_converters) as bigint) as treatment_converters,
-        cast(sum(holdout_converters) as bigint) as holdout_converters,
-        sum(treatment_net_revenue) as treatment_net_revenue,
-        sum(holdout_net_revenue) as holdout_net_revenue
-    from per_send
+    -- The sends campaign_results pools: their windows ended in the trailing results window, and
+    -- they have both groups (a send without a holdout, such as one logged before holdouts
+    -- existed, has nothing to compare with and would only weigh on the treatment side).
+    select * from per_send
     where window_end <= date '{{as_of}}'
         and window_end > cast(date '{{as_of}}' - interval '{{results_trailing_days}}' day as date)
-    group by campaign
+        and treatment_customers > 0
+        and holdout_customers > 0
+
+),
+
+pooled_customers as (
+
+    select
+        member_outcomes.campaign,
+        count(distinct member_outcomes.customer_id) as distinct_customers
+    from member_outcomes
+    inner join pooled_sends
+        on member_outcomes.campaign = pooled_sends.campaign
+        and member_outcomes.send_date = pooled_sends.send_date
+    group by member_outcomes.campaign
+
+),
+
+pooled as (
+
+    -- A customer in several sends of a campaign counts once per send: the unit is a send to a
+    -- customer. distinct_customers says how many people are behind the pooled figures.
+    select
+        'trailing' as scope,
+        pooled_sends.campaign,
+        cast(null as date) as send_date,
+        min(pooled_sends.send_date) as first_send_date,
+        max(pooled_sends.send_date) as last_send_date,
+        cast(count(*) as bigint) as sends,
+        max(pooled_sends.window_end) as window_end,
+        true as window_complete,
+        cast(sum(pooled_sends.treatment_customers) as bigint) as treatment_customers,
+        cast(sum(pooled_sends.holdout_customers) as bigint) as holdout_customers,
+        cast(sum(pooled_sends.treatment_converters) as bigint) as treatment_converters,
+        cast(sum(pooled_sends.holdout_converters) as bigint) as holdout_converters,
+        sum(pooled_sends.treatment_net_revenue) as treatment_net_revenue,
+        sum(pooled_sends.holdout_net_revenue) as holdout_net_revenue,
+        pooled_customers.distinct_customers
+    from pooled_sends
+    inner join pooled_customers
+        on pooled_sends.campaign = pooled_customers.campaign
+    group by pooled_sends.campaign, pooled_customers.distinct_customers
 
 ),
 
@@ -172,10 +203,11 @@ bounds as (
 
     select
         wilson.*,
-        greatest(0, treatment_wilson_centre - treatment_wilson_spread) as treatment_rate_low,
-        least(1, treatment_wilson_centre + treatment_wilson_spread) as treatment_rate_high,
-        greatest(0, holdout_wilson_centre - holdout_wilson_spread) as holdout_rate_low,
-        least(1, holdout_wilson_centre + holdout_wilson_spread) as holdout_rate_high
+        -- Guarded: greatest(0, null) is 0 in DuckDB and null in Trino.
+        case when treatment_customers > 0 then greatest(0, treatment_wilson_centre - treatment_wilson_spread) end as treatment_rate_low,
+        case when treatment_customers > 0 then least(1, treatment_wilson_centre + treatment_wilson_spread) end as treatment_rate_high,
+        case when holdout_customers > 0 then greatest(0, holdout_wilson_centre - holdout_wilson_spread) end as holdout_rate_low,
+        case when holdout_customers > 0 then least(1, holdout_wilson_centre + holdout_wilson_spread) end as holdout_rate_high
     from wilson
 
 ),
@@ -196,6 +228,7 @@ final as (
         holdout_customers,
         treatment_converters,
         holdout_converters,
+        distinct_customers,
         treatment_conversion_rate,
         holdout_conversion_rate,
         treatment_conversion_rate - holdout_conversion_rate as uplift,

@@ -99,6 +99,12 @@ beforeAll(async () => {
   }
   // Lines logged before holdouts existed carry no is_holdout: they were sent.
   for (let i = 0; i < 3; i += 1) members.push({ send_date: '2026-01-11', campaign: 'loyalty_upgrade', customer_id: `legacy-${i}` });
+  // An earlier win_back send logged before holdouts existed, every customer converting: it has
+  // nothing to compare with, so it must not weigh on win_back's pooled figures.
+  for (let i = 0; i < 10; i += 1) {
+    members.push({ send_date: '2025-12-20', campaign: 'win_back', customer_id: `legacy-wb-${i}` });
+    orders.push(orderEvent({ order_id: `o-legacy-wb-${i}`, customer_id: `legacy-wb-${i}`, occurred_at: '2025-12-28T12:00:00Z' }));
+  }
 
   // The edges of a 30-day window after a send on Feb 1 (window end Mar 3).
   const edge = (customer: string, isHoldout: boolean) => members.push({ send_date: '2026-02-01', campaign: 'second_purchase', customer_id: customer, is_holdout: isHoldout });
@@ -124,7 +130,7 @@ beforeAll(async () => {
   await writeLog(lake, members);
   const file = await writeJsonLines(join(directory.path, 'orders.jsonl'), orders);
   expect((await pipeline('ingest', 'orders', file, '--lake', lake)).code).toBe(0);
-  for (const asOf of ['2026-01-12', '2026-03-31']) {
+  for (const asOf of ['2026-01-11', '2026-03-31']) {
     const run = await pipeline('run', '--as-of', asOf, '--lake', lake);
     expect(run.code, run.stderr).toBe(0);
   }
@@ -190,25 +196,41 @@ describe('campaign_outcomes', () => {
     });
   });
 
-  it('counts an open window up to as_of and leaves out sends after it', async () => {
-    // At 01-12 the window of case 7 (sent 01-08, converters buying on 01-13) is open and has no converter yet.
-    const open = await outcome('2026-01-12', caseDate(7));
+  it('counts an open window up to as_of and leaves out the sends of as_of and after it', async () => {
+    // At 01-11 the window of case 7 (sent 01-08, converters buying on 01-13) is open and has no converter yet.
+    const open = await outcome('2026-01-11', caseDate(7));
     expect(open).toMatchObject({ window_end: '2026-02-07', window_complete: 'false', treatment_customers: '10', treatment_converters: '0' });
-    expect(await queryCsv(lake, "select count(*) as n from campaign_outcomes where as_of = date '2026-01-12' and send_date > date '2026-01-12'")).toEqual([{ n: '0' }]);
-    expect(await queryCsv(lake, "select count(*) as n from campaign_results where as_of = date '2026-01-12'")).toEqual([{ n: '0' }]);
+    // The legacy send is dated 01-11: a run of 01-11 gives the same tables before and after it is published.
+    expect(await queryCsv(lake, "select count(*) as n from campaign_outcomes where as_of = date '2026-01-11' and send_date >= date '2026-01-11'")).toEqual([{ n: '0' }]);
+    // Before it: the eight published cases, the two sends with an empty group, the legacy win_back send.
+    expect(await queryCsv(lake, "select count(*) as n from campaign_outcomes where as_of = date '2026-01-11'")).toEqual([{ n: '11' }]);
+    expect(await queryCsv(lake, "select count(*) as n from campaign_results where as_of = date '2026-01-11'")).toEqual([{ n: '0' }]);
   });
 });
 
 describe('campaign_results', () => {
-  it('pools every send of a campaign whose window ended in the trailing 90 days', async () => {
+  it('pools every send of a campaign whose window ended in the trailing 90 days and that held customers out', async () => {
     const [row] = await queryCsv(lake, "select * from campaign_results where as_of = date '2026-03-31' and campaign = 'win_back'");
     const sum = (pick: (entry: (typeof NEWCOMBE_TABLE_II)[number]) => number) => NEWCOMBE_TABLE_II.reduce((total, entry) => total + pick(entry), 0);
     const expected = compareGroups({
       treatment: { customers: sum((c) => c.treated[1]), converters: sum((c) => c.treated[0]), revenue: 10 * sum((c) => c.treated[0]) },
       holdout: { customers: sum((c) => c.held[1]), converters: sum((c) => c.held[0]), revenue: 10 * sum((c) => c.held[0]) },
     });
-    expect(row).toMatchObject({ sends: '8', first_send_date: '2026-01-01', last_send_date: '2026-01-08', results_trailing_days: '90', treatment_customers: '183', holdout_customers: '186' });
+    // The legacy send of 2025-12-20 (window ended 01-19, inside the 90 days) has no holdout: left out.
+    expect(await outcome('2026-03-31', '2025-12-20')).toMatchObject({ treatment_customers: '10', treatment_converters: '10', holdout_customers: '0' });
+    expect(row).toMatchObject({
+      sends: '8',
+      first_send_date: '2026-01-01',
+      last_send_date: '2026-01-08',
+      results_trailing_days: '90',
+      treatment_customers: '183',
+      holdout_customers: '186',
+      distinct_customers: '369',
+    });
     for (const [column, value] of Object.entries(expected)) expect(numberOrNull(row![column]), column).toBeCloseTo(value as number, 10);
+    // Campaigns whose sends all lack a group have no results; the window-edges send has both.
+    const campaigns = await queryCsv(lake, "select campaign from campaign_results where as_of = date '2026-03-31' order by campaign");
+    expect(campaigns.map((result) => result['campaign'])).toEqual(['second_purchase', 'win_back']);
   });
 });
 
@@ -268,6 +290,7 @@ describe('campaign outcomes on generated data', () => {
       expect(results).toHaveLength(3);
       for (const expected of expectedResults) {
         expect(expected.sends).toBe(3);
+        expect(expected.distinct_customers).toBeLessThan(expected.treatment_customers + expected.holdout_customers);
         compare(results.find((row) => row['campaign'] === expected.campaign)!, expected, expected.campaign);
       }
     } finally {

@@ -8,7 +8,7 @@ import { addDays, purchasesAsOf } from '../reference/metrics.ts';
 import { pipeline, queryCsv, temporaryDirectory } from '../support/cli.ts';
 import type { CliResult } from '../support/cli.ts';
 
-/** The demo end to end: what `npm start` does, on a smaller population. */
+/** The demo end to end: exactly what `npm start` does and shows (the default population and seed). */
 let root: string;
 let lake: string;
 let cleanup: () => Promise<void>;
@@ -19,7 +19,7 @@ beforeAll(async () => {
   root = directory.path;
   cleanup = directory.cleanup;
   lake = join(root, 'lake');
-  demo = await pipeline('demo', '--customers', '1500', '--lake', lake);
+  demo = await pipeline('demo', '--lake', lake);
 });
 
 afterAll(async () => cleanup?.());
@@ -80,6 +80,10 @@ describe('pipeline demo', () => {
     // The truth, from the events without the responses: a messaged customer converts if they would
     // have anyway (a purchase of their own in the window) or if they respond; the responses add
     // effect x (share of the audience that would not have converted) to the conversion rate.
+    // (Responses to another campaign's message in the same window are left out of "would have
+    // anyway": they are few, and they fall on both groups alike.) At the demo's fixed seed every
+    // interval covers; that checks the loop end to end, the coverage rate is proved in
+    // campaign-outcomes.test.ts.
     const asOf = DEMO_DEFAULTS.endDate;
     const own = await queryCsv(
       lake,
@@ -92,7 +96,14 @@ describe('pipeline demo', () => {
     );
     const purchaseDates = new Map<string, string[]>();
     for (const purchase of purchases) purchaseDates.set(purchase.customer_id, [...(purchaseDates.get(purchase.customer_id) ?? []), purchase.date]);
-    const members = await queryCsv(lake, `select as_of, campaign, customer_id from published_messages where as_of + interval 30 day <= date '${asOf}'`);
+    // The customers campaign_results pools: sends whose window has ended and that held someone out.
+    const members = await queryCsv(
+      lake,
+      `select as_of, campaign, customer_id from published_messages
+        where as_of + interval 30 day <= date '${asOf}'
+          and (as_of, campaign) in (select as_of, campaign from published_messages group by as_of, campaign
+                                    having bool_or(is_holdout) and bool_or(not is_holdout))`,
+    );
     const results = await queryCsv(lake, `select * from campaign_results where as_of = date '${asOf}'`);
     expect(results.map((row) => row['campaign']).sort()).toEqual(Object.keys(DEMO_CAMPAIGN_EFFECTS).sort());
     for (const result of results) {

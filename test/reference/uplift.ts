@@ -132,10 +132,10 @@ function groupCounts(members: readonly LoggedMember[], purchases: readonly Dated
   return groups;
 }
 
-/** campaign_outcomes: one comparison per (send_date, campaign) logged up to as_of. */
+/** campaign_outcomes: one comparison per (send_date, campaign) logged before as_of. */
 export function campaignOutcomes(members: readonly LoggedMember[], purchases: readonly DatedPurchase[], windowDays: number, asOf: string) {
   const sends = new Map<string, LoggedMember[]>();
-  for (const member of members.filter((m) => m.send_date <= asOf)) {
+  for (const member of members.filter((m) => m.send_date < asOf)) {
     const key = `${member.send_date}|${member.campaign}`;
     sends.set(key, [...(sends.get(key) ?? []), member]);
   }
@@ -146,12 +146,17 @@ export function campaignOutcomes(members: readonly LoggedMember[], purchases: re
   });
 }
 
-/** campaign_results: per campaign, pooled over the sends whose window ended in (as_of - trailing, as_of]. */
+/**
+ * campaign_results: per campaign, pooled over the sends (before as_of) whose window ended in
+ * (as_of - trailing, as_of] and that have both a treatment and a holdout group.
+ */
 export function campaignResults(members: readonly LoggedMember[], purchases: readonly DatedPurchase[], windowDays: number, trailingDays: number, asOf: string) {
   const from = addDays(asOf, -trailingDays);
+  const sendKey = (m: LoggedMember) => `${m.send_date}|${m.campaign}`;
+  const inSend = (key: string, holdout: boolean) => members.some((m) => sendKey(m) === key && m.is_holdout === holdout);
   const counted = members.filter((m) => {
     const end = addDays(m.send_date, windowDays);
-    return end <= asOf && end > from;
+    return m.send_date < asOf && end <= asOf && end > from && inSend(sendKey(m), true) && inSend(sendKey(m), false);
   });
   const campaigns = [...new Set(counted.map((m) => m.campaign))];
   return campaigns.map((campaign) => {
@@ -159,6 +164,7 @@ export function campaignResults(members: readonly LoggedMember[], purchases: rea
     return {
       campaign,
       sends: new Set(group.map((m) => m.send_date)).size,
+      distinct_customers: new Set(group.map((m) => m.customer_id)).size,
       ...compareGroups(groupCounts(group, purchases, windowDays, asOf)),
     };
   });

@@ -175,9 +175,12 @@ describe('publishing with holdouts', () => {
     expect(sameDay).toMatchObject({ sent: 0, heldOut: 0, suppressed: heldRows.length });
   });
 
-  it('holds out no one when the share is 0', async () => {
-    const result = await publishCampaignAudience({ asOf: '2024-06-30', audience: rows, sink: new OutboxSink(store), store, holdout: { salt: 'x', shares: {} } });
-    expect(result).toMatchObject({ sent: 400, heldOut: 0 });
+  it('holds out no one from a campaign whose share is 0', async () => {
+    const shares = { service_recovery: 0, loyalty_upgrade: 0.5 };
+    const result = await publishCampaignAudience({ asOf: '2024-06-30', audience: rows, sink: new OutboxSink(store), store, holdout: { salt: 'test-salt', shares } });
+    expect(result.heldOutByCampaign['service_recovery']).toBeUndefined();
+    expect(result.heldOutByCampaign['loyalty_upgrade']).toBeGreaterThan(90);
+    expect(result.sentByCampaign['service_recovery']).toBe(134);
   });
 });
 
