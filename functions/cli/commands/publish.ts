@@ -1,4 +1,6 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DuckDbEngine } from '../../adapters/duckdb-engine.ts';
+import { sqlString } from '../../adapters/lake-views.ts';
 import { OutboxSink } from '../../adapters/outbox-sink.ts';
 import { SqsMessageSink } from '../../adapters/sqs-sink.ts';
 import type { AudienceRow } from '../../core/campaigns/message.ts';
@@ -11,8 +13,6 @@ import { rowObjects } from '../../core/ports.ts';
 import type { MessageSink } from '../../core/ports.ts';
 import { progressLine } from '../context.ts';
 import type { CommandContext } from '../context.ts';
-import { DuckDbEngine } from '../../adapters/duckdb-engine.ts';
-import { sqlString } from '../../adapters/lake-views.ts';
 
 /** The sink the config names. */
 export function sinkFor(context: CommandContext): MessageSink {
