@@ -85,25 +85,35 @@ describe('a run that fails part-way', () => {
   const failing = (sqlFile: string): JobStep => ({ type: 'sql', name: 'exploding', sqlFile: `../test/fixtures/${sqlFile}`, inputs: [], kind: 'curated' });
   const graphFailingAt = (index: number, sqlFile = 'failing-step.sql') => [...jobGraph.slice(0, index), failing(sqlFile), ...jobGraph.slice(index)];
 
+  // One lake for every failure point: each failed run must leave it exactly as the first run
+  // wrote it, which is also what lets the next failure start from the same state.
+  let lake: string;
+  let before: Awaited<ReturnType<typeof snapshotTables>>;
+  let files: string[];
+  beforeAll(async () => {
+    lake = await freshLake();
+    await run(lake, '2024-06-30');
+    before = await snapshotTables(lake, '2024-06-30');
+    files = await curatedFiles(lake);
+    // New data arrives, so that a run that got through would change the tables.
+    await writeJsonLines(join(root, 'new.jsonl'), [orderEvent({ order_id: 'new-1', customer_id: 'new-customer', occurred_at: '2024-06-29T10:00:00Z', total: 99 })]);
+    expect((await pipeline('ingest', 'orders', join(root, 'new.jsonl'), '--lake', lake)).code).toBe(0);
+  });
+
   it.each([
     ['before the first step', 0],
     ['after the first curated table', jobGraph.findIndex((step) => step.name === 'customer_summary') + 1],
     ['after the model fit', jobGraph.findIndex((step) => step.name === 'predictive_clv') + 1],
     ['after the last step', jobGraph.length],
   ])('%s leaves every table of the date as it was, and nothing half-written', async (_, index) => {
-    const lake = await freshLake();
-    await run(lake, '2024-06-30');
-    const before = await snapshotTables(lake, '2024-06-30');
-    const files = await curatedFiles(lake);
-    // New data arrives, so that a run that got through would change the tables.
-    await writeJsonLines(join(root, 'new.jsonl'), [orderEvent({ order_id: 'new-1', customer_id: 'new-customer', occurred_at: '2024-06-29T10:00:00Z', total: 99 })]);
-    expect((await pipeline('ingest', 'orders', join(root, 'new.jsonl'), '--lake', lake)).code).toBe(0);
     await expect(
       runLocalJobGraph({ store: new FilesystemObjectStore(lake), config: defaultConfig, asOfDates: ['2024-06-30'], steps: graphFailingAt(index) }),
     ).rejects.toThrow(/step exploding failed for as_of 2024-06-30/);
     expect(await snapshotTables(lake, '2024-06-30')).toEqual(before);
     expect(await curatedFiles(lake)).toEqual(files);
-    // And a run that gets through sees the new data.
+  });
+
+  it('and a run that gets through afterwards sees the new data', async () => {
     await run(lake, '2024-06-30');
     expect(await queryCsv(lake, "select customer_id from customer_summary where as_of = date '2024-06-30' and customer_id = 'new-customer'")).toHaveLength(1);
   });

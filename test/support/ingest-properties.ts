@@ -6,7 +6,11 @@ import { CURATED_TABLES } from '../../functions/core/jobs/graph.ts';
 import { ingestRecords } from '../../functions/core/ingest/ingest.ts';
 import { recordsOf } from '../../functions/core/ingest/open-input.ts';
 import { readParquetRows } from '../../functions/core/lake/parquet.ts';
-import { pipeline, queryCsv, temporaryDirectory } from './cli.ts';
+import { DuckDbEngine } from '../../functions/adapters/duckdb-engine.ts';
+import { FilesystemObjectStore } from '../../functions/adapters/filesystem-store.ts';
+import { createLakeViews } from '../../functions/adapters/lake-views.ts';
+import { formatResult } from '../../functions/cli/format.ts';
+import { parseCsv, pipeline, temporaryDirectory } from './cli.ts';
 import { MemoryObjectStore } from './memory-store.ts';
 
 /**
@@ -175,10 +179,22 @@ export async function checkIngestAccounting(files: readonly (readonly Delivery[]
 }
 
 /** Every curated table of one as_of, as the rows a user would query, in a fixed order. */
+/**
+ * Every curated table of a date, as `pipeline query --format csv` prints it, read through one
+ * engine (a command per table would bind every raw file of the lake once per table).
+ */
 export async function snapshotTables(lake: string, asOf: string): Promise<Record<string, Record<string, string | null>[]>> {
-  const tables: Record<string, Record<string, string | null>[]> = {};
-  for (const table of CURATED_TABLES) tables[table] = await queryCsv(lake, `select * from ${table} where as_of = date '${asOf}' order by all`);
-  return tables;
+  const engine = await DuckDbEngine.open();
+  try {
+    await createLakeViews(engine, new FilesystemObjectStore(lake));
+    const tables: Record<string, Record<string, string | null>[]> = {};
+    for (const table of CURATED_TABLES) {
+      tables[table] = parseCsv(formatResult(await engine.query(`select * from ${table} where as_of = date '${asOf}' order by all`), 'csv'));
+    }
+    return tables;
+  } finally {
+    engine.close();
+  }
 }
 
 async function ingestAll(lake: string, paths: readonly string[]): Promise<void> {
