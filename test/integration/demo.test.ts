@@ -5,6 +5,7 @@ import { campaignMessageSchema } from '../../functions/core/campaigns/message.ts
 import { DEMO_DEFAULTS } from '../../functions/core/demo/generate.ts';
 import { DEMO_CAMPAIGN_EFFECTS } from '../../functions/core/demo/responses.ts';
 import { addDays, purchasesAsOf } from '../reference/metrics.ts';
+import { CHARTS, launchBrowser, openReport } from '../support/browser.ts';
 import { pipeline, queryCsv, temporaryDirectory } from '../support/cli.ts';
 import type { CliResult } from '../support/cli.ts';
 
@@ -146,4 +147,36 @@ describe('pipeline demo', () => {
     expect(refused.stderr).toMatch(/not empty and was not made by the demo/);
     expect(await readFile(join(other, 'keep.txt'), 'utf8')).toBe('mine');
   });
+
+  it('writes a report that draws every chart and the cohort heatmap in chromium, offline, without errors or broken numbers', async () => {
+    const path = /report: (.+\.html)/.exec(demo.stdout)![1]!;
+    const browser = await launchBrowser();
+    const report = await openReport(browser, path, 'report-demo.png').finally(() => browser.close());
+    expect(report.errors).toEqual([]);
+    expect(report.rendered.sort()).toEqual([...CHARTS].sort());
+    for (const id of CHARTS) expect(report.charts[id], id).toBeGreaterThan(0);
+    expect(report.heatmapRows).toBeGreaterThan(12);
+    expect(report.text).not.toMatch(/NaN|undefined|Infinity/);
+    for (const label of ['Customers', 'Net revenue', 'AOV', 'Retention', 'Churn', 'NPS (trailing)', 'CLV (classic)', 'Predicted CLV (mean)']) {
+      expect(report.text).toContain(label.toUpperCase());
+    }
+    // Campaign results: every campaign against its holdout, with the customers behind each rate;
+    // an interval that crosses zero is drawn grey and says there is no measurable effect.
+    expect(report.text).toContain('Campaign results');
+    expect(report.campaignResults.map((row) => row.campaign).sort()).toEqual(
+      ['churn_risk', 'loyalty_upgrade', 'referral_ask', 'second_purchase', 'service_recovery', 'win_back'],
+    );
+    for (const row of report.campaignResults) {
+      expect(row.text).toMatch(/of [\d,]+[\s\S]*of [\d,]+/);
+      expect(row.text).toMatch(/pts/);
+      const [low, high] = [...row.text.matchAll(/([+−])([\d.]+) pts to ([+−])([\d.]+) pts/g)].map((match) => [
+        (match[1] === '−' ? -1 : 1) * Number(match[2]),
+        (match[3] === '−' ? -1 : 1) * Number(match[4]),
+      ])[0]!;
+      const crossesZero = low! <= 0 && high! >= 0;
+      expect(row.verdict === 'no measurable effect', row.campaign!).toBe(crossesZero);
+      expect(row.tone, row.campaign!).toBe(crossesZero ? 'interval unclear' : high! < 0 ? 'interval down' : 'interval up');
+    }
+    expect(report.campaignResults.some((row) => row.verdict === 'no measurable effect')).toBe(true);
+  }, 120_000);
 });
