@@ -19,15 +19,16 @@ commands:
   run [--as-of DATE | --from DATE --to DATE]
                                      compute the tables for a date or a range (default: today)
   publish [--as-of DATE | --from DATE --to DATE]
-                                     send the campaign audience to the configured sink (outbox or SQS);
-                                     what was already sent for a date is never sent again
+                                     send the campaign audience to the configured sink (outbox or SQS),
+                                     holding out a random share as controls; what was already sent
+                                     or held out for a date is never sent again
   query "SQL" [--format table|csv|json]
                                      SQL over the lake: orders, surveys, rejected_events and the tables
   compact [orders|surveys]           merge the small raw files of each partition into one
   report [--as-of DATE] [--out FILE]  write the HTML report of a date (default: the latest computed)
   validate-clv --calibration-end DATE --holdout-end DATE [--format table|csv|json]
-                                     fit the CLV model up to one date and compare its predictions
-                                     with the purchases made up to the other
+                                     fit BG/NBD, MBG/NBD and Pareto/NBD up to one date and compare
+                                     their predictions with the purchases made up to the other
 
 options:
   --lake DIR          the lake directory (default ./lake, or $PIPELINE_LAKE)

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conditionalExpectedPurchases, fitBgNbd, probabilityAlive } from '../../functions/core/clv/bg-nbd.ts';
 import { conditionalExpectedSpend, fitGammaGamma } from '../../functions/core/clv/gamma-gamma.ts';
 import { Random } from '../../functions/core/demo/random.ts';
-import { pipeline, queryCsv, temporaryDirectory, writeJsonLines } from '../support/cli.ts';
+import { parseCsv, pipeline, queryCsv, temporaryDirectory, writeJsonLines } from '../support/cli.ts';
 
 /**
  * Customers simulated from known BG/NBD and Gamma-Gamma parameters, turned into order events,
@@ -144,18 +144,29 @@ describe('predictive CLV through the pipeline', () => {
     }
   });
 
-  it('validates against the holdout by calibration frequency', async () => {
+  it('compares the three purchase models on the holdout, by calibration frequency', async () => {
     const result = await pipeline('validate-clv', '--calibration-end', CALIBRATION_END, '--holdout-end', HOLDOUT_END, '--format', 'json', '--lake', lake);
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout);
-    expect(report.by_frequency.map((group: { frequency: string }) => group.frequency)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7+']);
-    const actual = report.by_frequency.reduce((sum: number, group: { actual_total: number }) => sum + group.actual_total, 0);
-    expect(actual).toBe(report.actual_total);
-    // Simulated from the model itself, the prediction should be close in total.
-    expect(Math.abs(report.total_error)).toBeLessThan(0.15);
+    expect(report.models.map((model: { model: string }) => model.model)).toEqual(['bg_nbd', 'mbg_nbd', 'pareto_nbd']);
+    for (const model of report.models) {
+      expect(model.by_frequency.map((group: { frequency: string }) => group.frequency)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7+']);
+      const actual = model.by_frequency.reduce((sum: number, group: { actual_total: number }) => sum + group.actual_total, 0);
+      expect(actual).toBe(report.actual_total);
+      const predicted = model.by_frequency.reduce((sum: number, group: { predicted_total: number }) => sum + group.predicted_total, 0);
+      expect(predicted).toBeCloseTo(model.predicted_total, 6);
+      expect(model.converged, model.model).toBe(true);
+    }
+    // Simulated from BG/NBD itself, its prediction should be close in total.
+    expect(Math.abs(report.models[0].total_error)).toBeLessThan(0.15);
     const table = await pipeline('validate-clv', '--calibration-end', CALIBRATION_END, '--holdout-end', HOLDOUT_END, '--lake', lake);
-    expect(table.stdout).toMatch(/BG\/NBD fitted on [\d,]+ customers to 2025-09-30 \(in weeks\)/);
-    expect(table.stdout).toMatch(/mean absolute error [\d.]+, RMSE [\d.]+/);
+    expect(table.stdout).toMatch(/purchase models fitted on [\d,]+ customers to 2025-09-30 \(in weeks\)/);
+    expect(table.stdout).toMatch(/Pareto\/NBD r=[\d.]+ alpha=[\d.]+ s=[\d.]+ beta=[\d.]+, log-likelihood -[\d.]+/);
+    expect(table.stdout).toMatch(/calibration_frequency +customers +actual_mean +bg_nbd +mbg_nbd +pareto_nbd/);
+    expect(table.stdout).toMatch(/highest calibration likelihood: (BG|MBG|Pareto)\/NBD; smallest mean absolute error on the holdout: (BG|MBG|Pareto)\/NBD/);
+    const csv = parseCsv((await pipeline('validate-clv', '--calibration-end', CALIBRATION_END, '--holdout-end', HOLDOUT_END, '--format', 'csv', '--lake', lake)).stdout);
+    expect(csv).toHaveLength(3 * 8);
+    expect(Object.keys(csv[0]!)).toEqual(['model', 'calibration_frequency', 'customers', 'actual_mean', 'predicted_mean', 'actual_total', 'predicted_total']);
   });
 
   it('refuses a holdout that ends before the calibration does', async () => {

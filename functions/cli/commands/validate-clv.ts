@@ -2,7 +2,8 @@ import { DuckDbEngine } from '../../adapters/duckdb-engine.ts';
 import { createSourceViews } from '../../adapters/lake-views.ts';
 import { computeTables } from '../../adapters/local-job-runner.ts';
 import { validateHoldout } from '../../core/clv/holdout.ts';
-import type { HoldoutCustomer, HoldoutValidation } from '../../core/clv/holdout.ts';
+import type { HoldoutCustomer, HoldoutValidation, ModelValidation } from '../../core/clv/holdout.ts';
+import { PURCHASE_MODEL_TITLES } from '../../core/clv/purchase-models.ts';
 import { TIME_UNIT } from '../../core/clv/predictive-clv.ts';
 import { UsageError } from '../../core/errors.ts';
 import { jobGraph } from '../../core/jobs/graph.ts';
@@ -44,50 +45,94 @@ async function holdoutCustomers(context: CommandContext, calibrationEnd: string,
   }
 }
 
-function groupsTable(validation: HoldoutValidation): QueryResult {
-  const names = ['calibration_frequency', 'customers', 'actual_mean', 'predicted_mean', 'actual_total', 'predicted_total'];
+/** By calibration frequency: what happened, and what each model predicted (means per customer). */
+function comparisonTable(validation: HoldoutValidation): QueryResult {
+  const [first] = validation.models;
+  const names = ['calibration_frequency', 'customers', 'actual_mean', ...validation.models.map((model) => model.fit.model)];
   return {
     columns: names.map((name) => ({ name, type: name === 'calibration_frequency' ? 'VARCHAR' : 'DOUBLE' })),
-    rows: validation.groups.map((group) => [
+    rows: (first?.groups ?? []).map((group, index) => [
       group.frequency,
       group.customers,
       group.actual_mean,
-      group.predicted_mean,
-      group.actual_total,
-      group.predicted_total,
+      ...validation.models.map((model) => model.groups[index]!.predicted_mean),
     ]),
   };
 }
 
+/** One row per model: its calibration fit and its errors on the holdout. */
+function modelsTable(validation: HoldoutValidation): QueryResult {
+  const names = ['model', 'log_likelihood', 'converged', 'actual_total', 'predicted_total', 'total_error', 'mean_absolute_error', 'rmse'];
+  return {
+    columns: names.map((name) => ({ name, type: name === 'model' || name === 'converged' ? 'VARCHAR' : 'DOUBLE' })),
+    rows: validation.models.map((model) => [
+      model.fit.model,
+      Number(model.fit.logLikelihood.toFixed(2)),
+      String(model.fit.converged),
+      validation.actualTotal,
+      Number(model.predictedTotal.toFixed(1)),
+      model.totalError === null ? null : Number(model.totalError.toFixed(4)),
+      Number(model.meanAbsoluteError.toFixed(4)),
+      Number(model.rootMeanSquaredError.toFixed(4)),
+    ]),
+  };
+}
+
+/** Long form for data tools: one row per model and calibration frequency. */
+function groupsTable(validation: HoldoutValidation): QueryResult {
+  const names = ['model', 'calibration_frequency', 'customers', 'actual_mean', 'predicted_mean', 'actual_total', 'predicted_total'];
+  return {
+    columns: names.map((name) => ({ name, type: name === 'model' || name === 'calibration_frequency' ? 'VARCHAR' : 'DOUBLE' })),
+    rows: validation.models.flatMap((model) =>
+      model.groups.map((group) => [model.fit.model, group.frequency, group.customers, group.actual_mean, group.predicted_mean, group.actual_total, group.predicted_total]),
+    ),
+  };
+}
+
+const describeParameters = (parameters: Readonly<Record<string, number>>) =>
+  Object.entries(parameters)
+    .map(([name, value]) => `${name}=${value.toFixed(4)}`)
+    .join(' ');
+
 function describeValidation(validation: HoldoutValidation, calibrationEnd: string, holdoutEnd: string, format: OutputFormat): string {
   if (format === 'csv') return formatResult(groupsTable(validation), 'csv');
-  const { r, alpha, a, b } = validation.fit.parameters;
-  const summary = {
-    calibration_end: calibrationEnd,
-    holdout_end: holdoutEnd,
-    holdout_days: validation.holdoutDays,
-    time_unit: TIME_UNIT,
-    parameters: { r, alpha, a, b },
-    log_likelihood: validation.fit.logLikelihood,
-    converged: validation.fit.converged,
-    customers: validation.customers,
-    actual_total: validation.actualTotal,
-    predicted_total: validation.predictedTotal,
-    total_error: validation.totalError,
-    mean_absolute_error: validation.meanAbsoluteError,
-    root_mean_squared_error: validation.rootMeanSquaredError,
-  };
-  if (format === 'json') return JSON.stringify({ ...summary, by_frequency: validation.groups }, null, 2) + '\n';
-  const fixed = (value: number, digits = 4) => value.toFixed(digits);
+  if (format === 'json') {
+    const report = {
+      calibration_end: calibrationEnd,
+      holdout_end: holdoutEnd,
+      holdout_days: validation.holdoutDays,
+      time_unit: TIME_UNIT,
+      customers: validation.customers,
+      actual_total: validation.actualTotal,
+      models: validation.models.map((model) => ({
+        model: model.fit.model,
+        parameters: model.fit.parameters,
+        log_likelihood: model.fit.logLikelihood,
+        converged: model.fit.converged,
+        predicted_total: model.predictedTotal,
+        total_error: model.totalError,
+        mean_absolute_error: model.meanAbsoluteError,
+        root_mean_squared_error: model.rootMeanSquaredError,
+        by_frequency: model.groups,
+      })),
+    };
+    return JSON.stringify(report, null, 2) + '\n';
+  }
+  const fits = validation.models.map(
+    (model) =>
+      `  ${PURCHASE_MODEL_TITLES[model.fit.model].padEnd(10)} ${describeParameters(model.fit.parameters)}, log-likelihood ${model.fit.logLikelihood.toFixed(2)}` +
+      (model.fit.converged ? '' : ' (did not converge)'),
+  );
+  const converged = validation.models.filter((model) => model.fit.converged);
+  const best = (pick: (model: ModelValidation) => number) =>
+    converged.length === 0 ? '-' : PURCHASE_MODEL_TITLES[converged.reduce((a, b) => (pick(b) < pick(a) ? b : a)).fit.model];
   return (
-    `BG/NBD fitted on ${validation.customers.toLocaleString('en-US')} customers to ${calibrationEnd} (in ${TIME_UNIT}s): ` +
-    `r=${fixed(r)} alpha=${fixed(alpha)} a=${fixed(a)} b=${fixed(b)}, log-likelihood ${fixed(validation.fit.logLikelihood, 2)}` +
-    `${validation.fit.converged ? '' : ' (did not converge)'}\n` +
-    `holdout ${calibrationEnd} to ${holdoutEnd} (${validation.holdoutDays} days): purchase days per customer, actual against predicted, by calibration frequency\n` +
-    formatResult(groupsTable(validation), 'table') +
-    `total: actual ${fixed(validation.actualTotal, 0)}, predicted ${fixed(validation.predictedTotal, 1)}` +
-    (validation.totalError === null ? '' : ` (${validation.totalError >= 0 ? '+' : ''}${fixed(100 * validation.totalError, 1)}%)`) +
-    `; per customer: mean absolute error ${fixed(validation.meanAbsoluteError, 3)}, RMSE ${fixed(validation.rootMeanSquaredError, 3)}\n`
+    `purchase models fitted on ${validation.customers.toLocaleString('en-US')} customers to ${calibrationEnd} (in ${TIME_UNIT}s):\n` +
+    fits.join('\n') +
+    `\nholdout ${calibrationEnd} to ${holdoutEnd} (${validation.holdoutDays} days): purchase days per customer, actual against each model's prediction, by calibration frequency\n` +
+    formatResult(comparisonTable(validation), 'table') +
+    formatResult(modelsTable(validation), 'table') +
+    `highest calibration likelihood: ${best((model) => -model.fit.logLikelihood)}; smallest mean absolute error on the holdout: ${best((model) => model.meanAbsoluteError)}\n`
   );
 }
 
