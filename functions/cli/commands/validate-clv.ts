@@ -3,6 +3,7 @@ import { createSourceViews } from '../../adapters/lake-views.ts';
 import { computeTables } from '../../adapters/local-job-runner.ts';
 import { validateHoldout } from '../../core/clv/holdout.ts';
 import type { HoldoutCustomer, HoldoutValidation, ModelValidation } from '../../core/clv/holdout.ts';
+import { WARM_START_SAMPLE } from '../../core/clv/optimize.ts';
 import { PURCHASE_MODEL_TITLES } from '../../core/clv/purchase-models.ts';
 import { TIME_UNIT } from '../../core/clv/predictive-clv.ts';
 import { UsageError } from '../../core/errors.ts';
@@ -109,6 +110,7 @@ function describeValidation(validation: HoldoutValidation, calibrationEnd: strin
         parameters: model.fit.parameters,
         log_likelihood: model.fit.logLikelihood,
         converged: model.fit.converged,
+        fitted_on_sample: model.fit.sampled,
         predicted_total: model.predictedTotal,
         total_error: model.totalError,
         mean_absolute_error: model.meanAbsoluteError,
@@ -121,7 +123,8 @@ function describeValidation(validation: HoldoutValidation, calibrationEnd: strin
   const fits = validation.models.map(
     (model) =>
       `  ${PURCHASE_MODEL_TITLES[model.fit.model].padEnd(10)} ${describeParameters(model.fit.parameters)}, log-likelihood ${model.fit.logLikelihood.toFixed(2)}` +
-      (model.fit.converged ? '' : ' (did not converge)'),
+      (model.fit.converged ? '' : ' (did not converge)') +
+      (model.fit.sampled ? ` (fitted on an even sample of ${WARM_START_SAMPLE.toLocaleString('en-US')} customers)` : ''),
   );
   const converged = validation.models.filter((model) => model.fit.converged);
   const best = (pick: (model: ModelValidation) => number) =>

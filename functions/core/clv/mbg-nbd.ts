@@ -1,6 +1,6 @@
-import { compressHistories } from './bg-nbd.ts';
-import type { PurchaseHistory, WeightedHistory } from './bg-nbd.ts';
-import { minimize } from './optimize.ts';
+import type { PurchaseHistory } from './bg-nbd.ts';
+import { fitHistories } from './fit-histories.ts';
+import type { HistoriesFit } from './fit-histories.ts';
 import { hyp2f1, logAddExp, logBeta, logGamma } from './special.ts';
 
 /**
@@ -54,32 +54,10 @@ export function mbgNbdConditionalExpectedPurchases(parameters: MbgNbdParameters,
   return mbgNbdExpectedPurchasesIfAlive(parameters, history.x, history.T, t) * mbgNbdProbabilityAlive(parameters, history);
 }
 
-export function mbgNbdTotalLogLikelihood(parameters: MbgNbdParameters, histories: readonly WeightedHistory[]): number {
-  let total = 0;
-  for (const history of histories) total += history.weight * mbgNbdLogLikelihood(parameters, history);
-  return total;
-}
+/** A fit of MBG/NBD (see fitHistories: large data is fitted on a sample). */
+export type MbgNbdFit = HistoriesFit<MbgNbdParameters>;
 
-export interface MbgNbdFit {
-  readonly parameters: MbgNbdParameters;
-  readonly logLikelihood: number;
-  readonly customers: number;
-  readonly converged: boolean;
-  readonly iterations: number;
-  readonly atBound: boolean;
-}
-
-/** Maximum-likelihood fit on log-parameters by Nelder-Mead from r = α = a = b = 1. */
 export function fitMbgNbd(histories: readonly PurchaseHistory[]): MbgNbdFit {
-  const compressed = compressHistories(histories);
-  const fromLog = ([r, alpha, a, b]: number[]): MbgNbdParameters => ({ r: Math.exp(r!), alpha: Math.exp(alpha!), a: Math.exp(a!), b: Math.exp(b!) });
-  const result = minimize((point) => -mbgNbdTotalLogLikelihood(fromLog(point), compressed), [0, 0, 0, 0]);
-  return {
-    parameters: fromLog(result.point),
-    logLikelihood: -result.value,
-    customers: histories.length,
-    converged: result.converged,
-    iterations: result.iterations,
-    atBound: result.atBound ?? false,
-  };
+  const fromLog = ([r, alpha, a, b]: readonly number[]): MbgNbdParameters => ({ r: Math.exp(r!), alpha: Math.exp(alpha!), a: Math.exp(a!), b: Math.exp(b!) });
+  return fitHistories(histories, fromLog, mbgNbdLogLikelihood);
 }

@@ -1,6 +1,6 @@
-import { compressHistories } from './bg-nbd.ts';
-import type { PurchaseHistory, WeightedHistory } from './bg-nbd.ts';
-import { minimize } from './optimize.ts';
+import type { PurchaseHistory } from './bg-nbd.ts';
+import { fitHistories } from './fit-histories.ts';
+import type { HistoriesFit } from './fit-histories.ts';
 import { hyp2f1, logAddExp, logGamma } from './special.ts';
 
 /**
@@ -66,32 +66,10 @@ export function paretoNbdConditionalExpectedPurchases(parameters: ParetoNbdParam
   return paretoNbdExpectedPurchasesIfAlive(parameters, history.x, history.T, t) * paretoNbdProbabilityAlive(parameters, history);
 }
 
-export function paretoNbdTotalLogLikelihood(parameters: ParetoNbdParameters, histories: readonly WeightedHistory[]): number {
-  let total = 0;
-  for (const history of histories) total += history.weight * paretoNbdLogLikelihood(parameters, history);
-  return total;
-}
+/** A fit of Pareto/NBD (see fitHistories: large data is fitted on a sample). */
+export type ParetoNbdFit = HistoriesFit<ParetoNbdParameters>;
 
-export interface ParetoNbdFit {
-  readonly parameters: ParetoNbdParameters;
-  readonly logLikelihood: number;
-  readonly customers: number;
-  readonly converged: boolean;
-  readonly iterations: number;
-  readonly atBound: boolean;
-}
-
-/** Maximum-likelihood fit on log-parameters by Nelder-Mead from r = α = s = β = 1. */
 export function fitParetoNbd(histories: readonly PurchaseHistory[]): ParetoNbdFit {
-  const compressed = compressHistories(histories);
-  const fromLog = ([r, alpha, s, beta]: number[]): ParetoNbdParameters => ({ r: Math.exp(r!), alpha: Math.exp(alpha!), s: Math.exp(s!), beta: Math.exp(beta!) });
-  const result = minimize((point) => -paretoNbdTotalLogLikelihood(fromLog(point), compressed), [0, 0, 0, 0]);
-  return {
-    parameters: fromLog(result.point),
-    logLikelihood: -result.value,
-    customers: histories.length,
-    converged: result.converged,
-    iterations: result.iterations,
-    atBound: result.atBound ?? false,
-  };
+  const fromLog = ([r, alpha, s, beta]: readonly number[]): ParetoNbdParameters => ({ r: Math.exp(r!), alpha: Math.exp(alpha!), s: Math.exp(s!), beta: Math.exp(beta!) });
+  return fitHistories(histories, fromLog, paretoNbdLogLikelihood);
 }

@@ -32,6 +32,8 @@ export interface FittedPurchaseModel {
   readonly converged: boolean;
   readonly iterations: number;
   readonly atBound: boolean;
+  /** Fitted on an even sample of customers (MBG/NBD and Pareto/NBD above 50,000 customers). */
+  readonly sampled: boolean;
   probabilityAlive(history: PurchaseHistory): number;
   /** Purchases expected in the t after T, in the histories' time unit. */
   conditionalExpectedPurchases(history: PurchaseHistory, t: number): number;
@@ -43,6 +45,8 @@ export function fitPurchaseModel(model: PurchaseModelName, histories: readonly P
       const fit = fitBgNbd(histories);
       return {
         ...fit,
+        // BG/NBD starts from a sample too, then polishes on every customer with its gradient.
+        sampled: false,
         model,
         parameters: { ...fit.parameters },
         probabilityAlive: (history) => probabilityAlive(fit.parameters, history),
