@@ -1,6 +1,7 @@
 import { conditionalExpectedPurchases, fitBgNbd, probabilityAlive } from './bg-nbd.ts';
 import type { PurchaseHistory } from './bg-nbd.ts';
 import { fitMbgNbd, mbgNbdConditionalExpectedPurchases, mbgNbdProbabilityAlive } from './mbg-nbd.ts';
+import type { HistoriesFit } from './fit-histories.ts';
 import { fitParetoNbd, paretoNbdConditionalExpectedPurchases, paretoNbdProbabilityAlive } from './pareto-nbd.ts';
 
 /**
@@ -23,55 +24,39 @@ export const PURCHASE_MODEL_TITLES: Readonly<Record<PurchaseModelName, string>> 
   pareto_nbd: 'Pareto/NBD',
 };
 
-export interface FittedPurchaseModel {
+export interface FittedPurchaseModel extends HistoriesFit<Readonly<Record<string, number>>> {
   readonly model: PurchaseModelName;
-  /** The model's own parameters: r, alpha, a, b (BG/NBD, MBG/NBD) or r, alpha, s, beta (Pareto/NBD). */
-  readonly parameters: Readonly<Record<string, number>>;
-  readonly logLikelihood: number;
-  readonly customers: number;
-  readonly converged: boolean;
-  readonly iterations: number;
-  readonly atBound: boolean;
-  /** Fitted on an even sample of customers (MBG/NBD and Pareto/NBD above 50,000 customers). */
-  readonly sampled: boolean;
   probabilityAlive(history: PurchaseHistory): number;
   /** Purchases expected in the t after T, in the histories' time unit. */
   conditionalExpectedPurchases(history: PurchaseHistory, t: number): number;
 }
 
+/** A model's fit and formulas, tied to its own parameter type. */
+function purchaseModel<Parameters extends object>(
+  model: PurchaseModelName,
+  fit: (histories: readonly PurchaseHistory[]) => HistoriesFit<Parameters>,
+  alive: (parameters: Parameters, history: PurchaseHistory) => number,
+  expected: (parameters: Parameters, history: PurchaseHistory, t: number) => number,
+) {
+  return (histories: readonly PurchaseHistory[]): FittedPurchaseModel => {
+    const fitted = fit(histories);
+    return {
+      ...fitted,
+      model,
+      parameters: { ...fitted.parameters } as Record<string, number>,
+      probabilityAlive: (history) => alive(fitted.parameters, history),
+      conditionalExpectedPurchases: (history, t) => expected(fitted.parameters, history, t),
+    };
+  };
+}
+
+const FITS: Readonly<Record<PurchaseModelName, (histories: readonly PurchaseHistory[]) => FittedPurchaseModel>> = {
+  // BG/NBD starts from a sample too on large data, then polishes on every customer with its gradient.
+  bg_nbd: purchaseModel('bg_nbd', (histories) => ({ ...fitBgNbd(histories), sampled: false }), probabilityAlive, conditionalExpectedPurchases),
+  mbg_nbd: purchaseModel('mbg_nbd', fitMbgNbd, mbgNbdProbabilityAlive, mbgNbdConditionalExpectedPurchases),
+  pareto_nbd: purchaseModel('pareto_nbd', fitParetoNbd, paretoNbdProbabilityAlive, paretoNbdConditionalExpectedPurchases),
+};
+
 export function fitPurchaseModel(model: PurchaseModelName, histories: readonly PurchaseHistory[]): FittedPurchaseModel {
-  switch (model) {
-    case 'bg_nbd': {
-      const fit = fitBgNbd(histories);
-      return {
-        ...fit,
-        // BG/NBD starts from a sample too, then polishes on every customer with its gradient.
-        sampled: false,
-        model,
-        parameters: { ...fit.parameters },
-        probabilityAlive: (history) => probabilityAlive(fit.parameters, history),
-        conditionalExpectedPurchases: (history, t) => conditionalExpectedPurchases(fit.parameters, history, t),
-      };
-    }
-    case 'mbg_nbd': {
-      const fit = fitMbgNbd(histories);
-      return {
-        ...fit,
-        model,
-        parameters: { ...fit.parameters },
-        probabilityAlive: (history) => mbgNbdProbabilityAlive(fit.parameters, history),
-        conditionalExpectedPurchases: (history, t) => mbgNbdConditionalExpectedPurchases(fit.parameters, history, t),
-      };
-    }
-    case 'pareto_nbd': {
-      const fit = fitParetoNbd(histories);
-      return {
-        ...fit,
-        model,
-        parameters: { ...fit.parameters },
-        probabilityAlive: (history) => paretoNbdProbabilityAlive(fit.parameters, history),
-        conditionalExpectedPurchases: (history, t) => paretoNbdConditionalExpectedPurchases(fit.parameters, history, t),
-      };
-    }
-  }
+  return FITS[model](histories);
 }
