@@ -1,6 +1,7 @@
--- Treatment against holdout, twice: for every send in the published log up to as_of (one row
--- per send date and campaign, scope 'send'), and per campaign pooled over the sends whose
--- conversion window ended within the trailing results window (scope 'trailing'). Each row
+-- Treatment against holdout, twice: for every send in the published log before as_of (one row
+-- per send date and campaign, scope 'send'), and per campaign pooled over the sends that held
+-- customers out and whose conversion window ended within the trailing results window (scope
+-- 'trailing'). Each row
 -- holds the two groups' sizes, converters (customers with a purchase dated after the send and
 -- up to the window's end or as_of, whichever is earlier) and net revenue in the window, and the
 -- statistics of the difference, written once here for both scopes: campaign_outcomes and
