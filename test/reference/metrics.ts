@@ -1,7 +1,7 @@
 /**
  * An independent reference implementation of every metric table, written directly from the
- * definitions in DESIGN section 5 with plain TypeScript (no SQL, no shared code with the
- * pipeline beyond nothing). Integration tests compare the pipeline's tables with it.
+ * definitions in the README ("Output: tables", "Definitions") in plain TypeScript: no SQL and
+ * no code shared with the pipeline. Integration tests compare the pipeline's tables with it.
  */
 
 export interface ReferenceConfig {

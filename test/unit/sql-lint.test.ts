@@ -10,7 +10,7 @@ import { defaultConfig, RFM_SEGMENTS } from '../../functions/core/config.ts';
 
 /**
  * sql/ is written for Athena (Trino) and run locally on DuckDB: only the common subset is
- * allowed. Each rule names the trap it prevents (DESIGN section 8).
+ * allowed. Each rule names the trap it prevents (README, "SQL on two engines").
  */
 const FORBIDDEN: readonly [RegExp, string][] = [
   [/::/, 'DuckDB cast shorthand; use cast(x as type)'],

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseInstant } from './timestamps.ts';
 
 /**
- * The event contracts of DESIGN section 4. These schemas are the single source of truth for
+ * The event contracts (README, "Input: events"). These schemas are the single source of truth for
  * what an accepted event is; the types below come from them.
  */
 
