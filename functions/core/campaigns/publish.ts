@@ -157,42 +157,41 @@ export async function publishCampaignAudience(options: PublishOptions): Promise<
   const heldOutIds = new Set(heldOut.map((message) => message.message_id));
   const pending = eligible.filter((message) => !heldOutIds.has(message.message_id));
   const publishId = newBatchId(now());
-  const partition = lakeLayout.publishedPartition(asOf);
+  /** Logs messages of one chunk as one object: holdout-* (held out) or sent-* (delivered). */
+  const logChunk = async (messages: readonly CampaignMessage[], isHoldout: boolean, chunk: number) => {
+    if (messages.length === 0) return;
+    const at = now().toISOString();
+    const lines = messages.map((message) => JSON.stringify(logRecord(message, sink.name, at, isHoldout)));
+    const key = `${lakeLayout.publishedPartition(asOf)}${isHoldout ? 'holdout' : 'sent'}-${publishId}-${String(chunk).padStart(5, '0')}.jsonl`;
+    await store.put(key, lines.join('\n') + '\n');
+  };
 
   // Holdouts first: once logged they are decided, so a publish that stops later never redraws them.
   for (let start = 0, chunk = 0; start < heldOut.length; start += chunkSize, chunk += 1) {
-    const at = now().toISOString();
-    const log = heldOut.slice(start, start + chunkSize).map((message) => logRecord(message, sink.name, at, true));
-    await store.put(`${partition}holdout-${publishId}-${String(chunk).padStart(5, '0')}.jsonl`, log.map((record) => JSON.stringify(record)).join('\n') + '\n');
+    await logChunk(heldOut.slice(start, start + chunkSize), true, chunk);
   }
 
   const byId = new Map(pending.map((message) => [message.message_id, message]));
-  const sentByCampaign: Record<string, number> = {};
+  const delivered: CampaignMessage[] = [];
   const failed: PublishResult['failed'][number][] = [];
-  let sent = 0;
   for (let start = 0, chunk = 0; start < pending.length; start += chunkSize, chunk += 1) {
-    const batch = pending.slice(start, start + chunkSize);
-    const outcome = await sink.send(batch);
-    const at = now().toISOString();
-    const log = outcome.delivered.map((messageId) => logRecord(byId.get(messageId)!, sink.name, at, false));
-    for (const record of log) sentByCampaign[record.campaign] = (sentByCampaign[record.campaign] ?? 0) + 1;
-    if (log.length > 0) {
-      await store.put(`${partition}sent-${publishId}-${String(chunk).padStart(5, '0')}.jsonl`, log.map((record) => JSON.stringify(record)).join('\n') + '\n');
-    }
-    sent += log.length;
+    const outcome = await sink.send(pending.slice(start, start + chunkSize));
+    const chunkDelivered = outcome.delivered.map((messageId) => byId.get(messageId)!);
+    await logChunk(chunkDelivered, false, chunk);
+    delivered.push(...chunkDelivered);
     for (const failure of outcome.failed) {
       const message = byId.get(failure.messageId)!;
       failed.push({ messageId: failure.messageId, customerId: message.customer_id, campaign: message.campaign, reason: failure.reason });
     }
-    options.onProgress?.(sent, pending.length);
+    options.onProgress?.(delivered.length, pending.length);
   }
   return {
     asOf,
     audience: messages.length,
     alreadySent: messages.length - unsent.length,
-    sent,
+    sent: delivered.length,
     failed,
-    sentByCampaign,
+    sentByCampaign: countByCampaign(delivered),
     suppressed,
     heldOut: heldOut.length,
     heldOutByCampaign: countByCampaign(heldOut),
