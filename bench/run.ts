@@ -78,7 +78,7 @@ function measureClv(count: number) {
   process.stderr.write(`bench: CLV fit on ${count.toLocaleString('en-US')} customers...\n`);
   const customers = clvCustomers(count);
   const started = process.hrtime.bigint();
-  const result = fitCustomerValue(customers, { horizonMonths: 12, monthlyDiscountRate: 0.01 });
+  const result = fitCustomerValue(customers, { horizonMonths: 12, monthlyDiscountRate: 0.01, purchaseModel: 'auto' });
   return { customers: count, seconds: seconds(started), converged: result.models.every((model) => model.converged) };
 }
 

@@ -48,6 +48,7 @@ profiles as (
         date_diff('day', customers.last_nps_date, date '{{as_of}}') as days_since_nps,
         segments.segment,
         predictions.p_alive,
+        predictions.churn_probability,
         predictions.predicted_clv,
         -- Money is ranked in cents, so float noise in a sum never splits a tie.
         percent_rank() over (order by round(customers.net_revenue, 2)) as value_percent_rank,
@@ -58,6 +59,15 @@ profiles as (
                 order by round(predictions.predicted_clv, 2)
             )
         end as clv_percent_rank,
+        -- What is at stake if the customer stays: predicted CLV without the discount for the
+        -- chance they are gone (a customer likely gone always has a small predicted CLV).
+        predictions.predicted_clv / nullif(predictions.p_alive, 0) as clv_if_retained,
+        case
+            when predictions.p_alive > 0 and predictions.predicted_clv is not null then percent_rank() over (
+                partition by predictions.p_alive > 0 and predictions.predicted_clv is not null
+                order by round(predictions.predicted_clv / predictions.p_alive, 2)
+            )
+        end as clv_if_retained_percent_rank,
         case
             when customers.frequency > 0 then cast(customers.recency_days as double) / customers.frequency
         end as usual_gap_days
@@ -81,11 +91,13 @@ candidates as (
                     then 'net revenue ' || cast(cast(round(net_revenue, 2) as decimal(18, 2)) as varchar)
                 else 'predicted CLV ' || cast(cast(round(predicted_clv, 2) as decimal(18, 2)) as varchar)
             end
-            || ' is in the top ' || cast(cast(round(100 * {{win_back_top_value_share}}, 0) as integer) as varchar) || '%' as reason
+            || ' is in the top ' || cast(cast(round(100 * {{win_back_top_value_share}}, 0) as integer) as varchar) || '%'
+            || coalesce('; churn probability ' || cast(cast(round(100 * churn_probability, 0) as integer) as varchar) || '%', '') as reason
     from profiles
     where {{win_back_enabled}}
         and days_since_last_purchase >= {{activity_window_days}}
         and days_since_last_purchase <= {{win_back_max_days_since_last_purchase}}
+        and (churn_probability is null or churn_probability >= {{win_back_min_churn_probability}})
         and (
             value_percent_rank >= 1 - {{win_back_top_value_share}}
             or clv_percent_rank >= 1 - {{win_back_top_value_share}}
@@ -111,14 +123,14 @@ candidates as (
         'churn_risk' as campaign,
         {{churn_risk_priority}} as priority,
         customer_id,
-        'P(alive) ' || cast(cast(round(p_alive, 2) as decimal(4, 2)) as varchar) || '; predicted CLV '
-            || cast(cast(round(predicted_clv, 2) as decimal(18, 2)) as varchar) || ' is in the top '
+        'P(alive) ' || cast(cast(round(p_alive, 2) as decimal(4, 2)) as varchar) || '; CLV if retained '
+            || cast(cast(round(clv_if_retained, 2) as decimal(18, 2)) as varchar) || ' is in the top '
             || cast(cast(round(100 * {{churn_risk_top_value_share}}, 0) as integer) as varchar) || '%' as reason
     from profiles
     where {{churn_risk_enabled}}
         and days_since_last_purchase < {{activity_window_days}}
         and p_alive < {{churn_risk_max_probability_alive}}
-        and clv_percent_rank >= 1 - {{churn_risk_top_value_share}}
+        and clv_if_retained_percent_rank >= 1 - {{churn_risk_top_value_share}}
 
     union all
 

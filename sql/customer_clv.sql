@@ -1,20 +1,15 @@
--- One row per customer of customer_summary: P(alive), purchases expected over the horizon,
--- the expected order value and the discounted predicted CLV. The models are fitted in the
--- predictive_clv step, which also computes, per (frequency, tenure), the purchases expected
--- from a customer still alive; what is left per customer is closed-form and done here:
---   P(alive) = 1 / (1 + a / (b + x - 1) * ((alpha + T) / (alpha + t_x))^(r + x)), 1 for x = 0
+-- One row per customer of customer_summary: what the selected purchase model (clv_model.selected)
+-- and Gamma-Gamma predict. The models are fitted in the predictive_clv step, which also computes
+-- what the selected model gives per distinct history: P(alive) per (frequency, recency, tenure)
+-- and, per (frequency, tenure), what a customer still alive is expected to buy (which does not
+-- depend on recency). What is left per customer is done here:
+--   expected purchases over a horizon = P(alive) x the purchases expected if alive
 --   E[order value] = p * (v + x * mean spend) / (p * x + q - 1), where that is positive
--- with x = frequency, t_x = recency and T = tenure in weeks (BG/NBD, Gamma-Gamma).
+-- with x = frequency (Gamma-Gamma). Without a selected model the predictions are null.
 
 with customers as (
 
     select * from customer_summary
-
-),
-
-purchase_model as (
-
-    select r, alpha, a, b from clv_model where model = 'bg_nbd'
 
 ),
 
@@ -30,63 +25,65 @@ purchase_curves as (
 
 ),
 
-histories as (
+probability_alive as (
 
-    select
-        customer_id,
-        net_revenue as historical_net_revenue,
-        frequency,
-        recency_days,
-        tenure_days,
-        cast(recency_days as double) / 7 as recency_weeks,
-        cast(tenure_days as double) / 7 as tenure_weeks,
-        coalesce(avg_repeat_day_net_revenue, 0) as mean_repeat_spend
-    from customers
+    select * from stg_clv_probability_alive
 
 ),
 
-alive as (
+histories as (
 
     select
-        histories.*,
+        customers.customer_id,
+        customers.net_revenue as historical_net_revenue,
+        customers.frequency,
+        customers.recency_days,
+        customers.tenure_days,
+        probability_alive.p_alive,
         case
-            when purchase_model.r is null then null
-            when histories.frequency = 0 then 1.0
-            -- ln of the odds of having dropped out; capped where exp would overflow (P(alive) ~ 0).
-            else 1.0 / (1.0 + exp(least(700.0,
-                ln(purchase_model.a) - ln(purchase_model.b + histories.frequency - 1)
-                + (purchase_model.r + histories.frequency)
-                * (ln(purchase_model.alpha + histories.tenure_weeks) - ln(purchase_model.alpha + histories.recency_weeks))
-            )))
-        end as p_alive,
-        case
-            when spend_model.p * histories.frequency + spend_model.q - 1 > 0
-                then spend_model.p * (spend_model.v + histories.frequency * histories.mean_repeat_spend)
-                    / (spend_model.p * histories.frequency + spend_model.q - 1)
+            when spend_model.p * customers.frequency + spend_model.q - 1 > 0
+                then spend_model.p * (spend_model.v + customers.frequency * coalesce(customers.avg_repeat_day_net_revenue, 0))
+                    / (spend_model.p * customers.frequency + spend_model.q - 1)
         end as expected_order_value
-    from histories
-    cross join purchase_model
+    from customers
     cross join spend_model
+    left join probability_alive
+        on customers.frequency = probability_alive.frequency
+        and customers.recency_days = probability_alive.recency_days
+        and customers.tenure_days = probability_alive.tenure_days
 
 ),
 
 final as (
 
     select
-        alive.customer_id,
-        alive.historical_net_revenue,
-        cast(alive.frequency as integer) as frequency,
-        alive.recency_weeks,
-        alive.tenure_weeks,
-        alive.p_alive,
-        alive.p_alive * purchase_curves.purchases_if_alive as expected_purchases,
-        alive.expected_order_value,
-        alive.expected_order_value * alive.p_alive * purchase_curves.discounted_purchases_if_alive as predicted_clv,
+        histories.customer_id,
+        histories.historical_net_revenue,
+        cast(histories.frequency as integer) as frequency,
+        cast(histories.recency_days as double) / 7 as recency_weeks,
+        cast(histories.tenure_days as double) / 7 as tenure_weeks,
+        histories.p_alive,
+        1 - histories.p_alive as churn_probability,
+        histories.p_alive * purchase_curves.purchases_if_alive as expected_purchases,
+        histories.p_alive * purchase_curves.purchases_if_alive_30d as expected_purchases_30d,
+        histories.p_alive * purchase_curves.purchases_if_alive_90d as expected_purchases_90d,
+        histories.p_alive * purchase_curves.purchases_if_alive_365d as expected_purchases_365d,
+        -- Only with two purchase days or more is there a gap to average.
+        case
+            when histories.frequency > 0 then cast(histories.recency_days as double) / histories.frequency
+        end as average_days_between_purchases,
+        -- The first day by which a customer still alive has bought again as likely as not.
+        cast(
+            date '{{as_of}}' + cast(ceil(purchase_curves.next_purchase_days_if_alive) as integer) * interval '1' day
+            as date
+        ) as expected_next_purchase_date,
+        histories.expected_order_value,
+        histories.expected_order_value * histories.p_alive * purchase_curves.discounted_purchases_if_alive as predicted_clv,
         date '{{as_of}}' as as_of
-    from alive
+    from histories
     left join purchase_curves
-        on alive.frequency = purchase_curves.frequency
-        and alive.tenure_days = purchase_curves.tenure_days
+        on histories.frequency = purchase_curves.frequency
+        and histories.tenure_days = purchase_curves.tenure_days
 
 )
 

@@ -1,3 +1,5 @@
+import { PURCHASE_MODEL_TITLES } from '../core/clv/purchase-models.ts';
+import type { PurchaseModelName } from '../core/clv/purchase-models.ts';
 import { rowObjects } from '../core/ports.ts';
 import type { QueryResult } from '../core/ports.ts';
 import { toTable } from './format.ts';
@@ -46,11 +48,12 @@ export async function summarize(query: Query, asOf: string): Promise<string> {
               sum(expected_purchases) as purchases from customer_clv ${where}`,
     ),
   );
-  const model = firstRow(await query(`select horizon_months, converged from clv_model ${where} and model = 'bg_nbd'`));
+  const model = firstRow(await query(`select model, horizon_months from clv_model ${where} and selected`));
+  const title = PURCHASE_MODEL_TITLES[model['model'] as PurchaseModelName] ?? 'no purchase model';
   lines.push(
-    `  predictive CLV (BG/NBD + Gamma-Gamma, next ${String(model['horizon_months'] ?? '-')} months): mean ${money(predictive['mean_clv'])}, ` +
+    `  predictive CLV (${title} + Gamma-Gamma, next ${String(model['horizon_months'] ?? '-')} months): mean ${money(predictive['mean_clv'])}, ` +
       `total ${money(predictive['total_clv'])}, expected purchases ${count(typeof predictive['purchases'] === 'number' ? Math.round(predictive['purchases'] as number) : null)}, ` +
-      `mean P(alive) ${percent(predictive['mean_p_alive'])}${model['converged'] === false ? ' (model not fitted)' : ''}`,
+      `mean P(alive) ${percent(predictive['mean_p_alive'])}${model['model'] === undefined ? ' (no model converged: see clv_model)' : ''}`,
   );
 
   lines.push('', 'retention and churn, last 6 periods (exact; classic in brackets)');

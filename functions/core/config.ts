@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { PURCHASE_MODELS } from './clv/purchase-models.ts';
 import { ConfigError } from './errors.ts';
 
 function isTimeZone(name: string): boolean {
@@ -55,6 +56,12 @@ const campaignsSchema = z.strictObject({
       topValueShare: z.number().gt(0).max(1).default(0.2),
       /** Customers gone longer than this are not worth a win-back message. Default 365. */
       maxDaysSinceLastPurchase: days(365),
+      /**
+       * With predictive CLV: only customers the selected purchase model thinks more likely gone
+       * than this (churn_probability); a lapse that is usual for the customer is left alone.
+       * Customers without a prediction qualify on the days alone. Default 0.5.
+       */
+      minChurnProbability: z.number().min(0).max(1).default(0.5),
     })
     .prefault({}),
   /** Active customers whose time since the last purchase is well past their usual gap. */
@@ -69,8 +76,10 @@ const campaignsSchema = z.strictObject({
       /** Repeat purchase days needed before a usual gap means anything. Default 1. */
       minRepeatDays: z.int().min(1).max(1000).default(1),
       /**
-       * With predictive CLV: an active customer whose P(alive) is below this and whose
-       * predicted CLV is in the top topValueShare is at risk too. Default 0.5.
+       * With predictive CLV: an active customer whose P(alive) under the selected purchase model
+       * is below this, and whose CLV if retained (predicted_clv / p_alive) is in the top
+       * topValueShare, is at risk too; a one-time buyer can be, under MBG/NBD or Pareto/NBD.
+       * Default 0.5.
        */
       maxProbabilityAlive: z.number().gt(0).max(1).default(0.5),
       topValueShare: z.number().gt(0).max(1).default(0.2),
@@ -170,9 +179,14 @@ export const configSchema = z.strictObject({
   activityWindowDays: z.int().min(1).max(3660).default(90),
   /** Length of the trailing window for the rolling NPS. Default 90. */
   npsTrailingWindowDays: z.int().min(1).max(3660).default(90),
-  /** Predictive CLV (BG/NBD + Gamma-Gamma). */
+  /** Predictive CLV (a purchase model + Gamma-Gamma). */
   clv: z
     .strictObject({
+      /**
+       * The purchase model behind customer_clv: "auto" (default) takes the converged one with
+       * the highest log-likelihood; or one of bg_nbd, mbg_nbd, pareto_nbd.
+       */
+      purchaseModel: z.enum(['auto', ...PURCHASE_MODELS]).default('auto'),
       /** Months of future purchases counted in predicted_clv. Default 12. */
       horizonMonths: z.int().min(1).max(120).default(12),
       /** Monthly discount rate applied to future months. Default 0.01 (1 %). */

@@ -5,9 +5,21 @@ import { campaignMessageSchema } from '../../functions/core/campaigns/message.ts
 import { DEMO_DEFAULTS } from '../../functions/core/demo/generate.ts';
 import { DEMO_CAMPAIGN_EFFECTS } from '../../functions/core/demo/responses.ts';
 import { addDays, purchasesAsOf } from '../reference/metrics.ts';
+import { newcombeInterval } from '../reference/uplift.ts';
 import { CHARTS, launchBrowser, openReport } from '../support/browser.ts';
 import { pipeline, queryCsv, temporaryDirectory } from '../support/cli.ts';
 import type { CliResult } from '../support/cli.ts';
+
+/** Φ⁻¹(1 - 0.05 / 12): a two-sided interval at 1 - 0.05 / 6, one of six that hold together at 95 %. */
+const Z_FAMILY_OF_SIX = 2.638257273476751;
+
+/** The Newcombe interval of a campaign_results row, at the family-wise level. */
+const familyInterval = (row: Record<string, string | null>) =>
+  newcombeInterval(
+    { customers: Number(row['treatment_customers']), converters: Number(row['treatment_converters']) },
+    { customers: Number(row['holdout_customers']), converters: Number(row['holdout_converters']) },
+    Z_FAMILY_OF_SIX,
+  );
 
 /** The demo end to end: exactly what `npm start` does and shows (the default population and seed). */
 let root: string;
@@ -77,13 +89,15 @@ describe('pipeline demo', () => {
     expect(heldOut.some((row) => customers.includes(row['customer_id']!))).toBe(false);
   });
 
-  it('recovers the simulated campaign effects: every interval covers the true effect, the no-effect campaign covers zero', async () => {
+  it('recovers the simulated campaign effects: the intervals cover every true effect together, the no-effect campaign covers zero', async () => {
     // The truth, from the events without the responses: a messaged customer converts if they would
     // have anyway (a purchase of their own in the window) or if they respond; the responses add
     // effect x (share of the audience that would not have converted) to the conversion rate.
     // (Responses to another campaign's message in the same window are left out of "would have
-    // anyway": they are few, and they fall on both groups alike.) At the demo's fixed seed every
-    // interval covers; that checks the loop end to end, the coverage rate is proved in
+    // anyway": they are few, and they fall on both groups alike.) Six 95 % intervals all cover
+    // only about 74 % of the time, so the check widens each to 1 - 0.05 / 6 (Bonferroni): all six
+    // then cover at least 95 % of the time, and the demo's own audiences do not decide the test.
+    // That checks the loop end to end; the 95 % table's coverage rate is proved in
     // campaign-outcomes.test.ts.
     const asOf = DEMO_DEFAULTS.endDate;
     const own = await queryCsv(
@@ -116,12 +130,13 @@ describe('pipeline demo', () => {
       }).length;
       const truth = DEMO_CAMPAIGN_EFFECTS[campaign] * (1 - wouldConvert / audience.length);
       expect(Number(result['treatment_customers']) + Number(result['holdout_customers'])).toBe(audience.length);
-      expect(Number(result['uplift_ci_low']), campaign).toBeLessThanOrEqual(truth);
-      expect(Number(result['uplift_ci_high']), campaign).toBeGreaterThanOrEqual(truth);
+      const [low, high] = familyInterval(result);
+      expect(low, campaign).toBeLessThanOrEqual(truth);
+      expect(high, campaign).toBeGreaterThanOrEqual(truth);
     }
-    const noEffect = results.find((row) => row['campaign'] === 'loyalty_upgrade')!;
-    expect(Number(noEffect['uplift_ci_low'])).toBeLessThanOrEqual(0);
-    expect(Number(noEffect['uplift_ci_high'])).toBeGreaterThanOrEqual(0);
+    const [low, high] = familyInterval(results.find((row) => row['campaign'] === 'loyalty_upgrade')!);
+    expect(low).toBeLessThanOrEqual(0);
+    expect(high).toBeGreaterThanOrEqual(0);
   });
 
   it('fits the predictive CLV models and predicts every customer', async () => {
@@ -129,6 +144,8 @@ describe('pipeline demo', () => {
     expect(models).toEqual([
       { model: 'bg_nbd', converged: 'true', time_unit: 'week' },
       { model: 'gamma_gamma', converged: 'true', time_unit: 'week' },
+      { model: 'mbg_nbd', converged: 'true', time_unit: 'week' },
+      { model: 'pareto_nbd', converged: 'true', time_unit: 'week' },
     ]);
     const [row] = await queryCsv(
       lake,

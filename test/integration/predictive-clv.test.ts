@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { conditionalExpectedPurchases, fitBgNbd, probabilityAlive } from '../../functions/core/clv/bg-nbd.ts';
 import { conditionalExpectedSpend, fitGammaGamma } from '../../functions/core/clv/gamma-gamma.ts';
+import { fitPurchaseModel, PURCHASE_MODELS, purchaseModelWith } from '../../functions/core/clv/purchase-models.ts';
+import type { PurchaseModelName } from '../../functions/core/clv/purchase-models.ts';
 import { Random } from '../../functions/core/demo/random.ts';
+import { addDays } from '../reference/metrics.ts';
 import { parseCsv, pipeline, queryCsv, temporaryDirectory, writeJsonLines } from '../support/cli.ts';
 
 /**
@@ -86,23 +88,30 @@ function calibrationHistories() {
     });
 }
 
+const byModel = (rows: Record<string, string | null>[]) => Object.fromEntries(rows.map((row) => [row['model']!, row]));
+
 describe('predictive CLV through the pipeline', () => {
-  it('fits exactly what a direct fit of the same histories gives, near the true parameters', async () => {
-    const models = await queryCsv(lake, `select * from clv_model where as_of = date '${CALIBRATION_END}' order by model`);
-    expect(models.map((model) => model['model'])).toEqual(['bg_nbd', 'gamma_gamma']);
-    const [bgNbd, gammaGamma] = models as [Record<string, string | null>, Record<string, string | null>];
-    expect(bgNbd).toMatchObject({ time_unit: 'week', converged: 'true' });
+  it('fits the three purchase models and Gamma-Gamma as a direct fit of the same histories does, and selects the best converged one', async () => {
+    const models = byModel(await queryCsv(lake, `select * from clv_model where as_of = date '${CALIBRATION_END}' order by model`));
+    expect(Object.keys(models)).toEqual(['bg_nbd', 'gamma_gamma', 'mbg_nbd', 'pareto_nbd']);
     const histories = calibrationHistories();
-    const direct = fitBgNbd(histories);
-    expect(Number(bgNbd['customers'])).toBe(histories.length);
-    for (const key of ['r', 'alpha', 'a', 'b'] as const) {
-      expect(Math.abs(Number(bgNbd[key]) - direct.parameters[key]) / direct.parameters[key], key).toBeLessThan(1e-4);
-      expect(Math.abs(Number(bgNbd[key]) - TRUTH[key]) / TRUTH[key], `${key} against the truth`).toBeLessThan(0.35);
+    for (const name of PURCHASE_MODELS) {
+      const row = models[name]!;
+      const direct = fitPurchaseModel(name, histories);
+      expect(row, name).toMatchObject({ time_unit: 'week', converged: 'true', customers: String(histories.length) });
+      for (const [key, value] of Object.entries(direct.parameters)) expect(Math.abs(Number(row[key]) - value) / value, `${name} ${key}`).toBeLessThan(1e-4);
+      expect(Number(row['log_likelihood'])).toBeCloseTo(direct.logLikelihood, 3);
     }
-    expect(Number(bgNbd['log_likelihood'])).toBeCloseTo(direct.logLikelihood, 3);
+    for (const key of ['r', 'alpha', 'a', 'b'] as const) {
+      expect(Math.abs(Number(models['bg_nbd']![key]) - TRUTH[key]) / TRUTH[key], `${key} against the truth`).toBeLessThan(0.35);
+    }
+    // auto: the converged purchase model with the highest log-likelihood.
+    const best = PURCHASE_MODELS.reduce((top, name) => (Number(models[name]!['log_likelihood']) > Number(models[top]!['log_likelihood']) ? name : top));
+    expect(Object.values(models).filter((row) => row['selected'] === 'true').map((row) => row['model'])).toEqual([best]);
+    expect(models['gamma_gamma']!['selected']).toBe('false');
     const spend = fitGammaGamma(histories);
     for (const key of ['p', 'q', 'v'] as const) {
-      expect(Math.abs(Number(gammaGamma[key]) - spend.parameters[key]) / spend.parameters[key], key).toBeLessThan(1e-4);
+      expect(Math.abs(Number(models['gamma_gamma']![key]) - spend.parameters[key]) / spend.parameters[key], key).toBeLessThan(1e-4);
     }
   });
 
@@ -120,27 +129,38 @@ describe('predictive CLV through the pipeline', () => {
     expect(Number(counts!['lowest'])).toBeGreaterThanOrEqual(0);
   });
 
-  it('gives each customer what the BG/NBD and Gamma-Gamma formulas give for their history', async () => {
-    const [bgNbd, gammaGamma] = (await queryCsv(lake, `select * from clv_model where as_of = date '${CALIBRATION_END}' order by model`)) as [
-      Record<string, string>,
-      Record<string, string>,
-    ];
-    const purchases = { r: Number(bgNbd['r']), alpha: Number(bgNbd['alpha']), a: Number(bgNbd['a']), b: Number(bgNbd['b']) };
+  it("gives each customer what the selected model and Gamma-Gamma give for their history", async () => {
+    const models = byModel(await queryCsv(lake, `select * from clv_model where as_of = date '${CALIBRATION_END}'`));
+    const selected = Object.values(models).find((row) => row['selected'] === 'true')!;
+    const parameters = Object.fromEntries(['r', 'alpha', 'a', 'b', 's', 'beta'].filter((key) => selected[key] !== null).map((key) => [key, Number(selected[key])]));
+    const model = purchaseModelWith(selected['model'] as PurchaseModelName, parameters);
+    const histories = calibrationHistories();
+    const gammaGamma = models['gamma_gamma']!;
     const spend = { p: Number(gammaGamma['p']), q: Number(gammaGamma['q']), v: Number(gammaGamma['v']) };
     const rows = new Map(
       (await queryCsv(lake, `select * from customer_clv where as_of = date '${CALIBRATION_END}'`)).map((row) => [row['customer_id'] as string, row]),
     );
-    const weeksPerMonth = 365.25 / 12 / 7;
-    for (const history of calibrationHistories()) {
+    const weeks = (days: number) => days / 7;
+    const horizonDays = 365.25; // clv.horizonMonths 12
+    for (const history of histories) {
       const row = rows.get(history.id)!;
-      const expected = (months: number) => conditionalExpectedPurchases(purchases, history, months * weeksPerMonth);
+      const expected = (days: number) => model.conditionalExpectedPurchases(history, weeks(days));
       let discounted = 0;
-      for (let month = 1; month <= 12; month += 1) discounted += (expected(month) - expected(month - 1)) / 1.01 ** month;
+      for (let month = 1; month <= 12; month += 1) discounted += (expected((month * horizonDays) / 12) - expected(((month - 1) * horizonDays) / 12)) / 1.01 ** month;
       const orderValue = conditionalExpectedSpend(spend, history)!;
-      expect(Number(row['p_alive']), history.id).toBeCloseTo(probabilityAlive(purchases, history), 9);
-      expect(Number(row['expected_purchases']), history.id).toBeCloseTo(expected(12), 9);
+      const pAlive = model.probabilityAlive(history);
+      expect(Number(row['p_alive']), history.id).toBeCloseTo(pAlive, 9);
+      expect(Number(row['churn_probability']), history.id).toBeCloseTo(1 - pAlive, 9);
+      expect(Number(row['expected_purchases']), history.id).toBeCloseTo(expected(horizonDays), 9);
+      expect(Number(row['expected_purchases_30d']), history.id).toBeCloseTo(expected(30), 9);
+      expect(Number(row['expected_purchases_90d']), history.id).toBeCloseTo(expected(90), 9);
+      expect(Number(row['expected_purchases_365d']), history.id).toBeCloseTo(expected(365), 9);
       expect(Number(row['expected_order_value']), history.id).toBeCloseTo(orderValue, 6);
       expect(Number(row['predicted_clv']), history.id).toBeCloseTo(orderValue * discounted, 6);
+      if (history.x === 0) expect(row['average_days_between_purchases'], history.id).toBeNull();
+      else expect(Number(row['average_days_between_purchases']), history.id).toBeCloseTo((history.tx * 7) / history.x, 9);
+      const median = model.medianWaitIfAlive(history.x, history.T) * 7;
+      expect(row['expected_next_purchase_date'], history.id).toBe(median <= horizonDays ? addDays(CALIBRATION_END, Math.ceil(median)) : null);
     }
   });
 

@@ -25,12 +25,12 @@ export function normalCdf(x: number): number {
   return x > 0 ? 1 - tail : tail;
 }
 
-/** Wilson's score interval for x successes in n trials at 95 %. */
-export function wilsonInterval(x: number, n: number): [number, number] {
+/** Wilson's score interval for x successes in n trials, at 95 % unless z says otherwise. */
+export function wilsonInterval(x: number, n: number, z = Z_975): [number, number] {
   const p = x / n;
-  const z2 = Z_975 * Z_975;
+  const z2 = z * z;
   const centre = p + z2 / (2 * n);
-  const spread = Z_975 * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  const spread = z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
   const denominator = 1 + z2 / n;
   return [Math.max(0, (centre - spread) / denominator), Math.min(1, (centre + spread) / denominator)];
 }
@@ -54,6 +54,20 @@ export interface Comparison {
   incremental_revenue: number | null;
 }
 
+interface Group {
+  readonly customers: number;
+  readonly converters: number;
+}
+
+/** Newcombe's (1998) method 10 for the difference of two rates, at 95 % unless z says otherwise. */
+export function newcombeInterval(treatment: Group, holdout: Group, z = Z_975): [number, number] {
+  const p1 = treatment.converters / treatment.customers;
+  const p2 = holdout.converters / holdout.customers;
+  const [l1, u1] = wilsonInterval(treatment.converters, treatment.customers, z);
+  const [l2, u2] = wilsonInterval(holdout.converters, holdout.customers, z);
+  return [p1 - p2 - Math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), p1 - p2 + Math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)];
+}
+
 /** Treatment against holdout from the two groups' counts and revenue. */
 export function compareGroups(groups: {
   treatment: { customers: number; converters: number; revenue: number };
@@ -69,11 +83,7 @@ export function compareGroups(groups: {
   let high: number | null = null;
   let pValue: number | null = null;
   if (both) {
-    // Newcombe (1998), method 10.
-    const [l1, u1] = wilsonInterval(treatment.converters, treatment.customers);
-    const [l2, u2] = wilsonInterval(holdout.converters, holdout.customers);
-    low = p1 - p2 - Math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2);
-    high = p1 - p2 + Math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2);
+    [low, high] = newcombeInterval(treatment, holdout);
     const pooled = (treatment.converters + holdout.converters) / (treatment.customers + holdout.customers);
     const se = Math.sqrt(pooled * (1 - pooled) * (1 / treatment.customers + 1 / holdout.customers));
     pValue = se === 0 ? 1 : 2 * normalCdf(-Math.abs(p1 - p2) / se);

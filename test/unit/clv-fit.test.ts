@@ -98,10 +98,10 @@ describe('purchase curves', () => {
   };
 
   it('give, times P(alive), the expected purchases of every customer with that frequency and tenure', () => {
-    const flat = fitCustomerValue(input, { horizonMonths: 12, monthlyDiscountRate: 0 });
-    const discounted = fitCustomerValue(input, { horizonMonths: 12, monthlyDiscountRate: 0.01 });
-    expect(flat.models.map((model) => model.model)).toEqual(['bg_nbd', 'gamma_gamma']);
-    expect(flat.models[0]).toMatchObject({ time_unit: 'week', converged: true, horizon_months: 12 });
+    const flat = fitCustomerValue(input, { horizonMonths: 12, monthlyDiscountRate: 0, purchaseModel: 'bg_nbd' });
+    const discounted = fitCustomerValue(input, { horizonMonths: 12, monthlyDiscountRate: 0.01, purchaseModel: 'bg_nbd' });
+    expect(flat.models.map((model) => model.model)).toEqual(['bg_nbd', 'mbg_nbd', 'pareto_nbd', 'gamma_gamma']);
+    expect(flat.models[0]).toMatchObject({ time_unit: 'week', converged: true, selected: true, horizon_months: 12 });
     const parameters = flat.models[0] as unknown as { r: number; alpha: number; a: number; b: number };
     const curves = new Map(flat.curves.map((curve) => [`${curve.frequency}|${curve.tenure_days}`, curve]));
     expect(curves.size).toBe(new Set(input.frequency.map((x, index) => `${x}|${input.tenure_days[index]}`)).size);
@@ -125,9 +125,12 @@ describe('purchase curves', () => {
     const pick = <T,>(values: T[]) => oneTimers.map((index) => values[index]!);
     const result = fitCustomerValue(
       { frequency: pick(input.frequency), recency_days: pick(input.recency_days), tenure_days: pick(input.tenure_days), avg_repeat_day_net_revenue: pick(input.avg_repeat_day_net_revenue) },
-      { horizonMonths: 12, monthlyDiscountRate: 0.01 },
+      { horizonMonths: 12, monthlyDiscountRate: 0.01, purchaseModel: 'auto' },
     );
-    expect(result.models[0]).toMatchObject({ converged: false, r: null, customers: 5, note: 'not fitted: 0 repeat buyers, at least 10 needed' });
+    for (const model of result.models.slice(0, 3)) {
+      expect(model).toMatchObject({ converged: false, selected: false, r: null, customers: 5, note: 'not fitted: 0 repeat buyers, at least 10 needed' });
+    }
     expect(result.curves).toEqual([]);
+    expect(result.alive).toEqual([]);
   });
 });

@@ -114,7 +114,7 @@ describe('prepare-run handler', () => {
 });
 
 describe('fit-clv handler', () => {
-  it("fits on the run's customer_summary and writes clv_model and the purchase curves for the run", async () => {
+  it("fits on the run's customer_summary and writes clv_model, the purchase curves and P(alive) for the run", async () => {
     const summary = new ColumnBatch([
       { name: 'customer_id', kind: 'string', nullable: false },
       { name: 'frequency', kind: 'int32', nullable: false },
@@ -140,11 +140,19 @@ describe('fit-clv handler', () => {
     const { handler } = await import('../../functions/fit-clv/index.ts');
     const result = await handler({ as_of: '2024-03-31', run_id: 'r1' });
     const written = Object.fromEntries(puts().map((input) => [input.Key!, readParquetRows(input.Body as Uint8Array)]));
-    expect(Object.keys(written).sort()).toEqual(['runs/clv_model/run_id=r1/part-00000.parquet', 'runs/stg_clv_purchase_curves/run_id=r1/part-00000.parquet']);
-    expect(written['runs/clv_model/run_id=r1/part-00000.parquet']![0]).toMatchObject({ model: 'bg_nbd', time_unit: 'week', converged: true, customers: 400 });
+    expect(Object.keys(written).sort()).toEqual([
+      'runs/clv_model/run_id=r1/part-00000.parquet',
+      'runs/stg_clv_probability_alive/run_id=r1/part-00000.parquet',
+      'runs/stg_clv_purchase_curves/run_id=r1/part-00000.parquet',
+    ]);
+    const models = written['runs/clv_model/run_id=r1/part-00000.parquet']!;
+    expect(models.map((row) => row['model'])).toEqual(['bg_nbd', 'mbg_nbd', 'pareto_nbd', 'gamma_gamma']);
+    expect(models[0]).toMatchObject({ time_unit: 'week', converged: true, customers: 400 });
+    expect(models.filter((row) => row['selected'] === true)).toHaveLength(1);
     const curves = written['runs/stg_clv_purchase_curves/run_id=r1/part-00000.parquet']!;
     const distinct = new Set(simulated.map((history) => `${history.x}|${Math.round(history.T * 7)}`));
-    expect(result.rows).toEqual({ clv_model: 2, stg_clv_purchase_curves: distinct.size });
+    const histories = new Set(simulated.map((history) => `${history.x}|${Math.round(history.tx * 7)}|${Math.round(history.T * 7)}`));
+    expect(result.rows).toEqual({ clv_model: 4, stg_clv_purchase_curves: distinct.size, stg_clv_probability_alive: histories.size });
     expect(curves.every((curve) => Number(curve['purchases_if_alive']) > 0 && curve['as_of'] === Date.parse('2024-03-31'))).toBe(true);
   });
 });

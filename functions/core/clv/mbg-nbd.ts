@@ -49,11 +49,6 @@ export function mbgNbdExpectedPurchasesIfAlive(parameters: MbgNbdParameters, x: 
   return (evaluate({ ...parameters, a: 1 - epsilon }) + evaluate({ ...parameters, a: 1 + epsilon })) / 2;
 }
 
-/** E[Y(t) | x, t_x, T]. */
-export function mbgNbdConditionalExpectedPurchases(parameters: MbgNbdParameters, history: PurchaseHistory, t: number): number {
-  return mbgNbdExpectedPurchasesIfAlive(parameters, history.x, history.T, t) * mbgNbdProbabilityAlive(parameters, history);
-}
-
 /** A fit of MBG/NBD (see fitHistories: large data is fitted on a sample). */
 export type MbgNbdFit = HistoriesFit<MbgNbdParameters>;
 

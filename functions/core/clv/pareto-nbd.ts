@@ -1,7 +1,7 @@
 import type { PurchaseHistory } from './bg-nbd.ts';
 import { fitHistories } from './fit-histories.ts';
 import type { HistoriesFit } from './fit-histories.ts';
-import { hyp2f1, logAddExp, logGamma } from './special.ts';
+import { hyp2f1, integrate, logAddExp, logGamma } from './special.ts';
 
 /**
  * Pareto/NBD (Schmittlein, Morrison & Colombo 1987). While alive a customer buys at a Poisson
@@ -61,9 +61,41 @@ export function paretoNbdExpectedPurchasesIfAlive({ r, alpha, s, beta }: ParetoN
   return rate * horizon;
 }
 
-/** E[Y(t) | x, t_x, T] (equation 20 of the note). */
-export function paretoNbdConditionalExpectedPurchases(parameters: ParetoNbdParameters, history: PurchaseHistory, t: number): number {
-  return paretoNbdExpectedPurchasesIfAlive(parameters, history.x, history.T, t) * paretoNbdProbabilityAlive(parameters, history);
+/**
+ * Given alive at T, λ ~ Gamma(r + x, α + T) and μ ~ Gamma(s, β + T), independent. The next
+ * purchase comes at u with density E[λ e^(-λu)] if the customer is still there, which they are
+ * with chance E[e^(-μu)] = ((β + T) / (β + T + u))^s. Substituting v = ((α + T) / (α + T + u))^(r + x),
+ * the chance that the wait exceeds u, turns the density into dv: the chance of a purchase within
+ * t is the integral of that staying chance over v from v(t) to 1. This returns the integrand.
+ */
+function stayingChanceAtWait({ r, alpha, s, beta }: ParetoNbdParameters, x: number, T: number) {
+  const shape = r + x;
+  return (v: number) => Math.pow((beta + T) / (beta + T + (alpha + T) * (Math.pow(v, -1 / shape) - 1)), s);
+}
+
+/** P(a purchase within the t after T | x, T, alive at T): it must come before the customer leaves. */
+export function paretoNbdPurchaseChanceIfAlive(parameters: ParetoNbdParameters, x: number, T: number, t: number): number {
+  if (t <= 0) return 0;
+  const v = Math.pow((parameters.alpha + T) / (parameters.alpha + T + t), parameters.r + x);
+  return integrate(stayingChanceAtWait(parameters, x, T), v, 1);
+}
+
+/**
+ * The t after T by which a customer alive at T has an even chance of having bought again;
+ * Infinity when they more likely leave first. Newton's method in v (see stayingChanceAtWait):
+ * the chance is concave and decreasing in v, so from v = 1/2 (the answer if nobody left) the
+ * steps fall monotonically onto the root.
+ */
+export function paretoNbdMedianWaitIfAlive(parameters: ParetoNbdParameters, x: number, T: number): number {
+  const staying = stayingChanceAtWait(parameters, x, T);
+  if (integrate(staying, 0, 1) < 0.5) return Infinity;
+  let v = 0.5;
+  for (let step = 0; step < 100; step += 1) {
+    const excess = integrate(staying, v, 1) - 0.5;
+    if (Math.abs(excess) < 1e-9) break;
+    v = Math.max(Number.MIN_VALUE, v + excess / staying(v));
+  }
+  return (parameters.alpha + T) * (Math.pow(v, -1 / (parameters.r + x)) - 1);
 }
 
 /** A fit of Pareto/NBD (see fitHistories: large data is fitted on a sample). */

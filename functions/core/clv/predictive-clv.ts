@@ -1,12 +1,17 @@
-import { expectedPurchasesIfAlive, fitBgNbd } from './bg-nbd.ts';
-import type { BgNbdFit, BgNbdParameters, PurchaseHistory } from './bg-nbd.ts';
+import type { PurchaseHistory } from './bg-nbd.ts';
 import { fitGammaGamma } from './gamma-gamma.ts';
 import type { GammaGammaFit } from './gamma-gamma.ts';
+import { WARM_START_SAMPLE } from './optimize.ts';
+import { fitPurchaseModel, PURCHASE_MODELS } from './purchase-models.ts';
+import type { FittedPurchaseModel, PurchaseModelName } from './purchase-models.ts';
 
 /** The models are fitted in weeks, as in the papers: day counts are divided by this. */
 export const DAYS_PER_TIME_UNIT = 7;
 export const TIME_UNIT = 'week';
-const WEEKS_PER_MONTH = 365.25 / 12 / DAYS_PER_TIME_UNIT;
+const DAYS_PER_MONTH = 365.25 / 12;
+
+/** The horizons of customer_clv's expected_purchases_<n>d columns, in days. */
+export const PURCHASE_HORIZON_DAYS = [30, 90, 365] as const;
 
 /** The CLV step's input: customer_summary's BG/NBD and Gamma-Gamma columns, one entry per customer. */
 export interface ClvInput {
@@ -18,17 +23,25 @@ export interface ClvInput {
   readonly avg_repeat_day_net_revenue: ArrayLike<number | null>;
 }
 
+/** `auto`: the converged purchase model with the highest log-likelihood. */
+export type PurchaseModelChoice = 'auto' | PurchaseModelName;
+
 export interface ClvSettings {
   readonly horizonMonths: number;
   readonly monthlyDiscountRate: number;
+  readonly purchaseModel: PurchaseModelChoice;
 }
 
 export interface ClvModelRow {
-  model: 'bg_nbd' | 'gamma_gamma';
+  model: PurchaseModelName | 'gamma_gamma';
+  /** The purchase model behind customer_clv; false on the Gamma-Gamma row, which is always used. */
+  selected: boolean;
   r: number | null;
   alpha: number | null;
   a: number | null;
   b: number | null;
+  s: number | null;
+  beta: number | null;
   p: number | null;
   q: number | null;
   v: number | null;
@@ -43,31 +56,49 @@ export interface ClvModelRow {
 }
 
 /**
- * Purchases over the horizon expected from a customer who is still alive, for one (frequency,
- * tenure): E[Y(t) | x, T, alive] does not depend on recency, so the per-customer prediction is
- * this times P(alive), a closed form that SQL computes (sql/customer_clv.sql).
+ * What the selected model expects of a customer who is still alive, for one (frequency,
+ * tenure): none of it depends on recency, so customers share it, and times P(alive) it is the
+ * per-customer prediction (sql/customer_clv.sql).
  */
 export interface PurchaseCurveRow {
   frequency: number;
   tenure_days: number;
+  /** Purchase days expected over the horizon (clv.horizonMonths). */
   purchases_if_alive: number;
   /** The same purchases, each month discounted: sum over m of (E[Y(m)] - E[Y(m-1)]) / (1 + d)^m. */
   discounted_purchases_if_alive: number;
+  purchases_if_alive_30d: number;
+  purchases_if_alive_90d: number;
+  purchases_if_alive_365d: number;
+  /** Days after as_of by which a purchase has become as likely as not; null beyond the horizon. */
+  next_purchase_days_if_alive: number | null;
+}
+
+/** P(alive at as_of) under the selected model, for one (frequency, recency, tenure). */
+export interface ProbabilityAliveRow {
+  frequency: number;
+  recency_days: number;
+  tenure_days: number;
+  p_alive: number;
 }
 
 export interface ClvFit {
   readonly models: ClvModelRow[];
   readonly curves: PurchaseCurveRow[];
+  readonly alive: ProbabilityAliveRow[];
 }
 
 /** Below this many repeat buyers a fit says more about noise than about customers. */
 export const MIN_REPEAT_BUYERS = 10;
 
+const EMPTY_PARAMETERS = { r: null, alpha: null, a: null, b: null, s: null, beta: null, p: null, q: null, v: null };
+
 /**
- * Fits BG/NBD and Gamma-Gamma to the customers of one as_of and computes the purchase curves
- * of every (frequency, tenure) present. The per-customer values (P(alive), expected
- * purchases, order value, discounted CLV) are closed forms of these and of the parameters,
- * left to SQL. Pure: no I/O, so the local runner and the AWS Lambda both call it.
+ * Fits the three purchase models and Gamma-Gamma to the customers of one as_of, picks the
+ * purchase model that drives the predictions (settings.purchaseModel), and computes what it
+ * gives per distinct history: P(alive) per (frequency, recency, tenure) and the curves per
+ * (frequency, tenure). The per-customer values are products of these, left to SQL. Pure: no
+ * I/O, so the local runner and the AWS Lambda both call it.
  */
 export function fitCustomerValue(input: ClvInput, settings: ClvSettings): ClvFit {
   const count = input.frequency.length;
@@ -85,70 +116,153 @@ export function fitCustomerValue(input: ClvInput, settings: ClvSettings): ClvFit
   };
   if (spend.length < MIN_REPEAT_BUYERS) {
     const note = `not fitted: ${spend.length} repeat buyers, at least ${MIN_REPEAT_BUYERS} needed`;
-    const empty = { r: null, alpha: null, a: null, b: null, p: null, q: null, v: null, log_likelihood: null, converged: false, iterations: 0, note };
+    const empty = { ...EMPTY_PARAMETERS, selected: false, log_likelihood: null, converged: false, iterations: 0, note, ...base };
     return {
       models: [
-        { model: 'bg_nbd', ...empty, customers: count, ...base },
-        { model: 'gamma_gamma', ...empty, customers: spend.length, ...base },
+        ...PURCHASE_MODELS.map((model) => ({ model, ...empty, customers: count })),
+        { model: 'gamma_gamma' as const, ...empty, customers: spend.length },
       ],
       curves: [],
+      alive: [],
     };
   }
-  const purchaseModel = fitBgNbd(histories);
+  const fits = PURCHASE_MODELS.map((model) => fitPurchaseModel(model, histories));
+  const selected = selectPurchaseModel(fits, settings.purchaseModel);
   const spendModel = fitGammaGamma(spend);
   return {
-    models: [modelRow(purchaseModel, null, base), modelRow(null, spendModel, base)],
-    curves: purchaseCurves(purchaseModel.parameters, input, settings),
+    models: [...fits.map((fit) => purchaseModelRow(fit, fit === selected, settings.purchaseModel, base)), spendModelRow(spendModel, base)],
+    curves: selected ? purchaseCurves(selected, input, settings) : [],
+    alive: selected ? probabilitiesAlive(selected, input) : [],
   };
 }
 
-/** One curve per distinct (frequency, tenure_days); 2F1, the costly part, runs only here. */
-function purchaseCurves(parameters: BgNbdParameters, input: ClvInput, settings: ClvSettings): PurchaseCurveRow[] {
+/** A fit that stopped short of a maximum, or at the edge of the search box, is never chosen by `auto`. */
+const isUsable = (fit: FittedPurchaseModel) => fit.converged && !fit.atBound;
+
+/**
+ * The named model, or under `auto` the usable fit with the highest log-likelihood (the three
+ * have four parameters each, so no penalty for size is needed). Null when none is usable.
+ */
+export function selectPurchaseModel(fits: readonly FittedPurchaseModel[], choice: PurchaseModelChoice): FittedPurchaseModel | null {
+  if (choice !== 'auto') return fits.find((fit) => fit.model === choice) ?? null;
+  let best: FittedPurchaseModel | null = null;
+  for (const fit of fits) if (isUsable(fit) && (!best || fit.logLikelihood > best.logLikelihood)) best = fit;
+  return best;
+}
+
+/** One row per distinct (frequency, tenure); the 2F1 evaluations, the costly part, run only here. */
+function purchaseCurves(model: FittedPurchaseModel, input: ClvInput, settings: ClvSettings): PurchaseCurveRow[] {
   const discount = Array.from({ length: settings.horizonMonths }, (_, month) => Math.pow(1 + settings.monthlyDiscountRate, -(month + 1)));
-  const seen = new Map<number, Set<number>>();
+  const horizonDays = settings.horizonMonths * DAYS_PER_MONTH;
+  const weeks = (days: number) => days / DAYS_PER_TIME_UNIT;
   const curves: PurchaseCurveRow[] = [];
-  for (let index = 0; index < input.frequency.length; index += 1) {
-    const x = input.frequency[index]!;
-    const tenureDays = input.tenure_days[index]!;
-    let tenures = seen.get(x);
-    if (!tenures) seen.set(x, (tenures = new Set()));
-    if (tenures.has(tenureDays)) continue;
-    tenures.add(tenureDays);
-    const T = tenureDays / DAYS_PER_TIME_UNIT;
+  for (const { x, tenureDays } of distinct(input, (x, _recency, tenure) => [x, tenure] as const)) {
+    const T = weeks(tenureDays);
     let previous = 0;
     let discounted = 0;
     for (let month = 1; month <= settings.horizonMonths; month += 1) {
-      const cumulative = expectedPurchasesIfAlive(parameters, x, T, month * WEEKS_PER_MONTH);
+      const cumulative = model.purchasesIfAlive(x, T, weeks(month * DAYS_PER_MONTH));
       discounted += (cumulative - previous) * discount[month - 1]!;
       previous = cumulative;
     }
-    curves.push({ frequency: x, tenure_days: tenureDays, purchases_if_alive: previous, discounted_purchases_if_alive: discounted });
+    const [in30, in90, in365] = PURCHASE_HORIZON_DAYS.map((days) => model.purchasesIfAlive(x, T, weeks(days)));
+    const nextPurchaseDays = model.medianWaitIfAlive(x, T) * DAYS_PER_TIME_UNIT;
+    curves.push({
+      frequency: x,
+      tenure_days: tenureDays,
+      purchases_if_alive: previous,
+      discounted_purchases_if_alive: discounted,
+      purchases_if_alive_30d: in30!,
+      purchases_if_alive_90d: in90!,
+      purchases_if_alive_365d: in365!,
+      next_purchase_days_if_alive: nextPurchaseDays <= horizonDays ? nextPurchaseDays : null,
+    });
   }
   return curves;
 }
 
-function modelRow(
-  purchases: BgNbdFit | null,
-  spend: GammaGammaFit | null,
-  base: Pick<ClvModelRow, 'time_unit' | 'horizon_months' | 'monthly_discount_rate'>,
-): ClvModelRow {
-  const fit = (purchases ?? spend)!;
+function probabilitiesAlive(model: FittedPurchaseModel, input: ClvInput): ProbabilityAliveRow[] {
+  return Array.from(distinct(input, (x, recency, tenure) => [x, recency, tenure] as const), ({ x, recencyDays, tenureDays }) => ({
+    frequency: x,
+    recency_days: recencyDays,
+    tenure_days: tenureDays,
+    p_alive: model.probabilityAlive({ x, tx: recencyDays / DAYS_PER_TIME_UNIT, T: tenureDays / DAYS_PER_TIME_UNIT }),
+  }));
+}
+
+/**
+ * The distinct (frequency, recency, tenure) of the input, or (frequency, tenure) when the key
+ * leaves recency out, in order of first appearance. Keyed by one number (the day counts are
+ * whole and below 2^20): string keys for a million customers cost seconds.
+ */
+function* distinct(input: ClvInput, key: (x: number, recency: number, tenure: number) => readonly number[]) {
+  const seen = new Set<number>();
+  for (let index = 0; index < input.frequency.length; index += 1) {
+    const x = input.frequency[index]!;
+    const recencyDays = input.recency_days[index]!;
+    const tenureDays = input.tenure_days[index]!;
+    const parts = key(x, recencyDays, tenureDays);
+    const packed = parts.reduce((sum, part) => sum * 2 ** 20 + part, 0);
+    if (seen.has(packed)) continue;
+    seen.add(packed);
+    yield { x, recencyDays, tenureDays };
+  }
+}
+
+type BaseColumns = Pick<ClvModelRow, 'time_unit' | 'horizon_months' | 'monthly_discount_rate'>;
+
+const AT_BOUND_NOTE =
+  'a parameter reached the edge of the search: the data lacks the variation between customers (or the drop-out) the model assumes';
+
+function purchaseModelRow(fit: FittedPurchaseModel, selected: boolean, choice: PurchaseModelChoice, base: BaseColumns): ClvModelRow {
+  const parameter = (name: string) => fit.parameters[name] ?? null;
+  const notes: string[] = [];
+  if (fit.atBound) notes.push(AT_BOUND_NOTE);
+  else if (!fit.converged) notes.push(`the search stopped after ${fit.iterations} iterations without converging`);
+  if (fit.sampled) notes.push(`fitted on an even sample of ${WARM_START_SAMPLE.toLocaleString('en-US')} customers; log_likelihood is over all of them`);
+  if (selected) {
+    notes.push(
+      choice === 'auto'
+        ? 'selected: the highest log-likelihood of the converged purchase models'
+        : `selected by clv.purchaseModel${isUsable(fit) ? '' : ' although the fit is not converged: predictions are rough'}`,
+    );
+  }
   return {
-    model: purchases ? 'bg_nbd' : 'gamma_gamma',
-    r: purchases?.parameters.r ?? null,
-    alpha: purchases?.parameters.alpha ?? null,
-    a: purchases?.parameters.a ?? null,
-    b: purchases?.parameters.b ?? null,
-    p: spend?.parameters.p ?? null,
-    q: spend?.parameters.q ?? null,
-    v: spend?.parameters.v ?? null,
+    model: fit.model,
+    selected,
+    r: parameter('r'),
+    alpha: parameter('alpha'),
+    a: parameter('a'),
+    b: parameter('b'),
+    s: parameter('s'),
+    beta: parameter('beta'),
+    p: null,
+    q: null,
+    v: null,
     log_likelihood: fit.logLikelihood,
     customers: fit.customers,
-    converged: fit.converged,
+    converged: isUsable(fit),
+    iterations: fit.iterations,
+    note: notes.length > 0 ? notes.join('; ') : null,
+    ...base,
+  };
+}
+
+function spendModelRow(fit: GammaGammaFit, base: BaseColumns): ClvModelRow {
+  return {
+    model: 'gamma_gamma',
+    selected: false,
+    ...EMPTY_PARAMETERS,
+    p: fit.parameters.p,
+    q: fit.parameters.q,
+    v: fit.parameters.v,
+    log_likelihood: fit.logLikelihood,
+    customers: fit.customers,
+    converged: fit.converged && !fit.atBound,
     iterations: fit.iterations,
     note: fit.atBound
-      ? 'a parameter reached the edge of the search: the data lacks the variation between customers (or the drop-out) the model assumes; predictions are rough'
-      : spend && spend.parameters.q <= 1
+      ? `${AT_BOUND_NOTE}; order values are rough`
+      : fit.parameters.q <= 1
         ? 'q <= 1: the population mean spend is infinite; one-time buyers get no order value'
         : null,
     ...base,

@@ -1,8 +1,14 @@
-import { conditionalExpectedPurchases, fitBgNbd, probabilityAlive } from './bg-nbd.ts';
+import { expectedPurchasesIfAlive, fitBgNbd, probabilityAlive } from './bg-nbd.ts';
 import type { PurchaseHistory } from './bg-nbd.ts';
-import { fitMbgNbd, mbgNbdConditionalExpectedPurchases, mbgNbdProbabilityAlive } from './mbg-nbd.ts';
+import { fitMbgNbd, mbgNbdExpectedPurchasesIfAlive, mbgNbdProbabilityAlive } from './mbg-nbd.ts';
 import type { HistoriesFit } from './fit-histories.ts';
-import { fitParetoNbd, paretoNbdConditionalExpectedPurchases, paretoNbdProbabilityAlive } from './pareto-nbd.ts';
+import {
+  fitParetoNbd,
+  paretoNbdExpectedPurchasesIfAlive,
+  paretoNbdMedianWaitIfAlive,
+  paretoNbdPurchaseChanceIfAlive,
+  paretoNbdProbabilityAlive,
+} from './pareto-nbd.ts';
 
 /**
  * The purchase models behind predictive CLV, behind one interface: each is fitted by maximum
@@ -24,39 +30,102 @@ export const PURCHASE_MODEL_TITLES: Readonly<Record<PurchaseModelName, string>> 
   pareto_nbd: 'Pareto/NBD',
 };
 
-export interface FittedPurchaseModel extends HistoriesFit<Readonly<Record<string, number>>> {
+/** A purchase model with its parameters: what it predicts of a customer's history. */
+export interface PurchaseModelFormulas {
   readonly model: PurchaseModelName;
+  /** By name: r, alpha and a, b (BG/NBD, MBG/NBD) or s, beta (Pareto/NBD). */
+  readonly parameters: Readonly<Record<string, number>>;
+  /** P(alive at T | x, t_x, T). */
   probabilityAlive(history: PurchaseHistory): number;
-  /** Purchases expected in the t after T, in the histories' time unit. */
+  /** E[Y(t) | x, T, alive]: purchases expected in the t after T (the histories' time unit) from a customer still alive. */
+  purchasesIfAlive(x: number, T: number, t: number): number;
+  /** E[Y(t) | x, t_x, T] = P(alive) x purchasesIfAlive: the models differ in P(alive) and in that curve. */
   conditionalExpectedPurchases(history: PurchaseHistory, t: number): number;
+  /** P(at least one purchase in the t after T | x, T, alive at T). */
+  purchaseChanceIfAlive(x: number, T: number, t: number): number;
+  /** The t at which purchaseChanceIfAlive reaches one half; Infinity if it never does. */
+  medianWaitIfAlive(x: number, T: number): number;
+}
+
+export interface FittedPurchaseModel extends HistoriesFit<Readonly<Record<string, number>>>, PurchaseModelFormulas {}
+
+interface GammaRates {
+  readonly r: number;
+  readonly alpha: number;
+}
+
+/**
+ * A live BG/NBD or MBG/NBD customer leaves only at a purchase, so their next purchase comes for
+ * sure, after an exponential wait of rate λ ~ Gamma(r + x, α + T): the chance it comes within t
+ * is 1 - ((α + T) / (α + T + t))^(r + x), one half at t = (α + T)(2^(1 / (r + x)) - 1).
+ */
+const nextPurchaseChance = ({ r, alpha }: GammaRates, x: number, T: number, t: number) =>
+  t <= 0 ? 0 : -Math.expm1((r + x) * Math.log((alpha + T) / (alpha + T + t)));
+const nextPurchaseMedian = ({ r, alpha }: GammaRates, x: number, T: number) => (alpha + T) * Math.expm1(Math.LN2 / (r + x));
+
+interface ModelDefinition<Parameters> {
+  readonly fit: (histories: readonly PurchaseHistory[]) => HistoriesFit<Parameters>;
+  readonly alive: (parameters: Parameters, history: PurchaseHistory) => number;
+  readonly ifAlive: (parameters: Parameters, x: number, T: number, t: number) => number;
+  readonly chance: (parameters: Parameters, x: number, T: number, t: number) => number;
+  readonly median: (parameters: Parameters, x: number, T: number) => number;
+}
+
+interface PurchaseModel {
+  fit(histories: readonly PurchaseHistory[]): FittedPurchaseModel;
+  with(parameters: Readonly<Record<string, number>>): PurchaseModelFormulas;
 }
 
 /** A model's fit and formulas, tied to its own parameter type. */
-function purchaseModel<Parameters extends object>(
-  model: PurchaseModelName,
-  fit: (histories: readonly PurchaseHistory[]) => HistoriesFit<Parameters>,
-  alive: (parameters: Parameters, history: PurchaseHistory) => number,
-  expected: (parameters: Parameters, history: PurchaseHistory, t: number) => number,
-) {
-  return (histories: readonly PurchaseHistory[]): FittedPurchaseModel => {
-    const fitted = fit(histories);
-    return {
-      ...fitted,
-      model,
-      parameters: { ...fitted.parameters } as Record<string, number>,
-      probabilityAlive: (history) => alive(fitted.parameters, history),
-      conditionalExpectedPurchases: (history, t) => expected(fitted.parameters, history, t),
-    };
+function purchaseModel<Parameters extends object>(model: PurchaseModelName, definition: ModelDefinition<Parameters>): PurchaseModel {
+  const formulas = (parameters: Parameters): PurchaseModelFormulas => ({
+    model,
+    parameters: { ...parameters } as Record<string, number>,
+    probabilityAlive: (history) => definition.alive(parameters, history),
+    purchasesIfAlive: (x, T, t) => definition.ifAlive(parameters, x, T, t),
+    conditionalExpectedPurchases: (history, t) => definition.ifAlive(parameters, history.x, history.T, t) * definition.alive(parameters, history),
+    purchaseChanceIfAlive: (x, T, t) => definition.chance(parameters, x, T, t),
+    medianWaitIfAlive: (x, T) => definition.median(parameters, x, T),
+  });
+  return {
+    fit(histories) {
+      const fitted = definition.fit(histories);
+      return { ...fitted, ...formulas(fitted.parameters) };
+    },
+    with: (parameters) => formulas(parameters as Parameters),
   };
 }
 
-const FITS: Readonly<Record<PurchaseModelName, (histories: readonly PurchaseHistory[]) => FittedPurchaseModel>> = {
-  // BG/NBD starts from a sample too on large data, then polishes on every customer with its gradient.
-  bg_nbd: purchaseModel('bg_nbd', (histories) => ({ ...fitBgNbd(histories), sampled: false }), probabilityAlive, conditionalExpectedPurchases),
-  mbg_nbd: purchaseModel('mbg_nbd', fitMbgNbd, mbgNbdProbabilityAlive, mbgNbdConditionalExpectedPurchases),
-  pareto_nbd: purchaseModel('pareto_nbd', fitParetoNbd, paretoNbdProbabilityAlive, paretoNbdConditionalExpectedPurchases),
+const MODELS: Readonly<Record<PurchaseModelName, PurchaseModel>> = {
+  bg_nbd: purchaseModel('bg_nbd', {
+    // BG/NBD starts from a sample too on large data, then polishes on every customer with its gradient.
+    fit: (histories) => ({ ...fitBgNbd(histories), sampled: false }),
+    alive: probabilityAlive,
+    ifAlive: expectedPurchasesIfAlive,
+    chance: nextPurchaseChance,
+    median: nextPurchaseMedian,
+  }),
+  mbg_nbd: purchaseModel('mbg_nbd', {
+    fit: fitMbgNbd,
+    alive: mbgNbdProbabilityAlive,
+    ifAlive: mbgNbdExpectedPurchasesIfAlive,
+    chance: nextPurchaseChance,
+    median: nextPurchaseMedian,
+  }),
+  pareto_nbd: purchaseModel('pareto_nbd', {
+    fit: fitParetoNbd,
+    alive: paretoNbdProbabilityAlive,
+    ifAlive: paretoNbdExpectedPurchasesIfAlive,
+    chance: paretoNbdPurchaseChanceIfAlive,
+    median: paretoNbdMedianWaitIfAlive,
+  }),
 };
 
 export function fitPurchaseModel(model: PurchaseModelName, histories: readonly PurchaseHistory[]): FittedPurchaseModel {
-  return FITS[model](histories);
+  return MODELS[model].fit(histories);
+}
+
+/** The formulas of a model with given parameters (from a clv_model row, say). */
+export function purchaseModelWith(model: PurchaseModelName, parameters: Readonly<Record<string, number>>): PurchaseModelFormulas {
+  return MODELS[model].with(parameters);
 }

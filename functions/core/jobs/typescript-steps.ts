@@ -51,15 +51,18 @@ export const typeScriptSteps: Record<TypeScriptStep['handler'], TypeScriptStepHa
         },
         config.clv,
       );
-      return { clv_model: result.models, stg_clv_purchase_curves: result.curves };
+      return { clv_model: result.models, stg_clv_purchase_curves: result.curves, stg_clv_probability_alive: result.alive };
     },
     outputColumns: {
       clv_model: columns({
         model: 'varchar',
+        selected: 'boolean',
         r: 'double',
         alpha: 'double',
         a: 'double',
         b: 'double',
+        s: 'double',
+        beta: 'double',
         p: 'double',
         q: 'double',
         v: 'double',
@@ -77,6 +80,16 @@ export const typeScriptSteps: Record<TypeScriptStep['handler'], TypeScriptStepHa
         tenure_days: 'integer',
         purchases_if_alive: 'double',
         discounted_purchases_if_alive: 'double',
+        purchases_if_alive_30d: 'double',
+        purchases_if_alive_90d: 'double',
+        purchases_if_alive_365d: 'double',
+        next_purchase_days_if_alive: 'double',
+      }),
+      stg_clv_probability_alive: columns({
+        frequency: 'integer',
+        recency_days: 'integer',
+        tenure_days: 'integer',
+        p_alive: 'double',
       }),
     },
   },

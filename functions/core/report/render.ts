@@ -1,3 +1,5 @@
+import { PURCHASE_MODEL_TITLES } from '../clv/purchase-models.ts';
+import type { PurchaseModelName } from '../clv/purchase-models.ts';
 import type { ReportData, Row } from './report-data.ts';
 
 /**
@@ -36,10 +38,15 @@ interface Card {
   definition: string;
 }
 
+/** The clv_model row of the purchase model behind customer_clv, if one was selected. */
+const selectedPurchaseModel = (data: ReportData): Row | undefined => data.clvModels.find((model) => model['selected'] === true);
+
+const purchaseModelTitle = (row: Row) => PURCHASE_MODEL_TITLES[row['model'] as PurchaseModelName] ?? String(row['model']);
+
 function headlineCards(data: ReportData): Card[] {
   const latest: Row = data.periods.at(-1) ?? {};
   const latestNps: Row = data.nps.at(-1) ?? {};
-  const predicted = data.clvModels.find((model) => model['model'] === 'bg_nbd');
+  const predicted = selectedPurchaseModel(data);
   const meanClv = data.clvDistribution.length > 0 ? data.headline['mean_predicted_clv'] : null;
   return [
     { label: 'Customers', value: count(data.headline['customers']), definition: 'Customers with at least one purchase up to as_of: placed, not cancelled, not fully refunded.' },
@@ -68,8 +75,8 @@ function headlineCards(data: ReportData): Card[] {
     },
     {
       label: 'Predicted CLV (mean)',
-      value: predicted && predicted['converged'] === true ? amount(meanClv) : '–',
-      definition: `BG/NBD + Gamma-Gamma: expected order value x expected purchases, month by month over ${String(predicted?.['horizon_months'] ?? 12)} months, discounted.`,
+      value: predicted ? amount(meanClv) : '–',
+      definition: `${predicted ? purchaseModelTitle(predicted) : 'No purchase model selected'} + Gamma-Gamma: expected order value x expected purchases, month by month over ${String(predicted?.['horizon_months'] ?? 12)} months, discounted.`,
     },
   ];
 }
@@ -306,6 +313,12 @@ draw('campaigns', {
 document.body.dataset.ready = 'true';
 `;
 
+function aliveHint(data: ReportData): string {
+  const selected = selectedPurchaseModel(data);
+  const model = selected ? purchaseModelTitle(selected) : 'the selected purchase model (none is selected: no fit converged)';
+  return `Probability that a customer is still active, from ${model}. Chosen by clv.purchaseModel; "auto" takes the converged model with the highest log-likelihood.`;
+}
+
 const chartBlock = (id: string, title: string, hint: string) =>
   `<section><h2>${escapeHtml(title)}</h2><p class="hint">${escapeHtml(hint)}</p><div class="chart"><canvas id="${id}" role="img" aria-label="${escapeHtml(title)}"></canvas></div></section>`;
 
@@ -337,7 +350,7 @@ ${chartBlock('movement', 'How the customer base moved', 'New, reactivated and re
 ${chartBlock('revenue', 'Net revenue and AOV per period', 'Net of refunds, by purchase date.')}
 ${chartBlock('nps', 'NPS per period', "Each customer's latest answer in the period.")}
 ${chartBlock('clv', 'Predicted CLV', 'Customers by predicted, discounted CLV over the horizon.')}
-${chartBlock('alive', 'P(alive)', 'Probability that a customer is still active, from BG/NBD.')}
+${chartBlock('alive', 'P(alive)', aliveHint(data))}
 ${chartBlock('segments', 'RFM segments', 'Customers and net revenue per segment.')}
 ${chartBlock('campaigns', 'Campaign audiences', 'Customers selected for each campaign this run, one campaign per customer.')}
 </div>
