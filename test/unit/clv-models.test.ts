@@ -1,9 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { compressHistories, logLikelihoodWithGradient, prepareHistories, totalLogLikelihood } from '../../functions/core/clv/bg-nbd.ts';
 import type { PurchaseHistory } from '../../functions/core/clv/bg-nbd.ts';
-import { fitMbgNbd, mbgNbdExpectedPurchasesIfAlive, mbgNbdProbabilityAlive } from '../../functions/core/clv/mbg-nbd.ts';
+import { fitMbgNbd, mbgNbdExpectedPurchasesIfAlive, mbgNbdLogLikelihood, mbgNbdProbabilityAlive } from '../../functions/core/clv/mbg-nbd.ts';
 import type { MbgNbdParameters } from '../../functions/core/clv/mbg-nbd.ts';
-import { fitParetoNbd, paretoNbdExpectedPurchasesIfAlive, paretoNbdLogLikelihood, paretoNbdProbabilityAlive } from '../../functions/core/clv/pareto-nbd.ts';
+import {
+  fitParetoNbd,
+  paretoNbdEvaluate,
+  paretoNbdExpectedPurchasesIfAlive,
+  paretoNbdLogLikelihood,
+  paretoNbdProbabilityAlive,
+  prepareParetoHistories,
+} from '../../functions/core/clv/pareto-nbd.ts';
 import type { ParetoNbdParameters } from '../../functions/core/clv/pareto-nbd.ts';
 import { logGamma } from '../../functions/core/clv/special.ts';
 import { Random } from '../../functions/core/demo/random.ts';
@@ -41,6 +49,19 @@ describe('MBG/NBD', () => {
     const fit = fitMbgNbd(cdnow);
     expect(fit).toMatchObject({ converged: true, sampled: false });
     for (const key of ['r', 'alpha', 'a', 'b'] as const) expect(relative(fit.parameters[key], published[key]), key).toBeLessThan(0.002);
+  });
+
+  it('fits through BG/NBD\'s likelihood code: the same sum as its definition, and a gradient that matches finite differences', () => {
+    const raw = [{ x: 0, tx: 0, T: 30 }, { x: 3, tx: 20, T: 38 }, { x: 7, tx: 37.5, T: 38 }, { x: 1, tx: 2, T: 52 }, { x: 0, tx: 0, T: 30 }];
+    const histories = prepareHistories(compressHistories(raw));
+    const parameters = { r: 0.4, alpha: 3, a: 0.8, b: 2.5 };
+    const { value, gradient } = logLikelihoodWithGradient(parameters, histories, 'mbg_nbd');
+    expect(value).toBeCloseTo(raw.reduce((sum, history) => sum + mbgNbdLogLikelihood(parameters, history), 0), 10);
+    (['r', 'alpha', 'a', 'b'] as const).forEach((key, index) => {
+      const step = 1e-6;
+      const at = (factor: number) => totalLogLikelihood({ ...parameters, [key]: parameters[key] * Math.exp(factor * step) }, histories, 'mbg_nbd');
+      expect(gradient[index]!, key).toBeCloseTo((at(1) - at(-1)) / (2 * step), 5);
+    });
   });
 
   it('gives a one-time buyer a P(alive) below 1, falling with the time since the purchase', () => {
@@ -111,6 +132,17 @@ describe('Pareto/NBD', () => {
         const expected = Math.log(likelihoodByIntegration(parameters, history));
         expect(paretoNbdLogLikelihood(parameters, history), JSON.stringify({ parameters, history })).toBeCloseTo(expected, 8);
       }
+    }
+  });
+
+  it('evaluates many histories at once, sharing their hypergeometric terms, as it does one at a time', () => {
+    const raw = [{ x: 0, tx: 0, T: 52 }, { x: 2, tx: 20, T: 39 }, { x: 2, tx: 39, T: 39 }, { x: 7, tx: 38, T: 39 }, { x: 2, tx: 20, T: 52 }];
+    const histories = compressHistories([...raw, raw[1]!]);
+    for (const parameters of [published, { ...published, alpha: 15, beta: 4 }]) {
+      const { logLikelihood, alive } = paretoNbdEvaluate(parameters, prepareParetoHistories(histories), true);
+      const expected = histories.reduce((sum, history) => sum + history.weight * paretoNbdLogLikelihood(parameters, history), 0);
+      expect(logLikelihood).toBeCloseTo(expected, 9);
+      histories.forEach((history, index) => expect(alive![index]).toBeCloseTo(paretoNbdProbabilityAlive(parameters, history), 12));
     }
   });
 

@@ -1,5 +1,5 @@
 import { digamma, hyp2f1, logAddExp, logBeta, logGamma } from './special.ts';
-import { minimize, polish, strideSample, WARM_START_SAMPLE } from './optimize.ts';
+import { minimize, polish, WARM_START_SAMPLE } from './optimize.ts';
 
 /**
  * BG/NBD (Fader, Hardie & Lee 2005, "Counting your customers the easy way"). While alive a
@@ -99,6 +99,40 @@ export function compressHistories(histories: readonly PurchaseHistory[]): Weight
   return compressed;
 }
 
+/** Histories counted once per distinct (x, t_x, T), and how many customers they stand for. */
+export interface CompressedHistories {
+  readonly compressed: readonly WeightedHistory[];
+  readonly customers: number;
+}
+
+/** What the fits take: one history per customer, or histories already compressed (by the caller, once for every model). */
+export type HistoriesInput = readonly PurchaseHistory[] | CompressedHistories;
+
+export function asCompressed(input: HistoriesInput): CompressedHistories {
+  return Array.isArray(input) ? { compressed: compressHistories(input), customers: input.length } : (input as CompressedHistories);
+}
+
+/**
+ * An even sample of about `size` customers: every k-th customer, counted through the
+ * compressed histories in their order (for one history per customer, strideSample's sample).
+ */
+export function sampleCustomers(histories: CompressedHistories, size: number): CompressedHistories {
+  const stride = Math.max(1, Math.floor(histories.customers / size));
+  const sample: WeightedHistory[] = [];
+  let before = 0;
+  let customers = 0;
+  for (const { x, tx, T, weight } of histories.compressed) {
+    // Customers before .. before + weight - 1 are these; every multiple of the stride among them is picked.
+    const picked = Math.ceil((before + weight) / stride) - Math.ceil(before / stride);
+    if (picked > 0) {
+      sample.push({ x, tx, T, weight: picked });
+      customers += picked;
+    }
+    before += weight;
+  }
+  return { compressed: sample, customers };
+}
+
 /**
  * Histories laid out for repeated likelihood evaluation: each distinct x, t_x and T once, and
  * per history only indexes into those lists. Purchase times come in whole days, so a million
@@ -148,12 +182,26 @@ export function prepareHistories(histories: readonly WeightedHistory[]): Prepare
 }
 
 /**
+ * BG/NBD and MBG/NBD share the shape of their likelihood: per history,
+ *   H(x) + ln(e^(-(r + x) ln(α + T)) + e^(K(x) - (r + x) ln(α + t_x)))
+ * alive through T, or gone at the last purchase. For BG/NBD, H(x) = ln Γ(r + x) - ln Γ(r) +
+ * r ln α + ln B(a, b + x) - ln B(a, b) and K(x) = ln a - ln(b + x - 1), with no drop-out term at
+ * x = 0 (the first purchase is no chance to leave). MBG/NBD adds ln(b + x) - ln(a + b + x) to
+ * H(x) and has K(x) = ln a - ln(b + x) for every x, the first purchase included.
+ */
+export type BetaGeometricVariant = 'bg_nbd' | 'mbg_nbd';
+
+/**
  * The summed log-likelihood (the value of logLikelihoodWithGradient: one implementation, the
  * gradient's few divisions per history are cheap next to its exp and log1p).
  */
-export function totalLogLikelihood(parameters: BgNbdParameters, histories: readonly WeightedHistory[] | PreparedHistories): number {
+export function totalLogLikelihood(
+  parameters: BgNbdParameters,
+  histories: readonly WeightedHistory[] | PreparedHistories,
+  variant: BetaGeometricVariant = 'bg_nbd',
+): number {
   const prepared = Array.isArray(histories) ? prepareHistories(histories as readonly WeightedHistory[]) : (histories as PreparedHistories);
-  return logLikelihoodWithGradient(parameters, prepared).value;
+  return logLikelihoodWithGradient(parameters, prepared, variant).value;
 }
 
 /**
@@ -162,13 +210,23 @@ export function totalLogLikelihood(parameters: BgNbdParameters, histories: reado
  * logarithms of alpha + t are computed once per distinct value, not once per history: the fits
  * call this hundreds of times.
  */
-export function logLikelihoodWithGradient(parameters: BgNbdParameters, prepared: PreparedHistories): { value: number; gradient: number[] } {
+export function logLikelihoodWithGradient(
+  parameters: BgNbdParameters,
+  prepared: PreparedHistories,
+  variant: BetaGeometricVariant = 'bg_nbd',
+): { value: number; gradient: number[] } {
   const { r, alpha, a, b } = parameters;
   const { xs, txs, Ts, xIndex, TIndex, txIndex, weight } = prepared;
+  const modified = variant === 'mbg_nbd';
+  // BG/NBD: no drop-out at x = 0, and K(x) divides by b + x - 1; MBG/NBD: by b + x.
+  const canDropOut = (x: number) => modified || x > 0;
+  const dropoutShift = modified ? 0 : -1;
   const logAlpha = Math.log(alpha);
   const shared = logBeta(a, b) + logGamma(r);
-  const head = xs.map((x) => logGamma(r + x) + r * logAlpha + logBeta(a, b + x) - shared);
-  const dropout = xs.map((x) => (x > 0 ? Math.log(a) - Math.log(b + x - 1) : 0));
+  const head = xs.map(
+    (x) => logGamma(r + x) + r * logAlpha + logBeta(a, b + x) - shared + (modified ? Math.log(b + x) - Math.log(a + b + x) : 0),
+  );
+  const dropout = xs.map((x) => (canDropOut(x) ? Math.log(a) - Math.log(b + x + dropoutShift) : 0));
   const logT = Ts.map((T) => Math.log(alpha + T));
   const inverseT = Ts.map((T) => 1 / (alpha + T));
   const logTx = txs.map((tx) => Math.log(alpha + tx));
@@ -186,7 +244,7 @@ export function logLikelihoodWithGradient(parameters: BgNbdParameters, prepared:
     const ti = TIndex[index]!;
     const survived = -(r + x) * logT[ti]!;
     weightByX[xi]! += w;
-    if (x === 0) {
+    if (!canDropOut(x)) {
       value += w * (head[xi]! + survived);
       dr -= w * logT[ti]!;
       dAlpha -= w * (r + x) * inverseT[ti]!;
@@ -220,8 +278,16 @@ export function logLikelihoodWithGradient(parameters: BgNbdParameters, prepared:
     const psiABX = digamma(a + b + x);
     dr += total * (digamma(r + x) - psiR + logAlpha);
     dAlpha += (total * r) / alpha;
-    da += total * (psiAB - psiABX) + (x > 0 ? dropoutByX[xi]! / a : 0);
-    db += total * (digamma(b + x) - psiABX - psiB + psiAB) - (x > 0 ? dropoutByX[xi]! / (b + x - 1) : 0);
+    da += total * (psiAB - psiABX);
+    db += total * (digamma(b + x) - psiABX - psiB + psiAB);
+    if (modified) {
+      da -= total / (a + b + x);
+      db += total * (1 / (b + x) - 1 / (a + b + x));
+    }
+    if (canDropOut(x)) {
+      da += dropoutByX[xi]! / a;
+      db -= dropoutByX[xi]! / (b + x + dropoutShift);
+    }
   }
   return { value, gradient: [dr * r, dAlpha * alpha, da * a, db * b] };
 }
@@ -240,26 +306,34 @@ export interface BgNbdFit {
  * Maximum-likelihood fit on log-parameters: Nelder-Mead from r = α = a = b = 1; on large data,
  * a fit on a sample first, then BFGS with the analytic gradient from there on all histories.
  */
-export function fitBgNbd(histories: readonly PurchaseHistory[]): BgNbdFit {
-  const compressed = prepareHistories(compressHistories(histories));
+export function fitBgNbd(histories: HistoriesInput): BgNbdFit {
+  return fitBetaGeometric(histories, 'bg_nbd');
+}
+
+/** The fit of fitBgNbd, for either model of the shared likelihood. */
+export function fitBetaGeometric(input: HistoriesInput, variant: BetaGeometricVariant): BgNbdFit {
+  const histories = asCompressed(input);
+  const compressed = prepareHistories(histories.compressed);
   const fromLog = ([r, alpha, a, b]: number[]): BgNbdParameters => ({
     r: Math.exp(r!),
     alpha: Math.exp(alpha!),
     a: Math.exp(a!),
     b: Math.exp(b!),
   });
-  const sample = histories.length > 2 * WARM_START_SAMPLE ? fitBgNbd(strideSample(histories, WARM_START_SAMPLE)) : undefined;
+  const sample = histories.customers > 2 * WARM_START_SAMPLE ? fitBetaGeometric(sampleCustomers(histories, WARM_START_SAMPLE), variant) : undefined;
   const warm = sample?.parameters;
   const start = warm ? [warm.r, warm.alpha, warm.a, warm.b].map(Math.log) : [0, 0, 0, 0];
   const negative = (point: number[]) => {
-    const { value, gradient } = logLikelihoodWithGradient(fromLog(point), compressed);
+    const { value, gradient } = logLikelihoodWithGradient(fromLog(point), compressed, variant);
     return { value: -value, gradient: gradient.map((component) => -component) };
   };
-  const result = sample ? polish(negative, start, sample.atBound) : minimize((point) => -totalLogLikelihood(fromLog(point), compressed), start);
+  const result = sample
+    ? polish(negative, start, sample.atBound)
+    : minimize((point) => -totalLogLikelihood(fromLog(point), compressed, variant), start);
   return {
     parameters: fromLog(result.point),
     logLikelihood: -result.value,
-    customers: histories.length,
+    customers: histories.customers,
     converged: result.converged,
     iterations: result.iterations,
     atBound: result.atBound ?? false,

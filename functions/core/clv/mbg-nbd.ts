@@ -1,5 +1,5 @@
-import type { PurchaseHistory } from './bg-nbd.ts';
-import { fitHistories } from './fit-histories.ts';
+import { fitBetaGeometric } from './bg-nbd.ts';
+import type { HistoriesInput, PurchaseHistory } from './bg-nbd.ts';
 import type { HistoriesFit } from './fit-histories.ts';
 import { hyp2f1, logAddExp, logBeta, logGamma } from './special.ts';
 
@@ -49,10 +49,12 @@ export function mbgNbdExpectedPurchasesIfAlive(parameters: MbgNbdParameters, x: 
   return (evaluate({ ...parameters, a: 1 - epsilon }) + evaluate({ ...parameters, a: 1 + epsilon })) / 2;
 }
 
-/** A fit of MBG/NBD (see fitHistories: large data is fitted on a sample). */
+/**
+ * A fit of MBG/NBD: the likelihood has BG/NBD's shape (see BetaGeometricVariant), so it is
+ * fitted the same way, polished on every customer with the analytic gradient.
+ */
 export type MbgNbdFit = HistoriesFit<MbgNbdParameters>;
 
-export function fitMbgNbd(histories: readonly PurchaseHistory[]): MbgNbdFit {
-  const fromLog = ([r, alpha, a, b]: readonly number[]): MbgNbdParameters => ({ r: Math.exp(r!), alpha: Math.exp(alpha!), a: Math.exp(a!), b: Math.exp(b!) });
-  return fitHistories(histories, fromLog, mbgNbdLogLikelihood);
+export function fitMbgNbd(histories: HistoriesInput): MbgNbdFit {
+  return { ...fitBetaGeometric(histories, 'mbg_nbd'), sampled: false };
 }

@@ -1,4 +1,5 @@
-import type { PurchaseHistory } from './bg-nbd.ts';
+import { prepareHistories } from './bg-nbd.ts';
+import type { HistoriesInput, PreparedHistories, PurchaseHistory, WeightedHistory } from './bg-nbd.ts';
 import { fitHistories } from './fit-histories.ts';
 import type { HistoriesFit } from './fit-histories.ts';
 import { hyp2f1, integrate, logAddExp, logGamma } from './special.ts';
@@ -98,10 +99,94 @@ export function paretoNbdMedianWaitIfAlive(parameters: ParetoNbdParameters, x: n
   return (parameters.alpha + T) * (Math.pow(v, -1 / (parameters.r + x)) - 1);
 }
 
+/**
+ * Histories laid out for repeated likelihood evaluation. The costly part of each history is two
+ * hypergeometric terms, one at (x, t_x) and one at (x, T); customers share those pairs far more
+ * than whole histories (a million simulated customers: 470,000 distinct histories, 12,000
+ * pairs), so each pair is evaluated once per call.
+ */
+export interface ParetoPreparedHistories extends PreparedHistories {
+  readonly pairX: Float64Array;
+  readonly pairTime: Float64Array;
+  readonly txPair: Uint32Array;
+  readonly TPair: Uint32Array;
+}
+
+export function prepareParetoHistories(histories: readonly WeightedHistory[]): ParetoPreparedHistories {
+  const prepared = prepareHistories(histories);
+  const pairs = new Map<number, Map<number, number>>();
+  const pairX: number[] = [];
+  const pairTime: number[] = [];
+  const pairOf = (x: number, time: number) => {
+    let byTime = pairs.get(x);
+    if (!byTime) pairs.set(x, (byTime = new Map()));
+    let pair = byTime.get(time);
+    if (pair === undefined) {
+      pair = pairX.length;
+      byTime.set(time, pair);
+      pairX.push(x);
+      pairTime.push(time);
+    }
+    return pair;
+  };
+  const txPair = new Uint32Array(histories.length);
+  const TPair = new Uint32Array(histories.length);
+  histories.forEach(({ x, tx, T }, index) => {
+    txPair[index] = pairOf(x, tx);
+    TPair[index] = pairOf(x, T);
+  });
+  return { ...prepared, pairX: Float64Array.from(pairX), pairTime: Float64Array.from(pairTime), txPair, TPair };
+}
+
+/**
+ * Per prepared history, the log-likelihood and P(alive) (equations 12 and 18 of the note, as
+ * paretoNbdLogLikelihood and paretoNbdProbabilityAlive compute them one history at a time),
+ * weighted into a total.
+ */
+export function paretoNbdEvaluate(parameters: ParetoNbdParameters, prepared: ParetoPreparedHistories, withAlive = false) {
+  const { r, alpha, s, beta } = parameters;
+  const { xs, Ts, xIndex, TIndex, weight, pairX, pairTime, txPair, TPair } = prepared;
+  const [larger, other] = alpha >= beta ? [alpha, beta] : [beta, alpha];
+  const term = new Float64Array(pairX.length);
+  for (let pair = 0; pair < pairX.length; pair += 1) {
+    const x = pairX[pair]!;
+    const time = pairTime[pair]!;
+    const power = r + s + x;
+    const second = alpha >= beta ? s + 1 : r + x;
+    term[pair] = Math.log(hyp2f1(power, second, power + 1, (larger - other) / (larger + time))) - power * Math.log(larger + time);
+  }
+  const logAlpha = Math.log(alpha);
+  const logBeta = Math.log(beta);
+  const head = xs.map((x) => logGamma(r + x) - logGamma(r) + r * logAlpha + s * logBeta);
+  const share = xs.map((x) => Math.log(s / (r + s + x)));
+  const logAlphaT = Ts.map((T) => Math.log(alpha + T));
+  const logBetaT = Ts.map((T) => Math.log(beta + T));
+  const alive = withAlive ? new Float64Array(weight.length) : undefined;
+  let total = 0;
+  for (let index = 0; index < weight.length; index += 1) {
+    const xi = xIndex[index]!;
+    const ti = TIndex[index]!;
+    const aliveThroughT = -(r + xs[xi]!) * logAlphaT[ti]! - s * logBetaT[ti]!;
+    const atTx = term[txPair[index]!]!;
+    const atT = term[TPair[index]!]!;
+    // A0 = e^atTx - e^atT, 0 when t_x = T (the same pair).
+    const leftBetween = txPair[index] === TPair[index] ? -Infinity : share[xi]! + atTx + Math.log(-Math.expm1(atT - atTx));
+    total += weight[index]! * (head[xi]! + logAddExp(aliveThroughT, leftBetween));
+    if (alive) alive[index] = 1 / (1 + Math.exp(leftBetween - aliveThroughT));
+  }
+  return { logLikelihood: total, alive };
+}
+
+/** P(alive) of each history, its hypergeometric terms shared with the others'. */
+export function paretoNbdProbabilitiesAlive(parameters: ParetoNbdParameters, histories: readonly PurchaseHistory[]): Float64Array {
+  const prepared = prepareParetoHistories(histories.map(({ x, tx, T }) => ({ x, tx, T, weight: 1 })));
+  return paretoNbdEvaluate(parameters, prepared, true).alive!;
+}
+
 /** A fit of Pareto/NBD (see fitHistories: large data is fitted on a sample). */
 export type ParetoNbdFit = HistoriesFit<ParetoNbdParameters>;
 
-export function fitParetoNbd(histories: readonly PurchaseHistory[]): ParetoNbdFit {
+export function fitParetoNbd(histories: HistoriesInput): ParetoNbdFit {
   const fromLog = ([r, alpha, s, beta]: readonly number[]): ParetoNbdParameters => ({ r: Math.exp(r!), alpha: Math.exp(alpha!), s: Math.exp(s!), beta: Math.exp(beta!) });
-  return fitHistories(histories, fromLog, paretoNbdLogLikelihood);
+  return fitHistories(histories, fromLog, prepareParetoHistories, (parameters, prepared) => paretoNbdEvaluate(parameters, prepared).logLikelihood);
 }

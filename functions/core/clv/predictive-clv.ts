@@ -1,4 +1,4 @@
-import type { PurchaseHistory } from './bg-nbd.ts';
+import type { CompressedHistories } from './bg-nbd.ts';
 import { fitGammaGamma } from './gamma-gamma.ts';
 import type { GammaGammaFit } from './gamma-gamma.ts';
 import { WARM_START_SAMPLE } from './optimize.ts';
@@ -102,11 +102,9 @@ const EMPTY_PARAMETERS = { r: null, alpha: null, a: null, b: null, s: null, beta
  */
 export function fitCustomerValue(input: ClvInput, settings: ClvSettings): ClvFit {
   const count = input.frequency.length;
-  const histories: PurchaseHistory[] = new Array(count);
   const spend: { x: number; meanSpend: number }[] = [];
   for (let index = 0; index < count; index += 1) {
     const x = input.frequency[index]!;
-    histories[index] = { x, tx: input.recency_days[index]! / DAYS_PER_TIME_UNIT, T: input.tenure_days[index]! / DAYS_PER_TIME_UNIT };
     if (x > 0) spend.push({ x, meanSpend: input.avg_repeat_day_net_revenue[index] ?? 0 });
   }
   const base = {
@@ -126,14 +124,49 @@ export function fitCustomerValue(input: ClvInput, settings: ClvSettings): ClvFit
       alive: [],
     };
   }
+  // Compressed once for the three fits: a million customers have about half a million distinct histories.
+  const { histories, days } = compressDays(input);
   const fits = PURCHASE_MODELS.map((model) => fitPurchaseModel(model, histories));
   const selected = selectPurchaseModel(fits, settings.purchaseModel);
   const spendModel = fitGammaGamma(spend);
   return {
     models: [...fits.map((fit) => purchaseModelRow(fit, fit === selected, settings.purchaseModel, base)), spendModelRow(spendModel, base)],
-    curves: selected ? purchaseCurves(selected, input, settings) : [],
-    alive: selected ? probabilitiesAlive(selected, input) : [],
+    curves: selected ? purchaseCurves(selected, days, settings) : [],
+    alive: selected ? probabilitiesAlive(selected, histories, days) : [],
   };
+}
+
+/** A distinct history in days, as customer_summary has it. */
+interface DayHistory {
+  readonly x: number;
+  readonly recencyDays: number;
+  readonly tenureDays: number;
+}
+
+/**
+ * The distinct (frequency, recency, tenure) of the input, in order of first appearance, as
+ * weighted histories in weeks and in days. Keyed by one number (the day counts are whole and
+ * below 2^20): nested maps or string keys for a million customers cost a second or more.
+ */
+function compressDays(input: ClvInput): { histories: CompressedHistories; days: DayHistory[] } {
+  const positions = new Map<number, number>();
+  const compressed: { x: number; tx: number; T: number; weight: number }[] = [];
+  const days: DayHistory[] = [];
+  for (let index = 0; index < input.frequency.length; index += 1) {
+    const x = input.frequency[index]!;
+    const recencyDays = input.recency_days[index]!;
+    const tenureDays = input.tenure_days[index]!;
+    const key = (x * 2 ** 20 + recencyDays) * 2 ** 20 + tenureDays;
+    const position = positions.get(key);
+    if (position !== undefined) {
+      compressed[position]!.weight += 1;
+      continue;
+    }
+    positions.set(key, compressed.length);
+    compressed.push({ x, tx: recencyDays / DAYS_PER_TIME_UNIT, T: tenureDays / DAYS_PER_TIME_UNIT, weight: 1 });
+    days.push({ x, recencyDays, tenureDays });
+  }
+  return { histories: { compressed, customers: input.frequency.length }, days };
 }
 
 /** A fit that stopped short of a maximum, or at the edge of the search box, is never chosen by `auto`. */
@@ -151,12 +184,16 @@ export function selectPurchaseModel(fits: readonly FittedPurchaseModel[], choice
 }
 
 /** One row per distinct (frequency, tenure); the 2F1 evaluations, the costly part, run only here. */
-function purchaseCurves(model: FittedPurchaseModel, input: ClvInput, settings: ClvSettings): PurchaseCurveRow[] {
+function purchaseCurves(model: FittedPurchaseModel, histories: readonly DayHistory[], settings: ClvSettings): PurchaseCurveRow[] {
   const discount = Array.from({ length: settings.horizonMonths }, (_, month) => Math.pow(1 + settings.monthlyDiscountRate, -(month + 1)));
   const horizonDays = settings.horizonMonths * DAYS_PER_MONTH;
   const weeks = (days: number) => days / DAYS_PER_TIME_UNIT;
+  const seen = new Set<number>();
   const curves: PurchaseCurveRow[] = [];
-  for (const { x, tenureDays } of distinct(input, (x, _recency, tenure) => [x, tenure] as const)) {
+  for (const { x, tenureDays } of histories) {
+    const key = x * 2 ** 20 + tenureDays;
+    if (seen.has(key)) continue;
+    seen.add(key);
     const T = weeks(tenureDays);
     let previous = 0;
     let discounted = 0;
@@ -181,32 +218,10 @@ function purchaseCurves(model: FittedPurchaseModel, input: ClvInput, settings: C
   return curves;
 }
 
-function probabilitiesAlive(model: FittedPurchaseModel, input: ClvInput): ProbabilityAliveRow[] {
-  return Array.from(distinct(input, (x, recency, tenure) => [x, recency, tenure] as const), ({ x, recencyDays, tenureDays }) => ({
-    frequency: x,
-    recency_days: recencyDays,
-    tenure_days: tenureDays,
-    p_alive: model.probabilityAlive({ x, tx: recencyDays / DAYS_PER_TIME_UNIT, T: tenureDays / DAYS_PER_TIME_UNIT }),
-  }));
-}
-
-/**
- * The distinct (frequency, recency, tenure) of the input, or (frequency, tenure) when the key
- * leaves recency out, in order of first appearance. Keyed by one number (the day counts are
- * whole and below 2^20): string keys for a million customers cost seconds.
- */
-function* distinct(input: ClvInput, key: (x: number, recency: number, tenure: number) => readonly number[]) {
-  const seen = new Set<number>();
-  for (let index = 0; index < input.frequency.length; index += 1) {
-    const x = input.frequency[index]!;
-    const recencyDays = input.recency_days[index]!;
-    const tenureDays = input.tenure_days[index]!;
-    const parts = key(x, recencyDays, tenureDays);
-    const packed = parts.reduce((sum, part) => sum * 2 ** 20 + part, 0);
-    if (seen.has(packed)) continue;
-    seen.add(packed);
-    yield { x, recencyDays, tenureDays };
-  }
+/** P(alive) of each distinct history: histories[i] is days[i] in weeks. */
+function probabilitiesAlive(model: FittedPurchaseModel, histories: CompressedHistories, days: readonly DayHistory[]): ProbabilityAliveRow[] {
+  const alive = model.probabilitiesAlive(histories.compressed);
+  return days.map(({ x, recencyDays, tenureDays }, index) => ({ frequency: x, recency_days: recencyDays, tenure_days: tenureDays, p_alive: alive[index]! }));
 }
 
 type BaseColumns = Pick<ClvModelRow, 'time_unit' | 'horizon_months' | 'monthly_discount_rate'>;

@@ -1,5 +1,5 @@
 import { expectedPurchasesIfAlive, fitBgNbd, probabilityAlive } from './bg-nbd.ts';
-import type { PurchaseHistory } from './bg-nbd.ts';
+import type { HistoriesInput, PurchaseHistory } from './bg-nbd.ts';
 import { fitMbgNbd, mbgNbdExpectedPurchasesIfAlive, mbgNbdProbabilityAlive } from './mbg-nbd.ts';
 import type { HistoriesFit } from './fit-histories.ts';
 import {
@@ -7,6 +7,7 @@ import {
   paretoNbdExpectedPurchasesIfAlive,
   paretoNbdMedianWaitIfAlive,
   paretoNbdPurchaseChanceIfAlive,
+  paretoNbdProbabilitiesAlive,
   paretoNbdProbabilityAlive,
 } from './pareto-nbd.ts';
 
@@ -37,6 +38,8 @@ export interface PurchaseModelFormulas {
   readonly parameters: Readonly<Record<string, number>>;
   /** P(alive at T | x, t_x, T). */
   probabilityAlive(history: PurchaseHistory): number;
+  /** The same for many histories at once (Pareto/NBD shares its costly terms between them). */
+  probabilitiesAlive(histories: readonly PurchaseHistory[]): ArrayLike<number>;
   /** E[Y(t) | x, T, alive]: purchases expected in the t after T (the histories' time unit) from a customer still alive. */
   purchasesIfAlive(x: number, T: number, t: number): number;
   /** E[Y(t) | x, t_x, T] = P(alive) x purchasesIfAlive: the models differ in P(alive) and in that curve. */
@@ -64,15 +67,16 @@ const nextPurchaseChance = ({ r, alpha }: GammaRates, x: number, T: number, t: n
 const nextPurchaseMedian = ({ r, alpha }: GammaRates, x: number, T: number) => (alpha + T) * Math.expm1(Math.LN2 / (r + x));
 
 interface ModelDefinition<Parameters> {
-  readonly fit: (histories: readonly PurchaseHistory[]) => HistoriesFit<Parameters>;
+  readonly fit: (histories: HistoriesInput) => HistoriesFit<Parameters>;
   readonly alive: (parameters: Parameters, history: PurchaseHistory) => number;
+  readonly alives?: (parameters: Parameters, histories: readonly PurchaseHistory[]) => ArrayLike<number>;
   readonly ifAlive: (parameters: Parameters, x: number, T: number, t: number) => number;
   readonly chance: (parameters: Parameters, x: number, T: number, t: number) => number;
   readonly median: (parameters: Parameters, x: number, T: number) => number;
 }
 
 interface PurchaseModel {
-  fit(histories: readonly PurchaseHistory[]): FittedPurchaseModel;
+  fit(histories: HistoriesInput): FittedPurchaseModel;
   with(parameters: Readonly<Record<string, number>>): PurchaseModelFormulas;
 }
 
@@ -82,6 +86,7 @@ function purchaseModel<Parameters extends object>(model: PurchaseModelName, defi
     model,
     parameters: { ...parameters } as Record<string, number>,
     probabilityAlive: (history) => definition.alive(parameters, history),
+    probabilitiesAlive: (histories) => definition.alives?.(parameters, histories) ?? histories.map((history) => definition.alive(parameters, history)),
     purchasesIfAlive: (x, T, t) => definition.ifAlive(parameters, x, T, t),
     conditionalExpectedPurchases: (history, t) => definition.ifAlive(parameters, history.x, history.T, t) * definition.alive(parameters, history),
     purchaseChanceIfAlive: (x, T, t) => definition.chance(parameters, x, T, t),
@@ -115,13 +120,14 @@ const MODELS: Readonly<Record<PurchaseModelName, PurchaseModel>> = {
   pareto_nbd: purchaseModel('pareto_nbd', {
     fit: fitParetoNbd,
     alive: paretoNbdProbabilityAlive,
+    alives: paretoNbdProbabilitiesAlive,
     ifAlive: paretoNbdExpectedPurchasesIfAlive,
     chance: paretoNbdPurchaseChanceIfAlive,
     median: paretoNbdMedianWaitIfAlive,
   }),
 };
 
-export function fitPurchaseModel(model: PurchaseModelName, histories: readonly PurchaseHistory[]): FittedPurchaseModel {
+export function fitPurchaseModel(model: PurchaseModelName, histories: HistoriesInput): FittedPurchaseModel {
   return MODELS[model].fit(histories);
 }
 
