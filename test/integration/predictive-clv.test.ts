@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conditionalExpectedSpend, fitGammaGamma } from '../../functions/core/clv/gamma-gamma.ts';
@@ -193,5 +194,74 @@ describe('predictive CLV through the pipeline', () => {
     const result = await pipeline('validate-clv', '--calibration-end', HOLDOUT_END, '--holdout-end', CALIBRATION_END, '--lake', lake);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--holdout-end must be after --calibration-end/);
+  });
+});
+
+/**
+ * clv.purchaseModel and the campaign rules that read the selected model's P(alive). At
+ * 2025-04-30 the simulated customers made their first purchase 30 to 120 days before, so some
+ * one-time buyers are still active (a purchase within 90 days) and some have lapsed; young
+ * one-time buyers are likely alive, so churn_risk's threshold is raised to a P(alive) of 0.9.
+ * With topValueShare 1 every customer counts as valuable, so the audiences follow from customer_clv
+ * and customer_summary alone, and are computed here from those tables.
+ */
+describe('the purchase model named in config, and the campaigns that read it', () => {
+  const AS_OF = '2025-04-30';
+
+  async function runWith(purchaseModel: PurchaseModelName) {
+    const campaigns = {
+      winBack: { topValueShare: 1 },
+      churnRisk: { topValueShare: 1, maxProbabilityAlive: 0.9 },
+      loyaltyUpgrade: { enabled: false },
+      referralAsk: { enabled: false },
+      serviceRecovery: { enabled: false },
+      secondPurchase: { enabled: false },
+    };
+    const config = join(lake, '..', `config-${purchaseModel}.json`);
+    await writeFile(config, JSON.stringify({ clv: { purchaseModel }, campaigns }));
+    const run = await pipeline('run', '--as-of', AS_OF, '--config', config, '--lake', lake);
+    expect(run.code, run.stderr).toBe(0);
+    const selected = await queryCsv(lake, `select model from clv_model where as_of = date '${AS_OF}' and selected`);
+    expect(selected.map((row) => row['model'])).toEqual([purchaseModel]);
+    const customers = await queryCsv(
+      lake,
+      `select s.customer_id, s.frequency, s.recency_days, s.days_since_last_purchase, c.p_alive, c.churn_probability
+         from customer_summary s join customer_clv c using (customer_id, as_of) where s.as_of = date '${AS_OF}'`,
+    );
+    const audience = await queryCsv(lake, `select campaign, customer_id from campaign_audience where as_of = date '${AS_OF}'`);
+    const members = (campaign: string) => audience.filter((row) => row['campaign'] === campaign).map((row) => row['customer_id']).sort();
+    const typed = customers.map((row) => ({
+      id: row['customer_id']!,
+      frequency: Number(row['frequency']),
+      recencyDays: Number(row['recency_days']),
+      days: Number(row['days_since_last_purchase']),
+      pAlive: Number(row['p_alive']),
+      churn: Number(row['churn_probability']),
+    }));
+    return { customers: typed, members };
+  }
+
+  it('churn_risk takes active customers whose P(alive) is below the threshold: one-time buyers under MBG/NBD, never under BG/NBD', async () => {
+    for (const model of ['mbg_nbd', 'bg_nbd'] as const) {
+      const { customers, members } = await runWith(model);
+      const expected = customers.filter(
+        (customer) =>
+          customer.days < 90 &&
+          ((customer.frequency >= 1 && customer.days > (2 * customer.recencyDays) / customer.frequency) || customer.pAlive < 0.9),
+      );
+      expect(members('churn_risk'), model).toEqual(expected.map((customer) => customer.id).sort());
+      const oneTime = expected.filter((customer) => customer.frequency === 0);
+      if (model === 'bg_nbd') expect(oneTime).toEqual([]);
+      else expect(oneTime.length, 'one-time buyers at risk').toBeGreaterThan(50);
+    }
+  });
+
+  it('win_back takes lapsed customers more likely gone than not, and leaves the others alone', async () => {
+    const { customers, members } = await runWith('pareto_nbd');
+    const lapsed = customers.filter((customer) => customer.days >= 90 && customer.days <= 365);
+    const gone = lapsed.filter((customer) => customer.churn >= 0.5);
+    expect(members('win_back')).toEqual(gone.map((customer) => customer.id).sort());
+    expect(gone.length).toBeGreaterThan(0);
+    expect(gone.length, 'some lapsed customers are still likely around').toBeLessThan(lapsed.length);
   });
 });

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { compressHistories, conditionalExpectedPurchases, fitBgNbd, totalLogLikelihood } from '../../functions/core/clv/bg-nbd.ts';
 import type { BgNbdParameters, PurchaseHistory } from '../../functions/core/clv/bg-nbd.ts';
 import { fitGammaGamma } from '../../functions/core/clv/gamma-gamma.ts';
-import { fitCustomerValue } from '../../functions/core/clv/predictive-clv.ts';
+import { fitCustomerValue, selectPurchaseModel } from '../../functions/core/clv/predictive-clv.ts';
+import type { FittedPurchaseModel, PurchaseModelName } from '../../functions/core/clv/purchase-models.ts';
+import { Random } from '../../functions/core/demo/random.ts';
 import { WARM_START_SAMPLE } from '../../functions/core/clv/optimize.ts';
 import { simulateBgNbd, simulateGammaGamma } from '../support/simulate-clv.ts';
 
@@ -132,5 +134,57 @@ describe('purchase curves', () => {
     }
     expect(result.curves).toEqual([]);
     expect(result.alive).toEqual([]);
+  });
+});
+
+describe('the purchase model behind the predictions', () => {
+  const settings = { horizonMonths: 12, monthlyDiscountRate: 0.01 };
+  const fitted = (model: PurchaseModelName, logLikelihood: number, converged: boolean, atBound = false) =>
+    ({ model, logLikelihood, converged, atBound, parameters: { r: 1, alpha: 1 } }) as unknown as FittedPurchaseModel;
+
+  it('auto takes the highest log-likelihood among the converged fits; a name takes that model', () => {
+    const fits = [fitted('bg_nbd', -100, true), fitted('mbg_nbd', -90, false), fitted('pareto_nbd', -95, true, true)];
+    expect(selectPurchaseModel(fits, 'auto')?.model).toBe('bg_nbd');
+    expect(selectPurchaseModel([...fits, fitted('pareto_nbd', -80, true)], 'auto')?.model).toBe('pareto_nbd');
+    expect(selectPurchaseModel(fits, 'mbg_nbd')?.model).toBe('mbg_nbd');
+    expect(selectPurchaseModel(fits.slice(1), 'auto')).toBeNull();
+  });
+
+  // Everyone buys every two weeks on average and nobody leaves: no drop-out and no difference
+  // between customers, which every model expresses by sending a parameter to zero or infinity.
+  const random = new Random(5);
+  const steady = { frequency: [] as number[], recency_days: [] as number[], tenure_days: [] as number[], avg_repeat_day_net_revenue: [] as (number | null)[] };
+  for (let customer = 0; customer < 400; customer += 1) {
+    let day = 0;
+    let x = 0;
+    let last = 0;
+    for (;;) {
+      day += Math.max(1, Math.round(random.exponential(1 / 14)));
+      if (day > 364) break;
+      x += 1;
+      last = day;
+    }
+    steady.frequency.push(x);
+    steady.recency_days.push(last);
+    steady.tenure_days.push(364);
+    steady.avg_repeat_day_net_revenue.push(x > 0 ? 30 + (customer % 7) : null);
+  }
+
+  it('keeps fits that went to the edge with converged false and a note, and auto then predicts nothing', () => {
+    const result = fitCustomerValue(steady, { ...settings, purchaseModel: 'auto' });
+    for (const model of result.models.slice(0, 3)) {
+      expect(model, model.model).toMatchObject({ converged: false, selected: false });
+      expect(model.note, model.model).toMatch(/^a parameter reached the edge of the search/);
+    }
+    expect(result.curves).toEqual([]);
+    expect(result.alive).toEqual([]);
+  });
+
+  it('uses a model named in config even when it went to the edge, and says so', () => {
+    const result = fitCustomerValue(steady, { ...settings, purchaseModel: 'pareto_nbd' });
+    const pareto = result.models.find((model) => model.model === 'pareto_nbd')!;
+    expect(pareto).toMatchObject({ selected: true, converged: false });
+    expect(pareto.note).toMatch(/selected by clv.purchaseModel although the fit is not converged: predictions are rough$/);
+    expect(result.alive.length).toBe(new Set(steady.frequency.map((x, index) => `${x}|${steady.recency_days[index]}`)).size);
   });
 });

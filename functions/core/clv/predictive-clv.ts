@@ -169,8 +169,18 @@ function compressDays(input: ClvInput): { histories: CompressedHistories; days: 
   return { histories: { compressed, customers: input.frequency.length }, days };
 }
 
-/** A fit that stopped short of a maximum, or at the edge of the search box, is never chosen by `auto`. */
-const isUsable = (fit: FittedPurchaseModel) => fit.converged && !fit.atBound;
+/**
+ * The search box ends at e^±10; a likelihood that keeps rising toward zero or infinity in one
+ * parameter (no drop-out in the data, or no difference between customers) flattens out before
+ * that, and the search stops on the way. Beyond e^±9 (8,103 or 1/8,103 in weeks) a parameter
+ * counts as gone to the edge too.
+ */
+const EDGE_LOG_PARAMETER = 9;
+
+const reachedEdge = (fit: FittedPurchaseModel) => fit.atBound || Object.values(fit.parameters).some((value) => Math.abs(Math.log(value)) > EDGE_LOG_PARAMETER);
+
+/** A fit that stopped short of a maximum, or at the edge of the search, is never chosen by `auto`. */
+const isUsable = (fit: FittedPurchaseModel) => fit.converged && !reachedEdge(fit);
 
 /**
  * The named model, or under `auto` the usable fit with the highest log-likelihood (the three
@@ -232,7 +242,7 @@ const AT_BOUND_NOTE =
 function purchaseModelRow(fit: FittedPurchaseModel, selected: boolean, choice: PurchaseModelChoice, base: BaseColumns): ClvModelRow {
   const parameter = (name: string) => fit.parameters[name] ?? null;
   const notes: string[] = [];
-  if (fit.atBound) notes.push(AT_BOUND_NOTE);
+  if (reachedEdge(fit)) notes.push(AT_BOUND_NOTE);
   else if (!fit.converged) notes.push(`the search stopped after ${fit.iterations} iterations without converging`);
   if (fit.sampled) notes.push(`fitted on an even sample of ${WARM_START_SAMPLE.toLocaleString('en-US')} customers; log_likelihood is over all of them`);
   if (selected) {
