@@ -153,6 +153,18 @@ describe('pipeline demo', () => {
     );
     expect(row!['predicted']).toBe(row!['n']);
     expect(row!['valid']).toBe(row!['n']);
+    // The demo's customers may drop out after any purchase, the first included: a model that lets
+    // one-time buyers go (MBG/NBD or Pareto/NBD) fits them better than BG/NBD, which keeps every
+    // one-time buyer at P(alive) = 1.
+    const [selected] = await queryCsv(lake, "select model from clv_model where as_of = date '2026-09-30' and selected");
+    expect(['mbg_nbd', 'pareto_nbd']).toContain(selected!['model']);
+    const [oneTime] = await queryCsv(
+      lake,
+      `select count(*) as n, max(c.p_alive) as highest from customer_clv c join customer_summary s using (customer_id, as_of)
+        where c.as_of = date '2026-09-30' and c.frequency = 0 and s.days_since_last_purchase > 365`,
+    );
+    expect(Number(oneTime!['n'])).toBeGreaterThan(100);
+    expect(Number(oneTime!['highest'])).toBeLessThan(0.5);
   });
 
   it('rebuilds its own lake but refuses to wipe a directory it did not create', async () => {
@@ -180,6 +192,8 @@ describe('pipeline demo', () => {
     // Campaign results: every campaign against its holdout, with the customers behind each rate;
     // an interval that crosses zero is drawn grey and says there is no measurable effect.
     expect(report.text).toContain('Campaign results');
+    // The P(alive) chart names the model behind it.
+    expect(report.text).toMatch(/Probability that a customer is still active, from (MBG\/NBD|Pareto\/NBD)\./);
     expect(report.campaignResults.map((row) => row.campaign).sort()).toEqual(
       ['churn_risk', 'loyalty_upgrade', 'referral_ask', 'second_purchase', 'service_recovery', 'win_back'],
     );

@@ -2,10 +2,11 @@ import { Random } from './random.ts';
 
 /**
  * Realistic sample data for the demo and the tests: acquisition cohorts that grow and peak in
- * November and December, customers who buy at their own rate and drop out (the BG/NBD story),
- * order values that vary by customer, cancellations, partial and full refunds, duplicate
- * deliveries, customers in many time zones, survey answers that follow the customer's
- * experience, and a few broken records of each kind a real feed produces.
+ * November and December, customers who buy at their own rate and may drop out after any
+ * purchase, the first included (the MBG/NBD story), order values that vary by customer,
+ * cancellations, partial and full refunds, duplicate deliveries, customers in many time zones,
+ * survey answers that follow the customer's experience, and a few broken records of each kind
+ * a real feed produces.
  */
 export interface DemoOptions {
   readonly customers: number;
@@ -111,7 +112,8 @@ export function generateDemoData(options: DemoOptions): DemoData {
     const offset = random.weighted(OFFSETS);
     const month = random.weighted(months.map((m) => [m, m.weight] as const));
     let time = month.start + random.next() * (month.end - month.start);
-    // BG/NBD-like behaviour: a purchase rate per day and a chance to drop out after each purchase.
+    // MBG/NBD-like behaviour: a purchase rate per day, and a chance to drop out after each
+    // purchase, the first included.
     const purchaseRate = random.gamma(0.8, 1 / 50);
     const dropout = random.beta(1.6, 2.4);
     const meanSpend = Math.exp(random.normal(Math.log(55), 0.45));

@@ -288,13 +288,13 @@ draw('clv', {
   type: 'bar',
   data: { labels: clvLabels, datasets: [{ label: 'Customers', data: clvLabels.map((_, i) => (DATA.clvDistribution.find((b) => b.bucket === i) || { customers: 0 }).customers), backgroundColor: colours.blue }] },
   options: { scales: { x: axis('Predicted CLV', (v) => clvLabels[v] ?? v), y: axis('Customers', whole) }, plugins: { legend: { display: false } } },
-}, DATA.clvDistribution.length === 0 ? 'No CLV model yet: it needs at least ten repeat buyers.' : null);
+}, DATA.clvDistribution.length === 0 ? DATA.clvEmpty : null);
 const aliveLabels = Array.from({ length: 10 }, (_, i) => (i * 10) + '–' + ((i + 1) * 10) + '%');
 draw('alive', {
   type: 'bar',
   data: { labels: aliveLabels, datasets: [{ label: 'Customers', data: aliveLabels.map((_, i) => (DATA.aliveDistribution.find((b) => b.bucket === i) || { customers: 0 }).customers), backgroundColor: colours.green }] },
   options: { scales: { x: axis('P(alive)', (v) => aliveLabels[v] ?? v), y: axis('Customers', whole) }, plugins: { legend: { display: false } } },
-}, DATA.aliveDistribution.length === 0 ? 'No CLV model yet: it needs at least ten repeat buyers.' : null);
+}, DATA.aliveDistribution.length === 0 ? DATA.clvEmpty : null);
 const segments = DATA.segments.map((s) => s.segment.replace(/_/g, ' '));
 draw('segments', {
   type: 'bar',
@@ -313,6 +313,12 @@ draw('campaigns', {
 document.body.dataset.ready = 'true';
 `;
 
+/** Why the CLV charts are empty: too little data to fit, or fits that did not converge. */
+const noPredictionsReason = (data: ReportData) =>
+  data.clvModels.some((model) => model['r'] !== null && model['r'] !== undefined)
+    ? 'No purchase model converged on this data: see the note column of clv_model.'
+    : 'No CLV model yet: it needs at least ten repeat buyers.';
+
 function aliveHint(data: ReportData): string {
   const selected = selectedPurchaseModel(data);
   const model = selected ? purchaseModelTitle(selected) : 'the selected purchase model (none is selected: no fit converged)';
@@ -330,7 +336,15 @@ export function renderReport(data: ReportData, chartJsSource: string): string {
         `<span class="info" aria-hidden="true">i</span><div class="tip" role="tooltip">${escapeHtml(card.definition)}</div></div>`,
     )
     .join('');
-  const embedded = { periods: data.periods, nps: data.nps, clvDistribution: data.clvDistribution, aliveDistribution: data.aliveDistribution, segments: data.segments, campaigns: data.campaigns };
+  const embedded = {
+    periods: data.periods,
+    nps: data.nps,
+    clvDistribution: data.clvDistribution,
+    aliveDistribution: data.aliveDistribution,
+    clvEmpty: noPredictionsReason(data),
+    segments: data.segments,
+    campaigns: data.campaigns,
+  };
   return `<!doctype html>
 <html lang="en">
 <head>
