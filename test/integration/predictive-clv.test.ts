@@ -200,8 +200,10 @@ describe('predictive CLV through the pipeline', () => {
 /**
  * clv.purchaseModel and the campaign rules that read the selected model's P(alive). At
  * 2025-04-30 the simulated customers made their first purchase 30 to 120 days before, so some
- * one-time buyers are still active (a purchase within 90 days) and some have lapsed; young
- * one-time buyers are likely alive, so churn_risk's threshold is raised to a P(alive) of 0.9.
+ * one-time buyers are still active (a purchase within 90 days) and some have lapsed. Young
+ * customers are likely alive, so the thresholds are moved: churn_risk below a P(alive) of 0.9,
+ * win_back from a churn probability of 0.42 (under MBG/NBD that splits the lapsed customers
+ * about in half).
  * With topValueShare 1 every customer counts as valuable, so the audiences follow from customer_clv
  * and customer_summary alone, and are computed here from those tables.
  */
@@ -210,7 +212,7 @@ describe('the purchase model named in config, and the campaigns that read it', (
 
   async function runWith(purchaseModel: PurchaseModelName) {
     const campaigns = {
-      winBack: { topValueShare: 1 },
+      winBack: { topValueShare: 1, minChurnProbability: 0.42 },
       churnRisk: { topValueShare: 1, maxProbabilityAlive: 0.9 },
       loyaltyUpgrade: { enabled: false },
       referralAsk: { enabled: false },
@@ -241,27 +243,29 @@ describe('the purchase model named in config, and the campaigns that read it', (
     return { customers: typed, members };
   }
 
-  it('churn_risk takes active customers whose P(alive) is below the threshold: one-time buyers under MBG/NBD, never under BG/NBD', async () => {
+  it('churn_risk and win_back read the selected model: one-time buyers can be at risk or gone under MBG/NBD, never under BG/NBD', async () => {
     for (const model of ['mbg_nbd', 'bg_nbd'] as const) {
       const { customers, members } = await runWith(model);
-      const expected = customers.filter(
+      // churn_risk: active, and past twice the usual gap or P(alive) below 0.9.
+      const atRisk = customers.filter(
         (customer) =>
           customer.days < 90 &&
           ((customer.frequency >= 1 && customer.days > (2 * customer.recencyDays) / customer.frequency) || customer.pAlive < 0.9),
       );
-      expect(members('churn_risk'), model).toEqual(expected.map((customer) => customer.id).sort());
-      const oneTime = expected.filter((customer) => customer.frequency === 0);
-      if (model === 'bg_nbd') expect(oneTime).toEqual([]);
-      else expect(oneTime.length, 'one-time buyers at risk').toBeGreaterThan(50);
+      expect(members('churn_risk'), model).toEqual(atRisk.map((customer) => customer.id).sort());
+      // win_back: lapsed at most a year, and a churn probability of 0.42 or more.
+      const lapsed = customers.filter((customer) => customer.days >= 90 && customer.days <= 365);
+      const gone = lapsed.filter((customer) => customer.churn >= 0.42);
+      expect(members('win_back'), model).toEqual(gone.map((customer) => customer.id).sort());
+      const oneTime = (list: typeof customers) => list.filter((customer) => customer.frequency === 0);
+      if (model === 'bg_nbd') {
+        expect(oneTime(atRisk)).toEqual([]);
+        expect(oneTime(gone)).toEqual([]);
+      } else {
+        expect(oneTime(atRisk).length, 'one-time buyers at risk').toBeGreaterThan(50);
+        expect(oneTime(gone).length, 'one-time buyers gone').toBeGreaterThan(50);
+        expect(gone.length, 'some lapsed customers are still likely around').toBeLessThan(lapsed.length);
+      }
     }
-  });
-
-  it('win_back takes lapsed customers more likely gone than not, and leaves the others alone', async () => {
-    const { customers, members } = await runWith('pareto_nbd');
-    const lapsed = customers.filter((customer) => customer.days >= 90 && customer.days <= 365);
-    const gone = lapsed.filter((customer) => customer.churn >= 0.5);
-    expect(members('win_back')).toEqual(gone.map((customer) => customer.id).sort());
-    expect(gone.length).toBeGreaterThan(0);
-    expect(gone.length, 'some lapsed customers are still likely around').toBeLessThan(lapsed.length);
   });
 });

@@ -154,7 +154,7 @@ describe('the purchase model behind the predictions', () => {
   // between customers, which every model expresses by sending a parameter to zero or infinity.
   const random = new Random(5);
   const steady = { frequency: [] as number[], recency_days: [] as number[], tenure_days: [] as number[], avg_repeat_day_net_revenue: [] as (number | null)[] };
-  for (let customer = 0; customer < 400; customer += 1) {
+  for (let customer = 0; customer < 150; customer += 1) {
     let day = 0;
     let x = 0;
     let last = 0;

@@ -90,6 +90,9 @@ export function minimize(objective: (point: number[]) => number, start: number[]
   let best = nelderMead(f, start, options.initialStep ?? 0.5, maxIterations, tolerance, pointTolerance);
   let iterations = best.iterations;
   for (let restart = 0; restart < (options.maxRestarts ?? 3); restart += 1) {
+    // A run that ran out of iterations far out toward the box is crawling after an optimum at
+    // infinity (a likelihood that keeps rising ever more slowly): restarting only crawls on.
+    if (!best.converged && best.point.some((value) => Math.abs(value) > bound - 1)) break;
     const next = nelderMead(f, best.point, 0.05, maxIterations, tolerance, pointTolerance);
     iterations += next.iterations;
     const improved = next.value < best.value - 1e-10 * Math.abs(best.value);
