@@ -20,9 +20,9 @@ const KIND: Record<ColumnType, ColumnKind> = { varchar: 'string', double: 'float
 
 /**
  * The predictive-CLV step in AWS: reads this run's customer_summary columns (Parquet written by
- * Athena), calls the same pure function as the local runner, and writes clv_model and the
- * purchase curves as Parquet under the run's prefixes, for the SQL step that joins them to the
- * customers (customer_clv).
+ * Athena), calls the same pure function as the local runner, and writes clv_model, P(alive) per
+ * history and the purchase curves as Parquet under the run's prefixes, for the SQL step that
+ * joins them to the customers (customer_clv).
  */
 export async function handler(event: unknown): Promise<{ as_of: string; run_id: string; rows: Record<string, number> }> {
   const { as_of: asOf, run_id: runId } = inputSchema.parse(event);

@@ -48,7 +48,7 @@ export class Jobs extends Construct {
     });
     const fitter = new PipelineFunction(this, 'FitClv', {
       handler: 'fit-clv',
-      description: 'Fits BG/NBD and Gamma-Gamma on the run and writes clv_model and the purchase curves customer_clv joins',
+      description: 'Fits BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma on the run; writes clv_model and the P(alive) and purchase curves customer_clv joins',
       environment: { ...lake, PIPELINE_CONFIG: JSON.stringify(props.pipeline) },
       timeout: Duration.minutes(15),
       memorySize: 3008,

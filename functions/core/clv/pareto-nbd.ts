@@ -19,15 +19,37 @@ export interface ParetoNbdParameters {
 }
 
 /**
- * log A0 of the note: the difference of two hypergeometric terms at t_x and at T (the first is
- * the larger, as t_x <= T), taken in log space so that neither power underflows.
+ * ln 2F1(a, b; a + 1; z), the form the likelihood needs. By Euler's transformation it equals
+ * (1 - z)^(1 - b) 2F1(1, a + 1 - b; a + 1; z), a series whose terms shrink by a factor below z
+ * from the first one; the direct series first grows for about b z terms, thousands when a fit
+ * pushes the parameters toward infinity. Near z = 1 both crawl, and hyp2f1 continues from 1 - z.
  */
-function logA0({ r, alpha, s, beta }: ParetoNbdParameters, { x, tx, T }: PurchaseHistory): number {
+function logHyp2f1OneAbove(a: number, b: number, z: number): number {
+  if (z > 0.75) return Math.log(hyp2f1(a, b, a + 1, z));
+  const second = a + 1 - b;
+  let term = 1;
+  let sum = 1;
+  for (let k = 0; term > 1e-17 * sum; k += 1) {
+    term *= ((second + k) * z) / (a + 1 + k);
+    sum += term;
+  }
+  return (1 - b) * Math.log1p(-z) + Math.log(sum);
+}
+
+/**
+ * One hypergeometric term of A0 in the note, at (x, t) for t = t_x or T, in log space so that
+ * neither power underflows: A0 = e^term(x, t_x) - e^term(x, T).
+ */
+function logA0Term({ r, alpha, s, beta }: ParetoNbdParameters, x: number, time: number): number {
   const power = r + s + x;
-  const [larger, other, secondArgument] = alpha >= beta ? [alpha, beta, s + 1] : [beta, alpha, r + x];
-  const term = (time: number) => Math.log(hyp2f1(power, secondArgument, power + 1, (larger - other) / (larger + time))) - power * Math.log(larger + time);
-  const atTx = term(tx);
-  const atT = term(T);
+  const [larger, other, second] = alpha >= beta ? [alpha, beta, s + 1] : [beta, alpha, r + x];
+  return logHyp2f1OneAbove(power, second, (larger - other) / (larger + time)) - power * Math.log(larger + time);
+}
+
+/** log A0: the difference of the two terms (the first is the larger, as t_x <= T). */
+function logA0(parameters: ParetoNbdParameters, { x, tx, T }: PurchaseHistory): number {
+  const atTx = logA0Term(parameters, x, tx);
+  const atT = logA0Term(parameters, x, T);
   // A0 = e^atTx - e^atT, and atTx >= atT; equal only when t_x = T, where A0 is 0.
   return atTx + Math.log(-Math.expm1(atT - atTx));
 }
@@ -146,15 +168,8 @@ export function prepareParetoHistories(histories: readonly WeightedHistory[]): P
 export function paretoNbdEvaluate(parameters: ParetoNbdParameters, prepared: ParetoPreparedHistories, withAlive = false) {
   const { r, alpha, s, beta } = parameters;
   const { xs, Ts, xIndex, TIndex, weight, pairX, pairTime, txPair, TPair } = prepared;
-  const [larger, other] = alpha >= beta ? [alpha, beta] : [beta, alpha];
   const term = new Float64Array(pairX.length);
-  for (let pair = 0; pair < pairX.length; pair += 1) {
-    const x = pairX[pair]!;
-    const time = pairTime[pair]!;
-    const power = r + s + x;
-    const second = alpha >= beta ? s + 1 : r + x;
-    term[pair] = Math.log(hyp2f1(power, second, power + 1, (larger - other) / (larger + time))) - power * Math.log(larger + time);
-  }
+  for (let pair = 0; pair < pairX.length; pair += 1) term[pair] = logA0Term(parameters, pairX[pair]!, pairTime[pair]!);
   const logAlpha = Math.log(alpha);
   const logBeta = Math.log(beta);
   const head = xs.map((x) => logGamma(r + x) - logGamma(r) + r * logAlpha + s * logBeta);

@@ -13,7 +13,7 @@ const DAYS_PER_MONTH = 365.25 / 12;
 /** The horizons of customer_clv's expected_purchases_<n>d columns, in days. */
 export const PURCHASE_HORIZON_DAYS = [30, 90, 365] as const;
 
-/** The CLV step's input: customer_summary's BG/NBD and Gamma-Gamma columns, one entry per customer. */
+/** The CLV step's input: the customer_summary columns the models read, one entry per customer. */
 export interface ClvInput {
   /** Repeat purchase days. */
   readonly frequency: ArrayLike<number>;
