@@ -79,7 +79,9 @@ function measureClv(count: number) {
   const customers = clvCustomers(count);
   const started = process.hrtime.bigint();
   const result = fitCustomerValue(customers, { horizonMonths: 12, monthlyDiscountRate: 0.01, purchaseModel: 'auto' });
-  return { customers: count, seconds: seconds(started), converged: result.models.every((model) => model.converged) };
+  const converged = result.models.filter((model) => model.converged).map((model) => model.model);
+  const selected = result.models.find((model) => model.selected)?.model ?? 'none';
+  return { customers: count, seconds: seconds(started), converged: converged.join(', '), selected };
 }
 
 /** An SQS client whose every call takes 20 ms and succeeds: the publisher's own throughput. */
@@ -157,11 +159,11 @@ const lines = [
   `|---|${sizeResults.map(() => '---').join('|')}|`,
   ...steps.map((step) => `| ${step} | ${sizeResults.map((result) => (result.stepTimes[step] ?? 0).toFixed(2)).join(' | ')} |`),
   '',
-  '## Predictive CLV (BG/NBD + Gamma-Gamma fits and 12-month purchase curves)',
+  '## Predictive CLV (BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma fits, P(alive) and curves of the selected model)',
   '',
-  '| customers | seconds | converged |',
-  '|---|---|---|',
-  ...clvResults.map((result) => `| ${result.customers.toLocaleString('en-US')} | ${result.seconds.toFixed(2)} | ${result.converged} |`),
+  '| customers | seconds | converged | selected |',
+  '|---|---|---|---|',
+  ...clvResults.map((result) => `| ${result.customers.toLocaleString('en-US')} | ${result.seconds.toFixed(2)} | ${result.converged} | ${result.selected} |`),
   '',
   '## Publishing to SQS (mock with 20 ms per SendMessageBatch)',
   '',
