@@ -135,6 +135,20 @@ describe('Pareto/NBD', () => {
     }
   });
 
+  it('stays finite and exact where α and β are far apart and the customer bought hundreds of times', () => {
+    // (1 - z)^(1 - b) with b = r + x = 250.5 and 1 - z = 31 / 1030 is e^860: beyond a double.
+    // The reference integrates the definition in log space, scaled by (α + t_x)^-(r + x).
+    const parameters = { r: 0.5, alpha: 1, s: 0.6, beta: 1000 };
+    const { r, alpha, s, beta } = parameters;
+    const { x, tx, T } = { x: 250, tx: 30, T: 39 };
+    const shrink = (tau: number) => Math.pow((alpha + tx) / (alpha + tau), r + x);
+    const alive = shrink(T) * Math.pow(beta / (beta + T), s);
+    const gone = integrate((tau) => shrink(tau) * s * Math.pow(beta, s) * Math.pow(beta + tau, -(s + 1)), tx, T);
+    const expected = logGamma(r + x) - logGamma(r) + r * Math.log(alpha) - (r + x) * Math.log(alpha + tx) + Math.log(alive + gone);
+    expect(paretoNbdLogLikelihood(parameters, { x, tx, T })).toBeCloseTo(expected, 8);
+    expect(paretoNbdProbabilityAlive(parameters, { x, tx, T })).toBeCloseTo(alive / (alive + gone), 10);
+  });
+
   it('evaluates many histories at once, sharing their hypergeometric terms, as it does one at a time', () => {
     const raw = [{ x: 0, tx: 0, T: 52 }, { x: 2, tx: 20, T: 39 }, { x: 2, tx: 39, T: 39 }, { x: 7, tx: 38, T: 39 }, { x: 2, tx: 20, T: 52 }];
     const histories = compressHistories([...raw, raw[1]!]);

@@ -1,5 +1,5 @@
 import { digamma, hyp2f1, logAddExp, logBeta, logGamma } from './special.ts';
-import { minimize, polish, WARM_START_SAMPLE } from './optimize.ts';
+import { minimize, polish, PURCHASE_MODEL_EDGE, WARM_START_SAMPLE } from './optimize.ts';
 
 /**
  * BG/NBD (Fader, Hardie & Lee 2005, "Counting your customers the easy way"). While alive a
@@ -329,7 +329,7 @@ export function fitBetaGeometric(input: HistoriesInput, variant: BetaGeometricVa
   };
   const result = sample
     ? polish(negative, start, sample.atBound)
-    : minimize((point) => -totalLogLikelihood(fromLog(point), compressed, variant), start);
+    : minimize((point) => -totalLogLikelihood(fromLog(point), compressed, variant), start, { edge: PURCHASE_MODEL_EDGE });
   return {
     parameters: fromLog(result.point),
     logLikelihood: -result.value,

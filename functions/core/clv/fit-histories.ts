@@ -1,6 +1,6 @@
 import { asCompressed, sampleCustomers } from './bg-nbd.ts';
 import type { HistoriesInput, WeightedHistory } from './bg-nbd.ts';
-import { minimize, WARM_START_SAMPLE } from './optimize.ts';
+import { minimize, PURCHASE_MODEL_EDGE, WARM_START_SAMPLE } from './optimize.ts';
 
 /** A purchase model fitted by maximum likelihood on customer histories. */
 export interface HistoriesFit<Parameters> {
@@ -31,7 +31,7 @@ export function fitHistories<Parameters, Prepared>(
   const histories = asCompressed(input);
   const sampled = histories.customers > 2 * WARM_START_SAMPLE;
   const prepared = prepare((sampled ? sampleCustomers(histories, WARM_START_SAMPLE) : histories).compressed);
-  const result = minimize((point) => -totalLogLikelihood(fromLog(point), prepared), [0, 0, 0, 0]);
+  const result = minimize((point) => -totalLogLikelihood(fromLog(point), prepared), [0, 0, 0, 0], { edge: PURCHASE_MODEL_EDGE });
   const parameters = fromLog(result.point);
   return {
     parameters,

@@ -28,18 +28,44 @@ export interface MinimizeOptions {
   readonly pointTolerance?: number;
   readonly initialStep?: number;
   readonly maxRestarts?: number;
+  /**
+   * A search whose best point lies beyond this in some coordinate, and that improves by less
+   * than 1e-6 (relative) in 100 iterations, is crawling after an optimum at infinity: it stops
+   * there, unconverged, instead of crawling on to the box. Off by default (the box itself);
+   * the purchase models set 9, whose parameters in weeks have no business beyond e^±9.
+   */
+  readonly edge?: number;
 }
 
-function nelderMead(f: (point: number[]) => number, start: number[], step: number, maxIterations: number, tolerance: number, pointTolerance: number) {
+/** Iterations between checks for a search crawling toward the edge of the box. */
+const CRAWL_CHECK = 100;
+
+function nelderMead(
+  f: (point: number[]) => number,
+  start: number[],
+  step: number,
+  maxIterations: number,
+  tolerance: number,
+  pointTolerance: number,
+  edge: number,
+) {
   const dimension = start.length;
   let simplex = [start, ...start.map((_, index) => start.map((value, j) => (j === index ? value + step : value)))];
   let values = simplex.map((point) => f(point));
   let iterations = 0;
   let converged = false;
+  let valueAtCheck = Infinity;
   for (; iterations < maxIterations; iterations += 1) {
     const order = values.map((_, index) => index).sort((i, j) => values[i]! - values[j]!);
     simplex = order.map((index) => simplex[index]!);
     values = order.map((index) => values[index]!);
+    if (iterations % CRAWL_CHECK === 0) {
+      // Out toward the edge and barely better than CRAWL_CHECK iterations ago: the optimum is at
+      // infinity, and the rest of the way would only crawl (the caller reports the edge).
+      const crawling = simplex[0]!.some((value) => Math.abs(value) > edge) && valueAtCheck - values[0]! < 1e-6 * Math.abs(values[0]!);
+      if (crawling) break;
+      valueAtCheck = values[0]!;
+    }
     const spread = Math.abs(values[dimension]! - values[0]!);
     const size = Math.max(...simplex.slice(1).map((point) => Math.max(...point.map((value, j) => Math.abs(value - simplex[0]![j]!)))));
     if (spread <= tolerance * (Math.abs(values[0]!) + tolerance) && size <= pointTolerance) {
@@ -87,13 +113,14 @@ export function minimize(objective: (point: number[]) => number, start: number[]
   const maxIterations = options.maxIterations ?? 2000;
   const tolerance = options.tolerance ?? 1e-10;
   const pointTolerance = options.pointTolerance ?? 1e-5;
-  let best = nelderMead(f, start, options.initialStep ?? 0.5, maxIterations, tolerance, pointTolerance);
+  const edge = options.edge ?? bound;
+  let best = nelderMead(f, start, options.initialStep ?? 0.5, maxIterations, tolerance, pointTolerance, edge);
   let iterations = best.iterations;
   for (let restart = 0; restart < (options.maxRestarts ?? 3); restart += 1) {
-    // A run that ran out of iterations far out toward the box is crawling after an optimum at
+    // A run that stopped unconverged out toward the box was crawling after an optimum at
     // infinity (a likelihood that keeps rising ever more slowly): restarting only crawls on.
-    if (!best.converged && best.point.some((value) => Math.abs(value) > bound - 1)) break;
-    const next = nelderMead(f, best.point, 0.05, maxIterations, tolerance, pointTolerance);
+    if (!best.converged && best.point.some((value) => Math.abs(value) > edge)) break;
+    const next = nelderMead(f, best.point, 0.05, maxIterations, tolerance, pointTolerance, edge);
     iterations += next.iterations;
     const improved = next.value < best.value - 1e-10 * Math.abs(best.value);
     best = next.value <= best.value ? next : best;
@@ -102,6 +129,12 @@ export function minimize(objective: (point: number[]) => number, start: number[]
   const atBound = best.point.some((value) => Math.abs(value) > bound - 1e-3);
   return { ...best, iterations, converged: best.converged && !atBound, atBound };
 }
+
+/**
+ * The purchase models' parameters are in weeks: beyond e^±9 (8,103 or 1/8,103) one has gone
+ * toward zero or infinity (no drop-out, or no difference between customers, in the data).
+ */
+export const PURCHASE_MODEL_EDGE = 9;
 
 /** Above twice this many customers, a fit starts from a fit on this many of them. */
 export const WARM_START_SAMPLE = 25_000;

@@ -19,21 +19,26 @@ export interface ParetoNbdParameters {
 }
 
 /**
- * ln 2F1(a, b; a + 1; z), the form the likelihood needs. By Euler's transformation it equals
- * (1 - z)^(1 - b) 2F1(1, a + 1 - b; a + 1; z), a series whose terms shrink by a factor below z
- * from the first one; the direct series first grows for about b z terms, thousands when a fit
- * pushes the parameters toward infinity. Near z = 1 both crawl, and hyp2f1 continues from 1 - z.
+ * ln 2F1(a, b; a + 1; z), the form the likelihood needs, with w = 1 - z passed exactly (z comes
+ * near 1 when α and β are far apart). By Euler's transformation it equals
+ * w^(1 - b) 2F1(1, a + 1 - b; a + 1; z): the power, which overflows for large b near z = 1, is
+ * kept in log space, and the series' terms shrink from the first one (the direct series first
+ * grows for about b z terms, thousands when a fit pushes the parameters toward infinity). Near
+ * z = 1 with a small b that series crawls; hyp2f1 then continues from w, where the power is
+ * moderate.
  */
-function logHyp2f1OneAbove(a: number, b: number, z: number): number {
-  if (z > 0.75) return Math.log(hyp2f1(a, b, a + 1, z));
+function logHyp2f1OneAbove(a: number, b: number, z: number, w: number): number {
   const second = a + 1 - b;
+  const maxTerms = z <= 0.75 ? Infinity : 300;
   let term = 1;
   let sum = 1;
-  for (let k = 0; term > 1e-17 * sum; k += 1) {
+  let k = 0;
+  for (; term > 1e-17 * sum && k < maxTerms; k += 1) {
     term *= ((second + k) * z) / (a + 1 + k);
     sum += term;
   }
-  return (1 - b) * Math.log1p(-z) + Math.log(sum);
+  if (k < maxTerms) return (1 - b) * Math.log(w) + Math.log(sum);
+  return Math.log(hyp2f1(a, b, a + 1, z, w));
 }
 
 /**
@@ -43,7 +48,8 @@ function logHyp2f1OneAbove(a: number, b: number, z: number): number {
 function logA0Term({ r, alpha, s, beta }: ParetoNbdParameters, x: number, time: number): number {
   const power = r + s + x;
   const [larger, other, second] = alpha >= beta ? [alpha, beta, s + 1] : [beta, alpha, r + x];
-  return logHyp2f1OneAbove(power, second, (larger - other) / (larger + time)) - power * Math.log(larger + time);
+  const z = (larger - other) / (larger + time);
+  return logHyp2f1OneAbove(power, second, z, (other + time) / (larger + time)) - power * Math.log(larger + time);
 }
 
 /** log A0: the difference of the two terms (the first is the larger, as t_x <= T). */

@@ -1,7 +1,7 @@
 import type { CompressedHistories } from './bg-nbd.ts';
 import { fitGammaGamma } from './gamma-gamma.ts';
 import type { GammaGammaFit } from './gamma-gamma.ts';
-import { WARM_START_SAMPLE } from './optimize.ts';
+import { PURCHASE_MODEL_EDGE, WARM_START_SAMPLE } from './optimize.ts';
 import { fitPurchaseModel, PURCHASE_MODELS } from './purchase-models.ts';
 import type { FittedPurchaseModel, PurchaseModelName } from './purchase-models.ts';
 
@@ -171,13 +171,10 @@ function compressDays(input: ClvInput): { histories: CompressedHistories; days: 
 
 /**
  * The search box ends at e^±10; a likelihood that keeps rising toward zero or infinity in one
- * parameter (no drop-out in the data, or no difference between customers) flattens out before
- * that, and the search stops on the way. Beyond e^±9 (8,103 or 1/8,103 in weeks) a parameter
- * counts as gone to the edge too.
+ * parameter flattens out before that, and the search stops on the way (PURCHASE_MODEL_EDGE):
+ * beyond e^±9 a parameter counts as gone to the edge too.
  */
-const EDGE_LOG_PARAMETER = 9;
-
-const reachedEdge = (fit: FittedPurchaseModel) => fit.atBound || Object.values(fit.parameters).some((value) => Math.abs(Math.log(value)) > EDGE_LOG_PARAMETER);
+const reachedEdge = (fit: FittedPurchaseModel) => fit.atBound || Object.values(fit.parameters).some((value) => Math.abs(Math.log(value)) > PURCHASE_MODEL_EDGE);
 
 /** A fit that stopped short of a maximum, or at the edge of the search, is never chosen by `auto`. */
 const isUsable = (fit: FittedPurchaseModel) => fit.converged && !reachedEdge(fit);
