@@ -4,7 +4,7 @@ import { computeTables } from '../../adapters/local-job-runner.ts';
 import { validateHoldout } from '../../core/clv/holdout.ts';
 import type { HoldoutCustomer, HoldoutValidation, ModelValidation } from '../../core/clv/holdout.ts';
 import { WARM_START_SAMPLE } from '../../core/clv/optimize.ts';
-import { PURCHASE_MODEL_TITLES } from '../../core/clv/purchase-models.ts';
+import { convergedInside, PURCHASE_MODEL_TITLES } from '../../core/clv/purchase-models.ts';
 import { TIME_UNIT } from '../../core/clv/predictive-clv.ts';
 import { UsageError } from '../../core/errors.ts';
 import { jobGraph } from '../../core/jobs/graph.ts';
@@ -69,7 +69,7 @@ function modelsTable(validation: HoldoutValidation): QueryResult {
     rows: validation.models.map((model) => [
       model.fit.model,
       Number(model.fit.logLikelihood.toFixed(2)),
-      String(model.fit.converged),
+      String(convergedInside(model.fit)),
       validation.actualTotal,
       Number(model.predictedTotal.toFixed(1)),
       model.totalError === null ? null : Number(model.totalError.toFixed(4)),
@@ -109,7 +109,7 @@ function describeValidation(validation: HoldoutValidation, calibrationEnd: strin
         model: model.fit.model,
         parameters: model.fit.parameters,
         log_likelihood: model.fit.logLikelihood,
-        converged: model.fit.converged,
+        converged: convergedInside(model.fit),
         fitted_on_sample: model.fit.sampled,
         predicted_total: model.predictedTotal,
         total_error: model.totalError,
@@ -123,10 +123,10 @@ function describeValidation(validation: HoldoutValidation, calibrationEnd: strin
   const fits = validation.models.map(
     (model) =>
       `  ${PURCHASE_MODEL_TITLES[model.fit.model].padEnd(10)} ${describeParameters(model.fit.parameters)}, log-likelihood ${model.fit.logLikelihood.toFixed(2)}` +
-      (model.fit.converged ? '' : ' (did not converge)') +
+      (convergedInside(model.fit) ? '' : ' (did not converge inside the search)') +
       (model.fit.sampled ? ` (fitted on an even sample of ${WARM_START_SAMPLE.toLocaleString('en-US')} customers)` : ''),
   );
-  const converged = validation.models.filter((model) => model.fit.converged);
+  const converged = validation.models.filter((model) => convergedInside(model.fit));
   const best = (pick: (model: ModelValidation) => number) =>
     converged.length === 0 ? '-' : PURCHASE_MODEL_TITLES[converged.reduce((a, b) => (pick(b) < pick(a) ? b : a)).fit.model];
   return (

@@ -1,8 +1,8 @@
 import type { CompressedHistories } from './bg-nbd.ts';
 import { fitGammaGamma } from './gamma-gamma.ts';
 import type { GammaGammaFit } from './gamma-gamma.ts';
-import { PURCHASE_MODEL_EDGE, WARM_START_SAMPLE } from './optimize.ts';
-import { fitPurchaseModel, PURCHASE_MODELS } from './purchase-models.ts';
+import { WARM_START_SAMPLE } from './optimize.ts';
+import { convergedInside, fitPurchaseModel, PURCHASE_MODELS, reachedEdge } from './purchase-models.ts';
 import type { FittedPurchaseModel, PurchaseModelName } from './purchase-models.ts';
 
 /** The models are fitted in weeks, as in the papers: day counts are divided by this. */
@@ -170,23 +170,14 @@ function compressDays(input: ClvInput): { histories: CompressedHistories; days: 
 }
 
 /**
- * The search box ends at e^±10; a likelihood that keeps rising toward zero or infinity in one
- * parameter flattens out before that, and the search stops on the way (PURCHASE_MODEL_EDGE):
- * beyond e^±9 a parameter counts as gone to the edge too.
- */
-const reachedEdge = (fit: FittedPurchaseModel) => fit.atBound || Object.values(fit.parameters).some((value) => Math.abs(Math.log(value)) > PURCHASE_MODEL_EDGE);
-
-/** A fit that stopped short of a maximum, or at the edge of the search, is never chosen by `auto`. */
-const isUsable = (fit: FittedPurchaseModel) => fit.converged && !reachedEdge(fit);
-
-/**
- * The named model, or under `auto` the usable fit with the highest log-likelihood (the three
- * have four parameters each, so no penalty for size is needed). Null when none is usable.
+ * The named model, or under `auto` the fit with the highest log-likelihood among those that
+ * converged inside the search (the three have four parameters each, so no penalty for size is
+ * needed). Null when none did.
  */
 export function selectPurchaseModel(fits: readonly FittedPurchaseModel[], choice: PurchaseModelChoice): FittedPurchaseModel | null {
   if (choice !== 'auto') return fits.find((fit) => fit.model === choice) ?? null;
   let best: FittedPurchaseModel | null = null;
-  for (const fit of fits) if (isUsable(fit) && (!best || fit.logLikelihood > best.logLikelihood)) best = fit;
+  for (const fit of fits) if (convergedInside(fit) && (!best || fit.logLikelihood > best.logLikelihood)) best = fit;
   return best;
 }
 
@@ -246,7 +237,7 @@ function purchaseModelRow(fit: FittedPurchaseModel, selected: boolean, choice: P
     notes.push(
       choice === 'auto'
         ? 'selected: the highest log-likelihood of the converged purchase models'
-        : `selected by clv.purchaseModel${isUsable(fit) ? '' : ' although the fit is not converged: predictions are rough'}`,
+        : `selected by clv.purchaseModel${convergedInside(fit) ? '' : ' although the fit is not converged: predictions are rough'}`,
     );
   }
   return {
@@ -263,7 +254,7 @@ function purchaseModelRow(fit: FittedPurchaseModel, selected: boolean, choice: P
     v: null,
     log_likelihood: fit.logLikelihood,
     customers: fit.customers,
-    converged: isUsable(fit),
+    converged: convergedInside(fit),
     iterations: fit.iterations,
     note: notes.length > 0 ? notes.join('; ') : null,
     ...base,

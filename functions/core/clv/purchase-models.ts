@@ -2,6 +2,7 @@ import { expectedPurchasesIfAlive, fitBgNbd, probabilityAlive } from './bg-nbd.t
 import type { HistoriesInput, PurchaseHistory } from './bg-nbd.ts';
 import { fitMbgNbd, mbgNbdExpectedPurchasesIfAlive, mbgNbdProbabilityAlive } from './mbg-nbd.ts';
 import type { HistoriesFit } from './fit-histories.ts';
+import { PURCHASE_MODEL_EDGE } from './optimize.ts';
 import {
   fitParetoNbd,
   paretoNbdExpectedPurchasesIfAlive,
@@ -126,6 +127,17 @@ const MODELS: Readonly<Record<PurchaseModelName, PurchaseModel>> = {
     median: paretoNbdMedianWaitIfAlive,
   }),
 };
+
+/**
+ * The search box ends at e^±10; a likelihood that keeps rising toward zero or infinity in one
+ * parameter flattens out before that, and the search stops on the way: beyond e^±9
+ * (PURCHASE_MODEL_EDGE) a parameter counts as gone to the edge too.
+ */
+export const reachedEdge = (fit: FittedPurchaseModel) =>
+  fit.atBound || Object.values(fit.parameters).some((value) => Math.abs(Math.log(value)) > PURCHASE_MODEL_EDGE);
+
+/** Converged to a maximum inside the search: clv_model's `converged`, and what `auto` needs. */
+export const convergedInside = (fit: FittedPurchaseModel) => fit.converged && !reachedEdge(fit);
 
 export function fitPurchaseModel(model: PurchaseModelName, histories: HistoriesInput): FittedPurchaseModel {
   return MODELS[model].fit(histories);
