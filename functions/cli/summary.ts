@@ -53,7 +53,7 @@ export async function summarize(query: Query, asOf: string): Promise<string> {
   lines.push(
     `  predictive CLV (${title} + Gamma-Gamma, next ${String(model['horizon_months'] ?? '-')} months): mean ${money(predictive['mean_clv'])}, ` +
       `total ${money(predictive['total_clv'])}, expected purchases ${count(typeof predictive['purchases'] === 'number' ? Math.round(predictive['purchases'] as number) : null)}, ` +
-      `mean P(alive) ${percent(predictive['mean_p_alive'])}${model['model'] === undefined ? ' (no model converged: see clv_model)' : ''}`,
+      `mean P(alive) ${percent(predictive['mean_p_alive'])}${model['model'] === undefined ? ' (no purchase model selected: see clv_model.note)' : ''}`,
   );
 
   lines.push('', 'retention and churn, last 6 periods (exact; classic in brackets)');
