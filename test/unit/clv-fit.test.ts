@@ -112,13 +112,13 @@ describe('purchase curves', () => {
       const history = { x: input.frequency[index]!, tx: input.recency_days[index]! / 7, T: input.tenure_days[index]! / 7 };
       const curve = curves.get(`${history.x}|${input.tenure_days[index]}`)!;
       const pAlive = history.x === 0 ? 1 : 1 / (1 + (parameters.a / (parameters.b + history.x - 1)) * ((parameters.alpha + history.T) / (parameters.alpha + history.tx)) ** (parameters.r + history.x));
-      expect(curve.purchases_if_alive * pAlive).toBeCloseTo(conditionalExpectedPurchases(parameters, history, horizonWeeks), 9);
-      expect(curve.discounted_purchases_if_alive).toBeCloseTo(curve.purchases_if_alive, 12);
+      expect(curve.purchases_if_alive! * pAlive).toBeCloseTo(conditionalExpectedPurchases(parameters, history, horizonWeeks), 9);
+      expect(curve.discounted_purchases_if_alive).toBeCloseTo(curve.purchases_if_alive!, 12);
     }
     for (const [index, curve] of discounted.curves.entries()) {
       const undiscounted = flat.curves[index]!;
-      expect(curve.discounted_purchases_if_alive).toBeLessThan(undiscounted.purchases_if_alive);
-      expect(curve.discounted_purchases_if_alive).toBeGreaterThan(undiscounted.purchases_if_alive / 1.01 ** 12);
+      expect(curve.discounted_purchases_if_alive).toBeLessThan(undiscounted.purchases_if_alive!);
+      expect(curve.discounted_purchases_if_alive).toBeGreaterThan(undiscounted.purchases_if_alive! / 1.01 ** 12);
     }
   });
 

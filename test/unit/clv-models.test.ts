@@ -149,6 +149,20 @@ describe('Pareto/NBD', () => {
     expect(paretoNbdProbabilityAlive(parameters, { x, tx, T })).toBeCloseTo(alive / (alive + gone), 10);
   });
 
+  it('stays exact where a fit sends s and β into the hundreds and thousands (every customer leaving at one rate)', () => {
+    // A fit a review found on such data: r + s + x in the hundreds, z = 0.94. 2F1's continuation
+    // from 1 - z cancels there and gave P(alive) 0.0045 for this customer; by the definition it is 0.294.
+    const parameters = { r: 0.43, alpha: 1.79, s: 348.6, beta: 3561 };
+    const history = { x: 11, tx: 1425 / 7, T: 1500 / 7 };
+    const { r, alpha, s, beta } = parameters;
+    const { x, tx, T } = history;
+    const shrink = (tau: number) => Math.pow((alpha + tx) / (alpha + tau), r + x) * Math.pow((beta + tx) / (beta + tau), s);
+    const alive = shrink(T);
+    const gone = integrate((tau) => (shrink(tau) * s) / (beta + tau), tx, T);
+    expect(paretoNbdProbabilityAlive(parameters, history)).toBeCloseTo(alive / (alive + gone), 8);
+    expect(alive / (alive + gone)).toBeCloseTo(0.294, 3);
+  });
+
   it('evaluates many histories at once, sharing their hypergeometric terms, as it does one at a time', () => {
     const raw = [{ x: 0, tx: 0, T: 52 }, { x: 2, tx: 20, T: 39 }, { x: 2, tx: 39, T: 39 }, { x: 7, tx: 38, T: 39 }, { x: 2, tx: 20, T: 52 }];
     const histories = compressHistories([...raw, raw[1]!]);

@@ -11,7 +11,7 @@ export interface HistoriesFit<Parameters> {
   readonly iterations: number;
   /** A parameter went to the edge of the search box. */
   readonly atBound: boolean;
-  /** Fitted on an even sample of WARM_START_SAMPLE customers (above twice that many). */
+  /** Fitted on every k-th customer, WARM_START_SAMPLE to 1.5 times that many (above twice that many customers). */
   readonly sampled: boolean;
 }
 

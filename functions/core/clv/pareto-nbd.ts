@@ -2,7 +2,7 @@ import { prepareHistories } from './bg-nbd.ts';
 import type { HistoriesInput, PreparedHistories, PurchaseHistory, WeightedHistory } from './bg-nbd.ts';
 import { fitHistories } from './fit-histories.ts';
 import type { HistoriesFit } from './fit-histories.ts';
-import { hyp2f1, integrate, logAddExp, logGamma } from './special.ts';
+import { integrate, logAddExp, logGamma } from './special.ts';
 
 /**
  * Pareto/NBD (Schmittlein, Morrison & Colombo 1987). While alive a customer buys at a Poisson
@@ -22,23 +22,27 @@ export interface ParetoNbdParameters {
  * ln 2F1(a, b; a + 1; z), the form the likelihood needs, with w = 1 - z passed exactly (z comes
  * near 1 when α and β are far apart). By Euler's transformation it equals
  * w^(1 - b) 2F1(1, a + 1 - b; a + 1; z): the power, which overflows for large b near z = 1, is
- * kept in log space, and the series' terms shrink from the first one (the direct series first
- * grows for about b z terms, thousands when a fit pushes the parameters toward infinity). Near
- * z = 1 with a small b that series crawls; hyp2f1 then continues from w, where the power is
- * moderate.
+ * kept in log space, and the series' terms are all positive and shrink from the first one (the
+ * direct series first grows for about b z terms, thousands when a fit pushes the parameters
+ * toward infinity). Near z = 1 it needs about 40 / w terms. The continuation from 1 - z that
+ * hyp2f1 uses there cancels catastrophically once a is in the hundreds (measured: 2F1(401.1,
+ * 1.05; 402.1; 0.892) came out -1.6e11 against about 82), so it is not used: past
+ * MAX_EULER_TERMS, reached only with α and β some 10^5 apart, the value is NaN, which the fits
+ * treat as a point to avoid and the tables store as null.
  */
+const MAX_EULER_TERMS = 4_000_000;
+
 function logHyp2f1OneAbove(a: number, b: number, z: number, w: number): number {
   const second = a + 1 - b;
-  const maxTerms = z <= 0.75 ? Infinity : 300;
   let term = 1;
   let sum = 1;
   let k = 0;
-  for (; term > 1e-17 * sum && k < maxTerms; k += 1) {
+  for (; term > 1e-17 * sum; k += 1) {
+    if (k === MAX_EULER_TERMS) return Number.NaN;
     term *= ((second + k) * z) / (a + 1 + k);
     sum += term;
   }
-  if (k < maxTerms) return (1 - b) * Math.log(w) + Math.log(sum);
-  return Math.log(hyp2f1(a, b, a + 1, z, w));
+  return (1 - b) * Math.log(w) + Math.log(sum);
 }
 
 /**

@@ -64,12 +64,12 @@ export interface PurchaseCurveRow {
   frequency: number;
   tenure_days: number;
   /** Purchase days expected over the horizon (clv.horizonMonths). */
-  purchases_if_alive: number;
+  purchases_if_alive: number | null;
   /** The same purchases, each month discounted: sum over m of (E[Y(m)] - E[Y(m-1)]) / (1 + d)^m. */
-  discounted_purchases_if_alive: number;
-  purchases_if_alive_30d: number;
-  purchases_if_alive_90d: number;
-  purchases_if_alive_365d: number;
+  discounted_purchases_if_alive: number | null;
+  purchases_if_alive_30d: number | null;
+  purchases_if_alive_90d: number | null;
+  purchases_if_alive_365d: number | null;
   /** Days after as_of by which a purchase has become as likely as not; null beyond the horizon. */
   next_purchase_days_if_alive: number | null;
 }
@@ -79,7 +79,7 @@ export interface ProbabilityAliveRow {
   frequency: number;
   recency_days: number;
   tenure_days: number;
-  p_alive: number;
+  p_alive: number | null;
 }
 
 export interface ClvFit {
@@ -205,11 +205,11 @@ function purchaseCurves(model: FittedPurchaseModel, histories: readonly DayHisto
     curves.push({
       frequency: x,
       tenure_days: tenureDays,
-      purchases_if_alive: previous,
-      discounted_purchases_if_alive: discounted,
-      purchases_if_alive_30d: in30!,
-      purchases_if_alive_90d: in90!,
-      purchases_if_alive_365d: in365!,
+      purchases_if_alive: finiteOrNull(previous),
+      discounted_purchases_if_alive: finiteOrNull(discounted),
+      purchases_if_alive_30d: finiteOrNull(in30!),
+      purchases_if_alive_90d: finiteOrNull(in90!),
+      purchases_if_alive_365d: finiteOrNull(in365!),
       next_purchase_days_if_alive: nextPurchaseDays <= horizonDays ? nextPurchaseDays : null,
     });
   }
@@ -219,8 +219,16 @@ function purchaseCurves(model: FittedPurchaseModel, histories: readonly DayHisto
 /** P(alive) of each distinct history: histories[i] is days[i] in weeks. */
 function probabilitiesAlive(model: FittedPurchaseModel, histories: CompressedHistories, days: readonly DayHistory[]): ProbabilityAliveRow[] {
   const alive = model.probabilitiesAlive(histories.compressed);
-  return days.map(({ x, recencyDays, tenureDays }, index) => ({ frequency: x, recency_days: recencyDays, tenure_days: tenureDays, p_alive: alive[index]! }));
+  return days.map(({ x, recencyDays, tenureDays }, index) => ({ frequency: x, recency_days: recencyDays, tenure_days: tenureDays, p_alive: finiteOrNull(alive[index]!) }));
 }
+
+/**
+ * A value the formulas could not give (a hypergeometric series beyond double range, at
+ * parameters far out toward the edge, or a horizon of years for a very frequent buyer) is
+ * stored as null: DuckDB and the Lambda's Parquet writer would otherwise disagree (null against
+ * NaN), and a null prediction says "unknown" where NaN breaks comparisons.
+ */
+const finiteOrNull = (value: number): number | null => (Number.isFinite(value) ? value : null);
 
 type BaseColumns = Pick<ClvModelRow, 'time_unit' | 'horizon_months' | 'monthly_discount_rate'>;
 
@@ -232,7 +240,7 @@ function purchaseModelRow(fit: FittedPurchaseModel, selected: boolean, choice: P
   const notes: string[] = [];
   if (reachedEdge(fit)) notes.push(AT_BOUND_NOTE);
   else if (!fit.converged) notes.push(`the search stopped after ${fit.iterations} iterations without converging`);
-  if (fit.sampled) notes.push(`fitted on an even sample of ${WARM_START_SAMPLE.toLocaleString('en-US')} customers; log_likelihood is over all of them`);
+  if (fit.sampled) notes.push(`fitted on every k-th customer (${WARM_START_SAMPLE.toLocaleString('en-US')} or more); log_likelihood is over all of them`);
   if (selected) {
     notes.push(
       choice === 'auto'

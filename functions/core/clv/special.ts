@@ -85,8 +85,9 @@ const isNearInteger = (value: number) => Math.abs(value - Math.round(value)) < 1
 const isNonPositiveInteger = (value: number) => value <= 0 && isNearInteger(value);
 
 /** Abramowitz & Stegun 15.3.6: 2F1 at z from two series in 1 - z. Singular when c - a - b is an integer. */
-function continuedFromOne(a: number, b: number, c: number, w: number): number {
+function continuedFromOne(a: number, b: number, c: number, z: number): number {
   const s = c - a - b;
+  const w = 1 - z;
   const first = gammaRatio([c, s], [c - a, c - b]) * hyp2f1Series(a, b, 1 - s, w);
   const second = gammaRatio([c, -s], [a, b]) * Math.pow(w, s) * hyp2f1Series(c - a, c - b, 1 + s, w);
   return first + second;
@@ -100,10 +101,9 @@ function continuedFromOne(a: number, b: number, c: number, w: number): number {
  * dozen terms. That transformation is singular where c - a - b is an integer (or c - a, c - b
  * is a non-positive integer); 2F1 is smooth in c there, so it is evaluated at four values of c
  * placed symmetrically around the singular point, off it, and interpolated back to c.
- * Callers that know 1 - z more precisely than 1 minus a z rounded near 1 pass it.
  */
-export function hyp2f1(a: number, b: number, c: number, z: number, oneMinusZ = 1 - z): number {
-  if (!(z >= 0 && oneMinusZ > 0)) throw new RangeError(`hyp2f1 needs 0 <= z < 1, got ${z} (1 - z = ${oneMinusZ})`);
+export function hyp2f1(a: number, b: number, c: number, z: number): number {
+  if (!(z >= 0 && z < 1)) throw new RangeError(`hyp2f1 needs 0 <= z < 1, got ${z}`);
   if (z === 0) return 1;
   // A non-positive integer a or b makes the series a polynomial: it ends by itself.
   if (z <= 0.75 || isNonPositiveInteger(a) || isNonPositiveInteger(b)) return hyp2f1Series(a, b, c, z);
@@ -111,12 +111,12 @@ export function hyp2f1(a: number, b: number, c: number, z: number, oneMinusZ = 1
   // integer (any integer for c - a - b, non-positive ones for the others).
   const candidates = [c - a - b, ...[c - a, c - b, c].filter((value) => value < 0.5)];
   const nearest = candidates.reduce((best, value) => (Math.abs(value - Math.round(value)) < Math.abs(best - Math.round(best)) ? value : best));
-  if (!isNearInteger(nearest)) return continuedFromOne(a, b, c, oneMinusZ);
+  if (!isNearInteger(nearest)) return continuedFromOne(a, b, c, z);
   // Sample where that quantity is integer ± δ and ± 2δ, never on it, and interpolate.
   const delta = 5e-4;
   const shift = Math.round(nearest) - nearest;
   const offsets = [-2 * delta, -delta, delta, 2 * delta].map((offset) => shift + offset);
-  const values = offsets.map((offset) => continuedFromOne(a, b, c + offset, oneMinusZ));
+  const values = offsets.map((offset) => continuedFromOne(a, b, c + offset, z));
   // Cubic Lagrange interpolation back to offset 0 (the actual c).
   let result = 0;
   offsets.forEach((xi, i) => {

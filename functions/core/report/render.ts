@@ -313,11 +313,12 @@ draw('campaigns', {
 document.body.dataset.ready = 'true';
 `;
 
-/** Why the CLV charts are empty: too little data to fit, or fits that did not converge. */
-const noPredictionsReason = (data: ReportData) =>
-  data.clvModels.some((model) => model['r'] !== null && model['r'] !== undefined)
-    ? 'No purchase model converged on this data: see the note column of clv_model.'
-    : 'No CLV model yet: it needs at least ten repeat buyers.';
+/** Why a CLV chart is empty: too little data to fit, no fit that converged, or no order value. */
+function noPredictionsReason(data: ReportData): string {
+  if (!data.clvModels.some((model) => model['r'] !== null && model['r'] !== undefined)) return 'No CLV model yet: it needs at least ten repeat buyers.';
+  if (!selectedPurchaseModel(data)) return 'No purchase model converged on this data: see the note column of clv_model.';
+  return 'No predicted CLV: the spend model gives no order value here (see the note column of clv_model).';
+}
 
 function aliveHint(data: ReportData): string {
   const selected = selectedPurchaseModel(data);
