@@ -1,6 +1,5 @@
 import { fitBetaGeometric } from './bg-nbd.ts';
-import type { HistoriesInput, PurchaseHistory } from './bg-nbd.ts';
-import type { HistoriesFit } from './fit-histories.ts';
+import type { HistoriesFit, HistoriesInput, PurchaseHistory } from './bg-nbd.ts';
 import { hyp2f1, logAddExp, logBeta, logGamma } from './special.ts';
 
 /**
@@ -56,5 +55,5 @@ export function mbgNbdExpectedPurchasesIfAlive(parameters: MbgNbdParameters, x: 
 export type MbgNbdFit = HistoriesFit<MbgNbdParameters>;
 
 export function fitMbgNbd(histories: HistoriesInput): MbgNbdFit {
-  return { ...fitBetaGeometric(histories, 'mbg_nbd'), sampled: false };
+  return fitBetaGeometric(histories, 'mbg_nbd');
 }

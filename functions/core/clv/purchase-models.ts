@@ -1,7 +1,6 @@
 import { expectedPurchasesIfAlive, fitBgNbd, probabilityAlive } from './bg-nbd.ts';
-import type { HistoriesInput, PurchaseHistory } from './bg-nbd.ts';
+import type { HistoriesFit, HistoriesInput, PurchaseHistory } from './bg-nbd.ts';
 import { fitMbgNbd, mbgNbdExpectedPurchasesIfAlive, mbgNbdProbabilityAlive } from './mbg-nbd.ts';
-import type { HistoriesFit } from './fit-histories.ts';
 import { PURCHASE_MODEL_EDGE } from './optimize.ts';
 import {
   fitParetoNbd,
@@ -104,8 +103,7 @@ function purchaseModel<Parameters extends object>(model: PurchaseModelName, defi
 
 const MODELS: Readonly<Record<PurchaseModelName, PurchaseModel>> = {
   bg_nbd: purchaseModel('bg_nbd', {
-    // BG/NBD starts from a sample too on large data, then polishes on every customer with its gradient.
-    fit: (histories) => ({ ...fitBgNbd(histories), sampled: false }),
+    fit: fitBgNbd,
     alive: probabilityAlive,
     ifAlive: expectedPurchasesIfAlive,
     chance: nextPurchaseChance,
