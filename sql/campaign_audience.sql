@@ -44,7 +44,9 @@ profiles as (
         customers.recency_days,
         customers.tenure_days,
         customers.days_since_last_purchase,
+        customers.is_active,
         customers.last_nps_score,
+        customers.last_nps_category,
         date_diff('day', customers.last_nps_date, date '{{as_of}}') as days_since_nps,
         segments.segment,
         predictions.p_alive,
@@ -95,7 +97,7 @@ candidates as (
             || coalesce('; churn probability ' || cast(cast(round(100 * churn_probability, 0) as integer) as varchar) || '%', '') as reason
     from profiles
     where {{win_back_enabled}}
-        and days_since_last_purchase >= {{activity_window_days}}
+        and not is_active
         and days_since_last_purchase <= {{win_back_max_days_since_last_purchase}}
         and (churn_probability is null or churn_probability >= {{win_back_min_churn_probability}})
         and (
@@ -113,7 +115,7 @@ candidates as (
             || cast(cast(round(usual_gap_days, 0) as integer) as varchar) || ' days' as reason
     from profiles
     where {{churn_risk_enabled}}
-        and days_since_last_purchase < {{activity_window_days}}
+        and is_active
         and frequency >= {{churn_risk_min_repeat_days}}
         and days_since_last_purchase > {{churn_risk_gap_multiplier}} * usual_gap_days
 
@@ -128,7 +130,7 @@ candidates as (
             || cast(cast(round(100 * {{churn_risk_top_value_share}}, 0) as integer) as varchar) || '%' as reason
     from profiles
     where {{churn_risk_enabled}}
-        and days_since_last_purchase < {{activity_window_days}}
+        and is_active
         and p_alive < {{churn_risk_max_probability_alive}}
         and clv_if_retained_percent_rank >= 1 - {{churn_risk_top_value_share}}
 
@@ -153,7 +155,7 @@ candidates as (
             || ' days ago); purchased ' || cast(days_since_last_purchase as varchar) || ' days ago' as reason
     from profiles
     where {{referral_ask_enabled}}
-        and last_nps_score >= 9
+        and last_nps_category = 'promoter'
         and days_since_nps <= {{referral_ask_max_days_since_response}}
         and days_since_last_purchase <= {{referral_ask_max_days_since_purchase}}
 
@@ -167,7 +169,7 @@ candidates as (
             || ' days ago); net revenue ' || cast(cast(round(net_revenue, 2) as decimal(18, 2)) as varchar) as reason
     from profiles
     where {{service_recovery_enabled}}
-        and last_nps_score <= 6
+        and last_nps_category = 'detractor'
         and days_since_nps <= {{service_recovery_max_days_since_response}}
 
     union all

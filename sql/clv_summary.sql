@@ -8,9 +8,26 @@ with purchases as (
 
 ),
 
-customer_purchase_days as (
+base_spells as (
 
-    select distinct customer_id, purchase_date from purchases
+    select * from stg_customer_base
+
+),
+
+customer_purchases as (
+
+    select customer_id, count(*) as purchases
+    from purchases
+    group by customer_id
+
+),
+
+repeat_buyers as (
+
+    select
+        count(case when purchases >= 2 then 1 end) as repeat_customers,
+        cast(count(case when purchases >= 2 then 1 end) as double) / nullif(count(*), 0) as repeat_purchase_rate
+    from customer_purchases
 
 ),
 
@@ -26,21 +43,21 @@ totals as (
 
 ),
 
+-- The active base (stg_customer_base) a year before as_of, and at as_of: a customer's spells
+-- never overlap, so at most one of them holds a date.
 base_year_ago as (
 
-    select distinct customer_id
-    from customer_purchase_days
-    where purchase_date between cast(date '{{as_of}}' - interval '365' day - interval '{{activity_window_days}}' day + interval '1' day as date)
-        and cast(date '{{as_of}}' - interval '365' day as date)
+    select customer_id
+    from base_spells
+    where cast(date '{{as_of}}' - interval '365' day as date) between active_from and active_until
 
 ),
 
 base_now as (
 
-    select distinct customer_id
-    from customer_purchase_days
-    where purchase_date between cast(date '{{as_of}}' - interval '{{activity_window_days}}' day + interval '1' day as date)
-        and date '{{as_of}}'
+    select customer_id
+    from base_spells
+    where date '{{as_of}}' between active_from and active_until
 
 ),
 
@@ -61,6 +78,8 @@ rates as (
         totals.customers,
         totals.purchases,
         totals.net_revenue,
+        repeat_buyers.repeat_customers,
+        repeat_buyers.repeat_purchase_rate,
         totals.first_purchase_date,
         -- Observed window in days, first purchase day and as_of both included.
         date_diff('day', totals.first_purchase_date, date '{{as_of}}') + 1 as observed_days,
@@ -72,6 +91,7 @@ rates as (
         annual_churn.churned_since,
         cast(annual_churn.churned_since as double) / nullif(annual_churn.customers_year_ago, 0) as annual_churn_rate
     from totals
+    cross join repeat_buyers
     cross join annual_churn
 
 ),
@@ -82,6 +102,8 @@ final as (
         customers,
         purchases,
         net_revenue,
+        repeat_customers,
+        repeat_purchase_rate,
         observed_days,
         aov,
         purchase_frequency_per_year,

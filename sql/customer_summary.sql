@@ -1,5 +1,6 @@
 -- One row per customer with at least one purchase at the as_of cut: purchase history, value,
--- the BG/NBD inputs (frequency, recency, tenure) and the latest NPS answer.
+-- the purchase models' inputs (frequency, recency, tenure), whether they are in the active base,
+-- and the latest NPS answer.
 
 with purchases as (
 
@@ -10,6 +11,15 @@ with purchases as (
 responses as (
 
     select * from stg_survey_responses
+
+),
+
+-- The spell of the active base (if any) that holds as_of: the customer is active.
+active_spells as (
+
+    select customer_id
+    from stg_customer_base
+    where date '{{as_of}}' between active_from and active_until
 
 ),
 
@@ -71,6 +81,7 @@ ranked_responses as (
     select
         customer_id,
         score,
+        nps_category,
         responded_at,
         response_date,
         row_number() over (
@@ -86,6 +97,7 @@ latest_responses as (
     select
         customer_id,
         score as last_nps_score,
+        nps_category as last_nps_category,
         responded_at as last_nps_at,
         response_date as last_nps_date
     from ranked_responses
@@ -110,8 +122,10 @@ final as (
         date_diff('day', purchase_totals.first_purchase_date, purchase_totals.last_purchase_date) as recency_days,
         date_diff('day', purchase_totals.first_purchase_date, date '{{as_of}}') as tenure_days,
         date_diff('day', purchase_totals.last_purchase_date, date '{{as_of}}') as days_since_last_purchase,
+        active_spells.customer_id is not null as is_active,
         repeat_day_spend.avg_repeat_day_net_revenue,
         latest_responses.last_nps_score,
+        latest_responses.last_nps_category,
         latest_responses.last_nps_at,
         latest_responses.last_nps_date,
         date '{{as_of}}' as as_of
@@ -120,6 +134,8 @@ final as (
         on purchase_totals.customer_id = repeat_day_spend.customer_id
     left join latest_responses
         on purchase_totals.customer_id = latest_responses.customer_id
+    left join active_spells
+        on purchase_totals.customer_id = active_spells.customer_id
 
 )
 

@@ -46,8 +46,8 @@ final as (
         cast(date_trunc('{{period_unit}}', response_date) as date) as period_start,
         score,
         case
-            when score >= 9 then 'promoter'
-            when score >= 7 then 'passive'
+            when score >= {{nps_promoter_min_score}} then 'promoter'
+            when score >= {{nps_passive_min_score}} then 'passive'
             else 'detractor'
         end as nps_category,
         survey_id

@@ -19,21 +19,15 @@ function firstRow(result: QueryResult): Record<string, unknown> {
 export async function summarize(query: Query, asOf: string): Promise<string> {
   const where = `where as_of = date '${asOf}'`;
   const clv = firstRow(await query(`select * from clv_summary ${where}`));
-  const customers = firstRow(
-    await query(`select count(*) as customers, count_if(purchases >= 2) as repeat_customers from customer_summary ${where}`),
-  );
   const nps = firstRow(await query(`select nps, trailing_nps, trailing_responses from nps ${where} order by period_start desc limit 1`));
-  const repeatRate = typeof customers['customers'] === 'number' && customers['customers'] > 0
-    ? (customers['repeat_customers'] as number) / customers['customers']
-    : null;
 
   const lines: string[] = [];
   lines.push(`as of ${asOf}`);
   lines.push(
-    `  customers ${count(customers['customers'])}   purchases ${count(clv['purchases'])}   net revenue ${money(clv['net_revenue'])}`,
+    `  customers ${count(clv['customers'])}   purchases ${count(clv['purchases'])}   net revenue ${money(clv['net_revenue'])}`,
   );
   lines.push(
-    `  AOV ${money(clv['aov'])}   purchases/customer/year ${typeof clv['purchase_frequency_per_year'] === 'number' ? (clv['purchase_frequency_per_year'] as number).toFixed(2) : '-'}   repeat-purchase rate ${percent(repeatRate)}`,
+    `  AOV ${money(clv['aov'])}   purchases/customer/year ${typeof clv['purchase_frequency_per_year'] === 'number' ? (clv['purchase_frequency_per_year'] as number).toFixed(2) : '-'}   repeat-purchase rate ${percent(clv['repeat_purchase_rate'])}`,
   );
   lines.push(
     `  annual churn ${percent(clv['annual_churn_rate'])}   expected lifespan ${typeof clv['expected_lifespan_years'] === 'number' ? (clv['expected_lifespan_years'] as number).toFixed(2) + ' years' : '-'}   CLV (classic) ${money(clv['clv_simple'])}`,

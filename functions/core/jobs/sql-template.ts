@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { campaignSqlParameters } from '../campaigns/campaigns.ts';
 import type { PipelineConfig } from '../config.ts';
+import { metricSqlParameters } from '../dictionary/metric-definitions.ts';
 import { UsageError } from '../errors.ts';
 import { isCalendarDate } from '../events/timestamps.ts';
 
@@ -39,6 +40,7 @@ export function sqlParameters(config: PipelineConfig, asOf: string): SqlParamete
     period_step: PERIOD_STEPS[config.period],
     activity_window_days: String(Math.trunc(config.activityWindowDays)),
     nps_trailing_window_days: String(Math.trunc(config.npsTrailingWindowDays)),
+    ...metricSqlParameters(),
     ...campaignSqlParameters(config),
   };
 }

@@ -23,11 +23,9 @@ export interface ReportData {
 export function reportQueries(asOf: string): Record<Exclude<keyof ReportData, 'asOf' | 'generatedAt' | 'clvSummary'> | 'clvSummary', string> {
   const at = `where as_of = date '${asOf}'`;
   return {
-    headline: `select count(*) as customers, sum(purchases) as purchases, sum(net_revenue) as net_revenue,
-                 sum(net_revenue) / nullif(sum(purchases), 0) as aov,
-                 cast(count(case when purchases >= 2 then 1 end) as double) / nullif(count(*), 0) as repeat_rate,
+    headline: `select customers, purchases, net_revenue, aov, repeat_purchase_rate,
                  (select avg(predicted_clv) from customer_clv ${at}) as mean_predicted_clv
-               from customer_summary ${at}`,
+               from clv_summary ${at}`,
     periods: `select * from period_metrics ${at} order by period_start`,
     cohorts: `select cohort_start, period_offset, cohort_size, active_customers, retention_rate from cohort_retention ${at} order by cohort_start, period_offset`,
     nps: `select * from nps ${at} order by period_start`,
@@ -47,7 +45,7 @@ export function reportQueries(asOf: string): Record<Exclude<keyof ReportData, 'a
 
 /** Tables each part of the report reads. */
 const NEEDS: Record<string, readonly string[]> = {
-  headline: ['customer_summary', 'customer_clv'],
+  headline: ['clv_summary', 'customer_clv'],
   periods: ['period_metrics'],
   cohorts: ['cohort_retention'],
   nps: ['nps'],
