@@ -1,58 +1,56 @@
 /**
- * The Glue schemas of the tables the job graph writes, generated from the SQL itself: every
- * step is run on DuckDB over an empty lake and its output described. `npm run schema` writes
- * infra/table-schemas.json; a test fails when it is stale, so the catalog cannot drift from sql/.
+ * The tables as the Glue catalog declares them, generated from the table dictionary
+ * (functions/core/dictionary/): per table its description, layer, grain and columns with their
+ * types and comments, which Athena's console and DESCRIBE show. `npm run generate` writes
+ * infra/table-schemas.json; a test fails when it is stale, and another runs every step on
+ * DuckDB and checks that the SQL writes exactly the dictionary's columns and types.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DuckDbEngine } from '../functions/adapters/duckdb-engine.ts';
-import { FilesystemObjectStore } from '../functions/adapters/filesystem-store.ts';
-import { createSourceViews } from '../functions/adapters/lake-views.ts';
-import { computeTables } from '../functions/adapters/local-job-runner.ts';
-import { defaultConfig } from '../functions/core/config.ts';
-import { jobGraph, outputsOf } from '../functions/core/jobs/graph.ts';
+import { writeFile } from 'node:fs/promises';
+import { TABLE_DICTIONARY } from '../functions/core/dictionary/index.ts';
+import type { ColumnDoc, TableDoc } from '../functions/core/dictionary/index.ts';
 
 export const TABLE_SCHEMAS_FILE = new URL('./table-schemas.json', import.meta.url);
 
-export type GlueColumn = { readonly name: string; readonly type: string };
+export type GlueColumn = { readonly name: string; readonly type: string; readonly comment: string };
 
-/** DuckDB's type names to Glue/Hive ones, as Athena's UNLOAD writes them. */
-function glueType(duckdbType: string): string {
-  if (duckdbType === 'VARCHAR') return 'string';
-  if (duckdbType === 'DOUBLE' || duckdbType === 'FLOAT') return 'double';
-  if (['BIGINT', 'HUGEINT', 'UBIGINT'].includes(duckdbType)) return 'bigint';
-  if (['INTEGER', 'SMALLINT', 'TINYINT', 'UINTEGER'].includes(duckdbType)) return 'int';
-  if (duckdbType === 'BOOLEAN') return 'boolean';
-  if (duckdbType === 'DATE') return 'date';
-  if (duckdbType.startsWith('TIMESTAMP')) return 'timestamp';
-  if (duckdbType.startsWith('DECIMAL')) return duckdbType.toLowerCase();
-  throw new Error(`no Glue type for DuckDB type ${duckdbType}`);
+export interface GlueTableSchema {
+  readonly layer: TableDoc['layer'];
+  readonly description: string;
+  readonly grain: readonly string[] | null;
+  readonly columns: readonly GlueColumn[];
 }
 
-export async function generateTableSchemas(): Promise<Record<string, GlueColumn[]>> {
-  const root = await mkdtemp(join(tmpdir(), 'schemas-'));
-  const engine = await DuckDbEngine.open();
-  try {
-    await createSourceViews(engine, new FilesystemObjectStore(root));
-    await computeTables(engine, defaultConfig, '2024-01-31', jobGraph);
-    const schemas: Record<string, GlueColumn[]> = {};
-    for (const table of jobGraph.flatMap(outputsOf)) {
-      const described = await engine.query(`describe ${table}`);
-      schemas[table] = described.rows.map((row) => ({ name: String(row[0]), type: glueType(String(row[1])) }));
-    }
-    return schemas;
-  } finally {
-    engine.close();
-    await rm(root, { recursive: true, force: true });
-  }
+/** Glue keeps at most 255 characters of a column comment (and 2,048 of a table description). */
+export const GLUE_COMMENT_LIMIT = 255;
+
+/** A column's comment: its description, with the unit and when it may be null. */
+export function columnComment(column: ColumnDoc): string {
+  const parts = [column.description];
+  if (column.unit) parts.push(`Unit: ${column.unit}.`);
+  if (column.nullWhen) parts.push(`Null when ${column.nullWhen}.`);
+  const full = parts.join(' ');
+  return full.length <= GLUE_COMMENT_LIMIT ? full : column.description;
 }
 
-export async function tableSchemasText(): Promise<string> {
-  return JSON.stringify(await generateTableSchemas(), null, 2) + '\n';
+export function generateTableSchemas(): Record<string, GlueTableSchema> {
+  return Object.fromEntries(
+    TABLE_DICTIONARY.map((doc) => [
+      doc.name,
+      {
+        layer: doc.layer,
+        description: doc.summary,
+        grain: doc.grain,
+        columns: doc.columns.map((column) => ({ name: column.name, type: column.type, comment: columnComment(column) })),
+      },
+    ]),
+  );
+}
+
+export function tableSchemasText(): string {
+  return JSON.stringify(generateTableSchemas(), null, 2) + '\n';
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await writeFile(TABLE_SCHEMAS_FILE, await tableSchemasText());
+  await writeFile(TABLE_SCHEMAS_FILE, tableSchemasText());
   process.stdout.write(`wrote ${TABLE_SCHEMAS_FILE.pathname}\n`);
 }

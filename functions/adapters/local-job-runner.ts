@@ -2,6 +2,8 @@ import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PipelineConfig } from '../core/config.ts';
 import { QueryFailedError } from '../core/errors.ts';
+import { dataTestError, dataTestsOf, runDataTests } from '../core/dictionary/data-tests.ts';
+import { findTableDoc } from '../core/dictionary/index.ts';
 import { curatedOutputsOf, jobGraph, outputsOf } from '../core/jobs/graph.ts';
 import type { JobStep } from '../core/jobs/graph.ts';
 import { typeScriptSteps } from '../core/jobs/typescript-steps.ts';
@@ -78,6 +80,7 @@ async function runOneDate(
           cause: error,
         });
       }
+      await testTables(engine, outputsOf(current), asOf);
       for (const table of curatedOutputsOf(current)) {
         const directory = store.pathOf(lakeLayout.curatedPartition(table, asOf));
         const temp = join(directory, `${TEMP_PREFIX}${runId}`);
@@ -139,6 +142,18 @@ async function runStep(
     await engine.execute(`create or replace temp table ${table} as select *, date '${asOf}' as as_of from ${table}_rows`);
     await engine.execute(`drop table ${table}_rows`);
   }
+}
+
+/**
+ * Runs the table dictionary's tests on tables a step just wrote, before any later step reads
+ * them and before anything is published: a failure stops the run, naming each failing test.
+ */
+export async function testTables(engine: DuckDbEngine, tables: readonly string[], asOf: string): Promise<void> {
+  // Every table of the real graph has an entry (the dictionary refuses to load otherwise); a
+  // test's own made-up steps have none.
+  const docs = tables.flatMap((table) => findTableDoc(table) ?? []);
+  const failures = await runDataTests(engine, docs.flatMap((doc) => dataTestsOf(doc, asOf)));
+  if (failures.length > 0) throw dataTestError(failures, asOf);
 }
 
 /** Per step, the tables that no later step reads: they can be dropped once the step is done. */

@@ -1,5 +1,5 @@
 /**
- * Writes docs/campaign-message.schema.json from the zod message schema (`npm run schema`).
+ * Writes docs/campaign-message.schema.json from the zod message schema (`npm run generate`).
  * A test fails when the checked-in file differs from what this would write.
  */
 import { writeFile } from 'node:fs/promises';

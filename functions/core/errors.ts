@@ -30,6 +30,21 @@ export class QueryFailedError extends Error {
   }
 }
 
+/**
+ * A table a step wrote breaks its definition in the table dictionary (a null where none is
+ * allowed, a duplicate key, a rate outside [0, 1]...): the run stops before anything is published.
+ */
+export class DataTestFailedError extends Error {
+  override readonly name = 'DataTestFailedError';
+  constructor(
+    message: string,
+    /** One line per failing test: table.column test, how many rows, and examples. */
+    readonly failures: readonly string[],
+  ) {
+    super(message);
+  }
+}
+
 /** True for errors that mean "the caller got it wrong" rather than "the system failed". */
 export function isUserError(error: unknown): boolean {
   return error instanceof UsageError || error instanceof ConfigError || error instanceof InputFileError;

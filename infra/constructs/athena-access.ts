@@ -8,6 +8,7 @@ import { AthenaStartQueryExecution } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { AthenaStartQueryExecutionProps } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import type { PipelineConfig } from '../../functions/core/config.ts';
+import { runTable } from '../../functions/core/jobs/athena-plan.ts';
 
 export interface AthenaAccess {
   readonly workGroupName: string;
@@ -24,6 +25,12 @@ export interface PipelineResources extends AthenaAccess {
 }
 
 const workGroupArn = (stack: Stack, access: AthenaAccess) => stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: access.workGroupName });
+
+/**
+ * The Glue tables over the job graph's per-run outputs, as one resource pattern: the graph grows
+ * a table with each step, and an ARN per table would outgrow an IAM policy's size limit.
+ */
+export const RUN_TABLES = runTable('*');
 
 /**
  * What an Athena query needs besides the Athena API: read access to the catalog entries of the

@@ -4,11 +4,11 @@ import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { CURATED_TABLES } from '../../functions/core/jobs/graph.ts';
+import { CURATED_TABLES, jobGraph, outputsOf } from '../../functions/core/jobs/graph.ts';
 import { runPrefix, runTable } from '../../functions/core/jobs/athena-plan.ts';
-import { publishedColumns, rawColumns, rejectedColumns } from '../../functions/core/lake/raw-tables.ts';
 import { EVENT_TYPES } from '../../functions/core/events/schemas.ts';
 import schemas from '../table-schemas.json' with { type: 'json' };
+import type { GlueTableSchema } from '../table-schemas.ts';
 
 export interface CatalogProps {
   readonly bucket: IBucket;
@@ -18,18 +18,27 @@ export interface CatalogProps {
   readonly bytesScannedCutoffPerQuery: number;
 }
 
-type Column = { name: string; type: string };
+type Column = { name: string; type: string; comment?: string };
 
-const GLUE_TYPE = { string: 'string', float64: 'double', int32: 'int', timestamp: 'timestamp', boolean: 'boolean', date: 'date' } as const;
-const SQL_TO_GLUE: Record<string, string> = {
-  varchar: 'string',
-  bigint: 'bigint',
-  integer: 'int',
-  date: 'date',
-  boolean: 'boolean',
-  // The JSON SerDe cannot read ISO timestamps with a zone: they stay text, cast in queries.
-  'timestamp with time zone': 'string',
-};
+/** The table dictionary as generated for Glue (npm run generate). */
+const tableSchemas = schemas as Record<string, GlueTableSchema>;
+
+/** A table's columns with their comments, less its partition keys. */
+const columnsOf = (table: string, partitionKeys: readonly Column[] = []): Column[] =>
+  tableSchemas[table]!.columns.filter((column) => !partitionKeys.some((key) => key.name === column.name)).map((column) => ({ ...column }));
+
+/** Partition keys are columns of the dictionary too: they carry its comment. */
+const partitionKey = (table: string, name: string, type: string): Column => ({
+  name,
+  type,
+  comment: tableSchemas[table]!.columns.find((column) => column.name === name)?.comment ?? '',
+});
+
+/** The JSON SerDe cannot read ISO timestamps with a zone: they stay text, cast in queries. */
+const asJsonColumns = (columns: Column[]): Column[] => columns.map((column) => (column.type === 'timestamp' ? { ...column, type: 'string' } : column));
+
+/** A table's description in the catalog: the dictionary's summary, and where its full definition is. */
+const describe = (table: string, suffix = '') => `${tableSchemas[table]!.description}${suffix} Full definition: docs/tables.md#${table}.`;
 
 const PARQUET = {
   inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
@@ -74,20 +83,19 @@ export class Catalog extends Construct {
     const s3 = (prefix: string) => `s3://${props.bucket.bucketName}/${prefix}`;
 
     for (const type of EVENT_TYPES) {
-      this.table(type, `Raw events (${type}); every delivery, duplicates included. dt is the UTC date of the event.`, {
-        columns: rawColumns[type].map((column) => ({ name: column.name, type: GLUE_TYPE[column.kind] })),
-        partitionKeys: [{ name: 'dt', type: 'date' }],
+      const dt = partitionKey(type, 'dt', 'date');
+      this.table(type, describe(type), {
+        columns: columnsOf(type, [dt]),
+        partitionKeys: [dt],
         location: s3(`raw/${type}/`),
         format: PARQUET,
         parameters: dateProjection('dt', s3(`raw/${type}/dt=\${dt}/`)),
       });
     }
-    this.table('rejected_events', 'Every refused record, verbatim, with the reason.', {
-      columns: rejectedColumns.filter((column) => column.name !== 'event_type').map((column) => ({ name: column.name, type: SQL_TO_GLUE[column.sqlType]! })),
-      partitionKeys: [
-        { name: 'event_type', type: 'string' },
-        { name: 'dt', type: 'date' },
-      ],
+    const rejectedKeys = [partitionKey('rejected_events', 'event_type', 'string'), partitionKey('rejected_events', 'dt', 'date')];
+    this.table('rejected_events', describe('rejected_events'), {
+      columns: asJsonColumns(columnsOf('rejected_events', rejectedKeys)),
+      partitionKeys: rejectedKeys,
       location: s3('rejected/'),
       format: JSON_LINES,
       parameters: {
@@ -96,18 +104,19 @@ export class Catalog extends Construct {
         'projection.event_type.values': [...EVENT_TYPES, 'unknown'].join(','),
       },
     });
-    this.table('published_messages', 'Every customer of each campaign send, per as_of: messaged, or held out (is_holdout). The input of cooldowns and campaign outcomes.', {
-      columns: publishedColumns.filter((column) => column.name !== 'as_of').map((column) => ({ name: column.name, type: SQL_TO_GLUE[column.sqlType]! })),
-      partitionKeys: [{ name: 'as_of', type: 'date' }],
+    const publishedAsOf = partitionKey('published_messages', 'as_of', 'date');
+    this.table('published_messages', describe('published_messages'), {
+      columns: asJsonColumns(columnsOf('published_messages', [publishedAsOf])),
+      partitionKeys: [publishedAsOf],
       location: s3('published/campaigns/'),
       format: JSON_LINES,
       parameters: dateProjection('as_of', s3('published/campaigns/as_of=${as_of}/')),
     });
 
-    const tableSchemas = schemas as Record<string, Column[]>;
-    for (const [table, columns] of Object.entries(tableSchemas)) {
-      this.table(runTable(table), `Output of step ${table}, per run of the job graph (intermediate).`, {
-        columns,
+    for (const table of jobGraph.flatMap(outputsOf)) {
+      const perRun = CURATED_TABLES.includes(table) ? ` One run's output, before promotion: query ${table} instead.` : ' Per run of the job graph, kept for the run only.';
+      this.table(runTable(table), describe(table, perRun), {
+        columns: columnsOf(table),
         partitionKeys: [{ name: 'run_id', type: 'string' }],
         location: s3(`runs/${table}/`),
         format: PARQUET,
@@ -119,9 +128,10 @@ export class Catalog extends Construct {
       });
     }
     for (const table of CURATED_TABLES) {
-      this.table(table, `Metric table ${table}, one partition per as_of (see the README for its definition).`, {
-        columns: tableSchemas[table]!.filter((column) => column.name !== 'as_of'),
-        partitionKeys: [{ name: 'as_of', type: 'date' }],
+      const asOf = partitionKey(table, 'as_of', 'date');
+      this.table(table, describe(table, ' One partition per as_of.'), {
+        columns: columnsOf(table, [asOf]),
+        partitionKeys: [asOf],
         location: s3(`curated/${table}/`),
         format: PARQUET,
         parameters: dateProjection('as_of', s3(`curated/${table}/as_of=\${as_of}/`)),

@@ -14,9 +14,12 @@ import { CURATED_TABLES, jobGraph, outputsOf, SOURCE_TABLES } from '../../functi
 import type { JobStep } from '../../functions/core/jobs/graph.ts';
 import { lakeLayout } from '../../functions/core/lake/layout.ts';
 import { acknowledge, acknowledgeFunctionRole, arnToken, REASONS, wildcard } from '../nag.ts';
-import { AthenaQueryTask, grantAthenaQueries, grantQueryData } from './athena-access.ts';
+import { AthenaQueryTask, grantAthenaQueries, grantQueryData, RUN_TABLES } from './athena-access.ts';
 import type { PipelineResources } from './athena-access.ts';
 import { PipelineFunction } from './pipeline-function.ts';
+
+/** The nag finding of the run_* Glue table pattern, acknowledged where it is granted. */
+const runTablesFinding = (database: string) => wildcard(`Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/${database}/${RUN_TABLES}`);
 
 export interface JobsProps extends PipelineResources {
   readonly publisher: PipelineFunction;
@@ -28,8 +31,9 @@ export interface JobsProps extends PipelineResources {
 /**
  * The job graph as a Step Functions state machine, generated from the same definition as the
  * local runner: plan the run, one Athena task (.sync) per SQL step and a Lambda task for the
- * CLV fit, in graph order; then promote the run's curated tables and publish the campaign
- * audience. Any failure stops the run before promotion, so nothing partial is published.
+ * CLV fit, in graph order; then test every table of the run against the table dictionary,
+ * promote the run's curated tables and publish the campaign audience. Any failure, a data test
+ * included, stops the run before promotion, so nothing partial or wrong is published.
  * Input `{ "as_of": "YYYY-MM-DD" }` (any scheduler or a backfill loop) or the daily schedule's
  * `{ "scheduled_time": ... }` (the run covers the day before, in the business time zone).
  */
@@ -62,6 +66,12 @@ export class Jobs extends Construct {
       memorySize: 3008,
       needsParquet: true,
     });
+    const tester = new PipelineFunction(this, 'TestRun', {
+      handler: 'test-run',
+      description: "Runs the table dictionary's data tests on every table of a run, on Athena, before anything is promoted",
+      environment: { ATHENA_WORKGROUP: props.workGroupName, GLUE_DATABASE: props.databaseName },
+      timeout: Duration.minutes(15),
+    });
     const promoter = new PipelineFunction(this, 'PromoteRun', {
       handler: 'promote-run',
       description: "Replaces the curated partitions of the as_of with a finished run's output",
@@ -82,6 +92,9 @@ export class Jobs extends Construct {
     grantAthenaQueries(reporter.function, props, CURATED_TABLES);
     props.bucket.grantRead(reporter.function, 'curated/*');
     props.bucket.grantPut(reporter.function, 'reports/*');
+    // The data tests read this run's outputs through the run_<table> Glue tables, nothing else.
+    grantAthenaQueries(tester.function, props, [RUN_TABLES]);
+    props.bucket.grantRead(tester.function, 'runs/*');
     props.bucket.grantRead(fitter.function, 'runs/*');
     props.bucket.grantPut(fitter.function, 'runs/*');
     props.bucket.grantRead(compactor.function, 'raw/*');
@@ -101,6 +114,14 @@ export class Jobs extends Construct {
       wildcard(`Resource::${arnToken(props.queryResults)}/*`),
     );
     acknowledgeFunctionRole(planner, []);
+    acknowledgeFunctionRole(tester, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']);
+    acknowledge(
+      tester,
+      'The data tests read the outputs of their run under runs/ (the run id is only known at run time) through Athena, and read and write Athena query results.',
+      wildcard(`Resource::${lakeArn}/runs/*`),
+      runTablesFinding(props.databaseName),
+      wildcard(`Resource::${arnToken(props.queryResults)}/*`),
+    );
     acknowledgeFunctionRole(fitter, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']);
     acknowledgeFunctionRole(promoter, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
     acknowledgeFunctionRole(compactor, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
@@ -132,6 +153,14 @@ export class Jobs extends Construct {
       }),
     );
     const steps = jobGraph.map((step) => this.stepTask(step, props, runIds, guard, fitter));
+    const dataTestsFailed = new Fail(this, 'DataTestsFailed', {
+      error: 'DataTestFailed',
+      // The test step's error says which table, column and test failed, with example rows.
+      causePath: JsonPath.stringAt('$.error.Cause'),
+    });
+    const testData = new LambdaInvoke(this, 'Test data', { lambdaFunction: tester.function, payload: runIds, resultPath: JsonPath.DISCARD });
+    testData.addCatch(dataTestsFailed, { errors: ['DataTestFailedError'], resultPath: '$.error' });
+    guard(testData);
     const promote = guard(new LambdaInvoke(this, 'Promote run', { lambdaFunction: promoter.function, payload: runIds, resultPath: JsonPath.DISCARD }));
     const publish = guard(
       new LambdaInvoke(this, 'Publish campaigns', {
@@ -149,7 +178,7 @@ export class Jobs extends Construct {
     );
     let chain = compact.next(plan).next(steps[0]!);
     for (const step of steps.slice(1)) chain = chain.next(step);
-    chain = chain.next(promote).next(publish).next(report).next(new Succeed(this, 'Published'));
+    chain = chain.next(testData).next(promote).next(publish).next(report).next(new Succeed(this, 'Published'));
 
     const logs = new LogGroup(this, 'StateMachineLogs', { retention: RetentionDays.THREE_MONTHS });
     this.stateMachine = new StateMachine(this, 'JobGraph', {
@@ -164,7 +193,7 @@ export class Jobs extends Construct {
     // runs/ expires), never reads rejected/ or curated/, and the catalog is only read.
     for (const prefix of ['raw/*', `${lakeLayout.published}*`, 'runs/*']) props.bucket.grantRead(this.stateMachine, prefix);
     props.bucket.grantPut(this.stateMachine, 'runs/*');
-    grantQueryData(this.stateMachine, props, [...SOURCE_TABLES, ...jobGraph.flatMap(outputsOf).map(runTable)]);
+    grantQueryData(this.stateMachine, props, [...SOURCE_TABLES, RUN_TABLES]);
     acknowledge(
       this.stateMachine,
       'X-Ray (PutTraceSegments, PutTelemetryRecords, sampling rules) and CloudWatch Logs log delivery for the execution logs accept no resource but "*".',
@@ -175,6 +204,7 @@ export class Jobs extends Construct {
     acknowledge(
       this.stateMachine,
       'Athena runs the job graph with this role: it reads raw/ and published/campaigns/, reads and writes the per-run step outputs under runs/ (run ids are known only at run time), and reads and writes query results.',
+      runTablesFinding(props.databaseName),
       wildcard(`Resource::${lakeArn}/raw/*`),
       wildcard(`Resource::${lakeArn}/${lakeLayout.published}*`),
       wildcard(`Resource::${lakeArn}/runs/*`),
@@ -182,8 +212,8 @@ export class Jobs extends Construct {
     );
     acknowledge(
       this.stateMachine,
-      'LambdaInvoke tasks may invoke the versions and aliases of the six functions of a run.',
-      ...[compactor, planner, fitter, promoter, props.publisher, reporter].map((fn) => wildcard(`Resource::${arnToken(fn.function)}:*`)),
+      'LambdaInvoke tasks may invoke the versions and aliases of the seven functions of a run.',
+      ...[compactor, planner, fitter, tester, promoter, props.publisher, reporter].map((fn) => wildcard(`Resource::${arnToken(fn.function)}:*`)),
     );
 
     new Alarm(this, 'RunFailedAlarm', {

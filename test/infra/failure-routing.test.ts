@@ -11,6 +11,8 @@ import { buildApp } from '../../infra/app.ts';
  */
 interface State {
   Type: string;
+  Error?: string;
+  CausePath?: string;
   Next?: string;
   End?: boolean;
   Resource?: string;
@@ -68,6 +70,17 @@ describe('job graph failure routing', () => {
     expect(Object.keys(states).filter((name) => isAthena(states[name]!)).every((name) => path.includes(name))).toBe(true);
     expect(path.indexOf('Promote run')).toBeGreaterThan(lastAthena);
     expect(path.indexOf('Publish campaigns')).toBeGreaterThan(path.indexOf('Promote run'));
+  });
+
+  it("tests every table of the run after the last step and before promotion, and a failed test ends the run in its own state", () => {
+    const path: string[] = [];
+    for (let name: string | undefined = startAt; name; name = states[name]!.Next) path.push(name);
+    const steps = path.filter((name) => name.startsWith('Step '));
+    expect(path.indexOf('Test data')).toBe(path.indexOf(steps.at(-1)!) + 1);
+    expect(path.indexOf('Promote run')).toBe(path.indexOf('Test data') + 1);
+    const handlers = states['Test data']!.Catch!;
+    expect(handlers[0]).toMatchObject({ ErrorEquals: ['DataTestFailedError'], Next: 'DataTestsFailed' });
+    expect(states['DataTestsFailed']).toMatchObject({ Type: 'Fail', Error: 'DataTestFailed', CausePath: '$.error.Cause' });
   });
 
   it('does not re-run an Athena step that failed or was cancelled: only throttled API calls are retried', () => {

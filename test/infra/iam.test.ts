@@ -101,6 +101,7 @@ beforeAll(() => {
     'prepare-run': fn('PlanRun'),
     'fit-clv': fn('FitClv'),
     'compact-raw': fn('CompactRaw'),
+    'test-run': fn('TestRun'),
     'promote-run': fn('PromoteRun'),
     'write-report': fn('WriteReport'),
     'state machine': jobs.stateMachine.role,
@@ -121,6 +122,7 @@ describe('S3', () => {
     'prepare-run': { get: [], put: [], delete: [], list: [] },
     'fit-clv': { get: [`${lake}/runs/*`], put: [`${lake}/runs/*`], delete: [], list: [lake] },
     'compact-raw': { get: [`${lake}/raw/*`], put: [`${lake}/raw/*`], delete: [`${lake}/raw/*`], list: [lake] },
+    'test-run': { get: [`${lake}/runs/*`, `${results}/*`], put: [`${results}/*`], delete: [], list: [lake, results] },
     'promote-run': { get: [`${lake}/runs/*`], put: [`${lake}/curated/*`], delete: [`${lake}/curated/*`], list: [lake] },
     'write-report': { get: [`${lake}/curated/*`, `${results}/*`], put: [`${lake}/reports/*`, `${results}/*`], delete: [], list: [lake, results] },
     'state machine': { get: [`${lake}/published/campaigns/*`, `${lake}/raw/*`, `${lake}/runs/*`, `${results}/*`], put: [`${lake}/runs/*`, `${results}/*`], delete: [], list: [lake, results] },
@@ -230,7 +232,7 @@ describe('KMS, queues, Athena, Glue, Lambda and Step Functions', () => {
   it('run Athena queries in the pipeline workgroup only', () => {
     const workGroup = `arn:aws:athena:REGION:ACCOUNT:workgroup/${names.workGroup}`;
     for (const [name, role] of Object.entries(roles)) {
-      const runsQueries = ['publish', 'write-report', 'state machine'].includes(name);
+      const runsQueries = ['publish', 'write-report', 'test-run', 'state machine'].includes(name);
       expect(grantsOn(role, 'athena:StartQueryExecution'), name).toEqual(runsQueries ? [workGroup] : []);
       for (const statement of statementsOf(role).filter((each) => each.actions.some((action) => action.startsWith('athena:')))) {
         for (const resource of statement.resources) expect([workGroup, 'arn:aws:athena:REGION:ACCOUNT:datacatalog/AwsDataCatalog'], name).toContain(resource);
@@ -239,7 +241,7 @@ describe('KMS, queues, Athena, Glue, Lambda and Step Functions', () => {
     // The state machine cancels the query of a stopped or timed-out execution, and the functions
     // stop a query that outlives their engine's timeout: only in the workgroup, only those that query.
     for (const [name, role] of Object.entries(roles)) {
-      const runsQueries = ['publish', 'write-report', 'state machine'].includes(name);
+      const runsQueries = ['publish', 'write-report', 'test-run', 'state machine'].includes(name);
       expect(grantsOn(role, 'athena:StopQueryExecution'), name).toEqual(runsQueries ? [workGroup] : []);
     }
   });
@@ -250,8 +252,11 @@ describe('KMS, queues, Athena, Glue, Lambda and Step Functions', () => {
     const tables: Record<string, readonly string[]> = {
       publish: ['campaign_audience'],
       'write-report': CURATED_TABLES,
-      // The graph's sources and the per-run outputs of its steps; the curated tables are written by promotion, not Athena.
-      'state machine': [...SOURCE_TABLES, ...jobGraph.flatMap(outputsOf).map(runTable)],
+      // The graph's sources and the per-run outputs of its steps (run_*, one pattern: an ARN per
+      // table would outgrow the policy); the curated tables are written by promotion, not Athena.
+      'state machine': [...SOURCE_TABLES, runTable('*')],
+      // The data tests read the run's outputs, nothing else.
+      'test-run': [runTable('*')],
     };
     for (const [name, role] of Object.entries(roles)) {
       expect(grantsOn(role, 'glue:GetTable'), name).toEqual(tables[name] ? glue(tables[name]) : []);
@@ -261,9 +266,9 @@ describe('KMS, queues, Athena, Glue, Lambda and Step Functions', () => {
     }
   });
 
-  it('let the state machine invoke the six functions of a run, and the schedule start the state machine', () => {
+  it('let the state machine invoke the seven functions of a run, and the schedule start the state machine', () => {
     const jobs = child<Jobs>(stack, 'Jobs');
-    const functions = [...['CompactRaw', 'PlanRun', 'FitClv', 'PromoteRun', 'WriteReport'].map((id) => child<PipelineFunction>(jobs, id)), child<Campaigns>(stack, 'Campaigns').publisher];
+    const functions = [...['CompactRaw', 'PlanRun', 'FitClv', 'TestRun', 'PromoteRun', 'WriteReport'].map((id) => child<PipelineFunction>(jobs, id)), child<Campaigns>(stack, 'Campaigns').publisher];
     const arns = functions.flatMap((fn) => [ref(fn.function), `${ref(fn.function)}:*`]).sort();
     for (const [name, role] of Object.entries(roles)) {
       expect(grantsOn(role, 'lambda:InvokeFunction'), name).toEqual(name === 'state machine' ? arns : []);

@@ -4,6 +4,9 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app.ts';
 import { CURATED_TABLES, jobGraph } from '../../functions/core/jobs/graph.ts';
+import { TABLE_DICTIONARY } from '../../functions/core/dictionary/index.ts';
+import { columnComment } from '../../infra/table-schemas.ts';
+import { runTable } from '../../functions/core/jobs/athena-plan.ts';
 
 /**
  * The CDK app synthesized for real (Lambda bundles built with the local esbuild) with cdk-nag's
@@ -71,7 +74,7 @@ describe('catalog and Athena', () => {
     for (const name of CURATED_TABLES) {
       const table = tables.get(name)!;
       expect(table, name).toBeDefined();
-      expect(table['PartitionKeys']).toEqual([{ Name: 'as_of', Type: 'date' }]);
+      expect(table['PartitionKeys']).toEqual([{ Name: 'as_of', Type: 'date', Comment: expect.stringMatching(/^The run date/) }]);
       expect(table['Parameters']).toMatchObject({ 'projection.enabled': 'true', 'projection.as_of.type': 'date' });
     }
     expect(tables.get('orders')!['Parameters']).toMatchObject({ 'projection.enabled': 'true', 'projection.dt.type': 'date' });
@@ -80,12 +83,30 @@ describe('catalog and Athena', () => {
     // The campaign log says who was held out, typed so that `where is_holdout` works in Athena.
     const columnsOf = (name: string) => (tables.get(name)!['StorageDescriptor'] as unknown as { Columns: { Name: string; Type: string }[] }).Columns;
     const logColumns = columnsOf('published_messages');
-    expect(logColumns).toContainEqual({ Name: 'is_holdout', Type: 'boolean' });
+    expect(logColumns).toContainEqual({ Name: 'is_holdout', Type: 'boolean', Comment: expect.stringContaining('held out') });
     for (const name of ['campaign_outcomes', 'campaign_results']) {
-      expect(columnsOf(name), name).toEqual(expect.arrayContaining([{ Name: 'uplift_ci_low', Type: 'double' }, { Name: 'holdout_customers', Type: 'bigint' }]));
+      expect(columnsOf(name).map(({ Name, Type }) => ({ Name, Type })), name).toEqual(expect.arrayContaining([{ Name: 'uplift_ci_low', Type: 'double' }, { Name: 'holdout_customers', Type: 'bigint' }]));
+    }
+  });
+
+  it("describes every table and column with the dictionary's words, so that Athena's DESCRIBE shows them", () => {
+    const tables = new Map(resourcesOf('AWS::Glue::Table').map((table) => [(table.Properties['TableInput'] as { Name: string }).Name, table.Properties['TableInput'] as Record<string, never>]));
+    // Staging tables are in the catalog as their per-run outputs only; curated ones as both.
+    const entries = TABLE_DICTIONARY.flatMap((doc) => ({ source: [doc.name], staging: [runTable(doc.name)], curated: [doc.name, runTable(doc.name)] })[doc.layer].map((name) => [name, doc] as const));
+    expect(entries.length).toBeGreaterThan(30);
+    for (const [name, doc] of entries) {
+      const table = tables.get(name)!;
+      expect(table['Description'], name).toContain(doc.summary);
+      const columns = [...(table['StorageDescriptor'] as unknown as { Columns: Column[] }).Columns, ...(table['PartitionKeys'] as unknown as Column[])].filter(
+        (column) => column.Name !== 'run_id',
+      );
+      expect(columns.map((column) => column.Name).sort(), name).toEqual(doc.columns.map((column) => column.name).sort());
+      for (const column of doc.columns) expect(columns.find((each) => each.Name === column.name)!.Comment, `${name}.${column.name}`).toBe(columnComment(column));
     }
   });
 });
+
+type Column = { Name: string; Type: string; Comment: string };
 
 describe('queues', () => {
   it('gives each queue a dead-letter queue that keeps messages longer, KMS encryption and six times the consumer timeout', () => {
@@ -120,7 +141,7 @@ describe('queues', () => {
 describe('functions', () => {
   it('run on the latest Node.js runtime, arm64, traced', () => {
     const functions = resourcesOf('AWS::Lambda::Function').filter((fn) => JSON.stringify(fn.Properties['Environment'] ?? {}).includes('POWERTOOLS_SERVICE_NAME'));
-    expect(functions).toHaveLength(8);
+    expect(functions).toHaveLength(9);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
     }

@@ -45,9 +45,9 @@ describe('campaign message contract', () => {
     expect(() => toCampaignMessage({ ...row, purchases: 0 })).toThrow();
   });
 
-  it('is published as a JSON Schema that is up to date (npm run schema)', async () => {
+  it('is published as a JSON Schema that is up to date (npm run generate)', async () => {
     const checkedIn = await readFile(MESSAGE_SCHEMA_FILE, 'utf8');
-    expect(checkedIn, 'docs/campaign-message.schema.json is stale: run npm run schema').toBe(messageSchemaText());
+    expect(checkedIn, 'docs/campaign-message.schema.json is stale: run npm run generate').toBe(messageSchemaText());
     const schema = JSON.parse(checkedIn);
     expect(schema.required).toEqual(['schema_version', 'message_id', 'campaign', 'customer_id', 'as_of', 'priority', 'reason', 'metrics']);
   });

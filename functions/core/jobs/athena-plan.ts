@@ -28,11 +28,17 @@ export const runTable = (table: string) => `run_${table}`;
 
 const RUN_ID = /^[A-Za-z0-9_-]{1,80}$/;
 
-/** Points the SQL's references to earlier step outputs at this run's rows. */
-function scopeToRun(sql: string, produced: ReadonlySet<string>, runId: string): string {
+/** Points the SQL's references to the given step outputs at this run's rows. */
+export function scopeToRun(sql: string, produced: ReadonlySet<string>, runId: string): string {
   return sql.replace(/\b(from|join)(\s+)([a-z_][a-z0-9_]*)\b/g, (match, keyword: string, space: string, table: string) =>
     produced.has(table) ? `${keyword}${space}(select * from ${runTable(table)} where run_id = '${runId}') as ${table}` : match,
   );
+}
+
+/** A run id that is safe to put in SQL (Step Functions execution names are). */
+export function checkRunId(runId: string): string {
+  if (!RUN_ID.test(runId)) throw new Error(`run id ${JSON.stringify(runId)} must be letters, digits, dashes and underscores`);
+  return runId;
 }
 
 export function planAthenaRun(
@@ -43,7 +49,7 @@ export function planAthenaRun(
   templates: Readonly<Record<string, string>>,
   steps: readonly JobStep[] = jobGraph,
 ): AthenaRunPlan {
-  if (!RUN_ID.test(runId)) throw new Error(`run id ${JSON.stringify(runId)} must be letters, digits, dashes and underscores`);
+  checkRunId(runId);
   if (!/^[a-z0-9.-]{3,63}$/.test(bucket)) throw new Error(`bucket ${JSON.stringify(bucket)} is not a bucket name`);
   const parameters = sqlParameters(config, asOf);
   const produced = new Set<string>();

@@ -1,5 +1,7 @@
 import { PURCHASE_MODEL_TITLES } from '../clv/purchase-models.ts';
 import type { PurchaseModelName } from '../clv/purchase-models.ts';
+import { columnDoc } from '../dictionary/index.ts';
+import { NPS_CATEGORY_TEXT } from '../dictionary/metric-definitions.ts';
 import type { ReportData, Row } from './report-data.ts';
 
 /**
@@ -43,40 +45,39 @@ const selectedPurchaseModel = (data: ReportData): Row | undefined => data.clvMod
 
 const purchaseModelTitle = (row: Row) => PURCHASE_MODEL_TITLES[row['model'] as PurchaseModelName] ?? String(row['model']);
 
+/** A figure's definition is its column's, from the table dictionary: written once, shown here and in the catalog. */
+const defined = (table: string, column: string) => columnDoc(table, column).description;
+
 function headlineCards(data: ReportData): Card[] {
   const latest: Row = data.periods.at(-1) ?? {};
   const latestNps: Row = data.nps.at(-1) ?? {};
   const predicted = selectedPurchaseModel(data);
   const meanClv = data.clvDistribution.length > 0 ? data.headline['mean_predicted_clv'] : null;
   return [
-    { label: 'Customers', value: count(data.headline['customers']), definition: 'Customers with at least one purchase up to as_of: placed, not cancelled, not fully refunded.' },
-    { label: 'Net revenue', value: amount(data.headline['net_revenue']), definition: 'Order totals minus refunds, of all purchases up to as_of.' },
-    { label: 'AOV', value: amount(data.headline['aov']), definition: 'Average order value: net revenue / purchases.' },
-    { label: 'Repeat-purchase rate', value: percent(data.headline['repeat_rate']), definition: 'Share of customers with two or more purchases.' },
+    { label: 'Customers', value: count(data.headline['customers']), definition: defined('clv_summary', 'customers') },
+    { label: 'Net revenue', value: amount(data.headline['net_revenue']), definition: defined('clv_summary', 'net_revenue') },
+    { label: 'AOV', value: amount(data.headline['aov']), definition: defined('clv_summary', 'aov') },
+    { label: 'Repeat-purchase rate', value: percent(data.headline['repeat_purchase_rate']), definition: defined('clv_summary', 'repeat_purchase_rate') },
     {
       label: `Retention (${String(latest['period_start'] ?? '–')})`,
       value: percent(latest['retention_rate']),
-      definition: 'Retained / customers at the start of the period: the share of the active base at the start still active at its end (or at as_of). Classic (E - N) / S: ' + percent(latest['retention_rate_classic']) + '.',
+      definition: `${defined('period_metrics', 'retention_rate')} Classic (E - N) / S: ${percent(latest['retention_rate_classic'])}.`,
     },
     {
       label: 'Churn',
       value: percent(latest['churn_rate']),
-      definition: 'Churned / customers at the start: the share of the active base that is no longer active. The classic (S - E) / S is a net change and goes negative when the base grows: ' + percent(latest['churn_rate_classic']) + '.',
+      definition: `${defined('period_metrics', 'churn_rate')} Classic (S - E) / S, a net change: ${percent(latest['churn_rate_classic'])}.`,
     },
     {
       label: 'NPS (trailing)',
       value: decimal(latestNps['trailing_nps']),
-      definition: `100 x (promoters - detractors) / responses over the last ${String(latestNps['trailing_window_days'] ?? '–')} days, each customer's latest answer. Promoters answer 9-10, detractors 0-6.`,
+      definition: `${defined('nps', 'trailing_nps')} Window: ${String(latestNps['trailing_window_days'] ?? '–')} days; ${NPS_CATEGORY_TEXT}.`,
     },
-    {
-      label: 'CLV (classic)',
-      value: amount(data.clvSummary?.['clv_simple']),
-      definition: 'AOV x purchases per customer per year x expected lifespan in years (1 / annual churn).',
-    },
+    { label: 'CLV (classic)', value: amount(data.clvSummary?.['clv_simple']), definition: defined('clv_summary', 'clv_simple') },
     {
       label: 'Predicted CLV (mean)',
       value: predicted ? amount(meanClv) : '–',
-      definition: `${predicted ? purchaseModelTitle(predicted) : 'No purchase model selected'} + Gamma-Gamma: expected order value x expected purchases, month by month over ${String(predicted?.['horizon_months'] ?? 12)} months, discounted.`,
+      definition: `${predicted ? purchaseModelTitle(predicted) : 'No purchase model selected'} + Gamma-Gamma, mean over customers: ${defined('customer_clv', 'predicted_clv')}`,
     },
   ];
 }

@@ -1,0 +1,300 @@
+import { NPS_CATEGORIES, NPS_CATEGORY_TEXT } from './metric-definitions.ts';
+import { AS_OF_COLUMN, atLeast, between, count, oneOf } from './types.ts';
+import type { ColumnDoc, TableDoc } from './types.ts';
+
+const periodStartOf = (date: string): ColumnDoc => ({
+  name: 'period_start',
+  type: 'date',
+  description: `First day of the period holding ${date}: a calendar month, a week from Monday or a quarter, as configured (period).`,
+});
+
+const FITTED_ONLY =
+  'Empty when no purchase model is selected: with fewer than 10 repeat buyers nothing is fitted, and under clv.purchaseModel auto ' +
+  'nothing is selected when no fit converged (see clv_model).';
+
+const NOT_FINITE = 'the formula gives no finite value (a hypergeometric series beyond double range, at parameters far out toward the edge of the search)';
+
+export const stagingTables: readonly TableDoc[] = [
+  {
+    name: 'stg_order_events',
+    layer: 'staging',
+    summary: 'Order events up to as_of, once each: the first delivery received of every event_id, dated in the business time zone.',
+    grain: ['event_id'],
+    rowMeaning: 'an order event',
+    definition:
+      'The first delivery of each event_id is chosen among all deliveries, by received_at, then ingest_id, then record_number, and only then ' +
+      'are events dated after as_of (in the business time zone) left out: a later delivery that carries an earlier date cannot replace the first.\n\n' +
+      'Every event received before the run counts, however late it arrived; one received after the run counts from the next run. ' +
+      'channel and extras are not carried.',
+    columns: [
+      { name: 'event_id', type: 'string', description: 'The event, as its producer named it.' },
+      { name: 'order_id', type: 'string', description: 'The order the event is about.' },
+      { name: 'customer_id', type: 'string', description: 'The customer, as given in the event.' },
+      { name: 'occurred_at', type: 'timestamp', description: 'When the event happened (UTC).' },
+      { name: 'occurred_date', type: 'date', description: 'The date of occurred_at in the business time zone; on or before as_of.' },
+      {
+        name: 'status',
+        type: 'string',
+        description: 'What happened to the order: placed, cancelled or refunded.',
+        tests: [oneOf('placed', 'cancelled', 'refunded')],
+      },
+      { name: 'total', type: 'double', unit: 'currency', description: "The order's total as the event gave it.", tests: [atLeast(0)] },
+      { name: 'currency', type: 'string', description: 'The ISO 4217 code of the amounts.' },
+      {
+        name: 'refunded_amount',
+        type: 'double',
+        unit: 'currency',
+        description: 'The amount refunded, as the event states it; read on refunded events only.',
+        nullWhen: 'the event gave no amount: on a refunded event that means the whole order was refunded',
+        tests: [atLeast(0)],
+      },
+    ],
+  },
+  {
+    name: 'stg_orders',
+    layer: 'staging',
+    summary: 'One row per order placed up to as_of, with its state at as_of: cancelled, refunded (partly or fully), and whether it counts as a purchase.',
+    grain: ['order_id'],
+    rowMeaning: 'an order with a placed event',
+    definition:
+      'An order is here when it has a placed event up to as_of; of several, the earliest (then the lowest event_id) is the order and gives its ' +
+      'customer, time, total and currency. Cancel and refund events count when they are dated up to as_of, whatever their date relative ' +
+      'to the placement; those after as_of do not count yet.\n\n' +
+      'A refunded event without an amount refunds the whole order. Otherwise the stated amounts are summed (as decimal, to 6 places) and ' +
+      'capped at the total, and refunds that come within 10^-6 of the total make a full refund. A purchase is an order neither cancelled ' +
+      'nor fully refunded.',
+    columns: [
+      { name: 'order_id', type: 'string', description: 'The order.' },
+      { name: 'customer_id', type: 'string', description: "The customer of the order's first placed event." },
+      { name: 'placed_at', type: 'timestamp', description: 'When the order was placed (UTC): the occurred_at of its first placed event.' },
+      { name: 'purchase_date', type: 'date', description: 'The date of placed_at in the business time zone.' },
+      { name: 'total', type: 'double', unit: 'currency', description: "The order's total, from its first placed event.", tests: [atLeast(0)] },
+      { name: 'currency', type: 'string', description: "The ISO 4217 code of the order's amounts, from its first placed event." },
+      { name: 'is_cancelled', type: 'boolean', description: 'True when the order has a cancelled event dated up to as_of.' },
+      {
+        name: 'is_fully_refunded',
+        type: 'boolean',
+        description: 'True when refund events dated up to as_of give back the whole total (refunded_amount within 10^-6 of it).',
+      },
+      { name: 'is_purchase', type: 'boolean', description: 'True when the order counts as a purchase: neither cancelled nor fully refunded.' },
+      {
+        name: 'refunded_amount',
+        type: 'double',
+        unit: 'currency',
+        description:
+          'Refunded up to as_of: the total if a refund event gave no amount, otherwise the stated amounts summed and capped at the total; 0 without a refund.',
+        tests: [atLeast(0)],
+      },
+      {
+        name: 'net_revenue',
+        type: 'double',
+        unit: 'currency',
+        description: 'total - refunded_amount, for every order (cancelled ones too); the tables count it only where is_purchase.',
+        tests: [atLeast(0)],
+      },
+    ],
+    rules: [
+      { rule: 'refunded_amount <= total', why: 'refunds are capped at the total' },
+      { rule: 'net_revenue = total - refunded_amount', why: 'net revenue is computed by exactly this expression' },
+      { rule: 'is_purchase = (not is_cancelled and not is_fully_refunded)', why: 'a purchase is an order neither cancelled nor fully refunded' },
+    ],
+  },
+  {
+    name: 'stg_purchases',
+    layer: 'staging',
+    summary: 'Purchases up to as_of: orders placed, not cancelled and not fully refunded by as_of, dated by their placed event, with net revenue.',
+    grain: ['order_id'],
+    rowMeaning: 'a purchase',
+    columns: [
+      { name: 'order_id', type: 'string', description: 'The order.' },
+      { name: 'customer_id', type: 'string', description: "The customer of the order's first placed event." },
+      { name: 'placed_at', type: 'timestamp', description: 'When the order was placed (UTC).' },
+      { name: 'purchase_date', type: 'date', description: 'The date of placed_at in the business time zone: the date the purchase counts on.' },
+      periodStartOf('purchase_date'),
+      { name: 'currency', type: 'string', description: "The ISO 4217 code of the order's amounts." },
+      { name: 'gross_amount', type: 'double', unit: 'currency', description: "The order's total, before refunds.", tests: [atLeast(0)] },
+      {
+        name: 'refunded_amount',
+        type: 'double',
+        unit: 'currency',
+        description: 'Partial refunds dated up to as_of; 0 without a refund.',
+        tests: [atLeast(0)],
+      },
+      {
+        name: 'net_revenue',
+        type: 'double',
+        unit: 'currency',
+        description: 'gross_amount - refunded_amount: what the purchase brought in, counted on purchase_date. 0 for an order with a zero total.',
+        tests: [atLeast(0)],
+      },
+    ],
+    rules: [
+      { rule: 'net_revenue = gross_amount - refunded_amount', why: 'net revenue is computed by exactly this expression (stg_orders)' },
+      {
+        rule: 'refunded_amount = 0 or refunded_amount < gross_amount - 1e-6',
+        why: 'refunds that come within 10^-6 of the total are a full refund, and a fully refunded order is no purchase',
+      },
+      { rule: 'period_start <= purchase_date', why: 'the period holds the purchase date' },
+    ],
+  },
+  {
+    name: 'stg_survey_responses',
+    layer: 'staging',
+    summary: 'Survey answers up to as_of, once each: the first delivery received of every event_id, dated in the business time zone, with its NPS category.',
+    grain: ['event_id'],
+    rowMeaning: 'a survey answer',
+    definition:
+      'Deliveries are deduplicated as in stg_order_events (first received wins, chosen before the date cut), then answers dated after as_of ' +
+      `are left out. A customer may have many answers. NPS categories: ${NPS_CATEGORY_TEXT}. comment, channel and extras are not carried.`,
+    columns: [
+      { name: 'event_id', type: 'string', description: 'The answer, as its producer named it.' },
+      { name: 'customer_id', type: 'string', description: 'The customer who answered.' },
+      { name: 'responded_at', type: 'timestamp', description: 'When the customer answered (UTC).' },
+      { name: 'response_date', type: 'date', description: 'The date of responded_at in the business time zone; on or before as_of.' },
+      periodStartOf('response_date'),
+      { name: 'score', type: 'int', unit: 'score', description: 'The answer: how likely the customer is to recommend, 0-10.', tests: [between(0, 10)] },
+      {
+        name: 'nps_category',
+        type: 'string',
+        description: `The NPS category of the score: ${NPS_CATEGORY_TEXT}.`,
+        tests: [oneOf('promoter', 'passive', 'detractor')],
+      },
+      {
+        name: 'survey_id',
+        type: 'string',
+        description: 'The survey answered, as the producer named it.',
+        nullWhen: 'the event gave no survey_id',
+      },
+    ],
+    rules: [
+      {
+        rule:
+          `nps_category = case when score >= ${NPS_CATEGORIES.promoter.min} then 'promoter' ` +
+          `when score >= ${NPS_CATEGORIES.passive.min} then 'passive' else 'detractor' end`,
+        why: 'the category follows from the score',
+      },
+      { rule: 'period_start <= response_date', why: 'the period holds the response date' },
+    ],
+  },
+  {
+    name: 'stg_periods',
+    layer: 'staging',
+    summary: 'The calendar of periods, from the first with a purchase or a survey answer to the one holding as_of, without gaps.',
+    grain: ['period_start'],
+    rowMeaning: 'a period',
+    definition:
+      'Periods are calendar months, weeks from Monday or quarters (period). The first is the period of the earliest purchase or survey answer, ' +
+      'whichever comes first; the last holds as_of and may end after it. A period without purchases or answers is still a row. ' +
+      'Empty when there is no purchase and no answer up to as_of.',
+    columns: [
+      { name: 'period_start', type: 'date', description: 'First day of the period.' },
+      { name: 'period_end', type: 'date', description: 'Last day of the period (it may be after as_of).' },
+      { name: 'period_index', type: 'bigint', description: 'The position of the period: 0 for the first, then one more for each.', tests: [atLeast(0)] },
+    ],
+    rules: [{ rule: 'period_start <= period_end', why: 'a period holds at least one day' }],
+  },
+  {
+    name: 'stg_clv_purchase_curves',
+    layer: 'staging',
+    summary:
+      'What the selected purchase model expects of a customer still alive at as_of, per distinct (frequency, tenure_days): purchases over the horizons ' +
+      'and the median wait to the next purchase.',
+    grain: ['frequency', 'tenure_days'],
+    rowMeaning: "a (frequency, tenure_days) pair held by at least one of customer_summary's customers",
+    definition:
+      'Written by the predictive_clv step (TypeScript), from the model that clv_model marks selected. None of these values depends on recency, ' +
+      'so customers with the same frequency and tenure share them; customer_clv multiplies them by each customer\'s p_alive ' +
+      '(stg_clv_probability_alive). The model works in weeks: tenure T = tenure_days / 7, and a month is 365.25 / 12 days.\n\n' +
+      FITTED_ONLY,
+    columns: [
+      {
+        name: 'frequency',
+        type: 'int',
+        description: 'Repeat purchase days (customer_summary.frequency): purchase days - 1.',
+        ...count('purchases'),
+      },
+      { name: 'tenure_days', type: 'int', description: 'Days from the first purchase day to as_of (customer_summary.tenure_days).', ...count('days') },
+      {
+        name: 'purchases_if_alive',
+        type: 'double',
+        unit: 'purchases',
+        description: 'Purchase days expected over the next clv.horizonMonths months (12 by default) from such a customer still alive at as_of.',
+        nullWhen: NOT_FINITE,
+      },
+      {
+        name: 'discounted_purchases_if_alive',
+        type: 'double',
+        unit: 'purchases',
+        description:
+          "The same purchase days with each month's discounted: the sum over months m of (E[Y(m)] - E[Y(m - 1)]) / (1 + clv.monthlyDiscountRate)^m. " +
+          'Times p_alive and the expected order value, it is predicted_clv.',
+        nullWhen: NOT_FINITE,
+      },
+      {
+        name: 'purchases_if_alive_30d',
+        type: 'double',
+        unit: 'purchases',
+        description: 'Purchase days expected in the 30 days after as_of from such a customer still alive.',
+        nullWhen: NOT_FINITE,
+      },
+      {
+        name: 'purchases_if_alive_90d',
+        type: 'double',
+        unit: 'purchases',
+        description: 'Purchase days expected in the 90 days after as_of from such a customer still alive.',
+        nullWhen: NOT_FINITE,
+      },
+      {
+        name: 'purchases_if_alive_365d',
+        type: 'double',
+        unit: 'purchases',
+        description: 'Purchase days expected in the 365 days after as_of from such a customer still alive.',
+        nullWhen: NOT_FINITE,
+      },
+      {
+        name: 'next_purchase_days_if_alive',
+        type: 'double',
+        unit: 'days',
+        description:
+          'The median wait for the next purchase of such a customer still alive at as_of, in days after as_of (fractional): by then a purchase ' +
+          'is as likely as not. customer_clv rounds it up to expected_next_purchase_date.',
+        nullWhen:
+          'the median is beyond the horizon (clv.horizonMonths), the chance never reaches one half (Pareto/NBD: the customer more likely leaves first), ' +
+          'or the formula gives no finite value',
+        tests: [atLeast(0)],
+      },
+      AS_OF_COLUMN,
+    ],
+    rules: [{ rule: 'frequency <= tenure_days', why: 'each repeat purchase day falls after the first purchase day and on or before as_of' }],
+  },
+  {
+    name: 'stg_clv_probability_alive',
+    layer: 'staging',
+    summary: 'P(alive at as_of) under the selected purchase model, per distinct purchase history (frequency, recency_days, tenure_days).',
+    grain: ['frequency', 'recency_days', 'tenure_days'],
+    rowMeaning: "a purchase history held by at least one of customer_summary's customers",
+    definition:
+      'Written by the predictive_clv step (TypeScript), from the model that clv_model marks selected, with x = frequency, t_x = recency_days / 7 ' +
+      'and T = tenure_days / 7 (weeks). customer_clv joins it to each customer by the three columns. Under BG/NBD every one-time buyer ' +
+      '(frequency 0) has p_alive 1.\n\n' +
+      FITTED_ONLY,
+    columns: [
+      { name: 'frequency', type: 'int', description: 'Repeat purchase days (customer_summary.frequency): purchase days - 1.', ...count('purchases') },
+      { name: 'recency_days', type: 'int', description: 'Days from the first to the latest purchase day (customer_summary.recency_days).', ...count('days') },
+      { name: 'tenure_days', type: 'int', description: 'Days from the first purchase day to as_of (customer_summary.tenure_days).', ...count('days') },
+      {
+        name: 'p_alive',
+        type: 'double',
+        unit: 'probability',
+        description: 'The probability that a customer with this history is still a customer (has not dropped out) at as_of.',
+        nullWhen: NOT_FINITE,
+        tests: [between(0, 1)],
+      },
+      AS_OF_COLUMN,
+    ],
+    rules: [
+      { rule: 'frequency <= recency_days', why: 'the repeat purchase days are distinct days after the first purchase day, up to the latest' },
+      { rule: 'recency_days <= tenure_days', why: 'the latest purchase is not after as_of' },
+    ],
+  },
+];
