@@ -1,9 +1,10 @@
 /**
  * The tables as the Glue catalog declares them, generated from the table dictionary
  * (functions/core/dictionary/): per table its description, layer, grain and columns with their
- * types and comments, which Athena's console and DESCRIBE show. `npm run generate` writes
- * infra/table-schemas.json; a test fails when it is stale, and another runs every step on
- * DuckDB and checks that the SQL writes exactly the dictionary's columns and types.
+ * types and comments, which Athena's console and DESCRIBE show. The catalog construct builds its
+ * tables from this; `npm run generate` also writes it to infra/table-schemas.json, the
+ * dictionary as plain JSON for tools outside this repository (a test fails when it is stale).
+ * Another test runs every step on DuckDB and checks the SQL writes exactly these columns.
  */
 import { writeFile } from 'node:fs/promises';
 import { TABLE_DICTIONARY } from '../functions/core/dictionary/index.ts';

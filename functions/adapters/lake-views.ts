@@ -1,5 +1,6 @@
 import { CURATED_TABLES } from '../core/jobs/graph.ts';
 import { lakeLayout } from '../core/lake/layout.ts';
+import { latestView, latestViewSql } from '../core/lake/latest-views.ts';
 import { publishedColumns, rawColumns, rejectedColumns, SQL_TYPE_OF_KIND } from '../core/lake/raw-tables.ts';
 import { EVENT_TYPES } from '../core/events/schemas.ts';
 import type { QueryEngine } from '../core/ports.ts';
@@ -83,7 +84,7 @@ export async function createPublishedView(engine: QueryEngine, store: Filesystem
 }
 
 /**
- * One view per curated table that has been written at least once. as_of is both in the path
+ * One view per curated table that has been written at least once, and its latest_<table> view. as_of is both in the path
  * and, since files keep it (as Athena's run outputs do), in the data: DuckDB 1.5 fails on
  * aggregates over a partition column that is only in the path (`select max(as_of)`: "INTERNAL
  * Error: Attempted to access index"), and partitions written before files kept the column are
@@ -98,6 +99,7 @@ export async function createCuratedViews(engine: QueryEngine, store: FilesystemO
       `create or replace view ${table} as select * from read_parquet(${sqlString(glob)}, ` +
         `hive_partitioning = true, hive_types = {'as_of': date}, union_by_name = true)`,
     );
+    await engine.execute(`create or replace view ${latestView(table)} as ${latestViewSql(table)}`);
   }
 }
 

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { isUserError, UsageError } from '../core/errors.ts';
 import { compactRawPartitions, describeCompaction } from '../adapters/compact-lake.ts';
+import { analysesCommand } from './commands/analyses.ts';
 import { demoCommand } from './commands/demo.ts';
 import { ingestCommand, parseEventType } from './commands/ingest.ts';
 import { publishCommand } from './commands/publish.ts';
@@ -23,7 +24,10 @@ commands:
                                      holding out a random share as controls; what was already sent
                                      or held out for a date is never sent again
   query "SQL" [--format table|csv|json]
-                                     SQL over the lake: orders, surveys, rejected_events and the tables
+                                     SQL over the lake: orders, surveys, rejected_events, the tables
+                                     and their latest_<table> views
+  analyses [NAME] [--format table|csv|json]
+                                     list the saved analyses (sql/analyses/), or run one
   compact [orders|surveys]           merge the small raw files of each partition into one
   report [--as-of DATE] [--out FILE]  write the HTML report of a date (default: the latest computed)
   validate-clv --calibration-end DATE --holdout-end DATE [--format table|csv|json]
@@ -96,6 +100,8 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
         return await publishCommand(context, resolveAsOfDates(values, context.config.businessTimezone));
       case 'query':
         return await queryCommand(context, rest, values.format);
+      case 'analyses':
+        return await analysesCommand(context, rest, values.format);
       case 'compact': {
         const types = rest.length === 0 ? undefined : [parseEventType(rest[0])];
         if (rest.length > 1) throw new UsageError('compact takes at most one event type');

@@ -1,14 +1,15 @@
 import { Aws, Stack } from 'aws-cdk-lib';
-import { CfnWorkGroup } from 'aws-cdk-lib/aws-athena';
+import { CfnNamedQuery, CfnWorkGroup } from 'aws-cdk-lib/aws-athena';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { listAnalyses } from '../../functions/core/analyses.ts';
 import { CURATED_TABLES, jobGraph, outputsOf } from '../../functions/core/jobs/graph.ts';
 import { runPrefix, runTable } from '../../functions/core/jobs/athena-plan.ts';
 import { EVENT_TYPES } from '../../functions/core/events/schemas.ts';
-import schemas from '../table-schemas.json' with { type: 'json' };
-import type { GlueTableSchema } from '../table-schemas.ts';
+import { latestView, latestViewSql } from '../../functions/core/lake/latest-views.ts';
+import { generateTableSchemas } from '../table-schemas.ts';
 
 export interface CatalogProps {
   readonly bucket: IBucket;
@@ -20,8 +21,8 @@ export interface CatalogProps {
 
 type Column = { name: string; type: string; comment?: string };
 
-/** The table dictionary as generated for Glue (npm run generate). */
-const tableSchemas = schemas as Record<string, GlueTableSchema>;
+/** The table dictionary as Glue declares it: descriptions and column comments come from it. */
+const tableSchemas = generateTableSchemas();
 
 /** A table's columns with their comments, less its partition keys. */
 const columnsOf = (table: string, partitionKeys: readonly Column[] = []): Column[] =>
@@ -36,6 +37,9 @@ const partitionKey = (table: string, name: string, type: string): Column => ({
 
 /** The JSON SerDe cannot read ISO timestamps with a zone: they stay text, cast in queries. */
 const asJsonColumns = (columns: Column[]): Column[] => columns.map((column) => (column.type === 'timestamp' ? { ...column, type: 'string' } : column));
+
+/** Glue's (Hive's) column types as Trino names them in a view's definition. */
+const TRINO_TYPES: Record<string, string> = { string: 'varchar', double: 'double', bigint: 'bigint', int: 'integer', boolean: 'boolean', date: 'date', timestamp: 'timestamp' };
 
 /** A table's description in the catalog: the dictionary's summary, and where its full definition is. */
 const describe = (table: string, suffix = '') => `${tableSchemas[table]!.description}${suffix} Full definition: docs/tables.md#${table}.`;
@@ -138,6 +142,8 @@ export class Catalog extends Construct {
       });
     }
 
+    for (const table of CURATED_TABLES) this.latestView(table);
+
     this.workGroup = new CfnWorkGroup(this, 'WorkGroup', {
       name: `customer-marketing-${Stack.of(this).stackName}`,
       description: 'Customer-marketing job graph and ad hoc queries',
@@ -154,6 +160,50 @@ export class Catalog extends Construct {
         },
       },
     });
+    this.namedQueries();
+  }
+
+  /** The saved analyses of sql/analyses/ as named queries, in the console's "Saved queries" of the workgroup. */
+  private namedQueries(): void {
+    for (const analysis of listAnalyses()) {
+      const query = new CfnNamedQuery(this, `Analysis-${analysis.name}`, {
+        name: analysis.title,
+        description: `${analysis.description} (sql/analyses/${analysis.name}.sql)`.slice(0, 1024),
+        database: this.databaseName,
+        workGroup: this.workGroup.name,
+        queryString: analysis.sql,
+      });
+      query.addDependency(this.workGroup);
+    }
+  }
+
+  /**
+   * latest_<table> as an Athena view: a VIRTUAL_VIEW table whose original text is the view in
+   * the form Athena's CREATE VIEW writes (its SQL and columns with Trino types, base64 JSON).
+   */
+  private latestView(table: string): void {
+    const columns = columnsOf(table);
+    const view = {
+      originalSql: latestViewSql(table),
+      catalog: 'awsdatacatalog',
+      schema: this.databaseName,
+      columns: columns.map((column) => ({ name: column.name, type: TRINO_TYPES[column.type]! })),
+    };
+    const resource = new CfnTable(this, `View-${latestView(table)}`, {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseName: this.databaseName,
+      tableInput: {
+        name: latestView(table),
+        description: `${table} at its newest as_of. ${describe(table)}`,
+        tableType: 'VIRTUAL_VIEW',
+        parameters: { presto_view: 'true', comment: 'Presto View' },
+        viewOriginalText: `/* Presto View: ${Buffer.from(JSON.stringify(view)).toString('base64')} */`,
+        viewExpandedText: '/* Presto View */',
+        storageDescriptor: { columns, serdeInfo: {} },
+      },
+    });
+    resource.node.addDependency(this.database);
+    this.tables.push(resource);
   }
 
   private table(

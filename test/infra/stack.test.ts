@@ -4,7 +4,9 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app.ts';
 import { CURATED_TABLES, jobGraph } from '../../functions/core/jobs/graph.ts';
-import { TABLE_DICTIONARY } from '../../functions/core/dictionary/index.ts';
+import { TABLE_DICTIONARY, tableDoc } from '../../functions/core/dictionary/index.ts';
+import { listAnalyses } from '../../functions/core/analyses.ts';
+import { latestView, latestViewSql } from '../../functions/core/lake/latest-views.ts';
 import { columnComment } from '../../infra/table-schemas.ts';
 import { runTable } from '../../functions/core/jobs/athena-plan.ts';
 
@@ -107,6 +109,30 @@ describe('catalog and Athena', () => {
 });
 
 type Column = { Name: string; Type: string; Comment: string };
+
+describe('views and saved queries', () => {
+  it('declares latest_<table> for every curated table as an Athena view of its newest as_of, with the columns of the table', () => {
+    const tables = new Map(resourcesOf('AWS::Glue::Table').map((table) => [(table.Properties['TableInput'] as { Name: string }).Name, table.Properties['TableInput'] as Record<string, unknown>]));
+    for (const table of CURATED_TABLES) {
+      const view = tables.get(latestView(table))!;
+      expect(view, table).toMatchObject({ TableType: 'VIRTUAL_VIEW', Parameters: { presto_view: 'true' }, ViewExpandedText: '/* Presto View */' });
+      const encoded = /^\/\* Presto View: ([A-Za-z0-9+/=]+) \*\/$/.exec(view['ViewOriginalText'] as string)![1]!;
+      const definition = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) as { originalSql: string; catalog: string; columns: { name: string; type: string }[] };
+      expect(definition.originalSql).toBe(latestViewSql(table));
+      expect(definition.catalog).toBe('awsdatacatalog');
+      // Athena calls a view stale when these differ from what its SQL gives: the table's columns, partition last.
+      expect(definition.columns.map((column) => column.name)).toEqual(tableDoc(table).columns.map((column) => column.name));
+      const storage = (view['StorageDescriptor'] as { Columns: Column[] }).Columns;
+      expect(storage.map((column) => `${column.Name} ${column.Type}`)).toEqual(tableDoc(table).columns.map((column) => `${column.name} ${column.type}`));
+    }
+  });
+
+  it('saves every analysis of sql/analyses/ as a named query of the workgroup', () => {
+    const queries = resourcesOf('AWS::Athena::NamedQuery').map((query) => query.Properties);
+    expect(queries.map((query) => query['QueryString'])).toEqual(listAnalyses().map((analysis) => analysis.sql));
+    for (const query of queries) expect(query['Name']).toMatch(/^[A-Z]/);
+  });
+});
 
 describe('queues', () => {
   it('gives each queue a dead-letter queue that keeps messages longer, KMS encryption and six times the consumer timeout', () => {

@@ -1,13 +1,16 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listAnalyses } from '../../functions/core/analyses.ts';
 import { campaignMessageSchema } from '../../functions/core/campaigns/message.ts';
+import { CURATED_TABLES } from '../../functions/core/jobs/graph.ts';
+import { latestView } from '../../functions/core/lake/latest-views.ts';
 import { DEMO_DEFAULTS } from '../../functions/core/demo/generate.ts';
 import { DEMO_CAMPAIGN_EFFECTS } from '../../functions/core/demo/responses.ts';
 import { addDays, purchasesAsOf } from '../reference/metrics.ts';
 import { newcombeInterval } from '../reference/uplift.ts';
 import { CHARTS, launchBrowser, openReport } from '../support/browser.ts';
-import { pipeline, queryCsv, temporaryDirectory } from '../support/cli.ts';
+import { parseCsv, pipeline, queryCsv, temporaryDirectory } from '../support/cli.ts';
 import type { CliResult } from '../support/cli.ts';
 
 /** Φ⁻¹(1 - 0.05 / 12): a two-sided interval at 1 - 0.05 / 6, one of six that hold together at 95 %. */
@@ -165,6 +168,40 @@ describe('pipeline demo', () => {
     );
     expect(Number(oneTime!['n'])).toBeGreaterThan(100);
     expect(Number(oneTime!['highest'])).toBeLessThan(0.5);
+  });
+
+  it('shows each curated table at its newest as_of through latest_<table>, without an as_of filter', async () => {
+    const counts = await queryCsv(
+      lake,
+      CURATED_TABLES.map(
+        (table) =>
+          `select '${table}' as table_name, count(*) as latest_rows, min(as_of) as first, max(as_of) as last, ` +
+          `(select count(*) from ${table} where as_of = date '2026-09-30') as newest_rows, ` +
+          `(select count(distinct as_of) from ${table}) as dates from ${latestView(table)}`,
+      ).join(' union all '),
+    );
+    expect(counts).toHaveLength(CURATED_TABLES.length);
+    for (const row of counts) {
+      expect(row, row['table_name']!).toMatchObject({ latest_rows: row['newest_rows'], first: '2026-09-30', last: '2026-09-30' });
+      expect(Number(row['dates']), row['table_name']!).toBeGreaterThan(1);
+    }
+  });
+
+  it('answers every saved analysis on the demo lake', async () => {
+    const listed = await pipeline('analyses', '--lake', lake);
+    expect(listed.code, listed.stderr).toBe(0);
+    for (const analysis of listAnalyses()) {
+      expect(listed.stdout).toContain(`${analysis.name}  `);
+      const result = await pipeline('analyses', analysis.name, '--format', 'csv', '--lake', lake);
+      expect(result.code, `${analysis.name}: ${result.stderr}`).toBe(0);
+      const rows = parseCsv(result.stdout);
+      expect(rows.length, analysis.name).toBeGreaterThan(2);
+      expect(result.stdout, analysis.name).not.toMatch(/NaN|Infinity/);
+    }
+    const segments = parseCsv((await pipeline('analyses', 'nps_by_segment', '--format', 'csv', '--lake', lake)).stdout);
+    const [overall] = await queryCsv(lake, "select count(last_nps_category) as respondents from latest_customer_summary");
+    expect(segments.reduce((sum, row) => sum + Number(row['respondents']), 0)).toBe(Number(overall!['respondents']));
+    expect((await pipeline('analyses', 'no_such_analysis', '--lake', lake)).code).toBe(2);
   });
 
   it('rebuilds its own lake but refuses to wipe a directory it did not create', async () => {

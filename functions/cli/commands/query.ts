@@ -2,6 +2,7 @@ import { DuckDbEngine } from '../../adapters/duckdb-engine.ts';
 import { createLakeViews } from '../../adapters/lake-views.ts';
 import { QueryFailedError, UsageError } from '../../core/errors.ts';
 import { CURATED_TABLES } from '../../core/jobs/graph.ts';
+import { latestView } from '../../core/lake/latest-views.ts';
 import type { QueryResult } from '../../core/ports.ts';
 import { formatResult, OUTPUT_FORMATS } from '../format.ts';
 import type { OutputFormat } from '../format.ts';
@@ -32,21 +33,24 @@ const SQL_MISTAKES = /^(Parser|Binder|Catalog|Conversion|Invalid Input|Syntax) E
 /** Turns a failed ad hoc query into a message that says what to do about it. */
 function explain(error: QueryFailedError): Error {
   const missing = /Table with name (\w+) does not exist/.exec(error.message)?.[1];
-  if (missing !== undefined && CURATED_TABLES.includes(missing)) {
+  if (missing !== undefined && (CURATED_TABLES.includes(missing) || CURATED_TABLES.some((table) => latestView(table) === missing))) {
     return new UsageError(`table ${missing} has no data yet: run "pipeline run --as-of DATE" first`);
   }
   return SQL_MISTAKES.test(error.message) ? new UsageError(error.message) : error;
 }
 
-export async function queryCommand(context: CommandContext, positionals: string[], format?: string): Promise<number> {
-  const outputFormat = parseOutputFormat(format);
-  if (positionals.length !== 1 || positionals[0]!.trim() === '') throw new UsageError('query needs one SQL argument, in quotes');
-  let result: QueryResult;
+/** Runs a query for the command line: a mistake in the SQL, or a table not computed yet, is the caller's. */
+export async function runLakeQuery(context: CommandContext, sql: string): Promise<QueryResult> {
   try {
-    result = await queryLake(context, positionals[0]!);
+    return await queryLake(context, sql);
   } catch (error) {
     throw error instanceof QueryFailedError ? explain(error) : error;
   }
-  context.stdout(formatResult(result, outputFormat));
+}
+
+export async function queryCommand(context: CommandContext, positionals: string[], format?: string): Promise<number> {
+  const outputFormat = parseOutputFormat(format);
+  if (positionals.length !== 1 || positionals[0]!.trim() === '') throw new UsageError('query needs one SQL argument, in quotes');
+  context.stdout(formatResult(await runLakeQuery(context, positionals[0]!), outputFormat));
   return 0;
 }

@@ -1,8 +1,12 @@
 import { CAMPAIGN_NAMES } from '../campaigns/campaigns.ts';
-import { RFM_SEGMENTS } from '../config.ts';
+import { defaultConfig, RFM_SEGMENTS } from '../config.ts';
 import { NPS_CATEGORIES } from './metric-definitions.ts';
 import { AS_OF_COLUMN, FRACTION, atLeast, between, count, oneOf } from './types.ts';
 import type { ColumnDoc, RowRule, TableDoc } from './types.ts';
+
+/** The campaign settings' defaults, as the definitions quote them: a changed default changes the docs. */
+const c = defaultConfig.campaigns;
+const head = (campaign: { priority: number; cooldownDays: number }) => `${campaign.priority}, ${campaign.cooldownDays} days`;
 
 const TREATMENT_EMPTY = 'treatment_customers is 0: everyone logged for the send was held out (or a publish that failed part-way delivered none yet)';
 const HOLDOUT_EMPTY =
@@ -145,7 +149,7 @@ const emptyGroupRule: RowRule = {
 const { promoter, detractor } = NPS_CATEGORIES;
 
 const CONVERSION = `A **converter** is a customer with at least one purchase (placed, not cancelled, not fully refunded by \`as_of\`)
-dated after the send date and no later than \`window_end\` (send date + \`campaigns.conversionWindowDays\`, default 30)
+dated after the send date and no later than \`window_end\` (send date + \`campaigns.conversionWindowDays\`, default ${c.conversionWindowDays})
 or \`as_of\`, whichever is earlier; a customer converts at most once per send, and their net revenue in the window is
 summed (as decimal). The **treatment** are the customers of a send logged in \`published_messages\` with \`is_holdout\`
 false (or without it: lines logged before holdouts existed), the **holdout** those logged with \`is_holdout\` true: they
@@ -173,19 +177,19 @@ days); "in the top share" means a \`percent_rank\` of at least 1 - share, money 
 
 Campaigns, with the defaults of \`campaigns.<name>.priority\` and \`.cooldownDays\` (each can be switched off, \`.enabled\`):
 
-- \`service_recovery\` (100, 30 days): latest NPS answer a detractor's (${detractor.min}-${detractor.max}), given at most
-  \`serviceRecovery.maxDaysSinceResponse\` (30) days ago.
-- \`churn_risk\` (90, 30 days): active, and either more than \`churnRisk.gapMultiplier\` (2) usual gaps (\`recency_days\` /
-  \`frequency\`, with \`frequency\` of at least \`churnRisk.minRepeatDays\`, 1) since the last purchase, or \`p_alive\` below
-  \`churnRisk.maxProbabilityAlive\` (0.5) with a CLV if retained (\`predicted_clv / p_alive\`) in the top \`churnRisk.topValueShare\` (0.2).
-- \`win_back\` (80, 60 days): not active, last purchase at most \`winBack.maxDaysSinceLastPurchase\` (365) days ago, net
-  revenue or predicted CLV in the top \`winBack.topValueShare\` (0.2), and \`churn_probability\` of at least
-  \`winBack.minChurnProbability\` (0.5) or no prediction.
-- \`second_purchase\` (70, 60 days): one purchase day so far, \`secondPurchase.minDaysSinceFirstPurchase\` to
-  \`maxDaysSinceFirstPurchase\` (14 to 45) days ago.
-- \`referral_ask\` (60, 90 days): latest NPS answer a promoter's (${promoter.min}-${promoter.max}), given at most
-  \`referralAsk.maxDaysSinceResponse\` (60) days ago, and a purchase at most \`referralAsk.maxDaysSincePurchase\` (60) days ago.
-- \`loyalty_upgrade\` (50, 90 days): RFM segment in \`loyaltyUpgrade.segments\` (\`champions\`, \`loyal_customers\`).
+- \`service_recovery\` (${head(c.serviceRecovery)}): latest NPS answer a detractor's (${detractor.min}-${detractor.max}), given at most
+  \`serviceRecovery.maxDaysSinceResponse\` (${c.serviceRecovery.maxDaysSinceResponse}) days ago.
+- \`churn_risk\` (${head(c.churnRisk)}): active, and either more than \`churnRisk.gapMultiplier\` (${c.churnRisk.gapMultiplier}) usual gaps (\`recency_days\` /
+  \`frequency\`, with \`frequency\` of at least \`churnRisk.minRepeatDays\`, ${c.churnRisk.minRepeatDays}) since the last purchase, or \`p_alive\` below
+  \`churnRisk.maxProbabilityAlive\` (${c.churnRisk.maxProbabilityAlive}) with a CLV if retained (\`predicted_clv / p_alive\`) in the top \`churnRisk.topValueShare\` (${c.churnRisk.topValueShare}).
+- \`win_back\` (${head(c.winBack)}): not active, last purchase at most \`winBack.maxDaysSinceLastPurchase\` (${c.winBack.maxDaysSinceLastPurchase}) days ago, net
+  revenue or predicted CLV in the top \`winBack.topValueShare\` (${c.winBack.topValueShare}), and \`churn_probability\` of at least
+  \`winBack.minChurnProbability\` (${c.winBack.minChurnProbability}) or no prediction.
+- \`second_purchase\` (${head(c.secondPurchase)}): one purchase day so far, \`secondPurchase.minDaysSinceFirstPurchase\` to
+  \`maxDaysSinceFirstPurchase\` (${c.secondPurchase.minDaysSinceFirstPurchase} to ${c.secondPurchase.maxDaysSinceFirstPurchase}) days ago.
+- \`referral_ask\` (${head(c.referralAsk)}): latest NPS answer a promoter's (${promoter.min}-${promoter.max}), given at most
+  \`referralAsk.maxDaysSinceResponse\` (${c.referralAsk.maxDaysSinceResponse}) days ago, and a purchase at most \`referralAsk.maxDaysSincePurchase\` (${c.referralAsk.maxDaysSincePurchase}) days ago.
+- \`loyalty_upgrade\` (${head(c.loyaltyUpgrade)}): RFM segment in \`loyaltyUpgrade.segments\` (${c.loyaltyUpgrade.segments.map((segment) => `\`${segment}\``).join(', ')}).
 
 The predictions are those of the selected purchase model (\`clv.purchaseModel\`). Only earlier dates count for cooldowns,
 so re-running a date proposes the same audience. Holdouts are drawn when publishing, not here.`,
@@ -359,7 +363,7 @@ ${STATISTICS}`,
     grain: ['campaign'],
     rowMeaning: 'a campaign with at least one pooled send',
     definition: `The figures of \`campaign_outcomes\`, added up over the campaign's sends whose \`window_end\` lies in
-(\`as_of\` - \`campaigns.resultsTrailingDays\` (default 90), \`as_of\`], so only complete windows, and that have both
+(\`as_of\` - \`campaigns.resultsTrailingDays\` (default ${c.resultsTrailingDays}), \`as_of\`], so only complete windows, and that have both
 groups: a send without a holdout has nothing to compare with. A campaign with no such send has no row. The unit is a send
 to a customer: a customer in two sends counts twice, in the same group both times, and \`distinct_customers\` says how
 many people are behind the figures. The interval treats every send to a customer as independent, so when

@@ -1,4 +1,5 @@
-import { jobGraph, outputsOf, SOURCE_TABLES } from '../jobs/graph.ts';
+import { EVENT_TYPES } from '../events/schemas.ts';
+import { jobGraph, outputsOf } from '../jobs/graph.ts';
 import { campaignTables } from './campaigns.ts';
 import { clvModel, clvSummary, customerClv, customerSummary, rfmSegments } from './customers.ts';
 import { cohortRetention, customerBase, nps, periodMetrics } from './periods.ts';
@@ -16,7 +17,7 @@ const documented = new Map<string, TableDoc>(
 export const GRAPH_TABLES: readonly string[] = jobGraph.flatMap(outputsOf);
 
 /** Tables queryable besides the graph's: raw events, rejections, the published-message log. */
-export const QUERYABLE_SOURCES: readonly string[] = [...SOURCE_TABLES.filter((table) => table !== 'published_messages'), 'rejected_events', 'published_messages'];
+export const QUERYABLE_SOURCES: readonly string[] = [...EVENT_TYPES, 'rejected_events', 'published_messages'];
 
 /** The dictionary: sources first, then every table of the graph in the order it is written. */
 export const TABLE_DICTIONARY: readonly TableDoc[] = [...QUERYABLE_SOURCES, ...GRAPH_TABLES].map((name) => {

@@ -1,15 +1,7 @@
-/**
- * Thresholds that define a metric rather than tune the pipeline: written here once, rendered
- * into the SQL as parameters, into the dictionary's tests and docs, and into the report.
- * Settings a team tunes (activity window, campaign rules) are in config.ts instead.
- */
+import { NPS_CATEGORIES } from './thresholds.ts';
 
-/** NPS categories of a 0-10 answer, as Reichheld's Net Promoter Score defines them. */
-export const NPS_CATEGORIES = {
-  promoter: { min: 9, max: 10 },
-  passive: { min: 7, max: 8 },
-  detractor: { min: 0, max: 6 },
-} as const;
+/** What follows from the thresholds (thresholds.ts): their wording and their SQL parameters. */
+export { NPS_CATEGORIES };
 
 export type NpsCategory = keyof typeof NPS_CATEGORIES;
 
