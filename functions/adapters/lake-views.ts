@@ -1,6 +1,6 @@
 import { CURATED_TABLES } from '../core/jobs/graph.ts';
 import { lakeLayout } from '../core/lake/layout.ts';
-import { latestView, latestViewSql } from '../core/lake/latest-views.ts';
+import { LATEST_DATE_TABLE, latestView, latestViewSql } from '../core/lake/latest-views.ts';
 import { publishedColumns, rawColumns, rejectedColumns, SQL_TYPE_OF_KIND } from '../core/lake/raw-tables.ts';
 import { EVENT_TYPES } from '../core/events/schemas.ts';
 import type { QueryEngine } from '../core/ports.ts';
@@ -91,6 +91,7 @@ export async function createPublishedView(engine: QueryEngine, store: Filesystem
  * still read through the path.
  */
 export async function createCuratedViews(engine: QueryEngine, store: FilesystemObjectStore): Promise<void> {
+  const written: string[] = [];
   for (const table of CURATED_TABLES) {
     const prefix = lakeLayout.curatedTable(table);
     if (!(await hasFiles(store, prefix, '.parquet'))) continue;
@@ -99,8 +100,11 @@ export async function createCuratedViews(engine: QueryEngine, store: FilesystemO
       `create or replace view ${table} as select * from read_parquet(${sqlString(glob)}, ` +
         `hive_partitioning = true, hive_types = {'as_of': date}, union_by_name = true)`,
     );
-    await engine.execute(`create or replace view ${latestView(table)} as ${latestViewSql(table)}`);
+    written.push(table);
   }
+  // After every table's view: each latest view reads the newest date from LATEST_DATE_TABLE.
+  if (!written.includes(LATEST_DATE_TABLE)) return;
+  for (const table of written) await engine.execute(`create or replace view ${latestView(table)} as ${latestViewSql(table)}`);
 }
 
 /** All lake tables as views: what `pipeline query` sees. */

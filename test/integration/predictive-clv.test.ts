@@ -269,3 +269,50 @@ describe('the purchase model named in config, and the campaigns that read it', (
     }
   });
 });
+
+describe('a purchase model named in config whose fit breaks down', () => {
+  it('publishes unknown predictions as null instead of impossible ones, and the data tests pass', async () => {
+    // Twelve customers buying every week all year, never leaving, and a few one-time buyers: BG/NBD
+    // sends its drop-out parameter to the edge, where its formulas give a customer who first bought
+    // on as_of about -2e142 purchases (found by a review: the data tests then stopped every run).
+    const directory = await temporaryDirectory();
+    try {
+      const orders = [
+        ...Array.from({ length: 12 }, (_, customer) =>
+          Array.from({ length: 52 }, (_, week) => ({
+            event_id: `w${customer}-${week}`,
+            order_id: `w${customer}-${week}`,
+            customer_id: `weekly-${customer}`,
+            occurred_at: new Date(Date.UTC(2024, 0, 1) + week * 7 * DAY).toISOString(),
+            total: 10,
+            currency: 'USD',
+          })),
+        ).flat(),
+        // One-time buyers, the last two on the days before and of as_of (tenure 1 and 0).
+        ...['2024-03-10', '2024-05-10', '2024-08-10', '2024-12-30', '2024-12-31'].map((date, index) => ({
+          event_id: `o-${index}`,
+          order_id: `o-${index}`,
+          customer_id: `once-${index}`,
+          occurred_at: `${date}T10:00:00Z`,
+          total: 25,
+          currency: 'USD',
+        })),
+      ];
+      const file = await writeJsonLines(join(directory.path, 'orders.jsonl'), orders);
+      const lakeDirectory = join(directory.path, 'lake');
+      expect((await pipeline('ingest', 'orders', file, '--lake', lakeDirectory)).code).toBe(0);
+      const config = join(directory.path, 'config.json');
+      await writeFile(config, JSON.stringify({ clv: { purchaseModel: 'bg_nbd' } }));
+      const run = await pipeline('run', '--as-of', '2024-12-31', '--config', config, '--lake', lakeDirectory);
+      expect(run.code, run.stderr).toBe(0);
+      const [model] = await queryCsv(lakeDirectory, "select converged, selected from clv_model where model = 'bg_nbd'");
+      expect(model).toEqual({ converged: 'false', selected: 'true' });
+      const predictions = await queryCsv(lakeDirectory, 'select expected_purchases, expected_purchases_30d, expected_purchases_365d, predicted_clv from customer_clv');
+      expect(predictions).toHaveLength(17);
+      for (const row of predictions) for (const value of Object.values(row)) expect(value === null || Number(value) >= 0, JSON.stringify(row)).toBe(true);
+      expect(predictions.some((row) => row['expected_purchases_365d'] === null)).toBe(true);
+    } finally {
+      await directory.cleanup();
+    }
+  });
+});

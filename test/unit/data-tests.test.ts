@@ -60,11 +60,15 @@ describe('data tests', () => {
     expect(await failures()).toEqual(['segment_rates.segment accepted_values (gold, silver): 8 rows fail, e.g. segment=s0; segment=s1; segment=s2']);
   });
 
-  it('hold a one-row table to one row at most', async () => {
+  it('hold a one-row table to exactly one row', async () => {
     const single: TableDoc = { ...doc, grain: [], rules: [] };
     await load("('gold', 10, 4, 0.4, '2024-03-31'), ('silver', 10, 4, 0.4, '2024-03-31')");
     const found = await runDataTests(engine, dataTestsOf(single, '2024-03-31'));
-    expect(found.map((failure) => failure.message)).toEqual(['segment_rates one row at most: 1 row fails, e.g. rows=2']);
+    expect(found.map((failure) => failure.message)).toEqual(['segment_rates exactly one row: 1 row fails, e.g. rows=2']);
+    await engine.execute('delete from segment_rates');
+    expect((await runDataTests(engine, dataTestsOf(single, '2024-03-31'))).map((failure) => failure.message)).toEqual([
+      'segment_rates exactly one row: 1 row fails, e.g. rows=0',
+    ]);
   });
 
   it('read each table once for all its row tests', () => {

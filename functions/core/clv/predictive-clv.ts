@@ -195,21 +195,24 @@ function purchaseCurves(model: FittedPurchaseModel, histories: readonly DayHisto
     const T = weeks(tenureDays);
     let previous = 0;
     let discounted = 0;
+    let monotone = true;
     for (let month = 1; month <= settings.horizonMonths; month += 1) {
       const cumulative = model.purchasesIfAlive(x, T, weeks(month * DAYS_PER_MONTH));
+      monotone &&= cumulative >= previous;
       discounted += (cumulative - previous) * discount[month - 1]!;
       previous = cumulative;
     }
-    const [in30, in90, in365] = PURCHASE_HORIZON_DAYS.map((days) => model.purchasesIfAlive(x, T, weeks(days)));
+    const windows = PURCHASE_HORIZON_DAYS.map((days) => model.purchasesIfAlive(x, T, weeks(days)));
+    const [in30, in90, in365] = countsOrNull(windows);
     const nextPurchaseDays = model.medianWaitIfAlive(x, T) * DAYS_PER_TIME_UNIT;
     curves.push({
       frequency: x,
       tenure_days: tenureDays,
-      purchases_if_alive: finiteOrNull(previous),
-      discounted_purchases_if_alive: finiteOrNull(discounted),
-      purchases_if_alive_30d: finiteOrNull(in30!),
-      purchases_if_alive_90d: finiteOrNull(in90!),
-      purchases_if_alive_365d: finiteOrNull(in365!),
+      purchases_if_alive: monotone ? finiteOrNull(previous) : null,
+      discounted_purchases_if_alive: monotone ? finiteOrNull(discounted) : null,
+      purchases_if_alive_30d: in30!,
+      purchases_if_alive_90d: in90!,
+      purchases_if_alive_365d: in365!,
       next_purchase_days_if_alive: nextPurchaseDays <= horizonDays ? nextPurchaseDays : null,
     });
   }
@@ -219,7 +222,7 @@ function purchaseCurves(model: FittedPurchaseModel, histories: readonly DayHisto
 /** P(alive) of each distinct history: histories[i] is days[i] in weeks. */
 function probabilitiesAlive(model: FittedPurchaseModel, histories: CompressedHistories, days: readonly DayHistory[]): ProbabilityAliveRow[] {
   const alive = model.probabilitiesAlive(histories.compressed);
-  return days.map(({ x, recencyDays, tenureDays }, index) => ({ frequency: x, recency_days: recencyDays, tenure_days: tenureDays, p_alive: finiteOrNull(alive[index]!) }));
+  return days.map(({ x, recencyDays, tenureDays }, index) => ({ frequency: x, recency_days: recencyDays, tenure_days: tenureDays, p_alive: probabilityOrNull(alive[index]!) }));
 }
 
 /**
@@ -229,6 +232,19 @@ function probabilitiesAlive(model: FittedPurchaseModel, histories: CompressedHis
  * NaN), and a null prediction says "unknown" where NaN breaks comparisons.
  */
 const finiteOrNull = (value: number): number | null => (Number.isFinite(value) ? value : null);
+
+/**
+ * Expected purchases over growing windows can only be non-negative and grow with the window.
+ * Where the formulas break down (a fit at the edge of its search, named in config whatever its
+ * fit), they give negative or shrinking counts: those are unknown too, null.
+ */
+function countsOrNull(counts: readonly number[]): (number | null)[] {
+  const sound = counts.every((value, index) => Number.isFinite(value) && value >= (index === 0 ? 0 : counts[index - 1]!));
+  return counts.map((value) => (sound ? value : null));
+}
+
+/** A probability outside [0, 1] is a formula that broke down: unknown, null. */
+const probabilityOrNull = (value: number): number | null => (Number.isFinite(value) && value >= 0 && value <= 1 ? value : null);
 
 type BaseColumns = Pick<ClvModelRow, 'time_unit' | 'horizon_months' | 'monthly_discount_rate'>;
 

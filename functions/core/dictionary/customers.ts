@@ -185,6 +185,7 @@ export const clvModel: TableDoc = {
 };
 
 const PER_CUSTOMER_PREDICTION = 'no purchase model is selected (see clv_model.note)';
+const PREDICTED_COUNT = `${PER_CUSTOMER_PREDICTION}, or its formulas break down for this history (a fit at the edge of its search gives impossible values)`;
 
 export const customerClv: TableDoc = {
   name: 'customer_clv',
@@ -216,10 +217,10 @@ export const customerClv: TableDoc = {
     { name: 'tenure_weeks', type: 'double', unit: 'weeks', description: 'First purchase day to as_of (T).', tests: [atLeast(0)] },
     { name: 'p_alive', type: 'double', unit: 'probability', description: 'P(the customer is still a customer at as_of | their history).', nullWhen: PER_CUSTOMER_PREDICTION, tests: [between(0, 1)] },
     { name: 'churn_probability', type: 'double', unit: 'probability', description: '1 - p_alive: the probability the customer has left.', nullWhen: PER_CUSTOMER_PREDICTION, tests: [between(0, 1)] },
-    { name: 'expected_purchases', type: 'double', unit: 'purchases', description: 'Purchase days expected in the next clv.horizonMonths months.', nullWhen: PER_CUSTOMER_PREDICTION, tests: [atLeast(0)] },
-    { name: 'expected_purchases_30d', type: 'double', unit: 'purchases', description: 'Purchase days expected in the next 30 days.', nullWhen: PER_CUSTOMER_PREDICTION, tests: [atLeast(0)] },
-    { name: 'expected_purchases_90d', type: 'double', unit: 'purchases', description: 'Purchase days expected in the next 90 days.', nullWhen: PER_CUSTOMER_PREDICTION, tests: [atLeast(0)] },
-    { name: 'expected_purchases_365d', type: 'double', unit: 'purchases', description: 'Purchase days expected in the next 365 days.', nullWhen: PER_CUSTOMER_PREDICTION, tests: [atLeast(0)] },
+    { name: 'expected_purchases', type: 'double', unit: 'purchases', description: 'Purchase days expected in the next clv.horizonMonths months.', nullWhen: PREDICTED_COUNT, tests: [atLeast(0)] },
+    { name: 'expected_purchases_30d', type: 'double', unit: 'purchases', description: 'Purchase days expected in the next 30 days.', nullWhen: PREDICTED_COUNT, tests: [atLeast(0)] },
+    { name: 'expected_purchases_90d', type: 'double', unit: 'purchases', description: 'Purchase days expected in the next 90 days.', nullWhen: PREDICTED_COUNT, tests: [atLeast(0)] },
+    { name: 'expected_purchases_365d', type: 'double', unit: 'purchases', description: 'Purchase days expected in the next 365 days.', nullWhen: PREDICTED_COUNT, tests: [atLeast(0)] },
     { name: 'average_days_between_purchases', type: 'double', unit: 'days', description: 'recency_days / frequency: the mean gap between purchase days.', nullWhen: 'the customer bought on one day only', tests: [atLeast(0)] },
     {
       name: 'expected_next_purchase_date',
@@ -235,7 +236,7 @@ export const customerClv: TableDoc = {
       nullWhen: 'Gamma-Gamma was not fitted, or its mean is not positive (q <= 1)',
       tests: [atLeast(0)],
     },
-    { name: 'predicted_clv', type: 'double', unit: 'currency', description: 'Net revenue expected over the next clv.horizonMonths months: expected order value x expected purchases month by month, discounted.', nullWhen: 'p_alive or expected_order_value is null', tests: [atLeast(0)] },
+    { name: 'predicted_clv', type: 'double', unit: 'currency', description: 'Net revenue expected over the next clv.horizonMonths months: expected order value x expected purchases month by month, discounted.', nullWhen: 'p_alive, expected_order_value or the expected purchases are null', tests: [atLeast(0)] },
     AS_OF_COLUMN,
   ],
   rules: [

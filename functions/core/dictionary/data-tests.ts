@@ -54,7 +54,7 @@ function columnsIn(expression: string, doc: TableDoc): string[] {
 
 /**
  * Every test of a table, for a run of as_of: columns without `nullWhen` are never null, the
- * grain is unique (a one-row table holds one row at most), each column test and row rule
+ * grain is unique (a one-row table holds exactly one row), each column test and row rule
  * holds, and a table with an as_of column holds only the run's date.
  */
 export function dataTestsOf(doc: TableDoc, asOf: string): DataTest[] {
@@ -83,7 +83,7 @@ export function dataTestsOf(doc: TableDoc, asOf: string): DataTest[] {
     });
   }
   if (doc.grain !== null && doc.grain.length === 0) {
-    tests.push({ table: doc.name, column: null, name: 'one row at most', failingRowsSql: `select 'rows=' || cast(count(*) as varchar) as example from ${doc.name} having count(*) > 1` });
+    tests.push({ table: doc.name, column: null, name: 'exactly one row', failingRowsSql: `select 'rows=' || cast(count(*) as varchar) as example from ${doc.name} having count(*) <> 1` });
   }
   for (const rule of doc.rules ?? []) {
     tests.push(rowTest(null, `rule: ${rule.rule}`, columnsIn(rule.rule, doc), `not (${rule.rule})`));

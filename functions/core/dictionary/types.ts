@@ -72,7 +72,7 @@ export interface TableDoc {
   readonly summary: string;
   /**
    * The columns that identify a row, tested unique and not null. Empty for a one-row table,
-   * tested to hold at most one row. Source tables keep every delivery and have no grain.
+   * tested to hold exactly one row. Source tables keep every delivery and have no grain.
    */
   readonly grain: readonly string[] | null;
   /** What "one row" means, in words, for the docs. */
