@@ -1,6 +1,9 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DuckDbEngine } from '../../functions/adapters/duckdb-engine.ts';
+import { FilesystemObjectStore } from '../../functions/adapters/filesystem-store.ts';
+import { createLakeViews } from '../../functions/adapters/lake-views.ts';
 import { listAnalyses } from '../../functions/core/analyses.ts';
 import { campaignMessageSchema } from '../../functions/core/campaigns/message.ts';
 import { CURATED_TABLES } from '../../functions/core/jobs/graph.ts';
@@ -190,18 +193,24 @@ describe('pipeline demo', () => {
   it('answers every saved analysis on the demo lake', async () => {
     const listed = await pipeline('analyses', '--lake', lake);
     expect(listed.code, listed.stderr).toBe(0);
-    for (const analysis of listAnalyses()) {
-      expect(listed.stdout).toContain(`${analysis.name}  `);
-      const result = await pipeline('analyses', analysis.name, '--format', 'csv', '--lake', lake);
-      expect(result.code, `${analysis.name}: ${result.stderr}`).toBe(0);
-      const rows = parseCsv(result.stdout);
-      expect(rows.length, analysis.name).toBeGreaterThan(2);
-      expect(result.stdout, analysis.name).not.toMatch(/NaN|Infinity/);
-    }
-    const segments = parseCsv((await pipeline('analyses', 'nps_by_segment', '--format', 'csv', '--lake', lake)).stdout);
-    const [overall] = await queryCsv(lake, "select count(last_nps_category) as respondents from latest_customer_summary");
-    expect(segments.reduce((sum, row) => sum + Number(row['respondents']), 0)).toBe(Number(overall!['respondents']));
+    const segments = await pipeline('analyses', 'nps_by_segment', '--format', 'csv', '--lake', lake);
+    expect(segments.code, segments.stderr).toBe(0);
+    const [overall] = await queryCsv(lake, 'select count(last_nps_category) as respondents from latest_customer_summary');
+    expect(parseCsv(segments.stdout).reduce((sum, row) => sum + Number(row['respondents']), 0)).toBe(Number(overall!['respondents']));
     expect((await pipeline('analyses', 'no_such_analysis', '--lake', lake)).code).toBe(2);
+    // Every analysis, on one engine over the lake's views (what the command opens for each).
+    const engine = await DuckDbEngine.open();
+    try {
+      await createLakeViews(engine, new FilesystemObjectStore(lake));
+      for (const analysis of listAnalyses()) {
+        expect(listed.stdout).toContain(`${analysis.name}  `);
+        const result = await engine.query(analysis.sql);
+        expect(result.rows.length, analysis.name).toBeGreaterThan(2);
+        expect(JSON.stringify(result.rows), analysis.name).not.toMatch(/NaN|Infinity/);
+      }
+    } finally {
+      engine.close();
+    }
   });
 
   it('rebuilds its own lake but refuses to wipe a directory it did not create', async () => {

@@ -1,7 +1,7 @@
 import { TrinoSQL } from 'dt-sql-parser';
 import { describe, expect, it } from 'vitest';
 import { listAnalyses } from '../../functions/core/analyses.ts';
-import { dataTestCountQuery, dataTestExamplesQuery, dataTestsOf } from '../../functions/core/dictionary/data-tests.ts';
+import { dataTestCountQuery, dataTestExamplesQuery, dataTestScreenQuery, dataTestsOf } from '../../functions/core/dictionary/data-tests.ts';
 import { GRAPH_TABLES, tableDoc } from '../../functions/core/dictionary/index.ts';
 import { scopeToRun } from '../../functions/core/jobs/athena-plan.ts';
 import { CURATED_TABLES } from '../../functions/core/jobs/graph.ts';
@@ -20,10 +20,11 @@ const tests = GRAPH_TABLES.flatMap((table) => dataTestsOf(tableDoc(table), '2024
 const inRun = (sql: string) => scopeToRun(sql, new Set(GRAPH_TABLES), 'run-1');
 
 describe('statements rendered for Athena', () => {
-  it('the data tests of a run: the counts of every table, and the examples of every test', () => {
+  it('the data tests of a run: the screen of every table, the counts and the examples of every test', () => {
+    expect(check(inRun(dataTestScreenQuery(tests)))).toEqual([]);
     expect(check(inRun(dataTestCountQuery(tests)))).toEqual([]);
     expect(check(inRun(dataTestExamplesQuery(tests.map((test, index) => ({ test, index })))))).toEqual([]);
-    expect(inRun(dataTestCountQuery(tests))).not.toMatch(/from customer_summary\)/);
+    for (const sql of [dataTestScreenQuery(tests), dataTestCountQuery(tests)]) expect(inRun(sql)).not.toMatch(/from customer_summary\)/);
   });
 
   it.each(CURATED_TABLES)('the view latest_%s', (table) => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDbEngine } from '../../functions/adapters/duckdb-engine.ts';
-import { dataTestCountQuery, dataTestError, dataTestsOf, runDataTests } from '../../functions/core/dictionary/data-tests.ts';
+import { dataTestError, dataTestScreenQuery, dataTestsOf, runDataTests } from '../../functions/core/dictionary/data-tests.ts';
 import { AS_OF_COLUMN, between, oneOf } from '../../functions/core/dictionary/types.ts';
 import type { TableDoc } from '../../functions/core/dictionary/types.ts';
 
@@ -71,9 +71,17 @@ describe('data tests', () => {
     ]);
   });
 
-  it('read each table once for all its row tests', () => {
-    const sql = dataTestCountQuery(dataTestsOf(doc, '2024-03-31'));
-    expect(sql.match(/from segment_rates\b/g)).toHaveLength(2); // the row tests, and the grain
+  it('screen each table in one pass for all its row tests, and count test by test only a table that failed', async () => {
+    const tests = dataTestsOf(doc, '2024-03-31');
+    expect(dataTestScreenQuery(tests).match(/from segment_rates\b/g)).toHaveLength(2); // the row tests, and the grain
+    const queries: string[] = [];
+    const counting = { execute: engine.execute.bind(engine), close: () => undefined, query: (sql: string) => (queries.push(sql), engine.query(sql)) };
+    await load("('gold', 10, 4, 0.4, '2024-03-31')");
+    await runDataTests(counting, tests);
+    expect(queries).toEqual([dataTestScreenQuery(tests)]);
+    await load("('gold', 10, 4, 1.4, '2024-03-31')");
+    expect((await runDataTests(counting, tests)).map((failure) => failure.test.name)).toEqual(['range [0, 1]']);
+    expect(queries).toHaveLength(4); // the screen again, the counts, the examples
   });
 
   it('become one error that says nothing was published and lists every failure', () => {
