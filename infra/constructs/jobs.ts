@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -18,8 +18,13 @@ import { AthenaQueryTask, grantAthenaQueries, grantQueryData, RUN_TABLES } from 
 import type { PipelineResources } from './athena-access.ts';
 import { PipelineFunction } from './pipeline-function.ts';
 
-/** The nag finding of the run_* Glue table pattern, acknowledged where it is granted. */
-const runTablesFinding = (database: string) => wildcard(`Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/${database}/${RUN_TABLES}`);
+/** The nag finding of the run_* Glue table pattern, acknowledged where it is granted (region and account as cdk-nag prints them). */
+function runTablesFinding(scope: Construct, database: string): string {
+  const stack = Stack.of(scope);
+  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  return wildcard(`Resource::arn:<AWS::Partition>:glue:${region}:${account}:table/${database}/${RUN_TABLES}`);
+}
 
 export interface JobsProps extends PipelineResources {
   readonly publisher: PipelineFunction;
@@ -119,7 +124,7 @@ export class Jobs extends Construct {
       tester,
       'The data tests read the outputs of their run under runs/ (the run id is only known at run time) through Athena, and read and write Athena query results.',
       wildcard(`Resource::${lakeArn}/runs/*`),
-      runTablesFinding(props.databaseName),
+      runTablesFinding(this, props.databaseName),
       wildcard(`Resource::${arnToken(props.queryResults)}/*`),
     );
     acknowledgeFunctionRole(fitter, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']);
@@ -204,7 +209,7 @@ export class Jobs extends Construct {
     acknowledge(
       this.stateMachine,
       'Athena runs the job graph with this role: it reads raw/ and published/campaigns/, reads and writes the per-run step outputs under runs/ (run ids are known only at run time), and reads and writes query results.',
-      runTablesFinding(props.databaseName),
+      runTablesFinding(this, props.databaseName),
       wildcard(`Resource::${lakeArn}/raw/*`),
       wildcard(`Resource::${lakeArn}/${lakeLayout.published}*`),
       wildcard(`Resource::${lakeArn}/runs/*`),

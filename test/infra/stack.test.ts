@@ -20,6 +20,9 @@ let template: Template;
 
 beforeAll(() => {
   app = new App({ context: { scheduleTime: '04:30', scheduleTimezone: 'Europe/Berlin', bytesScannedCutoffPerQuery: '53687091200' } });
+  // As `cdk synth` and `cdk deploy` build it: with a concrete account and region, which change
+  // how cdk-nag prints ARNs (the acknowledgements must still match; iam.test.ts keeps tokens).
+  Object.assign(process.env, { CDK_DEFAULT_ACCOUNT: '123456789012', CDK_DEFAULT_REGION: 'eu-west-1' });
   const built = buildApp(app);
   app.synth();
   template = Template.fromStack(built.stack);
