@@ -70,7 +70,6 @@ async function runOneDate(
   const pending: { table: string; temp: string; final: string }[] = [];
   const rows: Record<string, number> = {};
   const releases = releaseSchedule(steps);
-  const untested: string[] = [];
   try {
     for (const [index, current] of steps.entries()) {
       onStep?.(asOf, current, index, steps.length);
@@ -81,7 +80,7 @@ async function runOneDate(
           cause: error,
         });
       }
-      untested.push(...outputsOf(current));
+      await testTables(engine, outputsOf(current), asOf);
       for (const table of curatedOutputsOf(current)) {
         const directory = store.pathOf(lakeLayout.curatedPartition(table, asOf));
         const temp = join(directory, `${TEMP_PREFIX}${runId}`);
@@ -91,12 +90,6 @@ async function runOneDate(
         pending.push({ table, temp, final: join(directory, CURATED_FILE) });
         const counted = await engine.query(`select count(*) from ${table}`);
         rows[table] = Number(counted.rows[0]?.[0] ?? 0);
-      }
-      // Tested before a table is dropped, and in as few queries as that allows (each costs more
-      // than its tests on small data): the tables not yet tested, together, when one of them goes.
-      if (releases[index]!.some((table) => untested.includes(table)) || index === steps.length - 1) {
-        await testTables(engine, untested, asOf);
-        untested.length = 0;
       }
       // Written out and read by no later step: its memory is the next step's.
       for (const table of releases[index]!) await engine.execute(`drop table if exists ${table}`);
@@ -152,8 +145,8 @@ async function runStep(
 }
 
 /**
- * Runs the table dictionary's tests on tables the steps wrote, before anything is published: a
- * failure stops the run, naming each failing test.
+ * Runs the table dictionary's tests on tables a step just wrote, before any later step reads
+ * them and before anything is published: a failure stops the run, naming each failing test.
  */
 export async function testTables(engine: DuckDbEngine, tables: readonly string[], asOf: string): Promise<void> {
   // Every table of the real graph has an entry (the dictionary refuses to load otherwise); a
