@@ -17,10 +17,10 @@ export interface Analysis {
   readonly sql: string;
 }
 
-export const analysesDirectory = () => join(sqlDirectory(), 'analyses');
+const analysesDirectory = () => join(sqlDirectory(), 'analyses');
 
 /** Parses one analysis file; its header comment is required. */
-export function parseAnalysis(name: string, text: string): Analysis {
+function parseAnalysis(name: string, text: string): Analysis {
   const lines = text.split('\n');
   const headerLength = lines.findIndex((line) => !line.startsWith('--'));
   const [title, ...description] = lines.slice(0, headerLength).map((line) => line.replace(/^--\s?/, '').trim());

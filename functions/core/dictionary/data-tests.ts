@@ -28,7 +28,7 @@ export interface DataTest {
 }
 
 /** How many failing rows a message shows. */
-export const EXAMPLES_PER_TEST = 3;
+const EXAMPLES_PER_TEST = 3;
 
 const literal = (value: string) => `'${value.replaceAll("'", "''")}'`;
 

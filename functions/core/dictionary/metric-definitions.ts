@@ -3,7 +3,7 @@ import { NPS_CATEGORIES } from './thresholds.ts';
 /** What follows from the thresholds (thresholds.ts): their wording and their SQL parameters. */
 export { NPS_CATEGORIES };
 
-export type NpsCategory = keyof typeof NPS_CATEGORIES;
+type NpsCategory = keyof typeof NPS_CATEGORIES;
 
 const scores = (category: NpsCategory) => `${NPS_CATEGORIES[category].min}-${NPS_CATEGORIES[category].max}`;
 

@@ -75,7 +75,7 @@ export function renderTablesDoc(): string {
 }
 
 /** The README's list of the tables a data team queries, each linked to its full definition. */
-export function renderTableList(): string {
+function renderTableList(): string {
   const lines = ['| table | one row per | what it holds |', '|---|---|---|'];
   for (const doc of TABLE_DICTIONARY.filter((entry) => entry.layer !== 'staging')) {
     lines.push(`| [${code(doc.name)}](docs/tables.md#${doc.name}) | ${cell(doc.rowMeaning)} | ${cell(doc.summary)} |`);
@@ -95,7 +95,7 @@ export function renderDefinitions(): string {
 const marker = (name: string, edge: 'start' | 'end') => `<!-- generated:${name}:${edge} (npm run generate; edit functions/core/dictionary/) -->`;
 
 /** Replaces the text between a generated section's markers; the markers must be there. */
-export function replaceGenerated(text: string, name: string, content: string): string {
+function replaceGenerated(text: string, name: string, content: string): string {
   const start = marker(name, 'start');
   const end = marker(name, 'end');
   const from = text.indexOf(start);
