@@ -102,17 +102,20 @@ export function dataTestsOf(doc: TableDoc, asOf: string): DataTest[] {
  */
 export function dataTestScreenQuery(tests: readonly DataTest[]): string {
   if (tests.length === 0) throw new Error('no data tests to run');
-  const columns: string[] = [];
+  return `select\n    ${screenCounts(tests).map(({ sql }, index) => `${sql} as screen_${index}`).join(',\n    ')}`;
+}
+
+/** The screen's counts, in column order, each with the table it screens. */
+function screenCounts(tests: readonly DataTest[]): { table: string; sql: string }[] {
+  const counts: { table: string; sql: string }[] = [];
   for (const table of unique(tests.map((test) => test.table))) {
     const conditions = tests.filter((test) => test.table === table && test.failingWhen !== undefined).map((test) => `(${test.failingWhen})`);
-    if (conditions.length > 0) columns.push(`(select count(case when ${conditions.join('\n    or ')} then 1 end) from ${table}) as ${table}_rows`);
-    tests.forEach((test, index) => {
-      if (test.table === table && test.failingWhen === undefined) {
-        columns.push(`(select count(*) from (${test.failingRowsSql}) as failing_rows) as ${table}_test_${index}`);
-      }
-    });
+    if (conditions.length > 0) counts.push({ table, sql: `(select count(case when ${conditions.join('\n    or ')} then 1 end) from ${table})` });
+    for (const test of tests.filter((each) => each.table === table && each.failingWhen === undefined)) {
+      counts.push({ table, sql: `(select count(*) from (${test.failingRowsSql}) as failing_rows)` });
+    }
   }
-  return `select\n    ${columns.join(',\n    ')}`;
+  return counts;
 }
 
 /**
@@ -177,7 +180,7 @@ function describeFailure(test: DataTest, failingRows: number, examples: readonly
 export async function runDataTests(engine: QueryEngine, tests: readonly DataTest[]): Promise<DataTestFailure[]> {
   if (tests.length === 0) return [];
   const [screen] = rowObjects(await engine.query(dataTestScreenQuery(tests)));
-  const flagged = new Set(Object.entries(screen ?? {}).flatMap(([column, value]) => (Number(value) > 0 ? [column.replace(/_(rows|test_\d+)$/, '')] : [])));
+  const flagged = new Set(screenCounts(tests).flatMap(({ table }, index) => (Number(screen?.[`screen_${index}`] ?? 0) > 0 ? [table] : [])));
   if (flagged.size === 0) return [];
   // Only the tables the screen flagged: every test of theirs, counted on its own.
   const suspects = tests.filter((test) => flagged.has(test.table));
