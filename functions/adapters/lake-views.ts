@@ -27,16 +27,19 @@ export async function createSourceViews(engine: QueryEngine, store: FilesystemOb
 async function createRawViews(engine: QueryEngine, store: FilesystemObjectStore): Promise<void> {
   for (const type of EVENT_TYPES) {
     const prefix = lakeLayout.rawTable(type);
+    // An empty table with every column of today's contract: alone when there is no data yet,
+    // and under the files otherwise, so that a column added since older files were written
+    // (items) reads as null in them instead of failing every query.
+    const columns = rawColumns[type].map((column) => `cast(null as ${SQL_TYPE_OF_KIND[column.kind]}) as ${column.name}`);
+    const empty = `select ${columns.join(', ')}, cast(null as date) as dt where false`;
     if (await hasFiles(store, prefix, '.parquet')) {
       const glob = `${store.pathOf(prefix)}/*/*.parquet`;
       await engine.execute(
-        `create or replace view ${type} as select * from read_parquet(${sqlString(glob)}, ` +
+        `create or replace view ${type} as ${empty} union all by name select * from read_parquet(${sqlString(glob)}, ` +
           `hive_partitioning = true, hive_types = {'dt': date}, union_by_name = true)`,
       );
     } else {
-      // No data yet: an empty table with the right columns, so every query still binds.
-      const columns = rawColumns[type].map((column) => `cast(null as ${SQL_TYPE_OF_KIND[column.kind]}) as ${column.name}`);
-      await engine.execute(`create or replace view ${type} as select ${columns.join(', ')}, cast(null as date) as dt where false`);
+      await engine.execute(`create or replace view ${type} as ${empty}`);
     }
   }
 }

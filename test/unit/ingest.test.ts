@@ -79,9 +79,14 @@ describe('ingest', () => {
     expect(result.sampleRejections[0]!.reason).toBe('event_id: "e1" was already received on line 1 of this file with different content');
   });
 
-  it('treats a re-delivery with its extra fields in another order as the same event', async () => {
+  it('treats a re-delivery with its extra fields or line fields in another order as the same event', async () => {
     const base = { event_id: 'e1', order_id: 'o1', customer_id: 'c1', occurred_at: '2024-03-31T10:00:00Z', total: 10, currency: 'EUR' };
-    const result = await ingest(lines([{ ...base, coupon: 'X', items: [1] }, { ...base, items: [1], coupon: 'X' }]));
+    const result = await ingest(
+      lines([
+        { ...base, coupon: 'X', gift: [1], items: [{ sku: 'a', quantity: 1, unit_price: 10 }] },
+        { ...base, items: [{ unit_price: 10, quantity: 1, sku: 'a' }], gift: [1], coupon: 'X' },
+      ]),
+    );
     expect(result).toMatchObject({ received: 2, accepted: 2, duplicates: 1, rejected: 0 });
   });
 

@@ -357,7 +357,7 @@ describe('the command line', () => {
   describe('event values', () => {
     const customer = "c'); drop table orders; --";
     const otherCustomer = '\u2019\u201c\u02bc\uff07 {{ as_of }} $$x$$ %_*?[ \\\' "';
-    const extras = { coupon: `SAVE'10"; drop table x; --`, items: [{ sku: "a'b", note: '/* */ -- \\' }] };
+    const extras = { coupon: `SAVE'10"; drop table x; --`, items: [{ sku: "a'b", category: "c'); drop table x; --", quantity: 1, unit_price: 10, note: '/* */ -- \\' }] };
     const orders = [
       { event_id: "e1' or '1'='1", order_id: `o'1"; delete from orders; --`, customer_id: customer, occurred_at: '2024-01-10T10:00:00Z', total: 10, currency: 'EUR', channel: "web' --\\", ...extras },
       { event_id: 'e2\u2019', order_id: "o2'", customer_id: customer, occurred_at: '2024-01-20T10:00:00Z', total: 20, currency: 'EUR' },
@@ -383,11 +383,20 @@ describe('the command line', () => {
     });
 
     it('come back from the lake byte for byte', async () => {
-      const rows = await queryJson(lake, 'select event_id, order_id, customer_id, currency, channel, extras from orders order by record_number');
+      const rows = await queryJson(lake, 'select event_id, order_id, customer_id, currency, channel, items, extras from orders order by record_number');
+      const [line] = extras.items;
       expect(rows).toEqual([
-        { event_id: orders[0]!.event_id, order_id: orders[0]!.order_id, customer_id: customer, currency: 'EUR', channel: orders[0]!.channel, extras: JSON.stringify(extras) },
-        { event_id: orders[1]!.event_id, order_id: orders[1]!.order_id, customer_id: customer, currency: 'EUR', channel: null, extras: null },
-        { event_id: 'e3', order_id: '{{ as_of }}', customer_id: otherCustomer, currency: 'USD', channel: '"; --', extras: null },
+        {
+          event_id: orders[0]!.event_id,
+          order_id: orders[0]!.order_id,
+          customer_id: customer,
+          currency: 'EUR',
+          channel: orders[0]!.channel,
+          items: JSON.stringify([{ category: line!.category, note: line!.note, quantity: 1, sku: line!.sku, unit_price: 10 }]),
+          extras: JSON.stringify({ coupon: extras.coupon }),
+        },
+        { event_id: orders[1]!.event_id, order_id: orders[1]!.order_id, customer_id: customer, currency: 'EUR', channel: null, items: null, extras: null },
+        { event_id: 'e3', order_id: '{{ as_of }}', customer_id: otherCustomer, currency: 'USD', channel: '"; --', items: null, extras: null },
       ]);
       expect(await queryJson(lake, 'select event_id, customer_id, survey_id, comment, channel from surveys')).toEqual([
         { event_id: survey.event_id, customer_id: customer, survey_id: survey.survey_id, comment: survey.comment, channel: survey.channel },

@@ -17,16 +17,45 @@ const order = {
 
 describe('order events', () => {
   it('accepts a valid event, defaults the status and keeps extra fields', () => {
-    const result = validateRecord('orders', json({ ...order, items: [{ sku: 'a' }], coupon: 'X' }));
+    const result = validateRecord('orders', json({ ...order, gift: { wrap: true }, coupon: 'X' }));
     expect(result).toEqual({
       ok: true,
       row: expect.objectContaining({
         status: 'placed',
         occurred_at_ms: Date.UTC(2024, 3, 1, 4, 30),
         refunded_amount: null,
-        extras: JSON.stringify({ coupon: 'X', items: [{ sku: 'a' }] }),
+        items: null,
+        extras: JSON.stringify({ coupon: 'X', gift: { wrap: true } }),
       }),
     });
+  });
+
+  it('keeps the lines in their own column, each with its keys sorted and its extra fields', () => {
+    const items = [
+      { unit_price: 5, sku: 'a', quantity: 2, options: { size: 'M' } },
+      { sku: 'b', category: 'Shoes', name: 'Runner', quantity: 1, unit_price: 0, discount_amount: null },
+      { sku: 'c', quantity: 3, unit_price: 2, discount_amount: 6 },
+    ];
+    const result = validateRecord('orders', json({ ...order, items }));
+    expect(result.ok && JSON.parse(result.row.items!)).toEqual(items);
+    expect(result.ok && result.row.items).toMatch(/^\[\{"options":\{"size":"M"\},"quantity":2,"sku":"a","unit_price":5\}/);
+    expect(result.ok && result.row.extras).toBeNull();
+  });
+
+  it.each([
+    [[{ sku: 'a', quantity: 0, unit_price: 1 }], 'items[0].quantity: must be an integer >= 1 (got 0)'],
+    [[{ sku: 'a', quantity: 1, unit_price: 1 }, { sku: 'b', quantity: 1.5, unit_price: 1 }], 'items[1].quantity: must be an integer >= 1 (got 1.5)'],
+    [[{ sku: 'a', quantity: 1, unit_price: 1 }, {}, { sku: ' ', quantity: 1, unit_price: -1 }], 'items[1].sku: is required'],
+    [[{ sku: ' ', quantity: 1, unit_price: 1 }], 'items[0].sku: must not be empty'],
+    [[{ sku: 'a', quantity: 1, unit_price: -1 }], 'items[0].unit_price: must be >= 0 (got -1)'],
+    [[{ sku: 'a', quantity: 1, unit_price: 2e12 }], 'items[0].unit_price: must be <= 1000000000000'],
+    [[{ sku: 'a', quantity: 2, unit_price: 3, discount_amount: 7 }], 'items[0].discount_amount: must not exceed quantity x unit_price (got 7)'],
+    [[{ sku: 'a', quantity: 1, unit_price: 1, category: 'x\u0000' }], 'items[0].category: must not contain control characters'],
+    [['sku-1'], 'items[0]: must be an object (got "sku-1")'],
+    [{ sku: 'a' }, 'items: must be an array'],
+  ])('refuses the order when a line is invalid, naming the line and field: %j', (items, reason) => {
+    const result = validateRecord('orders', json({ ...order, items }));
+    expect(result.ok ? '' : result.reason).toContain(reason);
   });
 
   it.each([
@@ -59,6 +88,16 @@ describe('order events', () => {
       ok: false,
       reason: 'invalid JSON: x',
     });
+  });
+
+  it('reads the items of a CSV row as the JSON array in its cell', () => {
+    const line = { sku: 'a', quantity: 2, unit_price: 5 };
+    const good = validateRecord('orders', csv({ ...order, total: '10', items: JSON.stringify([line]) }));
+    expect(good.ok && JSON.parse((good.row as { items: string }).items)).toEqual([line]);
+    const empty = validateRecord('orders', csv({ ...order, total: '10', items: '' }));
+    expect(empty.ok && (empty.row as { items: string | null }).items).toBeNull();
+    const bad = validateRecord('orders', csv({ ...order, total: '10', items: 'sku-a x2' }));
+    expect(bad.ok ? '' : bad.reason).toBe('items: must be an array (got "sku-a x2")');
   });
 
   it('reads numbers from CSV text but refuses text that is not a number', () => {
@@ -106,6 +145,24 @@ describe('the plain-record path', () => {
     survey_id: [undefined, 's1', 42, {}],
     comment: [undefined, null, 'great', 5],
     coupon: [undefined, 'SPRING', { code: 1 }],
+    items: [
+      undefined,
+      [{ sku: 'a', quantity: 1, unit_price: 9.5 }, { sku: 'b', category: 'Tops', name: 'Tee', quantity: 2, unit_price: 3, discount_amount: 1, extra: [1] }],
+      null,
+      [],
+      [{ sku: 'a', quantity: 0, unit_price: 1 }],
+      [{ sku: 'a', quantity: 2.5, unit_price: 1 }],
+      [{ sku: '', quantity: 1, unit_price: 1 }],
+      [{ sku: 'a', quantity: 1, unit_price: 1, discount_amount: 1.01 }],
+      [{ sku: 'a', quantity: 1, unit_price: 1, category: 7 }],
+      [{ sku: 'a', quantity: 1, unit_price: 1, category: '' }],
+      [{ sku: 'a', quantity: 1e9 + 1, unit_price: 1 }],
+      [{ sku: 'a', quantity: 1, unit_price: 1, name: 3 }],
+      [{ sku: 'a', quantity: '1', unit_price: 1 }],
+      [null],
+      'a',
+      {},
+    ],
   };
   const random = new Random(2024);
   const pick = (field: string) => pools[field]![random.integer(0, pools[field]!.length - 1)];
@@ -113,7 +170,7 @@ describe('the plain-record path', () => {
 
   it.each(['orders', 'surveys'] as const)('gives the schema answer for every mix of valid and invalid %s fields', (type) => {
     const fields = type === 'orders'
-      ? ['event_id', 'order_id', 'customer_id', 'occurred_at', 'status', 'total', 'currency', 'refunded_amount', 'channel', 'coupon']
+      ? ['event_id', 'order_id', 'customer_id', 'occurred_at', 'status', 'total', 'currency', 'refunded_amount', 'channel', 'items', 'coupon']
       : ['event_id', 'customer_id', 'occurred_at', 'score', 'survey_id', 'comment', 'channel', 'coupon'];
     let accepted = 0;
     for (let index = 0; index < 20_000; index += 1) {

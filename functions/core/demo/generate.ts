@@ -62,6 +62,32 @@ const COMMENTS = [
   'Support was helpful, thanks',
 ];
 
+/** The catalogue: product numbers 1-400 in categories of uneven size (the first ones sell most). */
+const CATEGORIES = [
+  ['Apparel', 140],
+  ['Footwear', 220],
+  ['Accessories', 290],
+  ['Home', 350],
+  ['Beauty', 385],
+  ['Gift cards', 400],
+] as const;
+
+const categoryOf = (product: number): string => CATEGORIES.find(([, last]) => product <= last)![0];
+
+/**
+ * An order's lines: the chosen products with the order's total shared evenly between the lines,
+ * and every seventh product on a 10 % line discount. Derived from the draws already made, so
+ * that the lines change nothing else the generator produces.
+ */
+function orderItems(total: number, lines: readonly { product: number; quantity: number }[]): Record<string, unknown>[] {
+  return lines.map(({ product, quantity }) => {
+    const unitPrice = Math.round((total / lines.length / quantity) * 100) / 100;
+    const line: Record<string, unknown> = { sku: `sku-${product}`, name: `Product ${product}`, category: categoryOf(product), quantity, unit_price: unitPrice };
+    if (product % 7 === 0) line['discount_amount'] = Math.round(quantity * unitPrice * 10) / 100;
+    return line;
+  });
+}
+
 /** Formats an instant as ISO-8601 in a fixed offset ("2025-03-01T09:15:00-05:00"). */
 export function isoWithOffset(epochMs: number, offset: string): string {
   const sign = offset.startsWith('-') ? -1 : 1;
@@ -123,7 +149,7 @@ export function generateDemoData(options: DemoOptions): DemoData {
     while (time <= end) {
       const orderId = `ord-${(++orderSequence).toString().padStart(8, '0')}`;
       const total = Math.round(random.gamma(6, meanSpend / 6) * 100) / 100;
-      const items = Math.max(1, Math.round(total / 25));
+      const units = Math.max(1, Math.round(total / 25));
       const base = { order_id: orderId, customer_id: customerId, currency: 'USD' };
       emitOrder({
         event_id: nextEventId(),
@@ -132,7 +158,7 @@ export function generateDemoData(options: DemoOptions): DemoData {
         status: 'placed',
         total,
         channel,
-        items: Array.from({ length: Math.min(items, 3) }, (_, index) => ({ sku: `sku-${random.integer(1, 400)}`, qty: index === 0 ? items : 1 })),
+        items: orderItems(total, Array.from({ length: Math.min(units, 3) }, (_, index) => ({ product: random.integer(1, 400), quantity: index === 0 ? units - Math.min(units, 3) + 1 : 1 }))),
       });
       let experience = satisfaction;
       if (random.chance(0.03)) {

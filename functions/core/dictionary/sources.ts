@@ -57,7 +57,7 @@ const channelColumn: ColumnDoc = {
 const extrasColumn: ColumnDoc = {
   name: 'extras',
   type: 'string',
-  description: 'Every field of the event outside the contract (items, coupon, ...), as a JSON object with sorted keys, nested at most 32 levels.',
+  description: 'Every field of the event outside the contract (coupon, shipping address, ...), as a JSON object with sorted keys, nested at most 32 levels.',
   nullWhen: 'the event had no fields beyond the contract',
 };
 
@@ -102,6 +102,14 @@ export const sourceTables: readonly TableDoc[] = [
         tests: [atLeast(0)],
       },
       channelColumn,
+      {
+        name: 'items',
+        type: 'string',
+        description:
+          "The order's lines as the JSON array the event gave, each checked at ingest: sku, quantity (integer >= 1) and unit_price are required; " +
+          'category, name and discount_amount (for the whole line) optional; extra fields of a line are kept. order_lines reads them.',
+        nullWhen: 'the event gave no items, or was stored before items were part of the contract (then any items are in extras)',
+      },
       extrasColumn,
       ...deliveryColumns,
     ],

@@ -50,6 +50,36 @@ const label = z.union([z.string(), z.number()]).transform(String).nullish();
 
 export const ORDER_STATUSES = ['placed', 'cancelled', 'refunded'] as const;
 
+/** The most units one order line may hold: more is a unit bug, like an amount above MAX_AMOUNT. */
+export const MAX_QUANTITY = 1e9;
+
+/** Why a line's discount is refused: it may not exceed what the line costs before it. */
+export const DISCOUNT_TOO_BIG = 'must not exceed quantity x unit_price';
+
+/**
+ * One line of an order (README, "Order lines"). Lines need not add up to the order's total,
+ * which may include shipping and tax. Extra fields of a line (variant, options, ...) are kept.
+ */
+export const orderLineSchema = z
+  .object({
+    sku: identifier,
+    // Free text: an empty or blank category means "uncategorised", not a bad event.
+    category: z.string().max(MAX_ID_LENGTH).refine((value) => !CONTROL_CHARACTER.test(value), { message: 'must not contain control characters' }).nullish(),
+    name: z.string().nullish(),
+    quantity: z.number().superRefine((quantity, context) => {
+      if (!Number.isInteger(quantity) || quantity < 1) context.addIssue({ code: 'custom', message: 'must be an integer >= 1' });
+      else if (quantity > MAX_QUANTITY) context.addIssue({ code: 'custom', message: `must be <= ${MAX_QUANTITY}` });
+    }),
+    unit_price: z.number().nonnegative().max(MAX_AMOUNT),
+    discount_amount: z.number().nonnegative().max(MAX_AMOUNT).nullish(),
+  })
+  .loose()
+  .superRefine((line, context) => {
+    if ((line.discount_amount ?? 0) > line.quantity * line.unit_price) {
+      context.addIssue({ code: 'custom', path: ['discount_amount'], message: DISCOUNT_TOO_BIG });
+    }
+  });
+
 export const orderEventSchema = z
   .object({
     event_id: identifier,
@@ -61,8 +91,9 @@ export const orderEventSchema = z
     currency: currencyCode,
     refunded_amount: z.number().nonnegative().max(MAX_AMOUNT).nullish(),
     channel: label,
+    items: z.array(orderLineSchema).nullish(),
   })
-  // Extra fields (items, coupon, ...) are part of the contract: they are kept, not refused.
+  // Extra fields (coupon, shipping address, ...) are part of the contract: kept, not refused.
   .loose();
 
 export const surveyEventSchema = z

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { CONTROL_CHARACTER, eventSchemas, isCurrencyCode, KNOWN_FIELDS, MAX_AMOUNT, MAX_ID_LENGTH, NUMERIC_FIELDS, ORDER_STATUSES } from '../events/schemas.ts';
+import { CONTROL_CHARACTER, eventSchemas, isCurrencyCode, KNOWN_FIELDS, MAX_AMOUNT, MAX_ID_LENGTH, MAX_QUANTITY, NUMERIC_FIELDS, ORDER_STATUSES } from '../events/schemas.ts';
 import type { EventType, OrderEvent, SurveyEvent } from '../events/schemas.ts';
 import { parseInstant } from '../events/timestamps.ts';
 import type { RawRecord } from './records.ts';
@@ -15,6 +15,8 @@ export interface OrderRow {
   currency: string;
   refunded_amount: number | null;
   channel: string | null;
+  /** The order's lines as a JSON array, as received (README, "Order lines"); null without items. */
+  items: string | null;
   extras: string | null;
 }
 
@@ -35,32 +37,64 @@ export type Validation<T extends EventType> = { ok: true; row: EventRow<T> } | {
 
 const NUMBER_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-/** CSV cells are text: turn the numeric fields into numbers, leaving bad text for zod to name. */
-function coerceCsvNumbers(type: EventType, value: Record<string, unknown>): Record<string, unknown> {
+/**
+ * CSV cells are text: turn the numeric fields into numbers and an order's items cell (a JSON
+ * array) into its lines, leaving bad text for zod to name.
+ */
+function coerceCsvCells(type: EventType, value: Record<string, unknown>): Record<string, unknown> {
   const coerced = { ...value };
   for (const field of NUMERIC_FIELDS[type]) {
     const cell = coerced[field];
     if (typeof cell === 'string' && NUMBER_TEXT.test(cell.trim())) coerced[field] = Number(cell.trim());
   }
+  const items = coerced['items'];
+  if (type === 'orders' && typeof items === 'string') {
+    if (items.trim() === '') delete coerced['items'];
+    else coerced['items'] = parseJsonOr(items);
+  }
   return coerced;
 }
 
-/** "total: must be >= 0 (got -5)"; one clause per problem, field named first. */
+/** The JSON value of a text, or the text itself when it is not JSON (for zod to refuse by type). */
+function parseJsonOr(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * "total: must be >= 0 (got -5)", "items[2].quantity: must be an integer >= 1 (got 0)"; one
+ * clause per problem, field named first.
+ */
 export function describeIssues(issues: readonly z.core.$ZodIssue[], input: Record<string, unknown>): string {
   return issues
     .map((issue) => {
-      const field = issue.path.map(String).join('.') || 'record';
-      const got = issue.path.length > 0 ? input[String(issue.path[0])] : undefined;
+      const field = fieldName(issue.path) || 'record';
+      const got = issue.path.length > 0 ? valueAt(input, issue.path) : undefined;
       if (got === undefined && issue.code === 'invalid_type') return `${field}: is required`;
       return `${field}: ${humanize(issue)}${got === undefined ? '' : ` (got ${preview(got)})`}`;
     })
     .join('; ');
 }
 
+const fieldName = (path: readonly PropertyKey[]): string =>
+  path.map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`)).join('');
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
 function humanize(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
-      return `must be a ${issue.expected}`;
+      return `must be ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`;
     case 'too_small':
       return issue.origin === 'string' ? 'must not be empty' : `must be >= ${String(issue.minimum)}`;
     case 'too_big':
@@ -116,6 +150,16 @@ function extrasOf(type: EventType, value: Record<string, unknown>): string | nul
 
 const isTooDeep = (extras: string | null | TooDeep): extras is TooDeep => typeof extras === 'object' && extras !== null;
 
+/**
+ * An order's lines as stored: the array as received with each line's keys sorted (so that a
+ * re-delivery listing them in another order is the same event), or null without items.
+ */
+function itemsJson(items: unknown): string | null | TooDeep {
+  if (!Array.isArray(items)) return null;
+  if (nestedTooDeeply(items, MAX_NESTING_DEPTH)) return { tooDeep: 'items' };
+  return JSON.stringify(items.map((line: Record<string, unknown>) => Object.fromEntries(Object.keys(line).sort().map((key) => [key, line[key]]))));
+}
+
 /** Validates one received record against its event contract. */
 export function validateRecord<T extends EventType>(type: T, record: RawRecord): Validation<T> {
   if (record.parseError !== undefined) return { ok: false, reason: record.parseError };
@@ -123,7 +167,7 @@ export function validateRecord<T extends EventType>(type: T, record: RawRecord):
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, reason: `record: must be a JSON object (got ${Array.isArray(value) ? 'an array' : preview(value)})` };
   }
-  const input = record.typed ? (value as Record<string, unknown>) : coerceCsvNumbers(type, value as Record<string, unknown>);
+  const input = record.typed ? (value as Record<string, unknown>) : coerceCsvCells(type, value as Record<string, unknown>);
   const row = (type === 'orders' ? plainOrderRow(input) : plainSurveyRow(input)) as EventRow<T> | undefined;
   return row ? { ok: true, row } : validateWithSchema(type, input);
 }
@@ -142,6 +186,8 @@ export function validateWithSchema<T extends EventType>(type: T, input: Record<s
   if (isTooDeep(extras)) return { ok: false, reason: `${extras.tooDeep}: nested more than ${MAX_NESTING_DEPTH} levels deep` };
   if (type === 'orders') {
     const order = result.data as OrderEvent;
+    const items = itemsJson(input['items']);
+    if (isTooDeep(items)) return { ok: false, reason: `items: nested more than ${MAX_NESTING_DEPTH} levels deep` };
     const row: OrderRow = {
       event_id: order.event_id,
       order_id: order.order_id,
@@ -152,6 +198,7 @@ export function validateWithSchema<T extends EventType>(type: T, input: Record<s
       currency: order.currency,
       refunded_amount: order.refunded_amount ?? null,
       channel: order.channel ?? null,
+      items,
       extras,
     };
     return { ok: true, row: row as EventRow<T> };
@@ -191,15 +238,37 @@ function instantOf(value: unknown): number | undefined {
   return parsed.ok ? parsed.epochMs : undefined;
 }
 
+const isOptionalText = (value: unknown): boolean => value === undefined || value === null || typeof value === 'string';
+
+/** A line every field of which is plainly valid (orderLineSchema, written out). */
+function isPlainLine(line: unknown): boolean {
+  if (typeof line !== 'object' || line === null || Array.isArray(line)) return false;
+  const { sku, category, name, quantity, unit_price, discount_amount } = line as Record<string, unknown>;
+  if (!isIdentifier(sku) || !isOptionalText(name) || !isOptionalText(category)) return false;
+  if (typeof category === 'string' && (category.length > MAX_ID_LENGTH || CONTROL_CHARACTER.test(category))) return false;
+  if (!(typeof quantity === 'number' && Number.isInteger(quantity) && quantity >= 1 && quantity <= MAX_QUANTITY) || !isAmount(unit_price)) return false;
+  if (discount_amount === undefined || discount_amount === null) return true;
+  return isAmount(discount_amount) && discount_amount <= quantity * unit_price;
+}
+
+function isPlainItems(items: unknown): boolean {
+  if (items === undefined || items === null) return true;
+  if (!Array.isArray(items)) return false;
+  for (const line of items) if (!isPlainLine(line)) return false;
+  return true;
+}
+
 function plainOrderRow(input: Record<string, unknown>): OrderRow | undefined {
-  const { event_id, order_id, customer_id, status, total, currency, refunded_amount, channel } = input;
+  const { event_id, order_id, customer_id, status, total, currency, refunded_amount, channel, items } = input;
   if (!isIdentifier(event_id) || !isIdentifier(order_id) || !isIdentifier(customer_id)) return undefined;
   if (!(status === undefined || STATUSES.has(status)) || !isAmount(total) || !isCurrencyCode(currency)) return undefined;
   if (!(refunded_amount === undefined || refunded_amount === null || isAmount(refunded_amount)) || !isLabel(channel)) return undefined;
+  if (!isPlainItems(items)) return undefined;
   const occurredAtMs = instantOf(input['occurred_at']);
   if (occurredAtMs === undefined) return undefined;
   const extras = extrasOf('orders', input);
-  if (isTooDeep(extras)) return undefined;
+  const itemsText = itemsJson(items);
+  if (isTooDeep(extras) || isTooDeep(itemsText)) return undefined;
   return {
     event_id,
     order_id,
@@ -210,6 +279,7 @@ function plainOrderRow(input: Record<string, unknown>): OrderRow | undefined {
     currency: currency as string,
     refunded_amount: (refunded_amount as number | null | undefined) ?? null,
     channel: labelOf(channel),
+    items: itemsText,
     extras,
   };
 }

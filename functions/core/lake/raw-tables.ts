@@ -23,6 +23,7 @@ export const rawColumns: Record<EventType, readonly ColumnSpec[]> = {
     { name: 'currency', kind: 'string', nullable: false },
     { name: 'refunded_amount', kind: 'float64', nullable: true },
     { name: 'channel', kind: 'string', nullable: true },
+    { name: 'items', kind: 'string', nullable: true },
     { name: 'extras', kind: 'string', nullable: true },
     ...deliveryColumns,
   ],
