@@ -33,7 +33,9 @@ first_deliveries as (
         status,
         total,
         currency,
-        refunded_amount
+        refunded_amount,
+        channel,
+        items
     from ranked_deliveries
     where delivery_rank = 1
 

@@ -1,5 +1,6 @@
 -- One row per placed order with its state at the as_of cut: cancelled, refunded (partly or
--- fully) and whether it still counts as a purchase.
+-- fully) and whether it still counts as a purchase. The placed event gives the order's
+-- customer, time, amounts, channel and lines.
 
 with order_events as (
 
@@ -16,6 +17,8 @@ placements as (
         occurred_date as purchase_date,
         total,
         currency,
+        channel,
+        items,
         row_number() over (partition by order_id order by occurred_at, event_id) as placement_rank
     from order_events
     where status = 'placed'
@@ -25,6 +28,16 @@ placements as (
 first_placements as (
 
     select * from placements where placement_rank = 1
+
+),
+
+order_event_spans as (
+
+    select
+        order_id,
+        min(occurred_at) as first_event_at
+    from order_events
+    group by order_id
 
 ),
 
@@ -61,8 +74,11 @@ order_states as (
         first_placements.customer_id,
         first_placements.placed_at,
         first_placements.purchase_date,
+        order_event_spans.first_event_at,
         first_placements.total,
         first_placements.currency,
+        first_placements.channel,
+        first_placements.items,
         coalesce(cancellations.cancellation_events, 0) > 0 as is_cancelled,
         coalesce(refunds.refund_events, 0) > 0 as has_refund,
         case
@@ -72,6 +88,8 @@ order_states as (
             else cast(0 as double)
         end as refunded_amount
     from first_placements
+    inner join order_event_spans
+        on first_placements.order_id = order_event_spans.order_id
     left join cancellations
         on first_placements.order_id = cancellations.order_id
     left join refunds
@@ -86,8 +104,11 @@ final as (
         customer_id,
         placed_at,
         purchase_date,
+        first_event_at,
         total,
         currency,
+        channel,
+        items,
         is_cancelled,
         -- Partial refunds that add up to the total are a full refund, whatever the float noise.
         has_refund and refunded_amount >= total - 1e-6 as is_fully_refunded,

@@ -13,6 +13,10 @@ import type { QueryEngine, QueryResult } from '../core/ports.ts';
 export const DUCKDB_PRELUDE: readonly string[] = [
   // Trino: sequence(start, stop, step) -> array; DuckDB calls it generate_series.
   'create or replace macro sequence(start_value, stop_value, step_value) as generate_series(start_value, stop_value, step_value)',
+  // Trino: json_array_get(json, index) -> the element (0-based); json_extract_scalar(json, path)
+  // -> the scalar at path as text. DuckDB spells them json_extract and json_extract_string.
+  'create or replace macro json_array_get(json_array, array_index) as json_extract(json_array, cast(array_index as bigint))',
+  'create or replace macro json_extract_scalar(json_text, json_path) as json_extract_string(json_text, json_path)',
   // Trino: normal_cdf(mean, sd, v), the normal distribution function; DuckDB has none. The
   // upper tail Q(a) = 1 - Phi(a) for a >= 0 by Hart's algorithm 5666 as given in West, "Better
   // approximations to cumulative normal functions" (Wilmott, 2005): absolute error about 1e-15,

@@ -47,7 +47,7 @@ describe('pipeline demo', () => {
   it('prints ingest counts, the run, the publish and a readable summary', () => {
     expect(demo.code, demo.stderr).toBe(0);
     expect(demo.stdout).toMatch(/orders landing\/demo\/orders\.jsonl: received [\d,]+, accepted [\d,]+ \([\d,]+ duplicates\), rejected [\d,]+/);
-    expect(demo.stdout).toMatch(/run 2026-09-30: [\d.]+ s; rows: customer_summary/);
+    expect(demo.stdout).toMatch(/run 2026-09-30: [\d.]+ s; rows: customer_orders [\d,]+, order_lines [\d,]+, customer_summary/);
     expect(demo.stdout).toMatch(/publish 2026-09-30: sent [\d,]+ messages to outbox, held out [\d,]+ customers as controls/);
     for (const date of DEMO_DEFAULTS.sendDates) {
       expect(demo.stdout).toMatch(new RegExp(`publish ${date}: sent [\\d,]+ messages to outbox, held out [\\d,]+ customers`));

@@ -2,6 +2,7 @@ import { cp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDemoData, surveysToCsv } from '../../functions/core/demo/generate.ts';
+import * as commerce from '../reference/commerce.ts';
 import * as reference from '../reference/metrics.ts';
 import type { RefOrderEvent, RefSurveyEvent, ReferenceConfig } from '../reference/metrics.ts';
 import { pipeline, queryCsv, temporaryDirectory } from '../support/cli.ts';
@@ -28,6 +29,15 @@ const validSurveys: RefSurveyEvent[] = data.surveys.map((survey) => ({
   occurred_at: String(survey['occurred_at']),
   score: Number(survey['score']),
 }));
+
+/** A timestamp as `pipeline query --format csv` prints it. */
+const timestampText = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.000Z$/, '+00').replace(/Z$/, '+00');
+
+/** Booleans and timestamps as the CSV prints them; numbers, strings and nulls as they are. */
+const asCsv = (row: object, timestamps: readonly string[] = []) =>
+  Object.fromEntries(
+    Object.entries(row).map(([key, value]) => [key, typeof value === 'boolean' ? String(value) : timestamps.includes(key) ? timestampText(value as number) : value]),
+  );
 
 function close(actual: string | null | undefined, expected: number | string | null, label: string): void {
   if (expected === null) {
@@ -137,13 +147,30 @@ describe.each(scenarios)('metric tables match the reference: $name', ({ config, 
         rows,
         summary.map((row) => ({
           ...row,
-          first_purchase_at: new Date(row.first_purchase_at).toISOString().replace('T', ' ').replace(/\.000Z$/, '+00').replace(/Z$/, '+00'),
-          last_purchase_at: new Date(row.last_purchase_at).toISOString().replace('T', ' ').replace(/\.000Z$/, '+00').replace(/Z$/, '+00'),
+          first_purchase_at: timestampText(row.first_purchase_at),
+          last_purchase_at: timestampText(row.last_purchase_at),
         })),
         (row) => String(row['customer_id']),
         ['purchases', 'purchase_days', 'net_revenue', 'aov', 'frequency', 'recency_days', 'tenure_days', 'days_since_last_purchase', 'avg_repeat_day_net_revenue', 'last_nps_score', 'first_purchase_at', 'last_purchase_at'],
         'customer_summary',
       );
+    });
+
+    const orders = commerce.customerOrders(validOrders, config, asOf);
+
+    it('customer_orders', async () => {
+      const rows = await queryCsv(lake, `select * from customer_orders ${where}`);
+      const expected = orders.map(({ placed_at_ms, first_event_at_ms, items: _items, ...row }) =>
+        asCsv({ ...row, placed_at: placed_at_ms, first_event_at: first_event_at_ms }, ['placed_at', 'first_event_at']),
+      );
+      expect(new Set(orders.map((order) => order.status)).size, 'every status occurs').toBe(4);
+      compareRows(rows, expected, (row) => String(row['order_id']), Object.keys(expected[0]!), 'customer_orders');
+    });
+
+    it('order_lines', async () => {
+      const rows = await queryCsv(lake, `select * from order_lines ${where}`);
+      const expected = commerce.orderLines(orders).map((row) => asCsv(row));
+      compareRows(rows, expected, (row) => `${row['order_id']}#${row['line_number']}`, Object.keys(expected[0]!), 'order_lines');
     });
 
     it('cohort_retention', async () => {

@@ -19,6 +19,18 @@ export interface RefOrderEvent {
   status?: string;
   total: number;
   refunded_amount?: number | null;
+  currency?: string;
+  channel?: string | number | null;
+  items?: readonly RefLine[] | null;
+}
+
+export interface RefLine {
+  sku: string;
+  category?: string | null;
+  name?: string | null;
+  quantity: number;
+  unit_price: number;
+  discount_amount?: number | null;
 }
 
 export interface RefSurveyEvent {
@@ -75,7 +87,7 @@ interface Response {
   score: number;
 }
 
-function firstDeliveries<T extends { event_id: string }>(events: readonly T[]): T[] {
+export function firstDeliveries<T extends { event_id: string }>(events: readonly T[]): T[] {
   const seen = new Set<string>();
   return events.filter((event) => (seen.has(event.event_id) ? false : (seen.add(event.event_id), true)));
 }

@@ -10,6 +10,9 @@ export function orderEvent(fields: {
   total?: number;
   refunded_amount?: number;
   event_id?: string;
+  channel?: string;
+  currency?: string;
+  items?: readonly Record<string, unknown>[];
 }): Record<string, unknown> {
   sequence += 1;
   return {

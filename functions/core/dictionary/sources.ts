@@ -106,8 +106,8 @@ export const sourceTables: readonly TableDoc[] = [
         name: 'items',
         type: 'string',
         description:
-          "The order's lines as the JSON array the event gave, each checked at ingest: sku, quantity (integer >= 1) and unit_price are required; " +
-          'category, name and discount_amount (for the whole line) optional; extra fields of a line are kept. order_lines reads them.',
+          "The order's lines as the JSON array the event gave, each checked at ingest: sku, quantity (an integer >= 1) and unit_price required; " +
+          'category, name, discount_amount (whole line) optional; extra fields kept. Read by order_lines.',
         nullWhen: 'the event gave no items, or was stored before items were part of the contract (then any items are in extras)',
       },
       extrasColumn,

@@ -25,7 +25,7 @@ export const stagingTables: readonly TableDoc[] = [
       'The first delivery of each event_id is chosen among all deliveries, by received_at, then ingest_id, then record_number, and only then ' +
       'are events dated after as_of (in the business time zone) left out: a later delivery that carries an earlier date cannot replace the first.\n\n' +
       'Every event received before the run counts, however late it arrived; one received after the run counts from the next run. ' +
-      'channel and extras are not carried.',
+      'extras are not carried.',
     columns: [
       { name: 'event_id', type: 'string', description: 'The event, as its producer named it.' },
       { name: 'order_id', type: 'string', description: 'The order the event is about.' },
@@ -48,6 +48,8 @@ export const stagingTables: readonly TableDoc[] = [
         nullWhen: 'the event gave no amount: on a refunded event that means the whole order was refunded',
         tests: [atLeast(0)],
       },
+      { name: 'channel', type: 'string', description: 'The channel the event gave.', nullWhen: 'the event gave no channel' },
+      { name: 'items', type: 'string', description: "The event's lines, as the JSON array stored at ingest.", nullWhen: 'the event gave no items' },
     ],
   },
   {
@@ -68,8 +70,15 @@ export const stagingTables: readonly TableDoc[] = [
       { name: 'customer_id', type: 'string', description: "The customer of the order's first placed event." },
       { name: 'placed_at', type: 'timestamp', description: 'When the order was placed (UTC): the occurred_at of its first placed event.' },
       { name: 'purchase_date', type: 'date', description: 'The date of placed_at in the business time zone.' },
+      {
+        name: 'first_event_at',
+        type: 'timestamp',
+        description: "When the order's earliest event up to as_of happened (UTC): placed_at, unless a cancel or refund event is dated before it.",
+      },
       { name: 'total', type: 'double', unit: 'currency', description: "The order's total, from its first placed event.", tests: [atLeast(0)] },
       { name: 'currency', type: 'string', description: "The ISO 4217 code of the order's amounts, from its first placed event." },
+      { name: 'channel', type: 'string', description: 'The channel of its first placed event.', nullWhen: 'the placed event gave no channel' },
+      { name: 'items', type: 'string', description: 'The lines of its first placed event, as the JSON array stored at ingest.', nullWhen: 'the placed event gave no items' },
       { name: 'is_cancelled', type: 'boolean', description: 'True when the order has a cancelled event dated up to as_of.' },
       {
         name: 'is_fully_refunded',
@@ -94,6 +103,7 @@ export const stagingTables: readonly TableDoc[] = [
       },
     ],
     rules: [
+      { rule: 'first_event_at <= placed_at', why: "the placed event is one of the order's events" },
       { rule: 'refunded_amount <= total', why: 'refunds are capped at the total' },
       { rule: 'net_revenue = total - refunded_amount', why: 'net revenue is computed by exactly this expression' },
       { rule: 'is_purchase = (not is_cancelled and not is_fully_refunded)', why: 'a purchase is an order neither cancelled nor fully refunded' },

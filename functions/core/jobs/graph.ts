@@ -66,6 +66,8 @@ export const jobGraph: readonly JobStep[] = [
   step('stg_survey_responses', 'staging', ['surveys']),
   step('stg_periods', 'staging', ['stg_purchases', 'stg_survey_responses']),
   step('stg_customer_base', 'staging', ['stg_purchases']),
+  step('customer_orders', 'curated', ['stg_orders']),
+  step('order_lines', 'curated', ['customer_orders', 'stg_orders']),
   step('customer_summary', 'curated', ['stg_purchases', 'stg_survey_responses', 'stg_customer_base']),
   step('cohort_retention', 'curated', ['stg_purchases', 'stg_periods']),
   step('period_metrics', 'curated', ['stg_purchases', 'stg_periods', 'stg_customer_base']),

@@ -1,0 +1,142 @@
+/**
+ * The reference for the commerce fact tables (customer_orders, order_lines) and the metrics
+ * built on them, written from the README's definitions in plain TypeScript, sharing no code
+ * with the pipeline.
+ */
+import { firstDeliveries, localDate } from './metrics.ts';
+import type { RefLine, RefOrderEvent, ReferenceConfig } from './metrics.ts';
+
+const DAY = 86_400_000;
+const daysBetween = (from: string, to: string) => (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY;
+
+export interface RefCustomerOrder {
+  order_id: string;
+  customer_id: string;
+  order_date: string;
+  placed_at_ms: number;
+  first_event_at_ms: number;
+  status: 'placed' | 'partially_refunded' | 'refunded' | 'cancelled';
+  is_purchase: boolean;
+  gross_amount: number;
+  refunded_amount: number;
+  net_amount: number;
+  customer_order_number: number | null;
+  is_first_purchase: boolean;
+  days_since_previous_purchase: number | null;
+  channel: string | null;
+  acquisition_channel: string | null;
+  original_currency: string;
+  original_gross_amount: number;
+  items: readonly RefLine[];
+}
+
+/** Every order with a placed event up to asOf, in its state at asOf. */
+export function customerOrders(events: readonly RefOrderEvent[], config: ReferenceConfig, asOf: string): RefCustomerOrder[] {
+  const known = firstDeliveries(events)
+    .map((event) => ({ ...event, status: event.status ?? 'placed', ms: Date.parse(event.occurred_at), date: localDate(event.occurred_at, config.businessTimezone) }))
+    .filter((event) => event.date <= asOf);
+  const byOrder = new Map<string, typeof known>();
+  for (const event of known) byOrder.set(event.order_id, [...(byOrder.get(event.order_id) ?? []), event]);
+
+  const orders: RefCustomerOrder[] = [];
+  for (const [orderId, orderEvents] of byOrder) {
+    const placed = orderEvents.filter((event) => event.status === 'placed').sort((a, b) => a.ms - b.ms || (a.event_id < b.event_id ? -1 : 1))[0];
+    if (!placed) continue;
+    const cancelled = orderEvents.some((event) => event.status === 'cancelled');
+    const refunds = orderEvents.filter((event) => event.status === 'refunded');
+    const wholeOrder = refunds.some((event) => event.refunded_amount === undefined || event.refunded_amount === null);
+    const refunded = wholeOrder ? placed.total : Math.min(placed.total, refunds.reduce((sum, event) => sum + (event.refunded_amount ?? 0), 0));
+    const fullyRefunded = refunds.length > 0 && refunded >= placed.total - 1e-6;
+    const isPurchase = !cancelled && !fullyRefunded;
+    orders.push({
+      order_id: orderId,
+      customer_id: placed.customer_id,
+      order_date: placed.date,
+      placed_at_ms: placed.ms,
+      first_event_at_ms: Math.min(...orderEvents.map((event) => event.ms)),
+      status: cancelled ? 'cancelled' : fullyRefunded ? 'refunded' : refunded > 0 ? 'partially_refunded' : 'placed',
+      is_purchase: isPurchase,
+      gross_amount: placed.total,
+      refunded_amount: refunded,
+      net_amount: isPurchase ? placed.total - refunded : 0,
+      customer_order_number: null,
+      is_first_purchase: false,
+      days_since_previous_purchase: null,
+      channel: placed.channel === undefined || placed.channel === null ? null : String(placed.channel),
+      acquisition_channel: null,
+      original_currency: placed.currency ?? 'EUR',
+      original_gross_amount: placed.total,
+      items: placed.items ?? [],
+    });
+  }
+
+  // Number each customer's purchases and find their first purchase's channel.
+  const purchasesOf = new Map<string, RefCustomerOrder[]>();
+  for (const order of orders.filter((candidate) => candidate.is_purchase)) {
+    purchasesOf.set(order.customer_id, [...(purchasesOf.get(order.customer_id) ?? []), order]);
+  }
+  for (const purchases of purchasesOf.values()) {
+    purchases.sort((a, b) => a.placed_at_ms - b.placed_at_ms || (a.order_id < b.order_id ? -1 : 1));
+    purchases.forEach((purchase, index) => {
+      purchase.customer_order_number = index + 1;
+      purchase.is_first_purchase = index === 0;
+      purchase.days_since_previous_purchase = index === 0 ? null : daysBetween(purchases[index - 1]!.order_date, purchase.order_date);
+    });
+  }
+  for (const order of orders) order.acquisition_channel = purchasesOf.get(order.customer_id)?.[0]?.channel ?? null;
+  return orders;
+}
+
+export interface RefOrderLine {
+  order_id: string;
+  line_number: number;
+  customer_id: string;
+  order_date: string;
+  customer_order_number: number;
+  sku: string;
+  category: string | null;
+  product_name: string | null;
+  quantity: number;
+  unit_price: number;
+  discount_amount: number;
+  line_amount: number;
+  is_new_category_for_customer: boolean | null;
+}
+
+/** The lines of the purchases among `orders`. */
+export function orderLines(orders: readonly RefCustomerOrder[]): RefOrderLine[] {
+  const lines: RefOrderLine[] = [];
+  for (const order of orders) {
+    if (!order.is_purchase) continue;
+    order.items.forEach((item, index) => {
+      const category = item.category === undefined || item.category === null || item.category.trim() === '' ? null : item.category.trim();
+      const discount = item.discount_amount ?? 0;
+      lines.push({
+        order_id: order.order_id,
+        line_number: index + 1,
+        customer_id: order.customer_id,
+        order_date: order.order_date,
+        customer_order_number: order.customer_order_number!,
+        sku: item.sku,
+        category,
+        product_name: item.name ?? null,
+        quantity: item.quantity,
+        unit_price: item.unit_price,
+        discount_amount: discount,
+        line_amount: item.quantity * item.unit_price - discount,
+        is_new_category_for_customer: null,
+      });
+    });
+  }
+  // The customer's first purchase with a line in each category.
+  const firstInCategory = new Map<string, number>();
+  for (const line of lines) {
+    if (line.category === null) continue;
+    const key = JSON.stringify([line.customer_id, line.category]);
+    firstInCategory.set(key, Math.min(firstInCategory.get(key) ?? Infinity, line.customer_order_number));
+  }
+  for (const line of lines) {
+    if (line.category !== null) line.is_new_category_for_customer = firstInCategory.get(JSON.stringify([line.customer_id, line.category])) === line.customer_order_number;
+  }
+  return lines;
+}
