@@ -1,5 +1,6 @@
 -- Per period: the active customer base at its start and end, how it moved (new, retained,
--- churned, reactivated), the exact and the classic retention and churn rates, and revenue.
+-- churned, reactivated), the exact and the classic retention and churn rates, and revenue
+-- with the share of it, and of the buyers, that came back from earlier periods.
 -- The base as of day d is every customer with a purchase dated in [d - window + 1, d]
 -- (stg_customer_base).
 
@@ -126,15 +127,31 @@ new_counts as (
 
 ),
 
+-- Revenue of the period's purchases, split by whose they are: new customers (first purchase in
+-- the period) or returning ones (first purchase before it).
 period_revenue as (
 
     select
-        period_start,
+        purchases.period_start,
         count(*) as orders,
+        count(distinct purchases.customer_id) as purchasing_customers,
+        count(distinct case
+            when customer_first_purchases.first_purchase_date < purchases.period_start then purchases.customer_id
+        end) as returning_purchasers,
         -- As decimal, so that the total does not depend on the order of the rows.
-        cast(sum(cast(net_revenue as decimal(38, 6))) as double) as net_revenue
+        cast(sum(cast(purchases.net_revenue as decimal(38, 6))) as double) as net_revenue,
+        cast(coalesce(sum(case
+            when customer_first_purchases.first_purchase_date >= purchases.period_start
+                then cast(purchases.net_revenue as decimal(38, 6))
+        end), 0) as double) as new_customer_revenue,
+        cast(coalesce(sum(case
+            when customer_first_purchases.first_purchase_date < purchases.period_start
+                then cast(purchases.net_revenue as decimal(38, 6))
+        end), 0) as double) as returning_customer_revenue
     from purchases
-    group by period_start
+    inner join customer_first_purchases
+        on purchases.customer_id = customer_first_purchases.customer_id
+    group by purchases.period_start
 
 ),
 
@@ -149,7 +166,11 @@ period_counts as (
         coalesce(spell_counts.retained_in_one_spell, 0) + coalesce(returned_within_period.customers, 0) as retained_customers,
         coalesce(new_in_end_base.customers, 0) as new_in_end_base,
         coalesce(period_revenue.orders, 0) as orders,
-        coalesce(period_revenue.net_revenue, 0) as net_revenue
+        coalesce(period_revenue.purchasing_customers, 0) as purchasing_customers,
+        coalesce(period_revenue.returning_purchasers, 0) as returning_purchasers,
+        coalesce(period_revenue.net_revenue, 0) as net_revenue,
+        coalesce(period_revenue.new_customer_revenue, 0) as new_customer_revenue,
+        coalesce(period_revenue.returning_customer_revenue, 0) as returning_customer_revenue
     from period_windows
     left join spell_counts
         on period_windows.period_start = spell_counts.period_start
@@ -193,6 +214,10 @@ final as (
         orders,
         net_revenue,
         net_revenue / nullif(orders, 0) as aov,
+        purchasing_customers,
+        cast(returning_purchasers as double) / nullif(purchasing_customers, 0) as repeat_purchase_rate,
+        new_customer_revenue,
+        returning_customer_revenue,
         date '{{as_of}}' as as_of
     from base_movements
 

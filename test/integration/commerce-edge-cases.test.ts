@@ -6,7 +6,12 @@ import { pipeline, queryCsv, temporaryDirectory, writeJsonLines } from '../suppo
 /**
  * Hand-made orders for the commerce tables, every number worked out in the comments: a partial
  * refund, a cancelled order with lines, a category bought twice, an uncategorised line, two
- * purchases on one day, a refund dated before its order, and a time zone at a period's edge.
+ * purchases on one day, a refund dated before its order, and purchases on the first and last
+ * moments of a period.
+ *
+ * The purchases by month (UTC): January P1 70 (cust-p's first); February P2 80 (cust-p), X2 40
+ * (cust-x's first, 01-31 in New York but 02-01 in UTC), Q1 15 (cust-q's first); March S1 10 and
+ * S2 10 (cust-s's first), P3 30 (cust-p).
  */
 
 const shoe = (unitPrice: number, fields: Record<string, unknown> = {}) => ({ sku: 's1', category: 'Shoes', quantity: 1, unit_price: unitPrice, ...fields });
@@ -32,6 +37,8 @@ const orders = [
     channel: 'app',
     items: [shoe(60), { sku: 'h1', category: ' Hats ', quantity: 1, unit_price: 15 }, { sku: 'x1', category: '  ', quantity: 1, unit_price: 5 }],
   }),
+  // P3, in the last second of March: 59 days after P2 (February 2024 has 29 days).
+  orderEvent({ order_id: 'P3', customer_id: 'cust-p', occurred_at: '2024-03-31T23:59:59Z', total: 30 }),
   // cust-x. X1 (store) is cancelled: no purchase, no lines. X2 (app), placed at 23:30 in New
   // York on 01-31, is 02-01 in UTC and the first purchase: its Shoes line is new.
   orderEvent({ order_id: 'X1', customer_id: 'cust-x', occurred_at: '2024-01-15T10:00:00Z', total: 50, channel: 'store', items: [shoe(50)] }),
@@ -91,6 +98,7 @@ describe('customer_orders on hand-made orders', () => {
     expect(rows).toEqual([
       row('P1', '2024-01-10', 'partially_refunded', [100, 30, 70], 1, null, 'web', 'web'),
       row('P2', '2024-02-01', 'placed', [80, 0, 80], 2, 22, 'app', 'web'),
+      row('P3', '2024-03-31', 'placed', [30, 0, 30], 3, 59, null, 'web'),
       row('Q1', '2024-02-10', 'partially_refunded', [20, 5, 15], 1, null, null, null),
       row('R1', '2024-01-05', 'refunded', [20, 20, 0], null, null, 'web', null),
       row('S1', '2024-03-01', 'placed', [10, 0, 10], 1, null, null, null),
@@ -142,5 +150,88 @@ describe('order_lines on hand-made orders', () => {
       line('P2', 3, 2, 'x1', null, 1, 5, 0, 5, null),
       line('X2', 1, 1, 's1', 'Shoes', 1, 40, 0, 40, true),
     ]);
+  });
+});
+
+describe('revenue by period on hand-made orders', () => {
+  it('splits each period\'s revenue and buyers between new and returning customers', async () => {
+    const rows = await queryCsv(
+      lake,
+      `select period_start, purchasing_customers, repeat_purchase_rate, net_revenue, new_customer_revenue, returning_customer_revenue from period_metrics ${at('2024-03-31')} order by 1`,
+    );
+    expect(rows).toEqual([
+      // January: cust-p's first purchase.
+      { period_start: '2024-01-01', purchasing_customers: '1', repeat_purchase_rate: '0', net_revenue: '70', new_customer_revenue: '70', returning_customer_revenue: '0' },
+      // February: cust-p returns (80); cust-x and cust-q are new (40 + 15).
+      { period_start: '2024-02-01', purchasing_customers: '3', repeat_purchase_rate: String(1 / 3), net_revenue: '135', new_customer_revenue: '55', returning_customer_revenue: '80' },
+      // March: cust-s is new (10 + 10), cust-p returns (30).
+      { period_start: '2024-03-01', purchasing_customers: '2', repeat_purchase_rate: '0.5', net_revenue: '50', new_customer_revenue: '20', returning_customer_revenue: '30' },
+    ]);
+  });
+
+  it('cumulates each cohort\'s revenue per customer, offset by offset', async () => {
+    const rows = await queryCsv(
+      lake,
+      `select cohort_start, period_offset, is_complete, cohort_size, net_revenue, cumulative_revenue_per_customer from cohort_revenue ${at('2024-03-31')} order by 1, 2`,
+    );
+    const row = (cohort: string, offset: number, size: number, revenue: number, perCustomer: number) => ({
+      cohort_start: cohort,
+      period_offset: String(offset),
+      is_complete: 'true',
+      cohort_size: String(size),
+      net_revenue: String(revenue),
+      cumulative_revenue_per_customer: String(perCustomer),
+    });
+    expect(rows).toEqual([
+      row('2024-01-01', 0, 1, 70, 70),
+      row('2024-01-01', 1, 1, 80, 150),
+      row('2024-01-01', 2, 1, 30, 180),
+      row('2024-02-01', 0, 2, 55, 27.5),
+      row('2024-02-01', 1, 2, 0, 27.5),
+      row('2024-03-01', 0, 1, 20, 20),
+    ]);
+    // On 01-19 January is not over yet.
+    expect(await queryCsv(lake, `select period_offset, is_complete, net_revenue from cohort_revenue ${at('2024-01-19')}`)).toEqual([
+      { period_offset: '0', is_complete: 'false', net_revenue: '100' },
+    ]);
+  });
+
+  it('sets each period\'s revenue from the previous period\'s buyers against theirs before', async () => {
+    const rows = await queryCsv(lake, `select * from revenue_retention ${at('2024-03-31')} order by period_start`);
+    expect(rows.map(({ as_of: _asOf, ...row }) => row)).toEqual([
+      // February's base is January's buyer, cust-p: 70 then 80, so 10 of expansion.
+      {
+        period_start: '2024-02-01',
+        is_complete: 'true',
+        previous_period_start: '2024-01-01',
+        base_customers: '1',
+        returning_customers: '1',
+        starting_revenue: '70',
+        base_revenue: '80',
+        expansion_revenue: '10',
+        contraction_revenue: '0',
+        churned_revenue: '0',
+        net_revenue_retention: String(80 / 70),
+        gross_revenue_retention: '1',
+      },
+      // March's base is February's buyers: cust-p 80 then 30 (50 of contraction); cust-x (40)
+      // and cust-q (15) do not buy again (55 churned).
+      {
+        period_start: '2024-03-01',
+        is_complete: 'true',
+        previous_period_start: '2024-02-01',
+        base_customers: '3',
+        returning_customers: '1',
+        starting_revenue: '135',
+        base_revenue: '30',
+        expansion_revenue: '0',
+        contraction_revenue: '50',
+        churned_revenue: '55',
+        net_revenue_retention: String(30 / 135),
+        gross_revenue_retention: String(30 / 135),
+      },
+    ]);
+    // With one period of purchases there is no base yet.
+    expect(await queryCsv(lake, `select * from revenue_retention ${at('2024-01-19')}`)).toEqual([]);
   });
 });

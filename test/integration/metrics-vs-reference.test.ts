@@ -190,6 +190,18 @@ describe.each(scenarios)('metric tables match the reference: $name', ({ config, 
       compareRows(rows, expected, (row) => String(row['period_start']), Object.keys(expected[0]!), 'period_metrics');
     });
 
+    it('cohort_revenue', async () => {
+      const rows = await queryCsv(lake, `select * from cohort_revenue ${where}`);
+      const expected = commerce.cohortRevenue(purchases, config, asOf);
+      compareRows(rows, expected, (row) => `${row['cohort_start']}+${row['period_offset']}`, Object.keys(expected[0]!), 'cohort_revenue');
+    });
+
+    it('revenue_retention', async () => {
+      const rows = await queryCsv(lake, `select * from revenue_retention ${where}`);
+      const expected = commerce.revenueRetention(purchases, config, asOf);
+      compareRows(rows, expected, (row) => String(row['period_start']), Object.keys(expected[0]!), 'revenue_retention');
+    });
+
     it('clv_summary', async () => {
       const rows = await queryCsv(lake, `select * from clv_summary ${where}`);
       const expected = reference.clvSummary(purchases, config, asOf);

@@ -3,7 +3,8 @@
  * built on them, written from the README's definitions in plain TypeScript, sharing no code
  * with the pipeline.
  */
-import { firstDeliveries, localDate } from './metrics.ts';
+import { firstDeliveries, localDate, periodsFrom, periodStart } from './metrics.ts';
+import type { purchasesAsOf } from './metrics.ts';
 import type { RefLine, RefOrderEvent, ReferenceConfig } from './metrics.ts';
 
 const DAY = 86_400_000;
@@ -139,4 +140,91 @@ export function orderLines(orders: readonly RefCustomerOrder[]): RefOrderLine[] 
     if (line.category !== null) line.is_new_category_for_customer = firstInCategory.get(JSON.stringify([line.customer_id, line.category])) === line.customer_order_number;
   }
   return lines;
+}
+
+type Purchase = ReturnType<typeof purchasesAsOf>[number];
+
+const sumNet = (purchases: readonly Purchase[]) => purchases.reduce((sum, purchase) => sum + purchase.net, 0);
+
+/** Per cohort and offset: the cohort's net revenue in the period and cumulated per customer. */
+export function cohortRevenue(purchases: readonly Purchase[], config: ReferenceConfig, asOf: string) {
+  const cohortOf = new Map<string, string>();
+  for (const purchase of purchases) {
+    const start = periodStart(purchase.date, config.period);
+    if (!cohortOf.has(purchase.customer_id) || start < cohortOf.get(purchase.customer_id)!) cohortOf.set(purchase.customer_id, start);
+  }
+  const rows = [];
+  for (const cohort of [...new Set(cohortOf.values())].sort()) {
+    const members = new Set([...cohortOf].filter(([, start]) => start === cohort).map(([customer]) => customer));
+    let cumulative = 0;
+    for (const period of periodsFrom(cohort, asOf, config.period)) {
+      const inPeriod = purchases.filter((purchase) => members.has(purchase.customer_id) && purchase.date >= period.start && purchase.date <= period.end);
+      const revenue = sumNet(inPeriod);
+      cumulative += revenue;
+      rows.push({
+        cohort_start: cohort,
+        period_offset: period.index,
+        period_start: period.start,
+        is_complete: String(period.end <= asOf),
+        cohort_size: members.size,
+        purchasing_customers: new Set(inPeriod.map((purchase) => purchase.customer_id)).size,
+        orders: inPeriod.length,
+        net_revenue: revenue,
+        cumulative_net_revenue: cumulative,
+        cumulative_revenue_per_customer: cumulative / members.size,
+      });
+    }
+  }
+  return rows;
+}
+
+/** Per period after the first with a purchase: the previous period's buyers' revenue, then and now. */
+export function revenueRetention(purchases: readonly Purchase[], config: ReferenceConfig, asOf: string) {
+  if (purchases.length === 0) return [];
+  const first = periodStart(purchases.map((purchase) => purchase.date).sort()[0]!, config.period);
+  const revenueIn = (period: { start: string; end: string }) => {
+    const byCustomer = new Map<string, number>();
+    for (const purchase of purchases) {
+      if (purchase.date >= period.start && purchase.date <= period.end) byCustomer.set(purchase.customer_id, (byCustomer.get(purchase.customer_id) ?? 0) + purchase.net);
+    }
+    return byCustomer;
+  };
+  const periods = periodsFrom(first, asOf, config.period);
+  return periods.slice(1).map((period, index) => {
+    const previous = periods[index]!;
+    const before = revenueIn(previous);
+    const now = revenueIn(period);
+    let starting = 0;
+    let base = 0;
+    let expansion = 0;
+    let contraction = 0;
+    let churned = 0;
+    let returning = 0;
+    for (const [customer, r0] of before) {
+      const r1 = now.get(customer);
+      starting += r0;
+      if (r1 === undefined) {
+        churned += r0;
+        continue;
+      }
+      returning += 1;
+      base += r1;
+      if (r1 > r0) expansion += r1 - r0;
+      else contraction += r0 - r1;
+    }
+    return {
+      period_start: period.start,
+      is_complete: String(period.end <= asOf),
+      previous_period_start: previous.start,
+      base_customers: before.size,
+      returning_customers: returning,
+      starting_revenue: starting,
+      base_revenue: base,
+      expansion_revenue: expansion,
+      contraction_revenue: contraction,
+      churned_revenue: churned,
+      net_revenue_retention: starting === 0 ? null : base / starting,
+      gross_revenue_retention: starting === 0 ? null : (starting - contraction - churned) / starting,
+    };
+  });
 }

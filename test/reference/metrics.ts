@@ -159,7 +159,7 @@ export function customerSummary(purchases: readonly Purchase[], responses: reado
 }
 
 /** Periods from `first` (a period start) to the period holding asOf. */
-function periodsFrom(first: string, asOf: string, period: ReferenceConfig['period']): { start: string; end: string; index: number }[] {
+export function periodsFrom(first: string, asOf: string, period: ReferenceConfig['period']): { start: string; end: string; index: number }[] {
   const last = periodStart(asOf, period);
   const periods = [];
   for (let start = first, index = 0; start <= last; start = nextPeriodStart(start, period), index += 1) {
@@ -222,6 +222,9 @@ export function periodMetrics(purchases: readonly Purchase[], config: ReferenceC
     const reactivated = [...end].filter((customer) => !start.has(customer) && !isNew.has(customer)).length;
     const inPeriod = purchases.filter((purchase) => purchase.date >= period.start && purchase.date <= period.end);
     const revenue = inPeriod.reduce((sum, purchase) => sum + purchase.net, 0);
+    const buyers = new Set(inPeriod.map((purchase) => purchase.customer_id));
+    const returning = [...buyers].filter((customer) => firstPurchaseOf.get(customer)! < period.start).length;
+    const newRevenue = inPeriod.filter((purchase) => isNew.has(purchase.customer_id)).reduce((sum, purchase) => sum + purchase.net, 0);
     return {
       period_start: period.start,
       customers_start: start.size,
@@ -237,6 +240,10 @@ export function periodMetrics(purchases: readonly Purchase[], config: ReferenceC
       orders: inPeriod.length,
       net_revenue: revenue,
       aov: ratio(revenue, inPeriod.length),
+      purchasing_customers: buyers.size,
+      repeat_purchase_rate: ratio(returning, buyers.size),
+      new_customer_revenue: newRevenue,
+      returning_customer_revenue: revenue - newRevenue,
     };
   });
 }

@@ -1,4 +1,4 @@
-import { AS_OF_COLUMN, atLeast, oneOf } from './types.ts';
+import { AS_OF_COLUMN, atLeast, count, FRACTION, oneOf } from './types.ts';
 import type { TableDoc } from './types.ts';
 
 /** The order statuses of customer_orders, from the order's events up to as_of. */
@@ -136,4 +136,104 @@ export const orderLines: TableDoc = {
     AS_OF_COLUMN,
   ],
   rules: [{ rule: '(category is null) = (is_new_category_for_customer is null)', why: 'only a category can be new' }],
+};
+
+const IS_COMPLETE = {
+  name: 'is_complete',
+  type: 'boolean',
+  description: 'True when the period ended on or before as_of; the period holding as_of is still filling up.',
+} as const;
+
+export const cohortRevenue: TableDoc = {
+  name: 'cohort_revenue',
+  layer: 'curated',
+  summary: 'One row per acquisition cohort and period offset: the net revenue of the cohort in that period and cumulated per cohort customer (the LTV curve by cohort).',
+  grain: ['cohort_start', 'period_offset'],
+  rowMeaning: 'a cohort in one of its periods',
+  definition: [
+    "Cohorts as in cohort_retention: the customers whose first purchase is in the same period. At offset k, `net_revenue` is the",
+    "net revenue of the cohort's purchases dated in period cohort + k, and `cumulative_revenue_per_customer` = the cohort's net",
+    'revenue from offset 0 to k / cohort_size: what an acquired customer has brought in by then, refunds deducted. Offsets run up',
+    'to the period holding as_of, which is marked incomplete.',
+  ].join('\n'),
+  columns: [
+    { name: 'cohort_start', type: 'date', description: "First day of the period of the cohort members' first purchase." },
+    { name: 'period_offset', type: 'bigint', description: 'Periods since the cohort period; 0 is the cohort period itself.', tests: [atLeast(0)] },
+    { name: 'period_start', type: 'date', description: 'First day of the period at that offset.' },
+    IS_COMPLETE,
+    { name: 'cohort_size', type: 'bigint', description: 'Customers in the cohort.', ...count('customers'), tests: [atLeast(1)] },
+    { name: 'purchasing_customers', type: 'bigint', description: 'Cohort members with a purchase in the period.', ...count('customers') },
+    { name: 'orders', type: 'bigint', description: "The cohort's purchases dated in the period.", ...count('purchases') },
+    { name: 'net_revenue', type: 'double', unit: 'currency', description: "Net revenue of the cohort's purchases dated in the period.", tests: [atLeast(0)] },
+    { name: 'cumulative_net_revenue', type: 'double', unit: 'currency', description: "The cohort's net revenue from offset 0 to this one.", tests: [atLeast(0)] },
+    {
+      name: 'cumulative_revenue_per_customer',
+      type: 'double',
+      unit: 'currency',
+      description: 'cumulative_net_revenue / cohort_size: the average customer\'s net revenue so far.',
+      tests: [atLeast(0)],
+    },
+    AS_OF_COLUMN,
+  ],
+  rules: [
+    { rule: 'purchasing_customers <= cohort_size', why: 'only cohort members count' },
+    { rule: 'period_offset > 0 or purchasing_customers = cohort_size', why: 'every member bought in the cohort period' },
+    { rule: 'net_revenue <= cumulative_net_revenue + 1e-6', why: 'the cumulated revenue includes the period' },
+  ],
+};
+
+export const revenueRetention: TableDoc = {
+  name: 'revenue_retention',
+  layer: 'curated',
+  summary: 'One row per period: how much of the previous period\'s buyers\' revenue came back, with and without expansion (net and gross revenue retention).',
+  grain: ['period_start'],
+  rowMeaning: 'a period',
+  definition: [
+    "The **base** of a period is the customers with a purchase in the previous period. For each of them, r0 = their net revenue in",
+    'the previous period and r1 = in this one. Over the base:\n',
+    '- `starting_revenue` = Σ r0, `base_revenue` = Σ r1;',
+    '- **expansion** = Σ max(r1 - r0, 0): revenue growth from retained customers;',
+    '- **contraction** = Σ (r0 - r1) over the customers who bought again for less;',
+    '- **churned revenue** = Σ r0 over the customers who did not buy again;',
+    '- **net revenue retention** (NRR) = base_revenue / starting_revenue = (starting + expansion - contraction - churned) / starting;',
+    '- **gross revenue retention** (GRR) = (starting - contraction - churned) / starting: NRR without expansion, at most 1.\n',
+    'New customers of the period are not in its base. Periods run from the one after the first purchase to the one holding as_of,',
+    'which is marked incomplete: its revenue is still coming in.',
+  ].join('\n'),
+  columns: [
+    { name: 'period_start', type: 'date', description: 'First day of the period.' },
+    IS_COMPLETE,
+    { name: 'previous_period_start', type: 'date', description: 'First day of the period before: whose buyers are the base.' },
+    { name: 'base_customers', type: 'bigint', description: 'Customers with a purchase in the previous period.', ...count('customers') },
+    { name: 'returning_customers', type: 'bigint', description: 'Of the base, customers with a purchase in this period.', ...count('customers') },
+    { name: 'starting_revenue', type: 'double', unit: 'currency', description: "The base's net revenue in the previous period (Σ r0).", tests: [atLeast(0)] },
+    { name: 'base_revenue', type: 'double', unit: 'currency', description: "The base's net revenue in this period (Σ r1).", tests: [atLeast(0)] },
+    { name: 'expansion_revenue', type: 'double', unit: 'currency', description: 'Σ max(r1 - r0, 0) over the base: growth from retained customers.', tests: [atLeast(0)] },
+    { name: 'contraction_revenue', type: 'double', unit: 'currency', description: 'Σ (r0 - r1) over the base customers who bought again for less.', tests: [atLeast(0)] },
+    { name: 'churned_revenue', type: 'double', unit: 'currency', description: 'Σ r0 over the base customers who did not buy in this period.', tests: [atLeast(0)] },
+    {
+      name: 'net_revenue_retention',
+      type: 'double',
+      unit: 'fraction',
+      description: 'base_revenue / starting_revenue; above 1 when expansion outweighs contraction and churn.',
+      nullWhen: 'starting_revenue is 0',
+      tests: [atLeast(0)],
+    },
+    {
+      name: 'gross_revenue_retention',
+      type: 'double',
+      description: '(starting_revenue - contraction_revenue - churned_revenue) / starting_revenue: retention without expansion.',
+      nullWhen: 'starting_revenue is 0',
+      ...FRACTION,
+    },
+    AS_OF_COLUMN,
+  ],
+  rules: [
+    { rule: 'returning_customers <= base_customers', why: 'returning customers are in the base' },
+    {
+      rule: 'abs(starting_revenue + expansion_revenue - contraction_revenue - churned_revenue - base_revenue) <= 1e-6 * (1 + starting_revenue + base_revenue)',
+      why: "each base customer's revenue moves by expansion, contraction or churn",
+    },
+    { rule: 'gross_revenue_retention <= net_revenue_retention + 1e-9', why: 'NRR adds expansion to GRR' },
+  ],
 };

@@ -71,6 +71,8 @@ export const jobGraph: readonly JobStep[] = [
   step('customer_summary', 'curated', ['stg_purchases', 'stg_survey_responses', 'stg_customer_base']),
   step('cohort_retention', 'curated', ['stg_purchases', 'stg_periods']),
   step('period_metrics', 'curated', ['stg_purchases', 'stg_periods', 'stg_customer_base']),
+  step('cohort_revenue', 'curated', ['stg_purchases', 'stg_periods']),
+  step('revenue_retention', 'curated', ['stg_purchases', 'stg_periods']),
   step('clv_summary', 'curated', ['stg_purchases', 'stg_customer_base']),
   step('nps', 'curated', ['stg_survey_responses', 'stg_periods']),
   step('rfm_segments', 'curated', ['customer_summary']),
