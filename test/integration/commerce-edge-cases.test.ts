@@ -44,6 +44,14 @@ const orders = [
   orderEvent({ order_id: 'X1', customer_id: 'cust-x', occurred_at: '2024-01-15T10:00:00Z', total: 50, channel: 'store', items: [shoe(50)] }),
   orderEvent({ order_id: 'X1', customer_id: 'cust-x', occurred_at: '2024-01-16T10:00:00Z', status: 'cancelled', total: 50 }),
   orderEvent({ order_id: 'X2', customer_id: 'cust-x', occurred_at: '2024-01-31T23:30:00-05:00', total: 40, channel: 'app', items: [shoe(40)] }),
+  // After 03-31, for the channel windows of the 06-30 run: X4 is on day 89 after cust-x's first
+  // purchase (inside 90 days), X3 on day 90 (outside).
+  orderEvent({ order_id: 'X3', customer_id: 'cust-x', occurred_at: '2024-05-01T10:00:00Z', total: 5, channel: 'app' }),
+  orderEvent({ order_id: 'X4', customer_id: 'cust-x', occurred_at: '2024-04-30T10:00:00Z', total: 7, channel: 'app' }),
+  // cust-b and cust-c (store) are acquired 89 and 88 days before 06-30: b's 90 days are over
+  // on 06-30, c's are not.
+  orderEvent({ order_id: 'B1', customer_id: 'cust-b', occurred_at: '2024-04-02T10:00:00Z', total: 12, channel: 'store' }),
+  orderEvent({ order_id: 'C1', customer_id: 'cust-c', occurred_at: '2024-04-03T10:00:00Z', total: 8, channel: 'store' }),
   // cust-r: the only order is refunded in full: no purchase, so no acquisition channel.
   orderEvent({ order_id: 'R1', customer_id: 'cust-r', occurred_at: '2024-01-05T10:00:00Z', total: 20, channel: 'web' }),
   orderEvent({ order_id: 'R1', customer_id: 'cust-r', occurred_at: '2024-01-06T10:00:00Z', status: 'refunded', total: 20 }),
@@ -64,7 +72,7 @@ beforeAll(async () => {
   lake = join(directory.path, 'lake');
   const file = await writeJsonLines(join(directory.path, 'orders.jsonl'), orders);
   expect((await pipeline('ingest', 'orders', file, '--lake', lake)).code).toBe(0);
-  for (const asOf of ['2024-01-19', '2024-03-31']) {
+  for (const asOf of ['2024-01-19', '2024-03-31', '2024-06-30']) {
     const run = await pipeline('run', '--as-of', asOf, '--lake', lake);
     expect(run.code, run.stderr).toBe(0);
   }
@@ -233,5 +241,65 @@ describe('revenue by period on hand-made orders', () => {
     ]);
     // With one period of purchases there is no base yet.
     expect(await queryCsv(lake, `select * from revenue_retention ${at('2024-01-19')}`)).toEqual([]);
+  });
+});
+
+describe('category_metrics on hand-made orders', () => {
+  it('counts buyers once per category, repeat buyers of it, and newcomers by cross-sell', async () => {
+    const rows = await queryCsv(lake, `select * from category_metrics ${at('2024-03-31')} order by period_start, category`);
+    const row = (period: string, category: string, counts: [number, number, number], revenue: number, repeat: number, newcomers: number, crossSell: number) => ({
+      period_start: period,
+      category,
+      customers: String(counts[0]),
+      orders: String(counts[1]),
+      units: String(counts[2]),
+      line_revenue: String(revenue),
+      repeat_customers: String(repeat),
+      repeat_rate: String(repeat / counts[0]),
+      new_to_category_customers: String(newcomers),
+      cross_sell_customers: String(crossSell),
+      cross_sell_rate: newcomers === 0 ? null : String(crossSell / newcomers),
+      as_of: '2024-03-31',
+    });
+    expect(rows).toEqual([
+      // P1's two Shoes lines: one customer, one order, 1 + 2 units, 60 + 35; adopted in her first order.
+      row('2024-01-01', 'Shoes', [1, 1, 3], 95, 0, 1, 0),
+      // cust-p comes to Hats from Shoes (cross-sell); the blank category of P2 is left out.
+      row('2024-02-01', 'Hats', [1, 1, 1], 15, 0, 1, 1),
+      // cust-p buys Shoes again (repeat); cust-x's first categorised order brings Shoes (no cross-sell).
+      row('2024-02-01', 'Shoes', [2, 2, 2], 100, 1, 1, 0),
+    ]);
+  });
+});
+
+describe('channel_metrics on hand-made orders', () => {
+  it('groups customers by their first purchase channel and waits until a window is over to report it', async () => {
+    const rows = await queryCsv(
+      lake,
+      'select acquisition_channel, customers_acquired, repeat_customers, net_revenue_per_customer, customers_observed_90d, net_revenue_per_customer_90d, ' +
+        `customers_observed_180d, net_revenue_per_customer_180d, mean_predicted_clv from channel_metrics ${at('2024-06-30')} order by 1`,
+    );
+    const row = (channel: string, customers: number, repeat: number, perCustomer: number, observed90: number, revenue90: number | null) => ({
+      acquisition_channel: channel,
+      customers_acquired: String(customers),
+      repeat_customers: String(repeat),
+      net_revenue_per_customer: String(perCustomer),
+      customers_observed_90d: String(observed90),
+      net_revenue_per_customer_90d: revenue90 === null ? null : String(revenue90),
+      // Nobody was acquired 180 days before 06-30; and too few customers for a CLV model.
+      customers_observed_180d: '0',
+      net_revenue_per_customer_180d: null,
+      mean_predicted_clv: null,
+    });
+    expect(rows).toEqual([
+      // cust-q (15) and cust-s (10 + 10) gave no channel.
+      row('(none)', 2, 1, 17.5, 2, 17.5),
+      // cust-x: X2 40, X4 7 (day 89), X3 5 (day 90, outside the 90 days).
+      row('app', 1, 1, 52, 1, 47),
+      // cust-b (12) is observed 90 days, cust-c (8) not yet.
+      row('store', 2, 0, 10, 1, 12),
+      // cust-p: 70 + 80 + 30, all within 90 days of 01-10.
+      row('web', 1, 1, 180, 1, 180),
+    ]);
   });
 });

@@ -173,6 +173,21 @@ describe.each(scenarios)('metric tables match the reference: $name', ({ config, 
       compareRows(rows, expected, (row) => `${row['order_id']}#${row['line_number']}`, Object.keys(expected[0]!), 'order_lines');
     });
 
+    it('category_metrics', async () => {
+      const rows = await queryCsv(lake, `select * from category_metrics ${where}`);
+      const expected = commerce.categoryMetrics(commerce.orderLines(orders), config);
+      compareRows(rows, expected, (row) => `${row['period_start']}/${row['category']}`, Object.keys(expected[0]!), 'category_metrics');
+    });
+
+    it('channel_metrics', async () => {
+      const rows = await queryCsv(lake, `select * from channel_metrics ${where}`);
+      // Predicted CLV is checked in its own tests: here, that each channel averages its customers'.
+      const predictions = await queryCsv(lake, `select customer_id, predicted_clv from customer_clv ${where}`);
+      const predicted = new Map(predictions.map((row) => [row['customer_id']!, row['predicted_clv'] === null ? null : Number(row['predicted_clv'])]));
+      const expected = commerce.channelMetrics(orders, predicted, asOf);
+      compareRows(rows, expected, (row) => String(row['acquisition_channel']), Object.keys(expected[0]!), 'channel_metrics');
+    });
+
     it('cohort_retention', async () => {
       const rows = await queryCsv(lake, `select * from cohort_retention ${where}`);
       compareRows(

@@ -228,3 +228,80 @@ export function revenueRetention(purchases: readonly Purchase[], config: Referen
     };
   });
 }
+
+/** Per period and category (lines with a category): buyers, orders, units, revenue, repeat and cross-sell. */
+export function categoryMetrics(lines: readonly RefOrderLine[], config: ReferenceConfig) {
+  const categorised = lines.filter((line) => line.category !== null);
+  // Each customer's first purchase (number and date) in each category, and with any category.
+  const adoption = new Map<string, { number: number; date: string }>();
+  const firstCategorised = new Map<string, number>();
+  for (const line of categorised) {
+    const key = JSON.stringify([line.customer_id, line.category]);
+    const current = adoption.get(key);
+    if (!current || line.customer_order_number < current.number) adoption.set(key, { number: line.customer_order_number, date: line.order_date });
+    firstCategorised.set(line.customer_id, Math.min(firstCategorised.get(line.customer_id) ?? Infinity, line.customer_order_number));
+  }
+  const groups = new Map<string, RefOrderLine[]>();
+  for (const line of categorised) {
+    const key = JSON.stringify([periodStart(line.order_date, config.period), line.category]);
+    groups.set(key, [...(groups.get(key) ?? []), line]);
+  }
+  return [...groups].map(([key, group]) => {
+    const [period, category] = JSON.parse(key) as [string, string];
+    const customers = [...new Set(group.map((line) => line.customer_id))];
+    const adoptionOf = (customer: string) => adoption.get(JSON.stringify([customer, category]))!;
+    const repeat = customers.filter((customer) => adoptionOf(customer).date < period).length;
+    const newcomers = customers.filter((customer) => periodStart(adoptionOf(customer).date, config.period) === period);
+    const crossSell = newcomers.filter((customer) => adoptionOf(customer).number > firstCategorised.get(customer)!).length;
+    return {
+      period_start: period,
+      category,
+      customers: customers.length,
+      orders: new Set(group.map((line) => line.order_id)).size,
+      units: group.reduce((sum, line) => sum + line.quantity, 0),
+      line_revenue: group.reduce((sum, line) => sum + line.line_amount, 0),
+      repeat_customers: repeat,
+      repeat_rate: repeat / customers.length,
+      new_to_category_customers: newcomers.length,
+      cross_sell_customers: crossSell,
+      cross_sell_rate: newcomers.length === 0 ? null : crossSell / newcomers.length,
+    };
+  });
+}
+
+/** Per acquisition channel: customers, repeat rate, revenue per customer N days on, mean predicted CLV. */
+export function channelMetrics(orders: readonly RefCustomerOrder[], predictedClv: ReadonlyMap<string, number | null>, asOf: string) {
+  const purchasesOf = new Map<string, RefCustomerOrder[]>();
+  for (const order of orders.filter((candidate) => candidate.is_purchase)) purchasesOf.set(order.customer_id, [...(purchasesOf.get(order.customer_id) ?? []), order]);
+  const byChannel = new Map<string, RefCustomerOrder[][]>();
+  for (const purchases of purchasesOf.values()) {
+    const channel = purchases[0]!.acquisition_channel ?? '(none)';
+    byChannel.set(channel, [...(byChannel.get(channel) ?? []), purchases]);
+  }
+  const revenueAfter = (customers: RefCustomerOrder[][], days: number) => {
+    const observed = customers.filter((purchases) => daysBetween(firstDate(purchases), asOf) >= days - 1);
+    const revenue = observed.map((purchases) => purchases.filter((purchase) => daysBetween(firstDate(purchases), purchase.order_date) < days).reduce((sum, purchase) => sum + purchase.net_amount, 0));
+    return { observed: observed.length, perCustomer: observed.length === 0 ? null : revenue.reduce((sum, value) => sum + value, 0) / observed.length };
+  };
+  return [...byChannel].map(([channel, customers]) => {
+    const repeat = customers.filter((purchases) => purchases.length >= 2).length;
+    const [d90, d180, d365] = [90, 180, 365].map((days) => revenueAfter(customers, days)) as [ReturnType<typeof revenueAfter>, ReturnType<typeof revenueAfter>, ReturnType<typeof revenueAfter>];
+    const predictions = customers.map((purchases) => predictedClv.get(purchases[0]!.customer_id) ?? null).filter((value): value is number => value !== null);
+    return {
+      acquisition_channel: channel,
+      customers_acquired: customers.length,
+      repeat_customers: repeat,
+      repeat_purchase_rate: repeat / customers.length,
+      net_revenue_per_customer: customers.flat().reduce((sum, purchase) => sum + purchase.net_amount, 0) / customers.length,
+      customers_observed_90d: d90.observed,
+      net_revenue_per_customer_90d: d90.perCustomer,
+      customers_observed_180d: d180.observed,
+      net_revenue_per_customer_180d: d180.perCustomer,
+      customers_observed_365d: d365.observed,
+      net_revenue_per_customer_365d: d365.perCustomer,
+      mean_predicted_clv: predictions.length === 0 ? null : predictions.reduce((sum, value) => sum + value, 0) / predictions.length,
+    };
+  });
+}
+
+const firstDate = (purchases: readonly RefCustomerOrder[]) => purchases.map((purchase) => purchase.order_date).sort()[0]!;

@@ -237,3 +237,106 @@ export const revenueRetention: TableDoc = {
     { rule: 'gross_revenue_retention <= net_revenue_retention + 1e-9', why: 'NRR adds expansion to GRR' },
   ],
 };
+
+export const categoryMetrics: TableDoc = {
+  name: 'category_metrics',
+  layer: 'curated',
+  summary: 'One row per period and product category bought in it: customers, orders, units and line revenue, repeat buyers of the category, and cross-sell into it.',
+  grain: ['period_start', 'category'],
+  rowMeaning: 'a category in a period in which it was bought',
+  definition: [
+    "Read from order_lines (purchases only; uncategorised lines left out). **Line revenue** is the sum of line amounts: before",
+    "refunds, and without the shipping, tax or order-level discounts in the orders' totals, so the categories need not add up",
+    "to period_metrics' net revenue.\n\n",
+    "A customer's **adoption** of a category is their first purchase with a line in it. They are a **repeat** customer of the",
+    "category in a period when that adoption is dated before the period starts. They came to the category by **cross-sell** when",
+    "an earlier purchase of theirs had a line in another category: their first purchase in it is not their first purchase with a",
+    'category. A first order holding two categories adopts both, neither by cross-sell.',
+  ].join('\n'),
+  columns: [
+    { name: 'period_start', type: 'date', description: 'First day of the period.' },
+    { name: 'category', type: 'string', description: 'The product category, as the lines gave it (trimmed).' },
+    { name: 'customers', type: 'bigint', description: 'Customers with a line in the category in the period.', ...count('customers'), tests: [atLeast(1)] },
+    { name: 'orders', type: 'bigint', description: 'Purchases with a line in the category in the period.', ...count('purchases'), tests: [atLeast(1)] },
+    { name: 'units', type: 'bigint', description: 'Units bought: the sum of the lines\' quantities.', tests: [atLeast(1)] },
+    { name: 'line_revenue', type: 'double', unit: 'currency', description: 'The sum of the line amounts (quantity x unit_price - discount), before refunds.', tests: [atLeast(0)] },
+    { name: 'repeat_customers', type: 'bigint', description: 'Of customers, those who first bought the category before the period.', ...count('customers') },
+    { name: 'repeat_rate', type: 'double', description: 'repeat_customers / customers.', ...FRACTION },
+    { name: 'new_to_category_customers', type: 'bigint', description: 'Of customers, those whose first purchase in the category is in the period.', ...count('customers') },
+    {
+      name: 'cross_sell_customers',
+      type: 'bigint',
+      description: 'Of the new-to-category customers, those who had bought another category before (an earlier purchase).',
+      ...count('customers'),
+    },
+    {
+      name: 'cross_sell_rate',
+      type: 'double',
+      description: 'cross_sell_customers / new_to_category_customers: the share of the category\'s newcomers who came from another category.',
+      nullWhen: 'nobody bought the category for the first time in the period',
+      ...FRACTION,
+    },
+    AS_OF_COLUMN,
+  ],
+  rules: [
+    { rule: 'repeat_customers + new_to_category_customers = customers', why: 'a buyer of the category adopted it in the period or before' },
+    { rule: 'cross_sell_customers <= new_to_category_customers', why: 'cross-sell is a way of adopting the category' },
+    { rule: 'customers <= orders and orders <= units', why: 'a buyer has an order, and an order a unit' },
+  ],
+};
+
+const revenueAfter = (days: number) =>
+  [
+    {
+      name: `customers_observed_${days}d`,
+      type: 'bigint',
+      description: `Customers acquired at least ${days} days before the end of as_of: those whose first ${days} days are over.`,
+      ...count('customers'),
+    },
+    {
+      name: `net_revenue_per_customer_${days}d`,
+      type: 'double',
+      unit: 'currency',
+      description: `Over those customers, the mean net revenue of their purchases in the ${days} days from the first (day 0 to ${days - 1}).`,
+      nullWhen: `no customer of the channel was acquired ${days} days or more ago`,
+      tests: [atLeast(0)],
+    },
+  ] as const;
+
+export const channelMetrics: TableDoc = {
+  name: 'channel_metrics',
+  layer: 'curated',
+  summary: "One row per acquisition channel (the channel of a customer's first purchase): customers acquired, repeat rate, net revenue per customer 90, 180 and 365 days on, and mean predicted CLV.",
+  grain: ['acquisition_channel'],
+  rowMeaning: 'an acquisition channel',
+  definition: [
+    "A customer's **acquisition channel** is the channel of their first purchase (customer_orders); customers whose first purchase",
+    'gave no channel are grouped as `(none)`. Revenue N days on is the net revenue (refunds up to as_of deducted) of the purchases',
+    'dated in the N days starting with the first purchase, averaged over the customers whose N days are over by as_of; it stays',
+    'null until one is, so young channels are not compared on half-observed windows. Mean predicted CLV is over the channel\'s',
+    'customers with a prediction (customer_clv).',
+  ].join('\n'),
+  columns: [
+    { name: 'acquisition_channel', type: 'string', description: "The channel of the customers' first purchase, or (none)." },
+    { name: 'customers_acquired', type: 'bigint', description: 'Customers whose first purchase came through the channel.', ...count('customers'), tests: [atLeast(1)] },
+    { name: 'repeat_customers', type: 'bigint', description: 'Of them, customers with two purchases or more up to as_of.', ...count('customers') },
+    { name: 'repeat_purchase_rate', type: 'double', description: 'repeat_customers / customers_acquired.', ...FRACTION },
+    { name: 'net_revenue_per_customer', type: 'double', unit: 'currency', description: 'Net revenue up to as_of per customer acquired.', tests: [atLeast(0)] },
+    ...revenueAfter(90),
+    ...revenueAfter(180),
+    ...revenueAfter(365),
+    {
+      name: 'mean_predicted_clv',
+      type: 'double',
+      unit: 'currency',
+      description: "The mean of the channel's customers' predicted_clv (customer_clv), over those with one.",
+      nullWhen: 'no customer of the channel has a predicted CLV (no model fitted)',
+      tests: [atLeast(0)],
+    },
+    AS_OF_COLUMN,
+  ],
+  rules: [
+    { rule: 'customers_observed_365d <= customers_observed_180d and customers_observed_180d <= customers_observed_90d', why: 'a longer window is over for fewer customers' },
+    { rule: 'customers_observed_90d <= customers_acquired', why: 'only acquired customers are observed' },
+  ],
+};
