@@ -1,6 +1,9 @@
--- RFM: recency (days since the last purchase), frequency (purchases) and monetary value (net
--- revenue) scored 1-5 by quintile of rank among customers (5 = best; tied values share a
--- score), then the recency and frequency scores mapped to named segments.
+-- RFM: recency (days since the last purchase) and monetary value (net revenue) scored 1-5 by
+-- quintile of rank among customers (5 = best; tied values share a score), frequency
+-- (purchases) by fixed purchase counts (rfm.frequencyThresholds), then the recency and
+-- frequency scores mapped to named segments. Quintiles would not do for frequency: most
+-- customers tie on one purchase, and quintiles of tied counts skip scores, so that some
+-- segments could never occur.
 
 with customers as (
 
@@ -17,7 +20,6 @@ ranks as (
         net_revenue,
         -- percent_rank puts tied values at the same rank, so ties always share a score.
         percent_rank() over (order by days_since_last_purchase desc) as recency_rank,
-        percent_rank() over (order by purchases) as frequency_rank,
         -- Money is ranked in cents, so float noise in a sum never splits a tie.
         percent_rank() over (order by round(net_revenue, 2)) as monetary_rank
     from customers
@@ -32,7 +34,13 @@ scores as (
         purchases,
         net_revenue,
         least(5, 1 + cast(floor(5 * recency_rank) as integer)) as r_score,
-        least(5, 1 + cast(floor(5 * frequency_rank) as integer)) as f_score,
+        case
+            when purchases >= {{rfm_f5_min_purchases}} then 5
+            when purchases >= {{rfm_f4_min_purchases}} then 4
+            when purchases >= {{rfm_f3_min_purchases}} then 3
+            when purchases >= {{rfm_f2_min_purchases}} then 2
+            else 1
+        end as f_score,
         least(5, 1 + cast(floor(5 * monetary_rank) as integer)) as m_score
     from ranks
 

@@ -193,6 +193,23 @@ export const configSchema = z.strictObject({
       monthlyDiscountRate: z.number().min(0).max(1).default(0.01),
     })
     .prefault({}),
+  /** RFM scoring (sql/rfm_segments.sql). */
+  rfm: z
+    .strictObject({
+      /**
+       * Purchases a customer needs for frequency scores 2, 3, 4 and 5 (fewer than the first is
+       * 1). Fixed counts instead of quintiles: most customers tie on one purchase, and quintiles
+       * of tied counts skip scores, so some segments could never occur. Default [2, 3, 4, 6].
+       */
+      frequencyThresholds: z
+        .array(z.int().min(2).max(1_000_000))
+        .length(4)
+        .refine((thresholds) => thresholds.every((value, index) => index === 0 || value > thresholds[index - 1]!), {
+          message: 'must be strictly increasing, like [2, 3, 4, 6]',
+        })
+        .default([2, 3, 4, 6]),
+    })
+    .prefault({}),
   /** The local engine (DuckDB). */
   engine: z
     .strictObject({

@@ -85,8 +85,8 @@ const scenarios: { name: string; config: ReferenceConfig; asOfs: string[] }[] = 
     asOfs: ['2025-12-03'],
   },
   {
-    name: 'Tokyo business days, quarters, 180-day window',
-    config: { businessTimezone: 'Asia/Tokyo', period: 'quarter', activityWindowDays: 180, npsTrailingWindowDays: 120 },
+    name: 'Tokyo business days, quarters, 180-day window, RFM frequency from 2, 4, 7 and 10 purchases',
+    config: { businessTimezone: 'Asia/Tokyo', period: 'quarter', activityWindowDays: 180, npsTrailingWindowDays: 120, rfm: { frequencyThresholds: [2, 4, 7, 10] } },
     asOfs: ['2026-02-28'],
   },
   {
@@ -231,7 +231,7 @@ describe.each(scenarios)('metric tables match the reference: $name', ({ config, 
 
     it('rfm_segments', async () => {
       const rows = await queryCsv(lake, `select * from rfm_segments ${where}`);
-      compareRows(rows, reference.rfmScores(summary), (row) => String(row['customer_id']), ['r_score', 'f_score', 'm_score', 'segment'], 'rfm_segments');
+      compareRows(rows, reference.rfmScores(summary, config.rfm?.frequencyThresholds), (row) => String(row['customer_id']), ['r_score', 'f_score', 'm_score', 'segment'], 'rfm_segments');
     });
   });
 });

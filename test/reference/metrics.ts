@@ -9,6 +9,7 @@ export interface ReferenceConfig {
   period: 'week' | 'month' | 'quarter';
   activityWindowDays: number;
   npsTrailingWindowDays: number;
+  rfm?: { frequencyThresholds: readonly number[] };
 }
 
 export interface RefOrderEvent {
@@ -318,9 +319,12 @@ function quintileScores(values: readonly number[], higherIsBetter: boolean): num
   });
 }
 
-export function rfmScores(summary: ReturnType<typeof customerSummary>) {
+/** Frequency score: 1 below the first threshold, then one more per threshold reached. */
+const frequencyScore = (purchases: number, thresholds: readonly number[]) => 1 + thresholds.filter((threshold) => purchases >= threshold).length;
+
+export function rfmScores(summary: ReturnType<typeof customerSummary>, frequencyThresholds: readonly number[] = [2, 3, 4, 6]) {
   const r = quintileScores(summary.map((row) => row.days_since_last_purchase), false);
-  const f = quintileScores(summary.map((row) => row.purchases), true);
+  const f = summary.map((row) => frequencyScore(row.purchases, frequencyThresholds));
   const m = quintileScores(summary.map((row) => Math.round(row.net_revenue * 100)), true);
   return summary.map((row, index) => ({
     customer_id: row.customer_id,

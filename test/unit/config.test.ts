@@ -12,6 +12,7 @@ describe('config', () => {
     expect(defaultConfig.campaigns.loyaltyUpgrade.segments).toEqual(['champions', 'loyal_customers']);
     expect(defaultConfig.campaigns.holdout).toEqual({ share: 0.1, salt: 'customer-marketing-pipeline' });
     expect(defaultConfig.campaigns).toMatchObject({ conversionWindowDays: 30, resultsTrailingDays: 90 });
+    expect(defaultConfig.rfm.frequencyThresholds).toEqual([2, 3, 4, 6]);
   });
 
   it('names the key that is wrong', () => {
@@ -23,6 +24,10 @@ describe('config', () => {
     expect(() => parseConfig({ campaigns: { loyaltyUpgrade: { segments: ['whales'] } } })).toThrow(/campaigns\.loyaltyUpgrade\.segments\.0: /);
     expect(() => parseConfig({ campaigns: { secondPurchase: { minDaysSinceFirstPurchase: 50 } } })).toThrow(/must not exceed/);
     expect(() => parseConfig({ publish: { sink: 'sqs', queueUrl: 'http://insecure.example' } })).toThrow(/publish\.queueUrl/);
+    expect(() => parseConfig({ rfm: { frequencyThresholds: [2, 3, 3, 6] } })).toThrow(/rfm\.frequencyThresholds: must be strictly increasing/);
+    expect(() => parseConfig({ rfm: { frequencyThresholds: [2, 3, 4] } })).toThrow(/rfm\.frequencyThresholds: /);
+    expect(() => parseConfig({ rfm: { frequencyThresholds: [1, 3, 4, 6] } })).toThrow(/rfm\.frequencyThresholds\.0: /);
+    expect(parseConfig({ rfm: { frequencyThresholds: [2, 4, 7, 10] } }).rfm.frequencyThresholds).toEqual([2, 4, 7, 10]);
   });
 
   it('holds holdout shares to [0, 0.5], windows to a day or more and the salt to some text', () => {

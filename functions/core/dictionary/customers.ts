@@ -1,5 +1,5 @@
 import { PURCHASE_MODELS } from '../clv/purchase-models.ts';
-import { RFM_SEGMENTS } from '../config.ts';
+import { defaultConfig, RFM_SEGMENTS } from '../config.ts';
 import { NPS_CATEGORIES } from './metric-definitions.ts';
 import { AS_OF_COLUMN, atLeast, between, count, FRACTION, oneOf } from './types.ts';
 import type { TableDoc } from './types.ts';
@@ -60,6 +60,18 @@ export const customerSummary: TableDoc = {
   ],
 };
 
+/** "1 give F 1, 2 give F 2, 4-5 give F 4, 6 or more give F 5", from the thresholds. */
+function frequencyRanges(thresholds: readonly number[]): string {
+  const starts = [1, ...thresholds];
+  return starts
+    .map((start, index) => {
+      const next = starts[index + 1];
+      const range = next === undefined ? `${start} or more` : next - 1 === start ? `${start}` : `${start}-${next - 1}`;
+      return `${range} give F ${index + 1}`;
+    })
+    .join(', ');
+}
+
 export const rfmSegments: TableDoc = {
   name: 'rfm_segments',
   layer: 'curated',
@@ -67,8 +79,11 @@ export const rfmSegments: TableDoc = {
   grain: ['customer_id'],
   rowMeaning: 'a customer with a purchase',
   definition: [
-    'Recency = days since the last purchase, frequency = purchases, monetary = net revenue (ranked in cents). Each is scored 1-5 by',
-    'quintile of `percent_rank` among the customers (5 = most recent, most frequent, highest value; tied customers share a score).',
+    'Recency = days since the last purchase and monetary = net revenue (ranked in cents) are scored 1-5 by quintile of',
+    '`percent_rank` among the customers (5 = most recent, highest value; tied customers share a score). Frequency = purchases is',
+    `scored by fixed counts, \`rfm.frequencyThresholds\` (default ${defaultConfig.rfm.frequencyThresholds.join(', ')}): F 2 from the first count,`,
+    `F 5 from the last, F 1 below (by default, purchases ${frequencyRanges(defaultConfig.rfm.frequencyThresholds)}). Quintiles would not do:`,
+    'most customers tie on one purchase, and quintiles of tied counts skip scores, so some segments could never occur.',
     'The segment follows from the R and F scores: champions (R 5, F 4-5), loyal_customers (R 3-5, F 4-5), potential_loyalists',
     '(R 4-5, F 2-3), new_customers (R 5, F 1), promising (R 4, F 1), need_attention (R 3, F 3), about_to_sleep (R 3, F 1-2),',
     'cannot_lose_them (R 1-2, F 5), at_risk (R 1-2, F 3-4), hibernating (R 1-2, F 1-2); the first rule that matches wins.',
@@ -76,7 +91,7 @@ export const rfmSegments: TableDoc = {
   columns: [
     { name: 'customer_id', type: 'string', description: 'The customer.' },
     { name: 'r_score', type: 'int', unit: 'score', description: 'Recency score, 5 = bought most recently.', tests: [between(1, 5)] },
-    { name: 'f_score', type: 'int', unit: 'score', description: 'Frequency score, 5 = most purchases.', tests: [between(1, 5)] },
+    { name: 'f_score', type: 'int', unit: 'score', description: 'Frequency score from the purchase count (rfm.frequencyThresholds), 5 = most purchases.', tests: [between(1, 5)] },
     { name: 'm_score', type: 'int', unit: 'score', description: 'Monetary score, 5 = highest net revenue.', tests: [between(1, 5)] },
     { name: 'rfm_cell', type: 'string', description: 'The three scores as one code, R then F then M ("545").' },
     { name: 'segment', type: 'string', description: 'The named segment of the R and F scores.', tests: [oneOf(...RFM_SEGMENTS)] },

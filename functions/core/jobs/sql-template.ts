@@ -40,12 +40,13 @@ export function sqlParameters(config: PipelineConfig, asOf: string): SqlParamete
     period_step: PERIOD_STEPS[config.period],
     activity_window_days: String(Math.trunc(config.activityWindowDays)),
     nps_trailing_window_days: String(Math.trunc(config.npsTrailingWindowDays)),
+    ...Object.fromEntries(config.rfm.frequencyThresholds.map((purchases, index) => [`rfm_f${index + 2}_min_purchases`, String(Math.trunc(purchases))])),
     ...metricSqlParameters(),
     ...campaignSqlParameters(config),
   };
 }
 
-const PLACEHOLDER = /\{\{\s*([a-z_]+)\s*\}\}/g;
+const PLACEHOLDER = /\{\{\s*([a-z][a-z0-9_]*)\s*\}\}/g;
 
 /** Replaces {{name}} placeholders; an unknown placeholder is an error, never left in the SQL. */
 export function renderSql(template: string, parameters: SqlParameters): string {
