@@ -56,7 +56,8 @@ final as (
         orders_at_cut.channel,
         acquisitions.acquisition_channel,
         orders_at_cut.currency as original_currency,
-        orders_at_cut.total as original_gross_amount,
+        orders_at_cut.original_total as original_gross_amount,
+        orders_at_cut.fx_rate,
         date '{{as_of}}' as as_of
     from orders_at_cut
     left join purchase_sequence

@@ -1,7 +1,8 @@
 -- One row per line of a purchase up to as_of, read from the items of the order's placed event
 -- (checked at ingest: sku, an integer quantity >= 1 and a unit_price are always there). Lines
 -- of cancelled and fully refunded orders are left out; a partly refunded order keeps its lines
--- whole, since a refund does not say which line it gave back.
+-- whole, since a refund does not say which line it gave back. Prices are converted to the
+-- reporting currency at the order's rate.
 
 with purchases as (
 
@@ -16,6 +17,7 @@ orders_with_items as (
         purchases.customer_id,
         purchases.order_date,
         purchases.customer_order_number,
+        stg_orders.fx_rate,
         stg_orders.items
     from purchases
     inner join stg_orders
@@ -32,6 +34,7 @@ lines as (
         orders_with_items.customer_id,
         orders_with_items.order_date,
         orders_with_items.customer_order_number,
+        orders_with_items.fx_rate,
         numbered.line_index + 1 as line_number,
         json_array_get(orders_with_items.items, numbered.line_index) as line
     from orders_with_items
@@ -54,8 +57,9 @@ line_fields as (
         nullif(trim(json_extract_scalar(line, '$.category')), '') as category,
         json_extract_scalar(line, '$.name') as product_name,
         cast(json_extract_scalar(line, '$.quantity') as bigint) as quantity,
-        cast(json_extract_scalar(line, '$.unit_price') as double) as unit_price,
-        coalesce(cast(json_extract_scalar(line, '$.discount_amount') as double), 0) as discount_amount
+        fx_rate,
+        cast(json_extract_scalar(line, '$.unit_price') as double) as original_unit_price,
+        coalesce(cast(json_extract_scalar(line, '$.discount_amount') as double), 0) as original_discount_amount
     from lines
 
 ),
@@ -86,9 +90,11 @@ final as (
         line_fields.category,
         line_fields.product_name,
         line_fields.quantity,
-        line_fields.unit_price,
-        line_fields.discount_amount,
-        line_fields.quantity * line_fields.unit_price - line_fields.discount_amount as line_amount,
+        line_fields.original_unit_price * line_fields.fx_rate as unit_price,
+        line_fields.original_discount_amount * line_fields.fx_rate as discount_amount,
+        -- Converted last: the discount never exceeds the line (ingest checks it), so this is >= 0.
+        (line_fields.quantity * line_fields.original_unit_price - line_fields.original_discount_amount)
+            * line_fields.fx_rate as line_amount,
         case
             when line_fields.category is null then null
             else line_fields.customer_order_number = first_category_purchases.first_order_number

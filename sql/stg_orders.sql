@@ -1,6 +1,8 @@
 -- One row per placed order with its state at the as_of cut: cancelled, refunded (partly or
--- fully) and whether it still counts as a purchase. The placed event gives the order's
--- customer, time, amounts, channel and lines.
+-- fully) and whether it still counts as a purchase. The first placed event (stg_placements)
+-- gives the order's customer, time, amounts, channel and lines. Amounts are in the reporting
+-- currency: the order's total and refunds converted at the order's rate. An order without a
+-- usable rate is left out; stg_currency_problems stops the run before anything is published.
 
 with order_events as (
 
@@ -8,26 +10,9 @@ with order_events as (
 
 ),
 
-placements as (
-
-    select
-        order_id,
-        customer_id,
-        occurred_at as placed_at,
-        occurred_date as purchase_date,
-        total,
-        currency,
-        channel,
-        items,
-        row_number() over (partition by order_id order by occurred_at, event_id) as placement_rank
-    from order_events
-    where status = 'placed'
-
-),
-
 first_placements as (
 
-    select * from placements where placement_rank = 1
+    select * from stg_placements where fx_rate is not null
 
 ),
 
@@ -67,6 +52,7 @@ refunds as (
 
 ),
 
+-- Refunds are stated in the order's own currency: capped and compared with its total there.
 order_states as (
 
     select
@@ -75,8 +61,9 @@ order_states as (
         first_placements.placed_at,
         first_placements.purchase_date,
         order_event_spans.first_event_at,
-        first_placements.total,
+        first_placements.total as original_total,
         first_placements.currency,
+        first_placements.fx_rate,
         first_placements.channel,
         first_placements.items,
         coalesce(cancellations.cancellation_events, 0) > 0 as is_cancelled,
@@ -86,7 +73,7 @@ order_states as (
             when refunds.refund_events > 0
                 then least(refunds.stated_refunded_amount, first_placements.total)
             else cast(0 as double)
-        end as refunded_amount
+        end as original_refunded_amount
     from first_placements
     inner join order_event_spans
         on first_placements.order_id = order_event_spans.order_id
@@ -105,16 +92,18 @@ final as (
         placed_at,
         purchase_date,
         first_event_at,
-        total,
+        original_total * fx_rate as total,
         currency,
+        original_total,
+        fx_rate,
         channel,
         items,
         is_cancelled,
         -- Partial refunds that add up to the total are a full refund, whatever the float noise.
-        has_refund and refunded_amount >= total - 1e-6 as is_fully_refunded,
-        not is_cancelled and not (has_refund and refunded_amount >= total - 1e-6) as is_purchase,
-        refunded_amount,
-        total - refunded_amount as net_revenue
+        has_refund and original_refunded_amount >= original_total - 1e-6 as is_fully_refunded,
+        not is_cancelled and not (has_refund and original_refunded_amount >= original_total - 1e-6) as is_purchase,
+        original_refunded_amount * fx_rate as refunded_amount,
+        (original_total - original_refunded_amount) * fx_rate as net_revenue
     from order_states
 
 )

@@ -17,6 +17,8 @@ export const DUCKDB_PRELUDE: readonly string[] = [
   // -> the scalar at path as text. DuckDB spells them json_extract and json_extract_string.
   'create or replace macro json_array_get(json_array, array_index) as json_extract(json_array, cast(array_index as bigint))',
   'create or replace macro json_extract_scalar(json_text, json_path) as json_extract_string(json_text, json_path)',
+  // Trino: array_join(array, separator); DuckDB calls it array_to_string.
+  'create or replace macro array_join(items, separator) as array_to_string(items, separator)',
   // Trino: normal_cdf(mean, sd, v), the normal distribution function; DuckDB has none. The
   // upper tail Q(a) = 1 - Phi(a) for a >= 0 by Hart's algorithm 5666 as given in West, "Better
   // approximations to cumulative normal functions" (Wilmott, 2005): absolute error about 1e-15,

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { PURCHASE_MODELS } from './clv/purchase-models.ts';
 import { ConfigError } from './errors.ts';
+import { isCurrencyCode } from './events/schemas.ts';
 
 function isTimeZone(name: string): boolean {
   try {
@@ -173,6 +174,15 @@ export const configSchema = z.strictObject({
     .regex(/^[A-Za-z][A-Za-z0-9_+\-/]*$/, { message: 'must be an IANA time zone name, like Europe/Berlin' })
     .refine(isTimeZone, { message: 'is not a time zone this runtime knows' })
     .default('UTC'),
+  /**
+   * ISO 4217 code of the currency every amount of the tables is in: orders in other currencies
+   * convert at the rates ingested with `pipeline ingest fx-rates`. Unset (the default): the lake
+   * holds one currency, and a run that meets a second one fails naming them.
+   */
+  reportingCurrency: z
+    .string()
+    .refine(isCurrencyCode, { message: 'must be an ISO 4217 currency code, like EUR' })
+    .optional(),
   /** Calendar period for cohorts, period metrics and NPS. Default "month". */
   period: z.enum(['week', 'month', 'quarter']).default('month'),
   /** A customer is active on a day if they purchased within this many days up to it. Default 90. */

@@ -5,7 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
 import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
 import { bucketName, readEnvironment } from '../core/environment.ts';
-import { EVENT_TYPES } from '../core/events/schemas.ts';
+import { EVENT_TYPES, eventTypeNamed, INPUT_NAMES } from '../core/events/schemas.ts';
 import type { EventType } from '../core/events/schemas.ts';
 import { ingestRecords } from '../core/ingest/ingest.ts';
 import { recordsFromStream } from '../core/ingest/open-input.ts';
@@ -15,10 +15,10 @@ const logger = new Logger({ serviceName: 'ingest-file' });
 const metrics = new Metrics({ namespace: 'CustomerMarketingPipeline', serviceName: 'ingest-file' });
 const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
 
-/** landing/<orders|surveys>/<any name>: the folder says what the file holds. */
+/** landing/<orders|surveys|fx-rates>/<any name>: the folder says what the file holds. */
 export function eventTypeOfKey(key: string): EventType | undefined {
-  const folder = key.split('/')[1];
-  return (EVENT_TYPES as readonly string[]).includes(folder ?? '') ? (folder as EventType) : undefined;
+  const [landing, folder] = key.split('/');
+  return landing === 'landing' && folder !== undefined ? eventTypeNamed(folder) : undefined;
 }
 
 /**
@@ -31,7 +31,7 @@ export async function handler(event: S3Event): Promise<void> {
     const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
     const type = eventTypeOfKey(key);
     if (!type) {
-      logger.warn('ignored: not under landing/orders/ or landing/surveys/', { key });
+      logger.warn(`ignored: not under ${EVENT_TYPES.map((each) => `landing/${INPUT_NAMES[each]}/`).join(', ')}`, { key });
       continue;
     }
     const ingestId = `${record.eventTime.replace(/[-:.]/g, '')}-${createHash('sha256').update(`${key}\u001f${record.s3.object.eTag ?? ''}`).digest('hex').slice(0, 12)}`;

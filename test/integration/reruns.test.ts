@@ -96,7 +96,7 @@ describe('a run that fails part-way', () => {
     before = await snapshotTables(lake, '2024-06-30');
     files = await curatedFiles(lake);
     // New data arrives, so that a run that got through would change the tables.
-    await writeJsonLines(join(root, 'new.jsonl'), [orderEvent({ order_id: 'new-1', customer_id: 'new-customer', occurred_at: '2024-06-29T10:00:00Z', total: 99 })]);
+    await writeJsonLines(join(root, 'new.jsonl'), [orderEvent({ order_id: 'new-1', customer_id: 'new-customer', occurred_at: '2024-06-29T10:00:00Z', total: 99, currency: 'USD' })]);
     expect((await pipeline('ingest', 'orders', join(root, 'new.jsonl'), '--lake', lake)).code).toBe(0);
   });
 
@@ -137,8 +137,8 @@ describe('events that arrive after the run for their date', () => {
     const cohortsBefore = await queryCsv(lake, "select cohort_start, cohort_size from cohort_retention where as_of = date '2024-06-30' and period_offset = 0 order by 1");
     // Received on 2024-07-01: a new customer's order from January, and one from the day before.
     await writeJsonLines(join(root, 'late.jsonl'), [
-      orderEvent({ order_id: 'late-1', customer_id: 'late-january', occurred_at: '2024-01-15T10:00:00Z', total: 40 }),
-      orderEvent({ order_id: 'late-2', customer_id: 'late-june', occurred_at: '2024-06-29T22:00:00Z', total: 25 }),
+      orderEvent({ order_id: 'late-1', customer_id: 'late-january', occurred_at: '2024-01-15T10:00:00Z', total: 40, currency: 'USD' }),
+      orderEvent({ order_id: 'late-2', customer_id: 'late-june', occurred_at: '2024-06-29T22:00:00Z', total: 25, currency: 'USD' }),
     ]);
     expect((await pipeline('ingest', 'orders', join(root, 'late.jsonl'), '--lake', lake)).code).toBe(0);
     await run(lake, '2024-07-01');

@@ -86,6 +86,17 @@ describe('ingest-file handler', () => {
     await handler(event);
     expect(puts().map((input) => input.Key!).sort()).toEqual(firstKeys);
   });
+
+  it('takes the input from the landing folder: exchange rates under landing/fx-rates/', async () => {
+    s3.on(GetObjectCommand).callsFake(() => ({ Body: body(new TextEncoder().encode('date,currency,rate\n2024-01-01,USD,0.9\n')) }));
+    s3.on(PutObjectCommand).resolves({});
+    const { handler, eventTypeOfKey } = await import('../../functions/ingest-file/index.ts');
+    expect(['landing/fx-rates/a.csv', 'landing/fx_rates/a.csv', 'landing/returns/a.csv', 'raw/orders/a.csv'].map(eventTypeOfKey)).toEqual(['fx_rates', 'fx_rates', undefined, undefined]);
+    await handler({
+      Records: [{ eventTime: '2024-01-02T00:00:00.000Z', s3: { bucket: { name: 'test-lake' }, object: { key: 'landing/fx-rates/rates.csv', eTag: 'r1' } } }],
+    } as unknown as S3Event);
+    expect(puts().map((input) => input.Key!).filter((key) => key.startsWith('raw/'))).toEqual([expect.stringMatching(/^raw\/fx_rates\/dt=2024-01-01\/part-.+\.parquet$/)]);
+  });
 });
 
 describe('prepare-run handler', () => {
@@ -277,6 +288,7 @@ describe('compact-raw handler', () => {
     expect(results).toEqual([
       { type: 'orders', partitions: 1, filesBefore: 3, filesAfter: 2 },
       { type: 'surveys', partitions: 0, filesBefore: 0, filesAfter: 0 },
+      { type: 'fx_rates', partitions: 0, filesBefore: 0, filesAfter: 0 },
     ]);
     const [written] = puts();
     expect(written!.Key).toMatch(/^raw\/orders\/dt=2024-03-31\/part-.+-compacted\.parquet$/);

@@ -64,6 +64,12 @@ const LITERAL_KINDS: Record<string, RegExp> = {
 };
 const kindOf = (literal: string) => Object.entries(LITERAL_KINDS).find(([, shape]) => shape.test(literal))?.[0] ?? 'unsafe';
 
+/** Parameters whose literal changes kind with the config, each with the only shapes it may take. */
+const SHAPE_OF_PARAMETER: Record<string, RegExp> = {
+  // Empty when unset (one currency per lake), else a checked ISO 4217 code.
+  reporting_currency: /^([A-Z]{3})?$/,
+};
+
 describe('the SQL string literal (sqlString) that carries lake paths into DuckDB', () => {
   let engine: DuckDbEngine;
   beforeAll(async () => {
@@ -145,7 +151,8 @@ function withValue(path: readonly string[], value: unknown): Record<string, unkn
   return root;
 }
 
-const CONFIG_LEAVES = leafPaths(defaultConfig);
+/** Every setting: the defaults' leaves, and the ones without a default. */
+const CONFIG_LEAVES = [...leafPaths(defaultConfig), ['reportingCurrency']];
 
 describe('every config value', () => {
   it('is refused, or reaches SQL only in a shape that cannot leave its literal', () => {
@@ -159,11 +166,11 @@ describe('every config value', () => {
       fc.integer({ min: -5, max: 4000 }),
       fc.double({ min: 0, max: 1, noNaN: true }),
       fc.boolean(),
-      fc.constantFrom('week', 'month', 'quarter', 'Europe/Berlin', 'Etc/GMT+5'),
+      fc.constantFrom('week', 'month', 'quarter', 'Europe/Berlin', 'Etc/GMT+5', 'EUR', 'usd', 'XYZ'),
       fc.subarray([...RFM_SEGMENTS], { minLength: 1 }),
     );
     const { as_of: _date, ...defaults } = sqlParameters(defaultConfig, '2024-01-01');
-    const defaultKinds = Object.fromEntries(Object.entries(defaults).map(([name, literal]) => [name, kindOf(literal)]));
+    const defaultKinds = Object.fromEntries(Object.entries(defaults).filter(([name]) => !(name in SHAPE_OF_PARAMETER)).map(([name, literal]) => [name, kindOf(literal)]));
     expect(Object.values(defaultKinds)).not.toContain('unsafe');
     let accepted = 0;
     fc.assert(
@@ -179,7 +186,9 @@ describe('every config value', () => {
         // Each parameter keeps the kind of literal it has by default: a number stays a number.
         const { as_of: _asOf, ...rendered } = sqlParameters(config, '2024-01-01');
         for (const [name, literal] of Object.entries(rendered)) {
-          expect(kindOf(literal), `${path.join('.')} = ${JSON.stringify(value)} renders ${name} as ${literal}`).toBe(defaultKinds[name]);
+          const label = `${path.join('.')} = ${JSON.stringify(value)} renders ${name} as ${literal}`;
+          if (name in SHAPE_OF_PARAMETER) expect(literal, label).toMatch(SHAPE_OF_PARAMETER[name]!);
+          else expect(kindOf(literal), label).toBe(defaultKinds[name]);
         }
       }),
       { numRuns: 3000 },
@@ -361,7 +370,7 @@ describe('the command line', () => {
     const orders = [
       { event_id: "e1' or '1'='1", order_id: `o'1"; delete from orders; --`, customer_id: customer, occurred_at: '2024-01-10T10:00:00Z', total: 10, currency: 'EUR', channel: "web' --\\", ...extras },
       { event_id: 'e2\u2019', order_id: "o2'", customer_id: customer, occurred_at: '2024-01-20T10:00:00Z', total: 20, currency: 'EUR' },
-      { event_id: 'e3', order_id: '{{ as_of }}', customer_id: otherCustomer, occurred_at: '2024-01-15T10:00:00Z', total: 5, currency: 'USD', channel: '"; --' },
+      { event_id: 'e3', order_id: '{{ as_of }}', customer_id: otherCustomer, occurred_at: '2024-01-15T10:00:00Z', total: 5, currency: 'EUR', channel: '"; --' },
     ];
     // Refused events: their payload is kept verbatim in rejected_events.
     const refused = [
@@ -396,7 +405,7 @@ describe('the command line', () => {
           extras: JSON.stringify({ coupon: extras.coupon }),
         },
         { event_id: orders[1]!.event_id, order_id: orders[1]!.order_id, customer_id: customer, currency: 'EUR', channel: null, items: null, extras: null },
-        { event_id: 'e3', order_id: '{{ as_of }}', customer_id: otherCustomer, currency: 'USD', channel: '"; --', items: null, extras: null },
+        { event_id: 'e3', order_id: '{{ as_of }}', customer_id: otherCustomer, currency: 'EUR', channel: '"; --', items: null, extras: null },
       ]);
       expect(await queryJson(lake, 'select event_id, customer_id, survey_id, comment, channel from surveys')).toEqual([
         { event_id: survey.event_id, customer_id: customer, survey_id: survey.survey_id, comment: survey.comment, channel: survey.channel },

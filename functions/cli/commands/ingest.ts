@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { UsageError } from '../../core/errors.ts';
-import { EVENT_TYPES } from '../../core/events/schemas.ts';
+import { EVENT_TYPES, eventTypeNamed, INPUT_NAMES } from '../../core/events/schemas.ts';
 import type { EventType } from '../../core/events/schemas.ts';
 import { ingestLocalFile } from '../../adapters/parallel-ingest.ts';
 import type { IngestCounts, IngestResult } from '../../core/ingest/ingest.ts';
@@ -11,10 +11,12 @@ import { progressLine } from '../context.ts';
 import type { CommandContext } from '../context.ts';
 
 export function parseEventType(value: string | undefined): EventType {
-  if (value === undefined || !(EVENT_TYPES as readonly string[]).includes(value)) {
-    throw new UsageError(`the event type must be ${EVENT_TYPES.join(' or ')}${value === undefined ? '' : ` (got ${JSON.stringify(value)})`}`);
+  const type = value === undefined ? undefined : eventTypeNamed(value);
+  if (type === undefined) {
+    const names = EVENT_TYPES.map((each) => INPUT_NAMES[each]);
+    throw new UsageError(`the input must be ${names.slice(0, -1).join(', ')} or ${names.at(-1)}${value === undefined ? '' : ` (got ${JSON.stringify(value)})`}`);
   }
-  return value as EventType;
+  return type;
 }
 
 export function parseInputFormat(value: string | undefined): InputFormat | undefined {

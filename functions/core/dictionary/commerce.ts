@@ -80,7 +80,15 @@ export const customerOrders: TableDoc = {
       nullWhen: 'the customer has no purchase up to as_of, or their first purchase gave no channel',
     },
     { name: 'original_currency', type: 'string', description: 'The ISO 4217 code the order was placed in.' },
-    { name: 'original_gross_amount', type: 'double', description: "The order's total in original_currency.", tests: [atLeast(0)] },
+    { name: 'original_gross_amount', type: 'double', unit: 'original currency', description: "The order's total in original_currency, not converted.", tests: [atLeast(0)] },
+    {
+      name: 'fx_rate',
+      type: 'double',
+      description:
+        'The rate its amounts were converted at: units of the reporting currency per unit of original_currency, of the order date or up to 7 days ' +
+        'before; 1 in the reporting currency or when none is set.',
+      tests: [atLeast(0)],
+    },
     AS_OF_COLUMN,
   ],
   rules: [

@@ -25,10 +25,15 @@ export interface DataTest {
    * table with the table's other row tests; tests of groups of rows (grain) count themselves.
    */
   readonly failingWhen?: string;
+  /** How many failing rows the message shows; 3 unless the test says. */
+  readonly examples?: number;
 }
 
-/** How many failing rows a message shows. */
+/** How many failing rows a message shows, unless a test says otherwise. */
 const EXAMPLES_PER_TEST = 3;
+
+/** A table of problems shows every one, up to this many. */
+const EVERY_PROBLEM = 50;
 
 const literal = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
@@ -88,6 +93,15 @@ export function dataTestsOf(doc: TableDoc, asOf: string): DataTest[] {
   }
   for (const rule of doc.rules ?? []) {
     tests.push(rowTest(null, `rule: ${rule.rule}`, columnsIn(rule.rule, doc), `not (${rule.rule})`));
+  }
+  if (doc.mustBeEmpty !== undefined) {
+    tests.push({
+      table: doc.name,
+      column: null,
+      name: doc.mustBeEmpty.test,
+      failingRowsSql: `select ${doc.mustBeEmpty.describedBy} as example from ${doc.name}`,
+      examples: EVERY_PROBLEM,
+    });
   }
   if (doc.columns.some((column) => column.name === 'as_of')) {
     tests.push(rowTest('as_of', 'is the run date', ['as_of'], `as_of <> date '${asOf}'`));
@@ -149,7 +163,7 @@ function examplesSql(test: DataTest, index: number): string {
     '    select example, row_number() over (order by example) as example_number',
     `    from (${test.failingRowsSql}) as failing_rows`,
     ') as numbered_failures',
-    `where example_number <= ${EXAMPLES_PER_TEST}`,
+    `where example_number <= ${test.examples ?? EXAMPLES_PER_TEST}`,
   ].join('\n');
 }
 
@@ -168,6 +182,7 @@ export interface DataTestFailure {
 
 function describeFailure(test: DataTest, failingRows: number, examples: readonly string[]): string {
   const where = test.column === null ? test.table : `${test.table}.${test.column}`;
+  if (test.examples !== undefined && failingRows <= test.examples) return `${where} ${test.name}: ${examples.join('; ')}`;
   const rows = failingRows === 1 ? '1 row fails' : `${failingRows.toLocaleString('en-US')} rows fail`;
   return `${where} ${test.name}: ${rows}, e.g. ${examples.join('; ')}`;
 }

@@ -32,8 +32,18 @@ export const GLOSSARY: readonly Term[] = [
     term: 'Net revenue',
     definition: [
       'Order total minus refunded amounts, attributed to the purchase date. Money is summed exactly (as decimal, then given as a',
-      'double), so the same events give the same figures to the last digit however they were split into files. Amounts are summed',
-      'as given, whatever their `currency`: feed one currency per lake, or convert before ingest.',
+      'double), so the same events give the same figures to the last digit however they were split into files.',
+    ].join('\n'),
+  },
+  {
+    term: 'Currencies',
+    definition: [
+      'Every amount of the tables is in the **reporting currency**. With `reportingCurrency` set, an order in another currency',
+      "converts at the rate of its order date (`pipeline ingest fx-rates`), or else the latest one dated up to 7 days before it; its",
+      "refunds and lines convert at the order's rate, whenever they happen. An order in the reporting currency needs no rate. A run",
+      'with an order that has no usable rate stops before anything is published, naming each currency and dates without one.',
+      'Without `reportingCurrency` the lake holds one currency, and a run that meets a second one stops, naming them.',
+      'Converted amounts are not rounded; `customer_orders` keeps each order\'s original currency, amount and rate.',
     ].join('\n'),
   },
   { term: 'Active customer base', definition: customerBase.definition! },

@@ -1,3 +1,4 @@
+import { EVENT_TYPES } from '../events/schemas.ts';
 import { atLeast, between, oneOf } from './types.ts';
 import type { ColumnDoc, TableDoc } from './types.ts';
 
@@ -87,16 +88,17 @@ export const sourceTables: readonly TableDoc[] = [
         description: 'What happened to the order: placed, cancelled or refunded; placed when the event gave no status.',
         tests: [oneOf('placed', 'cancelled', 'refunded')],
       },
-      { name: 'total', type: 'double', unit: 'currency', description: "The order's total as the event gave it, at most 10^12.", tests: [atLeast(0)] },
+      { name: 'total', type: 'double', unit: 'original currency', description: "The order's total as the event gave it, at most 10^12.", tests: [atLeast(0)] },
       {
         name: 'currency',
         type: 'string',
-        description: 'The ISO 4217 code of total and refunded_amount (three capital letters, like USD). Amounts are summed as given, whatever their currency.',
+        description:
+          'The ISO 4217 code of total, refunded_amount and the line prices (three capital letters, like USD). The tables convert them to the reporting currency.',
       },
       {
         name: 'refunded_amount',
         type: 'double',
-        unit: 'currency',
+        unit: 'original currency',
         description: 'The amount refunded, as the event states it, at most 10^12. The tables read it on refunded events only.',
         nullWhen: 'the event gave no amount: on a refunded event that means the whole order was refunded',
         tests: [atLeast(0)],
@@ -150,6 +152,32 @@ export const sourceTables: readonly TableDoc[] = [
     ],
   },
   {
+    name: 'fx_rates',
+    layer: 'source',
+    summary: 'Exchange rates as ingested (pipeline ingest fx-rates, landing/fx-rates/): every stored delivery, partitioned by dt, the date of the rate.',
+    grain: null,
+    rowMeaning: 'a stored delivery of an exchange rate',
+    definition:
+      'On rate_date, one unit of currency is worth rate units of the reporting currency (config reportingCurrency). A rate has no event id: ' +
+      'its currency and date are its identity (event_id is "<currency>/<date>"). Within one file the same rate twice is stored once and two ' +
+      'different rates for the same currency and day are refused; across files every delivery is stored and the **last one received** ' +
+      'counts (stg_fx_rates), so a later file corrects a rate. Read only when reportingCurrency is set.',
+    columns: [
+      { name: 'event_id', type: 'string', description: 'The rate\'s identity, "<currency>/<rate_date>" (USD/2024-03-31).' },
+      { name: 'occurred_at', type: 'timestamp', description: 'Midnight UTC of rate_date.' },
+      { name: 'rate_date', type: 'date', description: 'The day the rate holds for (a calendar date, YYYY-MM-DD in the input).' },
+      { name: 'currency', type: 'string', description: 'The ISO 4217 code of the currency the rate converts from.' },
+      {
+        name: 'rate',
+        type: 'double',
+        description: 'Units of the reporting currency one unit of currency is worth on rate_date; positive, at most 10^9.',
+        tests: [{ kind: 'range', min: 0, max: 1e9 }],
+      },
+      { ...extrasColumn, description: 'Every field of the record outside the contract (source, ...), as a JSON object with sorted keys.' },
+      ...deliveryColumns,
+    ],
+  },
+  {
     name: 'rejected_events',
     layer: 'source',
     summary: 'Every refused record, verbatim, with the reason it was refused; partitioned by event type and by dt, the UTC date it was received.',
@@ -169,7 +197,7 @@ export const sourceTables: readonly TableDoc[] = [
         description:
           'The event type the record was ingested as: the landing folder or the command-line argument for a file, the event_type attribute ' +
           'for a queue message; unknown when a message had no such attribute or an unknown one.',
-        tests: [oneOf('orders', 'surveys', 'unknown')],
+        tests: [oneOf(...EVENT_TYPES, 'unknown')],
       },
       {
         name: 'reason',

@@ -38,12 +38,12 @@ export const stagingTables: readonly TableDoc[] = [
         description: 'What happened to the order: placed, cancelled or refunded.',
         tests: [oneOf('placed', 'cancelled', 'refunded')],
       },
-      { name: 'total', type: 'double', unit: 'currency', description: "The order's total as the event gave it.", tests: [atLeast(0)] },
+      { name: 'total', type: 'double', unit: 'original currency', description: "The order's total as the event gave it.", tests: [atLeast(0)] },
       { name: 'currency', type: 'string', description: 'The ISO 4217 code of the amounts.' },
       {
         name: 'refunded_amount',
         type: 'double',
-        unit: 'currency',
+        unit: 'original currency',
         description: 'The amount refunded, as the event states it; read on refunded events only.',
         nullWhen: 'the event gave no amount: on a refunded event that means the whole order was refunded',
         tests: [atLeast(0)],
@@ -53,6 +53,67 @@ export const stagingTables: readonly TableDoc[] = [
     ],
   },
   {
+    name: 'stg_fx_rates',
+    layer: 'staging',
+    summary: 'Exchange rates to the reporting currency dated up to as_of: the last one received for each currency and day.',
+    grain: ['currency', 'rate_date'],
+    rowMeaning: 'the rate of a currency on a day',
+    columns: [
+      { name: 'currency', type: 'string', description: 'The ISO 4217 code the rate converts from.' },
+      { name: 'rate_date', type: 'date', description: 'The day of the rate; on or before as_of.' },
+      { name: 'rate', type: 'double', description: 'Units of the reporting currency one unit of currency is worth that day.', tests: [atLeast(0)] },
+    ],
+  },
+  {
+    name: 'stg_placements',
+    layer: 'staging',
+    summary: "One row per order placed up to as_of: its first placed event, and the rate that converts the order's amounts to the reporting currency.",
+    grain: ['order_id'],
+    rowMeaning: 'an order with a placed event',
+    definition:
+      "Of an order's placed events up to as_of, the earliest (then the lowest event_id) is the order. Its **rate** is 1 when the order is in " +
+      'the reporting currency or none is set; otherwise the rate of its currency dated on the order date, or else the latest one dated up to 7 days ' +
+      'before it. Later rates never apply: a rate is known when the order is.',
+    columns: [
+      { name: 'order_id', type: 'string', description: 'The order.' },
+      { name: 'customer_id', type: 'string', description: 'The customer of the placed event.' },
+      { name: 'event_id', type: 'string', description: 'The placed event that is the order.' },
+      { name: 'placed_at', type: 'timestamp', description: 'When the order was placed (UTC).' },
+      { name: 'purchase_date', type: 'date', description: 'The date of placed_at in the business time zone: the date whose rate converts it.' },
+      { name: 'total', type: 'double', unit: 'original currency', description: "The order's total as the placed event gave it.", tests: [atLeast(0)] },
+      { name: 'currency', type: 'string', description: "The ISO 4217 code of the order's amounts." },
+      {
+        name: 'fx_rate',
+        type: 'double',
+        description: 'Units of the reporting currency one unit of currency is worth for this order; 1 in the reporting currency or when none is set.',
+        nullWhen: 'no rate of the currency is dated on the order date or up to 7 days before it (the run then stops: stg_currency_problems)',
+        tests: [atLeast(0)],
+      },
+      { name: 'channel', type: 'string', description: 'The channel of the placed event.', nullWhen: 'the placed event gave no channel' },
+      { name: 'items', type: 'string', description: 'The lines of the placed event, as the JSON array stored at ingest.', nullWhen: 'the placed event gave no items' },
+    ],
+  },
+  {
+    name: 'stg_currency_problems',
+    layer: 'staging',
+    summary: 'Why the orders up to as_of cannot be summed in one currency, one row per problem; empty when they can. Its test stops the run otherwise.',
+    grain: ['problem'],
+    rowMeaning: 'a problem with the currencies of the orders',
+    definition:
+      'With reportingCurrency set, a row per currency and run of consecutive order dates whose orders have no usable rate (none dated on the ' +
+      'order date or up to 7 days before it). Without it, one row when the orders are in more than one currency. The table must be empty: ' +
+      'otherwise the run stops before anything is published, and its error lists every problem.',
+    columns: [
+      { name: 'problem_kind', type: 'string', description: 'missing_rate or mixed_currencies.', tests: [oneOf('missing_rate', 'mixed_currencies')] },
+      { name: 'currency', type: 'string', description: 'The currency without a rate.', nullWhen: 'the problem is mixed currencies' },
+      { name: 'first_date', type: 'date', description: 'The first order date of the run of dates without a rate.', nullWhen: 'the problem is mixed currencies' },
+      { name: 'last_date', type: 'date', description: 'The last order date of the run of dates without a rate.', nullWhen: 'the problem is mixed currencies' },
+      { name: 'orders', type: 'bigint', description: 'Orders on those dates in that currency.', nullWhen: 'the problem is mixed currencies', tests: [atLeast(1)] },
+      { name: 'problem', type: 'string', description: 'The problem in words, with what to do about it: the run\'s error message.' },
+    ],
+    mustBeEmpty: { test: 'every order converts to one currency', describedBy: 'problem' },
+  },
+  {
     name: 'stg_orders',
     layer: 'staging',
     summary: 'One row per order placed up to as_of, with its state at as_of: cancelled, refunded (partly or fully), and whether it counts as a purchase.',
@@ -60,11 +121,13 @@ export const stagingTables: readonly TableDoc[] = [
     rowMeaning: 'an order with a placed event',
     definition:
       'An order is here when it has a placed event up to as_of; of several, the earliest (then the lowest event_id) is the order and gives its ' +
-      'customer, time, total and currency. Cancel and refund events count when they are dated up to as_of, whatever their date relative ' +
+      'customer, time, total and currency (stg_placements). Cancel and refund events count when they are dated up to as_of, whatever their date relative ' +
       'to the placement; those after as_of do not count yet.\n\n' +
       'A refunded event without an amount refunds the whole order. Otherwise the stated amounts are summed (as decimal, to 6 places) and ' +
-      'capped at the total, and refunds that come within 10^-6 of the total make a full refund. A purchase is an order neither cancelled ' +
-      'nor fully refunded.',
+      'capped at the total, and refunds that come within 10^-6 of the total make a full refund; all of this in the order\'s own currency. ' +
+      'A purchase is an order neither cancelled nor fully refunded.\n\n' +
+      "Amounts are then converted to the reporting currency at the order's rate (stg_placements.fx_rate), refunds included, whenever they " +
+      'happened; they are not rounded. An order without a usable rate is left out, and stg_currency_problems stops the run.',
     columns: [
       { name: 'order_id', type: 'string', description: 'The order.' },
       { name: 'customer_id', type: 'string', description: "The customer of the order's first placed event." },
@@ -75,8 +138,10 @@ export const stagingTables: readonly TableDoc[] = [
         type: 'timestamp',
         description: "When the order's earliest event up to as_of happened (UTC): placed_at, unless a cancel or refund event is dated before it.",
       },
-      { name: 'total', type: 'double', unit: 'currency', description: "The order's total, from its first placed event.", tests: [atLeast(0)] },
-      { name: 'currency', type: 'string', description: "The ISO 4217 code of the order's amounts, from its first placed event." },
+      { name: 'total', type: 'double', unit: 'currency', description: "The order's total, from its first placed event, converted.", tests: [atLeast(0)] },
+      { name: 'currency', type: 'string', description: 'The ISO 4217 code the order was placed in, from its first placed event.' },
+      { name: 'original_total', type: 'double', unit: 'original currency', description: "The order's total in its own currency.", tests: [atLeast(0)] },
+      { name: 'fx_rate', type: 'double', description: "The order's rate to the reporting currency (stg_placements).", tests: [atLeast(0)] },
       { name: 'channel', type: 'string', description: 'The channel of its first placed event.', nullWhen: 'the placed event gave no channel' },
       { name: 'items', type: 'string', description: 'The lines of its first placed event, as the JSON array stored at ingest.', nullWhen: 'the placed event gave no items' },
       { name: 'is_cancelled', type: 'boolean', description: 'True when the order has a cancelled event dated up to as_of.' },
@@ -105,7 +170,7 @@ export const stagingTables: readonly TableDoc[] = [
     rules: [
       { rule: 'first_event_at <= placed_at', why: "the placed event is one of the order's events" },
       { rule: 'refunded_amount <= total', why: 'refunds are capped at the total' },
-      { rule: 'net_revenue = total - refunded_amount', why: 'net revenue is computed by exactly this expression' },
+      { rule: 'abs(net_revenue - (total - refunded_amount)) <= 1e-9 * (1 + total)', why: 'net revenue is the total less refunds (converted after subtracting)' },
       { rule: 'is_purchase = (not is_cancelled and not is_fully_refunded)', why: 'a purchase is an order neither cancelled nor fully refunded' },
     ],
   },
@@ -121,7 +186,7 @@ export const stagingTables: readonly TableDoc[] = [
       { name: 'placed_at', type: 'timestamp', description: 'When the order was placed (UTC).' },
       { name: 'purchase_date', type: 'date', description: 'The date of placed_at in the business time zone: the date the purchase counts on.' },
       periodStartOf('purchase_date'),
-      { name: 'currency', type: 'string', description: "The ISO 4217 code of the order's amounts." },
+      { name: 'currency', type: 'string', description: 'The ISO 4217 code the order was placed in; its amounts here are converted to the reporting currency.' },
       { name: 'gross_amount', type: 'double', unit: 'currency', description: "The order's total, before refunds.", tests: [atLeast(0)] },
       {
         name: 'refunded_amount',
@@ -139,7 +204,7 @@ export const stagingTables: readonly TableDoc[] = [
       },
     ],
     rules: [
-      { rule: 'net_revenue = gross_amount - refunded_amount', why: 'net revenue is computed by exactly this expression (stg_orders)' },
+      { rule: 'abs(net_revenue - (gross_amount - refunded_amount)) <= 1e-9 * (1 + gross_amount)', why: 'net revenue is the total less refunds (stg_orders)' },
       {
         rule: 'refunded_amount = 0 or refunded_amount < gross_amount - 1e-6',
         why: 'refunds that come within 10^-6 of the total are a full refund, and a fully refunded order is no purchase',

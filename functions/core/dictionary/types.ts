@@ -11,7 +11,8 @@ export type ColumnType = 'string' | 'double' | 'bigint' | 'int' | 'boolean' | 'd
 
 /** Units, so that a reader knows what a number counts. */
 export const UNITS = {
-  currency: 'an amount in the currency of the orders',
+  currency: 'an amount in the reporting currency (reportingCurrency; unset, the one currency of the orders)',
+  'original currency': 'an amount in the currency the event gave (its currency column), not converted',
   fraction: 'a share from 0 to 1 (0.25 = 25 %)',
   'NPS points': 'an NPS from -100 to 100',
   score: 'a score on a fixed scale',
@@ -81,6 +82,11 @@ export interface TableDoc {
   readonly definition?: string;
   readonly columns: readonly ColumnDoc[];
   readonly rules?: readonly RowRule[];
+  /**
+   * For a table whose rows are problems (stg_currency_problems): the test that it is empty, and
+   * the column whose text tells each problem. Every row is shown in the run's error.
+   */
+  readonly mustBeEmpty?: { readonly test: string; readonly describedBy: string };
 }
 
 /** Shorthands for the common tests. */

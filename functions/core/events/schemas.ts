@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseInstant } from './timestamps.ts';
+import { isCalendarDate, parseInstant } from './timestamps.ts';
 
 /**
  * The event contracts (README, "Input: events"). These schemas are the single source of truth for
@@ -108,26 +108,58 @@ export const surveyEventSchema = z
   })
   .loose();
 
+/** The largest exchange rate accepted: more is a unit bug (no currency is worth 10^9 of another). */
+export const MAX_RATE = 1e9;
+
+/**
+ * An exchange rate (README, "Input: exchange rates"): on `date`, one unit of `currency` is worth
+ * `rate` units of the reporting currency. A rate has no event id: its currency and date are its
+ * identity, and a later file that gives another rate for them corrects it.
+ */
+export const fxRateSchema = z
+  .object({
+    date: z.string().refine(isCalendarDate, { message: 'must be a calendar date, YYYY-MM-DD' }),
+    currency: currencyCode,
+    rate: z.number().positive().max(MAX_RATE),
+  })
+  .loose();
+
 export type OrderEvent = z.output<typeof orderEventSchema>;
 export type SurveyEvent = z.output<typeof surveyEventSchema>;
+export type FxRate = z.output<typeof fxRateSchema>;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-export const EVENT_TYPES = ['orders', 'surveys'] as const;
+/** What ingest takes in: events, and the exchange rates that convert order amounts. */
+export const EVENT_TYPES = ['orders', 'surveys', 'fx_rates'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
+
+/**
+ * How each input is named on the command line (`pipeline ingest fx-rates FILE`) and as its
+ * landing folder on S3 (landing/fx-rates/): the table name, with hyphens.
+ */
+export const INPUT_NAMES: Record<EventType, string> = { orders: 'orders', surveys: 'surveys', fx_rates: 'fx-rates' };
+
+/** The input a command-line or landing-folder name stands for (either spelling of fx rates). */
+export function eventTypeNamed(name: string): EventType | undefined {
+  return EVENT_TYPES.find((type) => type === name || INPUT_NAMES[type] === name);
+}
 
 export const eventSchemas = {
   orders: orderEventSchema,
   surveys: surveyEventSchema,
+  fx_rates: fxRateSchema,
 } as const;
 
 /** Fields that CSV carries as text but the contract types as numbers. */
 export const NUMERIC_FIELDS: Record<EventType, readonly string[]> = {
   orders: ['total', 'refunded_amount'],
   surveys: ['score'],
+  fx_rates: ['rate'],
 };
 
 /** Fields every event type stores in its own column; everything else goes to `extras`. */
 export const KNOWN_FIELDS: Record<EventType, ReadonlySet<string>> = {
   orders: new Set(Object.keys(orderEventSchema.shape)),
   surveys: new Set(Object.keys(surveyEventSchema.shape)),
+  fx_rates: new Set(Object.keys(fxRateSchema.shape)),
 };

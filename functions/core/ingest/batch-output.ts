@@ -8,7 +8,7 @@ import type { RejectedRecord } from '../lake/raw-tables.ts';
 import type { ObjectStore } from '../ports.ts';
 import type { IngestCounts, IngestOptions } from './ingest.ts';
 import type { RawRecord } from './records.ts';
-import type { OrderRow, SurveyRow } from './validate.ts';
+import type { AnyEventRow } from './validate.ts';
 
 /*
  * What an ingest batch writes: accepted rows buffered by day and encoded as Parquet, refused
@@ -51,7 +51,7 @@ export class RowPartitions {
     this.delivery = { occurred_at: 0, received_at: batch.receivedAt.getTime(), ingest_id: batch.ingestId, source: batch.source, record_number: 0 };
   }
 
-  append(row: OrderRow | SurveyRow, recordNumber: number): void {
+  append(row: AnyEventRow, recordNumber: number): void {
     const date = this.dateOf(row.occurred_at_ms);
     let partition = this.partitions.get(date);
     if (!partition) this.partitions.set(date, (partition = new ColumnBatch(this.columns)));

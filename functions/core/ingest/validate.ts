@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { CONTROL_CHARACTER, eventSchemas, isCurrencyCode, KNOWN_FIELDS, MAX_AMOUNT, MAX_ID_LENGTH, MAX_QUANTITY, NUMERIC_FIELDS, ORDER_STATUSES } from '../events/schemas.ts';
-import type { EventType, OrderEvent, SurveyEvent } from '../events/schemas.ts';
+import type { EventType, FxRate, OrderEvent, SurveyEvent } from '../events/schemas.ts';
 import { parseInstant } from '../events/timestamps.ts';
 import type { RawRecord } from './records.ts';
 
@@ -31,7 +31,24 @@ export interface SurveyRow {
   extras: string | null;
 }
 
-export type EventRow<T extends EventType> = T extends 'orders' ? OrderRow : SurveyRow;
+/**
+ * An accepted exchange rate. Its event_id is "<currency>/<date>": the same rate twice in a file
+ * is a duplicate, another rate for the same day in the same file is refused as a conflict.
+ * occurred_at is the date's midnight UTC, which files it under dt = date.
+ */
+export interface FxRateRow {
+  event_id: string;
+  occurred_at_ms: number;
+  /** The rate's date, as epoch milliseconds of its midnight UTC (a date column in Parquet). */
+  rate_date: number;
+  currency: string;
+  rate: number;
+  extras: string | null;
+}
+
+export type EventRow<T extends EventType> = T extends 'orders' ? OrderRow : T extends 'surveys' ? SurveyRow : FxRateRow;
+
+export type AnyEventRow = OrderRow | SurveyRow | FxRateRow;
 
 export type Validation<T extends EventType> = { ok: true; row: EventRow<T> } | { ok: false; reason: string };
 
@@ -96,9 +113,9 @@ function humanize(issue: z.core.$ZodIssue): string {
     case 'invalid_type':
       return `must be ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`;
     case 'too_small':
-      return issue.origin === 'string' ? 'must not be empty' : `must be >= ${String(issue.minimum)}`;
+      return issue.origin === 'string' ? 'must not be empty' : `must be ${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}`;
     case 'too_big':
-      return issue.origin === 'string' ? `must be at most ${String(issue.maximum)} characters` : `must be <= ${String(issue.maximum)}`;
+      return issue.origin === 'string' ? `must be at most ${String(issue.maximum)} characters` : `must be ${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}`;
     case 'invalid_value':
       return `must be one of ${issue.values.map((option) => JSON.stringify(option)).join(', ')}`;
     default:
@@ -168,7 +185,8 @@ export function validateRecord<T extends EventType>(type: T, record: RawRecord):
     return { ok: false, reason: `record: must be a JSON object (got ${Array.isArray(value) ? 'an array' : preview(value)})` };
   }
   const input = record.typed ? (value as Record<string, unknown>) : coerceCsvCells(type, value as Record<string, unknown>);
-  const row = (type === 'orders' ? plainOrderRow(input) : plainSurveyRow(input)) as EventRow<T> | undefined;
+  // Rates are few (one per currency and day): they always take the schema path.
+  const row = (type === 'orders' ? plainOrderRow(input) : type === 'surveys' ? plainSurveyRow(input) : undefined) as EventRow<T> | undefined;
   return row ? { ok: true, row } : validateWithSchema(type, input);
 }
 
@@ -180,7 +198,8 @@ export function validateRecord<T extends EventType>(type: T, record: RawRecord):
 export function validateWithSchema<T extends EventType>(type: T, input: Record<string, unknown>): Validation<T> {
   const result = eventSchemas[type].safeParse(input);
   if (!result.success) return { ok: false, reason: describeIssues(result.error.issues, input) };
-  const occurredAt = parseInstant(result.data.occurred_at);
+  if (type === 'fx_rates') return fxRateRow(result.data as FxRate, input) as Validation<T>;
+  const occurredAt = parseInstant((result.data as OrderEvent | SurveyEvent).occurred_at);
   if (!occurredAt.ok) return { ok: false, reason: `occurred_at: ${occurredAt.reason}` };
   const extras = extrasOf(type, input);
   if (isTooDeep(extras)) return { ok: false, reason: `${extras.tooDeep}: nested more than ${MAX_NESTING_DEPTH} levels deep` };
@@ -215,6 +234,22 @@ export function validateWithSchema<T extends EventType>(type: T, input: Record<s
     extras,
   };
   return { ok: true, row: row as EventRow<T> };
+}
+
+function fxRateRow(rate: FxRate, input: Record<string, unknown>): Validation<'fx_rates'> {
+  const extras = extrasOf('fx_rates', input);
+  if (isTooDeep(extras)) return { ok: false, reason: `${extras.tooDeep}: nested more than ${MAX_NESTING_DEPTH} levels deep` };
+  return {
+    ok: true,
+    row: {
+      event_id: `${rate.currency}/${rate.date}`,
+      occurred_at_ms: Date.parse(`${rate.date}T00:00:00Z`),
+      rate_date: Date.parse(`${rate.date}T00:00:00Z`),
+      currency: rate.currency,
+      rate: rate.rate,
+      extras,
+    },
+  };
 }
 
 /*

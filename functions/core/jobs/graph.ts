@@ -4,10 +4,11 @@
  */
 
 /**
- * Tables the graph reads that no step writes: the raw events from ingest, and the log of
- * campaign messages already published and customers held out (for cooldowns and outcomes).
+ * Tables the graph reads that no step writes: the raw events and exchange rates from ingest,
+ * and the log of campaign messages already published and customers held out (for cooldowns
+ * and outcomes).
  */
-export const SOURCE_TABLES = ['orders', 'surveys', 'published_messages'] as const;
+export const SOURCE_TABLES = ['orders', 'surveys', 'fx_rates', 'published_messages'] as const;
 
 /** A step that runs one SQL file and produces the table of the same name. */
 export interface SqlStep {
@@ -61,7 +62,10 @@ export const curatedOutputsOf = (current: JobStep): readonly string[] =>
 
 export const jobGraph: readonly JobStep[] = [
   step('stg_order_events', 'staging', ['orders']),
-  step('stg_orders', 'staging', ['stg_order_events']),
+  step('stg_fx_rates', 'staging', ['fx_rates']),
+  step('stg_placements', 'staging', ['stg_order_events', 'stg_fx_rates']),
+  step('stg_currency_problems', 'staging', ['stg_placements']),
+  step('stg_orders', 'staging', ['stg_order_events', 'stg_placements']),
   step('stg_purchases', 'staging', ['stg_orders']),
   step('stg_survey_responses', 'staging', ['surveys']),
   step('stg_periods', 'staging', ['stg_purchases', 'stg_survey_responses']),

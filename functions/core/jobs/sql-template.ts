@@ -5,6 +5,7 @@ import { campaignSqlParameters } from '../campaigns/campaigns.ts';
 import type { PipelineConfig } from '../config.ts';
 import { metricSqlParameters } from '../dictionary/metric-definitions.ts';
 import { UsageError } from '../errors.ts';
+import { isCurrencyCode } from '../events/schemas.ts';
 import { isCalendarDate } from '../events/timestamps.ts';
 
 /**
@@ -36,6 +37,8 @@ export function sqlParameters(config: PipelineConfig, asOf: string): SqlParamete
   return {
     as_of: asOf,
     business_timezone: config.businessTimezone,
+    // Checked as an ISO 4217 code (three capital letters) by the config; '' when unset.
+    reporting_currency: config.reportingCurrency !== undefined && isCurrencyCode(config.reportingCurrency) ? config.reportingCurrency : '',
     period_unit: config.period,
     period_step: PERIOD_STEPS[config.period],
     activity_window_days: String(Math.trunc(config.activityWindowDays)),

@@ -38,6 +38,15 @@ export const rawColumns: Record<EventType, readonly ColumnSpec[]> = {
     { name: 'extras', kind: 'string', nullable: true },
     ...deliveryColumns,
   ],
+  fx_rates: [
+    { name: 'event_id', kind: 'string', nullable: false },
+    { name: 'occurred_at', kind: 'timestamp', nullable: false },
+    { name: 'rate_date', kind: 'date', nullable: false },
+    { name: 'currency', kind: 'string', nullable: false },
+    { name: 'rate', kind: 'float64', nullable: false },
+    { name: 'extras', kind: 'string', nullable: true },
+    ...deliveryColumns,
+  ],
 };
 
 /** SQL types of the raw columns, for declaring empty tables before any data arrives. */
