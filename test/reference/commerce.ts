@@ -28,11 +28,30 @@ export interface RefCustomerOrder {
   acquisition_channel: string | null;
   original_currency: string;
   original_gross_amount: number;
+  fx_rate: number;
   items: readonly RefLine[];
 }
 
-/** Every order with a placed event up to asOf, in its state at asOf. */
-export function customerOrders(events: readonly RefOrderEvent[], config: ReferenceConfig, asOf: string): RefCustomerOrder[] {
+/** Rates to a reporting currency, in the order they were received (a later one for a day wins). */
+export interface RefFx {
+  reportingCurrency: string;
+  rates: readonly { date: string; currency: string; rate: number }[];
+}
+
+/** The rate of the order date, or the latest one up to 7 days before it; undefined without one. */
+function rateFor(fx: RefFx | undefined, currency: string, orderDate: string, asOf: string): number | undefined {
+  if (fx === undefined || currency === fx.reportingCurrency) return 1;
+  const byDate = new Map<string, number>();
+  for (const rate of fx.rates) if (rate.currency === currency && rate.date <= asOf) byDate.set(rate.date, rate.rate);
+  for (let back = 0; back <= 7; back += 1) {
+    const date = new Date(Date.parse(`${orderDate}T00:00:00Z`) - back * DAY).toISOString().slice(0, 10);
+    if (byDate.has(date)) return byDate.get(date);
+  }
+  return undefined;
+}
+
+/** Every order with a placed event up to asOf, in its state at asOf, its money converted by `fx`. */
+export function customerOrders(events: readonly RefOrderEvent[], config: ReferenceConfig, asOf: string, fx?: RefFx): RefCustomerOrder[] {
   const known = firstDeliveries(events)
     .map((event) => ({ ...event, status: event.status ?? 'placed', ms: Date.parse(event.occurred_at), date: localDate(event.occurred_at, config.businessTimezone) }))
     .filter((event) => event.date <= asOf);
@@ -49,6 +68,8 @@ export function customerOrders(events: readonly RefOrderEvent[], config: Referen
     const refunded = wholeOrder ? placed.total : Math.min(placed.total, refunds.reduce((sum, event) => sum + (event.refunded_amount ?? 0), 0));
     const fullyRefunded = refunds.length > 0 && refunded >= placed.total - 1e-6;
     const isPurchase = !cancelled && !fullyRefunded;
+    const rate = rateFor(fx, placed.currency ?? 'EUR', placed.date, asOf);
+    if (rate === undefined) throw new Error(`reference: no ${placed.currency} rate for ${placed.date}`);
     orders.push({
       order_id: orderId,
       customer_id: placed.customer_id,
@@ -57,9 +78,9 @@ export function customerOrders(events: readonly RefOrderEvent[], config: Referen
       first_event_at_ms: Math.min(...orderEvents.map((event) => event.ms)),
       status: cancelled ? 'cancelled' : fullyRefunded ? 'refunded' : refunded > 0 ? 'partially_refunded' : 'placed',
       is_purchase: isPurchase,
-      gross_amount: placed.total,
-      refunded_amount: refunded,
-      net_amount: isPurchase ? placed.total - refunded : 0,
+      gross_amount: placed.total * rate,
+      refunded_amount: refunded * rate,
+      net_amount: isPurchase ? (placed.total - refunded) * rate : 0,
       customer_order_number: null,
       is_first_purchase: false,
       days_since_previous_purchase: null,
@@ -67,7 +88,8 @@ export function customerOrders(events: readonly RefOrderEvent[], config: Referen
       acquisition_channel: null,
       original_currency: placed.currency ?? 'EUR',
       original_gross_amount: placed.total,
-      items: placed.items ?? [],
+      fx_rate: rate,
+      items: (placed.items ?? []).map((item) => ({ ...item, unit_price: item.unit_price * rate, discount_amount: (item.discount_amount ?? 0) * rate })),
     });
   }
 

@@ -19,6 +19,25 @@ export interface DemoOptions {
   readonly brokenShare?: number;
   /** Share of events delivered twice. Default 0.015. */
   readonly duplicateShare?: number;
+  /** Some customers buy in a second currency, with its daily rates to USD (none by default). */
+  readonly secondCurrency?: SecondCurrency;
+}
+
+/** A second currency for the demo: who buys in it, and where its rate to USD starts. */
+export interface SecondCurrency {
+  /** Its ISO 4217 code. */
+  readonly code: string;
+  /** The share of customers who buy in it. */
+  readonly share: number;
+  /** USD per unit of it on the first day; it drifts each working day after. */
+  readonly startRate: number;
+}
+
+/** A daily exchange rate, as `pipeline ingest fx-rates` reads it. */
+export interface DemoFxRate {
+  readonly date: string;
+  readonly currency: string;
+  readonly rate: number;
 }
 
 export interface DemoData {
@@ -28,6 +47,8 @@ export interface DemoData {
   readonly surveys: Record<string, string | number>[];
   /** Survey records that are broken on purpose, as CSV rows (already encoded). */
   readonly brokenSurveyRows: string[];
+  /** Rates of the second currency to USD, working days only; empty without one. */
+  readonly fxRates: DemoFxRate[];
 }
 
 export const DEMO_DEFAULTS = {
@@ -119,6 +140,10 @@ export function generateDemoData(options: DemoOptions): DemoData {
     cursor = new Date(next);
   }
 
+  // Currencies draw from a stream of their own, so that the rest of the data is the same with or without them.
+  const currencyRandom = new Random(options.seed + 1);
+  const second = options.secondCurrency;
+  const fxRates = second === undefined ? [] : workingDayRates(second, start, end, currencyRandom);
   const orderLines: string[] = [];
   const surveys: Record<string, string | number>[] = [];
   const brokenSurveyRows: string[] = [];
@@ -145,12 +170,17 @@ export function generateDemoData(options: DemoOptions): DemoData {
     const meanSpend = Math.exp(random.normal(Math.log(55), 0.45));
     const satisfaction = random.normal(8.1, 1.5);
     const channel = random.weighted(CHANNELS);
+    // Prices in the second currency are its start rate's worth of the USD ones.
+    const inSecond = second !== undefined && currencyRandom.chance(second.share);
+    const currency = inSecond ? second.code : 'USD';
+    const priced = (usd: number) => (inSecond ? Math.round((usd / second.startRate) * 100) / 100 : usd);
 
     while (time <= end) {
       const orderId = `ord-${(++orderSequence).toString().padStart(8, '0')}`;
-      const total = Math.round(random.gamma(6, meanSpend / 6) * 100) / 100;
-      const units = Math.max(1, Math.round(total / 25));
-      const base = { order_id: orderId, customer_id: customerId, currency: 'USD' };
+      const usdTotal = Math.round(random.gamma(6, meanSpend / 6) * 100) / 100;
+      const units = Math.max(1, Math.round(usdTotal / 25));
+      const total = priced(usdTotal);
+      const base = { order_id: orderId, customer_id: customerId, currency };
       emitOrder({
         event_id: nextEventId(),
         ...base,
@@ -216,7 +246,20 @@ export function generateDemoData(options: DemoOptions): DemoData {
   brokenSurveyRows.push(`bad-s1,cust-000001,${at},11,post-purchase,,email`);
   brokenSurveyRows.push(`bad-s2,,${at},8,post-purchase,,email`);
   brokenSurveyRows.push(`bad-s3,cust-000002,yesterday,8,post-purchase,,email`);
-  return { orderLines, surveys, brokenSurveyRows };
+  return { orderLines, surveys, brokenSurveyRows, fxRates };
+}
+
+/** A rate per working day (none on weekends, as published rates go), drifting about 0.3 % a day. */
+function workingDayRates(second: SecondCurrency, start: number, end: number, random: Random): DemoFxRate[] {
+  const rates: DemoFxRate[] = [];
+  let rate = second.startRate;
+  for (let day = start - (start % DAY_MS); day <= end; day += DAY_MS) {
+    const weekday = new Date(day).getUTCDay();
+    if (weekday === 0 || weekday === 6) continue;
+    rates.push({ date: new Date(day).toISOString().slice(0, 10), currency: second.code, rate: Math.round(rate * 1e6) / 1e6 });
+    rate *= Math.exp(random.normal(0, 0.003));
+  }
+  return rates;
 }
 
 /** The survey CSV columns, in file order. */
