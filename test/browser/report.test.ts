@@ -51,7 +51,7 @@ describe('the report of a young shop', () => {
       clv: 'No CLV model yet: it needs at least ten repeat buyers.',
       alive: 'No CLV model yet: it needs at least ten repeat buyers.',
     });
-    expect(report.rendered).toEqual(expect.arrayContaining(['movement', 'revenue', 'segments']));
+    expect(report.rendered).toEqual(expect.arrayContaining(['movement', 'revenue', 'cohortRevenue', 'channels', 'segments']));
     expect(report.campaignResultsEmpty).toEqual([expect.stringMatching(/^No campaign results yet/)]);
     expect(report.text).not.toMatch(/NaN|undefined|Infinity/);
   }, 60_000);

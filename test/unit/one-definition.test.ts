@@ -26,6 +26,8 @@ async function renderedReport(): Promise<string> {
     headline: { customers: 10, purchases: 20, net_revenue: 200, aov: 10, repeat_purchase_rate: 0.5, mean_predicted_clv: 30 },
     periods: [],
     cohorts: [],
+    cohortRevenue: [],
+    channels: [],
     nps: [{ period_start: '2024-03-01', trailing_nps: 20, trailing_window_days: 90 }],
     clvSummary: { clv_simple: 100 },
     clvModels: [],

@@ -272,6 +272,35 @@ draw('revenue', {
   ] },
   options: { scales: { x: axis('Period', (v) => periods[v] ?? v), y: axis('Net revenue', money), aov: axis('Average order value', money, { position: 'right', grid: { drawOnChartArea: false } }) }, plugins: { tooltip: tooltip(money) }, spanGaps: true },
 }, DATA.periods.length === 0 ? 'No purchases yet.' : null);
+// At most eight cohorts (a line each), spread over the history back from the latest, so that
+// old curves show how far a cohort goes and new ones how they start.
+const allRevenueCohorts = [...new Set(DATA.cohortRevenue.map((c) => c.cohort_start))];
+const cohortStep = Math.ceil(allRevenueCohorts.length / 8);
+const revenueCohorts = allRevenueCohorts.filter((_, i) => (allRevenueCohorts.length - 1 - i) % cohortStep === 0);
+const maxOffset = Math.max(0, ...DATA.cohortRevenue.filter((c) => revenueCohorts.includes(c.cohort_start)).map((c) => c.period_offset));
+const offsets = Array.from({ length: maxOffset + 1 }, (_, k) => k);
+const cohortPalette = ['#deebf7', '#c6dbef', '#9ecae1', '#6baed6', '#4292c6', '#2171b5', '#08519c', '#08306b'];
+draw('cohortRevenue', {
+  type: 'line',
+  data: { labels: offsets, datasets: revenueCohorts.map((cohort, i) => {
+    const points = DATA.cohortRevenue.filter((c) => c.cohort_start === cohort);
+    const colour = cohortPalette[cohortPalette.length - revenueCohorts.length + i];
+    return { label: cohort + ' (' + whole(points[0].cohort_size) + ')', data: offsets.map((k) => (points.find((c) => c.period_offset === k) || {}).cumulative_revenue_per_customer ?? null), borderColor: colour, backgroundColor: colour };
+  }) },
+  options: { scales: { x: axis('Periods since the first purchase', (v) => offsets[v] ?? v), y: axis('Net revenue per customer, cumulated', money) }, plugins: { tooltip: tooltip(money) } },
+}, DATA.cohortRevenue.length === 0 ? 'No purchases yet.' : null);
+const channels = DATA.channels.map((c) => c.acquisition_channel + ' (' + whole(c.customers_acquired) + ')');
+draw('channels', {
+  type: 'bar',
+  data: { labels: channels, datasets: [
+    { label: 'Net revenue per customer, 90 days', data: DATA.channels.map((c) => c.net_revenue_per_customer_90d), backgroundColor: colours.lightBlue, yAxisID: 'y' },
+    { label: '180 days', data: DATA.channels.map((c) => c.net_revenue_per_customer_180d), backgroundColor: colours.blue, yAxisID: 'y' },
+    { label: '365 days', data: DATA.channels.map((c) => c.net_revenue_per_customer_365d), backgroundColor: '#08306b', yAxisID: 'y' },
+    { label: 'Mean predicted CLV', data: DATA.channels.map((c) => c.mean_predicted_clv), backgroundColor: colours.orange, yAxisID: 'y' },
+    { label: 'Repeat-purchase rate', data: DATA.channels.map((c) => c.repeat_purchase_rate), type: 'line', borderColor: colours.green, backgroundColor: colours.green, yAxisID: 'rate' },
+  ] },
+  options: { scales: { x: axis('Acquisition channel (customers)', (v) => channels[v] ?? v), y: axis('Net revenue per customer', money), rate: axis('Repeat-purchase rate', pct, { position: 'right', min: 0, grid: { drawOnChartArea: false } }) } },
+}, DATA.channels.length === 0 ? 'No customers yet.' : null);
 const npsPeriods = DATA.nps.map((p) => p.period_start);
 draw('nps', {
   type: 'bar',
@@ -340,6 +369,8 @@ export function renderReport(data: ReportData, chartJsSource: string): string {
     .join('');
   const embedded = {
     periods: data.periods,
+    cohortRevenue: data.cohortRevenue,
+    channels: data.channels,
     nps: data.nps,
     clvDistribution: data.clvDistribution,
     aliveDistribution: data.aliveDistribution,
@@ -364,6 +395,8 @@ export function renderReport(data: ReportData, chartJsSource: string): string {
 ${chartBlock('retention', 'Retention and churn per period', 'Exact rates follow the customers in the base at the start; the classic formulas compare head counts and can go negative.')}
 ${chartBlock('movement', 'How the customer base moved', 'New, reactivated and retained customers at the end of each period; churned ones below zero.')}
 ${chartBlock('revenue', 'Net revenue and AOV per period', 'Net of refunds, by purchase date.')}
+${chartBlock('cohortRevenue', 'Revenue per customer by cohort', 'Net revenue per acquired customer, cumulated since the cohort period: up to eight cohorts, spread back from the latest (customers in brackets). The last point of each line is the current, unfinished period.')}
+${chartBlock('channels', 'Acquisition channels', "By the channel of each customer's first purchase: net revenue per customer 90, 180 and 365 days on (once observed), mean predicted CLV and the share who bought again.")}
 ${chartBlock('nps', 'NPS per period', "Each customer's latest answer in the period.")}
 ${chartBlock('clv', 'Predicted CLV', 'Customers by predicted, discounted CLV over the horizon.')}
 ${chartBlock('alive', 'P(alive)', aliveHint(data))}

@@ -7,6 +7,10 @@ export interface ReportData {
   readonly headline: Row;
   readonly periods: Row[];
   readonly cohorts: Row[];
+  /** cohort_revenue: cumulative net revenue per customer of each cohort, offset by offset. */
+  readonly cohortRevenue: Row[];
+  /** channel_metrics: one row per acquisition channel, the largest first. */
+  readonly channels: Row[];
   readonly nps: Row[];
   readonly clvSummary: Row | undefined;
   readonly clvModels: Row[];
@@ -28,6 +32,8 @@ export function reportQueries(asOf: string): Record<Exclude<keyof ReportData, 'a
                from clv_summary ${at}`,
     periods: `select * from period_metrics ${at} order by period_start`,
     cohorts: `select cohort_start, period_offset, cohort_size, active_customers, retention_rate from cohort_retention ${at} order by cohort_start, period_offset`,
+    cohortRevenue: `select cohort_start, period_offset, is_complete, cohort_size, cumulative_revenue_per_customer from cohort_revenue ${at} order by cohort_start, period_offset`,
+    channels: `select * from channel_metrics ${at} order by customers_acquired desc, acquisition_channel`,
     nps: `select * from nps ${at} order by period_start`,
     clvSummary: `select * from clv_summary ${at}`,
     clvModels: `select * from clv_model ${at} order by model`,
@@ -48,6 +54,8 @@ const NEEDS: Record<string, readonly string[]> = {
   headline: ['clv_summary', 'customer_clv'],
   periods: ['period_metrics'],
   cohorts: ['cohort_retention'],
+  cohortRevenue: ['cohort_revenue'],
+  channels: ['channel_metrics'],
   nps: ['nps'],
   clvSummary: ['clv_summary'],
   clvModels: ['clv_model'],
@@ -76,6 +84,8 @@ export async function assembleReportData(query: QueryRows, asOf: string, availab
     headline: results['headline']![0] ?? {},
     periods: results['periods']!,
     cohorts: results['cohorts']!,
+    cohortRevenue: results['cohortRevenue']!,
+    channels: results['channels']!,
     nps: results['nps']!,
     clvSummary: results['clvSummary']![0],
     clvModels: results['clvModels']!,
