@@ -127,31 +127,43 @@ new_counts as (
 
 ),
 
--- Revenue of the period's purchases, split by whose they are: new customers (first purchase in
--- the period) or returning ones (first purchase before it).
+-- Each customer's purchases in each period, then the period's revenue split by whose they are:
+-- new customers (first purchase in the period) or returning ones (first purchase before it).
+customer_period_purchases as (
+
+    select
+        period_start,
+        customer_id,
+        count(*) as orders,
+        -- As decimal, so that the total does not depend on the order of the rows.
+        sum(cast(net_revenue as decimal(38, 6))) as net_revenue
+    from purchases
+    group by period_start, customer_id
+
+),
+
 period_revenue as (
 
     select
-        purchases.period_start,
-        count(*) as orders,
-        count(distinct purchases.customer_id) as purchasing_customers,
-        count(distinct case
-            when customer_first_purchases.first_purchase_date < purchases.period_start then purchases.customer_id
+        customer_period_purchases.period_start,
+        sum(customer_period_purchases.orders) as orders,
+        count(*) as purchasing_customers,
+        count(case
+            when customer_first_purchases.first_purchase_date < customer_period_purchases.period_start then 1
         end) as returning_purchasers,
-        -- As decimal, so that the total does not depend on the order of the rows.
-        cast(sum(cast(purchases.net_revenue as decimal(38, 6))) as double) as net_revenue,
+        cast(sum(customer_period_purchases.net_revenue) as double) as net_revenue,
         cast(coalesce(sum(case
-            when customer_first_purchases.first_purchase_date >= purchases.period_start
-                then cast(purchases.net_revenue as decimal(38, 6))
+            when customer_first_purchases.first_purchase_date >= customer_period_purchases.period_start
+                then customer_period_purchases.net_revenue
         end), 0) as double) as new_customer_revenue,
         cast(coalesce(sum(case
-            when customer_first_purchases.first_purchase_date < purchases.period_start
-                then cast(purchases.net_revenue as decimal(38, 6))
+            when customer_first_purchases.first_purchase_date < customer_period_purchases.period_start
+                then customer_period_purchases.net_revenue
         end), 0) as double) as returning_customer_revenue
-    from purchases
+    from customer_period_purchases
     inner join customer_first_purchases
-        on purchases.customer_id = customer_first_purchases.customer_id
-    group by purchases.period_start
+        on customer_period_purchases.customer_id = customer_first_purchases.customer_id
+    group by customer_period_purchases.period_start
 
 ),
 

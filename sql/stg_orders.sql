@@ -16,21 +16,12 @@ first_placements as (
 
 ),
 
-order_event_spans as (
-
-    select
-        order_id,
-        min(occurred_at) as first_event_at
-    from order_events
-    group by order_id
-
-),
-
 cancellations as (
 
     select
         order_id,
-        count(*) as cancellation_events
+        count(*) as cancellation_events,
+        min(occurred_at) as first_cancelled_at
     from order_events
     where status = 'cancelled'
     group by order_id
@@ -42,6 +33,7 @@ refunds as (
     select
         order_id,
         count(*) as refund_events,
+        min(occurred_at) as first_refunded_at,
         -- A refund event without an amount refunds the whole order.
         count(case when refunded_amount is null then 1 end) as full_refund_events,
         -- As decimal, so that partial refunds add up the same in any order.
@@ -60,7 +52,13 @@ order_states as (
         first_placements.customer_id,
         first_placements.placed_at,
         first_placements.purchase_date,
-        order_event_spans.first_event_at,
+        -- The earliest event: the placement, unless a cancel or refund is dated before it (any
+        -- other placed event is later than the first one).
+        least(
+            first_placements.placed_at,
+            coalesce(cancellations.first_cancelled_at, first_placements.placed_at),
+            coalesce(refunds.first_refunded_at, first_placements.placed_at)
+        ) as first_event_at,
         first_placements.total as original_total,
         first_placements.currency,
         first_placements.fx_rate,
@@ -75,8 +73,6 @@ order_states as (
             else cast(0 as double)
         end as original_refunded_amount
     from first_placements
-    inner join order_event_spans
-        on first_placements.order_id = order_event_spans.order_id
     left join cancellations
         on first_placements.order_id = cancellations.order_id
     left join refunds
