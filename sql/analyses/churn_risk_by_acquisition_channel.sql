@@ -1,21 +1,20 @@
 -- Churn risk by acquisition channel
--- Customers at the newest as_of by the channel of their first order (the earliest placed order
--- event, whatever became of it; "unknown" without a channel): how many are likely gone, and the
--- value at stake.
+-- Customers at the newest as_of by the channel of their first purchase (customer_orders'
+-- acquisition_channel; "(none)" when it gave no channel, as in channel_metrics): how many are
+-- likely gone, and the value at stake.
 
-with first_orders as (
+with acquisitions as (
 
-    select
+    select distinct
         customer_id,
-        min_by(channel, occurred_at) as acquisition_channel
-    from orders
-    where status = 'placed'
-    group by customer_id
+        acquisition_channel
+    from latest_customer_orders
+    where is_purchase
 
 )
 
 select
-    coalesce(first_orders.acquisition_channel, 'unknown') as acquisition_channel,
+    coalesce(acquisitions.acquisition_channel, '(none)') as acquisition_channel,
     count(*) as customers,
     avg(predictions.churn_probability) as mean_churn_probability,
     count(case when predictions.churn_probability >= 0.5 then 1 end) as likely_churned,
@@ -23,7 +22,7 @@ select
     avg(predictions.predicted_clv) as mean_predicted_clv,
     sum(predictions.historical_net_revenue) as net_revenue
 from latest_customer_clv as predictions
-left join first_orders
-    on predictions.customer_id = first_orders.customer_id
-group by coalesce(first_orders.acquisition_channel, 'unknown')
+left join acquisitions
+    on predictions.customer_id = acquisitions.customer_id
+group by coalesce(acquisitions.acquisition_channel, '(none)')
 order by customers desc
