@@ -72,8 +72,9 @@ final as (
         customer_period_categories.period_start,
         customer_period_categories.category,
         count(*) as customers,
-        sum(customer_period_categories.orders) as orders,
-        sum(customer_period_categories.units) as units,
+        -- Cast: DuckDB sums bigints as 128-bit integers, which Parquet stores as doubles.
+        cast(sum(customer_period_categories.orders) as bigint) as orders,
+        cast(sum(customer_period_categories.units) as bigint) as units,
         cast(sum(customer_period_categories.line_revenue) as double) as line_revenue,
         count(case when adoptions.first_order_date < customer_period_categories.period_start then 1 end) as repeat_customers,
         cast(count(case when adoptions.first_order_date < customer_period_categories.period_start then 1 end) as double)

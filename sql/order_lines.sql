@@ -53,8 +53,8 @@ line_fields as (
         customer_order_number,
         line_number,
         json_extract_scalar(line, '$.sku') as sku,
-        -- An empty or blank category is "uncategorised".
-        nullif(trim(json_extract_scalar(line, '$.category')), '') as category,
+        -- Stored trimmed, and null when blank (ingest): null is "uncategorised".
+        json_extract_scalar(line, '$.category') as category,
         json_extract_scalar(line, '$.name') as product_name,
         cast(json_extract_scalar(line, '$.quantity') as bigint) as quantity,
         fx_rate,

@@ -146,7 +146,8 @@ period_revenue as (
 
     select
         customer_period_purchases.period_start,
-        sum(customer_period_purchases.orders) as orders,
+        -- Cast: DuckDB sums bigints as 128-bit integers, which Parquet stores as doubles.
+        cast(sum(customer_period_purchases.orders) as bigint) as orders,
         count(*) as purchasing_customers,
         count(case
             when customer_first_purchases.first_purchase_date < customer_period_purchases.period_start then 1

@@ -4,10 +4,18 @@
 --   With a reporting currency: orders in another currency without a rate dated on their order
 --   date or up to 7 days before it, by currency and run of consecutive order dates.
 --   Without one: orders in more than one currency, which cannot be summed.
+--   Either way: refund amounts stated in another currency than their order's, which is the
+--   currency a refund is read in.
 
 with placements as (
 
     select * from stg_placements
+
+),
+
+order_events as (
+
+    select * from stg_order_events
 
 ),
 
@@ -42,7 +50,8 @@ missing_rate_runs as (
         currency,
         min(purchase_date) as first_date,
         max(purchase_date) as last_date,
-        sum(orders) as orders
+        -- Cast: DuckDB sums bigints as 128-bit integers.
+        cast(sum(orders) as bigint) as orders
     from missing_rate_islands
     group by currency, island
 
@@ -66,6 +75,25 @@ mixed_currencies as (
     from lake_currencies
     where '{{reporting_currency}}' = ''
     having count(*) > 1
+
+),
+
+foreign_refunds as (
+
+    select
+        refunds.currency,
+        placements.currency as order_currency,
+        min(refunds.occurred_date) as first_date,
+        max(refunds.occurred_date) as last_date,
+        count(distinct refunds.order_id) as orders,
+        min(refunds.order_id) as example_order_id
+    from order_events as refunds
+    inner join placements
+        on refunds.order_id = placements.order_id
+    where refunds.status = 'refunded'
+        and refunds.refunded_amount is not null
+        and refunds.currency <> placements.currency
+    group by refunds.currency, placements.currency
 
 ),
 
@@ -98,6 +126,24 @@ final as (
         || ', and no reportingCurrency is set to convert them to: set it in the config and ingest exchange rates'
         || ' with pipeline ingest fx-rates' as problem
     from mixed_currencies
+
+    union all
+
+    select
+        'refund_currency' as problem_kind,
+        currency,
+        first_date,
+        last_date,
+        orders,
+        'refund amounts in ' || currency || ' for ' || cast(orders as varchar)
+        || case when orders = 1 then ' order' else ' orders' end
+        || ' placed in ' || order_currency || ' (e.g. order ' || example_order_id || ', refunded '
+        || case
+            when first_date = last_date then cast(first_date as varchar)
+            else 'from ' || cast(first_date as varchar) || ' to ' || cast(last_date as varchar)
+        end
+        || '): a refund is read in the currency of its order; send it in ' || order_currency as problem
+    from foreign_refunds
 
 )
 

@@ -30,11 +30,12 @@ numbered_purchase_days as (
     select
         customer_id,
         purchase_date,
-        sum(starts_spell) over (
+        -- Cast: DuckDB sums integers as 128-bit ones.
+        cast(sum(starts_spell) over (
             partition by customer_id
             order by purchase_date
             rows between unbounded preceding and current row
-        ) as spell_number
+        ) as bigint) as spell_number
     from purchase_day_gaps
 
 ),

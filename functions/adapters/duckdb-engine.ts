@@ -15,6 +15,8 @@ export const DUCKDB_PRELUDE: readonly string[] = [
   'create or replace macro sequence(start_value, stop_value, step_value) as generate_series(start_value, stop_value, step_value)',
   // Trino: json_array_get(json, index) -> the element (0-based); json_extract_scalar(json, path)
   // -> the scalar at path as text. DuckDB spells them json_extract and json_extract_string.
+  // They differ on an object or array at path (Trino: null; DuckDB: its JSON text): read only
+  // fields that ingest has checked to be scalars.
   'create or replace macro json_array_get(json_array, array_index) as json_extract(json_array, cast(array_index as bigint))',
   'create or replace macro json_extract_scalar(json_text, json_path) as json_extract_string(json_text, json_path)',
   // Trino: array_join(array, separator); DuckDB calls it array_to_string.

@@ -119,6 +119,22 @@ describe('a reporting currency', () => {
   });
 });
 
+describe('refunds in another currency than their order', () => {
+  it('stop the run, naming the order: a refund is read in its order\'s currency', async () => {
+    const refundLake = join(directory.path, 'refund-lake');
+    const file = await writeJsonLines(join(directory.path, 'refund.jsonl'), [
+      orderEvent({ order_id: 'R1', customer_id: 'cust-r', occurred_at: '2024-01-03T10:00:00Z', total: 100, currency: 'EUR' }),
+      orderEvent({ order_id: 'R1', customer_id: 'cust-r', occurred_at: '2024-01-09T10:00:00Z', status: 'refunded', total: 100, refunded_amount: 30, currency: 'JPY' }),
+    ]);
+    expect((await pipeline('ingest', 'orders', file, '--lake', refundLake)).code).toBe(0);
+    const run = await pipeline('run', '--as-of', '2024-01-31', '--lake', refundLake);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      'refund amounts in JPY for 1 order placed in EUR (e.g. order R1, refunded 2024-01-09): a refund is read in the currency of its order; send it in EUR',
+    );
+  });
+});
+
 describe('no reporting currency', () => {
   // The lake by now holds the orders of every test above.
   it('stops a run that meets a second currency, naming them', async () => {

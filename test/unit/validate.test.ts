@@ -30,6 +30,25 @@ describe('order events', () => {
     });
   });
 
+  it('names only the field that is wrong: a bad price is not also reported as too big a discount', () => {
+    const result = validateRecord('orders', json({ ...order, items: [{ sku: 'a', quantity: 1, unit_price: -1, discount_amount: 1 }] }));
+    expect(result.ok ? '' : result.reason).toBe('items[0].unit_price: must be >= 0 (got -1)');
+  });
+
+  it('stores a category trimmed, a blank one as none: the SQL engines trim different spaces', () => {
+    const items = [
+      { sku: 'a', quantity: 1, unit_price: 1, category: ' Shoes\u00a0' },
+      { sku: 'b', quantity: 1, unit_price: 1, category: '\u2028 ' },
+      { sku: 'c', quantity: 1, unit_price: 1 },
+    ];
+    const result = validateRecord('orders', json({ ...order, items }));
+    expect(result.ok && JSON.parse(result.row.items!)).toEqual([
+      { sku: 'a', quantity: 1, unit_price: 1, category: 'Shoes' },
+      { sku: 'b', quantity: 1, unit_price: 1, category: null },
+      { sku: 'c', quantity: 1, unit_price: 1 },
+    ]);
+  });
+
   it('keeps the lines in their own column, each with its keys sorted and its extra fields', () => {
     const items = [
       { unit_price: 5, sku: 'a', quantity: 2, options: { size: 'M' } },
@@ -51,6 +70,7 @@ describe('order events', () => {
     [[{ sku: 'a', quantity: 1, unit_price: 2e12 }], 'items[0].unit_price: must be <= 1000000000000'],
     [[{ sku: 'a', quantity: 2, unit_price: 3, discount_amount: 7 }], 'items[0].discount_amount: must not exceed quantity x unit_price (got 7)'],
     [[{ sku: 'a', quantity: 1, unit_price: 1, category: 'x\u0000' }], 'items[0].category: must not contain control characters'],
+    [Array.from({ length: 1001 }, () => ({ sku: 'a', quantity: 1, unit_price: 1 })), 'items: must have at most 1000 entries'],
     [['sku-1'], 'items[0]: must be an object (got "sku-1")'],
     [{ sku: 'a' }, 'items: must be an array'],
   ])('refuses the order when a line is invalid, naming the line and field: %j', (items, reason) => {
@@ -156,6 +176,9 @@ describe('the plain-record path', () => {
       [{ sku: 'a', quantity: 1, unit_price: 1, discount_amount: 1.01 }],
       [{ sku: 'a', quantity: 1, unit_price: 1, category: 7 }],
       [{ sku: 'a', quantity: 1, unit_price: 1, category: '' }],
+      [{ sku: 'a', quantity: 1, unit_price: 1, category: ' \u00a0Tops ' }],
+      Array.from({ length: 1001 }, () => ({ sku: 'a', quantity: 1, unit_price: 1 })),
+      [{ sku: 'a', quantity: 0, unit_price: -1, discount_amount: 5 }],
       [{ sku: 'a', quantity: 1e9 + 1, unit_price: 1 }],
       [{ sku: 'a', quantity: 1, unit_price: 1, name: 3 }],
       [{ sku: 'a', quantity: '1', unit_price: 1 }],

@@ -101,14 +101,20 @@ export const stagingTables: readonly TableDoc[] = [
     rowMeaning: 'a problem with the currencies of the orders',
     definition:
       'With reportingCurrency set, a row per currency and run of consecutive order dates whose orders have no usable rate (none dated on the ' +
-      'order date or up to 7 days before it). Without it, one row when the orders are in more than one currency. The table must be empty: ' +
-      'otherwise the run stops before anything is published, and its error lists every problem.',
+      'order date or up to 7 days before it). Without it, one row when the orders are in more than one currency. Either way, a row per ' +
+      'pair of currencies where refund events state amounts in another currency than their order\'s (a refund is read in its order\'s ' +
+      'currency). The table must be empty: otherwise the run stops before anything is published, and its error lists every problem.',
     columns: [
-      { name: 'problem_kind', type: 'string', description: 'missing_rate or mixed_currencies.', tests: [oneOf('missing_rate', 'mixed_currencies')] },
-      { name: 'currency', type: 'string', description: 'The currency without a rate.', nullWhen: 'the problem is mixed currencies' },
-      { name: 'first_date', type: 'date', description: 'The first order date of the run of dates without a rate.', nullWhen: 'the problem is mixed currencies' },
-      { name: 'last_date', type: 'date', description: 'The last order date of the run of dates without a rate.', nullWhen: 'the problem is mixed currencies' },
-      { name: 'orders', type: 'bigint', description: 'Orders on those dates in that currency.', nullWhen: 'the problem is mixed currencies', tests: [atLeast(1)] },
+      {
+        name: 'problem_kind',
+        type: 'string',
+        description: 'missing_rate, mixed_currencies or refund_currency.',
+        tests: [oneOf('missing_rate', 'mixed_currencies', 'refund_currency')],
+      },
+      { name: 'currency', type: 'string', description: 'The currency without a rate, or the refunds\' currency.', nullWhen: 'the problem is mixed currencies' },
+      { name: 'first_date', type: 'date', description: 'The first order date without a rate, or the first refund date.', nullWhen: 'the problem is mixed currencies' },
+      { name: 'last_date', type: 'date', description: 'The last order date without a rate, or the last refund date.', nullWhen: 'the problem is mixed currencies' },
+      { name: 'orders', type: 'bigint', description: 'The orders concerned.', nullWhen: 'the problem is mixed currencies', tests: [atLeast(1)] },
       { name: 'problem', type: 'string', description: 'The problem in words, with what to do about it: the run\'s error message.' },
     ],
     mustBeEmpty: { test: 'every order converts to one currency', describedBy: 'problem' },

@@ -53,6 +53,13 @@ export const ORDER_STATUSES = ['placed', 'cancelled', 'refunded'] as const;
 /** The most units one order line may hold: more is a unit bug, like an amount above MAX_AMOUNT. */
 export const MAX_QUANTITY = 1e9;
 
+/**
+ * The most lines one order may have. Athena's sequence() stops at 10,000 elements, and reading
+ * the lines costs time and memory that grow with their square: 6,000 lines (250 KB) in one order
+ * ran DuckDB out of its 3 GB. No real basket comes near 1,000.
+ */
+export const MAX_ORDER_LINES = 1000;
+
 /** Why a line's discount is refused: it may not exceed what the line costs before it. */
 export const DISCOUNT_TOO_BIG = 'must not exceed quantity x unit_price';
 
@@ -75,7 +82,9 @@ export const orderLineSchema = z
   })
   .loose()
   .superRefine((line, context) => {
-    if ((line.discount_amount ?? 0) > line.quantity * line.unit_price) {
+    // Only between valid numbers: a bad quantity or price is reported as itself, not as this.
+    const valid = Number.isInteger(line.quantity) && line.quantity >= 1 && line.quantity <= MAX_QUANTITY && line.unit_price >= 0 && line.unit_price <= MAX_AMOUNT;
+    if (valid && (line.discount_amount ?? 0) > line.quantity * line.unit_price) {
       context.addIssue({ code: 'custom', path: ['discount_amount'], message: DISCOUNT_TOO_BIG });
     }
   });
@@ -91,7 +100,7 @@ export const orderEventSchema = z
     currency: currencyCode,
     refunded_amount: z.number().nonnegative().max(MAX_AMOUNT).nullish(),
     channel: label,
-    items: z.array(orderLineSchema).nullish(),
+    items: z.array(orderLineSchema).max(MAX_ORDER_LINES).nullish(),
   })
   // Extra fields (coupon, shipping address, ...) are part of the contract: kept, not refused.
   .loose();

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { CONTROL_CHARACTER, eventSchemas, isCurrencyCode, KNOWN_FIELDS, MAX_AMOUNT, MAX_ID_LENGTH, MAX_QUANTITY, NUMERIC_FIELDS, ORDER_STATUSES } from '../events/schemas.ts';
+import { CONTROL_CHARACTER, eventSchemas, isCurrencyCode, KNOWN_FIELDS, MAX_AMOUNT, MAX_ID_LENGTH, MAX_ORDER_LINES, MAX_QUANTITY, NUMERIC_FIELDS, ORDER_STATUSES } from '../events/schemas.ts';
 import type { EventType, FxRate, OrderEvent, SurveyEvent } from '../events/schemas.ts';
 import { parseInstant } from '../events/timestamps.ts';
 import type { RawRecord } from './records.ts';
@@ -115,7 +115,9 @@ function humanize(issue: z.core.$ZodIssue): string {
     case 'too_small':
       return issue.origin === 'string' ? 'must not be empty' : `must be ${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}`;
     case 'too_big':
-      return issue.origin === 'string' ? `must be at most ${String(issue.maximum)} characters` : `must be ${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}`;
+      if (issue.origin === 'string') return `must be at most ${String(issue.maximum)} characters`;
+      if (issue.origin === 'array') return `must have at most ${String(issue.maximum)} entries`;
+      return `must be ${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}`;
     case 'invalid_value':
       return `must be one of ${issue.values.map((option) => JSON.stringify(option)).join(', ')}`;
     default:
@@ -169,13 +171,17 @@ const isTooDeep = (extras: string | null | TooDeep): extras is TooDeep => typeof
 
 /**
  * An order's lines as stored: the array as received with each line's keys sorted (so that a
- * re-delivery listing them in another order is the same event), or null without items.
+ * re-delivery listing them in another order is the same event), or null without items. The
+ * category is stored trimmed, and a blank one as null: the SQL engines trim different sets of
+ * Unicode spaces, so the tables must not have to.
  */
 function itemsJson(items: unknown): string | null | TooDeep {
   if (!Array.isArray(items)) return null;
   if (nestedTooDeeply(items, MAX_NESTING_DEPTH)) return { tooDeep: 'items' };
-  return JSON.stringify(items.map((line: Record<string, unknown>) => Object.fromEntries(Object.keys(line).sort().map((key) => [key, line[key]]))));
+  return JSON.stringify(items.map((line: Record<string, unknown>) => Object.fromEntries(Object.keys(line).sort().map((key) => [key, key === 'category' ? categoryOf(line[key]) : line[key]]))));
 }
+
+const categoryOf = (category: unknown): unknown => (typeof category === 'string' ? category.trim() || null : category);
 
 /** Validates one received record against its event contract. */
 export function validateRecord<T extends EventType>(type: T, record: RawRecord): Validation<T> {
@@ -288,7 +294,7 @@ function isPlainLine(line: unknown): boolean {
 
 function isPlainItems(items: unknown): boolean {
   if (items === undefined || items === null) return true;
-  if (!Array.isArray(items)) return false;
+  if (!Array.isArray(items) || items.length > MAX_ORDER_LINES) return false;
   for (const line of items) if (!isPlainLine(line)) return false;
   return true;
 }

@@ -64,7 +64,7 @@ export const jobGraph: readonly JobStep[] = [
   step('stg_order_events', 'staging', ['orders']),
   step('stg_fx_rates', 'staging', ['fx_rates']),
   step('stg_placements', 'staging', ['stg_order_events', 'stg_fx_rates']),
-  step('stg_currency_problems', 'staging', ['stg_placements']),
+  step('stg_currency_problems', 'staging', ['stg_order_events', 'stg_placements']),
   step('stg_orders', 'staging', ['stg_order_events', 'stg_placements']),
   step('stg_purchases', 'staging', ['stg_orders']),
   step('stg_survey_responses', 'staging', ['surveys']),

@@ -285,7 +285,9 @@ draw('cohortRevenue', {
   data: { labels: offsets, datasets: revenueCohorts.map((cohort, i) => {
     const points = DATA.cohortRevenue.filter((c) => c.cohort_start === cohort);
     const colour = cohortPalette[cohortPalette.length - revenueCohorts.length + i];
-    return { label: cohort + ' (' + whole(points[0].cohort_size) + ')', data: offsets.map((k) => (points.find((c) => c.period_offset === k) || {}).cumulative_revenue_per_customer ?? null), borderColor: colour, backgroundColor: colour };
+    const at = (k) => points.find((c) => c.period_offset === k) || {};
+    // A period not over yet (it holds as_of) is drawn hollow: its revenue is still coming in.
+    return { label: cohort + ' (' + whole(points[0].cohort_size) + ')', data: offsets.map((k) => at(k).cumulative_revenue_per_customer ?? null), borderColor: colour, backgroundColor: colour, pointBackgroundColor: offsets.map((k) => (at(k).is_complete === false ? '#fff' : colour)) };
   }) },
   options: { scales: { x: axis('Periods since the first purchase', (v) => offsets[v] ?? v), y: axis('Net revenue per customer, cumulated', money) }, plugins: { tooltip: tooltip(money) } },
 }, DATA.cohortRevenue.length === 0 ? 'No purchases yet.' : null);
@@ -395,7 +397,7 @@ export function renderReport(data: ReportData, chartJsSource: string): string {
 ${chartBlock('retention', 'Retention and churn per period', 'Exact rates follow the customers in the base at the start; the classic formulas compare head counts and can go negative.')}
 ${chartBlock('movement', 'How the customer base moved', 'New, reactivated and retained customers at the end of each period; churned ones below zero.')}
 ${chartBlock('revenue', 'Net revenue and AOV per period', 'Net of refunds, by purchase date.')}
-${chartBlock('cohortRevenue', 'Revenue per customer by cohort', 'Net revenue per acquired customer, cumulated since the cohort period: up to eight cohorts, spread back from the latest (customers in brackets). The last point of each line is the current, unfinished period.')}
+${chartBlock('cohortRevenue', 'Revenue per customer by cohort', 'Net revenue per acquired customer, cumulated since the cohort period: up to eight cohorts, spread back from the latest (customers in brackets). A hollow point is a period not over yet.')}
 ${chartBlock('channels', 'Acquisition channels', "By the channel of each customer's first purchase: net revenue per customer 90, 180 and 365 days on (once observed), mean predicted CLV and the share who bought again.")}
 ${chartBlock('nps', 'NPS per period', "Each customer's latest answer in the period.")}
 ${chartBlock('clv', 'Predicted CLV', 'Customers by predicted, discounted CLV over the horizon.')}
