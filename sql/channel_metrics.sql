@@ -68,7 +68,9 @@ final as (
         count(case when early_revenue.observed_365d then 1 end) as customers_observed_365d,
         cast(sum(case when early_revenue.observed_365d then early_revenue.revenue_365d end) as double)
             / nullif(count(case when early_revenue.observed_365d then 1 end), 0) as net_revenue_per_customer_365d,
-        avg(customer_clv.predicted_clv) as mean_predicted_clv,
+        -- Summed as decimal, so that the mean does not depend on the order of the rows.
+        cast(sum(cast(customer_clv.predicted_clv as decimal(38, 9))) as double)
+            / nullif(count(customer_clv.predicted_clv), 0) as mean_predicted_clv,
         date '{{as_of}}' as as_of
     from customers
     inner join early_revenue
