@@ -1,6 +1,7 @@
 -- Acquisition cohort x periods since first purchase: the cohort's net revenue in each period and
--- cumulated, per cohort customer: the LTV curve of each cohort. Offsets run up to the period
--- that holds as_of, periods without a purchase included.
+-- cumulated, per cohort customer: the LTV curve of each cohort. The cohorts, their sizes and
+-- their periods are cohort_retention's (each customer's cohort_start from customer_summary), so
+-- that the two tables always agree on who is in a cohort.
 
 with purchases as (
 
@@ -8,29 +9,21 @@ with purchases as (
 
 ),
 
-periods as (
-
-    select * from stg_periods
-
-),
-
 customer_cohorts as (
 
-    select
-        customer_id,
-        min(period_start) as cohort_start
-    from purchases
-    group by customer_id
+    select customer_id, cohort_start from customer_summary where as_of = date '{{as_of}}'
 
 ),
 
-cohort_sizes as (
+cohort_periods as (
 
-    select
-        cohort_start,
-        count(*) as cohort_size
-    from customer_cohorts
-    group by cohort_start
+    select cohort_start, period_offset, period_start, cohort_size from cohort_retention where as_of = date '{{as_of}}'
+
+),
+
+periods as (
+
+    select period_start, period_end from stg_periods
 
 ),
 
@@ -50,34 +43,20 @@ cohort_period_revenue as (
 
 ),
 
-cohort_periods as (
-
-    select
-        cohort_sizes.cohort_start,
-        cohort_sizes.cohort_size,
-        periods.period_start,
-        periods.period_end,
-        periods.period_index - cohort_period.period_index as period_offset
-    from cohort_sizes
-    inner join periods as cohort_period
-        on cohort_sizes.cohort_start = cohort_period.period_start
-    inner join periods
-        on periods.period_start >= cohort_sizes.cohort_start
-
-),
-
 cohort_revenue_by_period as (
 
     select
         cohort_periods.cohort_start,
         cohort_periods.period_offset,
         cohort_periods.period_start,
-        cohort_periods.period_end,
+        periods.period_end,
         cohort_periods.cohort_size,
         coalesce(cohort_period_revenue.purchasing_customers, 0) as purchasing_customers,
         coalesce(cohort_period_revenue.orders, 0) as orders,
         coalesce(cohort_period_revenue.net_revenue, 0) as net_revenue
     from cohort_periods
+    inner join periods
+        on cohort_periods.period_start = periods.period_start
     left join cohort_period_revenue
         on cohort_periods.cohort_start = cohort_period_revenue.cohort_start
         and cohort_periods.period_start = cohort_period_revenue.period_start

@@ -6,6 +6,7 @@ import * as commerce from '../reference/commerce.ts';
 import * as reference from '../reference/metrics.ts';
 import type { RefOrderEvent, ReferenceConfig } from '../reference/metrics.ts';
 import { pipeline, queryCsv, temporaryDirectory } from '../support/cli.ts';
+import { validDemoOrders } from '../support/events.ts';
 
 /**
  * The demo in two currencies: a third of the customers buy in GBP, whose rate to USD is
@@ -21,14 +22,7 @@ const data = generateDemoData({
   endDate: asOf,
   secondCurrency: { code: 'GBP', share: 0.3, startRate: 1.27 },
 });
-const events: RefOrderEvent[] = data.orderLines.flatMap((line) => {
-  try {
-    const event = JSON.parse(line) as RefOrderEvent;
-    return event.event_id && !event.event_id.startsWith('bad-') ? [event] : [];
-  } catch {
-    return [];
-  }
-});
+const events = validDemoOrders<RefOrderEvent>(data.orderLines);
 const config: ReferenceConfig = { businessTimezone: 'UTC', period: 'month', activityWindowDays: 90, npsTrailingWindowDays: 90 };
 const orders = commerce.customerOrders(events, config, asOf, { reportingCurrency: 'USD', rates: data.fxRates });
 

@@ -6,6 +6,7 @@ import * as commerce from '../reference/commerce.ts';
 import * as reference from '../reference/metrics.ts';
 import type { RefOrderEvent, RefSurveyEvent, ReferenceConfig } from '../reference/metrics.ts';
 import { pipeline, queryCsv, temporaryDirectory } from '../support/cli.ts';
+import { validDemoOrders } from '../support/events.ts';
 
 /**
  * The pipeline's tables, read back through `pipeline query --format csv` exactly as a data
@@ -14,15 +15,7 @@ import { pipeline, queryCsv, temporaryDirectory } from '../support/cli.ts';
 
 const data = generateDemoData({ customers: 400, seed: 7, startDate: '2025-01-01', endDate: '2026-03-31' });
 
-/** The generator marks its deliberately broken records; everything else is a valid event. */
-const validOrders: RefOrderEvent[] = data.orderLines.flatMap((line) => {
-  try {
-    const event = JSON.parse(line) as RefOrderEvent;
-    return event.event_id && !event.event_id.startsWith('bad-') ? [event] : [];
-  } catch {
-    return [];
-  }
-});
+const validOrders = validDemoOrders<RefOrderEvent>(data.orderLines);
 const validSurveys: RefSurveyEvent[] = data.surveys.map((survey) => ({
   event_id: String(survey['event_id']),
   customer_id: String(survey['customer_id']),

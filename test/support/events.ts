@@ -27,3 +27,18 @@ export function surveyEvent(fields: { customer_id: string; occurred_at: string; 
   sequence += 1;
   return { event_id: fields.event_id ?? `svy-${fields.customer_id}-${sequence}`, survey_id: 'nps', ...fields };
 }
+
+/**
+ * The valid order events of generated demo data, parsed: the generator marks its deliberately
+ * broken records with "bad-" ids (or breaks their JSON).
+ */
+export function validDemoOrders<T extends { event_id?: string }>(orderLines: readonly string[]): T[] {
+  return orderLines.flatMap((line) => {
+    try {
+      const event = JSON.parse(line) as T;
+      return event.event_id && !event.event_id.startsWith('bad-') ? [event] : [];
+    } catch {
+      return [];
+    }
+  });
+}

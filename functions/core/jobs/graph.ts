@@ -75,7 +75,7 @@ export const jobGraph: readonly JobStep[] = [
   step('customer_summary', 'curated', ['stg_purchases', 'stg_survey_responses', 'stg_customer_base']),
   step('cohort_retention', 'curated', ['stg_purchases', 'stg_periods']),
   step('period_metrics', 'curated', ['stg_purchases', 'stg_periods', 'stg_customer_base']),
-  step('cohort_revenue', 'curated', ['stg_purchases', 'stg_periods']),
+  step('cohort_revenue', 'curated', ['stg_purchases', 'stg_periods', 'customer_summary', 'cohort_retention']),
   step('revenue_retention', 'curated', ['stg_purchases', 'stg_periods']),
   step('clv_summary', 'curated', ['stg_purchases', 'stg_customer_base']),
   step('nps', 'curated', ['stg_survey_responses', 'stg_periods']),
