@@ -15,7 +15,7 @@ export interface OrderRow {
   currency: string;
   refunded_amount: number | null;
   channel: string | null;
-  /** The order's lines as a JSON array, as received (README, "Order lines"); null without items. */
+  /** The order's lines as a JSON array (README, "Order lines"), keys sorted and category trimmed; null without items. */
   items: string | null;
   extras: string | null;
 }
