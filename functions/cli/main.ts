@@ -16,9 +16,9 @@ export const USAGE = `usage: pipeline <command> [options]
 
 commands:
   demo                               generate sample data, ingest it, run every job, print a summary
-  ingest <orders|surveys|fx-rates> FILE...
+  ingest <orders|surveys|spend|fx-rates> FILE...
                                      ingest JSON Lines, CSV or JSON array files (gzip too): events,
-                                     or exchange rates to the reportingCurrency
+                                     marketing spend, or exchange rates to the reportingCurrency
   run [--as-of DATE | --from DATE --to DATE]
                                      compute the tables for a date or a range (default: today)
   publish [--as-of DATE | --from DATE --to DATE]
@@ -26,11 +26,12 @@ commands:
                                      holding out a random share as controls; what was already sent
                                      or held out for a date is never sent again
   query "SQL" [--format table|csv|json]
-                                     SQL over the lake: orders, surveys, fx_rates, rejected_events, the tables
+                                     SQL over the lake: orders, surveys, spend, fx_rates, rejected_events, the tables
                                      and their latest_<table> views
   analyses [NAME] [--format table|csv|json]
                                      list the saved analyses (sql/analyses/), or run one
-  compact [orders|surveys|fx-rates]  merge the small raw files of each partition into one
+  compact [orders|surveys|spend|fx-rates]
+                                     merge the small raw files of each partition into one
   report [--as-of DATE] [--out FILE]  write the HTML report of a date (default: the latest computed)
   validate-clv --calibration-end DATE --holdout-end DATE [--format table|csv|json]
                                      fit BG/NBD, MBG/NBD and Pareto/NBD up to one date and compare

@@ -20,8 +20,8 @@ const CONSUMER_TIMEOUT = Duration.minutes(1);
 
 /**
  * Two ways in: producers send single events to the ingest queue (message attribute
- * event_type = orders | surveys | fx_rates), and bulk files are dropped under landing/orders/,
- * landing/surveys/ or landing/fx-rates/. Both end in raw/ or rejected/.
+ * event_type = orders | surveys | spend | fx_rates), and bulk files are dropped under
+ * landing/orders/, landing/surveys/, landing/spend/ or landing/fx-rates/. Both end in raw/ or rejected/.
  */
 export class Ingest extends Construct {
   readonly queue: QueueWithDeadLetter;

@@ -83,7 +83,7 @@ describe('catalog and Athena', () => {
       expect(table['Parameters']).toMatchObject({ 'projection.enabled': 'true', 'projection.as_of.type': 'date' });
     }
     expect(tables.get('orders')!['Parameters']).toMatchObject({ 'projection.enabled': 'true', 'projection.dt.type': 'date' });
-    expect(tables.get('rejected_events')!['Parameters']).toMatchObject({ 'projection.event_type.values': 'orders,surveys,fx_rates,unknown' });
+    expect(tables.get('rejected_events')!['Parameters']).toMatchObject({ 'projection.event_type.values': 'orders,surveys,fx_rates,spend,unknown' });
     expect(tables.get('run_stg_purchases')!['Parameters']).toMatchObject({ 'projection.run_id.type': 'injected' });
     // The campaign log says who was held out, typed so that `where is_holdout` works in Athena.
     const columnsOf = (name: string) => (tables.get(name)!['StorageDescriptor'] as unknown as { Columns: { Name: string; Type: string }[] }).Columns;

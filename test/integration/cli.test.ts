@@ -129,7 +129,7 @@ describe('errors and exit codes', () => {
     [['run', '--as-of', '2024-02-30'], 2, /--as-of "2024-02-30" is not a date/],
     [['run', '--as-of', '2024-02-01', '--from', '2024-01-01', '--to', '2024-01-31'], 2, /either --as-of or --from\/--to/],
     [['run', '--from', '2024-02-01', '--to', '2024-01-01'], 2, /--from 2024-02-01 is after --to 2024-01-01/],
-    [['ingest', 'returns', 'x.jsonl'], 2, /the input must be orders, surveys or fx-rates \(got "returns"\)/],
+    [['ingest', 'returns', 'x.jsonl'], 2, /the input must be orders, surveys, fx-rates or spend \(got "returns"\)/],
     [['ingest', 'orders', '/no/such/file.jsonl'], 2, /cannot read \/no\/such\/file\.jsonl: no such file/],
     [['query', 'select nonsense from nowhere'], 2, /Catalog Error: .*nowhere/],
     [['query', 'selec 1'], 2, /Parser Error/],

@@ -141,7 +141,7 @@ describe('no reporting currency', () => {
     const run = await pipeline('run', '--as-of', '2024-02-29', '--lake', lake);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
-      'orders are in more than one currency, EUR (1 order), GBP (1 order), JPY (1 order), USD (6 orders), and no reportingCurrency is set to convert them to',
+      'amounts are in more than one currency, EUR (1 order), GBP (1 order), JPY (1 order), USD (6 orders), and no reportingCurrency is set to convert them to',
     );
   });
 });

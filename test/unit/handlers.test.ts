@@ -289,6 +289,7 @@ describe('compact-raw handler', () => {
       { type: 'orders', partitions: 1, filesBefore: 3, filesAfter: 2 },
       { type: 'surveys', partitions: 0, filesBefore: 0, filesAfter: 0 },
       { type: 'fx_rates', partitions: 0, filesBefore: 0, filesAfter: 0 },
+      { type: 'spend', partitions: 0, filesBefore: 0, filesAfter: 0 },
     ]);
     const [written] = puts();
     expect(written!.Key).toMatch(/^raw\/orders\/dt=2024-03-31\/part-.+-compacted\.parquet$/);

@@ -129,6 +129,58 @@ describe('order events', () => {
   });
 });
 
+describe('referrals', () => {
+  it('keeps the referrer of an order, who may be a customer never seen', () => {
+    const result = validateRecord('orders', json({ ...order, referred_by: 'c-unknown' }));
+    expect(result.ok && result.row.referred_by).toBe('c-unknown');
+  });
+
+  it.each([
+    [{ ...order, referred_by: 'c1' }, 'referred_by: must not be the customer_id: a customer cannot refer themselves (got "c1")'],
+    [{ ...order, referred_by: ' ' }, 'referred_by: must not be empty (got " ")'],
+    [{ ...order, referred_by: 7 }, 'referred_by: must be a string (got 7)'],
+  ])('refuses a bad referrer naming the field: %j', (input, reason) => {
+    const result = validateRecord('orders', json(input));
+    expect(result.ok ? '' : result.reason).toBe(reason);
+  });
+});
+
+describe('spend events', () => {
+  const spend = { event_id: 'sp1', spend_date: '2024-03-31', channel: 'web', amount: 120.5, currency: 'EUR' };
+
+  it('files spend under its date, with its campaign and what it restates', () => {
+    const result = validateRecord('spend', json({ ...spend, campaign: 'spring', replaces: 'sp0', invoice: 'A-7' }));
+    expect(result).toEqual({
+      ok: true,
+      row: {
+        event_id: 'sp1',
+        occurred_at_ms: Date.UTC(2024, 2, 31),
+        spend_date: Date.UTC(2024, 2, 31),
+        channel: 'web',
+        campaign: 'spring',
+        amount: 120.5,
+        currency: 'EUR',
+        replaces: 'sp0',
+        extras: '{"invoice":"A-7"}',
+      },
+    });
+    const fromCsv = validateRecord('spend', csv({ ...spend, amount: '99.9' }));
+    expect(fromCsv.ok && fromCsv.row.amount).toBe(99.9);
+  });
+
+  it.each([
+    [{ ...spend, spend_date: '2024-02-30' }, 'spend_date: must be a calendar date, YYYY-MM-DD (got "2024-02-30")'],
+    [{ ...spend, channel: undefined }, 'channel: is required'],
+    [{ ...spend, amount: -1 }, 'amount: must be >= 0 (got -1)'],
+    [{ ...spend, amount: 2e12 }, 'amount: must be <= 1000000000000 (got 2000000000000)'],
+    [{ ...spend, currency: 'eur' }, 'currency: must be a three-letter uppercase ISO 4217 code, like USD (got "eur")'],
+    [{ ...spend, replaces: 'sp1' }, 'replaces: must name another event, not this one (got "sp1")'],
+  ])('refuses bad spend naming the field: %j', (input, reason) => {
+    const result = validateRecord('spend', json(input));
+    expect(result.ok ? '' : result.reason).toBe(reason);
+  });
+});
+
 describe('survey events', () => {
   const survey = { event_id: 's1', customer_id: 'c1', occurred_at: '2024-03-31T10:00:00Z', score: 9 };
 
@@ -165,6 +217,7 @@ describe('the plain-record path', () => {
     survey_id: [undefined, 's1', 42, {}],
     comment: [undefined, null, 'great', 5],
     coupon: [undefined, 'SPRING', { code: 1 }],
+    referred_by: [undefined, 'c9', null, 'c1', '', 'ü-referrer', 5, 'r\u0000'],
     items: [
       undefined,
       [{ sku: 'a', quantity: 1, unit_price: 9.5 }, { sku: 'b', category: 'Tops', name: 'Tee', quantity: 2, unit_price: 3, discount_amount: 1, extra: [1] }],
@@ -193,7 +246,7 @@ describe('the plain-record path', () => {
 
   it.each(['orders', 'surveys'] as const)('gives the schema answer for every mix of valid and invalid %s fields', (type) => {
     const fields = type === 'orders'
-      ? ['event_id', 'order_id', 'customer_id', 'occurred_at', 'status', 'total', 'currency', 'refunded_amount', 'channel', 'items', 'coupon']
+      ? ['event_id', 'order_id', 'customer_id', 'occurred_at', 'status', 'total', 'currency', 'refunded_amount', 'channel', 'items', 'referred_by', 'coupon']
       : ['event_id', 'customer_id', 'occurred_at', 'score', 'survey_id', 'comment', 'channel', 'coupon'];
     let accepted = 0;
     for (let index = 0; index < 20_000; index += 1) {

@@ -62,12 +62,16 @@ const extrasColumn: ColumnDoc = {
   nullWhen: 'the event had no fields beyond the contract',
 };
 
+/** What every raw table of events says about deliveries, rejections and compaction. */
+const rawDefinitionTail =
+  'Records that break the contract are not here but in rejected_events, so received = accepted + rejected for every batch. ' +
+  'Compaction merges the files of a partition into one and keeps every row.';
+
 const rawDefinition = (stagingTable: string) =>
   'Every stored delivery is a row. Within one ingest batch an exact repeat of an earlier record is stored once, and a record that reuses ' +
   'an event_id with other content is refused (see rejected_events). Repeats from different batches are all stored here; ' +
   `${stagingTable} keeps the first delivery received of each event_id (ordered by received_at, ingest_id, record_number), whatever its date.\n\n` +
-  'Records that break the contract are not here but in rejected_events, so received = accepted + rejected for every batch. ' +
-  'Compaction merges the files of a partition into one and keeps every row.';
+  rawDefinitionTail;
 
 export const sourceTables: readonly TableDoc[] = [
   {
@@ -112,6 +116,13 @@ export const sourceTables: readonly TableDoc[] = [
           'category, name, discount_amount (whole line) optional; extra fields kept. Read by order_lines.',
         nullWhen: 'the event gave no items, or was stored before items were part of the contract (then any items are in extras)',
       },
+      {
+        name: 'referred_by',
+        type: 'string',
+        description:
+          "The customer_id of the customer who referred this one, as the event gave it (never the order's own customer). It may name a customer the lake has never seen.",
+        nullWhen: 'the event named no referrer',
+      },
       extrasColumn,
       ...deliveryColumns,
     ],
@@ -147,6 +158,30 @@ export const sourceTables: readonly TableDoc[] = [
         nullWhen: 'the event gave no comment',
       },
       channelColumn,
+      extrasColumn,
+      ...deliveryColumns,
+    ],
+  },
+  {
+    name: 'spend',
+    layer: 'source',
+    summary: 'Marketing spend as ingested (pipeline ingest spend, landing/spend/): every stored delivery, partitioned by dt, the spend date.',
+    grain: null,
+    rowMeaning: 'a stored delivery of a spend event',
+    definition:
+      'What a channel (and campaign) cost on spend_date, in currency. Spend events with different event_ids for the same day, channel and ' +
+      'campaign add up (several invoices); a later delivery of the same event_id loses to the first received. An event with `replaces` ' +
+      'restates the event it names (stg_spend says how that counts). ' +
+      rawDefinitionTail,
+    columns: [
+      eventIdColumn,
+      { name: 'occurred_at', type: 'timestamp', description: 'Midnight UTC of spend_date.' },
+      { name: 'spend_date', type: 'date', description: 'The day the spend is for (a calendar date, YYYY-MM-DD in the event).' },
+      { name: 'channel', type: 'string', description: 'The acquisition channel the money was spent on, named as the orders name it (web, app, ...).' },
+      { name: 'campaign', type: 'string', description: 'The campaign within the channel, as the producer named it.', nullWhen: 'the event named no campaign' },
+      { name: 'amount', type: 'double', unit: 'original currency', description: 'What was spent, at most 10^12.', tests: [atLeast(0)] },
+      { name: 'currency', type: 'string', description: 'The ISO 4217 code of amount.' },
+      { name: 'replaces', type: 'string', description: 'The event_id of the spend event this one restates.', nullWhen: 'the event restates nothing' },
       extrasColumn,
       ...deliveryColumns,
     ],

@@ -94,14 +94,43 @@ export const stagingTables: readonly TableDoc[] = [
     ],
   },
   {
+    name: 'stg_spend',
+    layer: 'staging',
+    summary: 'Marketing spend dated up to as_of as it counts: one row per spend event not restated by another, converted to the reporting currency.',
+    grain: ['event_id'],
+    rowMeaning: 'a spend event that counts',
+    definition:
+      'The first delivery of each event_id counts, unless another event names it in `replaces`: then it counts no more (whatever the dates), ' +
+      'and the restating event counts instead. Several events may restate one; in a chain only the last counts; an event restating one ' +
+      'never received simply counts. Events of one day, channel and campaign add up. Amounts convert like orders: at the rate of ' +
+      'spend_date, or the latest one dated up to 7 days before it.',
+    columns: [
+      { name: 'event_id', type: 'string', description: 'The spend event.' },
+      { name: 'spend_date', type: 'date', description: 'The day the spend is for; on or before as_of.' },
+      { name: 'channel', type: 'string', description: 'The acquisition channel the money was spent on.' },
+      { name: 'campaign', type: 'string', description: 'The campaign within the channel.', nullWhen: 'the event named no campaign' },
+      { name: 'currency', type: 'string', description: 'The ISO 4217 code the event gave its amount in.' },
+      { name: 'original_amount', type: 'double', unit: 'original currency', description: 'The amount as the event gave it.', tests: [atLeast(0)] },
+      {
+        name: 'fx_rate',
+        type: 'double',
+        description: 'Units of the reporting currency one unit of currency is worth for this spend; 1 in the reporting currency or when none is set.',
+        nullWhen: 'no rate of the currency is dated on spend_date or up to 7 days before it (the run then stops: stg_currency_problems)',
+        tests: [atLeast(0)],
+      },
+      { name: 'amount', type: 'double', unit: 'currency', description: 'original_amount x fx_rate.', nullWhen: 'fx_rate is null', tests: [atLeast(0)] },
+      { name: 'replaces', type: 'string', description: 'The event this one restates.', nullWhen: 'it restates none' },
+    ],
+  },
+  {
     name: 'stg_currency_problems',
     layer: 'staging',
-    summary: 'Why the orders up to as_of cannot be summed in one currency, one row per problem; empty when they can. Its test stops the run otherwise.',
+    summary: 'Why the orders and spend up to as_of cannot be summed in one currency, one row per problem; empty when they can. Its test stops the run otherwise.',
     grain: ['problem'],
     rowMeaning: 'a problem with the currencies of the orders',
     definition:
-      'With reportingCurrency set, a row per currency and run of consecutive order dates whose orders have no usable rate (none dated on the ' +
-      'order date or up to 7 days before it). Without it, one row when the orders are in more than one currency. Either way, a row per ' +
+      'With reportingCurrency set, a row per currency and run of consecutive dates whose orders (or spend) have no usable rate (none dated on ' +
+      'the order or spend date or up to 7 days before it). Without it, one row when orders and spend are in more than one currency. Either way, a row per ' +
       'pair of currencies where refund events state amounts in another currency than their order\'s (a refund is read in its order\'s ' +
       'currency). The table must be empty: otherwise the run stops before anything is published, and its error lists every problem.',
     columns: [
@@ -114,7 +143,7 @@ export const stagingTables: readonly TableDoc[] = [
       { name: 'currency', type: 'string', description: 'The currency without a rate, or the refunds\' currency.', nullWhen: 'the problem is mixed currencies' },
       { name: 'first_date', type: 'date', description: 'The first order date without a rate, or the first refund date.', nullWhen: 'the problem is mixed currencies' },
       { name: 'last_date', type: 'date', description: 'The last order date without a rate, or the last refund date.', nullWhen: 'the problem is mixed currencies' },
-      { name: 'orders', type: 'bigint', description: 'The orders concerned.', nullWhen: 'the problem is mixed currencies', tests: [atLeast(1)] },
+      { name: 'events', type: 'bigint', description: 'The orders or spend events concerned.', nullWhen: 'the problem is mixed currencies', tests: [atLeast(1)] },
       { name: 'problem', type: 'string', description: 'The problem in words, with what to do about it: the run\'s error message.' },
     ],
     mustBeEmpty: { test: 'every order converts to one currency', describedBy: 'problem' },

@@ -101,9 +101,16 @@ export const orderEventSchema = z
     refunded_amount: z.number().nonnegative().max(MAX_AMOUNT).nullish(),
     channel: label,
     items: z.array(orderLineSchema).max(MAX_ORDER_LINES).nullish(),
+    referred_by: identifier.nullish(),
   })
   // Extra fields (coupon, shipping address, ...) are part of the contract: kept, not refused.
-  .loose();
+  .loose()
+  .superRefine((order, context) => {
+    if (typeof order.referred_by === 'string' && order.referred_by === order.customer_id) context.addIssue({ code: 'custom', path: ['referred_by'], message: SELF_REFERRAL });
+  });
+
+/** Why an order whose referrer is its own customer is refused. */
+export const SELF_REFERRAL = 'must not be the customer_id: a customer cannot refer themselves';
 
 export const surveyEventSchema = z
   .object({
@@ -133,20 +140,41 @@ export const fxRateSchema = z
   })
   .loose();
 
+/**
+ * Marketing spend (README, "Input: spend"): what a channel cost on a day. Several events for
+ * one day, channel and campaign add up (several invoices); an event with `replaces` restates
+ * the event it names, which then counts no more.
+ */
+export const spendEventSchema = z
+  .object({
+    event_id: identifier,
+    spend_date: z.string().refine(isCalendarDate, { message: 'must be a calendar date, YYYY-MM-DD' }),
+    channel: identifier,
+    campaign: label,
+    amount: z.number().nonnegative().max(MAX_AMOUNT),
+    currency: currencyCode,
+    replaces: identifier.nullish(),
+  })
+  .loose()
+  .superRefine((spend, context) => {
+    if (typeof spend.replaces === 'string' && spend.replaces === spend.event_id) context.addIssue({ code: 'custom', path: ['replaces'], message: 'must name another event, not this one' });
+  });
+
 export type OrderEvent = z.output<typeof orderEventSchema>;
+export type SpendEvent = z.output<typeof spendEventSchema>;
 export type SurveyEvent = z.output<typeof surveyEventSchema>;
 export type FxRate = z.output<typeof fxRateSchema>;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-/** What ingest takes in: events, and the exchange rates that convert order amounts. */
-export const EVENT_TYPES = ['orders', 'surveys', 'fx_rates'] as const;
+/** What ingest takes in: events (orders, surveys, marketing spend), and the exchange rates that convert amounts. */
+export const EVENT_TYPES = ['orders', 'surveys', 'fx_rates', 'spend'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /**
  * How each input is named on the command line (`pipeline ingest fx-rates FILE`) and as its
  * landing folder on S3 (landing/fx-rates/): the table name, with hyphens.
  */
-export const INPUT_NAMES: Record<EventType, string> = { orders: 'orders', surveys: 'surveys', fx_rates: 'fx-rates' };
+export const INPUT_NAMES: Record<EventType, string> = { orders: 'orders', surveys: 'surveys', fx_rates: 'fx-rates', spend: 'spend' };
 
 /** The input a command-line or landing-folder name stands for (either spelling of fx rates). */
 export function eventTypeNamed(name: string): EventType | undefined {
@@ -157,6 +185,7 @@ export const eventSchemas = {
   orders: orderEventSchema,
   surveys: surveyEventSchema,
   fx_rates: fxRateSchema,
+  spend: spendEventSchema,
 } as const;
 
 /** Fields that CSV carries as text but the contract types as numbers. */
@@ -164,6 +193,7 @@ export const NUMERIC_FIELDS: Record<EventType, readonly string[]> = {
   orders: ['total', 'refunded_amount'],
   surveys: ['score'],
   fx_rates: ['rate'],
+  spend: ['amount'],
 };
 
 /** Fields every event type stores in its own column; everything else goes to `extras`. */
@@ -171,4 +201,5 @@ export const KNOWN_FIELDS: Record<EventType, ReadonlySet<string>> = {
   orders: new Set(Object.keys(orderEventSchema.shape)),
   surveys: new Set(Object.keys(surveyEventSchema.shape)),
   fx_rates: new Set(Object.keys(fxRateSchema.shape)),
+  spend: new Set(Object.keys(spendEventSchema.shape)),
 };

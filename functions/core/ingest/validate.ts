@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { CONTROL_CHARACTER, eventSchemas, isCurrencyCode, KNOWN_FIELDS, MAX_AMOUNT, MAX_ID_LENGTH, MAX_ORDER_LINES, MAX_QUANTITY, NUMERIC_FIELDS, ORDER_STATUSES } from '../events/schemas.ts';
-import type { EventType, FxRate, OrderEvent, SurveyEvent } from '../events/schemas.ts';
+import type { EventType, FxRate, OrderEvent, SpendEvent, SurveyEvent } from '../events/schemas.ts';
 import { parseInstant } from '../events/timestamps.ts';
 import type { RawRecord } from './records.ts';
 
@@ -17,6 +17,8 @@ export interface OrderRow {
   channel: string | null;
   /** The order's lines as a JSON array (README, "Order lines"), keys sorted and category trimmed; null without items. */
   items: string | null;
+  /** The customer who referred this one (README, "Referrals"). */
+  referred_by: string | null;
   extras: string | null;
 }
 
@@ -46,9 +48,23 @@ export interface FxRateRow {
   extras: string | null;
 }
 
-export type EventRow<T extends EventType> = T extends 'orders' ? OrderRow : T extends 'surveys' ? SurveyRow : FxRateRow;
+/** Accepted spend: what a channel cost on a day, filed under dt = spend_date. */
+export interface SpendRow {
+  event_id: string;
+  occurred_at_ms: number;
+  /** The spend's date, as epoch milliseconds of its midnight UTC (a date column in Parquet). */
+  spend_date: number;
+  channel: string;
+  campaign: string | null;
+  amount: number;
+  currency: string;
+  replaces: string | null;
+  extras: string | null;
+}
 
-export type AnyEventRow = OrderRow | SurveyRow | FxRateRow;
+export type EventRow<T extends EventType> = T extends 'orders' ? OrderRow : T extends 'surveys' ? SurveyRow : T extends 'spend' ? SpendRow : FxRateRow;
+
+export type AnyEventRow = OrderRow | SurveyRow | FxRateRow | SpendRow;
 
 export type Validation<T extends EventType> = { ok: true; row: EventRow<T> } | { ok: false; reason: string };
 
@@ -191,7 +207,7 @@ export function validateRecord<T extends EventType>(type: T, record: RawRecord):
     return { ok: false, reason: `record: must be a JSON object (got ${Array.isArray(value) ? 'an array' : preview(value)})` };
   }
   const input = record.typed ? (value as Record<string, unknown>) : coerceCsvCells(type, value as Record<string, unknown>);
-  // Rates are few (one per currency and day): they always take the schema path.
+  // Rates and spend are few (about one per day and currency or channel): they take the schema path.
   const row = (type === 'orders' ? plainOrderRow(input) : type === 'surveys' ? plainSurveyRow(input) : undefined) as EventRow<T> | undefined;
   return row ? { ok: true, row } : validateWithSchema(type, input);
 }
@@ -205,6 +221,7 @@ export function validateWithSchema<T extends EventType>(type: T, input: Record<s
   const result = eventSchemas[type].safeParse(input);
   if (!result.success) return { ok: false, reason: describeIssues(result.error.issues, input) };
   if (type === 'fx_rates') return fxRateRow(result.data as FxRate, input) as Validation<T>;
+  if (type === 'spend') return spendRow(result.data as SpendEvent, input) as Validation<T>;
   const occurredAt = parseInstant((result.data as OrderEvent | SurveyEvent).occurred_at);
   if (!occurredAt.ok) return { ok: false, reason: `occurred_at: ${occurredAt.reason}` };
   const extras = extrasOf(type, input);
@@ -224,6 +241,7 @@ export function validateWithSchema<T extends EventType>(type: T, input: Record<s
       refunded_amount: order.refunded_amount ?? null,
       channel: order.channel ?? null,
       items,
+      referred_by: order.referred_by ?? null,
       extras,
     };
     return { ok: true, row: row as EventRow<T> };
@@ -253,6 +271,26 @@ function fxRateRow(rate: FxRate, input: Record<string, unknown>): Validation<'fx
       rate_date: Date.parse(`${rate.date}T00:00:00Z`),
       currency: rate.currency,
       rate: rate.rate,
+      extras,
+    },
+  };
+}
+
+function spendRow(spend: SpendEvent, input: Record<string, unknown>): Validation<'spend'> {
+  const extras = extrasOf('spend', input);
+  if (isTooDeep(extras)) return { ok: false, reason: `${extras.tooDeep}: nested more than ${MAX_NESTING_DEPTH} levels deep` };
+  const midnight = Date.parse(`${spend.spend_date}T00:00:00Z`);
+  return {
+    ok: true,
+    row: {
+      event_id: spend.event_id,
+      occurred_at_ms: midnight,
+      spend_date: midnight,
+      channel: spend.channel,
+      campaign: spend.campaign ?? null,
+      amount: spend.amount,
+      currency: spend.currency,
+      replaces: spend.replaces ?? null,
       extras,
     },
   };
@@ -300,11 +338,12 @@ function isPlainItems(items: unknown): boolean {
 }
 
 function plainOrderRow(input: Record<string, unknown>): OrderRow | undefined {
-  const { event_id, order_id, customer_id, status, total, currency, refunded_amount, channel, items } = input;
+  const { event_id, order_id, customer_id, status, total, currency, refunded_amount, channel, items, referred_by } = input;
   if (!isIdentifier(event_id) || !isIdentifier(order_id) || !isIdentifier(customer_id)) return undefined;
   if (!(status === undefined || STATUSES.has(status)) || !isAmount(total) || !isCurrencyCode(currency)) return undefined;
   if (!(refunded_amount === undefined || refunded_amount === null || isAmount(refunded_amount)) || !isLabel(channel)) return undefined;
   if (!isPlainItems(items)) return undefined;
+  if (!(referred_by === undefined || referred_by === null || (isIdentifier(referred_by) && referred_by !== customer_id))) return undefined;
   const occurredAtMs = instantOf(input['occurred_at']);
   if (occurredAtMs === undefined) return undefined;
   const extras = extrasOf('orders', input);
@@ -321,6 +360,7 @@ function plainOrderRow(input: Record<string, unknown>): OrderRow | undefined {
     refunded_amount: (refunded_amount as number | null | undefined) ?? null,
     channel: labelOf(channel),
     items: itemsText,
+    referred_by: (referred_by as string | null | undefined) ?? null,
     extras,
   };
 }

@@ -8,7 +8,7 @@
  * and the log of campaign messages already published and customers held out (for cooldowns
  * and outcomes).
  */
-export const SOURCE_TABLES = ['orders', 'surveys', 'fx_rates', 'published_messages'] as const;
+export const SOURCE_TABLES = ['orders', 'surveys', 'fx_rates', 'spend', 'published_messages'] as const;
 
 /** A step that runs one SQL file and produces the table of the same name. */
 export interface SqlStep {
@@ -64,7 +64,8 @@ export const jobGraph: readonly JobStep[] = [
   step('stg_order_events', 'staging', ['orders']),
   step('stg_fx_rates', 'staging', ['fx_rates']),
   step('stg_placements', 'staging', ['stg_order_events', 'stg_fx_rates']),
-  step('stg_currency_problems', 'staging', ['stg_order_events', 'stg_placements']),
+  step('stg_spend', 'staging', ['spend', 'stg_fx_rates']),
+  step('stg_currency_problems', 'staging', ['stg_order_events', 'stg_placements', 'stg_spend']),
   step('stg_orders', 'staging', ['stg_order_events', 'stg_placements']),
   step('stg_purchases', 'staging', ['stg_orders']),
   step('stg_survey_responses', 'staging', ['surveys']),

@@ -1,0 +1,95 @@
+-- Marketing spend dated up to as_of, as it counts: the first delivery of each event_id, less the
+-- events another one restates (`replaces`), converted to the reporting currency at the rate of
+-- its date or the latest one up to 7 days before it (rate 1 in the reporting currency or when
+-- none is set; null without a usable rate: stg_currency_problems then stops the run). Events of
+-- one day, channel and campaign are kept apart: they add up.
+
+with ranked_deliveries as (
+
+    select
+        *,
+        row_number() over (
+            partition by event_id
+            order by received_at, ingest_id, record_number
+        ) as delivery_rank
+    from spend
+
+),
+
+spend_events as (
+
+    select
+        event_id,
+        spend_date,
+        channel,
+        campaign,
+        amount,
+        currency,
+        replaces
+    from ranked_deliveries
+    where delivery_rank = 1
+
+),
+
+-- Every event named by another's `replaces`, whatever the dates: a restatement may move spend
+-- to another day. In a chain only the last event is named by none.
+restated as (
+
+    select distinct replaces as event_id
+    from spend_events
+    where replaces is not null
+
+),
+
+counted as (
+
+    select spend_events.*
+    from spend_events
+    left join restated
+        on spend_events.event_id = restated.event_id
+    where restated.event_id is null
+        and spend_events.spend_date <= date '{{as_of}}'
+
+),
+
+usable_rates as (
+
+    select
+        counted.event_id,
+        stg_fx_rates.rate,
+        row_number() over (partition by counted.event_id order by stg_fx_rates.rate_date desc) as rate_rank
+    from counted
+    inner join stg_fx_rates
+        on counted.currency = stg_fx_rates.currency
+        and stg_fx_rates.rate_date between cast(counted.spend_date - interval '7' day as date) and counted.spend_date
+    where '{{reporting_currency}}' <> ''
+        and counted.currency <> '{{reporting_currency}}'
+
+),
+
+final as (
+
+    select
+        counted.event_id,
+        counted.spend_date,
+        counted.channel,
+        counted.campaign,
+        counted.currency,
+        counted.amount as original_amount,
+        case
+            when '{{reporting_currency}}' = '' or counted.currency = '{{reporting_currency}}' then cast(1 as double)
+            else usable_rates.rate
+        end as fx_rate,
+        counted.amount * case
+            when '{{reporting_currency}}' = '' or counted.currency = '{{reporting_currency}}' then cast(1 as double)
+            else usable_rates.rate
+        end as amount,
+        counted.replaces
+    from counted
+    left join usable_rates
+        on counted.event_id = usable_rates.event_id
+        and usable_rates.rate_rank = 1
+
+)
+
+select * from final
