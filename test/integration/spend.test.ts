@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDbEngine } from '../../functions/adapters/duckdb-engine.ts';
@@ -105,5 +106,11 @@ describe('spend', () => {
     const run = await pipeline('run', '--as-of', '2024-01-31', '--lake', lake);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('amounts are in more than one currency, EUR (1 order, 7 spend events), USD (1 spend event)');
+    // Reported in EUR, the USD spend needs a rate like an order would.
+    const config = join(directory.path, 'eur.json');
+    await writeFile(config, JSON.stringify({ reportingCurrency: 'EUR' }));
+    const converted = await pipeline('run', '--as-of', '2024-01-31', '--config', config, '--lake', lake);
+    expect(converted.code).toBe(1);
+    expect(converted.stderr).toContain('no USD rate to EUR dated on or up to 7 days before 2024-01-10 (1 spend event): ingest them with pipeline ingest fx-rates');
   });
 });
