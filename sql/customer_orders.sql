@@ -54,6 +54,7 @@ final as (
         case when is_purchase then date_diff('day', previous_order_date, purchase_date) end as days_since_previous_purchase,
         channel,
         acquisition_channel,
+        referred_by,
         currency as original_currency,
         original_total as original_gross_amount,
         fx_rate,

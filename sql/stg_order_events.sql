@@ -35,7 +35,8 @@ first_deliveries as (
         currency,
         refunded_amount,
         channel,
-        items
+        items,
+        referred_by
     from ranked_deliveries
     where delivery_rank = 1
 

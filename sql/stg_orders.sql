@@ -64,6 +64,7 @@ order_states as (
         first_placements.fx_rate,
         first_placements.channel,
         first_placements.items,
+        first_placements.referred_by,
         coalesce(cancellations.cancellation_events, 0) > 0 as is_cancelled,
         coalesce(refunds.refund_events, 0) > 0 as has_refund,
         case
@@ -94,6 +95,7 @@ final as (
         fx_rate,
         channel,
         items,
+        referred_by,
         is_cancelled,
         -- Partial refunds that add up to the total are a full refund, whatever the float noise.
         has_refund and original_refunded_amount >= original_total - 1e-6 as is_fully_refunded,

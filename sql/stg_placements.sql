@@ -17,6 +17,7 @@ with placements as (
         currency,
         channel,
         items,
+        referred_by,
         row_number() over (partition by order_id order by occurred_at, event_id) as placement_rank
     from stg_order_events
     where status = 'placed'
@@ -60,7 +61,8 @@ final as (
             else usable_rates.rate
         end as fx_rate,
         first_placements.channel,
-        first_placements.items
+        first_placements.items,
+        first_placements.referred_by
     from first_placements
     left join usable_rates
         on first_placements.order_id = usable_rates.order_id

@@ -41,7 +41,8 @@ const orders = [
   orderEvent({ order_id: 'P3', customer_id: 'cust-p', occurred_at: '2024-03-31T23:59:59Z', total: 30 }),
   // cust-x. X1 (store) is cancelled: no purchase, no lines. X2 (app), placed at 23:30 in New
   // York on 01-31, is 02-01 in UTC and the first purchase: its Shoes line is new.
-  orderEvent({ order_id: 'X1', customer_id: 'cust-x', occurred_at: '2024-01-15T10:00:00Z', total: 50, channel: 'store', items: [shoe(50)] }),
+  // X1 names cust-p as referrer, but it is cancelled: cust-x's first purchase X2 names none.
+  orderEvent({ order_id: 'X1', customer_id: 'cust-x', occurred_at: '2024-01-15T10:00:00Z', total: 50, channel: 'store', items: [shoe(50)], referred_by: 'cust-p' }),
   orderEvent({ order_id: 'X1', customer_id: 'cust-x', occurred_at: '2024-01-16T10:00:00Z', status: 'cancelled', total: 50 }),
   orderEvent({ order_id: 'X2', customer_id: 'cust-x', occurred_at: '2024-01-31T23:30:00-05:00', total: 40, channel: 'app', items: [shoe(40)] }),
   // After 03-31, for the channel windows of the 06-30 run: X4 is on day 89 after cust-x's first
@@ -56,10 +57,12 @@ const orders = [
   orderEvent({ order_id: 'R1', customer_id: 'cust-r', occurred_at: '2024-01-05T10:00:00Z', total: 20, channel: 'web' }),
   orderEvent({ order_id: 'R1', customer_id: 'cust-r', occurred_at: '2024-01-06T10:00:00Z', status: 'refunded', total: 20 }),
   // cust-s: two purchases one hour apart on one day, no channel: 0 days between them.
-  orderEvent({ order_id: 'S1', customer_id: 'cust-s', occurred_at: '2024-03-01T08:00:00Z', total: 10 }),
-  orderEvent({ order_id: 'S2', customer_id: 'cust-s', occurred_at: '2024-03-01T09:00:00Z', total: 10 }),
+  // S1 names a referrer the lake has never seen (referred); S2, a later purchase, names cust-q (no matter).
+  orderEvent({ order_id: 'S1', customer_id: 'cust-s', occurred_at: '2024-03-01T08:00:00Z', total: 10, referred_by: 'ghost' }),
+  orderEvent({ order_id: 'S2', customer_id: 'cust-s', occurred_at: '2024-03-01T09:00:00Z', total: 10, referred_by: 'cust-q' }),
   // cust-q: a refund of 5 dated the day before its order was placed (a producer's clock).
-  orderEvent({ order_id: 'Q1', customer_id: 'cust-q', occurred_at: '2024-02-10T10:00:00Z', total: 20 }),
+  // cust-q was referred by cust-p.
+  orderEvent({ order_id: 'Q1', customer_id: 'cust-q', occurred_at: '2024-02-10T10:00:00Z', total: 20, referred_by: 'cust-p' }),
   orderEvent({ order_id: 'Q1', customer_id: 'cust-q', occurred_at: '2024-02-09T10:00:00Z', status: 'refunded', total: 20, refunded_amount: 5 }),
 ];
 
@@ -300,6 +303,33 @@ describe('channel_metrics on hand-made orders', () => {
       row('store', 2, 0, 10, 1, 12),
       // cust-p: 70 + 80 + 30, all within 90 days of 01-10.
       row('web', 1, 1, 180, 1, 180),
+    ]);
+  });
+});
+
+describe('referral_metrics on hand-made orders', () => {
+  it('counts a customer as referred when their first purchase names a referrer, known to the lake or not', async () => {
+    const rows = await queryCsv(lake, `select * from referral_metrics ${at('2024-03-31')} order by period_start`);
+    const row = (period: string, counts: [number, number, number], repeat: [string | null, string | null]) => ({
+      period_start: period,
+      new_customers: String(counts[0]),
+      referred_new_customers: String(counts[1]),
+      referral_rate: String(counts[1] / counts[0]),
+      active_referrers: String(counts[2]),
+      referred_repeat_purchase_rate: repeat[0],
+      other_repeat_purchase_rate: repeat[1],
+      // Too few customers for a CLV model.
+      referred_mean_predicted_clv: null,
+      other_mean_predicted_clv: null,
+      as_of: '2024-03-31',
+    });
+    expect(rows).toEqual([
+      // cust-p, not referred, has bought three times.
+      row('2024-01-01', [1, 0, 0], [null, '1']),
+      // cust-q (referred by cust-p, one purchase) and cust-x (X1's referral was cancelled with it; X2 is one purchase).
+      row('2024-02-01', [2, 1, 1], ['0', '0']),
+      // cust-s, referred by "ghost", bought twice; S2's referrer does not count.
+      row('2024-03-01', [1, 1, 1], ['1', null]),
     ]);
   });
 });

@@ -181,6 +181,14 @@ describe.each(scenarios)('metric tables match the reference: $name', ({ config, 
       compareRows(rows, expected, (row) => String(row['acquisition_channel']), Object.keys(expected[0]!), 'channel_metrics');
     });
 
+    it('referral_metrics', async () => {
+      const rows = await queryCsv(lake, `select * from referral_metrics ${where}`);
+      const predictions = await queryCsv(lake, `select customer_id, predicted_clv from customer_clv ${where}`);
+      const predicted = new Map(predictions.map((row) => [row['customer_id']!, row['predicted_clv'] === null ? null : Number(row['predicted_clv'])]));
+      const expected = commerce.referralMetrics(orders, predicted, config, asOf);
+      compareRows(rows, expected, (row) => String(row['period_start']), Object.keys(expected[0]!), 'referral_metrics');
+    });
+
     it('cohort_retention', async () => {
       const rows = await queryCsv(lake, `select * from cohort_retention ${where}`);
       compareRows(

@@ -26,6 +26,7 @@ export interface RefCustomerOrder {
   days_since_previous_purchase: number | null;
   channel: string | null;
   acquisition_channel: string | null;
+  referred_by: string | null;
   original_currency: string;
   original_gross_amount: number;
   fx_rate: number;
@@ -86,6 +87,7 @@ export function customerOrders(events: readonly RefOrderEvent[], config: Referen
       days_since_previous_purchase: null,
       channel: placed.channel === undefined || placed.channel === null ? null : String(placed.channel),
       acquisition_channel: null,
+      referred_by: placed.referred_by ?? null,
       original_currency: placed.currency ?? 'EUR',
       original_gross_amount: placed.total,
       fx_rate: rate,
@@ -327,3 +329,34 @@ export function channelMetrics(orders: readonly RefCustomerOrder[], predictedClv
 }
 
 const firstDate = (purchases: readonly RefCustomerOrder[]) => purchases.map((purchase) => purchase.order_date).sort()[0]!;
+
+/** Per period from the first purchase: customers acquired, referred ones, referrers, and referred against the others. */
+export function referralMetrics(orders: readonly RefCustomerOrder[], predictedClv: ReadonlyMap<string, number | null>, config: ReferenceConfig, asOf: string) {
+  const purchases = orders.filter((order) => order.is_purchase);
+  if (purchases.length === 0) return [];
+  const count = new Map<string, number>();
+  for (const purchase of purchases) count.set(purchase.customer_id, (count.get(purchase.customer_id) ?? 0) + 1);
+  const firsts = purchases.filter((purchase) => purchase.customer_order_number === 1);
+  const first = periodStart(purchases.map((purchase) => purchase.order_date).sort()[0]!, config.period);
+  const mean = (values: readonly (number | null | undefined)[]) => {
+    const known = values.filter((value): value is number => value !== null && value !== undefined);
+    return known.length === 0 ? null : known.reduce((sum, value) => sum + value, 0) / known.length;
+  };
+  const share = (group: readonly RefCustomerOrder[]) => (group.length === 0 ? null : group.filter((order) => count.get(order.customer_id)! >= 2).length / group.length);
+  return periodsFrom(first, asOf, config.period).map((period) => {
+    const acquired = firsts.filter((order) => periodStart(order.order_date, config.period) === period.start);
+    const referred = acquired.filter((order) => order.referred_by !== null);
+    const others = acquired.filter((order) => order.referred_by === null);
+    return {
+      period_start: period.start,
+      new_customers: acquired.length,
+      referred_new_customers: referred.length,
+      referral_rate: acquired.length === 0 ? null : referred.length / acquired.length,
+      active_referrers: new Set(referred.map((order) => order.referred_by)).size,
+      referred_repeat_purchase_rate: share(referred),
+      other_repeat_purchase_rate: share(others),
+      referred_mean_predicted_clv: mean(referred.map((order) => predictedClv.get(order.customer_id))),
+      other_mean_predicted_clv: mean(others.map((order) => predictedClv.get(order.customer_id))),
+    };
+  });
+}

@@ -23,6 +23,7 @@ export interface RefOrderEvent {
   currency?: string;
   channel?: string | number | null;
   items?: readonly RefLine[] | null;
+  referred_by?: string | null;
 }
 
 export interface RefLine {

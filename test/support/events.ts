@@ -13,6 +13,7 @@ export function orderEvent(fields: {
   channel?: string;
   currency?: string;
   items?: readonly Record<string, unknown>[];
+  referred_by?: string;
 }): Record<string, unknown> {
   sequence += 1;
   return {

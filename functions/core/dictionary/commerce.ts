@@ -79,6 +79,12 @@ export const customerOrders: TableDoc = {
       description: "The channel of the customer's first purchase, on each of the customer's orders.",
       nullWhen: 'the customer has no purchase up to as_of, or their first purchase gave no channel',
     },
+    {
+      name: 'referred_by',
+      type: 'string',
+      description: "The customer_id of the referrer the placed event named; on the customer's first purchase it makes them a referred customer (referral_metrics).",
+      nullWhen: 'the placed event named no referrer',
+    },
     { name: 'original_currency', type: 'string', description: 'The ISO 4217 code the order was placed in.' },
     { name: 'original_gross_amount', type: 'double', unit: 'original currency', description: "The order's total in original_currency, not converted.", tests: [atLeast(0)] },
     {
@@ -346,5 +352,62 @@ export const channelMetrics: TableDoc = {
   rules: [
     { rule: 'customers_observed_365d <= customers_observed_180d and customers_observed_180d <= customers_observed_90d', why: 'a longer window is over for fewer customers' },
     { rule: 'customers_observed_90d <= customers_acquired', why: 'only acquired customers are observed' },
+  ],
+};
+
+export const referralMetrics: TableDoc = {
+  name: 'referral_metrics',
+  layer: 'curated',
+  summary: 'One row per period: customers acquired, how many were referred and by how many referrers, and referred against other customers (repeat rate, mean predicted CLV).',
+  grain: ['period_start'],
+  rowMeaning: 'a period',
+  definition: [
+    "A customer is **referred** when their first purchase names a referrer (`referred_by` on the order; customer_orders). A referral on",
+    'an order that did not become a purchase (cancelled, fully refunded) does not count, nor one on a later purchase. A referrer the',
+    'lake has never seen as a customer still counts: their history may predate the lake. Customers are counted in the period of',
+    'their first purchase; whether they bought again (two purchases or more) and their predicted CLV are as of as_of. Periods run',
+    'from the first with a purchase to the one holding as_of.',
+  ].join('\n'),
+  columns: [
+    { name: 'period_start', type: 'date', description: 'First day of the period.' },
+    { name: 'new_customers', type: 'bigint', description: 'Customers whose first purchase is in the period.', ...count('customers') },
+    { name: 'referred_new_customers', type: 'bigint', description: 'Of them, those whose first purchase named a referrer.', ...count('customers') },
+    { name: 'referral_rate', type: 'double', description: 'referred_new_customers / new_customers.', nullWhen: 'nobody was acquired in the period', ...FRACTION },
+    { name: 'active_referrers', type: 'bigint', description: "Distinct referrers named by the period's referred first purchases.", ...count('customers') },
+    {
+      name: 'referred_repeat_purchase_rate',
+      type: 'double',
+      description: 'The share of the referred new customers with two purchases or more up to as_of.',
+      nullWhen: 'nobody referred was acquired in the period',
+      ...FRACTION,
+    },
+    {
+      name: 'other_repeat_purchase_rate',
+      type: 'double',
+      description: 'The same share among the new customers not referred.',
+      nullWhen: 'every customer acquired in the period was referred, or none was acquired',
+      ...FRACTION,
+    },
+    {
+      name: 'referred_mean_predicted_clv',
+      type: 'double',
+      unit: 'currency',
+      description: "The mean predicted_clv (customer_clv) of the referred new customers who have one.",
+      nullWhen: 'none of them has a predicted CLV',
+      tests: [atLeast(0)],
+    },
+    {
+      name: 'other_mean_predicted_clv',
+      type: 'double',
+      unit: 'currency',
+      description: 'The same mean among the new customers not referred.',
+      nullWhen: 'none of them has a predicted CLV',
+      tests: [atLeast(0)],
+    },
+    AS_OF_COLUMN,
+  ],
+  rules: [
+    { rule: 'referred_new_customers <= new_customers', why: 'referred customers are new customers' },
+    { rule: 'active_referrers <= referred_new_customers', why: 'each referrer is named by at least one referred customer' },
   ],
 };

@@ -50,6 +50,7 @@ export const stagingTables: readonly TableDoc[] = [
       },
       { name: 'channel', type: 'string', description: 'The channel the event gave.', nullWhen: 'the event gave no channel' },
       { name: 'items', type: 'string', description: "The event's lines, as the JSON array stored at ingest.", nullWhen: 'the event gave no items' },
+      { name: 'referred_by', type: 'string', description: 'The referrer the event named.', nullWhen: 'the event named no referrer' },
     ],
   },
   {
@@ -91,6 +92,7 @@ export const stagingTables: readonly TableDoc[] = [
       },
       { name: 'channel', type: 'string', description: 'The channel of the placed event.', nullWhen: 'the placed event gave no channel' },
       { name: 'items', type: 'string', description: 'The lines of the placed event, as the JSON array stored at ingest.', nullWhen: 'the placed event gave no items' },
+      { name: 'referred_by', type: 'string', description: 'The referrer the placed event named.', nullWhen: 'the placed event named no referrer' },
     ],
   },
   {
@@ -179,6 +181,7 @@ export const stagingTables: readonly TableDoc[] = [
       { name: 'fx_rate', type: 'double', description: "The order's rate to the reporting currency (stg_placements).", tests: [atLeast(0)] },
       { name: 'channel', type: 'string', description: 'The channel of its first placed event.', nullWhen: 'the placed event gave no channel' },
       { name: 'items', type: 'string', description: 'The lines of its first placed event, as the JSON array stored at ingest.', nullWhen: 'the placed event gave no items' },
+      { name: 'referred_by', type: 'string', description: 'The referrer its first placed event named.', nullWhen: 'the placed event named no referrer' },
       { name: 'is_cancelled', type: 'boolean', description: 'True when the order has a cancelled event dated up to as_of.' },
       {
         name: 'is_fully_refunded',

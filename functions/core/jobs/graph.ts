@@ -91,6 +91,7 @@ export const jobGraph: readonly JobStep[] = [
   step('customer_clv', 'curated', ['customer_summary', 'clv_model', 'stg_clv_purchase_curves', 'stg_clv_probability_alive']),
   step('category_metrics', 'curated', ['order_lines']),
   step('channel_metrics', 'curated', ['customer_orders', 'customer_clv']),
+  step('referral_metrics', 'curated', ['customer_orders', 'customer_clv', 'stg_periods']),
   step('campaign_audience', 'curated', ['customer_summary', 'rfm_segments', 'customer_clv', 'published_messages']),
   step('stg_campaign_comparisons', 'staging', ['published_messages', 'stg_purchases']),
   step('campaign_outcomes', 'curated', ['stg_campaign_comparisons']),
