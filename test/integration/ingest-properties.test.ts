@@ -6,8 +6,15 @@ import { checkIngestAccounting, checkMetricsIgnoreSplitAndReingest, deliveries, 
 describe('ingest, for any mix of valid, invalid, blank and repeated lines split across files in any way', () => {
   it('accounts for every line as the contract says: received = accepted + rejected, each valid event stored, each refusal kept', async () => {
     await fc.assert(
-      fc.asyncProperty(splitIntoFiles(deliveries({ maxLines: 60, ids: 12 }), 4), checkIngestAccounting),
+      fc.asyncProperty(splitIntoFiles(deliveries({ maxLines: 60, ids: 12 }), 4), (files) => checkIngestAccounting(files)),
       { numRuns: 100 },
+    );
+  }, 180_000);
+
+  it('holds for marketing spend too', async () => {
+    await fc.assert(
+      fc.asyncProperty(splitIntoFiles(deliveries({ maxLines: 60, ids: 12, input: 'spend' }), 4), (files) => checkIngestAccounting(files, 'spend')),
+      { numRuns: 50 },
     );
   }, 180_000);
 });

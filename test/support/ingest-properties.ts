@@ -39,15 +39,63 @@ export const orderEvent = (ids: number) =>
     currency: fc.constant('EUR'),
   });
 
-const invalidLine = fc.oneof(
-  fc.constant('{"event_id": "cut'),
-  fc.constant('[1, 2, 3]'),
-  fc.constant('"just a string"'),
-  orderEvent(4).map((event) => JSON.stringify({ ...event, event_id: `bad-${event.event_id}`, total: -1 })),
-  orderEvent(4).map((event) => JSON.stringify({ ...event, event_id: `text-${event.event_id}`, total: String(event.total) })),
-  orderEvent(4).map(({ customer_id: _, ...event }) => JSON.stringify({ ...event, event_id: `nocust-${event.event_id}` })),
-  orderEvent(4).map((event) => JSON.stringify({ ...event, event_id: `late-${event.event_id}`, occurred_at: '2101-01-01T00:00:00Z' })),
-);
+/** Spend events over a few ids, channels and days. */
+export const spendEvent = (ids: number) =>
+  fc.record({
+    event_id: fc.integer({ min: 0, max: ids - 1 }).map((index) => `e${index}`),
+    spend_date: fc.integer({ min: 0, max: 150 }).map((offset) => new Date(Date.UTC(2024, 0, 1) + offset * day).toISOString().slice(0, 10)),
+    channel: fc.constantFrom('web', 'app', 'store'),
+    amount: fc.integer({ min: 0, max: 2_000_000 }).map((cents) => cents / 100),
+    currency: fc.constant('EUR'),
+  });
+
+const brokenJson = [fc.constant('{"event_id": "cut'), fc.constant('[1, 2, 3]'), fc.constant('"just a string"')];
+
+/** What the properties need of each input: valid records, refused lines, and a stored row as it was sent. */
+const INPUTS = {
+  orders: {
+    valid: orderEvent,
+    invalid: fc.oneof(
+      ...brokenJson,
+      orderEvent(4).map((event) => JSON.stringify({ ...event, event_id: `bad-${event.event_id}`, total: -1 })),
+      orderEvent(4).map((event) => JSON.stringify({ ...event, event_id: `text-${event.event_id}`, total: String(event.total) })),
+      orderEvent(4).map(({ customer_id: _, ...event }) => JSON.stringify({ ...event, event_id: `nocust-${event.event_id}` })),
+      orderEvent(4).map((event) => JSON.stringify({ ...event, event_id: `late-${event.event_id}`, occurred_at: '2101-01-01T00:00:00Z' })),
+      orderEvent(4).map((event) => JSON.stringify({ ...event, event_id: `self-${event.event_id}`, referred_by: event.customer_id })),
+    ),
+    /** The stored row as the JSON text it was sent as (field order of the generator). */
+    asSent: (row: Record<string, unknown>) =>
+      JSON.stringify({
+        event_id: row['event_id'],
+        order_id: row['order_id'],
+        customer_id: row['customer_id'],
+        occurred_at: new Date(Number(row['occurred_at'])).toISOString(),
+        status: row['status'],
+        total: row['total'],
+        currency: row['currency'],
+      }),
+  },
+  spend: {
+    valid: spendEvent,
+    invalid: fc.oneof(
+      ...brokenJson,
+      spendEvent(4).map((event) => JSON.stringify({ ...event, event_id: `bad-${event.event_id}`, amount: -1 })),
+      spendEvent(4).map((event) => JSON.stringify({ ...event, event_id: `date-${event.event_id}`, spend_date: '2024-02-30' })),
+      spendEvent(4).map(({ channel: _, ...event }) => JSON.stringify({ ...event, event_id: `nochannel-${event.event_id}` })),
+      spendEvent(4).map((event) => JSON.stringify({ ...event, event_id: `self-${event.event_id}`, replaces: `self-${event.event_id}` })),
+    ),
+    asSent: (row: Record<string, unknown>) =>
+      JSON.stringify({
+        event_id: row['event_id'],
+        spend_date: new Date(Number(row['spend_date'])).toISOString().slice(0, 10),
+        channel: row['channel'],
+        amount: row['amount'],
+        currency: row['currency'],
+      }),
+  },
+} as const;
+
+export type PropertyInput = keyof typeof INPUTS;
 
 type Step =
   | { readonly step: 'event'; readonly event: Record<string, unknown> }
@@ -56,11 +104,12 @@ type Step =
   | { readonly step: 'blank'; readonly text: string };
 
 /** Lines in the order received; exact repeats of earlier lines are drawn on purpose (rare by chance). */
-export function deliveries(options: { maxLines: number; ids: number }): fc.Arbitrary<Delivery[]> {
+export function deliveries(options: { maxLines: number; ids: number; input?: PropertyInput }): fc.Arbitrary<Delivery[]> {
+  const input = INPUTS[options.input ?? 'orders'];
   const step: fc.Arbitrary<Step> = fc.oneof(
-    { weight: 6, arbitrary: orderEvent(options.ids).map((event) => ({ step: 'event' as const, event })) },
+    { weight: 6, arbitrary: input.valid(options.ids).map((event) => ({ step: 'event' as const, event })) },
     { weight: 3, arbitrary: fc.nat().map((pick) => ({ step: 'repeat' as const, pick })) },
-    { weight: 2, arbitrary: invalidLine.map((text) => ({ step: 'invalid' as const, text })) },
+    { weight: 2, arbitrary: input.invalid.map((text) => ({ step: 'invalid' as const, text })) },
     { weight: 1, arbitrary: fc.constantFrom('', '   ', '\t').map((text) => ({ step: 'blank' as const, text })) },
   );
   // At least a third of the maximum: fast-check's small default sizes would seldom repeat an id across files.
@@ -119,30 +168,18 @@ async function* bytesOf(text: string): AsyncGenerator<Uint8Array> {
   for (let offset = 0; offset < bytes.length; offset += 97) yield bytes.subarray(offset, offset + 97);
 }
 
-/** The stored rows of a batch as the JSON text they were sent as (field order of the generator). */
-const asSent = (row: Record<string, unknown>) =>
-  JSON.stringify({
-    event_id: row['event_id'],
-    order_id: row['order_id'],
-    customer_id: row['customer_id'],
-    occurred_at: new Date(Number(row['occurred_at'])).toISOString(),
-    status: row['status'],
-    total: row['total'],
-    currency: row['currency'],
-  });
-
 /**
  * Ingests each file as its own batch and holds every count, stored row and refused line to the
  * model: received = accepted + rejected, every valid record stored once (its first delivery in
  * the file) and every refused line kept verbatim with a reason.
  */
-export async function checkIngestAccounting(files: readonly (readonly Delivery[])[]): Promise<void> {
+export async function checkIngestAccounting(files: readonly (readonly Delivery[])[], input: PropertyInput = 'orders'): Promise<void> {
   const store = new MemoryObjectStore();
   const storedIds = new Set<string>();
   for (const [index, lines] of files.entries()) {
     const text = fileText(lines);
     const result = await ingestRecords(recordsOf('jsonl', bytesOf(text)), {
-      eventType: 'orders',
+      eventType: input,
       source: `file-${index}.jsonl`,
       store,
       ingestId: `batch${index}`,
@@ -166,7 +203,7 @@ export async function checkIngestAccounting(files: readonly (readonly Delivery[]
       if (key.endsWith('.parquet')) rows.push(...readParquetRows(body));
       else refused.push(...new TextDecoder().decode(body).trim().split('\n').map((line) => JSON.parse(line)));
     }
-    expect(rows.map(asSent).sort()).toEqual([...expected.stored].sort());
+    expect(rows.map(INPUTS[input].asSent).sort()).toEqual([...expected.stored].sort());
     expect(refused.map((record) => record['line_number']).sort((a, b) => Number(a) - Number(b))).toEqual(expected.rejectedLines);
     for (const record of refused) {
       expect(record['payload']).toBe(lines[Number(record['line_number']) - 1]!.text);
