@@ -183,6 +183,11 @@ export const configSchema = z.strictObject({
     .string()
     .refine(isCurrencyCode, { message: 'must be an ISO 4217 currency code, like EUR' })
     .optional(),
+  /**
+   * The share of net revenue that is margin, for acquisition payback (acquisition_metrics).
+   * Default 1: CLV as revenue, as the classic formulas count it.
+   */
+  grossMarginRate: z.number().gt(0).max(1).default(1),
   /** Calendar period for cohorts, period metrics and NPS. Default "month". */
   period: z.enum(['week', 'month', 'quarter']).default('month'),
   /** A customer is active on a day if they purchased within this many days up to it. Default 90. */

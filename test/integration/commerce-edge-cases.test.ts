@@ -66,6 +66,14 @@ const orders = [
   orderEvent({ order_id: 'Q1', customer_id: 'cust-q', occurred_at: '2024-02-09T10:00:00Z', status: 'refunded', total: 20, refunded_amount: 5 }),
 ];
 
+/** Spend (EUR): web 20 + 15 in January, app 100 in February, store 50 in March. */
+const spend = [
+  { event_id: 'sp1', spend_date: '2024-01-05', channel: 'web', amount: 20, currency: 'EUR' },
+  { event_id: 'sp2', spend_date: '2024-01-20', channel: 'web', amount: 15, currency: 'EUR' },
+  { event_id: 'sp3', spend_date: '2024-02-03', channel: 'app', amount: 100, currency: 'EUR' },
+  { event_id: 'sp4', spend_date: '2024-03-15', channel: 'store', amount: 50, currency: 'EUR' },
+];
+
 let lake: string;
 let cleanup: () => Promise<void>;
 
@@ -75,6 +83,8 @@ beforeAll(async () => {
   lake = join(directory.path, 'lake');
   const file = await writeJsonLines(join(directory.path, 'orders.jsonl'), orders);
   expect((await pipeline('ingest', 'orders', file, '--lake', lake)).code).toBe(0);
+  const spendFile = await writeJsonLines(join(directory.path, 'spend.jsonl'), spend);
+  expect((await pipeline('ingest', 'spend', spendFile, '--lake', lake)).code).toBe(0);
   for (const asOf of ['2024-01-19', '2024-03-31', '2024-06-30']) {
     const run = await pipeline('run', '--as-of', asOf, '--lake', lake);
     expect(run.code, run.stderr).toBe(0);
@@ -330,6 +340,43 @@ describe('referral_metrics on hand-made orders', () => {
       row('2024-02-01', [2, 1, 1], ['0', '0']),
       // cust-s, referred by "ghost", bought twice; S2's referrer does not count.
       row('2024-03-01', [1, 1, 1], ['1', null]),
+    ]);
+  });
+});
+
+describe('acquisition_metrics on hand-made orders and spend', () => {
+  it('sets spend against the customers each channel brought, and counts the days to pay it back', async () => {
+    const rows = await queryCsv(
+      lake,
+      'select period_start, acquisition_channel, spend, new_customers, cac, first_purchase_revenue, net_revenue_per_customer, payback_days, ' +
+        `mean_classic_clv, ltv_cac_predicted from acquisition_metrics ${at('2024-03-31')} order by period_start, acquisition_channel`,
+    );
+    const row = (period: string, channel: string, spent: number | null, customers: number, cac: number | null, first: number, perCustomer: number | null, payback: number | null) => ({
+      period_start: period,
+      acquisition_channel: channel,
+      spend: spent === null ? null : String(spent),
+      new_customers: String(customers),
+      cac: cac === null ? null : String(cac),
+      first_purchase_revenue: String(first),
+      net_revenue_per_customer: perCustomer === null ? null : String(perCustomer),
+      payback_days: payback === null ? null : String(payback),
+      // No year of history for a lifespan, too few customers for a CLV model.
+      mean_classic_clv: null,
+      ltv_cac_predicted: null,
+    });
+    expect(rows).toEqual([
+      // January: cust-p through web (35 spent); P1's 70 on 01-10 pays it back 9 days in.
+      row('2024-01-01', 'all', 35, 1, 35, 70, 180, 9),
+      row('2024-01-01', 'web', 35, 1, 35, 70, 180, 9),
+      // February: cust-q without a channel (no spend recorded: no CAC) and cust-x through app,
+      // whose 40 has not paid back its 100.
+      row('2024-02-01', '(none)', null, 1, null, 15, 15, null),
+      row('2024-02-01', 'all', 100, 2, 50, 55, 27.5, null),
+      row('2024-02-01', 'app', 100, 1, 100, 40, 40, null),
+      // March: cust-s without a channel; store spent 50 and brought nobody.
+      row('2024-03-01', '(none)', null, 1, null, 10, 20, null),
+      row('2024-03-01', 'all', 50, 1, 50, 10, 20, null),
+      row('2024-03-01', 'store', 50, 0, null, 0, null, null),
     ]);
   });
 });

@@ -69,8 +69,8 @@ describe('pipeline demo', () => {
     const counts = [...demo.stdout.matchAll(/received ([\d,]+), accepted ([\d,]+) \(([\d,]+) duplicates?\), rejected ([\d,]+)/g)].map((match) =>
       match.slice(1).map((value) => Number(value.replaceAll(',', ''))),
     );
-    // The generated orders and surveys (with broken records), then one file of responses per send.
-    expect(counts).toHaveLength(2 + DEMO_DEFAULTS.sendDates.length);
+    // The generated orders and surveys (with broken records) and spend, then one file of responses per send.
+    expect(counts).toHaveLength(3 + DEMO_DEFAULTS.sendDates.length);
     for (const [index, [received, accepted, duplicates, rejected]] of counts.entries()) {
       expect(received).toBe(accepted! + rejected!);
       if (index < 2) expect(rejected).toBeGreaterThan(0);

@@ -78,8 +78,15 @@ const scenarios: { name: string; config: ReferenceConfig; asOfs: string[] }[] = 
     asOfs: ['2025-12-03'],
   },
   {
-    name: 'Tokyo business days, quarters, 180-day window, RFM frequency from 2, 4, 7 and 10 purchases',
-    config: { businessTimezone: 'Asia/Tokyo', period: 'quarter', activityWindowDays: 180, npsTrailingWindowDays: 120, rfm: { frequencyThresholds: [2, 4, 7, 10] } },
+    name: 'Tokyo business days, quarters, 180-day window, RFM frequency from 2, 4, 7 and 10 purchases, 60 % margin',
+    config: {
+      businessTimezone: 'Asia/Tokyo',
+      period: 'quarter',
+      activityWindowDays: 180,
+      npsTrailingWindowDays: 120,
+      rfm: { frequencyThresholds: [2, 4, 7, 10] },
+      grossMarginRate: 0.6,
+    },
     asOfs: ['2026-02-28'],
   },
   {
@@ -98,9 +105,11 @@ beforeAll(async () => {
   ingested = await temporaryDirectory();
   const ordersPath = join(ingested.path, 'orders.jsonl');
   const surveysPath = join(ingested.path, 'surveys.csv');
+  const spendPath = join(ingested.path, 'spend.jsonl');
   await writeFile(ordersPath, data.orderLines.join('\n') + '\n');
   await writeFile(surveysPath, surveysToCsv(data));
-  for (const [type, path] of [['orders', ordersPath], ['surveys', surveysPath]] as const) {
+  await writeFile(spendPath, data.spendLines.join('\n') + '\n');
+  for (const [type, path] of [['orders', ordersPath], ['surveys', surveysPath], ['spend', spendPath]] as const) {
     const result = await pipeline('ingest', type, path, '--lake', join(ingested.path, 'lake'));
     expect(result.code, result.stderr).toBe(0);
   }
@@ -187,6 +196,30 @@ describe.each(scenarios)('metric tables match the reference: $name', ({ config, 
       const predicted = new Map(predictions.map((row) => [row['customer_id']!, row['predicted_clv'] === null ? null : Number(row['predicted_clv'])]));
       const expected = commerce.referralMetrics(orders, predicted, config, asOf);
       compareRows(rows, expected, (row) => String(row['period_start']), Object.keys(expected[0]!), 'referral_metrics');
+    });
+
+    it('acquisition_metrics', async () => {
+      const rows = await queryCsv(lake, `select * from acquisition_metrics ${where}`);
+      // Predicted and classic CLV are checked in their own tests: here, how each group uses them.
+      const predictions = await queryCsv(lake, `select customer_id, predicted_clv from customer_clv ${where}`);
+      const predicted = new Map(predictions.map((row) => [row['customer_id']!, row['predicted_clv'] === null ? null : Number(row['predicted_clv'])]));
+      const [classic] = await queryCsv(lake, `select purchase_frequency_per_year, expected_lifespan_years from clv_summary ${where}`);
+      const number = (text: string | null | undefined) => (text === null || text === undefined ? null : Number(text));
+      const spend = commerce.countedSpend(
+        data.spendLines.map((line) => JSON.parse(line) as commerce.RefSpendEvent),
+        asOf,
+      );
+      const expected = commerce.acquisitionMetrics(
+        orders,
+        spend,
+        predicted,
+        { frequency: number(classic!['purchase_frequency_per_year']), lifespan: number(classic!['expected_lifespan_years']) },
+        config,
+        asOf,
+        config.grossMarginRate,
+      );
+      expect(expected.some((row) => row.payback_days !== null && row.acquisition_channel !== 'all')).toBe(true);
+      compareRows(rows, expected, (row) => `${row['period_start']}/${row['acquisition_channel']}`, Object.keys(expected[0]!), 'acquisition_metrics');
     });
 
     it('cohort_retention', async () => {

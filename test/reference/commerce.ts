@@ -360,3 +360,85 @@ export function referralMetrics(orders: readonly RefCustomerOrder[], predictedCl
     };
   });
 }
+
+export interface RefSpendEvent {
+  event_id: string;
+  spend_date: string;
+  channel: string;
+  amount: number;
+  replaces?: string | null;
+}
+
+/** The spend that counts at asOf: first deliveries, less the events another one restates. */
+export function countedSpend(events: readonly RefSpendEvent[], asOf: string): RefSpendEvent[] {
+  const firsts = firstDeliveries(events);
+  const restated = new Set(firsts.flatMap((event) => (event.replaces ? [event.replaces] : [])));
+  return firsts.filter((event) => !restated.has(event.event_id) && event.spend_date <= asOf);
+}
+
+/** Per period and acquisition channel (and 'all'): spend, CAC, revenue, CLV over CAC, payback. */
+export function acquisitionMetrics(
+  orders: readonly RefCustomerOrder[],
+  spend: readonly RefSpendEvent[],
+  predictedClv: ReadonlyMap<string, number | null>,
+  classic: { frequency: number | null; lifespan: number | null },
+  config: ReferenceConfig,
+  asOf: string,
+  grossMarginRate = 1,
+) {
+  const purchases = orders.filter((order) => order.is_purchase);
+  if (purchases.length === 0) return [];
+  const firstPeriod = periodStart(purchases.map((purchase) => purchase.order_date).sort()[0]!, config.period);
+  const purchasesOf = new Map<string, RefCustomerOrder[]>();
+  for (const purchase of purchases) purchasesOf.set(purchase.customer_id, [...(purchasesOf.get(purchase.customer_id) ?? []), purchase]);
+  const acquired = purchases
+    .filter((purchase) => purchase.customer_order_number === 1)
+    .map((first) => ({ first, period: periodStart(first.order_date, config.period), channel: first.acquisition_channel ?? '(none)' }));
+  const keys = new Set<string>();
+  for (const period of periodsFrom(firstPeriod, asOf, config.period)) keys.add(JSON.stringify([period.start, 'all']));
+  for (const customer of acquired) keys.add(JSON.stringify([customer.period, customer.channel]));
+  for (const event of spend) keys.add(JSON.stringify([periodStart(event.spend_date, config.period), event.channel]));
+  const rows = [];
+  for (const key of keys) {
+    const [period, channel] = JSON.parse(key) as [string, string];
+    if (period < firstPeriod) continue;
+    const inGroup = (eventChannel: string) => channel === 'all' || eventChannel === channel;
+    const spent = spend.filter((event) => periodStart(event.spend_date, config.period) === period && inGroup(event.channel));
+    const amount = spent.length === 0 ? null : spent.reduce((sum, event) => sum + event.amount, 0);
+    const customers = acquired.filter((customer) => customer.period === period && inGroup(customer.channel));
+    const theirPurchases = customers.flatMap((customer) => purchasesOf.get(customer.first.customer_id)!);
+    const revenue = theirPurchases.reduce((sum, purchase) => sum + purchase.net_amount, 0);
+    const cac = amount === null || customers.length === 0 ? null : amount / customers.length;
+    const clvs = customers.map((customer) => predictedClv.get(customer.first.customer_id)).filter((value): value is number => value !== null && value !== undefined);
+    const meanPredicted = clvs.length === 0 ? null : clvs.reduce((sum, value) => sum + value, 0) / clvs.length;
+    const meanClassic =
+      customers.length === 0 || classic.frequency === null || classic.lifespan === null ? null : (revenue / theirPurchases.length) * classic.frequency * classic.lifespan;
+    let payback: number | null = null;
+    if (amount === 0) payback = 0;
+    else if (amount !== null) {
+      let cumulative = 0;
+      for (const purchase of [...theirPurchases].sort((a, b) => (a.order_date < b.order_date ? -1 : a.order_date > b.order_date ? 1 : 0))) {
+        cumulative += purchase.net_amount;
+        if (cumulative * grossMarginRate >= amount - 1e-9) {
+          payback = daysBetween(period, purchase.order_date);
+          break;
+        }
+      }
+    }
+    rows.push({
+      period_start: period,
+      acquisition_channel: channel,
+      spend: amount,
+      new_customers: customers.length,
+      cac,
+      first_purchase_revenue: customers.reduce((sum, customer) => sum + customer.first.net_amount, 0),
+      net_revenue_per_customer: customers.length === 0 ? null : revenue / customers.length,
+      mean_classic_clv: meanClassic,
+      mean_predicted_clv: meanPredicted,
+      ltv_cac_classic: meanClassic === null || cac === null || cac === 0 ? null : meanClassic / cac,
+      ltv_cac_predicted: meanPredicted === null || cac === null || cac === 0 ? null : meanPredicted / cac,
+      payback_days: payback,
+    });
+  }
+  return rows;
+}

@@ -10,6 +10,7 @@ export interface ReferenceConfig {
   activityWindowDays: number;
   npsTrailingWindowDays: number;
   rfm?: { frequencyThresholds: readonly number[] };
+  grossMarginRate?: number;
 }
 
 export interface RefOrderEvent {

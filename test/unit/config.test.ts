@@ -28,6 +28,10 @@ describe('config', () => {
     expect(() => parseConfig({ rfm: { frequencyThresholds: [2, 3, 4] } })).toThrow(/rfm\.frequencyThresholds: /);
     expect(() => parseConfig({ rfm: { frequencyThresholds: [1, 3, 4, 6] } })).toThrow(/rfm\.frequencyThresholds\.0: /);
     expect(parseConfig({ rfm: { frequencyThresholds: [2, 4, 7, 10] } }).rfm.frequencyThresholds).toEqual([2, 4, 7, 10]);
+    expect(() => parseConfig({ grossMarginRate: 0 })).toThrow(/grossMarginRate: /);
+    expect(() => parseConfig({ grossMarginRate: 1.2 })).toThrow(/grossMarginRate: /);
+    expect(() => parseConfig({ reportingCurrency: 'usd' })).toThrow(/reportingCurrency: must be an ISO 4217 currency code/);
+    expect(defaultConfig.grossMarginRate).toBe(1);
   });
 
   it('holds holdout shares to [0, 0.5], windows to a day or more and the salt to some text', () => {

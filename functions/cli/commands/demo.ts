@@ -66,13 +66,17 @@ export async function demoCommand(
   await mkdir(landing, { recursive: true });
   const ordersPath = join(landing, 'orders.jsonl');
   const surveysPath = join(landing, 'surveys.csv');
+  const spendPath = join(landing, 'spend.jsonl');
   await writeFile(ordersPath, data.orderLines.join('\n') + '\n');
   await writeFile(surveysPath, surveysToCsv(data));
+  await writeFile(spendPath, data.spendLines.join('\n') + '\n');
 
   const [orders] = await ingestFiles(context, 'orders', [ordersPath]);
   const [surveys] = await ingestFiles(context, 'surveys', [surveysPath]);
+  const [spend] = await ingestFiles(context, 'spend', [spendPath]);
   context.stdout(describeIngest('landing/demo/orders.jsonl', 'orders', orders!));
   context.stdout(describeIngest('landing/demo/surveys.csv', 'surveys', surveys!));
+  context.stdout(describeIngest('landing/demo/spend.jsonl', 'spend', spend!));
 
   // The demo always publishes locally, whatever sink a config file names.
   const outboxContext = { ...context, config: { ...context.config, publish: { sink: 'outbox' as const } } };

@@ -49,6 +49,8 @@ export interface DemoData {
   readonly brokenSurveyRows: string[];
   /** Rates of the second currency to USD, working days only; empty without one. */
   readonly fxRates: DemoFxRate[];
+  /** Marketing spend per channel and day, as JSON Lines text lines, some restated later. */
+  readonly spendLines: string[];
 }
 
 export const DEMO_DEFAULTS = {
@@ -246,7 +248,30 @@ export function generateDemoData(options: DemoOptions): DemoData {
   brokenSurveyRows.push(`bad-s1,cust-000001,${at},11,post-purchase,,email`);
   brokenSurveyRows.push(`bad-s2,,${at},8,post-purchase,,email`);
   brokenSurveyRows.push(`bad-s3,cust-000002,yesterday,8,post-purchase,,email`);
-  return { orderLines, surveys, brokenSurveyRows, fxRates };
+  return { orderLines, surveys, brokenSurveyRows, fxRates, spendLines: dailySpend(start, end, new Random(options.seed + 2)) };
+}
+
+/** What each channel costs a day, on average: the app costs most per customer it brings. */
+const DAILY_SPEND = { web: 18, app: 30, store: 6 } as const;
+
+/**
+ * Spend per channel and day (USD), 30 % either way around its average; every 30th day the web
+ * spend is restated a few days later (the ad platform's correction) with 90 % of the amount.
+ */
+function dailySpend(start: number, end: number, random: Random): string[] {
+  const lines: string[] = [];
+  for (let day = start - (start % DAY_MS), index = 0; day <= end; day += DAY_MS, index += 1) {
+    const date = new Date(day).toISOString().slice(0, 10);
+    for (const [channel, average] of Object.entries(DAILY_SPEND)) {
+      const amount = Math.round(average * (0.7 + 0.6 * random.next()) * 100) / 100;
+      const event = { event_id: `spend-${date}-${channel}`, spend_date: date, channel, amount, currency: 'USD' };
+      lines.push(JSON.stringify(event));
+      if (channel === 'web' && index % 30 === 0) {
+        lines.push(JSON.stringify({ ...event, event_id: `${event.event_id}-restated`, amount: Math.round(amount * 90) / 100, replaces: event.event_id }));
+      }
+    }
+  }
+  return lines;
 }
 
 /** A rate per working day (none on weekends, as published rates go), drifting about 0.3 % a day. */

@@ -92,6 +92,7 @@ export const jobGraph: readonly JobStep[] = [
   step('category_metrics', 'curated', ['order_lines']),
   step('channel_metrics', 'curated', ['customer_orders', 'customer_clv']),
   step('referral_metrics', 'curated', ['customer_orders', 'customer_clv', 'stg_periods']),
+  step('acquisition_metrics', 'curated', ['customer_orders', 'stg_spend', 'customer_clv', 'clv_summary', 'stg_periods']),
   step('campaign_audience', 'curated', ['customer_summary', 'rfm_segments', 'customer_clv', 'published_messages']),
   step('stg_campaign_comparisons', 'staging', ['published_messages', 'stg_purchases']),
   step('campaign_outcomes', 'curated', ['stg_campaign_comparisons']),

@@ -40,6 +40,7 @@ export function sqlParameters(config: PipelineConfig, asOf: string): SqlParamete
     // Checked as an ISO 4217 code (three capital letters) by the config; '' when unset.
     reporting_currency: config.reportingCurrency !== undefined && isCurrencyCode(config.reportingCurrency) ? config.reportingCurrency : '',
     period_unit: config.period,
+    gross_margin_rate: String(config.grossMarginRate),
     period_step: PERIOD_STEPS[config.period],
     activity_window_days: String(Math.trunc(config.activityWindowDays)),
     nps_trailing_window_days: String(Math.trunc(config.npsTrailingWindowDays)),
