@@ -111,6 +111,12 @@ function orderItems(total: number, lines: readonly { product: number; quantity: 
   });
 }
 
+/** An earlier customer, or now and then one from before the data (whom the lake never sees). */
+function referrerOf(customerIndex: number, random: Random): string {
+  if (random.chance(0.05)) return `cust-legacy-${random.integer(1, 99)}`;
+  return `cust-${random.integer(1, customerIndex - 1).toString().padStart(6, '0')}`;
+}
+
 /** Formats an instant as ISO-8601 in a fixed offset ("2025-03-01T09:15:00-05:00"). */
 export function isoWithOffset(epochMs: number, offset: string): string {
   const sign = offset.startsWith('-') ? -1 : 1;
@@ -144,6 +150,8 @@ export function generateDemoData(options: DemoOptions): DemoData {
 
   // Currencies draw from a stream of their own, so that the rest of the data is the same with or without them.
   const currencyRandom = new Random(options.seed + 1);
+  // Referrals too: one customer in eight names an earlier customer (a few, one the lake never saw).
+  const referralRandom = new Random(options.seed + 3);
   const second = options.secondCurrency;
   const fxRates = second === undefined ? [] : workingDayRates(second, start, end, currencyRandom);
   const orderLines: string[] = [];
@@ -176,6 +184,8 @@ export function generateDemoData(options: DemoOptions): DemoData {
     const inSecond = second !== undefined && currencyRandom.chance(second.share);
     const currency = inSecond ? second.code : 'USD';
     const priced = (usd: number) => (inSecond ? Math.round((usd / second.startRate) * 100) / 100 : usd);
+    const referrer = customerIndex > 20 && referralRandom.chance(0.125) ? referrerOf(customerIndex, referralRandom) : undefined;
+    let firstOrder = true;
 
     while (time <= end) {
       const orderId = `ord-${(++orderSequence).toString().padStart(8, '0')}`;
@@ -190,10 +200,13 @@ export function generateDemoData(options: DemoOptions): DemoData {
         status: 'placed',
         total,
         channel,
+        // Every order of a referred customer names the referrer until one becomes a purchase.
+        ...(referrer !== undefined && firstOrder ? { referred_by: referrer } : {}),
         items: orderItems(total, Array.from({ length: Math.min(units, 3) }, (_, index) => ({ product: random.integer(1, 400), quantity: index === 0 ? units - Math.min(units, 3) + 1 : 1 }))),
       });
       let experience = satisfaction;
-      if (random.chance(0.03)) {
+      const cancelled = random.chance(0.03);
+      if (cancelled) {
         const cancelledAt = time + random.integer(1, 36) * 3_600_000;
         if (cancelledAt <= end) emitOrder({ event_id: nextEventId(), ...base, occurred_at: isoWithOffset(cancelledAt, offset), status: 'cancelled', total });
         experience -= 2;
@@ -206,6 +219,7 @@ export function generateDemoData(options: DemoOptions): DemoData {
         if (refundedAt <= end) emitOrder(event);
         experience -= partial ? 2 : 4;
       }
+      if (!cancelled) firstOrder = false;
       if (random.chance(0.28)) {
         const answeredAt = time + random.integer(2, 10) * DAY_MS + random.integer(0, 86_399) * 1000;
         if (answeredAt <= end) {

@@ -303,6 +303,35 @@ draw('channels', {
   ] },
   options: { scales: { x: axis('Acquisition channel (customers)', (v) => channels[v] ?? v), y: axis('Net revenue per customer', money), rate: axis('Repeat-purchase rate', pct, { position: 'right', min: 0, grid: { drawOnChartArea: false } }) } },
 }, DATA.channels.length === 0 ? 'No customers yet.' : null);
+const acquisitionChannels = DATA.acquisitionByChannel.map((c) => c.acquisition_channel + ' (' + whole(c.new_customers) + ')');
+const ratio = (v) => (v == null ? '' : Number(v).toFixed(1) + 'x');
+draw('acquisition', {
+  type: 'bar',
+  data: { labels: acquisitionChannels, datasets: [
+    { label: 'CAC', data: DATA.acquisitionByChannel.map((c) => c.cac), backgroundColor: colours.blue, yAxisID: 'y' },
+    { label: 'LTV:CAC, predicted CLV', data: DATA.acquisitionByChannel.map((c) => (c.cac ? (c.mean_predicted_clv ?? null) / c.cac : null)), type: 'line', borderColor: colours.orange, backgroundColor: colours.orange, yAxisID: 'ratio' },
+    { label: 'LTV:CAC, classic CLV', data: DATA.acquisitionByChannel.map((c) => (c.cac ? (c.mean_classic_clv ?? null) / c.cac : null)), type: 'line', borderColor: colours.purple, backgroundColor: colours.purple, borderDash: [5, 4], yAxisID: 'ratio' },
+  ] },
+  options: { scales: { x: axis('Acquisition channel (customers acquired)', (v) => acquisitionChannels[v] ?? v), y: axis('Customer acquisition cost', money), ratio: axis('LTV:CAC', ratio, { position: 'right', min: 0, grid: { drawOnChartArea: false } }) } },
+}, DATA.acquisitionByChannel.length === 0 ? 'No spend yet: ingest it with pipeline ingest spend.' : null);
+const acquisitionPeriods = DATA.acquisitionByPeriod.map((p) => p.period_start);
+draw('payback', {
+  type: 'bar',
+  data: { labels: acquisitionPeriods, datasets: [
+    { label: 'CAC, all channels', data: DATA.acquisitionByPeriod.map((p) => p.cac), backgroundColor: colours.lightBlue, yAxisID: 'y' },
+    { label: 'Payback days', data: DATA.acquisitionByPeriod.map((p) => p.payback_days), type: 'line', borderColor: colours.green, backgroundColor: colours.green, yAxisID: 'days', spanGaps: false },
+  ] },
+  options: { scales: { x: axis('Period acquired', (v) => acquisitionPeriods[v] ?? v), y: axis('Customer acquisition cost', money), days: axis('Days to pay back the spend', whole, { position: 'right', min: 0, grid: { drawOnChartArea: false } }) } },
+}, DATA.acquisitionByPeriod.every((p) => p.spend == null) ? 'No spend yet: ingest it with pipeline ingest spend.' : null);
+const referralPeriods = DATA.referrals.map((p) => p.period_start);
+draw('referrals', {
+  type: 'bar',
+  data: { labels: referralPeriods, datasets: [
+    { label: 'Referred new customers', data: DATA.referrals.map((p) => p.referred_new_customers), backgroundColor: colours.green, yAxisID: 'y' },
+    { label: 'Referral rate', data: DATA.referrals.map((p) => p.referral_rate), type: 'line', borderColor: colours.purple, backgroundColor: colours.purple, yAxisID: 'rate' },
+  ] },
+  options: { scales: { x: axis('Period', (v) => referralPeriods[v] ?? v), y: axis('Customers', whole), rate: axis('Share of new customers referred', pct, { position: 'right', min: 0, grid: { drawOnChartArea: false } }) } },
+}, DATA.referrals.length === 0 ? 'No purchases yet.' : DATA.referrals.every((p) => !p.referred_new_customers) ? 'No referrals yet: orders name their referrer in referred_by.' : null);
 const npsPeriods = DATA.nps.map((p) => p.period_start);
 draw('nps', {
   type: 'bar',
@@ -373,6 +402,9 @@ export function renderReport(data: ReportData, chartJsSource: string): string {
     periods: data.periods,
     cohortRevenue: data.cohortRevenue,
     channels: data.channels,
+    acquisitionByChannel: data.acquisitionByChannel,
+    acquisitionByPeriod: data.acquisitionByPeriod,
+    referrals: data.referrals,
     nps: data.nps,
     clvDistribution: data.clvDistribution,
     aliveDistribution: data.aliveDistribution,
@@ -399,6 +431,9 @@ ${chartBlock('movement', 'How the customer base moved', 'New, reactivated and re
 ${chartBlock('revenue', 'Net revenue and AOV per period', 'Net of refunds, by purchase date.')}
 ${chartBlock('cohortRevenue', 'Revenue per customer by cohort', 'Net revenue per acquired customer, cumulated since the cohort period: up to eight cohorts, spread back from the latest (customers in brackets). A hollow point is a period not over yet.')}
 ${chartBlock('channels', 'Acquisition channels', "By the channel of each customer's first purchase: net revenue per customer 90, 180 and 365 days on (once observed), mean predicted CLV and the share who bought again.")}
+${chartBlock('acquisition', 'Acquisition cost and value by channel', 'Over every period: spend per customer acquired (CAC), and the mean CLV of those customers over it (LTV:CAC), predicted and classic. Channels with spend only.')}
+${chartBlock('payback', 'CAC and payback per period', "All channels: what each period's customers cost, and the days their net revenue (x grossMarginRate) took to repay it; no point until it has.")}
+${chartBlock('referrals', 'Referrals', "New customers whose first purchase named a referrer, and their share of the period's new customers.")}
 ${chartBlock('nps', 'NPS per period', "Each customer's latest answer in the period.")}
 ${chartBlock('clv', 'Predicted CLV', 'Customers by predicted, discounted CLV over the horizon.')}
 ${chartBlock('alive', 'P(alive)', aliveHint(data))}

@@ -11,6 +11,12 @@ export interface ReportData {
   readonly cohortRevenue: Row[];
   /** channel_metrics: one row per acquisition channel, the largest first. */
   readonly channels: Row[];
+  /** acquisition_metrics summed over every period, per channel with spend. */
+  readonly acquisitionByChannel: Row[];
+  /** acquisition_metrics' all-channels row of each period. */
+  readonly acquisitionByPeriod: Row[];
+  /** referral_metrics, period by period. */
+  readonly referrals: Row[];
   readonly nps: Row[];
   readonly clvSummary: Row | undefined;
   readonly clvModels: Row[];
@@ -34,6 +40,15 @@ export function reportQueries(asOf: string): Record<Exclude<keyof ReportData, 'a
     cohorts: `select cohort_start, period_offset, cohort_size, active_customers, retention_rate from cohort_retention ${at} order by cohort_start, period_offset`,
     cohortRevenue: `select cohort_start, period_offset, is_complete, cohort_size, cumulative_revenue_per_customer from cohort_revenue ${at} order by cohort_start, period_offset`,
     channels: `select * from channel_metrics ${at} order by customers_acquired desc, acquisition_channel`,
+    // Over every period: CAC as total spend per customer, the CLVs weighted by customers.
+    acquisitionByChannel: `select acquisition_channel, sum(spend) as spend, sum(new_customers) as new_customers,
+                             sum(spend) / nullif(sum(new_customers), 0) as cac,
+                             sum(mean_predicted_clv * new_customers) / nullif(sum(case when mean_predicted_clv is not null then new_customers end), 0) as mean_predicted_clv,
+                             sum(mean_classic_clv * new_customers) / nullif(sum(case when mean_classic_clv is not null then new_customers end), 0) as mean_classic_clv
+                           from acquisition_metrics ${at} and acquisition_channel <> 'all' and spend is not null
+                           group by acquisition_channel order by new_customers desc, acquisition_channel`,
+    acquisitionByPeriod: `select period_start, spend, new_customers, cac, payback_days from acquisition_metrics ${at} and acquisition_channel = 'all' order by period_start`,
+    referrals: `select * from referral_metrics ${at} order by period_start`,
     nps: `select * from nps ${at} order by period_start`,
     clvSummary: `select * from clv_summary ${at}`,
     clvModels: `select * from clv_model ${at} order by model`,
@@ -56,6 +71,9 @@ const NEEDS: Record<string, readonly string[]> = {
   cohorts: ['cohort_retention'],
   cohortRevenue: ['cohort_revenue'],
   channels: ['channel_metrics'],
+  acquisitionByChannel: ['acquisition_metrics'],
+  acquisitionByPeriod: ['acquisition_metrics'],
+  referrals: ['referral_metrics'],
   nps: ['nps'],
   clvSummary: ['clv_summary'],
   clvModels: ['clv_model'],
@@ -86,6 +104,9 @@ export async function assembleReportData(query: QueryRows, asOf: string, availab
     cohorts: results['cohorts']!,
     cohortRevenue: results['cohortRevenue']!,
     channels: results['channels']!,
+    acquisitionByChannel: results['acquisitionByChannel']!,
+    acquisitionByPeriod: results['acquisitionByPeriod']!,
+    referrals: results['referrals']!,
     nps: results['nps']!,
     clvSummary: results['clvSummary']![0],
     clvModels: results['clvModels']!,
