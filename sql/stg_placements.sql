@@ -30,22 +30,6 @@ first_placements as (
 
 ),
 
-usable_rates as (
-
-    select
-        first_placements.order_id,
-        stg_fx_rates.rate,
-        row_number() over (partition by first_placements.order_id order by stg_fx_rates.rate_date desc) as rate_rank
-    from first_placements
-    inner join stg_fx_rates
-        on first_placements.currency = stg_fx_rates.currency
-        and stg_fx_rates.rate_date
-            between cast(first_placements.purchase_date - interval '7' day as date) and first_placements.purchase_date
-    where '{{reporting_currency}}' <> ''
-        and first_placements.currency <> '{{reporting_currency}}'
-
-),
-
 final as (
 
     select
@@ -58,15 +42,16 @@ final as (
         first_placements.currency,
         case
             when '{{reporting_currency}}' = '' or first_placements.currency = '{{reporting_currency}}' then cast(1 as double)
-            else usable_rates.rate
+            else stg_fx_rates.rate
         end as fx_rate,
         first_placements.channel,
         first_placements.items,
         first_placements.referred_by
     from first_placements
-    left join usable_rates
-        on first_placements.order_id = usable_rates.order_id
-        and usable_rates.rate_rank = 1
+    -- The rate usable on the order date (stg_fx_rates).
+    left join stg_fx_rates
+        on first_placements.currency = stg_fx_rates.currency
+        and first_placements.purchase_date = stg_fx_rates.usable_date
 
 )
 

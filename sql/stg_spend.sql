@@ -52,21 +52,6 @@ counted as (
 
 ),
 
-usable_rates as (
-
-    select
-        counted.event_id,
-        stg_fx_rates.rate,
-        row_number() over (partition by counted.event_id order by stg_fx_rates.rate_date desc) as rate_rank
-    from counted
-    inner join stg_fx_rates
-        on counted.currency = stg_fx_rates.currency
-        and stg_fx_rates.rate_date between cast(counted.spend_date - interval '7' day as date) and counted.spend_date
-    where '{{reporting_currency}}' <> ''
-        and counted.currency <> '{{reporting_currency}}'
-
-),
-
 final as (
 
     select
@@ -78,17 +63,18 @@ final as (
         counted.amount as original_amount,
         case
             when '{{reporting_currency}}' = '' or counted.currency = '{{reporting_currency}}' then cast(1 as double)
-            else usable_rates.rate
+            else stg_fx_rates.rate
         end as fx_rate,
         counted.amount * case
             when '{{reporting_currency}}' = '' or counted.currency = '{{reporting_currency}}' then cast(1 as double)
-            else usable_rates.rate
+            else stg_fx_rates.rate
         end as amount,
         counted.replaces
     from counted
-    left join usable_rates
-        on counted.event_id = usable_rates.event_id
-        and usable_rates.rate_rank = 1
+    -- The rate usable on the spend date (stg_fx_rates).
+    left join stg_fx_rates
+        on counted.currency = stg_fx_rates.currency
+        and counted.spend_date = stg_fx_rates.usable_date
 
 )
 

@@ -56,14 +56,20 @@ export const stagingTables: readonly TableDoc[] = [
   {
     name: 'stg_fx_rates',
     layer: 'staging',
-    summary: 'Exchange rates to the reporting currency dated up to as_of: the last one received for each currency and day.',
-    grain: ['currency', 'rate_date'],
-    rowMeaning: 'the rate of a currency on a day',
+    summary: 'The exchange rate usable on each day up to as_of, per currency: the rate of the day, or the latest one dated up to 7 days before it.',
+    grain: ['currency', 'usable_date'],
+    rowMeaning: 'the rate of a currency usable on a day',
+    definition:
+      'The one definition of which rate converts an amount dated d: of the rates received (the last one received for a currency and date ' +
+      'counts), the one dated d, or else the latest dated in the 7 days before d. Days with no rate within 7 days have no row. Orders ' +
+      '(stg_placements) and spend (stg_spend) join on their date.',
     columns: [
       { name: 'currency', type: 'string', description: 'The ISO 4217 code the rate converts from.' },
-      { name: 'rate_date', type: 'date', description: 'The day of the rate; on or before as_of.' },
-      { name: 'rate', type: 'double', description: 'Units of the reporting currency one unit of currency is worth that day.', tests: [atLeast(0)] },
+      { name: 'usable_date', type: 'date', description: 'The day the rate converts amounts of; on or before as_of.' },
+      { name: 'rate_date', type: 'date', description: 'The date of the rate used: usable_date or up to 7 days before.' },
+      { name: 'rate', type: 'double', description: 'Units of the reporting currency one unit of currency is worth.', tests: [atLeast(0)] },
     ],
+    rules: [{ rule: "rate_date <= usable_date and rate_date >= cast(usable_date - interval '7' day as date)", why: 'a rate converts its own day and the 7 after it' }],
   },
   {
     name: 'stg_placements',
