@@ -31,13 +31,15 @@ spend_events as (
 
 ),
 
--- Every event named by another's `replaces`, whatever the dates: a restatement may move spend
--- to another day. In a chain only the last event is named by none.
+-- Every event named by the `replaces` of another dated up to as_of: a restatement takes effect
+-- from its own date (it may move spend to another day), so a run before it still counts what
+-- it replaces. In a chain only the last event is named by none.
 restated as (
 
     select distinct replaces as event_id
     from spend_events
     where replaces is not null
+        and spend_date <= date '{{as_of}}'
 
 ),
 

@@ -6,6 +6,7 @@ import { FilesystemObjectStore } from '../../functions/adapters/filesystem-store
 import { createLakeViews } from '../../functions/adapters/lake-views.ts';
 import { computeTables } from '../../functions/adapters/local-job-runner.ts';
 import { defaultConfig } from '../../functions/core/config.ts';
+import type { PipelineConfig } from '../../functions/core/config.ts';
 import { jobGraph } from '../../functions/core/jobs/graph.ts';
 import { rowObjects } from '../../functions/core/ports.ts';
 import { orderEvent } from '../support/events.ts';
@@ -52,6 +53,8 @@ const secondFile = [
   spend('sp10', '2024-01-14', 'web', 8, { replaces: 'sp8' }),
   // A later delivery of sp1 with another amount: the first one received counts.
   spend('sp1', '2024-01-10', 'web', 999),
+  // Restates sp1 from 02-05 on: a run for 01-31 still counts sp1, one for 02-29 counts sp13.
+  spend('sp13', '2024-02-05', 'web', 90, { replaces: 'sp1' }),
 ];
 
 let directory: Awaited<ReturnType<typeof temporaryDirectory>>;
@@ -69,22 +72,30 @@ beforeAll(async () => {
 
 afterAll(async () => directory?.cleanup());
 
+/** stg_spend of a date, computed on its own (no data test stops it). */
+async function countedSpend(asOf: string, config: PipelineConfig = defaultConfig): Promise<Record<string, unknown>[]> {
+  const engine = await DuckDbEngine.open();
+  try {
+    await createLakeViews(engine, new FilesystemObjectStore(lake));
+    await computeTables(engine, config, asOf, jobGraph.filter((step) => ['stg_fx_rates', 'stg_spend'].includes(step.name)));
+    return rowObjects(await engine.query('select event_id, spend_date, channel, campaign, amount from stg_spend order by event_id'));
+  } finally {
+    await engine.close();
+  }
+}
+
 describe('spend', () => {
   it('is refused with reasons, counted and queryable', async () => {
     expect(await queryCsv(lake, "select reason from rejected_events where event_type = 'spend' order by line_number")).toEqual([
       { reason: 'amount: must be >= 0 (got -1)' },
       { reason: 'event_id: "sp2" was already received on line 2 of this file with different content' },
     ]);
-    expect(await queryCsv(lake, 'select count(*) as deliveries from spend')).toEqual([{ deliveries: '13' }]);
+    expect(await queryCsv(lake, 'select count(*) as deliveries from spend')).toEqual([{ deliveries: '14' }]);
   });
 
   it('counts each invoice, the last of each restatement, and nothing after as_of', async () => {
-    const engine = await DuckDbEngine.open();
-    try {
-      await createLakeViews(engine, new FilesystemObjectStore(lake));
-      await computeTables(engine, defaultConfig, '2024-01-31', jobGraph.filter((step) => ['stg_fx_rates', 'stg_spend'].includes(step.name)));
-      const rows = rowObjects(await engine.query('select event_id, spend_date, channel, campaign, amount from stg_spend order by event_id'));
-      expect(rows).toEqual([
+    const rows = await countedSpend('2024-01-31');
+    expect(rows).toEqual([
         { event_id: 'sp1', spend_date: '2024-01-10', channel: 'web', campaign: null, amount: 100 },
         { event_id: 'sp10', spend_date: '2024-01-14', channel: 'web', campaign: null, amount: 8 },
         { event_id: 'sp11', spend_date: '2024-01-15', channel: 'web', campaign: null, amount: 5 },
@@ -92,10 +103,10 @@ describe('spend', () => {
         { event_id: 'sp4', spend_date: '2024-01-11', channel: 'app', campaign: 'spring', amount: 60 },
         { event_id: 'sp7', spend_date: '2024-01-12', channel: 'store', campaign: null, amount: 25 },
         { event_id: 'sp9', spend_date: '2024-01-14', channel: 'web', campaign: null, amount: 12 },
-      ]);
-    } finally {
-      await engine.close();
-    }
+    ]);
+    // By 02-29 sp13 has restated sp1, and sp12 (02-10) counts.
+    const later = (await countedSpend('2024-02-29')).map((row) => row['event_id']).sort();
+    expect(later).toEqual(['sp10', 'sp11', 'sp12', 'sp13', 'sp2', 'sp4', 'sp7', 'sp9']);
   });
 
   it('in a second currency stops a run without a reporting currency, naming it', async () => {
@@ -112,5 +123,19 @@ describe('spend', () => {
     const converted = await pipeline('run', '--as-of', '2024-01-31', '--config', config, '--lake', lake);
     expect(converted.code).toBe(1);
     expect(converted.stderr).toContain('no USD rate to EUR dated on or up to 7 days before 2024-01-10 (1 spend event): ingest them with pipeline ingest fx-rates');
+    // A rate 5 days before converts it; one 8 days before a second spend event is too old.
+    const rates = await writeJsonLines(join(directory.path, 'rates.jsonl'), [{ date: '2024-01-05', currency: 'USD', rate: 0.8 }]);
+    const late = await writeJsonLines(join(directory.path, 'spend-usd-late.jsonl'), [spend('usd2', '2024-01-13', 'web', 10, { currency: 'USD' })]);
+    expect((await pipeline('ingest', 'fx-rates', rates, '--lake', lake)).code).toBe(0);
+    expect((await pipeline('ingest', 'spend', late, '--lake', lake)).code).toBe(0);
+    const tooOld = await pipeline('run', '--as-of', '2024-01-31', '--config', config, '--lake', lake);
+    expect(tooOld.code).toBe(1);
+    expect(tooOld.stderr).toContain('no USD rate to EUR dated on or up to 7 days before 2024-01-13 (1 spend event)');
+    expect(tooOld.stderr).not.toContain('2024-01-10');
+    const convertedUsd = (await countedSpend('2024-01-31', { ...defaultConfig, reportingCurrency: 'EUR' })).filter((row) => String(row['event_id']).startsWith('usd'));
+    expect(convertedUsd).toEqual([
+      { event_id: 'usd1', spend_date: '2024-01-10', channel: 'web', campaign: null, amount: 8 },
+      { event_id: 'usd2', spend_date: '2024-01-13', channel: 'web', campaign: null, amount: null },
+    ]);
   });
 });

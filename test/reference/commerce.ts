@@ -369,10 +369,10 @@ export interface RefSpendEvent {
   replaces?: string | null;
 }
 
-/** The spend that counts at asOf: first deliveries, less the events another one restates. */
+/** The spend that counts at asOf: first deliveries, less the events restated by one dated up to asOf. */
 export function countedSpend(events: readonly RefSpendEvent[], asOf: string): RefSpendEvent[] {
   const firsts = firstDeliveries(events);
-  const restated = new Set(firsts.flatMap((event) => (event.replaces ? [event.replaces] : [])));
+  const restated = new Set(firsts.flatMap((event) => (event.replaces && event.spend_date <= asOf ? [event.replaces] : [])));
   return firsts.filter((event) => !restated.has(event.event_id) && event.spend_date <= asOf);
 }
 

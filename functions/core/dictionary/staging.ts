@@ -108,10 +108,10 @@ export const stagingTables: readonly TableDoc[] = [
     grain: ['event_id'],
     rowMeaning: 'a spend event that counts',
     definition:
-      'The first delivery of each event_id counts, unless another event names it in `replaces`: then it counts no more (whatever the dates), ' +
-      'and the restating event counts instead. Several events may restate one; in a chain only the last counts; an event restating one ' +
-      'never received simply counts. Events of one day, channel and campaign add up. Amounts convert like orders: at the rate of ' +
-      'spend_date, or the latest one dated up to 7 days before it.',
+      'The first delivery of each event_id counts, unless another event dated up to as_of names it in `replaces`: then it counts no more, ' +
+      'and the restating event counts instead (a restatement takes effect from its own date, which may differ). Several events may restate ' +
+      'one; in a chain only the last counts; an event restating one never received simply counts; two events that restate each other both ' +
+      'stop counting. Events of one day, channel and campaign add up. Amounts convert like orders, at the rate usable on spend_date (stg_fx_rates).',
     columns: [
       { name: 'event_id', type: 'string', description: 'The spend event.' },
       { name: 'spend_date', type: 'date', description: 'The day the spend is for; on or before as_of.' },
