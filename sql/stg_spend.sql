@@ -54,29 +54,35 @@ counted as (
 
 ),
 
-final as (
+converted as (
 
     select
-        counted.event_id,
-        counted.spend_date,
-        counted.channel,
-        counted.campaign,
-        counted.currency,
-        counted.amount as original_amount,
+        counted.*,
         case
             when '{{reporting_currency}}' = '' or counted.currency = '{{reporting_currency}}' then cast(1 as double)
             else stg_fx_rates.rate
-        end as fx_rate,
-        counted.amount * case
-            when '{{reporting_currency}}' = '' or counted.currency = '{{reporting_currency}}' then cast(1 as double)
-            else stg_fx_rates.rate
-        end as amount,
-        counted.replaces
+        end as fx_rate
     from counted
     -- The rate usable on the spend date (stg_fx_rates).
     left join stg_fx_rates
         on counted.currency = stg_fx_rates.currency
         and counted.spend_date = stg_fx_rates.usable_date
+
+),
+
+final as (
+
+    select
+        event_id,
+        spend_date,
+        channel,
+        campaign,
+        currency,
+        amount as original_amount,
+        fx_rate,
+        amount * fx_rate as amount,
+        replaces
+    from converted
 
 )
 

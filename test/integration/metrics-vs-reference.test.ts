@@ -32,6 +32,12 @@ const asCsv = (row: object, timestamps: readonly string[] = []) =>
     Object.entries(row).map(([key, value]) => [key, typeof value === 'boolean' ? String(value) : timestamps.includes(key) ? timestampText(value as number) : value]),
   );
 
+/** The pipeline's predicted CLV per customer (checked in its own tests), for the tables that average it. */
+async function predictedClvOf(lake: string, where: string): Promise<Map<string, number | null>> {
+  const rows = await queryCsv(lake, `select customer_id, predicted_clv from customer_clv ${where}`);
+  return new Map(rows.map((row) => [row['customer_id']!, row['predicted_clv'] === null ? null : Number(row['predicted_clv'])]));
+}
+
 function close(actual: string | null | undefined, expected: number | string | null, label: string): void {
   if (expected === null) {
     expect(actual ?? null, label).toBeNull();
@@ -184,16 +190,14 @@ describe.each(scenarios)('metric tables match the reference: $name', ({ config, 
     it('channel_metrics', async () => {
       const rows = await queryCsv(lake, `select * from channel_metrics ${where}`);
       // Predicted CLV is checked in its own tests: here, that each channel averages its customers'.
-      const predictions = await queryCsv(lake, `select customer_id, predicted_clv from customer_clv ${where}`);
-      const predicted = new Map(predictions.map((row) => [row['customer_id']!, row['predicted_clv'] === null ? null : Number(row['predicted_clv'])]));
+      const predicted = await predictedClvOf(lake, where);
       const expected = commerce.channelMetrics(orders, predicted, asOf);
       compareRows(rows, expected, (row) => String(row['acquisition_channel']), Object.keys(expected[0]!), 'channel_metrics');
     });
 
     it('referral_metrics', async () => {
       const rows = await queryCsv(lake, `select * from referral_metrics ${where}`);
-      const predictions = await queryCsv(lake, `select customer_id, predicted_clv from customer_clv ${where}`);
-      const predicted = new Map(predictions.map((row) => [row['customer_id']!, row['predicted_clv'] === null ? null : Number(row['predicted_clv'])]));
+      const predicted = await predictedClvOf(lake, where);
       const expected = commerce.referralMetrics(orders, predicted, config, asOf);
       compareRows(rows, expected, (row) => String(row['period_start']), Object.keys(expected[0]!), 'referral_metrics');
     });
@@ -201,8 +205,7 @@ describe.each(scenarios)('metric tables match the reference: $name', ({ config, 
     it('acquisition_metrics', async () => {
       const rows = await queryCsv(lake, `select * from acquisition_metrics ${where}`);
       // Predicted and classic CLV are checked in their own tests: here, how each group uses them.
-      const predictions = await queryCsv(lake, `select customer_id, predicted_clv from customer_clv ${where}`);
-      const predicted = new Map(predictions.map((row) => [row['customer_id']!, row['predicted_clv'] === null ? null : Number(row['predicted_clv'])]));
+      const predicted = await predictedClvOf(lake, where);
       const [classic] = await queryCsv(lake, `select purchase_frequency_per_year, expected_lifespan_years from clv_summary ${where}`);
       const number = (text: string | null | undefined) => (text === null || text === undefined ? null : Number(text));
       const spend = commerce.countedSpend(

@@ -37,8 +37,7 @@ export function sqlParameters(config: PipelineConfig, asOf: string): SqlParamete
   return {
     as_of: asOf,
     business_timezone: config.businessTimezone,
-    // Checked as an ISO 4217 code (three capital letters) by the config; '' when unset.
-    reporting_currency: config.reportingCurrency !== undefined && isCurrencyCode(config.reportingCurrency) ? config.reportingCurrency : '',
+    reporting_currency: reportingCurrencyOf(config),
     period_unit: config.period,
     gross_margin_rate: String(config.grossMarginRate),
     period_step: PERIOD_STEPS[config.period],
@@ -48,6 +47,13 @@ export function sqlParameters(config: PipelineConfig, asOf: string): SqlParamete
     ...metricSqlParameters(),
     ...campaignSqlParameters(config),
   };
+}
+
+/** The reporting currency as a literal: an ISO 4217 code (three capitals), or '' when unset. */
+function reportingCurrencyOf(config: PipelineConfig): string {
+  if (config.reportingCurrency === undefined) return '';
+  if (!isCurrencyCode(config.reportingCurrency)) throw new UsageError(`reporting currency ${JSON.stringify(config.reportingCurrency)} is not an ISO 4217 code`);
+  return config.reportingCurrency;
 }
 
 const PLACEHOLDER = /\{\{\s*([a-z][a-z0-9_]*)\s*\}\}/g;
