@@ -1,7 +1,9 @@
 -- Campaign outcomes per send: one row per send date and campaign in the published log before
 -- as_of. Treatment customers were messaged, holdout customers qualified and were deliberately
 -- not; a converter bought within the conversion window after the send (up to as_of while the
--- window is still open). One send is a small sample: read campaign_results for decisions.
+-- window is still open), and a referrer referred a new customer whose first purchase fell in
+-- the window: the measure of the referral-ask campaign. One send is a small sample: read
+-- campaign_results for decisions.
 
 with comparisons as (
 
@@ -34,6 +36,17 @@ final as (
         revenue_per_holdout_customer,
         incremental_converters,
         incremental_revenue,
+        treatment_referrers,
+        holdout_referrers,
+        treatment_referral_rate,
+        holdout_referral_rate,
+        referral_uplift,
+        referral_uplift_ci_low,
+        referral_uplift_ci_high,
+        referral_p_value,
+        treatment_referred_customers,
+        holdout_referred_customers,
+        incremental_referred_customers,
         date '{{as_of}}' as as_of
     from comparisons
 

@@ -1,7 +1,8 @@
 -- Campaign results: per campaign, treatment against holdout pooled over every send whose
 -- conversion window ended in the results window (the trailing resultsTrailingDays up to
 -- as_of) and that held customers out. Only complete windows count, so every send contributes
--- the same length of follow-up.
+-- the same length of follow-up. Conversion and referral (what the referral-ask campaign asks
+-- for) are each compared.
 
 with comparisons as (
 
@@ -36,6 +37,17 @@ final as (
         revenue_per_holdout_customer,
         incremental_converters,
         incremental_revenue,
+        treatment_referrers,
+        holdout_referrers,
+        treatment_referral_rate,
+        holdout_referral_rate,
+        referral_uplift,
+        referral_uplift_ci_low,
+        referral_uplift_ci_high,
+        referral_p_value,
+        treatment_referred_customers,
+        holdout_referred_customers,
+        incremental_referred_customers,
         date '{{as_of}}' as as_of
     from comparisons
 

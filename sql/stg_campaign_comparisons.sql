@@ -3,9 +3,10 @@
 -- customers out and whose conversion window ended within the trailing results window (scope
 -- 'trailing'). Each row
 -- holds the two groups' sizes, converters (customers with a purchase dated after the send and
--- up to the window's end or as_of, whichever is earlier) and net revenue in the window, and the
--- statistics of the difference, written once here for both scopes: campaign_outcomes and
--- campaign_results publish them.
+-- up to the window's end or as_of, whichever is earlier), net revenue in the window, referrers
+-- (customers who referred a new customer whose first purchase fell in the window: what the
+-- referral-ask campaign asks for) and the statistics of each difference, written once here for
+-- both outcomes and both scopes: campaign_outcomes and campaign_results publish them.
 
 with published as (
 
@@ -19,6 +20,17 @@ with published as (
 purchases as (
 
     select * from stg_purchases
+
+),
+
+referred_first_purchases as (
+
+    -- New customers who named a referrer: their first purchase, dated up to as_of.
+    select referred_by, order_date
+    from customer_orders
+    where as_of = date '{{as_of}}'
+        and is_first_purchase
+        and referred_by is not null
 
 ),
 
@@ -45,7 +57,7 @@ send_members as (
 
 ),
 
-member_outcomes as (
+member_purchases as (
 
     select
         send_members.send_date,
@@ -71,6 +83,35 @@ member_outcomes as (
 
 ),
 
+member_referrals as (
+
+    select
+        send_members.send_date,
+        send_members.campaign,
+        send_members.customer_id,
+        count(*) as window_referrals
+    from send_members
+    inner join referred_first_purchases
+        on send_members.customer_id = referred_first_purchases.referred_by
+        and referred_first_purchases.order_date > send_members.send_date
+        and referred_first_purchases.order_date <= send_members.window_end
+    group by send_members.send_date, send_members.campaign, send_members.customer_id
+
+),
+
+member_outcomes as (
+
+    select
+        member_purchases.*,
+        coalesce(member_referrals.window_referrals, 0) as window_referrals
+    from member_purchases
+    left join member_referrals
+        on member_purchases.send_date = member_referrals.send_date
+        and member_purchases.campaign = member_referrals.campaign
+        and member_purchases.customer_id = member_referrals.customer_id
+
+),
+
 per_send as (
 
     select
@@ -88,6 +129,10 @@ per_send as (
         count(case when is_holdout and window_purchases > 0 then 1 end) as holdout_converters,
         coalesce(sum(case when not is_holdout then window_net_revenue end), cast(0 as decimal(38, 6))) as treatment_net_revenue,
         coalesce(sum(case when is_holdout then window_net_revenue end), cast(0 as decimal(38, 6))) as holdout_net_revenue,
+        count(case when not is_holdout and window_referrals > 0 then 1 end) as treatment_referrers,
+        count(case when is_holdout and window_referrals > 0 then 1 end) as holdout_referrers,
+        cast(coalesce(sum(case when not is_holdout then window_referrals end), 0) as bigint) as treatment_referred_customers,
+        cast(coalesce(sum(case when is_holdout then window_referrals end), 0) as bigint) as holdout_referred_customers,
         count(*) as distinct_customers
     from member_outcomes
     group by campaign, send_date, window_end
@@ -139,6 +184,10 @@ pooled as (
         cast(sum(pooled_sends.holdout_converters) as bigint) as holdout_converters,
         sum(pooled_sends.treatment_net_revenue) as treatment_net_revenue,
         sum(pooled_sends.holdout_net_revenue) as holdout_net_revenue,
+        cast(sum(pooled_sends.treatment_referrers) as bigint) as treatment_referrers,
+        cast(sum(pooled_sends.holdout_referrers) as bigint) as holdout_referrers,
+        cast(sum(pooled_sends.treatment_referred_customers) as bigint) as treatment_referred_customers,
+        cast(sum(pooled_sends.holdout_referred_customers) as bigint) as holdout_referred_customers,
         pooled_customers.distinct_customers
     from pooled_sends
     inner join pooled_customers
@@ -155,23 +204,51 @@ comparisons as (
 
 ),
 
+outcome_counts as (
+
+    -- Each comparison twice, once per outcome, so that the statistics below are written once:
+    -- a success is a converter for 'conversion' and a referrer for 'referral'.
+    select
+        scope,
+        campaign,
+        first_send_date,
+        'conversion' as outcome,
+        treatment_customers,
+        holdout_customers,
+        treatment_converters as treatment_successes,
+        holdout_converters as holdout_successes
+    from comparisons
+    union all
+    select
+        scope,
+        campaign,
+        first_send_date,
+        'referral' as outcome,
+        treatment_customers,
+        holdout_customers,
+        treatment_referrers as treatment_successes,
+        holdout_referrers as holdout_successes
+    from comparisons
+
+),
+
 rates as (
 
     select
-        comparisons.*,
+        outcome_counts.*,
         cast(treatment_customers as double) as treatment_n,
         cast(holdout_customers as double) as holdout_n,
         case
-            when treatment_customers > 0 then cast(treatment_converters as double) / treatment_customers
-        end as treatment_conversion_rate,
+            when treatment_customers > 0 then cast(treatment_successes as double) / treatment_customers
+        end as treatment_rate,
         case
-            when holdout_customers > 0 then cast(holdout_converters as double) / holdout_customers
-        end as holdout_conversion_rate,
+            when holdout_customers > 0 then cast(holdout_successes as double) / holdout_customers
+        end as holdout_rate,
         case
             when treatment_customers + holdout_customers > 0
-                then cast(treatment_converters + holdout_converters as double) / (treatment_customers + holdout_customers)
-        end as pooled_conversion_rate
-    from comparisons
+                then cast(treatment_successes + holdout_successes as double) / (treatment_customers + holdout_customers)
+        end as pooled_rate
+    from outcome_counts
 
 ),
 
@@ -181,16 +258,16 @@ wilson as (
     -- (p + z^2 / 2n) / (1 + z^2 / n) -/+ z sqrt(p (1 - p) / n + z^2 / 4n^2) / (1 + z^2 / n).
     select
         rates.*,
-        (treatment_conversion_rate + constants.z_975_squared / (2 * treatment_n))
+        (treatment_rate + constants.z_975_squared / (2 * treatment_n))
             / (1 + constants.z_975_squared / treatment_n) as treatment_wilson_centre,
         constants.z_975 * sqrt(
-            treatment_conversion_rate * (1 - treatment_conversion_rate) / treatment_n
+            treatment_rate * (1 - treatment_rate) / treatment_n
             + constants.z_975_squared / (4 * treatment_n * treatment_n)
         ) / (1 + constants.z_975_squared / treatment_n) as treatment_wilson_spread,
-        (holdout_conversion_rate + constants.z_975_squared / (2 * holdout_n))
+        (holdout_rate + constants.z_975_squared / (2 * holdout_n))
             / (1 + constants.z_975_squared / holdout_n) as holdout_wilson_centre,
         constants.z_975 * sqrt(
-            holdout_conversion_rate * (1 - holdout_conversion_rate) / holdout_n
+            holdout_rate * (1 - holdout_rate) / holdout_n
             + constants.z_975_squared / (4 * holdout_n * holdout_n)
         ) / (1 + constants.z_975_squared / holdout_n) as holdout_wilson_spread
     from rates
@@ -213,53 +290,116 @@ bounds as (
 
 ),
 
-final as (
+group_statistics as (
 
     select
         scope,
         campaign,
-        send_date,
         first_send_date,
-        last_send_date,
-        sends,
-        {{conversion_window_days}} as conversion_window_days,
-        window_end,
-        window_complete,
-        treatment_customers,
-        holdout_customers,
-        treatment_converters,
-        holdout_converters,
-        distinct_customers,
-        treatment_conversion_rate,
-        holdout_conversion_rate,
-        treatment_conversion_rate - holdout_conversion_rate as uplift,
+        outcome,
+        treatment_rate,
+        holdout_rate,
+        treatment_rate - holdout_rate as uplift,
         -- Newcombe's hybrid score interval for a difference of proportions (his method 10),
         -- from the two Wilson intervals.
-        treatment_conversion_rate - holdout_conversion_rate - sqrt(
-            power(treatment_conversion_rate - treatment_rate_low, 2) + power(holdout_rate_high - holdout_conversion_rate, 2)
+        treatment_rate - holdout_rate - sqrt(
+            power(treatment_rate - treatment_rate_low, 2) + power(holdout_rate_high - holdout_rate, 2)
         ) as uplift_ci_low,
-        treatment_conversion_rate - holdout_conversion_rate + sqrt(
-            power(treatment_rate_high - treatment_conversion_rate, 2) + power(holdout_conversion_rate - holdout_rate_low, 2)
+        treatment_rate - holdout_rate + sqrt(
+            power(treatment_rate_high - treatment_rate, 2) + power(holdout_rate - holdout_rate_low, 2)
         ) as uplift_ci_high,
-        -- Two-sided z-test with the pooled rate. When both groups converted at 0 % (or both at
+        -- Two-sided z-test with the pooled rate. When both groups succeeded at 0 % (or both at
         -- 100 %) there is no difference to test: 1, as Fisher's exact test gives.
         case
             when treatment_customers = 0 or holdout_customers = 0 then null
-            when pooled_conversion_rate in (0, 1) then cast(1 as double)
-            else 2 * normal_cdf(0, 1, -abs(treatment_conversion_rate - holdout_conversion_rate) / sqrt(
-                pooled_conversion_rate * (1 - pooled_conversion_rate) * (1 / treatment_n + 1 / holdout_n)
+            when pooled_rate in (0, 1) then cast(1 as double)
+            else 2 * normal_cdf(0, 1, -abs(treatment_rate - holdout_rate) / sqrt(
+                pooled_rate * (1 - pooled_rate) * (1 / treatment_n + 1 / holdout_n)
             ))
-        end as p_value,
-        cast(treatment_net_revenue as double) as treatment_net_revenue,
-        cast(holdout_net_revenue as double) as holdout_net_revenue,
-        case when treatment_customers > 0 then cast(treatment_net_revenue as double) / treatment_n end as revenue_per_treatment_customer,
-        case when holdout_customers > 0 then cast(holdout_net_revenue as double) / holdout_n end as revenue_per_holdout_customer,
-        (treatment_conversion_rate - holdout_conversion_rate) * treatment_n as incremental_converters,
-        case
-            when treatment_customers > 0 and holdout_customers > 0
-                then (cast(treatment_net_revenue as double) / treatment_n - cast(holdout_net_revenue as double) / holdout_n) * treatment_n
-        end as incremental_revenue
+        end as p_value
     from bounds
+
+),
+
+conversion as (
+
+    select * from group_statistics where outcome = 'conversion'
+
+),
+
+referral as (
+
+    select * from group_statistics where outcome = 'referral'
+
+),
+
+final as (
+
+    select
+        comparisons.scope,
+        comparisons.campaign,
+        comparisons.send_date,
+        comparisons.first_send_date,
+        comparisons.last_send_date,
+        comparisons.sends,
+        {{conversion_window_days}} as conversion_window_days,
+        comparisons.window_end,
+        comparisons.window_complete,
+        comparisons.treatment_customers,
+        comparisons.holdout_customers,
+        comparisons.treatment_converters,
+        comparisons.holdout_converters,
+        comparisons.distinct_customers,
+        conversion.treatment_rate as treatment_conversion_rate,
+        conversion.holdout_rate as holdout_conversion_rate,
+        conversion.uplift,
+        conversion.uplift_ci_low,
+        conversion.uplift_ci_high,
+        conversion.p_value,
+        cast(comparisons.treatment_net_revenue as double) as treatment_net_revenue,
+        cast(comparisons.holdout_net_revenue as double) as holdout_net_revenue,
+        case
+            when comparisons.treatment_customers > 0
+                then cast(comparisons.treatment_net_revenue as double) / comparisons.treatment_customers
+        end as revenue_per_treatment_customer,
+        case
+            when comparisons.holdout_customers > 0
+                then cast(comparisons.holdout_net_revenue as double) / comparisons.holdout_customers
+        end as revenue_per_holdout_customer,
+        conversion.uplift * comparisons.treatment_customers as incremental_converters,
+        case
+            when comparisons.treatment_customers > 0 and comparisons.holdout_customers > 0
+                then (
+                    cast(comparisons.treatment_net_revenue as double) / comparisons.treatment_customers
+                    - cast(comparisons.holdout_net_revenue as double) / comparisons.holdout_customers
+                ) * comparisons.treatment_customers
+        end as incremental_revenue,
+        comparisons.treatment_referrers,
+        comparisons.holdout_referrers,
+        referral.treatment_rate as treatment_referral_rate,
+        referral.holdout_rate as holdout_referral_rate,
+        referral.uplift as referral_uplift,
+        referral.uplift_ci_low as referral_uplift_ci_low,
+        referral.uplift_ci_high as referral_uplift_ci_high,
+        referral.p_value as referral_p_value,
+        comparisons.treatment_referred_customers,
+        comparisons.holdout_referred_customers,
+        case
+            when comparisons.treatment_customers > 0 and comparisons.holdout_customers > 0
+                then (
+                    cast(comparisons.treatment_referred_customers as double) / comparisons.treatment_customers
+                    - cast(comparisons.holdout_referred_customers as double) / comparisons.holdout_customers
+                ) * comparisons.treatment_customers
+        end as incremental_referred_customers
+    from comparisons
+    inner join conversion
+        on comparisons.scope = conversion.scope
+        and comparisons.campaign = conversion.campaign
+        and comparisons.first_send_date = conversion.first_send_date
+    inner join referral
+        on comparisons.scope = referral.scope
+        and comparisons.campaign = referral.campaign
+        and comparisons.first_send_date = referral.first_send_date
 
 )
 

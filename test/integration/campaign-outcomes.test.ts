@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Random } from '../../functions/core/demo/random.ts';
+import { customerOrders } from '../reference/commerce.ts';
 import { addDays, purchasesAsOf } from '../reference/metrics.ts';
 import type { RefOrderEvent } from '../reference/metrics.ts';
 import { campaignOutcomes, campaignResults, compareGroups } from '../reference/uplift.ts';
@@ -12,8 +13,8 @@ import { pipeline, queryCsv, temporaryDirectory, writeJsonLines } from '../suppo
 /**
  * campaign_outcomes and campaign_results through the command line: hand-worked cases whose
  * intervals are published, the edges of the conversion window, empty groups, log lines written
- * before holdouts existed, and generated data compared row by row with the reference in
- * test/reference/uplift.ts.
+ * before holdouts existed, who counts as a referrer, and generated data compared row by row
+ * with the reference in test/reference/uplift.ts.
  */
 
 interface Member {
@@ -127,10 +128,38 @@ beforeAll(async () => {
   orders.push(orderEvent({ order_id: 'e7', customer_id: 'held-buyer', occurred_at: '2026-02-15T10:00:00Z', total: 40 }));
   edge('held-idle', true);
 
+  // Referrals after a referral_ask send on Feb 10 (window end Mar 12): each member's referred
+  // customers, by the date of their orders.
+  const referralMember = (customer: string, isHoldout = false) => members.push({ send_date: '2026-02-10', campaign: 'referral_ask', customer_id: customer, is_holdout: isHoldout });
+  const referredOrder = (order: string, customer: string, day: string, referrer: string, status?: 'cancelled') => {
+    orders.push(orderEvent({ order_id: order, customer_id: customer, occurred_at: `${day}T12:00:00Z`, referred_by: referrer }));
+    if (status) orders.push(orderEvent({ order_id: order, customer_id: customer, occurred_at: `${day}T13:00:00Z`, status }));
+  };
+  referralMember('ra-two');
+  referredOrder('r1', 'new-1', '2026-02-12', 'ra-two');
+  referredOrder('r2', 'new-2', '2026-02-20', 'ra-two');
+  referralMember('ra-send-day');
+  referredOrder('r3', 'new-3', '2026-02-10', 'ra-send-day'); // the send's own day: not after it
+  referralMember('ra-late');
+  referredOrder('r4', 'new-4', '2026-03-13', 'ra-late'); // a day after the window
+  referralMember('ra-before');
+  referredOrder('r5', 'new-5', '2026-02-05', 'ra-before'); // before the send
+  referralMember('ra-existing');
+  orders.push(orderEvent({ order_id: 'r6a', customer_id: 'old-6', occurred_at: '2026-01-05T12:00:00Z' }));
+  referredOrder('r6b', 'old-6', '2026-02-15', 'ra-existing'); // not a new customer: their first purchase came before
+  referralMember('ra-cancelled-first');
+  referredOrder('r7a', 'new-7', '2026-02-12', 'ra-cancelled-first', 'cancelled');
+  referredOrder('r7b', 'new-7', '2026-02-14', 'ra-cancelled-first'); // the first purchase, after a cancelled order
+  referralMember('ra-cancelled-only');
+  referredOrder('r8', 'new-8', '2026-02-13', 'ra-cancelled-only', 'cancelled'); // never a purchase
+  referralMember('ra-held', true);
+  referredOrder('r9', 'new-9', '2026-02-20', 'ra-held');
+  referralMember('ra-held-idle', true);
+
   await writeLog(lake, members);
   const file = await writeJsonLines(join(directory.path, 'orders.jsonl'), orders);
   expect((await pipeline('ingest', 'orders', file, '--lake', lake)).code).toBe(0);
-  for (const asOf of ['2026-01-11', '2026-03-31']) {
+  for (const asOf of ['2026-01-11', '2026-02-13', '2026-03-31']) {
     const run = await pipeline('run', '--as-of', asOf, '--lake', lake);
     expect(run.code, run.stderr).toBe(0);
   }
@@ -158,7 +187,8 @@ describe('campaign_outcomes', () => {
     const first = await outcome('2026-03-31', caseDate(0));
     // 56/70 against 48/80: pooled 104/150, z = 0.2 / sqrt(104/150 x 46/150 x (1/70 + 1/80)) = 2.6502.
     expect(Number(first['p_value'])).toBeCloseTo(0.0080451, 6);
-    expect(numberOrNull(first['p_value'])).toBeCloseTo(compareGroups({ treatment: { customers: 70, converters: 56, revenue: 0 }, holdout: { customers: 80, converters: 48, revenue: 0 } }).p_value!, 10);
+    const groups = { treatment: { customers: 70, converters: 56, revenue: 0, referrers: 0, referred: 0 }, holdout: { customers: 80, converters: 48, revenue: 0, referrers: 0, referred: 0 } };
+    expect(numberOrNull(first['p_value'])).toBeCloseTo(compareGroups(groups).p_value!, 10);
     // 10 per converter: 560 and 480; 8 and 6 per customer; (8 - 6) x 70 = 140 more revenue; 0.2 x 70 = 14 more converters.
     expect([first['treatment_net_revenue'], first['holdout_net_revenue'], first['revenue_per_treatment_customer'], first['revenue_per_holdout_customer']].map(Number)).toEqual([560, 480, 8, 6]);
     expect(Number(first['incremental_revenue'])).toBeCloseTo(140, 9);
@@ -196,6 +226,34 @@ describe('campaign_outcomes', () => {
     });
   });
 
+  it("counts a referrer: a member named by a new customer's first purchase in the window", async () => {
+    // Treatment: ra-two referred two (new-1, new-2), ra-cancelled-first one (new-7, whose first
+    // order was cancelled and whose next one named the referrer again); the others' referred
+    // customers bought on the send day, after the window, before the send, were not new, or never
+    // bought. Holdout: ra-held referred new-9.
+    const row = await outcome('2026-03-31', '2026-02-10');
+    expect(row).toMatchObject({
+      campaign: 'referral_ask',
+      treatment_customers: '7',
+      holdout_customers: '2',
+      treatment_converters: '0',
+      treatment_referrers: '2',
+      treatment_referred_customers: '3',
+      holdout_referrers: '1',
+      holdout_referred_customers: '1',
+    });
+    const expected = compareGroups({
+      treatment: { customers: 7, converters: 0, revenue: 0, referrers: 2, referred: 3 },
+      holdout: { customers: 2, converters: 0, revenue: 0, referrers: 1, referred: 1 },
+    });
+    for (const column of ['treatment_referral_rate', 'holdout_referral_rate', 'referral_uplift', 'referral_uplift_ci_low', 'referral_uplift_ci_high', 'referral_p_value', 'incremental_referred_customers'] as const) {
+      expect(numberOrNull(row[column]), column).toBeCloseTo(expected[column]!, 10);
+    }
+    expect(Number(row['incremental_referred_customers'])).toBeCloseTo((3 / 7 - 1 / 2) * 7, 10);
+    // Before the window closed only new-1 (Feb 12) had been referred.
+    expect(await outcome('2026-02-13', '2026-02-10')).toMatchObject({ window_complete: 'false', treatment_referrers: '1', treatment_referred_customers: '1', holdout_referrers: '0' });
+  });
+
   it('counts an open window up to as_of and leaves out the sends of as_of and after it', async () => {
     // At 01-11 the window of case 7 (sent 01-08, converters buying on 01-13) is open and has no converter yet.
     const open = await outcome('2026-01-11', caseDate(7));
@@ -213,8 +271,8 @@ describe('campaign_results', () => {
     const [row] = await queryCsv(lake, "select * from campaign_results where as_of = date '2026-03-31' and campaign = 'win_back'");
     const sum = (pick: (entry: (typeof NEWCOMBE_TABLE_II)[number]) => number) => NEWCOMBE_TABLE_II.reduce((total, entry) => total + pick(entry), 0);
     const expected = compareGroups({
-      treatment: { customers: sum((c) => c.treated[1]), converters: sum((c) => c.treated[0]), revenue: 10 * sum((c) => c.treated[0]) },
-      holdout: { customers: sum((c) => c.held[1]), converters: sum((c) => c.held[0]), revenue: 10 * sum((c) => c.held[0]) },
+      treatment: { customers: sum((c) => c.treated[1]), converters: sum((c) => c.treated[0]), revenue: 10 * sum((c) => c.treated[0]), referrers: 0, referred: 0 },
+      holdout: { customers: sum((c) => c.held[1]), converters: sum((c) => c.held[0]), revenue: 10 * sum((c) => c.held[0]), referrers: 0, referred: 0 },
     });
     // The legacy send of 2025-12-20 (window ended 01-19, inside the 90 days) has no holdout: left out.
     expect(await outcome('2026-03-31', '2025-12-20')).toMatchObject({ treatment_customers: '10', treatment_converters: '10', holdout_customers: '0' });
@@ -230,7 +288,7 @@ describe('campaign_results', () => {
     for (const [column, value] of Object.entries(expected)) expect(numberOrNull(row![column]), column).toBeCloseTo(value as number, 10);
     // Campaigns whose sends all lack a group have no results; the window-edges send has both.
     const campaigns = await queryCsv(lake, "select campaign from campaign_results where as_of = date '2026-03-31' order by campaign");
-    expect(campaigns.map((result) => result['campaign'])).toEqual(['second_purchase', 'win_back']);
+    expect(campaigns.map((result) => result['campaign'])).toEqual(['referral_ask', 'second_purchase', 'win_back']);
   });
 });
 
@@ -262,6 +320,19 @@ describe('campaign outcomes on generated data', () => {
           }
         }
       }
+      // 400 customers new to the lake, referred by one of the 600 (some first orders cancelled,
+      // some referred before the first send), 1 to 2 orders each.
+      for (let n = 0; n < 400; n += 1) {
+        const customer = `n${n}`;
+        const referrer = `g${random.integer(0, 599)}`;
+        const orderCount = random.integer(1, 2);
+        for (let o = 0; o < orderCount; o += 1) {
+          const day = addDays('2026-03-20', random.integer(0, 110) + 5 * o);
+          const order = { order_id: `${customer}-o${o}`, customer_id: customer, total: 25, referred_by: referrer };
+          events.push({ event_id: `${customer}-o${o}-p`, ...order, occurred_at: `${day}T10:00:00Z`, status: 'placed' });
+          if (random.chance(0.15)) events.push({ event_id: `${customer}-o${o}-c`, ...order, occurred_at: `${day}T11:00:00Z`, status: 'cancelled' });
+        }
+      }
       await writeLog(generatedLake, logged);
       const file = await writeJsonLines(join(directory.path, 'orders.jsonl'), events.map((event) => ({ ...event, currency: 'EUR' })));
       expect((await pipeline('ingest', 'orders', file, '--lake', generatedLake)).code).toBe(0);
@@ -270,6 +341,10 @@ describe('campaign outcomes on generated data', () => {
 
       const config = { businessTimezone: 'UTC', period: 'month' as const, activityWindowDays: 90, npsTrailingWindowDays: 90 };
       const purchases = purchasesAsOf(events, config, asOf).map((p) => ({ customer_id: p.customer_id, date: p.date, net: p.net }));
+      const referrals = customerOrders(events, config, asOf)
+        .filter((order) => order.is_first_purchase && order.referred_by !== null)
+        .map((order) => ({ referred_by: order.referred_by!, date: order.order_date }));
+      const aftermath = { purchases, referrals };
       const compare = (actual: Record<string, string | null>, expected: Record<string, unknown>, label: string) => {
         for (const [column, value] of Object.entries(expected)) {
           if (typeof value === 'number') expect(Number(actual[column]), `${label} ${column}`).toBeCloseTo(value, 9);
@@ -278,7 +353,7 @@ describe('campaign outcomes on generated data', () => {
         }
       };
       const outcomes = await queryCsv(generatedLake, `select * from campaign_outcomes where as_of = date '${asOf}'`);
-      const expectedOutcomes = campaignOutcomes(logged, purchases, 30, asOf);
+      const expectedOutcomes = campaignOutcomes(logged, aftermath, 30, asOf);
       expect(outcomes).toHaveLength(expectedOutcomes.length);
       for (const expected of expectedOutcomes) {
         const actual = outcomes.find((row) => row['send_date'] === expected.send_date && row['campaign'] === expected.campaign)!;
@@ -286,11 +361,13 @@ describe('campaign outcomes on generated data', () => {
       }
       // Windows ending in (04-06, 07-05]: the sends of 03-31, 04-20 and 05-15; the later two are still open.
       const results = await queryCsv(generatedLake, `select * from campaign_results where as_of = date '${asOf}'`);
-      const expectedResults = campaignResults(logged, purchases, 30, 90, asOf);
+      const expectedResults = campaignResults(logged, aftermath, 30, 90, asOf);
       expect(results).toHaveLength(3);
       for (const expected of expectedResults) {
         expect(expected.sends).toBe(3);
         expect(expected.distinct_customers).toBeLessThan(expected.treatment_customers + expected.holdout_customers);
+        expect(expected.treatment_referrers).toBeGreaterThan(0);
+        expect(expected.treatment_referred_customers).toBeGreaterThan(expected.treatment_referrers);
         compare(results.find((row) => row['campaign'] === expected.campaign)!, expected, expected.campaign);
       }
     } finally {

@@ -1,7 +1,8 @@
 /**
  * An independent reference for campaign_outcomes and campaign_results, written from the
  * definitions in the README ("Campaign results") in plain TypeScript: group counts from the
- * published log and the purchases, the Wilson and Newcombe intervals, the pooled z-test. Its
+ * published log, the purchases and the referred first purchases, the Wilson and Newcombe
+ * intervals, the pooled z-test. Its
  * normal distribution function integrates the density numerically, so it shares no
  * approximation with the engines (Trino's normal_cdf, the DuckDB macro).
  */
@@ -52,6 +53,17 @@ export interface Comparison {
   revenue_per_holdout_customer: number | null;
   incremental_converters: number | null;
   incremental_revenue: number | null;
+  treatment_referrers: number;
+  holdout_referrers: number;
+  treatment_referral_rate: number | null;
+  holdout_referral_rate: number | null;
+  referral_uplift: number | null;
+  referral_uplift_ci_low: number | null;
+  referral_uplift_ci_high: number | null;
+  referral_p_value: number | null;
+  treatment_referred_customers: number;
+  holdout_referred_customers: number;
+  incremental_referred_customers: number | null;
 }
 
 interface Group {
@@ -68,45 +80,65 @@ export function newcombeInterval(treatment: Group, holdout: Group, z = Z_975): [
   return [p1 - p2 - Math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), p1 - p2 + Math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)];
 }
 
-/** Treatment against holdout from the two groups' counts and revenue. */
-export function compareGroups(groups: {
-  treatment: { customers: number; converters: number; revenue: number };
-  holdout: { customers: number; converters: number; revenue: number };
-}): Comparison {
-  const { treatment, holdout } = groups;
-  const rate = (group: typeof treatment) => (group.customers > 0 ? group.converters / group.customers : null);
-  const perCustomer = (group: typeof treatment) => (group.customers > 0 ? group.revenue / group.customers : null);
+/** Two rates of successes (in `converters`) compared: the rates, their difference, its interval and p-value. */
+function compareRates(treatment: Group, holdout: Group) {
+  const rate = (group: Group) => (group.customers > 0 ? group.converters / group.customers : null);
   const p1 = rate(treatment);
   const p2 = rate(holdout);
-  const both = p1 !== null && p2 !== null;
-  let low: number | null = null;
-  let high: number | null = null;
-  let pValue: number | null = null;
-  if (both) {
-    [low, high] = newcombeInterval(treatment, holdout);
-    const pooled = (treatment.converters + holdout.converters) / (treatment.customers + holdout.customers);
-    const se = Math.sqrt(pooled * (1 - pooled) * (1 / treatment.customers + 1 / holdout.customers));
-    pValue = se === 0 ? 1 : 2 * normalCdf(-Math.abs(p1 - p2) / se);
-  }
-  const r1 = perCustomer(treatment);
-  const r2 = perCustomer(holdout);
+  if (p1 === null || p2 === null) return { treatment: p1, holdout: p2, uplift: null, low: null, high: null, pValue: null };
+  const [low, high] = newcombeInterval(treatment, holdout);
+  const pooled = (treatment.converters + holdout.converters) / (treatment.customers + holdout.customers);
+  const se = Math.sqrt(pooled * (1 - pooled) * (1 / treatment.customers + 1 / holdout.customers));
+  return { treatment: p1, holdout: p2, uplift: p1 - p2, low, high, pValue: se === 0 ? 1 : 2 * normalCdf(-Math.abs(p1 - p2) / se) };
+}
+
+export interface GroupCounts {
+  customers: number;
+  converters: number;
+  revenue: number;
+  /** Customers of the group who referred a new customer in the window, and how many they referred. */
+  referrers: number;
+  referred: number;
+}
+
+/** Treatment against holdout from the two groups' counts and revenue. */
+export function compareGroups(groups: { treatment: GroupCounts; holdout: GroupCounts }): Comparison {
+  const { treatment, holdout } = groups;
+  const perCustomer = (group: GroupCounts, amount: number) => (group.customers > 0 ? amount / group.customers : null);
+  const conversion = compareRates(treatment, holdout);
+  const referral = compareRates({ customers: treatment.customers, converters: treatment.referrers }, { customers: holdout.customers, converters: holdout.referrers });
+  const r1 = perCustomer(treatment, treatment.revenue);
+  const r2 = perCustomer(holdout, holdout.revenue);
+  const n1 = perCustomer(treatment, treatment.referred);
+  const n2 = perCustomer(holdout, holdout.referred);
   return {
     treatment_customers: treatment.customers,
     holdout_customers: holdout.customers,
     treatment_converters: treatment.converters,
     holdout_converters: holdout.converters,
-    treatment_conversion_rate: p1,
-    holdout_conversion_rate: p2,
-    uplift: both ? p1 - p2 : null,
-    uplift_ci_low: low,
-    uplift_ci_high: high,
-    p_value: pValue,
+    treatment_conversion_rate: conversion.treatment,
+    holdout_conversion_rate: conversion.holdout,
+    uplift: conversion.uplift,
+    uplift_ci_low: conversion.low,
+    uplift_ci_high: conversion.high,
+    p_value: conversion.pValue,
     treatment_net_revenue: treatment.revenue,
     holdout_net_revenue: holdout.revenue,
     revenue_per_treatment_customer: r1,
     revenue_per_holdout_customer: r2,
-    incremental_converters: both ? (p1 - p2) * treatment.customers : null,
+    incremental_converters: conversion.uplift === null ? null : conversion.uplift * treatment.customers,
     incremental_revenue: r1 !== null && r2 !== null ? (r1 - r2) * treatment.customers : null,
+    treatment_referrers: treatment.referrers,
+    holdout_referrers: holdout.referrers,
+    treatment_referral_rate: referral.treatment,
+    holdout_referral_rate: referral.holdout,
+    referral_uplift: referral.uplift,
+    referral_uplift_ci_low: referral.low,
+    referral_uplift_ci_high: referral.high,
+    referral_p_value: referral.pValue,
+    treatment_referred_customers: treatment.referred,
+    holdout_referred_customers: holdout.referred,
+    incremental_referred_customers: n1 !== null && n2 !== null ? (n1 - n2) * treatment.customers : null,
   };
 }
 
@@ -123,27 +155,43 @@ export interface DatedPurchase {
   net: number;
 }
 
+/** A new customer's first purchase that named a referrer: who referred, and its date. */
+export interface DatedReferral {
+  referred_by: string;
+  date: string;
+}
+
 const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 
-/** Counts of one send's (or one pooled set of sends') members: converters and revenue in each window. */
-function groupCounts(members: readonly LoggedMember[], purchases: readonly DatedPurchase[], windowDays: number, asOf: string) {
+/** What happened after the sends: purchases, and new customers' first purchases naming a referrer. */
+export interface Aftermath {
+  purchases: readonly DatedPurchase[];
+  referrals: readonly DatedReferral[];
+}
+
+/** Counts of one send's (or one pooled set of sends') members: converters, revenue and referrers in each window. */
+function groupCounts(members: readonly LoggedMember[], aftermath: Aftermath, windowDays: number, asOf: string) {
   const byCustomer = new Map<string, DatedPurchase[]>();
-  for (const purchase of purchases) byCustomer.set(purchase.customer_id, [...(byCustomer.get(purchase.customer_id) ?? []), purchase]);
-  const empty = () => ({ customers: 0, converters: 0, revenue: 0 });
+  for (const purchase of aftermath.purchases) byCustomer.set(purchase.customer_id, [...(byCustomer.get(purchase.customer_id) ?? []), purchase]);
+  const empty = (): GroupCounts => ({ customers: 0, converters: 0, revenue: 0, referrers: 0, referred: 0 });
   const groups = { treatment: empty(), holdout: empty() };
   for (const member of members) {
     const end = addDays(member.send_date, windowDays);
-    const inWindow = (byCustomer.get(member.customer_id) ?? []).filter((p) => p.date > member.send_date && p.date <= end && p.date <= asOf);
+    const inWindow = (date: string) => date > member.send_date && date <= end && date <= asOf;
+    const bought = (byCustomer.get(member.customer_id) ?? []).filter((p) => inWindow(p.date));
+    const referred = aftermath.referrals.filter((r) => r.referred_by === member.customer_id && inWindow(r.date)).length;
     const group = member.is_holdout ? groups.holdout : groups.treatment;
     group.customers += 1;
-    if (inWindow.length > 0) group.converters += 1;
-    group.revenue += inWindow.reduce((sum, p) => sum + p.net, 0);
+    if (bought.length > 0) group.converters += 1;
+    group.revenue += bought.reduce((sum, p) => sum + p.net, 0);
+    if (referred > 0) group.referrers += 1;
+    group.referred += referred;
   }
   return groups;
 }
 
 /** campaign_outcomes: one comparison per (send_date, campaign) logged before as_of. */
-export function campaignOutcomes(members: readonly LoggedMember[], purchases: readonly DatedPurchase[], windowDays: number, asOf: string) {
+export function campaignOutcomes(members: readonly LoggedMember[], aftermath: Aftermath, windowDays: number, asOf: string) {
   const sends = new Map<string, LoggedMember[]>();
   for (const member of members.filter((m) => m.send_date < asOf)) {
     const key = `${member.send_date}|${member.campaign}`;
@@ -152,7 +200,7 @@ export function campaignOutcomes(members: readonly LoggedMember[], purchases: re
   return [...sends].map(([key, group]) => {
     const [send_date, campaign] = key.split('|') as [string, string];
     const window_end = addDays(send_date, windowDays);
-    return { send_date, campaign, window_end, window_complete: window_end <= asOf, ...compareGroups(groupCounts(group, purchases, windowDays, asOf)) };
+    return { send_date, campaign, window_end, window_complete: window_end <= asOf, ...compareGroups(groupCounts(group, aftermath, windowDays, asOf)) };
   });
 }
 
@@ -160,7 +208,7 @@ export function campaignOutcomes(members: readonly LoggedMember[], purchases: re
  * campaign_results: per campaign, pooled over the sends (before as_of) whose window ended in
  * (as_of - trailing, as_of] and that have both a treatment and a holdout group.
  */
-export function campaignResults(members: readonly LoggedMember[], purchases: readonly DatedPurchase[], windowDays: number, trailingDays: number, asOf: string) {
+export function campaignResults(members: readonly LoggedMember[], aftermath: Aftermath, windowDays: number, trailingDays: number, asOf: string) {
   const from = addDays(asOf, -trailingDays);
   const sendKey = (m: LoggedMember) => `${m.send_date}|${m.campaign}`;
   const inSend = (key: string, holdout: boolean) => members.some((m) => sendKey(m) === key && m.is_holdout === holdout);
@@ -175,7 +223,7 @@ export function campaignResults(members: readonly LoggedMember[], purchases: rea
       campaign,
       sends: new Set(group.map((m) => m.send_date)).size,
       distinct_customers: new Set(group.map((m) => m.customer_id)).size,
-      ...compareGroups(groupCounts(group, purchases, windowDays, asOf)),
+      ...compareGroups(groupCounts(group, aftermath, windowDays, asOf)),
     };
   });
 }

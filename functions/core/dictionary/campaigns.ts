@@ -111,6 +111,85 @@ const incrementalRevenue: ColumnDoc = {
   description: '(revenue_per_treatment_customer - revenue_per_holdout_customer) x treatment_customers: net revenue in the window the message added.',
 };
 
+/** The referral outcome: the same comparison, with referrers in place of converters. */
+const treatmentReferrers: ColumnDoc = {
+  name: 'treatment_referrers',
+  type: 'bigint',
+  description: 'Treatment customers who referred a new customer in the window (the new customer\'s first purchase named them in referred_by).',
+  ...count('customers'),
+};
+const holdoutReferrers: ColumnDoc = {
+  name: 'holdout_referrers',
+  type: 'bigint',
+  description: 'Holdout customers who referred a new customer in the window.',
+  ...count('customers'),
+};
+const treatmentReferralRate: ColumnDoc = {
+  name: 'treatment_referral_rate',
+  type: 'double',
+  description: 'treatment_referrers / treatment_customers.',
+  ...FRACTION,
+};
+const holdoutReferralRate: ColumnDoc = {
+  name: 'holdout_referral_rate',
+  type: 'double',
+  description: 'holdout_referrers / holdout_customers: the referring to expect without the message.',
+  ...FRACTION,
+};
+const referralUplift: ColumnDoc = {
+  name: 'referral_uplift',
+  type: 'double',
+  description: 'treatment_referral_rate - holdout_referral_rate: referrers added per customer messaged. The measure of referral_ask.',
+  tests: [between(-1, 1)],
+};
+const referralUpliftCiLow: ColumnDoc = { name: 'referral_uplift_ci_low', type: 'double', description: "Lower bound of referral_uplift's 95 % interval, as uplift_ci_low." };
+const referralUpliftCiHigh: ColumnDoc = { name: 'referral_uplift_ci_high', type: 'double', description: "Upper bound of referral_uplift's 95 % interval, as uplift_ci_high." };
+const referralPValue: ColumnDoc = {
+  name: 'referral_p_value',
+  type: 'double',
+  unit: 'probability',
+  description: 'The two-sided two-proportion z-test of no referral_uplift, as p_value with referrers in place of converters.',
+  tests: [between(0, 1)],
+};
+const treatmentReferredCustomers: ColumnDoc = {
+  name: 'treatment_referred_customers',
+  type: 'bigint',
+  description: 'New customers referred in the window by treatment customers: at least treatment_referrers, as one referrer may bring several.',
+  ...count('customers'),
+};
+const holdoutReferredCustomers: ColumnDoc = {
+  name: 'holdout_referred_customers',
+  type: 'bigint',
+  description: 'New customers referred in the window by holdout customers.',
+  ...count('customers'),
+};
+const incrementalReferredCustomers: ColumnDoc = {
+  name: 'incremental_referred_customers',
+  type: 'double',
+  unit: 'customers',
+  description:
+    '(treatment_referred_customers / treatment_customers - holdout_referred_customers / holdout_customers) x treatment_customers: '
+    + 'new customers the message brought in through referrals; an estimate.',
+};
+
+/** Referral columns after the conversion and revenue ones, alike in the three tables. */
+const referralColumns = (nullable: boolean): readonly ColumnDoc[] => {
+  const when = (column: ColumnDoc, reason: string) => (nullable ? { ...column, nullWhen: reason } : column);
+  return [
+    treatmentReferrers,
+    holdoutReferrers,
+    when(treatmentReferralRate, TREATMENT_EMPTY),
+    when(holdoutReferralRate, HOLDOUT_EMPTY),
+    when(referralUplift, EITHER_EMPTY),
+    when(referralUpliftCiLow, EITHER_EMPTY),
+    when(referralUpliftCiHigh, EITHER_EMPTY),
+    when(referralPValue, EITHER_EMPTY),
+    treatmentReferredCustomers,
+    holdoutReferredCustomers,
+    when(incrementalReferredCustomers, EITHER_EMPTY),
+  ];
+};
+
 const comparisonColumnsWithEmptyGroups: readonly ColumnDoc[] = [
   { ...treatmentConversionRate, nullWhen: TREATMENT_EMPTY },
   { ...holdoutConversionRate, nullWhen: HOLDOUT_EMPTY },
@@ -124,6 +203,7 @@ const comparisonColumnsWithEmptyGroups: readonly ColumnDoc[] = [
   { ...revenuePerHoldoutCustomer, nullWhen: HOLDOUT_EMPTY },
   { ...incrementalConverters, nullWhen: EITHER_EMPTY },
   { ...incrementalRevenue, nullWhen: EITHER_EMPTY },
+  ...referralColumns(true),
 ];
 
 const comparisonRules: readonly RowRule[] = [
@@ -134,6 +214,14 @@ const comparisonRules: readonly RowRule[] = [
   { rule: 'abs(incremental_converters) <= treatment_customers', why: 'uplift x treatment customers, with |uplift| <= 1' },
   { rule: 'treatment_converters > 0 or treatment_net_revenue = 0', why: 'without a purchase in the window there is no revenue' },
   { rule: 'holdout_converters > 0 or holdout_net_revenue = 0', why: 'without a purchase in the window there is no revenue' },
+  { rule: 'treatment_referrers <= treatment_customers', why: 'a referrer is a customer of the group' },
+  { rule: 'holdout_referrers <= holdout_customers', why: 'a referrer is a customer of the group' },
+  { rule: 'treatment_referrers <= treatment_referred_customers', why: 'a referrer referred at least one new customer' },
+  { rule: 'holdout_referrers <= holdout_referred_customers', why: 'a referrer referred at least one new customer' },
+  { rule: '(treatment_referrers = 0) = (treatment_referred_customers = 0)', why: 'every referred customer has a referrer' },
+  { rule: '(holdout_referrers = 0) = (holdout_referred_customers = 0)', why: 'every referred customer has a referrer' },
+  { rule: 'referral_uplift_ci_low <= referral_uplift', why: 'the low bound is the uplift minus a square root' },
+  { rule: 'referral_uplift <= referral_uplift_ci_high', why: 'the high bound is the uplift plus a square root' },
 ];
 
 const distinctCustomersRule: RowRule = {
@@ -160,6 +248,13 @@ const STATISTICS = `\`uplift\` = treatment rate - holdout rate. Its 95 % interva
 with the pooled rate, 1 when the pooled rate is 0 or 1. \`incremental_converters\` = uplift x treatment customers;
 \`incremental_revenue\` = (revenue per treatment customer - revenue per holdout customer) x treatment customers, noisier
 than the uplift. Where a group is empty, its rate and every figure comparing the groups are null.`;
+
+const REFERRAL = `The **referral** outcome is compared the same way, with the same statistics: a **referrer** is a customer of
+the group who referred a new customer in the window, that is, a customer whose first purchase (the first placed order
+not cancelled and not fully refunded by \`as_of\`) is dated after the send date and no later than \`window_end\` or
+\`as_of\` and names them in \`referred_by\`. It is what the \`referral_ask\` campaign asks for, so \`referral_uplift\` is
+its measure; the other campaigns carry it too (a campaign that moves referrals shows it). A referred customer whose first
+order was cancelled counts when a later order becomes their first purchase and still names the referrer.`;
 
 export const campaignTables: readonly TableDoc[] = [
   {
@@ -267,7 +362,9 @@ which is \`send_date\` on \`send\` rows.
 
 ${CONVERSION}
 
-${STATISTICS}`,
+${STATISTICS}
+
+${REFERRAL}`,
     columns: [
       {
         name: 'scope',
@@ -331,7 +428,9 @@ single send's holdout is small and its figures are noisy: read \`campaign_result
 
 ${CONVERSION}
 
-${STATISTICS}`,
+${STATISTICS}
+
+${REFERRAL}`,
     columns: [
       { name: 'send_date', type: 'date', description: 'The send: the as_of the audience was published for.' },
       campaignColumn,
@@ -372,7 +471,9 @@ holdout share, pooling mixes sends of different shares: read \`campaign_outcomes
 
 ${CONVERSION}
 
-${STATISTICS}`,
+${STATISTICS}
+
+${REFERRAL}`,
     columns: [
       campaignColumn,
       {
@@ -436,6 +537,7 @@ ${STATISTICS}`,
       revenuePerHoldoutCustomer,
       incrementalConverters,
       incrementalRevenue,
+      ...referralColumns(false),
       AS_OF_COLUMN,
     ],
     rules: [

@@ -94,7 +94,7 @@ export const jobGraph: readonly JobStep[] = [
   step('referral_metrics', 'curated', ['customer_orders', 'customer_clv', 'stg_periods']),
   step('acquisition_metrics', 'curated', ['customer_orders', 'stg_spend', 'customer_clv', 'clv_summary', 'stg_periods']),
   step('campaign_audience', 'curated', ['customer_summary', 'rfm_segments', 'customer_clv', 'published_messages']),
-  step('stg_campaign_comparisons', 'staging', ['published_messages', 'stg_purchases']),
+  step('stg_campaign_comparisons', 'staging', ['published_messages', 'stg_purchases', 'customer_orders']),
   step('campaign_outcomes', 'curated', ['stg_campaign_comparisons']),
   step('campaign_results', 'curated', ['stg_campaign_comparisons']),
 ];
