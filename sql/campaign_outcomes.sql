@@ -17,6 +17,8 @@ final as (
     select
         send_date,
         campaign,
+        -- What the campaign asks of the customer: the outcome to read its results on.
+        case when campaign in ({{referral_asking_campaigns}}) then 'referral' else 'purchase' end as asks_for,
         conversion_window_days,
         window_end,
         window_complete,

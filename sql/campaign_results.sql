@@ -15,6 +15,8 @@ final as (
 
     select
         campaign,
+        -- What the campaign asks of the customer: the outcome to read its results on.
+        case when campaign in ({{referral_asking_campaigns}}) then 'referral' else 'purchase' end as asks_for,
         sends,
         first_send_date,
         last_send_date,

@@ -1,3 +1,4 @@
+import { askedOutcome } from '../core/campaigns/campaigns.ts';
 import { PURCHASE_MODEL_TITLES } from '../core/clv/purchase-models.ts';
 import type { PurchaseModelName } from '../core/clv/purchase-models.ts';
 import { rowObjects } from '../core/ports.ts';
@@ -123,36 +124,43 @@ export async function summarize(query: Query, asOf: string): Promise<string> {
 
 const points = (value: unknown) => (typeof value === 'number' ? `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}` : '-');
 
-/** campaign_results as a table: what each campaign changed, against its holdout, with the interval. */
+/** campaign_results as a table: what each campaign changed in what it asks for, against its holdout, with the interval. */
 async function campaignResultsLines(query: Query, where: string): Promise<string[]> {
   const results = rowObjects(
     await query(
-      `select campaign, sends, conversion_window_days, results_trailing_days, treatment_customers, holdout_customers,
-              treatment_conversion_rate, holdout_conversion_rate, uplift, uplift_ci_low, uplift_ci_high, p_value, incremental_revenue
-         from campaign_results ${where} order by uplift desc nulls last, campaign`,
+      `select campaign, asks_for, sends, conversion_window_days, results_trailing_days, treatment_customers, holdout_customers,
+              treatment_conversion_rate, holdout_conversion_rate, uplift, uplift_ci_low, uplift_ci_high, p_value,
+              treatment_referral_rate, holdout_referral_rate, referral_uplift, referral_uplift_ci_low, referral_uplift_ci_high, referral_p_value,
+              incremental_revenue
+         from campaign_results ${where}
+        order by case when asks_for = 'referral' then referral_uplift else uplift end desc nulls last, campaign`,
     ),
   );
   if (results.length === 0) return ['campaign results: no send has a complete conversion window yet'];
   const first = results[0]!;
   return [
     `campaign results: messaged customers against the held-out ones, over the sends whose ${String(first['conversion_window_days'])}-day ` +
-      `conversion window ended in the last ${String(first['results_trailing_days'])} days (uplift in percentage points; ` +
-      'an interval that includes 0 shows no measurable effect)',
+      `window ended in the last ${String(first['results_trailing_days'])} days, on what each campaign asks for: a purchase, or a ` +
+      'referral (a new customer whose first purchase names them). Uplift in percentage points; an interval that includes 0 shows no measurable effect',
     toTable({
-      columns: ['campaign', 'sends', 'messaged', 'held out', 'bought (messaged)', 'bought (held out)', 'uplift [95% interval]', 'p', 'incremental revenue'].map(
+      columns: ['campaign', 'asks for', 'sends', 'messaged', 'held out', 'did (messaged)', 'did (held out)', 'uplift [95% interval]', 'p', 'incremental revenue'].map(
         (name) => ({ name, type: 'VARCHAR' }),
       ),
-      rows: results.map((row) => [
-        row['campaign'],
-        count(row['sends']),
-        count(row['treatment_customers']),
-        count(row['holdout_customers']),
-        percent(row['treatment_conversion_rate']),
-        percent(row['holdout_conversion_rate']),
-        `${points(row['uplift'])} [${points(row['uplift_ci_low'])}, ${points(row['uplift_ci_high'])}]`,
-        typeof row['p_value'] === 'number' ? (row['p_value'] as number).toFixed(3) : '-',
-        money(row['incremental_revenue']),
-      ]),
+      rows: results.map((row) => {
+        const asked = askedOutcome(row);
+        return [
+          row['campaign'],
+          row['asks_for'],
+          count(row['sends']),
+          count(row['treatment_customers']),
+          count(row['holdout_customers']),
+          percent(asked.treatmentRate),
+          percent(asked.holdoutRate),
+          `${points(asked.uplift)} [${points(asked.low)}, ${points(asked.high)}]`,
+          typeof asked.pValue === 'number' ? asked.pValue.toFixed(3) : '-',
+          money(row['incremental_revenue']),
+        ];
+      }),
     }).trimEnd(),
   ];
 }

@@ -1,24 +1,35 @@
 -- Campaign results
 -- Each campaign against its randomised holdout at the newest as_of, pooled over the sends whose
--- conversion window ended in the trailing results window, with a verdict read from the 95 %
--- interval of the uplift: an interval that includes 0 shows no measurable effect.
+-- conversion window ended in the trailing results window, on what the campaign asks for (a
+-- purchase, or for a referral ask a new customer referred), with a verdict read from the 95 %
+-- interval of that uplift: an interval that includes 0 shows no measurable effect.
+
+with asked as (
+
+    select
+        campaign,
+        asks_for,
+        sends,
+        treatment_customers,
+        holdout_customers,
+        case when asks_for = 'referral' then treatment_referral_rate else treatment_conversion_rate end as treatment_rate,
+        case when asks_for = 'referral' then holdout_referral_rate else holdout_conversion_rate end as holdout_rate,
+        case when asks_for = 'referral' then referral_uplift else uplift end as uplift,
+        case when asks_for = 'referral' then referral_uplift_ci_low else uplift_ci_low end as uplift_ci_low,
+        case when asks_for = 'referral' then referral_uplift_ci_high else uplift_ci_high end as uplift_ci_high,
+        case when asks_for = 'referral' then referral_p_value else p_value end as p_value,
+        incremental_revenue,
+        incremental_referred_customers
+    from latest_campaign_results
+
+)
 
 select
-    campaign,
-    sends,
-    treatment_customers,
-    holdout_customers,
-    treatment_conversion_rate,
-    holdout_conversion_rate,
-    uplift,
-    uplift_ci_low,
-    uplift_ci_high,
-    p_value,
-    incremental_revenue,
+    *,
     case
-        when uplift_ci_low > 0 then 'lifts conversion'
-        when uplift_ci_high < 0 then 'lowers conversion'
+        when uplift_ci_low > 0 then 'lifts ' || asks_for || 's'
+        when uplift_ci_high < 0 then 'lowers ' || asks_for || 's'
         else 'no measurable effect'
     end as verdict
-from latest_campaign_results
+from asked
 order by uplift desc nulls last, campaign

@@ -18,20 +18,23 @@ import { parseCsv, pipeline, queryCsv, temporaryDirectory } from '../support/cli
 import type { CliResult } from '../support/cli.ts';
 
 /**
- * Φ⁻¹(1 - 0.001 / 12): a two-sided interval at 1 - 0.001 / 6, one of six that hold together at
- * 99.9 %. The demo is one fixed draw, and every change to its audiences (new data, new segment
- * rules) redraws who is held out: at 95 % together, one such change in twenty would fail this
- * test by chance alone (scoring RFM frequency by fixed counts did: p = 0.008 on 12 holdouts).
+ * Φ⁻¹(1 - 0.001 / 14): a two-sided interval at 1 - 0.001 / 7, one of seven (six campaigns'
+ * conversion, referral_ask's referrals) that hold together at 99.9 %. The demo is one fixed
+ * draw, and every change to its audiences (new data, new segment rules) redraws who is held
+ * out: at 95 % together, one such change in twenty would fail this test by chance alone
+ * (scoring RFM frequency by fixed counts did: p = 0.008 on 12 holdouts).
  */
-const Z_FAMILY_OF_SIX = 3.7648236495337515;
+const Z_FAMILY_OF_SEVEN = 3.8031684540835684;
 
-/** The Newcombe interval of a campaign_results row, at the family-wise level. */
-const familyInterval = (row: Record<string, string | null>) =>
-  newcombeInterval(
-    { customers: Number(row['treatment_customers']), converters: Number(row['treatment_converters']) },
-    { customers: Number(row['holdout_customers']), converters: Number(row['holdout_converters']) },
-    Z_FAMILY_OF_SIX,
+/** The Newcombe interval of a campaign_results row's conversion or referral uplift, at the family-wise level. */
+const familyInterval = (row: Record<string, string | null>, outcome: 'conversion' | 'referral' = 'conversion') => {
+  const successes = outcome === 'conversion' ? 'converters' : 'referrers';
+  return newcombeInterval(
+    { customers: Number(row['treatment_customers']), converters: Number(row[`treatment_${successes}`]) },
+    { customers: Number(row['holdout_customers']), converters: Number(row[`holdout_${successes}`]) },
+    Z_FAMILY_OF_SEVEN,
   );
+};
 
 /** The demo end to end: exactly what `npm start` does and shows (the default population and seed). */
 let root: string;
@@ -102,15 +105,15 @@ describe('pipeline demo', () => {
   });
 
   it('recovers the simulated campaign effects: the intervals cover every true effect together, the no-effect campaign covers zero', async () => {
-    // The truth, from the events without the responses: a messaged customer converts if they would
-    // have anyway (a purchase of their own in the window) or if they respond; the responses add
-    // effect x (share of the audience that would not have converted) to the conversion rate.
-    // (Responses to another campaign's message in the same window are left out of "would have
-    // anyway": they are few, and they fall on both groups alike.) Six 95 % intervals all cover
-    // only about 74 % of the time, so the check widens each to 1 - 0.001 / 6 (Bonferroni): all six
-    // then cover at least 99.9 % of the time, and the demo's own audiences do not decide the test.
-    // That checks the loop end to end; the 95 % table's coverage rate is proved in
-    // campaign-outcomes.test.ts.
+    // The truth, from the events without the responses: a messaged customer converts (or refers a
+    // new customer) if they would have anyway, in events of their own in the window, or if they
+    // respond; the responses add chance x (share of the audience that would not have) to the
+    // rate the campaign asks for, and nothing to the other. (Responses to another campaign's
+    // message in the same window are left out of "would have anyway": they are few, and they
+    // fall on both groups alike.) Seven 95 % intervals all cover only about 70 % of the time, so
+    // the check widens each to 1 - 0.001 / 7 (Bonferroni): all seven then cover at least 99.9 %
+    // of the time, and the demo's own audiences do not decide the test. That checks the loop end
+    // to end; the 95 % table's coverage rate is proved in campaign-outcomes.test.ts.
     const asOf = DEMO_DEFAULTS.endDate;
     const own = await queryCsv(
       lake,
@@ -123,6 +126,10 @@ describe('pipeline demo', () => {
     );
     const purchaseDates = new Map<string, string[]>();
     for (const purchase of purchases) purchaseDates.set(purchase.customer_id, [...(purchaseDates.get(purchase.customer_id) ?? []), purchase.date]);
+    // Referrals of the generated data: the referred customers' first purchases (the responses' referred customers are all new).
+    const ownReferrals = await queryCsv(lake, `select referred_by, order_date from customer_orders where as_of = date '${asOf}' and is_first_purchase and referred_by is not null and order_id not like 'ord-resp-%'`);
+    const referralDates = new Map<string, string[]>();
+    for (const row of ownReferrals) referralDates.set(row['referred_by']!, [...(referralDates.get(row['referred_by']!) ?? []), row['order_date']!]);
     // The customers campaign_results pools: sends whose window has ended and that held someone out.
     const members = await queryCsv(
       lake,
@@ -136,19 +143,26 @@ describe('pipeline demo', () => {
     for (const result of results) {
       const campaign = result['campaign'] as keyof typeof DEMO_CAMPAIGN_EFFECTS;
       const audience = members.filter((member) => member['campaign'] === campaign);
-      const wouldConvert = audience.filter((member) => {
-        const end = addDays(member['as_of']!, 30);
-        return (purchaseDates.get(member['customer_id']!) ?? []).some((date) => date > member['as_of']! && date <= end);
-      }).length;
-      const truth = DEMO_CAMPAIGN_EFFECTS[campaign] * (1 - wouldConvert / audience.length);
+      const wouldHave = (dates: ReadonlyMap<string, string[]>) =>
+        audience.filter((member) => {
+          const end = addDays(member['as_of']!, 30);
+          return (dates.get(member['customer_id']!) ?? []).some((date) => date > member['as_of']! && date <= end);
+        }).length;
+      const asksForReferral = result['asks_for'] === 'referral';
       expect(Number(result['treatment_customers']) + Number(result['holdout_customers'])).toBe(audience.length);
-      const [low, high] = familyInterval(result);
-      expect(low, campaign).toBeLessThanOrEqual(truth);
-      expect(high, campaign).toBeGreaterThanOrEqual(truth);
+      const outcomes = asksForReferral ? (['conversion', 'referral'] as const) : (['conversion'] as const);
+      for (const outcome of outcomes) {
+        const asked = (outcome === 'referral') === asksForReferral;
+        const truth = asked ? DEMO_CAMPAIGN_EFFECTS[campaign] * (1 - wouldHave(outcome === 'referral' ? referralDates : purchaseDates) / audience.length) : 0;
+        const [low, high] = familyInterval(result, outcome);
+        expect(low, `${campaign} ${outcome}`).toBeLessThanOrEqual(truth);
+        expect(high, `${campaign} ${outcome}`).toBeGreaterThanOrEqual(truth);
+      }
     }
     const [low, high] = familyInterval(results.find((row) => row['campaign'] === 'loyalty_upgrade')!);
     expect(low).toBeLessThanOrEqual(0);
     expect(high).toBeGreaterThanOrEqual(0);
+    expect(results.filter((row) => row['asks_for'] === 'referral').map((row) => row['campaign'])).toEqual(['referral_ask']);
   });
 
   it('reaches every RFM segment: frequency scores spread although most customers bought once', async () => {
@@ -267,5 +281,11 @@ describe('pipeline demo', () => {
       expect(row.tone, row.campaign!).toBe(crossesZero ? 'interval unclear' : high! < 0 ? 'interval down' : 'interval up');
     }
     expect(report.campaignResults.some((row) => row.verdict === 'no measurable effect')).toBe(true);
+    // referral_ask is shown on what it asks for: its interval is the referral uplift's.
+    const [referralAsk] = await queryCsv(lake, "select referral_uplift_ci_low, referral_uplift_ci_high from campaign_results where as_of = date '2026-09-30' and campaign = 'referral_ask'");
+    const shown = report.campaignResults.find((row) => row.campaign === 'referral_ask')!.text;
+    expect(shown).toContain('asks for a referral');
+    const signed = (value: string | null | undefined) => `${Number(value) >= 0 ? '+' : '−'}${Math.abs(100 * Number(value)).toFixed(1)} pts`;
+    expect(shown).toContain(`${signed(referralAsk!['referral_uplift_ci_low'])} to ${signed(referralAsk!['referral_uplift_ci_high'])}`);
   }, 120_000);
 });

@@ -91,6 +91,7 @@ describe('campaign parameters', () => {
       churn_risk_gap_multiplier: '2',
       loyalty_upgrade_segments: "'champions', 'loyal_customers'",
       service_recovery_cooldown_days: '30',
+      referral_asking_campaigns: "'referral_ask'",
     });
   });
 

@@ -13,6 +13,36 @@ export const CAMPAIGNS = {
 export type CampaignName = keyof typeof CAMPAIGNS;
 export const CAMPAIGN_NAMES = Object.keys(CAMPAIGNS) as CampaignName[];
 
+/**
+ * What each campaign asks the customer to do, and so the outcome its results are read on:
+ * 'purchase' (conversion: uplift) or 'referral' (bringing a new customer: referral_uplift).
+ */
+export const CAMPAIGN_ASKS = {
+  win_back: 'purchase',
+  churn_risk: 'purchase',
+  loyalty_upgrade: 'purchase',
+  referral_ask: 'referral',
+  service_recovery: 'purchase',
+  second_purchase: 'purchase',
+} as const satisfies Record<CampaignName, 'purchase' | 'referral'>;
+
+/**
+ * A campaign_outcomes or campaign_results row's figures for what the campaign asks (its asks_for
+ * column): the conversion ones, or the referral ones for a campaign that asks for a referral.
+ */
+export function askedOutcome(row: Record<string, unknown>) {
+  const prefix = row['asks_for'] === 'referral' ? 'referral_' : '';
+  const rate = prefix === '' ? 'conversion_rate' : 'referral_rate';
+  return {
+    treatmentRate: row[`treatment_${rate}`],
+    holdoutRate: row[`holdout_${rate}`],
+    uplift: row[`${prefix}uplift`],
+    low: row[`${prefix}uplift_ci_low`],
+    high: row[`${prefix}uplift_ci_high`],
+    pValue: row[`${prefix}p_value`],
+  };
+}
+
 const snake = (key: string) => key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 
 /**
@@ -33,6 +63,9 @@ export function campaignSqlParameters(config: PipelineConfig): Record<string, st
       else throw new Error(`campaign setting ${name} has no SQL form`);
     }
   }
+  parameters['referral_asking_campaigns'] = CAMPAIGN_NAMES.filter((campaign) => CAMPAIGN_ASKS[campaign] === 'referral')
+    .map((campaign) => `'${campaign}'`)
+    .join(', ');
   parameters['conversion_window_days'] = String(Math.trunc(config.campaigns.conversionWindowDays));
   parameters['results_trailing_days'] = String(Math.trunc(config.campaigns.resultsTrailingDays));
   return parameters;

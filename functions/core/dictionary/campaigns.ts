@@ -1,4 +1,4 @@
-import { CAMPAIGN_NAMES } from '../campaigns/campaigns.ts';
+import { CAMPAIGN_ASKS, CAMPAIGN_NAMES } from '../campaigns/campaigns.ts';
 import { defaultConfig, RFM_SEGMENTS } from '../config.ts';
 import { NPS_CATEGORIES } from './metric-definitions.ts';
 import { AS_OF_COLUMN, FRACTION, atLeast, between, count, oneOf } from './types.ts';
@@ -22,6 +22,16 @@ const campaignColumn: ColumnDoc = {
   name: 'campaign',
   type: 'string',
   description: 'The campaign, by the name used in messages and in the published log.',
+};
+
+const asksFor: ColumnDoc = {
+  name: 'asks_for',
+  type: 'string',
+  description:
+    "What the campaign asks the customer to do, and so the outcome to read its results on: 'purchase' (the conversion figures, uplift) "
+    + `or 'referral' (the referral figures, referral_uplift: ${CAMPAIGN_NAMES.filter((name) => CAMPAIGN_ASKS[name] === 'referral').join(', ')}). `
+    + "Campaigns no longer known read as 'purchase'.",
+  tests: [oneOf('purchase', 'referral')],
 };
 
 const conversionWindowDays: ColumnDoc = {
@@ -434,6 +444,7 @@ ${REFERRAL}`,
     columns: [
       { name: 'send_date', type: 'date', description: 'The send: the as_of the audience was published for.' },
       campaignColumn,
+      asksFor,
       conversionWindowDays,
       { name: 'window_end', type: 'date', description: 'The last day of the conversion window: send_date + conversion_window_days.' },
       { name: 'window_complete', type: 'boolean', description: 'window_end <= as_of; while false the figures count purchases up to as_of only.' },
@@ -476,6 +487,7 @@ ${STATISTICS}
 ${REFERRAL}`,
     columns: [
       campaignColumn,
+      asksFor,
       {
         name: 'sends',
         type: 'bigint',

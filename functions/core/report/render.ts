@@ -1,3 +1,4 @@
+import { askedOutcome } from '../campaigns/campaigns.ts';
 import { PURCHASE_MODEL_TITLES } from '../clv/purchase-models.ts';
 import type { PurchaseModelName } from '../clv/purchase-models.ts';
 import { columnDoc } from '../dictionary/index.ts';
@@ -114,16 +115,17 @@ const signedPoints = (value: unknown) => {
 };
 
 /**
- * Each campaign against its holdout: conversion of both groups with the customers behind them,
- * the uplift drawn as an interval on one axis with zero marked, and the incremental revenue.
- * An interval that crosses zero is grey and says so: there is no measurable effect yet.
+ * Each campaign against its holdout, on what it asks for (a purchase, or a referral): the rate
+ * of both groups with the customers behind them, the uplift drawn as an interval on one axis
+ * with zero marked, and the incremental revenue. An interval that crosses zero is grey and says
+ * so: there is no measurable effect yet.
  */
 function campaignResultsTable(data: ReportData): string {
   const rows = data.campaignResults;
   if (rows.length === 0) {
     return '<p class="empty" data-section="campaign-results">No campaign results yet: a send needs a complete conversion window, and its campaign a holdout.</p>';
   }
-  const bounds = rows.flatMap((row) => [number(row['uplift_ci_low']), number(row['uplift_ci_high'])]).filter((n): n is number => n !== null);
+  const bounds = rows.flatMap((row) => [number(askedOutcome(row).low), number(askedOutcome(row).high)]).filter((n): n is number => n !== null);
   const low = Math.min(0, ...bounds);
   const high = Math.max(0, ...bounds);
   const pad = (high - low) * 0.05 || 0.05;
@@ -131,13 +133,15 @@ function campaignResultsTable(data: ReportData): string {
   const x = (value: number) => (100 * (value - from)) / (to - from);
   const body = rows
     .map((row) => {
-      const uplift = number(row['uplift']);
-      const ciLow = number(row['uplift_ci_low']);
-      const ciHigh = number(row['uplift_ci_high']);
+      const asked = askedOutcome(row);
+      const uplift = number(asked.uplift);
+      const ciLow = number(asked.low);
+      const ciHigh = number(asked.high);
+      const measure = row['asks_for'] === 'referral' ? 'referrals' : 'purchases';
       let verdict = 'no holdout';
       let plot = '<span class="muted">no holdout to compare with</span>';
       if (uplift !== null && ciLow !== null && ciHigh !== null) {
-        verdict = ciLow > 0 ? 'lifts conversion' : ciHigh < 0 ? 'lowers conversion' : 'no measurable effect';
+        verdict = ciLow > 0 ? `lifts ${measure}` : ciHigh < 0 ? `lowers ${measure}` : 'no measurable effect';
         const tone = ciLow > 0 ? 'up' : ciHigh < 0 ? 'down' : 'unclear';
         const title = `${signedPoints(uplift)} (95% interval ${signedPoints(ciLow)} to ${signedPoints(ciHigh)}): ${verdict}`;
         plot =
@@ -146,13 +150,13 @@ function campaignResultsTable(data: ReportData): string {
           `<rect x="${x(ciLow).toFixed(2)}" y="4" width="${Math.max(0.4, x(ciHigh) - x(ciLow)).toFixed(2)}" height="4" rx="1"></rect>` +
           `<line class="point" x1="${x(uplift).toFixed(2)}" x2="${x(uplift).toFixed(2)}" y1="1" y2="11"></line></svg>`;
       }
-      const p = number(row['p_value']);
+      const p = number(asked.pValue);
       return (
         `<tr data-campaign="${escapeHtml(String(row['campaign']))}" data-verdict="${escapeHtml(verdict)}">` +
-        `<th>${escapeHtml(String(row['campaign']).replace(/_/g, ' '))}</th>` +
+        `<th>${escapeHtml(String(row['campaign']).replace(/_/g, ' '))}<span class="n">asks for a ${escapeHtml(String(row['asks_for']))}</span></th>` +
         `<td>${count(row['sends'])}</td>` +
-        `<td>${percent(row['treatment_conversion_rate'])}<span class="n">of ${count(row['treatment_customers'])}</span></td>` +
-        `<td>${percent(row['holdout_conversion_rate'])}<span class="n">of ${count(row['holdout_customers'])}</span></td>` +
+        `<td>${percent(asked.treatmentRate)}<span class="n">of ${count(row['treatment_customers'])}</span></td>` +
+        `<td>${percent(asked.holdoutRate)}<span class="n">of ${count(row['holdout_customers'])}</span></td>` +
         `<td class="uplift">${signedPoints(uplift)}<span class="n">${signedPoints(ciLow)} to ${signedPoints(ciHigh)}</span></td>` +
         `<td class="plot">${plot}<span class="verdict">${escapeHtml(verdict)}${p === null ? '' : `, p = ${p.toFixed(3)}`}</span></td>` +
         `<td>${amount(row['incremental_revenue'])}</td></tr>`
@@ -163,8 +167,9 @@ function campaignResultsTable(data: ReportData): string {
   const axis = `<span class="n">axis ${signedPoints(from)} to ${signedPoints(to)}; the line marks 0</span>`;
   return (
     `<p class="hint">Sends whose ${count(first['conversion_window_days'])}-day conversion window ended in the last ${count(first['results_trailing_days'])} days, pooled. ` +
-    'Messaged customers are compared with the randomly held-out ones; the bar is the 95% interval of the uplift, and a grey bar that crosses the line at zero means no measurable effect.</p>' +
-    `<div class="scroll"><table class="results" data-section="campaign-results"><thead><tr><th>Campaign</th><th>Sends</th><th>Bought, messaged</th><th>Bought, held out</th>` +
+    'Messaged customers are compared with the randomly held-out ones on what the campaign asks for: a purchase, or a referral (a new customer whose first purchase names them). ' +
+    'The bar is the 95% interval of the uplift, and a grey bar that crosses the line at zero means no measurable effect.</p>' +
+    `<div class="scroll"><table class="results" data-section="campaign-results"><thead><tr><th>Campaign</th><th>Sends</th><th>Did it, messaged</th><th>Did it, held out</th>` +
     `<th>Uplift</th><th class="plot">95% interval ${axis}</th><th>Incremental revenue</th></tr></thead><tbody>${body}</tbody></table></div>`
   );
 }

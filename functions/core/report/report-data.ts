@@ -60,7 +60,7 @@ export function reportQueries(asOf: string): Record<Exclude<keyof ReportData, 'a
                         from customer_clv ${at} and p_alive is not null group by 1 order by 1`,
     segments: `select segment, count(*) as customers, sum(net_revenue) as net_revenue from rfm_segments ${at} group by segment order by customers desc`,
     campaigns: `select campaign, min(priority) as priority, count(*) as customers from campaign_audience ${at} group by campaign order by priority desc`,
-    campaignResults: `select * from campaign_results ${at} order by uplift desc nulls last, campaign`,
+    campaignResults: `select * from campaign_results ${at} order by case when asks_for = 'referral' then referral_uplift else uplift end desc nulls last, campaign`,
   };
 }
 
