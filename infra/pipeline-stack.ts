@@ -29,8 +29,9 @@ export class PipelineStack extends Stack {
       queryResults: lake.queryResults,
       key: lake.key,
       bytesScannedCutoffPerQuery: deployment.bytesScannedCutoffPerQuery,
+      earliestEventDate: deployment.pipeline.earliestEventDate,
     });
-    const ingest = new Ingest(this, 'Ingest', { bucket: lake.bucket, key: lake.key, alarms });
+    const ingest = new Ingest(this, 'Ingest', { bucket: lake.bucket, key: lake.key, alarms, earliestEventDate: deployment.pipeline.earliestEventDate });
     const resources = {
       bucket: lake.bucket,
       queryResults: lake.queryResults,

@@ -34,7 +34,7 @@ function parse(message: Extract<ToWorker, { type: 'chunk' }>): ChunkParsed {
   const lineNumbers: number[] = [];
   const rejects: RefusedRecord[] = [];
   for (const record of records) {
-    const validation = validateRecord(setup.eventType, record);
+    const validation = validateRecord(setup.eventType, record, setup.earliestEventMs);
     if (!validation.ok) {
       rejects.push({ recordNumber: record.recordNumber, lineNumber: record.lineNumber, text: record.text, reason: validation.reason });
       continue;

@@ -12,6 +12,7 @@ import { isBlankLine } from '../core/ingest/jsonl.ts';
 import { isPlainJsonLines, openRecords } from '../core/ingest/open-input.ts';
 import type { InputFormat } from '../core/ingest/records.ts';
 import { lineBlocks } from '../core/ingest/lines.ts';
+import { DEFAULT_EARLIEST_EVENT_DATE, earliestEventMs } from '../core/events/timestamps.ts';
 
 /*
  * Ingest of one large JSON Lines file on several threads. The main thread reads the file in
@@ -30,6 +31,8 @@ export interface WorkerSetup {
   readonly receivedAtMs: number;
   /** Rows a worker buffers before it encodes them. */
   readonly rowsPerFlush: number;
+  /** Events dated before this instant are refused (validateRecord). */
+  readonly earliestEventMs: number;
 }
 
 export type ToWorker =
@@ -155,6 +158,7 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
     // Each worker buffers as many rows as the sequential path: files stay as large (and as few)
     // as one thread writes them, for the memory of a buffer per worker.
     rowsPerFlush: options.rowsPerFlush ?? DEFAULT_ROWS_PER_FLUSH,
+    earliestEventMs: earliestEventMs(options.earliestEventDate ?? DEFAULT_EARLIEST_EVENT_DATE),
   };
   const workers: Worker[] = [];
 

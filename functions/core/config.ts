@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { PURCHASE_MODELS } from './clv/purchase-models.ts';
 import { ConfigError } from './errors.ts';
 import { isCurrencyCode } from './events/schemas.ts';
+import { DEFAULT_EARLIEST_EVENT_DATE, isCalendarDate } from './events/timestamps.ts';
 
 function isTimeZone(name: string): boolean {
   try {
@@ -188,6 +189,16 @@ export const configSchema = z.strictObject({
    * Default 1: CLV as revenue, as the classic formulas count it.
    */
   grossMarginRate: z.number().gt(0).max(1).default(1),
+  /**
+   * The earliest day (UTC) an event may fall on: ingest refuses earlier ones with a reason, and
+   * Athena's partition projection starts here (every run projects each day from it to today, so
+   * setting it to the start of your data keeps runs quick). Default "2000-01-01".
+   */
+  earliestEventDate: z
+    .string()
+    .refine(isCalendarDate, { message: 'must be a date, YYYY-MM-DD' })
+    .refine((date) => date >= '1970-01-01', { message: 'must be 1970-01-01 or later' })
+    .default(DEFAULT_EARLIEST_EVENT_DATE),
   /** Calendar period for cohorts, period metrics and NPS. Default "month". */
   period: z.enum(['week', 'month', 'quarter']).default('month'),
   /** A customer is active on a day if they purchased within this many days up to it. Default 90. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseConfig } from './config.ts';
+import { configSchema, parseConfig } from './config.ts';
 import type { PipelineConfig } from './config.ts';
 
 /**
@@ -25,5 +25,8 @@ export const pipelineConfigVariable = z
       return z.NEVER;
     }
   });
+
+/** The earliest event date (config earliestEventDate), for the ingest functions that take no whole config. */
+export const earliestEventDateVariable = configSchema.shape.earliestEventDate;
 
 export const bucketName = z.string().regex(/^[a-z0-9.-]{3,63}$/, { message: 'must be an S3 bucket name' });

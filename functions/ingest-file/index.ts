@@ -4,13 +4,13 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
 import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
-import { bucketName, readEnvironment } from '../core/environment.ts';
+import { bucketName, earliestEventDateVariable, readEnvironment } from '../core/environment.ts';
 import { EVENT_TYPES, eventTypeNamed, INPUT_NAMES } from '../core/events/schemas.ts';
 import type { EventType } from '../core/events/schemas.ts';
 import { ingestRecords } from '../core/ingest/ingest.ts';
 import { recordsFromStream } from '../core/ingest/open-input.ts';
 
-const environment = readEnvironment({ LAKE_BUCKET: bucketName });
+const environment = readEnvironment({ LAKE_BUCKET: bucketName, EARLIEST_EVENT_DATE: earliestEventDateVariable });
 const logger = new Logger({ serviceName: 'ingest-file' });
 const metrics = new Metrics({ namespace: 'CustomerMarketingPipeline', serviceName: 'ingest-file' });
 const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
@@ -41,6 +41,7 @@ export async function handler(event: S3Event): Promise<void> {
       store,
       ingestId,
       receivedAt: new Date(record.eventTime),
+      earliestEventDate: environment.EARLIEST_EVENT_DATE,
     });
     logger.info('ingested file', { key, received: result.received, accepted: result.accepted, rejected: result.rejected, duplicates: result.duplicates });
     metrics.addMetric('EventsAccepted', MetricUnit.Count, result.accepted);

@@ -4,11 +4,11 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
-import { bucketName, readEnvironment } from '../core/environment.ts';
+import { bucketName, earliestEventDateVariable, readEnvironment } from '../core/environment.ts';
 import { ingestMessages } from '../core/ingest/ingest-messages.ts';
 import type { MessageIngestResult } from '../core/ingest/ingest-messages.ts';
 
-const environment = readEnvironment({ LAKE_BUCKET: bucketName });
+const environment = readEnvironment({ LAKE_BUCKET: bucketName, EARLIEST_EVENT_DATE: earliestEventDateVariable });
 const logger = new Logger({ serviceName: 'ingest-queue' });
 const metrics = new Metrics({ namespace: 'CustomerMarketingPipeline', serviceName: 'ingest-queue' });
 const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
@@ -29,6 +29,8 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
     (batch ??= ingestMessages(
       event.Records.map((record) => ({ id: record.messageId, eventType: record.messageAttributes['event_type']?.stringValue, body: record.body })),
       store,
+      new Date(),
+      environment.EARLIEST_EVENT_DATE,
     ));
   const recordHandler = async (record: SQSRecord) => {
     const result = await ingestBatch();

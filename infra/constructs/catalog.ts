@@ -17,6 +17,8 @@ export interface CatalogProps {
   readonly key: IKey;
   /** Athena cancels any query that would scan more bytes. */
   readonly bytesScannedCutoffPerQuery: number;
+  /** Where date projections start: ingest refuses events before it (config earliestEventDate). */
+  readonly earliestEventDate: string;
 }
 
 type Column = { name: string; type: string; comment?: string };
@@ -56,11 +58,11 @@ const JSON_LINES = {
 };
 
 /** Date partitions projected from the key layout: nothing to crawl, no MSCK REPAIR. */
-const dateProjection = (key: string, location: string) => ({
+const dateProjection = (key: string, location: string, earliest: string) => ({
   'projection.enabled': 'true',
   [`projection.${key}.type`]: 'date',
   [`projection.${key}.format`]: 'yyyy-MM-dd',
-  [`projection.${key}.range`]: '2000-01-01,NOW',
+  [`projection.${key}.range`]: `${earliest},NOW`,
   [`projection.${key}.interval`]: '1',
   [`projection.${key}.interval.unit`]: 'DAYS',
   'storage.location.template': location,
@@ -93,7 +95,7 @@ export class Catalog extends Construct {
         partitionKeys: [dt],
         location: s3(`raw/${type}/`),
         format: PARQUET,
-        parameters: dateProjection('dt', s3(`raw/${type}/dt=\${dt}/`)),
+        parameters: dateProjection('dt', s3(`raw/${type}/dt=\${dt}/`), props.earliestEventDate),
       });
     }
     const rejectedKeys = [partitionKey('rejected_events', 'event_type', 'string'), partitionKey('rejected_events', 'dt', 'date')];
@@ -103,7 +105,7 @@ export class Catalog extends Construct {
       location: s3('rejected/'),
       format: JSON_LINES,
       parameters: {
-        ...dateProjection('dt', s3('rejected/${event_type}/dt=${dt}/')),
+        ...dateProjection('dt', s3('rejected/${event_type}/dt=${dt}/'), props.earliestEventDate),
         'projection.event_type.type': 'enum',
         'projection.event_type.values': [...EVENT_TYPES, 'unknown'].join(','),
       },
@@ -114,7 +116,7 @@ export class Catalog extends Construct {
       partitionKeys: [publishedAsOf],
       location: s3('published/campaigns/'),
       format: JSON_LINES,
-      parameters: dateProjection('as_of', s3('published/campaigns/as_of=${as_of}/')),
+      parameters: dateProjection('as_of', s3('published/campaigns/as_of=${as_of}/'), props.earliestEventDate),
     });
 
     for (const table of jobGraph.flatMap(outputsOf)) {
@@ -138,7 +140,7 @@ export class Catalog extends Construct {
         partitionKeys: [asOf],
         location: s3(`curated/${table}/`),
         format: PARQUET,
-        parameters: dateProjection('as_of', s3(`curated/${table}/as_of=\${as_of}/`)),
+        parameters: dateProjection('as_of', s3(`curated/${table}/as_of=\${as_of}/`), props.earliestEventDate),
       });
     }
 

@@ -14,6 +14,8 @@ export interface IngestProps {
   readonly bucket: Bucket;
   readonly key: IKey;
   readonly alarms: ITopic;
+  /** Events dated before it are refused (config earliestEventDate). */
+  readonly earliestEventDate: string;
 }
 
 const CONSUMER_TIMEOUT = Duration.minutes(1);
@@ -31,7 +33,7 @@ export class Ingest extends Construct {
   constructor(scope: Construct, id: string, props: IngestProps) {
     super(scope, id);
     this.queue = new QueueWithDeadLetter(this, 'IngestQueue', { key: props.key, alarms: props.alarms, consumerTimeout: CONSUMER_TIMEOUT });
-    const environment = { LAKE_BUCKET: props.bucket.bucketName };
+    const environment = { LAKE_BUCKET: props.bucket.bucketName, EARLIEST_EVENT_DATE: props.earliestEventDate };
 
     this.queueFunction = new PipelineFunction(this, 'FromQueue', {
       handler: 'ingest-queue',

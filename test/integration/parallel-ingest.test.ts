@@ -14,7 +14,8 @@ import { orderEvent } from '../support/events.ts';
 
 /**
  * A file with everything that makes numbering and deciding hard: a byte-order mark, blank and
- * whitespace-only lines, CRLF, lines longer than a chunk or than the record size limit, invalid JSON and UTF-8, refused events, and the same event_id
+ * whitespace-only lines, CRLF, lines longer than a chunk or than the record size limit, invalid JSON and UTF-8, refused events (one dated before
+ * the earliest event date), and the same event_id
  * delivered again far away (exactly, with other content, and three times), so that repeats
  * cross chunks and threads. The parallel path must store, count and refuse exactly what the
  * sequential one does.
@@ -29,6 +30,8 @@ function hostileFile(): Buffer {
     // Over the record size limit: cut out of the stream and refused whole, whatever chunk it starts in.
     if (index === 1000) line = JSON.stringify({ ...orderEvent({ event_id: 'huge', order_id: 'o-huge', customer_id: 'c2', occurred_at: '2024-03-01T00:00:00Z' }), note: 'x'.repeat(MAX_RECORD_BYTES) });
     else if (index === 2000) line = ' '.repeat(MAX_RECORD_BYTES + 7);
+    // Before the earliest event date (2000-01-01 UTC by default): refused by the worker that validates it.
+    else if (index === 1500) line = JSON.stringify(orderEvent({ event_id: 'too-old', order_id: 'o-old', customer_id: 'c4', occurred_at: '2000-01-01T00:30:00+01:00' }));
     else if (roll < 0.04) line = '';
     else if (roll < 0.06) line = random.chance(0.5) ? '   \t\u00a0' : `\uFEFF${JSON.stringify(orderEvent({ event_id: `bom-${index}`, order_id: `o-bom-${index}`, customer_id: 'c3', occurred_at: '2024-04-01T00:00:00Z' }))}`;
     else if (roll < 0.08) line = '{"event_id": "broken"';
@@ -99,6 +102,7 @@ describe('parallel ingest of a JSON Lines file', () => {
     expect(sequential.received).toBe(sequential.accepted + sequential.rejected);
     const expected = await contents(sequentialStore, sequential);
     expect(expected.rejected.filter((refused) => /over the 1,048,576-byte limit/.test(String(refused['reason'])))).toHaveLength(2);
+    expect(expected.rejected.filter((refused) => /^occurred_at: must be on or after 2000-01-01 \(UTC\)/.test(String(refused['reason'])))).toHaveLength(1);
     const actual = await contents(parallelStore, parallel);
     expect(actual.rows).toEqual(expected.rows);
     expect(actual.rejected).toEqual(expected.rejected);

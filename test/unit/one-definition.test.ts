@@ -82,7 +82,7 @@ describe('one place per definition', () => {
     const { Catalog } = await import('../../infra/constructs/catalog.ts');
     const stack = new Stack(new App(), 'Catalog');
     const key = new Key(stack, 'Key');
-    new Catalog(stack, 'Catalog', { bucket: new Bucket(stack, 'Lake'), queryResults: new Bucket(stack, 'Results'), key, bytesScannedCutoffPerQuery: 10 ** 10 });
+    new Catalog(stack, 'Catalog', { bucket: new Bucket(stack, 'Lake'), queryResults: new Bucket(stack, 'Results'), key, bytesScannedCutoffPerQuery: 10 ** 10, earliestEventDate: '2000-01-01' });
     const glue = Object.values(Template.fromStack(stack).findResources('AWS::Glue::Table')).map((table) => JSON.stringify(table));
     const summaries = glue.filter((table) => table.includes('"Name":"clv_summary"') || table.includes('"Name":"run_clv_summary"') || table.includes('"Name":"latest_clv_summary"'));
     expect(summaries).toHaveLength(3);

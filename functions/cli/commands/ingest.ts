@@ -61,6 +61,7 @@ export async function ingestFiles(
       eventType: type,
       source: basename(path),
       store: context.store,
+      earliestEventDate: context.config.earliestEventDate,
       onProgress: (counts: IngestCounts) => progress.update(`ingesting ${basename(path)}: ${number(counts.received)} records`),
     };
     const { threads: _threads, ...result } = await ingestLocalFile(path, options, format);

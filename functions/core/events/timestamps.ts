@@ -123,3 +123,12 @@ export function isCalendarDate(text: string): boolean {
 export function utcDate(epochMs: number): string {
   return new Date(epochMs).toISOString().slice(0, 10);
 }
+
+/**
+ * The earliest date an event may fall on (UTC) unless configured otherwise (earliestEventDate):
+ * Athena's partition projection starts there, so an earlier event would be stored and never read.
+ */
+export const DEFAULT_EARLIEST_EVENT_DATE = '2000-01-01';
+
+/** The first instant of an earliest event date, the bound validateRecord compares with. */
+export const earliestEventMs = (date: string): number => Date.parse(`${date}T00:00:00Z`);

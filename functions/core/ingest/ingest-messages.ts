@@ -8,6 +8,7 @@ import type { RejectedRecord } from '../lake/raw-tables.ts';
 import type { ObjectStore } from '../ports.ts';
 import { decideDelivery, fingerprintOf, FirstDeliveries } from './deliveries.ts';
 import { newCounts } from './ingest.ts';
+import { DEFAULT_EARLIEST_EVENT_DATE, earliestEventMs } from '../events/timestamps.ts';
 import { validateRecord } from './validate.ts';
 
 /** One event received as a message (an SQS record): its id, its declared type and its body. */
@@ -50,7 +51,9 @@ export async function ingestMessages(
   messages: readonly EventMessage[],
   store: ObjectStore,
   receivedAt: Date = new Date(),
+  earliestEventDate: string = DEFAULT_EARLIEST_EVENT_DATE,
 ): Promise<MessageIngestResult> {
+  const earliestMs = earliestEventMs(earliestEventDate);
   const ingestId = newBatchId(receivedAt);
   const receivedAtIso = receivedAt.toISOString();
   const partitions = new Map<string, Partition>();
@@ -91,7 +94,7 @@ export async function ingestMessages(
       reject('unknown', message, index, `event_type: message attribute must be one of ${EVENT_TYPES.join(', ')} (got ${JSON.stringify(message.eventType ?? null)})`);
       return;
     }
-    const validation = validateRecord(type, record);
+    const validation = validateRecord(type, record, earliestMs);
     if (!validation.ok) {
       reject(type, message, index, validation.reason);
       return;

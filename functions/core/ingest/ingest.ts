@@ -4,6 +4,7 @@ import type { ObjectStore } from '../ports.ts';
 import { batchIdentity, BatchWriter, Rejections, RowPartitions } from './batch-output.ts';
 import { decideDelivery, fingerprintOf, FirstDeliveries } from './deliveries.ts';
 import type { RecordBatches } from './records.ts';
+import { DEFAULT_EARLIEST_EVENT_DATE, earliestEventMs } from '../events/timestamps.ts';
 import { validateRecord } from './validate.ts';
 
 export interface IngestOptions {
@@ -20,6 +21,8 @@ export interface IngestOptions {
   /** Called every `progressEvery` records and at the end. */
   readonly onProgress?: (counts: IngestCounts) => void;
   readonly progressEvery?: number;
+  /** Events dated (UTC) before this day are refused with a reason. Default 2000-01-01. */
+  readonly earliestEventDate?: string;
 }
 
 export interface IngestCounts {
@@ -62,13 +65,14 @@ export async function ingestRecords(records: RecordBatches, options: IngestOptio
   const rows = new RowPartitions(batch);
   const rejections = new Rejections(batch, counts);
   const seen = new FirstDeliveries();
+  const earliestMs = earliestEventMs(options.earliestEventDate ?? DEFAULT_EARLIEST_EVENT_DATE);
   let lastRecord = { recordNumber: 0, lineNumber: 0 };
 
   try {
     for await (const chunk of records) for (const record of chunk) {
       counts.received += 1;
       lastRecord = record;
-      const validation = validateRecord(batch.eventType, record);
+      const validation = validateRecord(batch.eventType, record, earliestMs);
       if (!validation.ok) {
         rejections.add(record, validation.reason);
       } else {

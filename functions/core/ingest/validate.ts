@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { CONTROL_CHARACTER, eventSchemas, isCurrencyCode, KNOWN_FIELDS, MAX_AMOUNT, MAX_ID_LENGTH, MAX_ORDER_LINES, MAX_QUANTITY, NUMERIC_FIELDS, ORDER_STATUSES } from '../events/schemas.ts';
 import type { EventType, FxRate, OrderEvent, SpendEvent, SurveyEvent } from '../events/schemas.ts';
-import { parseInstant } from '../events/timestamps.ts';
+import { DEFAULT_EARLIEST_EVENT_DATE, earliestEventMs, parseInstant } from '../events/timestamps.ts';
 import type { RawRecord } from './records.ts';
 
 /** An accepted event, flattened to the columns stored in raw/. */
@@ -199,8 +199,23 @@ function itemsJson(items: unknown): string | null | TooDeep {
 
 const categoryOf = (category: unknown): unknown => (typeof category === 'string' ? category.trim() || null : category);
 
-/** Validates one received record against its event contract. */
-export function validateRecord<T extends EventType>(type: T, record: RawRecord): Validation<T> {
+/** The field that dates each type's events, for the reason of an event before the earliest date. */
+const DATE_FIELDS: Readonly<Record<EventType, string>> = { orders: 'occurred_at', surveys: 'occurred_at', fx_rates: 'date', spend: 'spend_date' };
+
+/**
+ * Validates one received record against its event contract, and refuses an event dated (in
+ * UTC) before the earliest event date, given as earliestEventMs.
+ */
+export function validateRecord<T extends EventType>(type: T, record: RawRecord, earliestMs = earliestEventMs(DEFAULT_EARLIEST_EVENT_DATE)): Validation<T> {
+  const validation = validateShape(type, record);
+  if (validation.ok && validation.row.occurred_at_ms < earliestMs) {
+    const earliest = new Date(earliestMs).toISOString().slice(0, 10);
+    return { ok: false, reason: `${DATE_FIELDS[type]}: must be on or after ${earliest} (UTC), the earliest event date (earliestEventDate)` };
+  }
+  return validation;
+}
+
+function validateShape<T extends EventType>(type: T, record: RawRecord): Validation<T> {
   if (record.parseError !== undefined) return { ok: false, reason: record.parseError };
   const value = record.value;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -31,6 +31,8 @@ export type SqlParameters = Readonly<Record<string, string>>;
 
 export function sqlParameters(config: PipelineConfig, asOf: string): SqlParameters {
   if (!isCalendarDate(asOf)) throw new UsageError(`as_of ${JSON.stringify(asOf)} is not a date (YYYY-MM-DD)`);
+  // Athena projects partitions from the earliest event date on: an earlier run would be invisible there.
+  if (asOf < config.earliestEventDate) throw new UsageError(`as_of ${asOf} is before the earliest event date ${config.earliestEventDate} (earliestEventDate)`);
   if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(config.businessTimezone)) {
     throw new UsageError(`business timezone ${JSON.stringify(config.businessTimezone)} is not a zone name`);
   }
