@@ -122,6 +122,8 @@ export async function summarize(query: Query, asOf: string): Promise<string> {
   return lines.join('\n') + '\n';
 }
 
+const signed = (value: unknown) => (typeof value === 'number' ? `${value >= 0 ? '+' : ''}${value.toFixed(1)}` : '-');
+
 const points = (value: unknown) => (typeof value === 'number' ? `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}` : '-');
 
 /** campaign_results as a table: what each campaign changed in what it asks for, against its holdout, with the interval. */
@@ -131,7 +133,7 @@ async function campaignResultsLines(query: Query, where: string): Promise<string
       `select campaign, asks_for, sends, conversion_window_days, results_trailing_days, treatment_customers, holdout_customers,
               treatment_conversion_rate, holdout_conversion_rate, uplift, uplift_ci_low, uplift_ci_high, p_value,
               treatment_referral_rate, holdout_referral_rate, referral_uplift, referral_uplift_ci_low, referral_uplift_ci_high, referral_p_value,
-              incremental_revenue
+              incremental_revenue, incremental_referred_customers
          from campaign_results ${where}
         order by case when asks_for = 'referral' then referral_uplift else uplift end desc nulls last, campaign`,
     ),
@@ -143,7 +145,7 @@ async function campaignResultsLines(query: Query, where: string): Promise<string
       `window ended in the last ${String(first['results_trailing_days'])} days, on what each campaign asks for: a purchase, or a ` +
       'referral (a new customer whose first purchase names them). Uplift in percentage points; an interval that includes 0 shows no measurable effect',
     toTable({
-      columns: ['campaign', 'asks for', 'sends', 'messaged', 'held out', 'did (messaged)', 'did (held out)', 'uplift [95% interval]', 'p', 'incremental revenue'].map(
+      columns: ['campaign', 'asks for', 'sends', 'messaged', 'held out', 'did (messaged)', 'did (held out)', 'uplift [95% interval]', 'p', 'incremental'].map(
         (name) => ({ name, type: 'VARCHAR' }),
       ),
       rows: results.map((row) => {
@@ -158,7 +160,7 @@ async function campaignResultsLines(query: Query, where: string): Promise<string
           percent(asked.holdoutRate),
           `${points(asked.uplift)} [${points(asked.low)}, ${points(asked.high)}]`,
           typeof asked.pValue === 'number' ? asked.pValue.toFixed(3) : '-',
-          money(row['incremental_revenue']),
+          asked.incremental.unit === 'revenue' ? money(asked.incremental.value) : `${signed(asked.incremental.value)} new customers`,
         ];
       }),
     }).trimEnd(),

@@ -18,8 +18,9 @@ with asked as (
         case when asks_for = 'referral' then referral_uplift_ci_low else uplift_ci_low end as uplift_ci_low,
         case when asks_for = 'referral' then referral_uplift_ci_high else uplift_ci_high end as uplift_ci_high,
         case when asks_for = 'referral' then referral_p_value else p_value end as p_value,
-        incremental_revenue,
-        incremental_referred_customers
+        -- What the message added, in what the campaign asks for; the other figure is left out.
+        case when asks_for = 'purchase' then incremental_revenue end as incremental_revenue,
+        case when asks_for = 'referral' then incremental_referred_customers end as incremental_referred_customers
     from latest_campaign_results
 
 )

@@ -234,6 +234,7 @@ describe('campaign_outcomes', () => {
     const row = await outcome('2026-03-31', '2026-02-10');
     expect(row).toMatchObject({
       campaign: 'referral_ask',
+      asks_for: 'referral',
       treatment_customers: '7',
       holdout_customers: '2',
       treatment_converters: '0',
@@ -289,6 +290,9 @@ describe('campaign_results', () => {
     // Campaigns whose sends all lack a group have no results; the window-edges send has both.
     const campaigns = await queryCsv(lake, "select campaign from campaign_results where as_of = date '2026-03-31' order by campaign");
     expect(campaigns.map((result) => result['campaign'])).toEqual(['referral_ask', 'second_purchase', 'win_back']);
+    // Each is read on what it asks for.
+    const asks = await queryCsv(lake, "select campaign, asks_for from campaign_results where as_of = date '2026-03-31' order by campaign");
+    expect(asks.map((result) => result['asks_for'])).toEqual(['referral', 'purchase', 'purchase']);
   });
 });
 

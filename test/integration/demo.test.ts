@@ -65,6 +65,9 @@ describe('pipeline demo', () => {
     for (const heading of ['retention and churn, last 6 periods', 'cohort retention, latest 6 cohorts', 'RFM segments', 'CLV (classic)', 'trailing NPS', 'predictive CLV', 'campaign results: messaged customers against the held-out ones']) {
       expect(demo.stdout).toContain(heading);
     }
+    // The referral ask is shown on referrals: its rates, uplift and what it added are the referral ones.
+    expect(demo.stdout).toMatch(/^referral_ask +referral +\d+ .* [+-]\d+\.\d new customers$/m);
+    expect(demo.stdout).toMatch(/^win_back +purchase +\d+ .* -?[\d,]+\.\d\d$/m);
     expect(demo.stdout).not.toMatch(/NaN|undefined|Infinity/);
   });
 

@@ -31,8 +31,9 @@ export const CAMPAIGN_ASKS = {
  * column): the conversion ones, or the referral ones for a campaign that asks for a referral.
  */
 export function askedOutcome(row: Record<string, unknown>) {
-  const prefix = row['asks_for'] === 'referral' ? 'referral_' : '';
-  const rate = prefix === '' ? 'conversion_rate' : 'referral_rate';
+  const referral = row['asks_for'] === 'referral';
+  const prefix = referral ? 'referral_' : '';
+  const rate = referral ? 'referral_rate' : 'conversion_rate';
   return {
     treatmentRate: row[`treatment_${rate}`],
     holdoutRate: row[`holdout_${rate}`],
@@ -40,6 +41,10 @@ export function askedOutcome(row: Record<string, unknown>) {
     low: row[`${prefix}uplift_ci_low`],
     high: row[`${prefix}uplift_ci_high`],
     pValue: row[`${prefix}p_value`],
+    /** What the message added: net revenue for a purchase, new customers for a referral. */
+    incremental: referral
+      ? { value: row['incremental_referred_customers'], unit: 'new customers' as const }
+      : { value: row['incremental_revenue'], unit: 'revenue' as const },
   };
 }
 
@@ -63,9 +68,11 @@ export function campaignSqlParameters(config: PipelineConfig): Record<string, st
       else throw new Error(`campaign setting ${name} has no SQL form`);
     }
   }
-  parameters['referral_asking_campaigns'] = CAMPAIGN_NAMES.filter((campaign) => CAMPAIGN_ASKS[campaign] === 'referral')
-    .map((campaign) => `'${campaign}'`)
-    .join(', ');
+  // An empty list is no SQL: a null matches no campaign.
+  parameters['referral_asking_campaigns'] =
+    CAMPAIGN_NAMES.filter((campaign) => CAMPAIGN_ASKS[campaign] === 'referral')
+      .map((campaign) => `'${campaign}'`)
+      .join(', ') || 'cast(null as varchar)';
   parameters['conversion_window_days'] = String(Math.trunc(config.campaigns.conversionWindowDays));
   parameters['results_trailing_days'] = String(Math.trunc(config.campaigns.resultsTrailingDays));
   return parameters;

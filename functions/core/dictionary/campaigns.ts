@@ -260,9 +260,8 @@ with the pooled rate, 1 when the pooled rate is 0 or 1. \`incremental_converters
 than the uplift. Where a group is empty, its rate and every figure comparing the groups are null.`;
 
 const REFERRAL = `The **referral** outcome is compared the same way, with the same statistics: a **referrer** is a customer of
-the group who referred a new customer in the window, that is, a customer whose first purchase (the first placed order
-not cancelled and not fully refunded by \`as_of\`) is dated after the send date and no later than \`window_end\` or
-\`as_of\` and names them in \`referred_by\`. It is what the \`referral_ask\` campaign asks for, so \`referral_uplift\` is
+the group named in \`referred_by\` by a new customer whose first purchase (the first placed order not cancelled and not
+fully refunded by \`as_of\`) is dated after the send date and no later than \`window_end\` or \`as_of\`. It is what the \`referral_ask\` campaign asks for, so \`referral_uplift\` is
 its measure; the other campaigns carry it too (a campaign that moves referrals shows it). A referred customer whose first
 order was cancelled counts when a later order becomes their first purchase and still names the referrer.`;
 
@@ -392,7 +391,7 @@ ${REFERRAL}`,
       {
         name: 'window_complete',
         type: 'boolean',
-        description: "window_end <= as_of; while false the figures count purchases up to as_of only. Always true for scope 'trailing'.",
+        description: "window_end <= as_of; while false the figures count purchases and referrals up to as_of only. Always true for scope 'trailing'.",
       },
       { name: 'treatment_customers', type: 'bigint', description: "Customers messaged; for scope 'trailing', summed over the sends.", ...count('customers') },
       { name: 'holdout_customers', type: 'bigint', description: "Customers held out; for scope 'trailing', summed over the sends.", ...count('customers') },
@@ -447,7 +446,7 @@ ${REFERRAL}`,
       asksFor,
       conversionWindowDays,
       { name: 'window_end', type: 'date', description: 'The last day of the conversion window: send_date + conversion_window_days.' },
-      { name: 'window_complete', type: 'boolean', description: 'window_end <= as_of; while false the figures count purchases up to as_of only.' },
+      { name: 'window_complete', type: 'boolean', description: 'window_end <= as_of; while false the figures count purchases and referrals up to as_of only.' },
       { name: 'treatment_customers', type: 'bigint', description: 'Customers of the send who were messaged.', ...count('customers') },
       { name: 'holdout_customers', type: 'bigint', description: 'Customers of the send who qualified and were held out, sent nothing.', ...count('customers') },
       { name: 'treatment_converters', type: 'bigint', description: 'Treatment customers who converted in the window.', ...count('customers') },

@@ -117,8 +117,8 @@ const signedPoints = (value: unknown) => {
 /**
  * Each campaign against its holdout, on what it asks for (a purchase, or a referral): the rate
  * of both groups with the customers behind them, the uplift drawn as an interval on one axis
- * with zero marked, and the incremental revenue. An interval that crosses zero is grey and says
- * so: there is no measurable effect yet.
+ * with zero marked, and what the message added (net revenue, or new customers referred). An
+ * interval that crosses zero is grey and says so: there is no measurable effect yet.
  */
 function campaignResultsTable(data: ReportData): string {
   const rows = data.campaignResults;
@@ -159,7 +159,7 @@ function campaignResultsTable(data: ReportData): string {
         `<td>${percent(asked.holdoutRate)}<span class="n">of ${count(row['holdout_customers'])}</span></td>` +
         `<td class="uplift">${signedPoints(uplift)}<span class="n">${signedPoints(ciLow)} to ${signedPoints(ciHigh)}</span></td>` +
         `<td class="plot">${plot}<span class="verdict">${escapeHtml(verdict)}${p === null ? '' : `, p = ${p.toFixed(3)}`}</span></td>` +
-        `<td>${amount(row['incremental_revenue'])}</td></tr>`
+        `<td>${asked.incremental.unit === 'revenue' ? amount(asked.incremental.value) : `${number(asked.incremental.value)?.toFixed(1) ?? '–'}<span class="n">new customers</span>`}</td></tr>`
       );
     })
     .join('');
@@ -170,7 +170,7 @@ function campaignResultsTable(data: ReportData): string {
     'Messaged customers are compared with the randomly held-out ones on what the campaign asks for: a purchase, or a referral (a new customer whose first purchase names them). ' +
     'The bar is the 95% interval of the uplift, and a grey bar that crosses the line at zero means no measurable effect.</p>' +
     `<div class="scroll"><table class="results" data-section="campaign-results"><thead><tr><th>Campaign</th><th>Sends</th><th>Did it, messaged</th><th>Did it, held out</th>` +
-    `<th>Uplift</th><th class="plot">95% interval ${axis}</th><th>Incremental revenue</th></tr></thead><tbody>${body}</tbody></table></div>`
+    `<th>Uplift</th><th class="plot">95% interval ${axis}</th><th>Incremental revenue (or customers referred)</th></tr></thead><tbody>${body}</tbody></table></div>`
   );
 }
 
