@@ -168,6 +168,48 @@ describe('fit-clv handler', () => {
   });
 });
 
+describe('fit-clv handler on Athena output read in any order', () => {
+  it('fits the same models from the same customers, however UNLOAD split and listed the part files', async () => {
+    // Over twice the warm-start sample of repeat buyers (2 x 25,000), where the Gamma-Gamma fit
+    // starts from every k-th one: read in file order, the model changed with the files' order.
+    const simulated = simulateBgNbd({ r: 3, alpha: 4, a: 0.3, b: 6 }, 60_000, 8, [40, 80]);
+    const rows = simulated.map((history, index) => ({
+      customer_id: `c${String(index).padStart(5, '0')}`,
+      frequency: history.x,
+      recency_days: Math.round(history.tx * 7),
+      tenure_days: Math.round(history.T * 7),
+      avg_repeat_day_net_revenue: history.x > 0 ? 10 + ((index * 7919) % 97) : null,
+    }));
+    expect(rows.filter((row) => row.frequency > 0).length).toBeGreaterThan(50_000);
+    const part = (slice: typeof rows) => {
+      const batch = new ColumnBatch([
+        { name: 'customer_id', kind: 'string', nullable: false },
+        { name: 'frequency', kind: 'int32', nullable: false },
+        { name: 'recency_days', kind: 'int32', nullable: false },
+        { name: 'tenure_days', kind: 'int32', nullable: false },
+        { name: 'avg_repeat_day_net_revenue', kind: 'float64', nullable: true },
+      ]);
+      for (const row of slice) batch.append(row);
+      return batch.toParquet();
+    };
+    const { handler } = await import('../../functions/fit-clv/index.ts');
+    const fitFrom = async (parts: Uint8Array[]) => {
+      s3.reset();
+      s3.on(ListObjectsV2Command).resolves({ Contents: parts.map((_, index) => ({ Key: `runs/customer_summary/run_id=r1/part-${index}.parquet` })) });
+      s3.on(GetObjectCommand).callsFake((input: { Key: string }) => ({ Body: body(parts[Number(/part-(\d+)/.exec(input.Key)![1])]!) }));
+      s3.on(PutObjectCommand).resolves({});
+      await handler({ as_of: '2024-03-31', run_id: 'r1' });
+      return readParquetRows(puts().find((input) => input.Key!.startsWith('runs/clv_model/'))!.Body as Uint8Array);
+    };
+    const inOrder = await fitFrom([part(rows.slice(0, 20_000)), part(rows.slice(20_000))]);
+    // The same customers as three parts, each in its own order, listed in another order.
+    const reversed = [...rows].reverse();
+    const shuffled = await fitFrom([part(reversed.slice(0, 15_000)), part(reversed.slice(15_000, 41_000).sort((a, b) => a.tenure_days - b.tenure_days)), part(reversed.slice(41_000))]);
+    expect(inOrder.find((model) => model['model'] === 'gamma_gamma')).toMatchObject({ converged: true, customers: expect.any(Number) });
+    expect(shuffled).toEqual(inOrder);
+  }, 60_000);
+});
+
 describe('promote-run handler', () => {
   it("replaces each curated partition with the run's output as one file, then removes what else was there", async () => {
     s3.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => {

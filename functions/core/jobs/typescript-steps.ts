@@ -32,21 +32,33 @@ const numbers = (values: ArrayLike<unknown> | undefined, name: string): number[]
   return Array.from(values, (value) => (value === null || value === undefined ? Number.NaN : Number(value)));
 };
 
-const CLV_INPUT_COLUMNS = ['frequency', 'recency_days', 'tenure_days', 'avg_repeat_day_net_revenue'] as const;
+const CLV_INPUT_COLUMNS = ['customer_id', 'frequency', 'recency_days', 'tenure_days', 'avg_repeat_day_net_revenue'] as const;
+
+/**
+ * The order of the rows by a text key, compared by UTF-16 code units: the same wherever the
+ * rows came from (DuckDB's result, or Athena's UNLOAD parts read in any order).
+ */
+function orderBy(keys: ArrayLike<unknown>): number[] {
+  const text = Array.from(keys, (key) => String(key));
+  return text.map((_, index) => index).sort((a, b) => (text[a]! < text[b]! ? -1 : text[a]! > text[b]! ? 1 : 0));
+}
 
 export const typeScriptSteps: Record<TypeScriptStep['handler'], TypeScriptStepHandler> = {
   predictive_clv: {
-    // In a fixed order: the fits start from a sample of every k-th customer, and the same run
-    // must give the same model.
-    inputSql: (asOf) => `select ${CLV_INPUT_COLUMNS.join(', ')} from customer_summary where as_of = date '${asOf}' order by customer_id`,
+    inputSql: (asOf) => `select ${CLV_INPUT_COLUMNS.join(', ')} from customer_summary where as_of = date '${asOf}'`,
     inputColumns: CLV_INPUT_COLUMNS,
     run(input, config) {
-      const spend = numbers(input['avg_repeat_day_net_revenue'], 'avg_repeat_day_net_revenue');
+      // The fits start from a sample of every k-th customer, so the rows are put in customer_id
+      // order first: the same customers give the same model locally and on AWS, in any order.
+      if (input['customer_id'] === undefined) throw new Error('the CLV step needs the column customer_id');
+      const order = orderBy(input['customer_id']);
+      const ordered = (values: number[]) => order.map((index) => values[index]!);
+      const spend = ordered(numbers(input['avg_repeat_day_net_revenue'], 'avg_repeat_day_net_revenue'));
       const result = fitCustomerValue(
         {
-          frequency: numbers(input['frequency'], 'frequency'),
-          recency_days: numbers(input['recency_days'], 'recency_days'),
-          tenure_days: numbers(input['tenure_days'], 'tenure_days'),
+          frequency: ordered(numbers(input['frequency'], 'frequency')),
+          recency_days: ordered(numbers(input['recency_days'], 'recency_days')),
+          tenure_days: ordered(numbers(input['tenure_days'], 'tenure_days')),
           avg_repeat_day_net_revenue: spend.map((value) => (Number.isNaN(value) ? null : value)),
         },
         config.clv,
