@@ -56,6 +56,7 @@ export class PipelineStack extends Stack {
     );
 
     new CfnOutput(this, 'LakeBucket', { value: lake.bucket.bucketName, description: 'Drop bulk files under landing/orders/, landing/surveys/, landing/spend/ or landing/fx-rates/' });
+    new CfnOutput(this, 'IngestFileFailuresUrl', { value: ingest.fileFailures.queueUrl, description: 'Files that could not be ingested, with the error (see README: ingest a file again)' });
     new CfnOutput(this, 'IngestQueueUrl', { value: ingest.queue.queue.queueUrl, description: 'Send single events here, message attribute event_type' });
     new CfnOutput(this, 'CampaignQueueUrl', { value: campaigns.queue.queue.queueUrl, description: 'Campaign messages for downstream services' });
     new CfnOutput(this, 'JobGraphStateMachine', { value: jobs.stateMachine.stateMachineArn, description: 'Start with {"as_of": "YYYY-MM-DD"}' });

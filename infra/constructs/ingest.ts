@@ -1,6 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { EventType } from 'aws-cdk-lib/aws-s3';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
@@ -8,7 +11,8 @@ import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeFunctionRole, arnToken, wildcard } from '../nag.ts';
 import { PipelineFunction } from './pipeline-function.ts';
-import { QueueWithDeadLetter } from './queues.ts';
+import { deadLetterQueue, QueueWithDeadLetter } from './queues.ts';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 
 export interface IngestProps {
   readonly bucket: Bucket;
@@ -29,6 +33,8 @@ export class Ingest extends Construct {
   readonly queue: QueueWithDeadLetter;
   readonly queueFunction: PipelineFunction;
   readonly fileFunction: PipelineFunction;
+  /** S3 events whose file could not be ingested after Lambda's retries, with the error. */
+  readonly fileFailures: Queue;
 
   constructor(scope: Construct, id: string, props: IngestProps) {
     super(scope, id);
@@ -55,6 +61,19 @@ export class Ingest extends Construct {
       needsParquet: true,
     });
     props.bucket.addEventNotification(EventType.OBJECT_CREATED, new LambdaDestination(this.fileFunction.function), { prefix: 'landing/' });
+    // S3 invokes the function asynchronously: after Lambda's two retries the event would be
+    // dropped. It goes to a queue instead, with the error, and an alarm fires; README "Deploy to
+    // AWS" says how to ingest the file again.
+    this.fileFailures = deadLetterQueue(this, 'FileFailures', { key: props.key, alarms: props.alarms, holds: 'A file dropped under landing/' });
+    this.fileFunction.function.configureAsyncInvoke({ onFailure: new SqsDestination(this.fileFailures), retryAttempts: 2, maxEventAge: Duration.hours(6) });
+    new Alarm(this, 'FileFunctionErrors', {
+      alarmDescription: 'Ingesting a file dropped under landing/ failed; Lambda retries it twice, then keeps it in the FileFailures queue.',
+      metric: this.fileFunction.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new SnsAction(props.alarms));
 
     const lake = arnToken(props.bucket);
     for (const fn of [this.queueFunction, this.fileFunction]) {

@@ -4,7 +4,6 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, Fail, IntegrationPattern, JsonPath, LogLevel, StateMachine, Succeed, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
 import type { TaskStateBase } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -17,6 +16,7 @@ import { acknowledge, acknowledgeFunctionRole, arnToken, REASONS, wildcard } fro
 import { AthenaQueryTask, grantAthenaQueries, grantQueryData, RUN_TABLES } from './athena-access.ts';
 import type { PipelineResources } from './athena-access.ts';
 import { PipelineFunction } from './pipeline-function.ts';
+import { deadLetterQueue } from './queues.ts';
 
 /** The nag finding of the run_* Glue table pattern, acknowledged where it is granted (region and account as cdk-nag prints them). */
 function runTablesFinding(scope: Construct, database: string): string {
@@ -256,21 +256,7 @@ export class Jobs extends Construct {
   }
 
   private dailySchedule(props: JobsProps): CfnSchedule {
-    const deadLetters = new Queue(this, 'ScheduleDeadLetter', {
-      encryption: QueueEncryption.KMS,
-      encryptionMasterKey: props.key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    acknowledge(deadLetters, "This queue is the daily schedule's dead-letter queue.", 'AwsSolutions-SQS3');
-    new Alarm(this, 'ScheduleDeadLetterNotEmpty', {
-      alarmDescription: 'The daily schedule could not start the job graph.',
-      metric: deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(new SnsAction(props.alarms));
+    const deadLetters = deadLetterQueue(this, 'ScheduleDeadLetter', { key: props.key, alarms: props.alarms, holds: 'A start of the job graph by the daily schedule' });
     const role = new Role(this, 'ScheduleRole', {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } } }),
       description: 'Lets the daily schedule start the job graph',

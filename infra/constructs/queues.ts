@@ -7,6 +7,31 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag.ts';
 
+export interface DeadLetterQueueProps {
+  readonly key: IKey;
+  readonly alarms: ITopic;
+  /** What landed in it, for the alarm: "<this> could not be processed and needs a look." */
+  readonly holds: string;
+}
+
+/**
+ * A queue that keeps what could not be processed for 14 days, encrypted with the lake key, TLS
+ * only, with an alarm as soon as anything lands in it.
+ */
+export function deadLetterQueue(scope: Construct, id: string, props: DeadLetterQueueProps): Queue {
+  const queue = new Queue(scope, id, { encryption: QueueEncryption.KMS, encryptionMasterKey: props.key, enforceSSL: true, retentionPeriod: Duration.days(14) });
+  new Alarm(scope, `${id}NotEmpty`, {
+    alarmDescription: `${props.holds} could not be processed and needs a look.`,
+    metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+    threshold: 0,
+    comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  }).addAlarmAction(new SnsAction(props.alarms));
+  acknowledge(queue, 'This queue is itself a dead-letter queue.', 'AwsSolutions-SQS3');
+  return queue;
+}
+
 export interface QueueWithDeadLetterProps {
   readonly key: IKey;
   readonly alarms: ITopic;
@@ -29,22 +54,14 @@ export class QueueWithDeadLetter extends Construct {
 
   constructor(scope: Construct, id: string, props: QueueWithDeadLetterProps) {
     super(scope, id);
-    const encryption = { encryption: QueueEncryption.KMS, encryptionMasterKey: props.key, enforceSSL: true };
-    this.deadLetterQueue = new Queue(this, 'DeadLetter', { ...encryption, retentionPeriod: Duration.days(14) });
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetter', { key: props.key, alarms: props.alarms, holds: `A message of ${id}` });
     this.queue = new Queue(this, 'Queue', {
-      ...encryption,
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: props.key,
+      enforceSSL: true,
       retentionPeriod: props.retentionPeriod ?? Duration.days(4),
       visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * 6),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
     });
-    new Alarm(this, 'DeadLetterNotEmpty', {
-      alarmDescription: `Messages in ${id}'s dead-letter queue: they could not be processed and need a look.`,
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(new SnsAction(props.alarms));
-    acknowledge(this.deadLetterQueue, 'This queue is itself the dead-letter queue of its source queue.', 'AwsSolutions-SQS3');
   }
 }

@@ -217,12 +217,13 @@ describe('KMS, queues, Athena, Glue, Lambda and Step Functions', () => {
     }
   });
 
-  it('send campaign messages to the campaign queue only, and schedule failures to the schedule dead-letter queue', () => {
+  it('send campaign messages to the campaign queue only, schedule failures to the schedule dead-letter queue and failed files to theirs', () => {
     const campaignQueue = ref(child<Campaigns>(stack, 'Campaigns').queue.queue);
     const ingestQueue = ref(child<Ingest>(stack, 'Ingest').queue.queue);
+    const fileFailures = ref(child<Ingest>(stack, 'Ingest').fileFailures);
     const scheduleDeadLetter = ref(child<Queue>(child<Jobs>(stack, 'Jobs'), 'ScheduleDeadLetter'));
     for (const [name, role] of Object.entries(roles)) {
-      expect(grantsOn(role, 'sqs:SendMessage'), name).toEqual({ publish: [campaignQueue], schedule: [scheduleDeadLetter] }[name] ?? []);
+      expect(grantsOn(role, 'sqs:SendMessage'), name).toEqual({ publish: [campaignQueue], schedule: [scheduleDeadLetter], 'ingest-file': [fileFailures] }[name] ?? []);
       expect(grantsOn(role, 'sqs:ReceiveMessage'), name).toEqual(name === 'ingest-queue' ? [ingestQueue] : []);
       expect(grantsOn(role, 'sqs:DeleteMessage'), name).toEqual(name === 'ingest-queue' ? [ingestQueue] : []);
       expect(grantsOn(role, 'sqs:PurgeQueue'), name).toEqual([]);

@@ -148,14 +148,30 @@ describe('queues', () => {
     }
     template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 360, RedrivePolicy: Match.anyValue() });
     for (const queue of queues) expect(queue.Properties['KmsMasterKeyId']).toBeDefined();
-    expect(queues.filter((queue) => queue.Properties['MessageRetentionPeriod'] === 1_209_600)).toHaveLength(3);
+    // The two dead-letter queues, the schedule's and the failed files'.
+    expect(queues.filter((queue) => queue.Properties['MessageRetentionPeriod'] === 1_209_600)).toHaveLength(4);
     for (const policy of resourcesOf('AWS::SQS::QueuePolicy')) expect(JSON.stringify(policy.Properties['PolicyDocument'])).toContain('"aws:SecureTransport":"false"');
   });
 
   it('alarms when a dead-letter queue is not empty and when a run fails', () => {
     const alarms = resourcesOf('AWS::CloudWatch::Alarm');
-    expect(alarms.filter((alarm) => alarm.Properties['MetricName'] === 'ApproximateNumberOfMessagesVisible')).toHaveLength(3);
+    expect(alarms.filter((alarm) => alarm.Properties['MetricName'] === 'ApproximateNumberOfMessagesVisible')).toHaveLength(4);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsFailed', Threshold: 1 });
+  });
+
+  it('never drops a file S3 handed to the ingest function: after two retries it lands in a queue with an alarm, and errors alarm at once', () => {
+    const fileFunction = Object.entries(template.findResources('AWS::Lambda::Function')).find(([, fn]) => fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'ingest-file')!;
+    const [configuration] = resourcesOf('AWS::Lambda::EventInvokeConfig');
+    expect(configuration!.Properties).toMatchObject({
+      FunctionName: { Ref: fileFunction[0] },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/^IngestFileFailures/), 'Arn'] } } },
+    });
+    const failuresQueue = (configuration!.Properties['DestinationConfig'] as { OnFailure: { Destination: { 'Fn::GetAtt': [string] } } }).OnFailure.Destination['Fn::GetAtt'][0];
+    const alarms = resourcesOf('AWS::CloudWatch::Alarm');
+    expect(alarms.some((alarm) => JSON.stringify(alarm.Properties['Dimensions']).includes(failuresQueue) && alarm.Properties['MetricName'] === 'ApproximateNumberOfMessagesVisible')).toBe(true);
+    expect(alarms.some((alarm) => alarm.Properties['MetricName'] === 'Errors' && JSON.stringify(alarm.Properties['Dimensions']).includes(fileFunction[0]))).toBe(true);
+    expect(template.findOutputs('IngestFileFailuresUrl')).not.toEqual({});
   });
 
   it('reads the ingest queue in batches that report item failures', () => {
