@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { ObjectStore } from '../core/ports.ts';
 
@@ -35,6 +35,23 @@ export class FilesystemObjectStore implements ObjectStore {
 
   async get(key: string): Promise<Uint8Array> {
     return readFile(this.pathOf(key));
+  }
+
+  /** Written whole to a temporary file, then hard-linked to the key: link() fails if the key exists. */
+  async putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
+    const path = this.pathOf(key);
+    await mkdir(dirname(path), { recursive: true });
+    const temp = join(dirname(path), `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
+    try {
+      await writeFile(temp, body);
+      await link(temp, path);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    } finally {
+      await rm(temp, { force: true });
+    }
   }
 
   async list(prefix: string): Promise<string[]> {

@@ -15,6 +15,13 @@ export interface ObjectStore {
   list(prefix: string): Promise<string[]>;
   /** Deletes objects; keys that do not exist are ignored. */
   delete(keys: readonly string[]): Promise<void>;
+  /**
+   * Creates an object only if no object has its key: true when this call created it, false
+   * when the key existed. Of concurrent calls for one key, exactly one creates it (S3's
+   * conditional write, an exclusive link on a filesystem): the base of leases (lake/lease.ts).
+   * After a lost reply and a retry a creator may be told false; a lease reads the object back.
+   */
+  putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean>;
 }
 
 /** A column of a query result. */

@@ -18,6 +18,12 @@ export class MemoryObjectStore implements ObjectStore {
     return [...this.objects.keys()].filter((key) => key.startsWith(prefix)).sort();
   }
 
+  async putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
+    if (this.objects.has(key)) return false;
+    await this.put(key, body);
+    return true;
+  }
+
   async delete(keys: readonly string[]): Promise<void> {
     for (const key of keys) this.objects.delete(key);
   }

@@ -29,6 +29,16 @@ describe('S3 object store', () => {
     expect(calls[1]!.args[0].input).toMatchObject({ Bucket: 'lake', Key: 'raw/orders/dt=2024-01-01/part-1.parquet' });
   });
 
+  it('creates an object only if absent: If-None-Match *, false on 412, tried again on a 409 conflict', async () => {
+    const clientError = (name: string, status: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status }, $fault: 'client' });
+    s3.on(PutObjectCommand).resolvesOnce({}).rejectsOnce(clientError('PreconditionFailed', 412)).rejectsOnce(clientError('ConditionalRequestConflict', 409)).resolves({});
+    expect(await store().putIfAbsent('locks/run/000000000001.json', '{}')).toBe(true);
+    expect(s3.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({ Bucket: 'lake', Key: 'locks/run/000000000001.json', IfNoneMatch: '*' });
+    expect(await store().putIfAbsent('locks/run/000000000001.json', '{}')).toBe(false);
+    expect(await store().putIfAbsent('locks/run/000000000002.json', '{}')).toBe(true);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(4);
+  });
+
   it('does not retry an access error', async () => {
     s3.on(PutObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
     await expect(store().put('x', 'y')).rejects.toThrow('Access Denied');

@@ -58,7 +58,13 @@ export function describeError(error: unknown): string {
  * (a RetriesExhaustedError naming `operation`), with exponential backoff (half fixed, half
  * random, so that throttled callers spread out) between.
  */
-export async function withRetries<T>(call: () => Promise<T>, options: RetryOptions = {}, operation = 'AWS call'): Promise<T> {
+export async function withRetries<T>(
+  call: () => Promise<T>,
+  options: RetryOptions = {},
+  operation = 'AWS call',
+  /** Errors this call may repeat although they are not transient in general. */
+  alsoRetry: (error: unknown) => boolean = () => false,
+): Promise<T> {
   const maxAttempts = options.maxAttempts ?? 6;
   const baseDelayMs = options.baseDelayMs ?? 200;
   const sleep = options.sleep ?? defaultSleep;
@@ -66,7 +72,7 @@ export async function withRetries<T>(call: () => Promise<T>, options: RetryOptio
     try {
       return await call();
     } catch (error) {
-      if (!isTransient(error)) throw error;
+      if (!isTransient(error) && !alsoRetry(error)) throw error;
       if (attempt >= maxAttempts) throw new RetriesExhaustedError(`${operation} failed after ${attempt} attempts: ${describeError(error)}`, { cause: error });
       const ceiling = baseDelayMs * 2 ** (attempt - 1);
       await sleep(ceiling / 2 + Math.random() * (ceiling / 2));

@@ -24,6 +24,26 @@ export class S3ObjectStore implements ObjectStore {
     await withRetries(() => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body })), this.retry, `S3 PutObject ${this.url(key)}`);
   }
 
+  /**
+   * PutObject with If-None-Match: *, S3's conditional write: 412 PreconditionFailed when the
+   * key exists. A 409 ConditionalRequestConflict (another conditional write to the key in
+   * flight) is tried again, as S3 asks.
+   */
+  async putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
+    try {
+      await withRetries(
+        () => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, IfNoneMatch: '*' })),
+        this.retry,
+        `S3 PutObject (if absent) ${this.url(key)}`,
+        (error) => statusOf(error) === 409,
+      );
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 412) return false;
+      throw error;
+    }
+  }
+
   async get(key: string): Promise<Uint8Array> {
     // The body is read inside the retried call: a connection lost halfway is a fresh GET.
     return withRetries(
@@ -96,6 +116,8 @@ export class S3ObjectStore implements ObjectStore {
     return `s3://${this.bucket}/${key}`;
   }
 }
+
+const statusOf = (error: unknown) => (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
 
 async function* continueStream(operation: string, chunks: AsyncIterator<Uint8Array>, first: IteratorResult<Uint8Array>): AsyncGenerator<Uint8Array> {
   let bytes = 0;

@@ -25,6 +25,8 @@ export const lakeLayout = {
   /** The log of campaign messages sent, per as_of: what makes publishing idempotent. */
   publishedPartition: (asOf: string) => `published/campaigns/as_of=${asOf}/`,
   published: 'published/campaigns/',
+  /** Leases (lake/lease.ts): who runs or publishes now. */
+  locks: 'locks/',
   /** The local sink: campaign messages as JSON Lines, per as_of. */
   outboxPartition: (asOf: string) => `outbox/campaigns/as_of=${asOf}/`,
 } as const;
