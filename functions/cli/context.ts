@@ -41,6 +41,12 @@ export async function createContext(options: {
   };
 }
 
+/**
+ * How long a command waits for another process that holds the lake's run or publish lease
+ * before it gives up naming that process.
+ */
+export const LOCAL_LEASE_WAIT_MS = 30 * 60_000;
+
 /** A progress reporter: redraws one line on a terminal, prints nothing when piped. */
 export function progressLine(context: CommandContext): { update: (text: string) => void; done: () => void } {
   let shown = false;

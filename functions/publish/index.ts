@@ -30,6 +30,9 @@ const sink = new SqsMessageSink({ client: new SQSClient({}), queueUrl: environme
 
 const inputSchema = z.object({ as_of: z.string().refine(isCalendarDate) });
 
+/** Longer than the function may run (its timeout, 10 minutes). */
+const PUBLISH_LEASE_TTL_MS = 11 * 60_000;
+
 /**
  * Last state of a run: reads the as_of's campaign audience with Athena and publishes it to the
  * campaign queue. The published log in S3 makes it idempotent; failed messages fail the state
@@ -47,6 +50,14 @@ export async function handler(event: unknown, context?: Context): Promise<{ as_o
     store,
     cooldownDays: campaignCooldowns(environment.PIPELINE_CONFIG),
     holdout: campaignHoldout(environment.PIPELINE_CONFIG),
+    lease: {
+      holder: `publish function request ${context?.awsRequestId ?? 'outside Lambda'}`,
+      // The function's own timeout bounds how long it can hold the lease.
+      ttlMs: PUBLISH_LEASE_TTL_MS,
+      // Another publisher is at work: wait a little, then fail with LeaseBusyError, which the state machine retries.
+      waitMs: 60_000,
+      pollMs: 5_000,
+    },
   });
   logger.info('published campaign audience', {
     as_of: asOf,

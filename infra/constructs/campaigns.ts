@@ -1,9 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeFunctionRole, arnToken, wildcard } from '../nag.ts';
+import { lakeLayout } from '../../functions/core/lake/layout.ts';
 import { grantAthenaQueries } from './athena-access.ts';
 import type { PipelineResources } from './athena-access.ts';
 import { PipelineFunction } from './pipeline-function.ts';
+import { grantLeases, LEASES_REASON } from './leases.ts';
 import { QueueWithDeadLetter } from './queues.ts';
 
 /** The pipeline config is there because the publisher re-checks campaign cooldowns when it sends. */
@@ -45,9 +47,11 @@ export class Campaigns extends Construct {
     props.bucket.grantRead(fn, 'published/*');
     props.bucket.grantPut(fn, 'published/*');
     props.bucket.grantRead(fn, 'curated/campaign_audience/*');
+    grantLeases(props.bucket, fn);
     grantAthenaQueries(fn, props, ['campaign_audience']);
     const lake = arnToken(props.bucket);
-    acknowledgeFunctionRole(this.publisher, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']);
+    acknowledgeFunctionRole(this.publisher, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
+    acknowledge(this.publisher, LEASES_REASON, wildcard(`Resource::${lake}/${lakeLayout.locks}*`));
     acknowledge(
       this.publisher,
       'The publisher reads the campaign_audience partitions, writes its sent-message log under published/ and reads and writes Athena query results; object names are per run.',

@@ -118,7 +118,12 @@ describe('S3', () => {
   const expected = (lake: string, results: string): Record<string, { get: string[]; put: string[]; delete: string[]; list: string[] }> => ({
     'ingest-queue': { get: [], put: [`${lake}/raw/*`, `${lake}/rejected/*`], delete: [], list: [] },
     'ingest-file': { get: [`${lake}/landing/*`], put: [`${lake}/raw/*`, `${lake}/rejected/*`], delete: [], list: [lake] },
-    publish: { get: [`${lake}/curated/campaign_audience/*`, `${lake}/published/*`, `${results}/*`], put: [`${lake}/published/*`, `${results}/*`], delete: [], list: [lake, results] },
+    publish: {
+      get: [`${lake}/curated/campaign_audience/*`, `${lake}/locks/*`, `${lake}/published/*`, `${results}/*`],
+      put: [`${lake}/locks/*`, `${lake}/published/*`, `${results}/*`],
+      delete: [`${lake}/locks/*`],
+      list: [lake, results],
+    },
     'prepare-run': { get: [], put: [], delete: [], list: [] },
     'fit-clv': { get: [`${lake}/runs/*`], put: [`${lake}/runs/*`], delete: [], list: [lake] },
     'compact-raw': { get: [`${lake}/raw/*`], put: [`${lake}/raw/*`], delete: [`${lake}/raw/*`], list: [lake] },

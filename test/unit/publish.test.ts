@@ -215,3 +215,45 @@ describe('publishing interrupted any number of times, anywhere', () => {
     );
   }, 120_000);
 });
+
+describe('two publishers at once', () => {
+  /** A sink that takes a while per chunk, long enough for another publisher to read the log meanwhile, and remembers what it was given. */
+  class SlowSink implements MessageSink {
+    readonly name = 'outbox';
+    readonly received: CampaignMessage[] = [];
+    async send(messages: readonly CampaignMessage[]): Promise<SinkOutcome> {
+      await new Promise((resolve) => setTimeout(resolve, 15));
+      this.received.push(...messages);
+      return { delivered: messages.map((message) => message.message_id), failed: [] };
+    }
+  }
+  const waitForEachOther = { waitMs: 60_000, pollMs: 5 };
+  const dated = (asOf: string) => audience(60).map((row) => ({ ...row, as_of: asOf }));
+
+  it('never send a customer two messages for the same campaign and date, nor one inside a cooldown, however they overlap', async () => {
+    const sink = new SlowSink();
+    const publish = (asOf: string) =>
+      publishCampaignAudience({ asOf, audience: dated(asOf), sink, store, chunkSize: 7, cooldownDays: { service_recovery: 30, loyalty_upgrade: 30 }, lease: waitForEachOther });
+    // The same date twice (two executions of one date) and the next day (a neighbouring run), all at once.
+    const results = await Promise.all([publish('2024-07-10'), publish('2024-07-10'), publish('2024-07-11')]);
+    expect(results.reduce((total, result) => total + result.sent, 0)).toBe(60);
+    const perCustomer = new Map<string, number>();
+    for (const message of sink.received) perCustomer.set(message.customer_id, (perCustomer.get(message.customer_id) ?? 0) + 1);
+    expect([...perCustomer.values()].every((count) => count === 1)).toBe(true);
+    expect(perCustomer.size).toBe(60);
+    // One of them sent everything; the others read its log: the same date as already sent, the other day as in the cooldown.
+    expect(results.map((result) => result.sent).sort()).toEqual([0, 0, 60]);
+    const others = results.filter((result) => result.sent === 0);
+    expect(others.reduce((total, result) => total + result.alreadySent + result.suppressed, 0)).toBe(120);
+    expect(await store.list('locks/publish/')).toEqual(expect.arrayContaining([expect.stringMatching(/\.released$/)]));
+  });
+
+  it('without waiting, the second gives up naming the first and sends nothing', async () => {
+    const sink = new SlowSink();
+    const publish = (waitMs: number) => publishCampaignAudience({ asOf: '2024-07-10', audience: dated('2024-07-10'), sink, store, chunkSize: 7, lease: { holder: `waits ${waitMs}`, waitMs } });
+    const [first, second] = await Promise.allSettled([publish(60_000), new Promise((resolve) => setTimeout(resolve, 5)).then(() => publish(0))]);
+    expect(first).toMatchObject({ status: 'fulfilled', value: { sent: 60 } });
+    expect(second).toMatchObject({ status: 'rejected', reason: { name: 'LeaseBusyError', message: expect.stringMatching(/^publish is held by waits 60000 since /) } });
+    expect(sink.received).toHaveLength(60);
+  });
+});

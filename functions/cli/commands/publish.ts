@@ -11,7 +11,8 @@ import { UsageError } from '../../core/errors.ts';
 import { lakeLayout } from '../../core/lake/layout.ts';
 import { rowObjects } from '../../core/ports.ts';
 import type { MessageSink } from '../../core/ports.ts';
-import { progressLine } from '../context.ts';
+import { isLocalHolderGone, localHolder } from '../../adapters/local-holder.ts';
+import { LOCAL_LEASE_WAIT_MS, progressLine } from '../context.ts';
 import type { CommandContext } from '../context.ts';
 
 /** The sink the config names. */
@@ -83,6 +84,13 @@ export async function publishDate(context: CommandContext, asOf: string): Promis
     cooldownDays: campaignCooldowns(context.config),
     holdout: campaignHoldout(context.config),
     onProgress: (sent, total) => progress.update(`publish ${asOf}: ${sent.toLocaleString('en-US')} of ${total.toLocaleString('en-US')}`),
+    lease: {
+      holder: localHolder(),
+      isHolderGone: isLocalHolderGone,
+      // Another publish of this lake is under way: wait for it, then read what it logged.
+      waitMs: LOCAL_LEASE_WAIT_MS,
+      onWait: (heldBy) => context.stderr(`publish ${asOf}: waiting for the publish by ${heldBy.holder} (since ${heldBy.acquired_at})\n`),
+    },
   });
   progress.done();
   return result;

@@ -1,4 +1,6 @@
 import { lakeLayout, newBatchId } from '../lake/layout.ts';
+import { withLease } from '../lake/lease.ts';
+import type { LeaseOptions, WaitOptions } from '../lake/lease.ts';
 import type { PublishedRecord } from '../lake/raw-tables.ts';
 import type { MessageSink, ObjectStore } from '../ports.ts';
 import { isHeldOut } from './holdout.ts';
@@ -28,6 +30,13 @@ export interface PublishOptions {
    * salt of the draw (see holdout.ts). Without it everyone is sent.
    */
   readonly holdout?: { readonly salt: string; readonly shares: Readonly<Record<string, number>> };
+  /**
+   * The publish lease: two publishers (two runs, a run and a person) must not both read the
+   * log and then both send, or a customer could get two messages for a date or inside a
+   * cooldown. One publishes, the other waits for it up to waitMs and then reads what it logged.
+   * Default: a holder of its own, a lease of an hour, no waiting.
+   */
+  readonly lease?: Partial<LeaseOptions> & WaitOptions;
 }
 
 export interface PublishResult {
@@ -126,8 +135,19 @@ const countByCampaign = (messages: readonly CampaignMessage[]) => {
  * and sent nothing. Held-out customers are in the log like sent ones, so they count for the
  * cooldowns and the one-campaign-a-day rule exactly as if they had been messaged: the two
  * groups meet the same rules on every later date and stay comparable.
+ *
+ * All of it happens holding the lake's publish lease (options.lease), so that publishers never
+ * overlap: whatever runs overlap, each reads a log no other publisher is writing.
  */
 export async function publishCampaignAudience(options: PublishOptions): Promise<PublishResult> {
+  const lease = { holder: `publish ${newBatchId()}`, ttlMs: 3_600_000, ...options.lease };
+  return withLease(options.store, PUBLISH_LEASE, lease, () => publishHoldingLease(options));
+}
+
+/** The name of the lease every publisher of a lake holds while it publishes. */
+export const PUBLISH_LEASE = 'publish';
+
+async function publishHoldingLease(options: PublishOptions): Promise<PublishResult> {
   const { asOf, sink, store } = options;
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   const now = options.now ?? (() => new Date());
