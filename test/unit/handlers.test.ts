@@ -252,7 +252,10 @@ describe('publish handler', () => {
     expect(await handler({ as_of: '2024-03-31' })).toEqual({ as_of: '2024-03-31', sent: 1, held_out: 0, already_sent: 0 });
     const message = JSON.parse(sqs.commandCalls(SendMessageBatchCommand)[0]!.args[0].input.Entries![0]!.MessageBody!);
     expect(message).toMatchObject({ campaign: 'win_back', customer_id: 'c1', as_of: '2024-03-31', metrics: { net_revenue: 120.5, last_nps_score: null } });
-    expect(puts().map((input) => input.Key!)[0]).toMatch(/^published\/campaigns\/as_of=2024-03-31\/sent-/);
+    // The publish lease first (a conditional write), then the log of what was sent.
+    expect(puts()[0]).toMatchObject({ Key: 'locks/publish/000000000001.json', IfNoneMatch: '*' });
+    expect(JSON.parse(String(puts()[0]!.Body))).toMatchObject({ holder: 'publish function request outside Lambda' });
+    expect(puts().map((input) => input.Key!).filter((key) => !key.startsWith('locks/'))[0]).toMatch(/^published\/campaigns\/as_of=2024-03-31\/sent-/);
   });
 
   it('gives its query a token of its own invocation, so a rerun never picks up a query an earlier one stopped', async () => {
