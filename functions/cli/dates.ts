@@ -1,5 +1,6 @@
 import { UsageError } from '../core/errors.ts';
 import { isCalendarDate } from '../core/events/timestamps.ts';
+import { calendarDates } from '../core/jobs/run-request.ts';
 
 /** Validates a YYYY-MM-DD option value. */
 export function parseDateOption(name: string, value: string): string {
@@ -10,13 +11,7 @@ export function parseDateOption(name: string, value: string): string {
 /** Every date from `from` to `to`, both included. */
 export function dateRange(from: string, to: string): string[] {
   if (from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
-  const dates: string[] = [];
-  for (let day = Date.parse(`${from}T00:00:00Z`); ; day += 86_400_000) {
-    const date = new Date(day).toISOString().slice(0, 10);
-    if (date > to) break;
-    dates.push(date);
-  }
-  return dates;
+  return calendarDates(from, to);
 }
 
 /** Today's date in a time zone. */

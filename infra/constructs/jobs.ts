@@ -4,11 +4,14 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
-import { DefinitionBody, Fail, IntegrationPattern, JsonPath, LogLevel, StateMachine, Succeed, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
+import { Rule, RuleTargetInput, EventField } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Choice, Condition, DefinitionBody, Fail, IntegrationPattern, JsonPath, LogLevel, Map as MapState, Pass, StateMachine, Succeed, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
 import type { TaskStateBase } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { runTable } from '../../functions/core/jobs/athena-plan.ts';
+import { RUN_TIMEOUT_MS } from '../../functions/core/jobs/run-request.ts';
 import { CURATED_TABLES, jobGraph, outputsOf, SOURCE_TABLES } from '../../functions/core/jobs/graph.ts';
 import type { JobStep } from '../../functions/core/jobs/graph.ts';
 import { lakeLayout } from '../../functions/core/lake/layout.ts';
@@ -16,6 +19,7 @@ import { acknowledge, acknowledgeFunctionRole, arnToken, REASONS, wildcard } fro
 import { AthenaQueryTask, grantAthenaQueries, grantQueryData, RUN_TABLES } from './athena-access.ts';
 import type { PipelineResources } from './athena-access.ts';
 import { PipelineFunction } from './pipeline-function.ts';
+import { grantLeases, LEASES_REASON } from './leases.ts';
 import { deadLetterQueue } from './queues.ts';
 
 /** The nag finding of the run_* Glue table pattern, acknowledged where it is granted (region and account as cdk-nag prints them). */
@@ -35,12 +39,17 @@ export interface JobsProps extends PipelineResources {
 
 /**
  * The job graph as a Step Functions state machine, generated from the same definition as the
- * local runner: plan the run, one Athena task (.sync) per SQL step and a Lambda task for the
- * CLV fit, in graph order; then test every table of the run against the table dictionary,
- * promote the run's curated tables and publish the campaign audience. Any failure, a data test
- * included, stops the run before promotion, so nothing partial or wrong is published.
- * Input `{ "as_of": "YYYY-MM-DD" }` (any scheduler or a backfill loop) or the daily schedule's
- * `{ "scheduled_time": ... }` (the run covers the day before, in the business time zone).
+ * local runner. An execution first takes the lake's run lease (waiting while another execution
+ * holds it) and merges the raw files; then, for each of its dates in order, oldest first: plan
+ * the run, one Athena task (.sync) per SQL step and a Lambda task for the CLV fit, in graph
+ * order; test every table of the run against the table dictionary, promote the run's curated
+ * tables, publish the campaign audience (unless the input says not to) and write the report.
+ * Any failure, a data test included, stops the execution before that date is promoted, so
+ * nothing partial or wrong is published, and names the date; the lease is released on every
+ * way out (and by a rule when an execution is stopped or times out).
+ * Input `{ "as_of": "YYYY-MM-DD" }`, `{ "from": ..., "to": ... }` (a backfill) or the daily
+ * schedule's `{ "scheduled_time": ... }` (the day before, in the business time zone); see
+ * functions/core/jobs/run-request.ts.
  */
 export class Jobs extends Construct {
   readonly stateMachine: StateMachine;
@@ -51,9 +60,14 @@ export class Jobs extends Construct {
     const lake = { LAKE_BUCKET: props.bucket.bucketName };
     const planner = new PipelineFunction(this, 'PlanRun', {
       handler: 'prepare-run',
-      description: 'Decides the as_of and renders every SQL step of the job graph for Athena',
+      description: 'Renders every SQL step of the job graph for Athena, for one date of an execution',
       environment: { ...lake, PIPELINE_CONFIG: JSON.stringify(props.pipeline) },
       needsSql: true,
+    });
+    const locker = new PipelineFunction(this, 'RunLock', {
+      handler: 'run-lock',
+      description: "Checks an execution's input and takes or releases the lake's run lease: one execution at a time",
+      environment: { ...lake, PIPELINE_CONFIG: JSON.stringify(props.pipeline) },
     });
     const fitter = new PipelineFunction(this, 'FitClv', {
       handler: 'fit-clv',
@@ -119,6 +133,9 @@ export class Jobs extends Construct {
       wildcard(`Resource::${arnToken(props.queryResults)}/*`),
     );
     acknowledgeFunctionRole(planner, []);
+    grantLeases(props.bucket, locker.function);
+    acknowledgeFunctionRole(locker, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
+    acknowledge(locker, LEASES_REASON, wildcard(`Resource::${lakeArn}/${lakeLayout.locks}*`));
     acknowledgeFunctionRole(tester, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']);
     acknowledge(
       tester,
@@ -139,41 +156,37 @@ export class Jobs extends Construct {
       wildcard(`Resource::${lakeArn}/curated/*`),
     );
 
-    const failed = new Fail(this, 'RunFailed', { error: 'RunFailed', cause: 'A step of the job graph failed; nothing was promoted or published.' });
+    // Inside the loop over dates: a failure ends that date's run before promotion, naming the date.
+    const dateFailed = new Fail(this, 'DateFailed', {
+      errorPath: JsonPath.stringAt('$.error.Error'),
+      causePath: JsonPath.format('as_of {}: {}', JsonPath.stringAt('$.as_of'), JsonPath.stringAt('$.error.Cause')),
+    });
     const guard = <T extends TaskStateBase>(task: T): T => {
-      task.addCatch(failed, { resultPath: '$.error' });
+      task.addCatch(dateFailed, { resultPath: '$.error' });
       return task;
     };
     const runIds = TaskInput.fromObject({ as_of: JsonPath.stringAt('$.plan.as_of'), run_id: JsonPath.stringAt('$.plan.run_id') });
 
-    const compact = guard(
-      new LambdaInvoke(this, 'Compact raw files', { lambdaFunction: compactor.function, payload: TaskInput.fromObject({}), resultPath: JsonPath.DISCARD }),
-    );
     const plan = guard(
       new LambdaInvoke(this, 'Plan run', {
         lambdaFunction: planner.function,
-        payload: TaskInput.fromObject({ input: JsonPath.entirePayload, execution: JsonPath.stringAt('$$.Execution.Name') }),
+        payload: TaskInput.fromObject({ as_of: JsonPath.stringAt('$.as_of'), execution: JsonPath.stringAt('$.execution') }),
         payloadResponseOnly: true,
         resultPath: '$.plan',
       }),
     );
     const steps = jobGraph.map((step) => this.stepTask(step, props, runIds, guard, fitter));
-    const dataTestsFailed = new Fail(this, 'DataTestsFailed', {
-      error: 'DataTestFailed',
-      // The test step's error says which table, column and test failed, with example rows.
-      causePath: JsonPath.stringAt('$.error.Cause'),
-    });
-    const testData = new LambdaInvoke(this, 'Test data', { lambdaFunction: tester.function, payload: runIds, resultPath: JsonPath.DISCARD });
-    testData.addCatch(dataTestsFailed, { errors: ['DataTestFailedError'], resultPath: '$.error' });
-    guard(testData);
+    // The test step's error says which table, column and test failed, with example rows.
+    const testData = guard(new LambdaInvoke(this, 'Test data', { lambdaFunction: tester.function, payload: runIds, resultPath: JsonPath.DISCARD }));
     const promote = guard(new LambdaInvoke(this, 'Promote run', { lambdaFunction: promoter.function, payload: runIds, resultPath: JsonPath.DISCARD }));
-    const publish = guard(
-      new LambdaInvoke(this, 'Publish campaigns', {
-        lambdaFunction: props.publisher.function,
-        payload: TaskInput.fromObject({ as_of: JsonPath.stringAt('$.plan.as_of') }),
-        resultPath: JsonPath.DISCARD,
-      }),
-    );
+    const publish = new LambdaInvoke(this, 'Publish campaigns', {
+      lambdaFunction: props.publisher.function,
+      payload: TaskInput.fromObject({ as_of: JsonPath.stringAt('$.plan.as_of') }),
+      resultPath: JsonPath.DISCARD,
+    });
+    // Another publisher of the lake (someone invoking the function by hand) is at work: wait for it.
+    publish.addRetry({ errors: ['LeaseBusyError'], interval: Duration.seconds(30), backoffRate: 1, maxAttempts: 20 });
+    guard(publish);
     const report = guard(
       new LambdaInvoke(this, 'Write report', {
         lambdaFunction: reporter.function,
@@ -181,14 +194,59 @@ export class Jobs extends Construct {
         resultPath: JsonPath.DISCARD,
       }),
     );
-    let chain = compact.next(plan).next(steps[0]!);
-    for (const step of steps.slice(1)) chain = chain.next(step);
-    chain = chain.next(testData).next(promote).next(publish).next(report).next(new Succeed(this, 'Published'));
+    // Each date ends with only its date in its output: the loop's results stay small.
+    const dateDone = new Pass(this, 'Date done', { parameters: { as_of: JsonPath.stringAt('$.as_of') } });
+    let oneDate = plan.next(steps[0]!);
+    for (const step of steps.slice(1)) oneDate = oneDate.next(step);
+    oneDate = oneDate.next(testData).next(promote).next(
+      new Choice(this, 'Publish?').when(Condition.booleanEquals('$.publish', true), publish.next(report)).otherwise(report),
+    );
+    report.next(dateDone);
+
+    const eachDate = new MapState(this, 'Run each date', {
+      itemsPath: JsonPath.stringAt('$.run.dates'),
+      // One date at a time, in order: a date's tables are promoted before the next one runs.
+      maxConcurrency: 1,
+      itemSelector: {
+        as_of: JsonPath.stringAt('$$.Map.Item.Value'),
+        execution: JsonPath.stringAt('$$.Execution.Name'),
+        publish: JsonPath.stringAt('$.run.publish'),
+      },
+      resultPath: JsonPath.DISCARD,
+    });
+    eachDate.itemProcessor(plan);
+
+    // Outside the loop: the lease is taken first and given up on every way out.
+    const release = (id: string) =>
+      new LambdaInvoke(this, id, {
+        lambdaFunction: locker.function,
+        payload: TaskInput.fromObject({ action: 'release', execution: JsonPath.stringAt('$$.Execution.Id') }),
+        resultPath: JsonPath.DISCARD,
+      });
+    const runFailed = new Fail(this, 'RunFailed', { errorPath: JsonPath.stringAt('$.error.Error'), causePath: JsonPath.stringAt('$.error.Cause') });
+    const releaseAfterFailure = release('Release lease after failure');
+    releaseAfterFailure.addCatch(runFailed, { resultPath: '$.releaseError' });
+    releaseAfterFailure.next(runFailed);
+    const acquire = new LambdaInvoke(this, 'Take run lease', {
+      lambdaFunction: locker.function,
+      payload: TaskInput.fromObject({ action: 'acquire', input: JsonPath.entirePayload, execution: JsonPath.stringAt('$$.Execution.Id') }),
+      payloadResponseOnly: true,
+      resultPath: '$.run',
+    });
+    // Another execution holds the lake: try again every minute, for up to six hours.
+    acquire.addRetry({ errors: ['RunLockBusyError'], interval: Duration.minutes(1), backoffRate: 1, maxAttempts: 360 });
+    acquire.addCatch(new Fail(this, 'RunNotStarted', { errorPath: JsonPath.stringAt('$.error.Error'), causePath: JsonPath.stringAt('$.error.Cause') }), { resultPath: '$.error' });
+    const compact = new LambdaInvoke(this, 'Compact raw files', { lambdaFunction: compactor.function, payload: TaskInput.fromObject({}), resultPath: JsonPath.DISCARD });
+    compact.addCatch(releaseAfterFailure, { resultPath: '$.error' });
+    eachDate.addCatch(releaseAfterFailure, { resultPath: '$.error' });
+    const releaseAfterSuccess = release('Release lease');
+    releaseAfterSuccess.addCatch(runFailed, { resultPath: '$.error' });
+    const chain = acquire.next(compact).next(eachDate).next(releaseAfterSuccess).next(new Succeed(this, 'Done'));
 
     const logs = new LogGroup(this, 'StateMachineLogs', { retention: RetentionDays.THREE_MONTHS });
     this.stateMachine = new StateMachine(this, 'JobGraph', {
       definitionBody: DefinitionBody.fromChainable(chain),
-      timeout: Duration.hours(6),
+      timeout: Duration.millis(RUN_TIMEOUT_MS),
       tracingEnabled: true,
       logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
     });
@@ -217,12 +275,31 @@ export class Jobs extends Construct {
     );
     acknowledge(
       this.stateMachine,
-      'LambdaInvoke tasks may invoke the versions and aliases of the seven functions of a run.',
-      ...[compactor, planner, fitter, tester, promoter, props.publisher, reporter].map((fn) => wildcard(`Resource::${arnToken(fn.function)}:*`)),
+      'LambdaInvoke tasks may invoke the versions and aliases of the eight functions of a run.',
+      ...[locker, compactor, planner, fitter, tester, promoter, props.publisher, reporter].map((fn) => wildcard(`Resource::${arnToken(fn.function)}:*`)),
     );
 
+    // An execution stopped by hand, timed out or failed where no state could release the lease:
+    // the lease is given up as soon as Step Functions says so, not only when it expires.
+    const releaseFailures = deadLetterQueue(this, 'LeaseReleaseDeadLetter', { key: props.key, alarms: props.alarms, holds: 'A release of the run lease after an execution ended' });
+    new Rule(this, 'ReleaseLeaseWhenExecutionEnds', {
+      description: 'Releases the run lease of an execution that failed, timed out or was stopped',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
+      },
+      targets: [
+        new LambdaFunction(locker.function, {
+          event: RuleTargetInput.fromObject({ action: 'release', execution: EventField.fromPath('$.detail.executionArn') }),
+          deadLetterQueue: releaseFailures,
+          retryAttempts: 8,
+        }),
+      ],
+    });
+
     new Alarm(this, 'RunFailedAlarm', {
-      alarmDescription: 'A run of the job graph failed: nothing was promoted or published for its as_of.',
+      alarmDescription: 'A run of the job graph failed: nothing was promoted or published for the date it names, nor for the dates after it.',
       metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -98,6 +98,7 @@ beforeAll(() => {
     'ingest-queue': ingest.queueFunction.function.role!,
     'ingest-file': ingest.fileFunction.function.role!,
     publish: campaigns.publisher.function.role!,
+    'run-lock': fn('RunLock'),
     'prepare-run': fn('PlanRun'),
     'fit-clv': fn('FitClv'),
     'compact-raw': fn('CompactRaw'),
@@ -124,6 +125,7 @@ describe('S3', () => {
       delete: [`${lake}/locks/*`],
       list: [lake, results],
     },
+    'run-lock': { get: [`${lake}/locks/*`], put: [`${lake}/locks/*`], delete: [`${lake}/locks/*`], list: [lake] },
     'prepare-run': { get: [], put: [], delete: [], list: [] },
     'fit-clv': { get: [`${lake}/runs/*`], put: [`${lake}/runs/*`], delete: [], list: [lake] },
     'compact-raw': { get: [`${lake}/raw/*`], put: [`${lake}/raw/*`], delete: [`${lake}/raw/*`], list: [lake] },
@@ -272,9 +274,9 @@ describe('KMS, queues, Athena, Glue, Lambda and Step Functions', () => {
     }
   });
 
-  it('let the state machine invoke the seven functions of a run, and the schedule start the state machine', () => {
+  it('let the state machine invoke the eight functions of a run, and the schedule start the state machine', () => {
     const jobs = child<Jobs>(stack, 'Jobs');
-    const functions = [...['CompactRaw', 'PlanRun', 'FitClv', 'TestRun', 'PromoteRun', 'WriteReport'].map((id) => child<PipelineFunction>(jobs, id)), child<Campaigns>(stack, 'Campaigns').publisher];
+    const functions = [...['RunLock', 'CompactRaw', 'PlanRun', 'FitClv', 'TestRun', 'PromoteRun', 'WriteReport'].map((id) => child<PipelineFunction>(jobs, id)), child<Campaigns>(stack, 'Campaigns').publisher];
     const arns = functions.flatMap((fn) => [ref(fn.function), `${ref(fn.function)}:*`]).sort();
     for (const [name, role] of Object.entries(roles)) {
       expect(grantsOn(role, 'lambda:InvokeFunction'), name).toEqual(name === 'state machine' ? arns : []);

@@ -148,14 +148,14 @@ describe('queues', () => {
     }
     template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 360, RedrivePolicy: Match.anyValue() });
     for (const queue of queues) expect(queue.Properties['KmsMasterKeyId']).toBeDefined();
-    // The two dead-letter queues, the schedule's and the failed files'.
-    expect(queues.filter((queue) => queue.Properties['MessageRetentionPeriod'] === 1_209_600)).toHaveLength(4);
+    // The two queues' dead-letter queues, the schedule's, the failed files' and the lease releases'.
+    expect(queues.filter((queue) => queue.Properties['MessageRetentionPeriod'] === 1_209_600)).toHaveLength(5);
     for (const policy of resourcesOf('AWS::SQS::QueuePolicy')) expect(JSON.stringify(policy.Properties['PolicyDocument'])).toContain('"aws:SecureTransport":"false"');
   });
 
   it('alarms when a dead-letter queue is not empty and when a run fails', () => {
     const alarms = resourcesOf('AWS::CloudWatch::Alarm');
-    expect(alarms.filter((alarm) => alarm.Properties['MetricName'] === 'ApproximateNumberOfMessagesVisible')).toHaveLength(4);
+    expect(alarms.filter((alarm) => alarm.Properties['MetricName'] === 'ApproximateNumberOfMessagesVisible')).toHaveLength(5);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsFailed', Threshold: 1 });
   });
 
@@ -186,7 +186,7 @@ describe('queues', () => {
 describe('functions', () => {
   it('run on the latest Node.js runtime, arm64, traced', () => {
     const functions = resourcesOf('AWS::Lambda::Function').filter((fn) => JSON.stringify(fn.Properties['Environment'] ?? {}).includes('POWERTOOLS_SERVICE_NAME'));
-    expect(functions).toHaveLength(9);
+    expect(functions).toHaveLength(10);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
     }
@@ -209,9 +209,10 @@ describe('jobs', () => {
     expect(text.indexOf('Promote run')).toBeGreaterThan(text.indexOf('Step campaign_audience'));
   });
 
-  it('compacts the raw partitions first, with access to raw/ alone', () => {
+  it('compacts the raw partitions first under the run lease, with access to raw/ alone', () => {
     const text = definition();
-    expect(text).toContain('\\"StartAt\\":\\"Compact raw files\\"');
+    expect(text).toContain('\\"StartAt\\":\\"Take run lease\\"');
+    expect(text.indexOf('Take run lease')).toBeLessThan(text.indexOf('Compact raw files'));
     expect(text.indexOf('Compact raw files')).toBeLessThan(text.indexOf('Plan run'));
     const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => id.includes('CompactRaw'));
     expect(policies).toHaveLength(1);
@@ -219,6 +220,20 @@ describe('jobs', () => {
     expect(document).toContain('/raw/*');
     expect(document).toContain('s3:DeleteObject*');
     for (const prefix of ['/curated/', '/runs/', '/rejected/', '/published/']) expect(document).not.toContain(prefix);
+  });
+
+  it('gives the run lease back as soon as an execution fails, times out or is stopped, and lets an execution run as long as the lease lasts', () => {
+    const locker = Object.entries(template.findResources('AWS::Lambda::Function')).find(([, fn]) => fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'run-lock')!;
+    const [rule] = resourcesOf('AWS::Events::Rule');
+    expect(rule!.Properties).toMatchObject({
+      EventPattern: { source: ['aws.states'], 'detail-type': ['Step Functions Execution Status Change'], detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'] } },
+      Targets: [{ Arn: { 'Fn::GetAtt': [locker[0], 'Arn'] }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/^JobsLeaseReleaseDeadLetter/), 'Arn'] } }, RetryPolicy: { MaximumRetryAttempts: 8 } }],
+    });
+    const target = (rule!.Properties['Targets'] as { InputTransformer: { InputTemplate: string; InputPathsMap: Record<string, string> } }[])[0]!.InputTransformer;
+    expect(Object.values(target.InputPathsMap)).toEqual(['$.detail.executionArn']);
+    expect(target.InputTemplate).toMatch(/^\{"action":"release","execution":<[^>]+>\}$/);
+    // The lease outlasts the longest execution (run-request.ts), so a running execution never loses it.
+    expect(definition()).toContain('\\"TimeoutSeconds\\":86400');
   });
 
   it('logs every execution and traces it', () => {

@@ -100,27 +100,21 @@ describe('ingest-file handler', () => {
 });
 
 describe('prepare-run handler', () => {
-  it('plans every SQL step as an UNLOAD to the run prefix, reading earlier outputs of the same run', async () => {
+  it('plans every SQL step of a date as an UNLOAD to the run prefix, reading earlier outputs of the same run', async () => {
     const { handler } = await import('../../functions/prepare-run/index.ts');
-    const plan = await handler({ input: { as_of: '2024-03-31' }, execution: 'exec-1' });
-    expect(plan.run_id).toBe('exec-1');
+    const plan = await handler({ as_of: '2024-03-31', execution: 'exec-1' });
+    expect(plan.run_id).toBe('exec-1-20240331');
     expect(Object.keys(plan.queries)).toContain('campaign_audience');
     expect(plan.queries['stg_orders']).toMatch(/^unload \(/);
-    expect(plan.queries['stg_orders']).toContain("to 's3://test-lake/runs/stg_orders/run_id=exec-1/' with (format = 'PARQUET', compression = 'ZSTD')");
-    expect(plan.queries['stg_orders']).toContain("from (select * from run_stg_order_events where run_id = 'exec-1') as stg_order_events");
+    expect(plan.queries['stg_orders']).toContain("to 's3://test-lake/runs/stg_orders/run_id=exec-1-20240331/' with (format = 'PARQUET', compression = 'ZSTD')");
+    expect(plan.queries['stg_orders']).toContain("from (select * from run_stg_order_events where run_id = 'exec-1-20240331') as stg_order_events");
     expect(plan.queries['stg_order_events']).toContain("at time zone 'Europe/Berlin'");
-    expect(plan.queries['campaign_audience']).toContain("(select * from run_customer_clv where run_id = 'exec-1') as customer_clv");
+    expect(plan.queries['campaign_audience']).toContain("(select * from run_customer_clv where run_id = 'exec-1-20240331') as customer_clv");
     expect(plan.queries['campaign_audience']).toContain('from published_messages');
     expect(plan.tokens['stg_orders']).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(plan).length).toBeLessThan(256 * 1024);
-  });
-
-  it('takes the day before the scheduled time, in the business time zone', async () => {
-    const { handler, asOfForSchedule } = await import('../../functions/prepare-run/index.ts');
-    expect(asOfForSchedule('2024-04-01T23:30:00Z', 'Europe/Berlin')).toBe('2024-04-01');
-    const plan = await handler({ input: { scheduled_time: '2024-04-01T02:00:00Z' }, execution: 'exec-2' });
-    expect(plan.as_of).toBe('2024-03-31');
-    await expect(handler({ input: {}, execution: 'x' })).rejects.toThrow(/needs as_of or scheduled_time/);
+    // Each date of a backfill has a run of its own.
+    expect((await handler({ as_of: '2024-04-01', execution: 'exec-1' })).run_id).toBe('exec-1-20240401');
   });
 });
 

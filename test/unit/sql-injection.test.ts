@@ -276,18 +276,24 @@ describe('Lambda inputs', () => {
     });
   }
 
-  it('prepare-run refuses SQL in as_of, scheduled_time and the execution name before it renders any SQL', async () => {
+  it('prepare-run refuses SQL in as_of and the execution name before it renders any SQL', async () => {
     const { handler } = await import('../../functions/prepare-run/index.ts');
-    for (const value of INJECTIONS) {
-      await expect(handler({ input: { as_of: value }, execution: 'exec-1' })).rejects.toThrow(z.ZodError);
-      await expect(handler({ input: { scheduled_time: value }, execution: 'exec-1' })).rejects.toThrow(z.ZodError);
-    }
-    await expect(handler({ input: { scheduled_time: "2024-04-01T02:00:00Z' or 1=1 --" }, execution: 'exec-1' })).rejects.toThrow(z.ZodError);
-    // The execution name becomes the run id inside the SQL: planAthenaRun refuses it.
+    for (const value of INJECTIONS) await expect(handler({ as_of: value, execution: 'exec-1' })).rejects.toThrow(z.ZodError);
+    // The execution name becomes the run id inside the SQL: runIdFor refuses it.
     for (const value of RUN_ID_INJECTIONS.filter((id) => id !== '')) {
-      await expect(handler({ input: { as_of: '2024-03-31' }, execution: value })).rejects.toThrow(/run id .* must be letters, digits, dashes and underscores/);
+      await expect(handler({ as_of: '2024-03-31', execution: value })).rejects.toThrow(/run id .* must be letters, digits, dashes and underscores/);
     }
     noAwsCall();
+  });
+
+  it('an execution input with SQL in a date or the schedule time is refused before any run starts', async () => {
+    const { parseRunRequest } = await import('../../functions/core/jobs/run-request.ts');
+    for (const value of INJECTIONS) {
+      for (const input of [{ as_of: value }, { from: value, to: '2024-03-31' }, { from: '2024-03-31', to: value }, { scheduled_time: value }]) {
+        expect(() => parseRunRequest(input, defaultConfig)).toThrow(/^(as_of|from|to|scheduled_time): /);
+      }
+    }
+    expect(() => parseRunRequest({ scheduled_time: "2024-04-01T02:00:00Z' or 1=1 --" }, defaultConfig)).toThrow(/^scheduled_time: /);
   });
 
   it('refuses to start with a PIPELINE_CONFIG whose values would change the SQL', async () => {
