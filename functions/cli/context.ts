@@ -1,3 +1,6 @@
+import { isLocalHolderGone, localHolder } from '../adapters/local-holder.ts';
+import { withLease } from '../core/lake/lease.ts';
+import type { LeaseOptions, LeaseRecord, WaitOptions } from '../core/lake/lease.ts';
 import { resolve } from 'node:path';
 import { FilesystemObjectStore } from '../adapters/filesystem-store.ts';
 import { loadConfig } from '../core/config.ts';
@@ -46,6 +49,27 @@ export async function createContext(options: {
  * before it gives up naming that process.
  */
 export const LOCAL_LEASE_WAIT_MS = 30 * 60_000;
+
+/**
+ * How a command holds one of the lake's leases (run: runs and compaction; publish) as a
+ * process of this machine: another process holding it is waited for (and said so), one that
+ * died is no obstacle.
+ */
+export function localLease(context: CommandContext, name: string): LeaseOptions & WaitOptions {
+  return {
+    holder: localHolder(),
+    isHolderGone: isLocalHolderGone,
+    // Long enough for any local run; a holder that died frees the lease at once anyway.
+    ttlMs: 24 * 3_600_000,
+    waitMs: LOCAL_LEASE_WAIT_MS,
+    onWait: (heldBy: LeaseRecord) => context.stderr(`waiting for ${heldBy.holder}, which holds the lake's ${name} lease since ${heldBy.acquired_at}\n`),
+  };
+}
+
+/** Runs `work` holding the lake's lease `name` (localLease). */
+export function withLocalLease<T>(context: CommandContext, name: string, work: () => Promise<T>): Promise<T> {
+  return withLease(context.store, name, localLease(context, name), work);
+}
 
 /** A progress reporter: redraws one line on a terminal, prints nothing when piped. */
 export function progressLine(context: CommandContext): { update: (text: string) => void; done: () => void } {

@@ -9,7 +9,8 @@ import { queryCommand } from './commands/query.ts';
 import { reportCommand } from './commands/report.ts';
 import { runCommand } from './commands/run.ts';
 import { validateClvCommand } from './commands/validate-clv.ts';
-import { createContext } from './context.ts';
+import { RUN_LEASE } from '../core/jobs/run-request.ts';
+import { createContext, withLocalLease } from './context.ts';
 import { parseDateOption, resolveAsOfDates } from './dates.ts';
 
 export const USAGE = `usage: pipeline <command> [options]
@@ -108,7 +109,7 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
       case 'compact': {
         const types = rest.length === 0 ? undefined : [parseEventType(rest[0])];
         if (rest.length > 1) throw new UsageError('compact takes at most one event type');
-        for (const result of await compactRawPartitions(context.store, types)) io.stdout(describeCompaction(result));
+        for (const result of await withLocalLease(context, RUN_LEASE, () => compactRawPartitions(context.store, types))) io.stdout(describeCompaction(result));
         return 0;
       }
       case 'report':

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readdir, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -197,5 +198,25 @@ describe('errors and exit codes', () => {
     const help = await run('node', ['functions/cli/pipeline.mjs', '--help']);
     expect(help.stdout).toMatch(/^usage: pipeline <command>/);
     await expect(run('node', ['functions/cli/pipeline.mjs', 'run', '--as-of', 'soon'])).rejects.toMatchObject({ code: 2 });
+  });
+});
+
+describe('one run of a lake at a time', () => {
+  it('a run started while another runs waits for it; a lease left by a process that ended is no obstacle', async () => {
+    const [first, second] = await Promise.all([pipeline('run', '--as-of', '2024-02-29', '--lake', lake), pipeline('run', '--as-of', '2024-03-31', '--lake', lake)]);
+    expect([first.code, second.code]).toEqual([0, 0]);
+    expect(first.stderr + second.stderr).toMatch(/^waiting for pid \d+ on .+ \([0-9a-f]+\), which holds the lake's run lease since \d{4}-/m);
+    const store = new FilesystemObjectStore(lake);
+    const leases = await store.list('locks/run/');
+    expect(leases.filter((key) => key.endsWith('.released'))).toHaveLength(leases.filter((key) => key.endsWith('.json')).length);
+
+    // A run killed while it held the lake: its process is gone, so the next run goes ahead at once.
+    const ended = await promisify(execFile)(process.execPath, ['-e', 'console.log(process.pid)']);
+    const newest = Number(leases.at(-1)!.match(/(\d+)\.released$/)![1]);
+    const killed = { holder: `pid ${ended.stdout.trim()} on ${hostname()} (abc123)`, nonce: 'n', acquired_at: '2026-01-01T00:00:00.000Z', expires_at: '2099-01-01T00:00:00.000Z' };
+    await writeFile(store.pathOf(`locks/run/${String(newest + 1).padStart(12, '0')}.json`), JSON.stringify(killed));
+    const after = await pipeline('run', '--as-of', '2024-03-31', '--lake', lake);
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.stderr).not.toContain('waiting for');
   });
 });

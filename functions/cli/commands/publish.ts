@@ -5,14 +5,13 @@ import { OutboxSink } from '../../adapters/outbox-sink.ts';
 import { SqsMessageSink } from '../../adapters/sqs-sink.ts';
 import type { AudienceRow } from '../../core/campaigns/message.ts';
 import { campaignCooldowns, campaignHoldout } from '../../core/campaigns/campaigns.ts';
-import { publishCampaignAudience } from '../../core/campaigns/publish.ts';
+import { PUBLISH_LEASE, publishCampaignAudience } from '../../core/campaigns/publish.ts';
 import type { PublishResult } from '../../core/campaigns/publish.ts';
 import { UsageError } from '../../core/errors.ts';
 import { lakeLayout } from '../../core/lake/layout.ts';
 import { rowObjects } from '../../core/ports.ts';
 import type { MessageSink } from '../../core/ports.ts';
-import { isLocalHolderGone, localHolder } from '../../adapters/local-holder.ts';
-import { LOCAL_LEASE_WAIT_MS, progressLine } from '../context.ts';
+import { localLease, progressLine } from '../context.ts';
 import type { CommandContext } from '../context.ts';
 
 /** The sink the config names. */
@@ -84,13 +83,7 @@ export async function publishDate(context: CommandContext, asOf: string): Promis
     cooldownDays: campaignCooldowns(context.config),
     holdout: campaignHoldout(context.config),
     onProgress: (sent, total) => progress.update(`publish ${asOf}: ${sent.toLocaleString('en-US')} of ${total.toLocaleString('en-US')}`),
-    lease: {
-      holder: localHolder(),
-      isHolderGone: isLocalHolderGone,
-      // Another publish of this lake is under way: wait for it, then read what it logged.
-      waitMs: LOCAL_LEASE_WAIT_MS,
-      onWait: (heldBy) => context.stderr(`publish ${asOf}: waiting for the publish by ${heldBy.holder} (since ${heldBy.acquired_at})\n`),
-    },
+    lease: localLease(context, PUBLISH_LEASE),
   });
   progress.done();
   return result;

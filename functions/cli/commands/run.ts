@@ -1,17 +1,19 @@
 import { runLocalJobGraph } from '../../adapters/local-job-runner.ts';
 import type { AsOfRun } from '../../adapters/local-job-runner.ts';
-import { progressLine } from '../context.ts';
+import { RUN_LEASE } from '../../core/jobs/run-request.ts';
+import { progressLine, withLocalLease } from '../context.ts';
 import type { CommandContext } from '../context.ts';
 
 /** Runs the job graph for each date, printing one line per date. */
 export async function runDates(context: CommandContext, asOfDates: readonly string[]): Promise<AsOfRun[]> {
   const progress = progressLine(context);
-  const runs = await runLocalJobGraph({
+  // One run (or compaction) of a lake at a time, as in AWS.
+  const runs = await withLocalLease(context, RUN_LEASE, () => runLocalJobGraph({
     store: context.store,
     config: context.config,
     asOfDates,
     onStep: (asOf, step, index, total) => progress.update(`run ${asOf}: step ${index + 1}/${total} ${step.name}`),
-  });
+  }));
   progress.done();
   return runs;
 }
