@@ -243,7 +243,12 @@ export class Jobs extends Construct {
     releaseAfterSuccess.addCatch(runFailed, { resultPath: '$.error' });
     const chain = acquire.next(compact).next(eachDate).next(releaseAfterSuccess).next(new Succeed(this, 'Done'));
 
-    const logs = new LogGroup(this, 'StateMachineLogs', { retention: RetentionDays.THREE_MONTHS });
+    // Under /aws/vendedlogs/: CloudWatch Logs then needs no resource policy entry per log group
+    // for Step Functions to deliver to it (that policy is capped at 5,120 characters per account).
+    const logs = new LogGroup(this, 'StateMachineLogs', {
+      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-JobGraph`,
+      retention: RetentionDays.THREE_MONTHS,
+    });
     this.stateMachine = new StateMachine(this, 'JobGraph', {
       definitionBody: DefinitionBody.fromChainable(chain),
       timeout: Duration.millis(RUN_TIMEOUT_MS),

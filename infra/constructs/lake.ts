@@ -63,8 +63,10 @@ export class Lake extends Construct {
         { expiration: Duration.days(props.queryResultRetentionDays ?? 7), noncurrentVersionExpiration: Duration.days(1) },
         { abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
-      removalPolicy: RemovalPolicy.DESTROY,
-      autoDeleteObjects: false,
+      // Kept when the stack is deleted, like the lake: CloudFormation cannot delete a bucket
+      // that still holds objects (or their versions), and emptying it would need a custom
+      // resource with rights to delete everything. Its objects expire within days anyway.
+      removalPolicy: RemovalPolicy.RETAIN,
     });
   }
 }

@@ -52,6 +52,14 @@ describe('lake', () => {
     }
   });
 
+  it('keeps every bucket when the stack is deleted (CloudFormation cannot delete one that holds objects)', () => {
+    for (const [id, bucket] of Object.entries(template.findResources('AWS::S3::Bucket'))) {
+      expect(bucket['DeletionPolicy'], id).toBe('Retain');
+      expect(bucket['UpdateReplacePolicy'], id).toBe('Retain');
+    }
+    expect(template.findResources('Custom::S3AutoDeleteObjects')).toEqual({});
+  });
+
   it('expires query results and rotates the key', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 7, Status: 'Enabled' })]) },
@@ -236,11 +244,13 @@ describe('jobs', () => {
     expect(definition()).toContain('\\"TimeoutSeconds\\":86400');
   });
 
-  it('logs every execution and traces it', () => {
+  it('logs every execution, to a vended-logs log group, and traces it', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       LoggingConfiguration: { Level: 'ALL' },
       TracingConfiguration: { Enabled: true },
     });
+    const groups = resourcesOf('AWS::Logs::LogGroup').map((group) => group.Properties['LogGroupName']).filter((name) => typeof name === 'string');
+    expect(groups).toContain('/aws/vendedlogs/states/CustomerMarketingPipeline-JobGraph');
   });
 
   it('runs daily at the configured time and zone, with a dead-letter queue', () => {
