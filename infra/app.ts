@@ -8,7 +8,7 @@ import { readDeploymentConfig } from './config.ts';
 import { PipelineStack } from './pipeline-stack.ts';
 
 export function buildApp(app: App = new App()): { app: App; stack: PipelineStack } {
-  const keys = ['scheduleTime', 'scheduleTimezone', 'bytesScannedCutoffPerQuery', 'queryResultRetentionDays', 'pipelineConfig'];
+  const keys = ['scheduleTime', 'scheduleTimezone', 'bytesScannedCutoffPerQuery', 'queryResultRetentionDays', 'campaignConsumerAccounts', 'pipelineConfig'];
   const context = Object.fromEntries(keys.map((key) => [key, app.node.tryGetContext(key)]).filter(([, value]) => value !== undefined));
   const stack = new PipelineStack(app, app.node.tryGetContext('stackName') ?? 'CustomerMarketingPipeline', {
     deployment: readDeploymentConfig(context),

@@ -17,6 +17,12 @@ export const deploymentSchema = z.object({
   bytesScannedCutoffPerQuery: z.coerce.number().int().min(10_485_760).default(107_374_182_400),
   /** Days query results are kept. Default 7. */
   queryResultRetentionDays: z.coerce.number().int().min(1).default(7),
+  /** AWS account ids (comma-separated) whose services may consume the campaign queue. Default: none. */
+  campaignConsumerAccounts: z
+    .string()
+    .regex(/^\d{12}(,\d{12})*$/, { message: 'must be 12-digit AWS account ids, comma-separated' })
+    .transform((text) => text.split(','))
+    .optional(),
   /** Path of the pipeline config JSON. Default: built-in defaults. */
   pipelineConfig: z.string().optional(),
 });

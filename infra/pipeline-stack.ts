@@ -41,7 +41,7 @@ export class PipelineStack extends Stack {
       databaseName: catalog.databaseName,
       pipeline: deployment.pipeline,
     };
-    const campaigns = new Campaigns(this, 'Campaigns', resources);
+    const campaigns = new Campaigns(this, 'Campaigns', { ...resources, consumerAccounts: deployment.campaignConsumerAccounts });
     const jobs = new Jobs(this, 'Jobs', {
       ...resources,
       publisher: campaigns.publisher,

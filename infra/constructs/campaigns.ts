@@ -1,4 +1,7 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { AccountPrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeFunctionRole, arnToken, wildcard } from '../nag.ts';
 import { lakeLayout } from '../../functions/core/lake/layout.ts';
@@ -9,7 +12,10 @@ import { grantLeases, LEASES_REASON } from './leases.ts';
 import { QueueWithDeadLetter } from './queues.ts';
 
 /** The pipeline config is there because the publisher re-checks campaign cooldowns when it sends. */
-export type CampaignsProps = PipelineResources;
+export interface CampaignsProps extends PipelineResources {
+  /** AWS accounts whose services may consume the campaign queue (their own IAM must allow it too). */
+  readonly consumerAccounts?: readonly string[];
+}
 
 /**
  * The campaign queue that downstream services consume, and the publisher that fills it from
@@ -18,13 +24,20 @@ export type CampaignsProps = PipelineResources;
  */
 export class Campaigns extends Construct {
   readonly queue: QueueWithDeadLetter;
+  /** The campaign queue's own key: consumers get to decrypt messages, never the lake. */
+  readonly queueKey: Key;
   readonly publisher: PipelineFunction;
 
   constructor(scope: Construct, id: string, props: CampaignsProps) {
     super(scope, id);
+    this.queueKey = new Key(this, 'QueueKey', {
+      description: 'Customer-marketing campaign queue: messages for downstream services',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
     // Consumers are other teams' services; give them a generous processing time.
     this.queue = new QueueWithDeadLetter(this, 'CampaignQueue', {
-      key: props.key,
+      key: this.queueKey,
       alarms: props.alarms,
       consumerTimeout: Duration.minutes(5),
       retentionPeriod: Duration.days(7),
@@ -41,6 +54,7 @@ export class Campaigns extends Construct {
         PIPELINE_CONFIG: JSON.stringify(props.pipeline),
       },
     });
+    for (const account of props.consumerAccounts ?? []) this.allowConsumerAccount(account);
     const fn = this.publisher.function;
     this.queue.queue.grantSendMessages(fn);
     // The sent-message log is read and appended to, never rewritten or deleted.
@@ -58,6 +72,38 @@ export class Campaigns extends Construct {
       wildcard(`Resource::${lake}/published/*`),
       wildcard(`Resource::${lake}/curated/campaign_audience/*`),
       wildcard(`Resource::${arnToken(props.queryResults)}/*`),
+    );
+  }
+
+  /** Lets a role of this account consume the campaign queue: receive, delete, and decrypt with the queue's key only. */
+  grantConsume(grantee: IGrantable): Grant {
+    return this.queue.queue.grantConsumeMessages(grantee);
+  }
+
+  /**
+   * Lets another account consume the campaign queue: the queue's policy and its key's policy
+   * name the account, which must still allow its own roles to (sqs:ReceiveMessage,
+   * sqs:DeleteMessage, sqs:ChangeMessageVisibility, sqs:GetQueueAttributes on the queue, and
+   * kms:Decrypt on the key).
+   */
+  private allowConsumerAccount(account: string): void {
+    const principal = new AccountPrincipal(account);
+    this.queue.queue.addToResourcePolicy(
+      new PolicyStatement({
+        sid: `Consumer${account}`,
+        principals: [principal],
+        actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+        resources: [this.queue.queue.queueArn],
+      }),
+    );
+    this.queueKey.addToResourcePolicy(
+      new PolicyStatement({
+        sid: `Consumer${account}`,
+        principals: [principal],
+        actions: ['kms:Decrypt'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'kms:ViaService': `sqs.${Stack.of(this).region}.amazonaws.com` } },
+      }),
     );
   }
 }

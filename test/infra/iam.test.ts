@@ -216,12 +216,16 @@ describe('every statement', () => {
 });
 
 describe('KMS, queues, Athena, Glue, Lambda and Step Functions', () => {
-  it('use the lake key and no other', () => {
+  it('use the lake key, and the publisher the campaign queue key, and no other', () => {
+    const queueKey = ref(child<Campaigns>(stack, 'Campaigns').queueKey);
     for (const [name, role] of Object.entries(roles)) {
-      for (const statement of statementsOf(role).filter((each) => each.actions.some((action) => action.startsWith('kms:')))) {
-        expect(statement.resources, name).toEqual([names.key]);
-      }
+      const keys = new Set(statementsOf(role).filter((each) => each.actions.some((action) => action.startsWith('kms:'))).flatMap((statement) => statement.resources));
+      for (const key of keys) expect(name === 'publish' ? [names.key, queueKey] : [names.key], name).toContain(key);
     }
+    // The campaign queue and its dead-letter queue are encrypted with their own key, so a consumer never needs the lake's.
+    const campaigns = child<Campaigns>(stack, 'Campaigns');
+    for (const queue of [campaigns.queue.queue, campaigns.queue.deadLetterQueue]) expect(ref(queue.encryptionMasterKey!)).toBe(queueKey);
+    expect(queueKey).not.toBe(names.key);
   });
 
   it('send campaign messages to the campaign queue only, schedule failures to the schedule dead-letter queue and failed files to theirs', () => {
