@@ -5,6 +5,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { DeploymentConfig } from './config.ts';
 import { Campaigns } from './constructs/campaigns.ts';
+import { OperationsDashboard } from './constructs/dashboard.ts';
 import { Catalog } from './constructs/catalog.ts';
 import { Ingest } from './constructs/ingest.ts';
 import { Jobs } from './constructs/jobs.ts';
@@ -49,6 +50,15 @@ export class PipelineStack extends Stack {
       scheduleTimezone: deployment.scheduleTimezone,
     });
     jobs.node.addDependency(catalog.workGroup);
+    const operations = new OperationsDashboard(this, 'Operations', {
+      stateMachine: jobs.stateMachine,
+      deadLetterQueues: {
+        'ingest queue': ingest.queue.deadLetterQueue,
+        'files not ingested': ingest.fileFailures,
+        'campaign queue': campaigns.queue.deadLetterQueue,
+        ...jobs.deadLetterQueues,
+      },
+    });
     acknowledge(
       this,
       'AWSLambdaBasicExecutionRole only lets a function write its own CloudWatch logs (our functions and the S3-notification helper CDK adds).',
@@ -62,6 +72,10 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, 'JobGraphStateMachine', { value: jobs.stateMachine.stateMachineArn, description: 'Start with {"as_of": "YYYY-MM-DD"}' });
     new CfnOutput(this, 'AthenaWorkGroup', { value: catalog.workGroup.name });
     new CfnOutput(this, 'GlueDatabase', { value: catalog.databaseName });
+    new CfnOutput(this, 'Dashboard', {
+      value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${operations.dashboard.dashboardName}`,
+      description: 'Runs, ingest, campaign messages and dead-letter queues',
+    });
     new CfnOutput(this, 'AlarmTopic', { value: alarms.topicArn, description: 'Subscribe to get alarms' });
   }
 }

@@ -4,6 +4,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
 import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
+import { METRICS_NAMESPACE, PIPELINE_METRICS } from '../core/metrics.ts';
 import { bucketName, earliestEventDateVariable, readEnvironment } from '../core/environment.ts';
 import { EVENT_TYPES, eventTypeNamed, INPUT_NAMES } from '../core/events/schemas.ts';
 import type { EventType } from '../core/events/schemas.ts';
@@ -12,7 +13,7 @@ import { recordsFromStream } from '../core/ingest/open-input.ts';
 
 const environment = readEnvironment({ LAKE_BUCKET: bucketName, EARLIEST_EVENT_DATE: earliestEventDateVariable });
 const logger = new Logger({ serviceName: 'ingest-file' });
-const metrics = new Metrics({ namespace: 'CustomerMarketingPipeline', serviceName: 'ingest-file' });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'ingest-file' });
 const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
 
 /** landing/<orders|surveys|fx-rates>/<any name>: the folder says what the file holds. */
@@ -44,8 +45,8 @@ export async function handler(event: S3Event): Promise<void> {
       earliestEventDate: environment.EARLIEST_EVENT_DATE,
     });
     logger.info('ingested file', { key, received: result.received, accepted: result.accepted, rejected: result.rejected, duplicates: result.duplicates });
-    metrics.addMetric('EventsAccepted', MetricUnit.Count, result.accepted);
-    metrics.addMetric('EventsRejected', MetricUnit.Count, result.rejected);
+    metrics.addMetric(PIPELINE_METRICS.eventsAccepted, MetricUnit.Count, result.accepted);
+    metrics.addMetric(PIPELINE_METRICS.eventsRejected, MetricUnit.Count, result.rejected);
   }
   metrics.publishStoredMetrics();
 }

@@ -4,13 +4,14 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
+import { METRICS_NAMESPACE, PIPELINE_METRICS } from '../core/metrics.ts';
 import { bucketName, earliestEventDateVariable, readEnvironment } from '../core/environment.ts';
 import { ingestMessages } from '../core/ingest/ingest-messages.ts';
 import type { MessageIngestResult } from '../core/ingest/ingest-messages.ts';
 
 const environment = readEnvironment({ LAKE_BUCKET: bucketName, EARLIEST_EVENT_DATE: earliestEventDateVariable });
 const logger = new Logger({ serviceName: 'ingest-queue' });
-const metrics = new Metrics({ namespace: 'CustomerMarketingPipeline', serviceName: 'ingest-queue' });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'ingest-queue' });
 const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
 const processor = new BatchProcessor(EventType.SQS);
 
@@ -39,9 +40,9 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
   const response = await processPartialResponse(event, recordHandler, processor, { context });
   const result = await ingestBatch();
   logger.info('ingested batch', { records: event.Records.length, accepted: result.accepted, rejected: result.rejected, failed: result.failed.size });
-  metrics.addMetric('EventsAccepted', MetricUnit.Count, result.accepted);
-  metrics.addMetric('EventsRejected', MetricUnit.Count, result.rejected);
-  metrics.addMetric('EventsFailed', MetricUnit.Count, result.failed.size);
+  metrics.addMetric(PIPELINE_METRICS.eventsAccepted, MetricUnit.Count, result.accepted);
+  metrics.addMetric(PIPELINE_METRICS.eventsRejected, MetricUnit.Count, result.rejected);
+  metrics.addMetric(PIPELINE_METRICS.eventsFailed, MetricUnit.Count, result.failed.size);
   metrics.publishStoredMetrics();
   return response;
 }

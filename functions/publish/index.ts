@@ -10,6 +10,7 @@ import { SqsMessageSink } from '../adapters/sqs-sink.ts';
 import type { AudienceRow } from '../core/campaigns/message.ts';
 import { publishCampaignAudience } from '../core/campaigns/publish.ts';
 import { campaignCooldowns, campaignHoldout } from '../core/campaigns/campaigns.ts';
+import { METRICS_NAMESPACE, PIPELINE_METRICS } from '../core/metrics.ts';
 import { bucketName, pipelineConfigVariable, readEnvironment } from '../core/environment.ts';
 import { isCalendarDate } from '../core/events/timestamps.ts';
 import { rowObjects } from '../core/ports.ts';
@@ -23,7 +24,7 @@ const environment = readEnvironment({
   PIPELINE_CONFIG: pipelineConfigVariable,
 });
 const logger = new Logger({ serviceName: 'publish' });
-const metrics = new Metrics({ namespace: 'CustomerMarketingPipeline', serviceName: 'publish' });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'publish' });
 const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
 const athena = { client: new AthenaClient({}), workGroup: environment.ATHENA_WORKGROUP, database: environment.GLUE_DATABASE };
 const sink = new SqsMessageSink({ client: new SQSClient({}), queueUrl: environment.CAMPAIGN_QUEUE_URL });
@@ -68,9 +69,9 @@ export async function handler(event: unknown, context?: Context): Promise<{ as_o
     suppressed: published.suppressed,
     failed: published.failed.length,
   });
-  metrics.addMetric('CampaignMessagesSent', MetricUnit.Count, published.sent);
-  metrics.addMetric('CampaignMessagesFailed', MetricUnit.Count, published.failed.length);
-  metrics.addMetric('CampaignCustomersHeldOut', MetricUnit.Count, published.heldOut);
+  metrics.addMetric(PIPELINE_METRICS.messagesSent, MetricUnit.Count, published.sent);
+  metrics.addMetric(PIPELINE_METRICS.messagesFailed, MetricUnit.Count, published.failed.length);
+  metrics.addMetric(PIPELINE_METRICS.customersHeldOut, MetricUnit.Count, published.heldOut);
   metrics.publishStoredMetrics();
   if (published.failed.length > 0) {
     throw new Error(`${published.failed.length} campaign messages could not be sent, first: ${published.failed[0]!.reason}`);

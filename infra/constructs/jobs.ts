@@ -7,6 +7,7 @@ import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import { Rule, RuleTargetInput, EventField } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Choice, Condition, DefinitionBody, Fail, IntegrationPattern, JsonPath, LogLevel, Map as MapState, Pass, StateMachine, Succeed, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { TaskStateBase } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -54,6 +55,8 @@ export interface JobsProps extends PipelineResources {
 export class Jobs extends Construct {
   readonly stateMachine: StateMachine;
   readonly schedule: CfnSchedule;
+  /** The dead-letter queues of the schedule and of the lease releases, for the dashboard. */
+  readonly deadLetterQueues: Record<string, IQueue> = {};
 
   constructor(scope: Construct, id: string, props: JobsProps) {
     super(scope, id);
@@ -287,6 +290,7 @@ export class Jobs extends Construct {
     // An execution stopped by hand, timed out or failed where no state could release the lease:
     // the lease is given up as soon as Step Functions says so, not only when it expires.
     const releaseFailures = deadLetterQueue(this, 'LeaseReleaseDeadLetter', { key: props.key, alarms: props.alarms, holds: 'A release of the run lease after an execution ended' });
+    this.deadLetterQueues['run lease releases'] = releaseFailures;
     new Rule(this, 'ReleaseLeaseWhenExecutionEnds', {
       description: 'Releases the run lease of an execution that failed, timed out or was stopped',
       eventPattern: {
@@ -339,6 +343,7 @@ export class Jobs extends Construct {
 
   private dailySchedule(props: JobsProps): CfnSchedule {
     const deadLetters = deadLetterQueue(this, 'ScheduleDeadLetter', { key: props.key, alarms: props.alarms, holds: 'A start of the job graph by the daily schedule' });
+    this.deadLetterQueues['daily schedule'] = deadLetters;
     const role = new Role(this, 'ScheduleRole', {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } } }),
       description: 'Lets the daily schedule start the job graph',

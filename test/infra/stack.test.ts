@@ -244,6 +244,20 @@ describe('jobs', () => {
     expect(definition()).toContain('\\"TimeoutSeconds\\":86400');
   });
 
+  it('has a dashboard of runs and their duration, events accepted and rejected, messages sent and every dead-letter queue', () => {
+    const [dashboard] = resourcesOf('AWS::CloudWatch::Dashboard');
+    const body = JSON.stringify(dashboard!.Properties['DashboardBody']);
+    for (const metric of ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionTime', 'EventsAccepted', 'EventsRejected', 'CampaignMessagesSent', 'CampaignCustomersHeldOut']) {
+      expect(body, metric).toContain(metric);
+    }
+    // The functions publish with the dimension service (Powertools): the dashboard reads those series.
+    for (const service of ['ingest-file', 'ingest-queue', 'publish']) expect(body).toContain(`\\"service\\",\\"${service}\\"`);
+    const deadLetterQueues = Object.entries(template.findResources('AWS::SQS::Queue')).filter(([, queue]) => queue.Properties.MessageRetentionPeriod === 1_209_600);
+    expect(deadLetterQueues).toHaveLength(5);
+    for (const [id] of deadLetterQueues) expect(body, id).toContain(id);
+    expect(template.findOutputs('Dashboard')).not.toEqual({});
+  });
+
   it('logs every execution, to a vended-logs log group, and traces it', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       LoggingConfiguration: { Level: 'ALL' },
