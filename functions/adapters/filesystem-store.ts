@@ -21,35 +21,34 @@ export class FilesystemObjectStore implements ObjectStore {
   }
 
   async put(key: string, body: Uint8Array | string): Promise<void> {
-    const path = this.pathOf(key);
-    await mkdir(dirname(path), { recursive: true });
-    const temp = join(dirname(path), `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
-    try {
-      await writeFile(temp, body);
-      await rename(temp, path);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
+    await this.placeWhole(key, body, rename);
   }
 
   async get(key: string): Promise<Uint8Array> {
     return readFile(this.pathOf(key));
   }
 
-  /** Written whole to a temporary file, then hard-linked to the key: link() fails if the key exists. */
+  /** Hard-linked into place: link() fails if the key exists, where rename() would replace it. */
   async putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
+    try {
+      await this.placeWhole(key, body, link);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    }
+  }
+
+  /** Writes the body whole to a hidden temporary file beside the key, then moves or links it into place. */
+  private async placeWhole(key: string, body: Uint8Array | string, place: (temp: string, path: string) => Promise<void>): Promise<void> {
     const path = this.pathOf(key);
     await mkdir(dirname(path), { recursive: true });
     const temp = join(dirname(path), `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
     try {
       await writeFile(temp, body);
-      await link(temp, path);
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw error;
+      await place(temp, path);
     } finally {
+      // Gone after a rename; left after a link or a failure.
       await rm(temp, { force: true });
     }
   }
