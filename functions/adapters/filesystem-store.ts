@@ -28,13 +28,25 @@ export class FilesystemObjectStore implements ObjectStore {
     return readFile(this.pathOf(key));
   }
 
-  /** Hard-linked into place: link() fails if the key exists, where rename() would replace it. */
+  /**
+   * Hard-linked into place: link() fails if the key exists, where rename() would replace it. On
+   * a filesystem without hard links, an exclusive create of the key itself: readers could see
+   * it part-written, which the small records this is used for (leases) are written too fast for.
+   */
   async putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
+    const exists = (error: unknown) => (error as NodeJS.ErrnoException).code === 'EEXIST';
     try {
       await this.placeWhole(key, body, link);
       return true;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      if (exists(error)) return false;
+      if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    }
+    try {
+      await writeFile(this.pathOf(key), body, { flag: 'wx' });
+      return true;
+    } catch (error) {
+      if (exists(error)) return false;
       throw error;
     }
   }

@@ -1,8 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
 import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
 import { bucketName, readEnvironment } from '../core/environment.ts';
 import { EVENT_TYPES } from '../core/events/schemas.ts';
+import { holdRunLease } from '../core/jobs/run-lease.ts';
 import { compactRawPartitionsInStore } from '../core/lake/compact-partitions.ts';
 import type { CompactionResult } from '../core/lake/compact-partitions.ts';
 
@@ -10,12 +12,18 @@ const environment = readEnvironment({ LAKE_BUCKET: bucketName });
 const logger = new Logger({ serviceName: 'compact-raw' });
 const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
 
+/** The execution, which must hold the lake's run lease: compaction deletes files others may read. */
+const inputSchema = z.object({ execution: z.string().min(1) });
+
 /**
- * First state of a run of the job graph: merges the raw files of every partition that has more
- * than one into one, before any query reads them (many small Parquet objects slow Athena as
- * they slow DuckDB). The same compaction as `pipeline compact`, through the object store.
+ * First state of a run of the job graph after the run lease: merges the raw files of every
+ * partition that has more than one into one, before any query reads them (many small Parquet
+ * objects slow Athena as they slow DuckDB). The same compaction as `pipeline compact`, through
+ * the object store.
  */
-export async function handler(): Promise<{ results: CompactionResult[] }> {
+export async function handler(event: unknown): Promise<{ results: CompactionResult[] }> {
+  const { execution } = inputSchema.parse(event);
+  await holdRunLease(store, execution);
   const results: CompactionResult[] = [];
   for (const type of EVENT_TYPES) {
     const result = await compactRawPartitionsInStore(store, type);

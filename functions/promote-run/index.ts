@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
 import { bucketName, readEnvironment } from '../core/environment.ts';
 import { CURATED_TABLES } from '../core/jobs/graph.ts';
+import { holdRunLease } from '../core/jobs/run-lease.ts';
 import { promoteRun } from '../core/lake/promote-run.ts';
 import { isCalendarDate } from '../core/events/timestamps.ts';
 
@@ -11,7 +12,12 @@ const environment = readEnvironment({ LAKE_BUCKET: bucketName });
 const logger = new Logger({ serviceName: 'promote-run' });
 const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
 
-const inputSchema = z.object({ as_of: z.string().refine(isCalendarDate), run_id: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/) });
+const inputSchema = z.object({
+  as_of: z.string().refine(isCalendarDate),
+  run_id: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/),
+  /** The execution, which must hold the lake's run lease: promotion replaces what readers read. */
+  execution: z.string().min(1),
+});
 
 /**
  * Runs only after every step of the run succeeded: each curated table's as_of partition becomes
@@ -19,7 +25,8 @@ const inputSchema = z.object({ as_of: z.string().refine(isCalendarDate), run_id:
  * curated/ never see a failed, emptied or half-copied run.
  */
 export async function handler(event: unknown): Promise<{ as_of: string; run_id: string; files: number }> {
-  const { as_of: asOf, run_id: runId } = inputSchema.parse(event);
+  const { as_of: asOf, run_id: runId, execution } = inputSchema.parse(event);
+  await holdRunLease(store, execution);
   const { files } = await promoteRun(store, { runId, asOf, tables: CURATED_TABLES });
   logger.info('promoted run', { as_of: asOf, run_id: runId, files });
   return { as_of: asOf, run_id: runId, files };

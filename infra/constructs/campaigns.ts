@@ -8,7 +8,8 @@ import { lakeLayout } from '../../functions/core/lake/layout.ts';
 import { grantAthenaQueries } from './athena-access.ts';
 import type { PipelineResources } from './athena-access.ts';
 import { PipelineFunction } from './pipeline-function.ts';
-import { grantLeases, LEASES_REASON } from './leases.ts';
+import { PUBLISH_LEASE } from '../../functions/core/campaigns/publish.ts';
+import { grantLease, LEASE_REASON } from './leases.ts';
 import { QueueWithDeadLetter } from './queues.ts';
 
 /** The pipeline config is there because the publisher re-checks campaign cooldowns when it sends. */
@@ -61,11 +62,11 @@ export class Campaigns extends Construct {
     props.bucket.grantRead(fn, 'published/*');
     props.bucket.grantPut(fn, 'published/*');
     props.bucket.grantRead(fn, 'curated/campaign_audience/*');
-    grantLeases(props.bucket, fn);
+    grantLease(props.bucket, fn, PUBLISH_LEASE);
     grantAthenaQueries(fn, props, ['campaign_audience']);
     const lake = arnToken(props.bucket);
     acknowledgeFunctionRole(this.publisher, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
-    acknowledge(this.publisher, LEASES_REASON, wildcard(`Resource::${lake}/${lakeLayout.locks}*`));
+    acknowledge(this.publisher, LEASE_REASON, wildcard(`Resource::${lake}/${lakeLayout.locks}${PUBLISH_LEASE}/*`));
     acknowledge(
       this.publisher,
       'The publisher reads the campaign_audience partitions, writes its sent-message log under published/ and reads and writes Athena query results; object names are per run.',

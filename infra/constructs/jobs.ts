@@ -1,18 +1,17 @@
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import type { CfnElement } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
-import { Rule, RuleTargetInput, EventField } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Choice, Condition, DefinitionBody, Fail, IntegrationPattern, JsonPath, LogLevel, Map as MapState, Pass, StateMachine, Succeed, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { TaskStateBase } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { runTable } from '../../functions/core/jobs/athena-plan.ts';
-import { RUN_TIMEOUT_MS } from '../../functions/core/jobs/run-request.ts';
+import { RUN_LEASE, RUN_TIMEOUT_MS } from '../../functions/core/jobs/run-request.ts';
 import { CURATED_TABLES, jobGraph, outputsOf, SOURCE_TABLES } from '../../functions/core/jobs/graph.ts';
 import type { JobStep } from '../../functions/core/jobs/graph.ts';
 import { lakeLayout } from '../../functions/core/lake/layout.ts';
@@ -20,16 +19,19 @@ import { acknowledge, acknowledgeFunctionRole, arnToken, REASONS, wildcard } fro
 import { AthenaQueryTask, grantAthenaQueries, grantQueryData, RUN_TABLES } from './athena-access.ts';
 import type { PipelineResources } from './athena-access.ts';
 import { PipelineFunction } from './pipeline-function.ts';
-import { grantLeases, LEASES_REASON } from './leases.ts';
+import { grantLease, LEASE_REASON } from './leases.ts';
 import { deadLetterQueue } from './queues.ts';
 
-/** The nag finding of the run_* Glue table pattern, acknowledged where it is granted (region and account as cdk-nag prints them). */
-function runTablesFinding(scope: Construct, database: string): string {
+/** The nag finding of an ARN pattern of this stack's region and account, as cdk-nag prints them (tokens or concrete values). */
+function stackArnFinding(scope: Construct, service: string, resource: string): string {
   const stack = Stack.of(scope);
   const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
   const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
-  return wildcard(`Resource::arn:<AWS::Partition>:glue:${region}:${account}:table/${database}/${RUN_TABLES}`);
+  return wildcard(`Resource::arn:<AWS::Partition>:${service}:${region}:${account}:${resource}`);
 }
+
+/** The nag finding of the run_* Glue table pattern, acknowledged where it is granted. */
+const runTablesFinding = (scope: Construct, database: string) => stackArnFinding(scope, 'glue', `table/${database}/${RUN_TABLES}`);
 
 export interface JobsProps extends PipelineResources {
   readonly publisher: PipelineFunction;
@@ -47,7 +49,7 @@ export interface JobsProps extends PipelineResources {
  * tables, publish the campaign audience (unless the input says not to) and write the report.
  * Any failure, a data test included, stops the execution before that date is promoted, so
  * nothing partial or wrong is published, and names the date; the lease is released on every
- * way out (and by a rule when an execution is stopped or times out).
+ * way out, and is free 16 minutes after an execution was stopped or timed out.
  * Input `{ "as_of": "YYYY-MM-DD" }`, `{ "from": ..., "to": ... }` (a backfill) or the daily
  * schedule's `{ "scheduled_time": ... }` (the day before, in the business time zone); see
  * functions/core/jobs/run-request.ts.
@@ -55,7 +57,7 @@ export interface JobsProps extends PipelineResources {
 export class Jobs extends Construct {
   readonly stateMachine: StateMachine;
   readonly schedule: CfnSchedule;
-  /** The dead-letter queues of the schedule and of the lease releases, for the dashboard. */
+  /** The dead-letter queue of the schedule, for the dashboard. */
   readonly deadLetterQueues: Record<string, IQueue> = {};
 
   constructor(scope: Construct, id: string, props: JobsProps) {
@@ -136,9 +138,12 @@ export class Jobs extends Construct {
       wildcard(`Resource::${arnToken(props.queryResults)}/*`),
     );
     acknowledgeFunctionRole(planner, []);
-    grantLeases(props.bucket, locker.function);
+    // The run lease: taken by the first state, confirmed by compaction and promotion.
+    for (const holder of [locker, compactor, promoter]) {
+      grantLease(props.bucket, holder.function, RUN_LEASE);
+      acknowledge(holder, LEASE_REASON, wildcard(`Resource::${lakeArn}/${lakeLayout.locks}${RUN_LEASE}/*`));
+    }
     acknowledgeFunctionRole(locker, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
-    acknowledge(locker, LEASES_REASON, wildcard(`Resource::${lakeArn}/${lakeLayout.locks}*`));
     acknowledgeFunctionRole(tester, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']);
     acknowledge(
       tester,
@@ -181,7 +186,13 @@ export class Jobs extends Construct {
     const steps = jobGraph.map((step) => this.stepTask(step, props, runIds, guard, fitter));
     // The test step's error says which table, column and test failed, with example rows.
     const testData = guard(new LambdaInvoke(this, 'Test data', { lambdaFunction: tester.function, payload: runIds, resultPath: JsonPath.DISCARD }));
-    const promote = guard(new LambdaInvoke(this, 'Promote run', { lambdaFunction: promoter.function, payload: runIds, resultPath: JsonPath.DISCARD }));
+    const promote = guard(
+      new LambdaInvoke(this, 'Promote run', {
+        lambdaFunction: promoter.function,
+        payload: TaskInput.fromObject({ as_of: JsonPath.stringAt('$.plan.as_of'), run_id: JsonPath.stringAt('$.plan.run_id'), execution: JsonPath.stringAt('$$.Execution.Id') }),
+        resultPath: JsonPath.DISCARD,
+      }),
+    );
     const publish = new LambdaInvoke(this, 'Publish campaigns', {
       lambdaFunction: props.publisher.function,
       payload: TaskInput.fromObject({ as_of: JsonPath.stringAt('$.plan.as_of') }),
@@ -239,7 +250,11 @@ export class Jobs extends Construct {
     // Another execution holds the lake: try again every minute, for up to six hours.
     acquire.addRetry({ errors: ['RunLockBusyError'], interval: Duration.minutes(1), backoffRate: 1, maxAttempts: 360 });
     acquire.addCatch(new Fail(this, 'RunNotStarted', { errorPath: JsonPath.stringAt('$.error.Error'), causePath: JsonPath.stringAt('$.error.Cause') }), { resultPath: '$.error' });
-    const compact = new LambdaInvoke(this, 'Compact raw files', { lambdaFunction: compactor.function, payload: TaskInput.fromObject({}), resultPath: JsonPath.DISCARD });
+    const compact = new LambdaInvoke(this, 'Compact raw files', {
+      lambdaFunction: compactor.function,
+      payload: TaskInput.fromObject({ execution: JsonPath.stringAt('$$.Execution.Id') }),
+      resultPath: JsonPath.DISCARD,
+    });
     compact.addCatch(releaseAfterFailure, { resultPath: '$.error' });
     eachDate.addCatch(releaseAfterFailure, { resultPath: '$.error' });
     const releaseAfterSuccess = release('Release lease');
@@ -251,6 +266,8 @@ export class Jobs extends Construct {
     const logs = new LogGroup(this, 'StateMachineLogs', {
       logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-JobGraph`,
       retention: RetentionDays.THREE_MONTHS,
+      // Named, so deleted with the stack: a kept one would block deploying the stack again.
+      removalPolicy: RemovalPolicy.DESTROY,
     });
     this.stateMachine = new StateMachine(this, 'JobGraph', {
       definitionBody: DefinitionBody.fromChainable(chain),
@@ -287,25 +304,23 @@ export class Jobs extends Construct {
       ...[locker, compactor, planner, fitter, tester, promoter, props.publisher, reporter].map((fn) => wildcard(`Resource::${arnToken(fn.function)}:*`)),
     );
 
-    // An execution stopped by hand, timed out or failed where no state could release the lease:
-    // the lease is given up as soon as Step Functions says so, not only when it expires.
-    const releaseFailures = deadLetterQueue(this, 'LeaseReleaseDeadLetter', { key: props.key, alarms: props.alarms, holds: 'A release of the run lease after an execution ended' });
-    this.deadLetterQueues['run lease releases'] = releaseFailures;
-    new Rule(this, 'ReleaseLeaseWhenExecutionEnds', {
-      description: 'Releases the run lease of an execution that failed, timed out or was stopped',
-      eventPattern: {
-        source: ['aws.states'],
-        detailType: ['Step Functions Execution Status Change'],
-        detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
-      },
-      targets: [
-        new LambdaFunction(locker.function, {
-          event: RuleTargetInput.fromObject({ action: 'release', execution: EventField.fromPath('$.detail.executionArn') }),
-          deadLetterQueue: releaseFailures,
-          retryAttempts: 8,
+    // The run-lock function asks Step Functions whether a lease's execution has ended. A policy of
+    // its own, added after the state machine: on the function's role it would make the function
+    // depend on the state machine that depends on it.
+    const describeExecutions = new Policy(this, 'RunLockDescribesExecutions', {
+      roles: [locker.function.role!],
+      statements: [
+        new PolicyStatement({
+          actions: ['states:DescribeExecution'],
+          resources: [Stack.of(this).formatArn({ service: 'states', resource: 'execution', resourceName: `${this.stateMachine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
         }),
       ],
     });
+    acknowledge(
+      describeExecutions,
+      'The run-lock function describes the executions of this state machine, whose names are only known at run time.',
+      stackArnFinding(this, 'states', `execution:<${Stack.of(this).getLogicalId(this.stateMachine.node.defaultChild as CfnElement)}.Name>:*`),
+    );
 
     new Alarm(this, 'RunFailedAlarm', {
       alarmDescription: 'A run of the job graph failed: nothing was promoted or published for the date it names, nor for the dates after it.',

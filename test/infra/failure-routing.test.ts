@@ -117,6 +117,8 @@ describe('job graph failure routing', () => {
     expect(ends).toEqual([]);
     expect([...reachable('Compact raw files')].filter((name) => name in top && ['Succeed', 'Fail'].includes(top[name]!.Type)).sort()).toEqual(['Done', 'RunFailed']);
     for (const release of RELEASES) expect(payloadOf(states[release]!)).toMatchObject({ action: 'release', 'execution.$': '$$.Execution.Id' });
+    // Compaction and promotion confirm the lease is the execution's before they change what others read (a redrive starts past the first state).
+    for (const step of ['Compact raw files', 'Promote run']) expect(payloadOf(states[step]!), step).toMatchObject({ 'execution.$': '$$.Execution.Id' });
   });
 
   it('runs the dates of the input one at a time, in order, each as its own run', () => {

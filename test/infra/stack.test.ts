@@ -156,14 +156,14 @@ describe('queues', () => {
     }
     template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 360, RedrivePolicy: Match.anyValue() });
     for (const queue of queues) expect(queue.Properties['KmsMasterKeyId']).toBeDefined();
-    // The two queues' dead-letter queues, the schedule's, the failed files' and the lease releases'.
-    expect(queues.filter((queue) => queue.Properties['MessageRetentionPeriod'] === 1_209_600)).toHaveLength(5);
+    // The two queues' dead-letter queues, the schedule's and the failed files'.
+    expect(queues.filter((queue) => queue.Properties['MessageRetentionPeriod'] === 1_209_600)).toHaveLength(4);
     for (const policy of resourcesOf('AWS::SQS::QueuePolicy')) expect(JSON.stringify(policy.Properties['PolicyDocument'])).toContain('"aws:SecureTransport":"false"');
   });
 
   it('alarms when a dead-letter queue is not empty and when a run fails', () => {
     const alarms = resourcesOf('AWS::CloudWatch::Alarm');
-    expect(alarms.filter((alarm) => alarm.Properties['MetricName'] === 'ApproximateNumberOfMessagesVisible')).toHaveLength(5);
+    expect(alarms.filter((alarm) => alarm.Properties['MetricName'] === 'ApproximateNumberOfMessagesVisible')).toHaveLength(4);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsFailed', Threshold: 1 });
   });
 
@@ -230,18 +230,18 @@ describe('jobs', () => {
     for (const prefix of ['/curated/', '/runs/', '/rejected/', '/published/']) expect(document).not.toContain(prefix);
   });
 
-  it('gives the run lease back as soon as an execution fails, times out or is stopped, and lets an execution run as long as the lease lasts', () => {
+  it("lets the run-lock function ask whether a lease's execution has ended, and an execution run as long as the lease lasts", () => {
     const locker = Object.entries(template.findResources('AWS::Lambda::Function')).find(([, fn]) => fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'run-lock')!;
-    const [rule] = resourcesOf('AWS::Events::Rule');
-    expect(rule!.Properties).toMatchObject({
-      EventPattern: { source: ['aws.states'], 'detail-type': ['Step Functions Execution Status Change'], detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'] } },
-      Targets: [{ Arn: { 'Fn::GetAtt': [locker[0], 'Arn'] }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/^JobsLeaseReleaseDeadLetter/), 'Arn'] } }, RetryPolicy: { MaximumRetryAttempts: 8 } }],
-    });
-    const target = (rule!.Properties['Targets'] as { InputTransformer: { InputTemplate: string; InputPathsMap: Record<string, string> } }[])[0]!.InputTransformer;
-    expect(Object.values(target.InputPathsMap)).toEqual(['$.detail.executionArn']);
-    expect(target.InputTemplate).toMatch(/^\{"action":"release","execution":<[^>]+>\}$/);
+    const role = (locker[1].Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+    const describe = Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('JobsRunLockDescribesExecutions'))![1];
+    expect(describe.Properties.Roles).toEqual([{ Ref: role }]);
+    const text = JSON.stringify(describe.Properties.PolicyDocument);
+    expect(text).toContain('states:DescribeExecution');
+    expect(text).toContain(':execution:');
+    expect(text).toMatch(/JobsJobGraph[0-9A-F]+","Name"/);
     // The lease outlasts the longest execution (run-request.ts), so a running execution never loses it.
     expect(definition()).toContain('\\"TimeoutSeconds\\":86400');
+    expect(template.findResources('AWS::Events::Rule')).toEqual({});
   });
 
   it('has a dashboard of runs and their duration, events accepted and rejected, messages sent and every dead-letter queue', () => {
@@ -253,7 +253,7 @@ describe('jobs', () => {
     // The functions publish with the dimension service (Powertools): the dashboard reads those series.
     for (const service of ['ingest-file', 'ingest-queue', 'publish']) expect(body).toContain(`\\"service\\",\\"${service}\\"`);
     const deadLetterQueues = Object.entries(template.findResources('AWS::SQS::Queue')).filter(([, queue]) => queue.Properties.MessageRetentionPeriod === 1_209_600);
-    expect(deadLetterQueues).toHaveLength(5);
+    expect(deadLetterQueues).toHaveLength(4);
     for (const [id] of deadLetterQueues) expect(body, id).toContain(id);
     expect(template.findOutputs('Dashboard')).not.toEqual({});
   });

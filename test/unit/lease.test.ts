@@ -110,6 +110,45 @@ describe('a lease', () => {
     expect(await acquireLease(store, 'publish', { holder: 'next', ttlMs: HOUR })).toMatchObject({ acquired: true });
   });
 
+  it("is the acquirer's own when its create landed but the reply was lost, and a retry was told the key exists", async () => {
+    const memory = new MemoryObjectStore();
+    // The first conditional write lands and its reply is lost: the retry (as the SDK would make it) finds the key.
+    const lossy: ObjectStore = {
+      put: memory.put.bind(memory),
+      get: memory.get.bind(memory),
+      list: memory.list.bind(memory),
+      delete: memory.delete.bind(memory),
+      putIfAbsent: async (key, body) => {
+        await memory.putIfAbsent(key, body);
+        return memory.putIfAbsent(key, body);
+      },
+    };
+    expect(await acquireLease(lossy, 'run', { holder: 'a', ttlMs: HOUR })).toMatchObject({ acquired: true, lease: { generation: 1, record: { holder: 'a' } } });
+    expect(await acquireLease(lossy, 'run', { holder: 'b', ttlMs: HOUR })).toMatchObject({ acquired: false, heldBy: { holder: 'a' } });
+  });
+
+  it('is given up by an acquirer that created an old generation from a stale listing, while a newer one exists', async () => {
+    const memory = new MemoryObjectStore();
+    for (let index = 0; index < 103; index += 1) {
+      await acquireLease(memory, 'run', { holder: `h${index}`, ttlMs: HOUR });
+      await releaseLease(memory, 'run', `h${index}`);
+    }
+    await acquireLease(memory, 'run', { holder: 'current', ttlMs: HOUR });
+    // Generation 3 was pruned long ago; a slow acquirer that listed back then now creates it.
+    expect(await memory.list('locks/run/000000000003')).toEqual([]);
+    let listings = 0;
+    const stale: ObjectStore = {
+      put: memory.put.bind(memory),
+      get: memory.get.bind(memory),
+      delete: memory.delete.bind(memory),
+      putIfAbsent: memory.putIfAbsent.bind(memory),
+      list: async (prefix) => ((listings += 1) === 1 ? ['locks/run/000000000002.json', 'locks/run/000000000002.released'] : memory.list(prefix)),
+    };
+    expect(await acquireLease(stale, 'run', { holder: 'slow', ttlMs: HOUR })).toMatchObject({ acquired: false, heldBy: { holder: 'current' } });
+    expect(await memory.list('locks/run/000000000003')).toEqual(['locks/run/000000000003.json', 'locks/run/000000000003.released']);
+    expect(await releaseLease(memory, 'run', 'current')).toBe(true);
+  });
+
   it('keeps the last hundred generations only', async () => {
     const store = new MemoryObjectStore();
     for (let index = 0; index < 130; index += 1) {

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -55,11 +56,14 @@ describe('a run request', () => {
 describe('the run-lock function', () => {
   // An S3 bucket in a Map that honours If-None-Match: *, as S3 does.
   const s3 = mockClient(S3Client);
+  const sfn = mockClient(SFNClient);
   const objects = new Map<string, string>();
   beforeAll(() => Object.assign(process.env, lambdaEnvironment));
   beforeEach(() => {
     objects.clear();
     s3.reset();
+    sfn.reset();
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
     s3.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => ({ Contents: [...objects.keys()].filter((key) => key.startsWith(input.Prefix)).map((Key) => ({ Key })) }));
     s3.on(GetObjectCommand).callsFake((input: { Key: string }) => {
       const bytes = new TextEncoder().encode(objects.get(input.Key)!);
@@ -84,7 +88,7 @@ describe('the run-lock function', () => {
     });
     await expect(handler({ action: 'acquire', input: { scheduled_time: '2026-10-05T02:00:00Z' }, execution: second })).rejects.toMatchObject({
       name: 'RunLockBusyError',
-      message: expect.stringMatching(new RegExp(`^another run holds the lake: ${first}, since .* \\(until .* at the latest\\); this one waits$`)),
+      message: expect.stringMatching(new RegExp(`^another run holds the lake: ${first}, since .* \\(until .* at the latest\\)$`)),
     });
     // A retried acquire of the holder (its first reply lost) still holds; a release by another changes nothing.
     await expect(handler({ action: 'acquire', input: { from: '2026-10-01', to: '2026-10-03' }, execution: first })).resolves.toMatchObject({ holder: first });
@@ -93,6 +97,41 @@ describe('the run-lock function', () => {
     expect(await handler({ action: 'acquire', input: { scheduled_time: '2026-10-05T02:00:00Z' }, execution: second })).toEqual({ dates: ['2026-10-04'], publish: true, holder: second });
     // The lease is a conditional write, so of two racing executions S3 lets one win.
     expect(s3.commandCalls(PutObjectCommand).every((call) => call.args[0].input.IfNoneMatch === '*')).toBe(true);
+  });
+
+  it('frees the lease of an execution stopped or timed out long enough ago that nothing it started still runs', async () => {
+    const { handler } = await import('../../functions/run-lock/index.ts');
+    const stopped = 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:stopped';
+    const next = 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:next';
+    await handler({ action: 'acquire', input: { as_of: '2026-10-01' }, execution: stopped });
+    // Stopped 10 minutes ago: its compaction or promotion may still be running.
+    sfn.on(DescribeExecutionCommand, { executionArn: stopped }).resolves({ status: 'ABORTED', stopDate: new Date(Date.now() - 10 * 60_000) });
+    await expect(handler({ action: 'acquire', input: { as_of: '2026-10-02' }, execution: next })).rejects.toMatchObject({ name: 'RunLockBusyError' });
+    sfn.on(DescribeExecutionCommand, { executionArn: stopped }).resolves({ status: 'TIMED_OUT', stopDate: new Date(Date.now() - 17 * 60_000) });
+    await expect(handler({ action: 'acquire', input: { as_of: '2026-10-02' }, execution: next })).resolves.toMatchObject({ holder: next });
+  });
+
+  it('lets compaction and promotion run only for the execution that holds the lake, so a redriven execution takes it again first', async () => {
+    const compact = (await import('../../functions/compact-raw/index.ts')).handler;
+    const promote = (await import('../../functions/promote-run/index.ts')).handler;
+    const holder = 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:holder';
+    const redriven = 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:redriven';
+    const { handler } = await import('../../functions/run-lock/index.ts');
+    await handler({ action: 'acquire', input: { as_of: '2026-10-01' }, execution: holder });
+    await expect(compact({ execution: redriven })).rejects.toMatchObject({ name: 'RunLockBusyError' });
+    await expect(promote({ as_of: '2026-10-01', run_id: 'redriven-20261001', execution: redriven })).rejects.toMatchObject({ name: 'RunLockBusyError' });
+    expect(s3.commandCalls(DeleteObjectsCommand)).toHaveLength(0);
+    await expect(compact({ execution: holder })).resolves.toMatchObject({ results: expect.any(Array) });
+    // Released: the redriven execution takes the lake when it compacts.
+    await handler({ action: 'release', execution: holder });
+    await expect(compact({ execution: redriven })).resolves.toMatchObject({ results: expect.any(Array) });
+    expect(JSON.parse(objects.get('locks/run/000000000002.json')!)).toMatchObject({ holder: redriven });
+  });
+
+  it('refuses an execution whose name cannot be a run id before it takes the lease', async () => {
+    const { handler } = await import('../../functions/run-lock/index.ts');
+    await expect(handler({ action: 'acquire', input: { as_of: '2026-10-01' }, execution: 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:back.fill' })).rejects.toThrow(/run id .* must be letters, digits, dashes and underscores/);
+    expect(objects.size).toBe(0);
   });
 
   it('refuses a bad input without taking the lease', async () => {
