@@ -19,19 +19,6 @@ export interface SpendHistory {
   readonly meanSpend: number;
 }
 
-/** Log density of the mean spend given x (the likelihood of one customer). */
-export function gammaGammaLogLikelihood({ p, q, v }: GammaGammaParameters, { x, meanSpend }: SpendHistory): number {
-  return (
-    logGamma(p * x + q) -
-    logGamma(p * x) -
-    logGamma(q) +
-    q * Math.log(v) +
-    (p * x - 1) * Math.log(meanSpend) +
-    p * x * Math.log(x) -
-    (p * x + q) * Math.log(x * meanSpend + v)
-  );
-}
-
 /**
  * E[M | x, mean spend]: for x = 0 this is the population mean p·γ / (q - 1). Null where the
  * posterior mean does not exist (p·x + q <= 1), rather than a negative or infinite value.

@@ -164,7 +164,6 @@ export type OrderEvent = z.output<typeof orderEventSchema>;
 export type SpendEvent = z.output<typeof spendEventSchema>;
 export type SurveyEvent = z.output<typeof surveyEventSchema>;
 export type FxRate = z.output<typeof fxRateSchema>;
-export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /** What ingest takes in: events (orders, surveys, marketing spend), and the exchange rates that convert amounts. */
 export const EVENT_TYPES = ['orders', 'surveys', 'fx_rates', 'spend'] as const;
