@@ -5,9 +5,10 @@ import { Worker } from 'node:worker_threads';
 import type { EventType } from '../core/events/schemas.ts';
 import { batchIdentity, BatchWriter, Rejections } from '../core/ingest/batch-output.ts';
 import type { EncodedPartition } from '../core/ingest/batch-output.ts';
-import { decideDelivery, FirstDeliveries } from '../core/ingest/deliveries.ts';
-import { DEFAULT_ROWS_PER_FLUSH, ingestRecords, newCounts } from '../core/ingest/ingest.ts';
-import type { IngestOptions, IngestResult } from '../core/ingest/ingest.ts';
+import { countDelivery, decideDelivery, FirstDeliveries } from '../core/ingest/deliveries.ts';
+import { ingestRecords } from '../core/ingest/ingest.ts';
+import { DEFAULT_ROWS_PER_FLUSH, newCounts } from '../core/ingest/ingest-types.ts';
+import type { IngestOptions, IngestResult } from '../core/ingest/ingest-types.ts';
 import { isBlankLine } from '../core/ingest/jsonl.ts';
 import { isPlainJsonLines, openRecords } from '../core/ingest/open-input.ts';
 import type { InputFormat } from '../core/ingest/records.ts';
@@ -147,8 +148,8 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
   const counts = newCounts();
   const writer = new BatchWriter(options.store, batch);
   // Rejections are counted when their chunk is decided, with its other records, so that every
-  // progress report adds up; the writer's own tally is not the one reported.
-  const rejections = new Rejections(batch, newCounts());
+  // progress report adds up; they are written when it is recorded.
+  const rejections = new Rejections(batch);
   const seen = new FirstDeliveries();
   const setup: WorkerSetup = {
     eventType: batch.eventType,
@@ -229,9 +230,10 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
       const store = new Uint8Array(chunk.ids.length);
       const conflicts: { index: number; reason: string }[] = [];
       for (let index = 0; index < chunk.ids.length; index += 1) {
-        const decision = decideDelivery(seen, counts, chunk.ids[index]!, chunk.fingerprints[index]!, chunk.lineNumbers[index]!);
-        if (decision.store) store[index] = 1;
-        else if (decision.reason !== undefined) conflicts.push({ index, reason: decision.reason });
+        const verdict = decideDelivery(seen, chunk.ids[index]!, chunk.fingerprints[index]!, chunk.lineNumbers[index]!);
+        countDelivery(counts, verdict);
+        if (verdict.kind === 'first') store[index] = 1;
+        else if (verdict.kind === 'conflict') conflicts.push({ index, reason: verdict.reason });
       }
       counts.received += chunk.received;
       counts.rejected += chunk.rejects.length + conflicts.length;

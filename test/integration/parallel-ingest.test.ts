@@ -5,7 +5,7 @@ import { FilesystemObjectStore } from '../../functions/adapters/filesystem-store
 import { ingestJsonLinesFile } from '../../functions/adapters/parallel-ingest.ts';
 import { Random } from '../../functions/core/demo/random.ts';
 import { ingestRecords } from '../../functions/core/ingest/ingest.ts';
-import type { IngestResult } from '../../functions/core/ingest/ingest.ts';
+import type { IngestResult } from '../../functions/core/ingest/ingest-types.ts';
 import { openRecords } from '../../functions/core/ingest/open-input.ts';
 import { MAX_RECORD_BYTES } from '../../functions/core/ingest/oversized.ts';
 import { readParquetRows } from '../../functions/core/lake/parquet.ts';

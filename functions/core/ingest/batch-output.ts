@@ -6,7 +6,7 @@ import type { ColumnSpec } from '../lake/parquet.ts';
 import { rawColumns } from '../lake/raw-tables.ts';
 import type { RejectedRecord } from '../lake/raw-tables.ts';
 import type { ObjectStore } from '../ports.ts';
-import type { IngestCounts, IngestOptions } from './ingest.ts';
+import type { IngestOptions } from './ingest-types.ts';
 import type { RawRecord } from './records.ts';
 import type { AnyEventRow } from './validate.ts';
 
@@ -100,7 +100,7 @@ export class BatchWriter {
     const writes = new Set<Promise<void>>();
     try {
       for (const { date, bytes } of files) {
-        const key = `${lakeLayout.rawPartition(this.batch.eventType, date)}${this.nextName()}.parquet`;
+        const key = lakeLayout.rawFile(this.batch.eventType, date, this.batch.ingestId, this.sequence++);
         const write: Promise<void> = this.store.put(key, bytes).then(() => void writes.delete(write));
         writes.add(write);
         this.keys.push(key);
@@ -115,13 +115,9 @@ export class BatchWriter {
 
   async putRejects(rejects: readonly RejectedRecord[]): Promise<void> {
     if (rejects.length === 0) return;
-    const key = `${lakeLayout.rejectedPartition(this.batch.eventType, utcDate(this.batch.receivedAt.getTime()))}${this.nextName()}.jsonl`;
+    const key = lakeLayout.rejectedFile(this.batch.eventType, utcDate(this.batch.receivedAt.getTime()), this.batch.ingestId, this.sequence++);
     await this.store.put(key, rejects.map((rejected) => JSON.stringify(rejected)).join('\n') + '\n');
     this.keys.push(key);
-  }
-
-  private nextName(): string {
-    return `part-${this.batch.ingestId}-${String(this.sequence++).padStart(4, '0')}`;
   }
 }
 
@@ -144,13 +140,10 @@ export class Rejections {
   pending: RejectedRecord[] = [];
   readonly sample: RejectedRecord[] = [];
 
-  constructor(
-    private readonly batch: BatchIdentity,
-    private readonly counts: IngestCounts,
-  ) {}
+  constructor(private readonly batch: BatchIdentity) {}
 
+  /** Keeps a refused record with its reason; the caller counts it. */
   add(record: Pick<RawRecord, 'recordNumber' | 'lineNumber' | 'text'>, reason: string): void {
-    this.counts.rejected += 1;
     const rejected = rejectedRecord(this.batch, record, reason);
     this.pending.push(rejected);
     if (this.sample.length < SAMPLE_REJECTIONS) this.sample.push(rejected);

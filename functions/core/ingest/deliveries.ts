@@ -1,4 +1,4 @@
-import type { IngestCounts } from './ingest.ts';
+import type { IngestCounts } from './ingest-types.ts';
 
 /*
  * Repeated deliveries of an event within one batch: every valid record's content is
@@ -79,32 +79,35 @@ function grow(values: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
   return larger;
 }
 
+/** What a delivery of an event_id is: its first, an exact repeat, or a repeat with other content. */
+export type DeliveryVerdict = { readonly kind: 'first' } | { readonly kind: 'repeat' } | { readonly kind: 'conflict'; readonly reason: string };
+
+// One object each, not one per record: the verdicts of millions of records allocate nothing.
+const FIRST: DeliveryVerdict = { kind: 'first' };
+const REPEAT: DeliveryVerdict = { kind: 'repeat' };
+
 /**
  * The batch-level decision for a valid record, in file order: the first delivery of an
  * event_id is stored, an exact repeat is a duplicate, and a repeat with other content is
- * refused with the line of the first.
+ * refused with the line of the first. Remembers the first delivery; counts nothing.
  */
-export function decideDelivery(
-  seen: FirstDeliveries,
-  counts: IngestCounts,
-  eventId: string,
-  fingerprint: number,
-  lineNumber: number,
-): { store: true } | { store: false; reason?: string } {
+export function decideDelivery(seen: FirstDeliveries, eventId: string, fingerprint: number, lineNumber: number): DeliveryVerdict {
   const earlier = seen.get(eventId);
   if (earlier === undefined) {
     seen.add(eventId, fingerprint, lineNumber);
-    counts.accepted += 1;
-    counts.stored += 1;
-    return { store: true };
+    return FIRST;
   }
-  if (earlier.fingerprint === fingerprint) {
-    counts.accepted += 1;
-    counts.duplicates += 1;
-    return { store: false };
-  }
+  if (earlier.fingerprint === fingerprint) return REPEAT;
   return {
-    store: false,
+    kind: 'conflict',
     reason: `event_id: ${JSON.stringify(eventId)} was already received on line ${earlier.lineNumber} of this file with different content`,
   };
+}
+
+/** Counts a verdict: a first delivery is accepted and stored, a repeat accepted as a duplicate; a conflict is counted where it is rejected. */
+export function countDelivery(counts: IngestCounts, verdict: DeliveryVerdict): void {
+  if (verdict.kind === 'conflict') return;
+  counts.accepted += 1;
+  if (verdict.kind === 'first') counts.stored += 1;
+  else counts.duplicates += 1;
 }

@@ -6,8 +6,8 @@ import { ColumnBatch } from '../lake/parquet.ts';
 import { rawColumns } from '../lake/raw-tables.ts';
 import type { RejectedRecord } from '../lake/raw-tables.ts';
 import type { ObjectStore } from '../ports.ts';
-import { decideDelivery, fingerprintOf, FirstDeliveries } from './deliveries.ts';
-import { newCounts } from './ingest.ts';
+import { countDelivery, decideDelivery, fingerprintOf, FirstDeliveries } from './deliveries.ts';
+import { newCounts } from './ingest-types.ts';
 import { DEFAULT_EARLIEST_EVENT_DATE, earliestEventMs } from '../events/timestamps.ts';
 import { validateRecord } from './validate.ts';
 
@@ -57,7 +57,7 @@ export async function ingestMessages(
   const ingestId = newBatchId(receivedAt);
   const receivedAtIso = receivedAt.toISOString();
   const partitions = new Map<string, Partition>();
-  const rejects = new Map<string, { records: RejectedRecord[]; ids: string[] }>();
+  const rejects = new Map<EventType | 'unknown', { records: RejectedRecord[]; ids: string[] }>();
   // Repeats are decided as in file ingest (per event type, in batch order); an exact repeat is
   // acknowledged with the file that holds its first delivery, whatever date it claims.
   const counts = newCounts();
@@ -103,10 +103,11 @@ export async function ingestMessages(
     let firsts = seen.get(type);
     if (!firsts) seen.set(type, (firsts = new FirstDeliveries()));
     const earlier = firsts.get(row.event_id);
-    const decision = decideDelivery(firsts, counts, row.event_id, fingerprintOf(row), index + 1);
+    const verdict = decideDelivery(firsts, row.event_id, fingerprintOf(row), index + 1);
+    countDelivery(counts, verdict);
     const deliveryKey = `${type}\u001f${row.event_id}`;
-    if (!decision.store) {
-      if (decision.reason === undefined) partitionOfFirst.get(deliveryKey)!.ids.push(message.id);
+    if (verdict.kind !== 'first') {
+      if (verdict.kind === 'repeat') partitionOfFirst.get(deliveryKey)!.ids.push(message.id);
       // Named by message, not line: a batch of messages has no file to point into.
       else reject(type, message, index, `event_id: ${JSON.stringify(row.event_id)} was already received in message ${messages[earlier!.lineNumber - 1]!.id} of this batch with different content`);
       return;
@@ -131,15 +132,12 @@ export async function ingestMessages(
   const writes: Pending[] = [
     ...[...partitions.values()].map((partition) => ({
       ids: partition.ids,
-      write: () => store.put(`${lakeLayout.rawPartition(partition.type, partition.date)}part-${ingestId}-${sequence++}.parquet`, partition.batch.toParquet()),
+      write: () => store.put(lakeLayout.rawFile(partition.type, partition.date, ingestId, sequence++), partition.batch.toParquet()),
     })),
     ...[...rejects.entries()].map(([type, entry]) => ({
       ids: entry.ids,
       write: () =>
-        store.put(
-          `rejected/${type}/dt=${utcDate(receivedAt.getTime())}/part-${ingestId}-${sequence++}.jsonl`,
-          entry.records.map((record) => JSON.stringify(record)).join('\n') + '\n',
-        ),
+        store.put(lakeLayout.rejectedFile(type, utcDate(receivedAt.getTime()), ingestId, sequence++), entry.records.map((record) => JSON.stringify(record)).join('\n') + '\n'),
     })),
   ];
   const failed = new Set<string>();

@@ -2,6 +2,9 @@ import type { EventType } from '../events/schemas.ts';
 
 export const CURATED_FILE = 'data.parquet';
 
+/** part-<batch>-<n>: the files of one batch sort together, in the order they were written. */
+const batchFileName = (ingestId: string, n: number) => `part-${ingestId}-${String(n).padStart(4, '0')}`;
+
 /**
  * Where things live in the lake. The same keys are used in the local directory and in the S3
  * bucket, so a lake can move between the two unchanged.
@@ -9,8 +12,12 @@ export const CURATED_FILE = 'data.parquet';
 export const lakeLayout = {
   /** Prefix of one raw partition, by the event's UTC date. */
   rawPartition: (type: EventType, date: string) => `raw/${type}/dt=${date}/`,
-  /** Prefix of one rejected-records partition, by the date the records were received. */
-  rejectedPartition: (type: EventType, date: string) => `rejected/${type}/dt=${date}/`,
+  /** Prefix of one rejected-records partition, by the date the records were received ('unknown': a message without a known event_type). */
+  rejectedPartition: (type: EventType | 'unknown', date: string) => `rejected/${type}/dt=${date}/`,
+  /** The n-th file an ingest batch writes to a raw partition: every writer names its files so. */
+  rawFile: (type: EventType, date: string, ingestId: string, n: number) => `raw/${type}/dt=${date}/${batchFileName(ingestId, n)}.parquet`,
+  /** The n-th file of refused records an ingest batch writes. */
+  rejectedFile: (type: EventType | 'unknown', receivedDate: string, ingestId: string, n: number) => `rejected/${type}/dt=${receivedDate}/${batchFileName(ingestId, n)}.jsonl`,
   /** Prefix of one curated table partition. */
   curatedPartition: (table: string, asOf: string) => `curated/${table}/as_of=${asOf}/`,
   /**
