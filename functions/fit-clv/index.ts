@@ -3,7 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
 import { bucketName, pipelineConfigVariable, readEnvironment } from '../core/environment.ts';
-import { runPrefix } from '../core/jobs/athena-plan.ts';
+import { runIdSchema, runPrefix } from '../core/jobs/run-ids.ts';
 import { typeScriptSteps } from '../core/jobs/typescript-steps.ts';
 import type { ColumnType } from '../core/jobs/typescript-steps.ts';
 import { ColumnBatch, readParquetColumns } from '../core/lake/parquet.ts';
@@ -14,7 +14,7 @@ const environment = readEnvironment({ LAKE_BUCKET: bucketName, PIPELINE_CONFIG: 
 const logger = new Logger({ serviceName: 'fit-clv' });
 const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
 
-const inputSchema = z.object({ as_of: z.string().refine(isCalendarDate), run_id: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/) });
+const inputSchema = z.object({ as_of: z.string().refine(isCalendarDate), run_id: runIdSchema });
 
 const KIND: Record<ColumnType, ColumnKind> = { varchar: 'string', double: 'float64', integer: 'int32', boolean: 'boolean' };
 

@@ -5,7 +5,7 @@ import { isCalendarDate } from '../core/events/timestamps.ts';
 import { jobGraph } from '../core/jobs/graph.ts';
 import { planAthenaRun } from '../core/jobs/athena-plan.ts';
 import type { AthenaRunPlan } from '../core/jobs/athena-plan.ts';
-import { runIdFor } from '../core/jobs/run-request.ts';
+import { runIdFor } from '../core/jobs/run-ids.ts';
 import { readSql } from '../core/jobs/sql-template.ts';
 
 const environment = readEnvironment({ LAKE_BUCKET: bucketName, PIPELINE_CONFIG: pipelineConfigVariable });

@@ -5,6 +5,7 @@ import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
 import { bucketName, readEnvironment } from '../core/environment.ts';
 import { CURATED_TABLES } from '../core/jobs/graph.ts';
 import { holdRunLease } from '../core/jobs/run-lease.ts';
+import { runIdSchema } from '../core/jobs/run-ids.ts';
 import { promoteRun } from '../core/lake/promote-run.ts';
 import { isCalendarDate } from '../core/events/timestamps.ts';
 
@@ -14,7 +15,7 @@ const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
 
 const inputSchema = z.object({
   as_of: z.string().refine(isCalendarDate),
-  run_id: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/),
+  run_id: runIdSchema,
   /** The execution, which must hold the lake's run lease: promotion replaces what readers read. */
   execution: z.string().min(1),
 });

@@ -6,7 +6,8 @@ import { executionGone } from '../adapters/aws/execution-status.ts';
 import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
 import { bucketName, pipelineConfigVariable, readEnvironment } from '../core/environment.ts';
 import { holdRunLease } from '../core/jobs/run-lease.ts';
-import { parseRunRequest, RUN_LEASE, runIdFor } from '../core/jobs/run-request.ts';
+import { runIdFor } from '../core/jobs/run-ids.ts';
+import { parseRunRequest, RUN_LEASE } from '../core/jobs/run-request.ts';
 import type { RunRequest } from '../core/jobs/run-request.ts';
 import { releaseLease } from '../core/lake/lease.ts';
 

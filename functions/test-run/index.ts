@@ -5,7 +5,7 @@ import { engineForInvocation } from '../adapters/aws/athena-engine.ts';
 import { dataTestError, dataTestsOf, runDataTests } from '../core/dictionary/data-tests.ts';
 import { GRAPH_TABLES, tableDoc } from '../core/dictionary/index.ts';
 import { isCalendarDate } from '../core/events/timestamps.ts';
-import { checkRunId, scopeToRun } from '../core/jobs/athena-plan.ts';
+import { checkRunId, scopeToRun } from '../core/jobs/run-ids.ts';
 import type { QueryEngine } from '../core/ports.ts';
 import type { Context } from 'aws-lambda';
 

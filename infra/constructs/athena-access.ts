@@ -8,7 +8,7 @@ import { AthenaStartQueryExecution } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { AthenaStartQueryExecutionProps } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import type { PipelineConfig } from '../../functions/core/config.ts';
-import { runTable } from '../../functions/core/jobs/athena-plan.ts';
+import { runTable } from '../../functions/core/jobs/run-ids.ts';
 
 export interface AthenaAccess {
   readonly workGroupName: string;

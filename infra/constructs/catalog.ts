@@ -6,7 +6,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { listAnalyses } from '../../functions/core/analyses.ts';
 import { CURATED_TABLES, jobGraph, outputsOf } from '../../functions/core/jobs/graph.ts';
-import { runPrefix, runTable } from '../../functions/core/jobs/athena-plan.ts';
+import { runPrefix, runTable } from '../../functions/core/jobs/run-ids.ts';
 import { EVENT_TYPES } from '../../functions/core/events/schemas.ts';
 import { latestView, latestViewSql } from '../../functions/core/lake/latest-views.ts';
 import { generateTableSchemas } from '../table-schemas.ts';

@@ -10,7 +10,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { TaskStateBase } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { runTable } from '../../functions/core/jobs/athena-plan.ts';
+import { runTable } from '../../functions/core/jobs/run-ids.ts';
 import { RUN_LEASE, RUN_TIMEOUT_MS } from '../../functions/core/jobs/run-request.ts';
 import { CURATED_TABLES, jobGraph, outputsOf, SOURCE_TABLES } from '../../functions/core/jobs/graph.ts';
 import type { JobStep } from '../../functions/core/jobs/graph.ts';

@@ -13,7 +13,7 @@ import type { Jobs } from '../../infra/constructs/jobs.ts';
 import type { Lake } from '../../infra/constructs/lake.ts';
 import type { PipelineFunction } from '../../infra/constructs/pipeline-function.ts';
 import { NO_BUNDLING } from './no-bundling.ts';
-import { runTable } from '../../functions/core/jobs/athena-plan.ts';
+import { runTable } from '../../functions/core/jobs/run-ids.ts';
 import { CURATED_TABLES, jobGraph, outputsOf, SOURCE_TABLES } from '../../functions/core/jobs/graph.ts';
 
 /**

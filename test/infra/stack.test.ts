@@ -8,7 +8,7 @@ import { TABLE_DICTIONARY, tableDoc } from '../../functions/core/dictionary/inde
 import { listAnalyses } from '../../functions/core/analyses.ts';
 import { latestView, latestViewSql } from '../../functions/core/lake/latest-views.ts';
 import { columnComment } from '../../infra/table-schemas.ts';
-import { runTable } from '../../functions/core/jobs/athena-plan.ts';
+import { runTable } from '../../functions/core/jobs/run-ids.ts';
 
 /**
  * The CDK app synthesized for real (Lambda bundles built with the local esbuild) with cdk-nag's

@@ -9,7 +9,7 @@ import { createSourceViews } from '../../functions/adapters/lake-views.ts';
 import { computeTables } from '../../functions/adapters/local-job-runner.ts';
 import { defaultConfig } from '../../functions/core/config.ts';
 import { GRAPH_TABLES } from '../../functions/core/dictionary/index.ts';
-import { runTable } from '../../functions/core/jobs/athena-plan.ts';
+import { runTable } from '../../functions/core/jobs/run-ids.ts';
 import { jobGraph } from '../../functions/core/jobs/graph.ts';
 import { sqlDirectory } from '../../functions/core/jobs/sql-template.ts';
 import { pipeline, temporaryDirectory, writeJsonLines } from '../support/cli.ts';

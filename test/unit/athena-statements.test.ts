@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { listAnalyses } from '../../functions/core/analyses.ts';
 import { dataTestCountQuery, dataTestExamplesQuery, dataTestScreenQuery, dataTestsOf } from '../../functions/core/dictionary/data-tests.ts';
 import { GRAPH_TABLES, tableDoc } from '../../functions/core/dictionary/index.ts';
-import { scopeToRun } from '../../functions/core/jobs/athena-plan.ts';
+import { scopeToRun } from '../../functions/core/jobs/run-ids.ts';
 import { CURATED_TABLES } from '../../functions/core/jobs/graph.ts';
 import { latestViewSql } from '../../functions/core/lake/latest-views.ts';
 import { lintProblems } from '../support/sql-lint.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runPrefix } from '../../functions/core/jobs/athena-plan.ts';
+import { runPrefix } from '../../functions/core/jobs/run-ids.ts';
 import { ColumnBatch, readParquetRows } from '../../functions/core/lake/parquet.ts';
 import type { ColumnSpec } from '../../functions/core/lake/parquet.ts';
 import { promoteRun } from '../../functions/core/lake/promote-run.ts';

@@ -5,7 +5,8 @@ import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/core/config.ts';
-import { asOfForSchedule, MAX_RUN_DATES, parseRunRequest, runIdFor } from '../../functions/core/jobs/run-request.ts';
+import { runIdFor } from '../../functions/core/jobs/run-ids.ts';
+import { asOfForSchedule, MAX_RUN_DATES, parseRunRequest } from '../../functions/core/jobs/run-request.ts';
 import { lambdaEnvironment } from '../support/lambda.ts';
 
 /**

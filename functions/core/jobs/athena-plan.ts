@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { PipelineConfig } from '../config.ts';
 import { jobGraph, outputsOf } from './graph.ts';
 import type { JobStep } from './graph.ts';
+import { checkRunId, runPrefix, scopeToRun } from './run-ids.ts';
 import { renderSql, sqlParameters } from './sql-template.ts';
 
 /**
@@ -18,27 +19,6 @@ export interface AthenaRunPlan {
   readonly queries: Readonly<Record<string, string>>;
   /** Idempotency token per SQL step: a retried state never starts a second execution. */
   readonly tokens: Readonly<Record<string, string>>;
-}
-
-/** Prefix of a step's output for one run. */
-export const runPrefix = (table: string, runId: string) => `runs/${table}/run_id=${runId}/`;
-
-/** The Glue table over a step's per-run outputs. */
-export const runTable = (table: string) => `run_${table}`;
-
-const RUN_ID = /^[A-Za-z0-9_-]{1,80}$/;
-
-/** Points the SQL's references to the given step outputs at this run's rows. */
-export function scopeToRun(sql: string, produced: ReadonlySet<string>, runId: string): string {
-  return sql.replace(/\b(from|join)(\s+)([a-z_][a-z0-9_]*)\b/g, (match, keyword: string, space: string, table: string) =>
-    produced.has(table) ? `${keyword}${space}(select * from ${runTable(table)} where run_id = '${runId}') as ${table}` : match,
-  );
-}
-
-/** A run id that is safe to put in SQL (Step Functions execution names are). */
-export function checkRunId(runId: string): string {
-  if (!RUN_ID.test(runId)) throw new Error(`run id ${JSON.stringify(runId)} must be letters, digits, dashes and underscores`);
-  return runId;
 }
 
 export function planAthenaRun(

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { PipelineConfig } from '../config.ts';
 import { isCalendarDate } from '../events/timestamps.ts';
-import { checkRunId } from './athena-plan.ts';
 
 /**
  * What starts an AWS run of the job graph, as the state machine's input:
@@ -83,10 +82,4 @@ export function parseRunRequest(input: unknown, config: PipelineConfig): RunRequ
   }
   if (dates[0]! < config.earliestEventDate) throw new InvalidRunRequestError(`${dates[0]} is before the earliest event date ${config.earliestEventDate} (earliestEventDate)`);
   return { dates, publish };
-}
-
-/** The run id of one date of an execution: its name and the date, safe in SQL and S3 keys. */
-export function runIdFor(executionName: string, asOf: string): string {
-  checkRunId(executionName);
-  return checkRunId(`${executionName.slice(0, 69)}-${asOf.replace(/-/g, '')}`);
 }

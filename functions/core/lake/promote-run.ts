@@ -1,4 +1,4 @@
-import { runPrefix } from '../jobs/athena-plan.ts';
+import { runPrefix } from '../jobs/run-ids.ts';
 import type { ObjectStore } from '../ports.ts';
 import { lakeLayout } from './layout.ts';
 import { mergeParquetFiles } from './parquet.ts';
