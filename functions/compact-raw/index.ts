@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
 import { bucketName, readEnvironment } from '../core/environment.ts';
 import { EVENT_TYPES } from '../core/events/schemas.ts';
-import { holdRunLease } from '../core/jobs/run-lease.ts';
+import { confirmRunLease } from '../core/jobs/run-lease.ts';
 import { compactRawPartitionsInStore } from '../core/lake/compact-partitions.ts';
 import type { CompactionResult } from '../core/lake/compact-partitions.ts';
 
@@ -13,7 +13,7 @@ const logger = new Logger({ serviceName: 'compact-raw' });
 const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
 
 /** The execution, which must hold the lake's run lease: compaction deletes files others may read. */
-const inputSchema = z.object({ execution: z.string().min(1) });
+const inputSchema = z.object({ execution: z.string().min(1), lease_generation: z.int().min(1) });
 
 /**
  * First state of a run of the job graph after the run lease: merges the raw files of every
@@ -22,8 +22,8 @@ const inputSchema = z.object({ execution: z.string().min(1) });
  * the object store.
  */
 export async function handler(event: unknown): Promise<{ results: CompactionResult[] }> {
-  const { execution } = inputSchema.parse(event);
-  await holdRunLease(store, execution);
+  const { execution, lease_generation: generation } = inputSchema.parse(event);
+  await confirmRunLease(store, execution, generation);
   const results: CompactionResult[] = [];
   for (const type of EVENT_TYPES) {
     const result = await compactRawPartitionsInStore(store, type);

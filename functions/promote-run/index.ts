@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
 import { bucketName, readEnvironment } from '../core/environment.ts';
 import { CURATED_TABLES } from '../core/jobs/graph.ts';
-import { holdRunLease } from '../core/jobs/run-lease.ts';
+import { confirmRunLease } from '../core/jobs/run-lease.ts';
 import { runIdSchema } from '../core/jobs/run-ids.ts';
 import { promoteRun } from '../core/lake/promote-run.ts';
 import { isCalendarDate } from '../core/events/timestamps.ts';
@@ -18,6 +18,7 @@ const inputSchema = z.object({
   run_id: runIdSchema,
   /** The execution, which must hold the lake's run lease: promotion replaces what readers read. */
   execution: z.string().min(1),
+  lease_generation: z.int().min(1),
 });
 
 /**
@@ -26,8 +27,8 @@ const inputSchema = z.object({
  * curated/ never see a failed, emptied or half-copied run.
  */
 export async function handler(event: unknown): Promise<{ as_of: string; run_id: string; files: number }> {
-  const { as_of: asOf, run_id: runId, execution } = inputSchema.parse(event);
-  await holdRunLease(store, execution);
+  const { as_of: asOf, run_id: runId, execution, lease_generation: generation } = inputSchema.parse(event);
+  await confirmRunLease(store, execution, generation);
   const { files } = await promoteRun(store, { runId, asOf, tables: CURATED_TABLES });
   logger.info('promoted run', { as_of: asOf, run_id: runId, files });
   return { as_of: asOf, run_id: runId, files };

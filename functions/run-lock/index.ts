@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { executionGone } from '../adapters/aws/execution-status.ts';
 import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
 import { bucketName, pipelineConfigVariable, readEnvironment } from '../core/environment.ts';
-import { holdRunLease } from '../core/jobs/run-lease.ts';
+import { takeRunLease } from '../core/jobs/run-lease.ts';
 import { runIdFor } from '../core/jobs/run-ids.ts';
 import { parseRunRequest, RUN_LEASE } from '../core/jobs/run-request.ts';
 import type { RunRequest } from '../core/jobs/run-request.ts';
@@ -16,7 +16,9 @@ const logger = new Logger({ serviceName: 'run-lock' });
 const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
 /** The longest a function of a stopped execution may go on running: the 15-minute Lambda maximum, and a minute more. */
 const STOPPED_EXECUTION_GRACE_MS = 16 * 60_000;
-const isHolderGone = executionGone(new SFNClient({}), STOPPED_EXECUTION_GRACE_MS);
+const isHolderGone = executionGone(new SFNClient({}), STOPPED_EXECUTION_GRACE_MS, (holder, error) =>
+  logger.warn('could not tell whether the execution holding the run lease has ended; it keeps the lease', { holder, error: String(error) }),
+);
 
 const inputSchema = z.discriminatedUnion('action', [
   /** First state of an execution: check its input, then take the run lease for it. */
@@ -32,7 +34,7 @@ const inputSchema = z.discriminatedUnion('action', [
  * other's raw files or publishing twice. The holder is the execution's ARN; a lease whose
  * execution was stopped or timed out more than 16 minutes ago is free (Step Functions says so).
  */
-export async function handler(event: unknown): Promise<(RunRequest & { holder: string }) | { released: boolean }> {
+export async function handler(event: unknown): Promise<(RunRequest & { holder: string; lease_generation: number }) | { released: boolean }> {
   const request = inputSchema.parse(event);
   if (request.action === 'release') {
     const released = await releaseLease(store, RUN_LEASE, request.execution);
@@ -42,7 +44,8 @@ export async function handler(event: unknown): Promise<(RunRequest & { holder: s
   const run = parseRunRequest(request.input, environment.PIPELINE_CONFIG);
   // Its name becomes each date's run id: refused now, before anything is held or changed.
   runIdFor(request.execution.split(':').at(-1)!, run.dates[0]!);
-  await holdRunLease(store, request.execution, isHolderGone);
-  logger.info('took the run lease', { execution: request.execution, dates: run.dates.length, publish: run.publish });
-  return { ...run, holder: request.execution };
+  const lease = await takeRunLease(store, request.execution, isHolderGone);
+  logger.info('took the run lease', { execution: request.execution, generation: lease.generation, dates: run.dates.length, publish: run.publish });
+  // Compaction and promotion confirm this generation is still the execution's.
+  return { ...run, holder: request.execution, lease_generation: lease.generation };
 }

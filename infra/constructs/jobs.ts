@@ -189,7 +189,12 @@ export class Jobs extends Construct {
     const promote = guard(
       new LambdaInvoke(this, 'Promote run', {
         lambdaFunction: promoter.function,
-        payload: TaskInput.fromObject({ as_of: JsonPath.stringAt('$.plan.as_of'), run_id: JsonPath.stringAt('$.plan.run_id'), execution: JsonPath.stringAt('$$.Execution.Id') }),
+        payload: TaskInput.fromObject({
+          as_of: JsonPath.stringAt('$.plan.as_of'),
+          run_id: JsonPath.stringAt('$.plan.run_id'),
+          execution: JsonPath.stringAt('$$.Execution.Id'),
+          lease_generation: JsonPath.numberAt('$.lease_generation'),
+        }),
         resultPath: JsonPath.DISCARD,
       }),
     );
@@ -225,6 +230,7 @@ export class Jobs extends Construct {
         as_of: JsonPath.stringAt('$$.Map.Item.Value'),
         execution: JsonPath.stringAt('$$.Execution.Name'),
         publish: JsonPath.stringAt('$.run.publish'),
+        lease_generation: JsonPath.numberAt('$.run.lease_generation'),
       },
       resultPath: JsonPath.DISCARD,
     });
@@ -252,7 +258,7 @@ export class Jobs extends Construct {
     acquire.addCatch(new Fail(this, 'RunNotStarted', { errorPath: JsonPath.stringAt('$.error.Error'), causePath: JsonPath.stringAt('$.error.Cause') }), { resultPath: '$.error' });
     const compact = new LambdaInvoke(this, 'Compact raw files', {
       lambdaFunction: compactor.function,
-      payload: TaskInput.fromObject({ execution: JsonPath.stringAt('$$.Execution.Id') }),
+      payload: TaskInput.fromObject({ execution: JsonPath.stringAt('$$.Execution.Id'), lease_generation: JsonPath.numberAt('$.run.lease_generation') }),
       resultPath: JsonPath.DISCARD,
     });
     compact.addCatch(releaseAfterFailure, { resultPath: '$.error' });

@@ -117,13 +117,14 @@ describe('job graph failure routing', () => {
     expect(ends).toEqual([]);
     expect([...reachable('Compact raw files')].filter((name) => name in top && ['Succeed', 'Fail'].includes(top[name]!.Type)).sort()).toEqual(['Done', 'RunFailed']);
     for (const release of RELEASES) expect(payloadOf(states[release]!)).toMatchObject({ action: 'release', 'execution.$': '$$.Execution.Id' });
-    // Compaction and promotion confirm the lease is the execution's before they change what others read (a redrive starts past the first state).
-    for (const step of ['Compact raw files', 'Promote run']) expect(payloadOf(states[step]!), step).toMatchObject({ 'execution.$': '$$.Execution.Id' });
+    // Compaction and promotion confirm the execution still holds the generation it took before they change what others read (a redrive starts past the first state).
+    expect(payloadOf(states['Compact raw files']!)).toMatchObject({ 'execution.$': '$$.Execution.Id', 'lease_generation.$': '$.run.lease_generation' });
+    expect(payloadOf(states['Promote run']!)).toMatchObject({ 'execution.$': '$$.Execution.Id', 'lease_generation.$': '$.lease_generation' });
   });
 
   it('runs the dates of the input one at a time, in order, each as its own run', () => {
     expect(loop).toMatchObject({ ItemsPath: '$.run.dates', MaxConcurrency: 1 });
-    expect(loop.ItemSelector).toEqual({ 'as_of.$': '$$.Map.Item.Value', 'execution.$': '$$.Execution.Name', 'publish.$': '$.run.publish' });
+    expect(loop.ItemSelector).toEqual({ 'as_of.$': '$$.Map.Item.Value', 'execution.$': '$$.Execution.Name', 'publish.$': '$.run.publish', 'lease_generation.$': '$.run.lease_generation' });
     expect(payloadOf(states['Plan run']!)).toMatchObject({ 'as_of.$': '$.as_of', 'execution.$': '$.execution' });
     // Each date leaves only its date behind, so sixty dates' results stay far below the 256 KiB state limit.
     const last = datePath().at(-1)!;

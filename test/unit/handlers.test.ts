@@ -27,6 +27,9 @@ beforeEach(() => {
 });
 
 const context = lambdaContext();
+/** An execution, and generation 1 of the run lease as its first state took it. */
+const HOLDER = 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:e1';
+const heldLease = new TextEncoder().encode(JSON.stringify({ holder: HOLDER, nonce: 'n', acquired_at: '2026-01-01T00:00:00Z', expires_at: '2099-01-01T00:00:00Z' }));
 const puts = () => s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input as PutObjectCommandInput);
 const body = (bytes: Uint8Array) => Object.assign(Readable.from([bytes]), { transformToByteArray: async () => bytes });
 
@@ -208,16 +211,17 @@ describe('fit-clv handler on Athena output read in any order', () => {
 describe('promote-run handler', () => {
   it("replaces each curated partition with the run's output as one file, then removes what else was there", async () => {
     s3.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => {
+      if (input.Prefix === 'locks/run/') return { Contents: [{ Key: 'locks/run/000000000001.json' }] };
       if (input.Prefix === 'runs/nps/run_id=r1/') return { Contents: [{ Key: 'runs/nps/run_id=r1/part-a.parquet' }] };
       if (input.Prefix === 'curated/nps/as_of=2024-03-31/') return { Contents: [{ Key: 'curated/nps/as_of=2024-03-31/data.parquet' }, { Key: 'curated/nps/as_of=2024-03-31/old.parquet' }] };
       return { Contents: [] };
     });
     s3.on(DeleteObjectsCommand).resolves({});
     s3.on(CopyObjectCommand).resolves({});
-    s3.on(PutObjectCommand).resolves({});
+    s3.on(GetObjectCommand).callsFake(() => ({ Body: body(heldLease) }));
     const { handler } = await import('../../functions/promote-run/index.ts');
-    expect(await handler({ as_of: '2024-03-31', run_id: 'r1', execution: 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:e1' })).toMatchObject({ files: 1 });
-    expect(puts().map((input) => input.Key)).toEqual(['locks/run/000000000001.json']);
+    expect(await handler({ as_of: '2024-03-31', run_id: 'r1', execution: HOLDER, lease_generation: 1 })).toMatchObject({ files: 1 });
+    expect(puts()).toEqual([]);
     const copy = s3.commandCalls(CopyObjectCommand)[0]!.args[0].input;
     expect(copy.Key).toBe('curated/nps/as_of=2024-03-31/data.parquet');
     expect(decodeURIComponent(copy.CopySource!)).toBe('test-lake/runs/nps/run_id=r1/part-a.parquet');
@@ -315,6 +319,8 @@ describe('compact-raw handler', () => {
       'raw/orders/dt=2024-03-31/part-b-0000.parquet': file('b', Date.parse('2024-04-02T00:00:00Z'), ['e2', 'e3']),
       'raw/orders/dt=2024-03-31/part-a-0000.parquet': file('a', Date.parse('2024-04-01T00:00:00Z'), ['e1', 'e2']),
       'raw/orders/dt=2024-04-01/part-a-0001.parquet': file('a', Date.parse('2024-04-01T00:00:00Z'), ['e9']),
+      // The run lease, generation 1, as the execution's first state took it.
+      'locks/run/000000000001.json': heldLease,
     };
     s3.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => ({
       Contents: Object.keys(files)
@@ -326,16 +332,14 @@ describe('compact-raw handler', () => {
     s3.on(PutObjectCommand).resolves({});
     s3.on(DeleteObjectsCommand).resolves({});
     const { handler } = await import('../../functions/compact-raw/index.ts');
-    const { results } = await handler({ execution: 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:e1' });
+    const { results } = await handler({ execution: HOLDER, lease_generation: 1 });
     expect(results).toEqual([
       { type: 'orders', partitions: 1, filesBefore: 3, filesAfter: 2 },
       { type: 'surveys', partitions: 0, filesBefore: 0, filesAfter: 0 },
       { type: 'fx_rates', partitions: 0, filesBefore: 0, filesAfter: 0 },
       { type: 'spend', partitions: 0, filesBefore: 0, filesAfter: 0 },
     ]);
-    // The run lease first (a conditional write naming the execution), then the merged file.
-    expect(puts()[0]).toMatchObject({ Key: 'locks/run/000000000001.json', IfNoneMatch: '*' });
-    const written = puts().find((input) => input.Key!.startsWith('raw/'));
+    const [written] = puts();
     expect(written!.Key).toMatch(/^raw\/orders\/dt=2024-03-31\/part-.+-compacted\.parquet$/);
     expect(readParquetRows(written!.Body as Uint8Array).map((row) => [row['ingest_id'], row['event_id']])).toEqual([
       ['a', 'e1'],

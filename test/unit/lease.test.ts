@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FilesystemObjectStore } from '../../functions/adapters/filesystem-store.ts';
-import { acquireLease, LeaseBusyError, releaseLease, withLease } from '../../functions/core/lake/lease.ts';
+import { acquireLease, holdsLease, LeaseBusyError, releaseLease, withLease } from '../../functions/core/lake/lease.ts';
 import type { ObjectStore } from '../../functions/core/ports.ts';
 import { temporaryDirectory } from '../support/cli.ts';
 import { MemoryObjectStore } from '../support/memory-store.ts';
@@ -27,10 +27,16 @@ describe('a lease', () => {
     expect(await acquireLease(store, 'run', { holder: 'b', ttlMs: HOUR })).toMatchObject({ acquired: true, lease: { generation: 2 } });
   });
 
-  it('stays with a holder that asks again (a retried call), in the same generation', async () => {
+  it('stays with a holder that asks again (a retried call), in the same generation, until it expires', async () => {
     const store = new MemoryObjectStore();
-    await acquireLease(store, 'run', { holder: 'a', ttlMs: HOUR });
-    expect(await acquireLease(store, 'run', { holder: 'a', ttlMs: HOUR })).toMatchObject({ acquired: true, lease: { generation: 1 } });
+    await acquireLease(store, 'run', { holder: 'a', ttlMs: HOUR, now: at('2026-01-01T00:00:00Z') });
+    expect(await acquireLease(store, 'run', { holder: 'a', ttlMs: HOUR, now: at('2026-01-01T00:30:00Z') })).toMatchObject({ acquired: true, lease: { generation: 1 } });
+    expect(await holdsLease(store, 'run', 'a', 1, new Date('2026-01-01T00:30:00Z'))).toBe(true);
+    // Expired, its holder must win a new generation like anyone else; the old one is held by no one.
+    expect(await holdsLease(store, 'run', 'a', 1, new Date('2026-01-01T01:00:00Z'))).toBe(false);
+    expect(await acquireLease(store, 'run', { holder: 'a', ttlMs: HOUR, now: at('2026-01-01T01:00:00Z') })).toMatchObject({ acquired: true, lease: { generation: 2 } });
+    expect(await holdsLease(store, 'run', 'a', 1, new Date('2026-01-01T01:00:00Z'))).toBe(false);
+    expect(await holdsLease(store, 'run', 'b', 2, new Date('2026-01-01T01:00:00Z'))).toBe(false);
   });
 
   it('is free once it expired, or once its holder is known to have ended, and the old holder cannot release the new one', async () => {

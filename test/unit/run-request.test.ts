@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -86,6 +86,7 @@ describe('the run-lock function', () => {
       dates: ['2026-10-01', '2026-10-02', '2026-10-03'],
       publish: false,
       holder: first,
+      lease_generation: 1,
     });
     await expect(handler({ action: 'acquire', input: { scheduled_time: '2026-10-05T02:00:00Z' }, execution: second })).rejects.toMatchObject({
       name: 'RunLockBusyError',
@@ -95,7 +96,7 @@ describe('the run-lock function', () => {
     await expect(handler({ action: 'acquire', input: { from: '2026-10-01', to: '2026-10-03' }, execution: first })).resolves.toMatchObject({ holder: first });
     expect(await handler({ action: 'release', execution: second })).toEqual({ released: false });
     expect(await handler({ action: 'release', execution: first })).toEqual({ released: true });
-    expect(await handler({ action: 'acquire', input: { scheduled_time: '2026-10-05T02:00:00Z' }, execution: second })).toEqual({ dates: ['2026-10-04'], publish: true, holder: second });
+    expect(await handler({ action: 'acquire', input: { scheduled_time: '2026-10-05T02:00:00Z' }, execution: second })).toEqual({ dates: ['2026-10-04'], publish: true, holder: second, lease_generation: 2 });
     // The lease is a conditional write, so of two racing executions S3 lets one win.
     expect(s3.commandCalls(PutObjectCommand).every((call) => call.args[0].input.IfNoneMatch === '*')).toBe(true);
   });
@@ -112,21 +113,27 @@ describe('the run-lock function', () => {
     await expect(handler({ action: 'acquire', input: { as_of: '2026-10-02' }, execution: next })).resolves.toMatchObject({ holder: next });
   });
 
-  it('lets compaction and promotion run only for the execution that holds the lake, so a redriven execution takes it again first', async () => {
+  it('lets compaction and promotion run only in the lease generation the execution took: a redriven execution changes nothing', async () => {
     const compact = (await import('../../functions/compact-raw/index.ts')).handler;
     const promote = (await import('../../functions/promote-run/index.ts')).handler;
-    const holder = 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:holder';
-    const redriven = 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:redriven';
     const { handler } = await import('../../functions/run-lock/index.ts');
-    await handler({ action: 'acquire', input: { as_of: '2026-10-01' }, execution: holder });
-    await expect(compact({ execution: redriven })).rejects.toMatchObject({ name: 'RunLockBusyError' });
-    await expect(promote({ as_of: '2026-10-01', run_id: 'redriven-20261001', execution: redriven })).rejects.toMatchObject({ name: 'RunLockBusyError' });
-    expect(s3.commandCalls(DeleteObjectsCommand)).toHaveLength(0);
-    await expect(compact({ execution: holder })).resolves.toMatchObject({ results: expect.any(Array) });
-    // Released: the redriven execution takes the lake when it compacts.
-    await handler({ action: 'release', execution: holder });
-    await expect(compact({ execution: redriven })).resolves.toMatchObject({ results: expect.any(Array) });
-    expect(JSON.parse(objects.get('locks/run/000000000002.json')!)).toMatchObject({ holder: redriven });
+    const failed = 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:failed';
+    const other = 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:other';
+    expect(await handler({ action: 'acquire', input: { as_of: '2026-10-01' }, execution: failed })).toMatchObject({ lease_generation: 1 });
+    await expect(compact({ execution: failed, lease_generation: 1 })).resolves.toMatchObject({ results: expect.any(Array) });
+    // It fails and gives the lease back; another execution takes the lake.
+    await handler({ action: 'release', execution: failed });
+    expect(await handler({ action: 'acquire', input: { as_of: '2026-10-02' }, execution: other })).toMatchObject({ lease_generation: 2 });
+    // Redriven, the failed execution resumes past its first state: it may not promote or compact.
+    await expect(promote({ as_of: '2026-10-01', run_id: 'failed-20261001', execution: failed, lease_generation: 1 })).rejects.toMatchObject({
+      name: 'RunLeaseLostError',
+      message: `${failed} no longer holds the run lease it took (generation 1): it was given back or expired; start a new execution`,
+    });
+    await expect(compact({ execution: failed, lease_generation: 1 })).rejects.toMatchObject({ name: 'RunLeaseLostError' });
+    // Nor may an execution in a generation it does not hold, even when the lease is free.
+    await handler({ action: 'release', execution: other });
+    await expect(compact({ execution: other, lease_generation: 2 })).rejects.toMatchObject({ name: 'RunLeaseLostError' });
+    expect(s3.commandCalls(CopyObjectCommand)).toHaveLength(0);
   });
 
   it('refuses an execution whose name cannot be a run id before it takes the lease', async () => {

@@ -8,7 +8,12 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
  * to its function's timeout (15 minutes). An execution that is running, ended more recently, or
  * cannot be described for another reason keeps its lease.
  */
-export function executionGone(client: SFNClient, graceMs: number, now: () => Date = () => new Date()): (holder: string) => Promise<boolean> {
+export function executionGone(
+  client: SFNClient,
+  graceMs: number,
+  onError: (holder: string, error: unknown) => void,
+  now: () => Date = () => new Date(),
+): (holder: string) => Promise<boolean> {
   return async (holder) => {
     if (!/^arn:aws[a-z-]*:states:[^:]+:\d{12}:execution:[^:]+:[^:]+$/.test(holder)) return false;
     try {
@@ -17,7 +22,9 @@ export function executionGone(client: SFNClient, graceMs: number, now: () => Dat
       return execution.stopDate !== undefined && now().getTime() - execution.stopDate.getTime() >= graceMs;
     } catch (error) {
       // Executions are described for 90 days after they end; one that no longer exists has ended.
-      return (error as { name?: string }).name === 'ExecutionDoesNotExist';
+      if ((error as { name?: string }).name === 'ExecutionDoesNotExist') return true;
+      onError(holder, error);
+      return false;
     }
   };
 }

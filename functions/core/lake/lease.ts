@@ -87,9 +87,10 @@ export async function acquireLease(store: ObjectStore, name: string, options: Le
   const before = await generationsOf(store, name);
   if (before.newest > 0 && !before.released.has(before.newest)) {
     const current = await readRecord(store, name, before.newest);
-    // A holder asking again (a retried call whose first reply was lost) still holds it.
-    if (current.holder === options.holder) return { acquired: true, lease: { name, generation: before.newest, record: current } };
     const expired = Date.parse(current.expires_at) <= now.getTime();
+    // A holder asking again (a retried call whose first reply was lost) still holds it, until it
+    // expires: then it must win a new generation like anyone else.
+    if (current.holder === options.holder && !expired) return { acquired: true, lease: { name, generation: before.newest, record: current } };
     if (!expired && !(await options.isHolderGone?.(current.holder))) return { acquired: false, heldBy: current };
   }
   const generation = before.newest + 1;
@@ -113,6 +114,17 @@ export async function acquireLease(store: ObjectStore, name: string, options: Le
   const stale = after.all.filter((each) => each <= generation - KEPT_GENERATIONS);
   await store.delete(stale.flatMap((each) => [generationKey(name, each), releasedKey(name, each)]));
   return { acquired: true, lease: { name, generation, record } };
+}
+
+/**
+ * Whether `holder` holds the lease of `name` in exactly `generation`, unexpired and not released:
+ * what a holder checks before work that must not overlap, when it took the lease earlier.
+ */
+export async function holdsLease(store: ObjectStore, name: string, holder: string, generation: number, now: Date = new Date()): Promise<boolean> {
+  const { newest, released } = await generationsOf(store, name);
+  if (newest !== generation || released.has(newest)) return false;
+  const record = await readRecord(store, name, newest);
+  return record.holder === holder && Date.parse(record.expires_at) > now.getTime();
 }
 
 /**
