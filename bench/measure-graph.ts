@@ -29,4 +29,4 @@ const [run] = await runLocalJobGraph({
 if (current) stepTimes[current] = seconds(stepStarted);
 const elapsed = seconds(started);
 clearInterval(sampler);
-process.stdout.write(JSON.stringify({ seconds: elapsed, peakRss, stepTimes, customers: run!.rows['customer_summary'] }) + '\n');
+process.stdout.write(`${JSON.stringify({ seconds: elapsed, peakRss, stepTimes, customers: run!.rows['customer_summary'] })}\n`);

@@ -18,5 +18,5 @@ const result = mode === 'single' ? { ...(await ingestRecords(await openRecords(p
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 clearInterval(sampler);
 process.stdout.write(
-  JSON.stringify({ seconds, peakRss, received: result.received, threads: result.threads, parquetFiles: result.keys.filter((key) => key.endsWith('.parquet')).length }) + '\n',
+  `${JSON.stringify({ seconds, peakRss, received: result.received, threads: result.threads, parquetFiles: result.keys.filter((key) => key.endsWith('.parquet')).length })}\n`,
 );

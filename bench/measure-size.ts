@@ -84,7 +84,7 @@ try {
   const compactSeconds = seconds(started);
   const compacted = await measureGraph(lake);
   process.stdout.write(
-    JSON.stringify({
+    `${JSON.stringify({
       orders,
       events: parsed,
       surveys: generated.surveyEvents,
@@ -108,7 +108,7 @@ try {
       graphSeconds: compacted.seconds,
       graphPeakRss: compacted.peakRss,
       stepTimes: compacted.stepTimes,
-    }) + '\n',
+    })}\n`,
   );
 } finally {
   await rm(root, { recursive: true, force: true });

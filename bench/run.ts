@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { promisify } from 'node:util';
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import type { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SendMessageBatchCommandInput, SQSClient } from '@aws-sdk/client-sqs';
 import { SqsMessageSink } from '../functions/adapters/sqs-sink.ts';
 import { fitCustomerValue } from '../functions/core/clv/predictive-clv.ts';
@@ -16,7 +16,7 @@ import { Random } from '../functions/core/demo/random.ts';
 
 const run = promisify(execFile);
 const quick = process.argv.includes('--quick');
-const sizesArgument = process.argv.find((arg, index) => process.argv[index - 1] === '--sizes');
+const sizesArgument = process.argv.find((_arg, index) => process.argv[index - 1] === '--sizes');
 const sizes = sizesArgument ? sizesArgument.split(',').map(Number) : quick ? [100_000] : [100_000, 1_000_000, 10_000_000];
 const clvSizes = quick ? [100_000] : [100_000, 1_000_000];
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
@@ -175,5 +175,5 @@ const lines = [
   '',
 ];
 await writeFile('bench/RESULTS.md', lines.join('\n'));
-await writeFile('bench/results.json', JSON.stringify({ machine, sizes: sizeResults, clv: clvResults, publish: publishResult }, null, 2) + '\n');
-process.stdout.write(lines.join('\n') + '\n');
+await writeFile('bench/results.json', `${JSON.stringify({ machine, sizes: sizeResults, clv: clvResults, publish: publishResult }, null, 2)}\n`);
+process.stdout.write(`${lines.join('\n')}\n`);

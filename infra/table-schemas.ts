@@ -48,7 +48,7 @@ export function generateTableSchemas(): Record<string, GlueTableSchema> {
 }
 
 export function tableSchemasText(): string {
-  return JSON.stringify(generateTableSchemas(), null, 2) + '\n';
+  return `${JSON.stringify(generateTableSchemas(), null, 2)}\n`;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -88,7 +88,7 @@ export class DuckDbEngine implements QueryEngine {
   }
 
   async query(sql: string): Promise<QueryResult> {
-    let reader;
+    let reader: Awaited<ReturnType<typeof this.connection.runAndReadAll>>;
     try {
       reader = await this.connection.runAndReadAll(sql);
     } catch (error) {

@@ -20,7 +20,7 @@ export class OutboxSink implements MessageSink {
       const digest = createHash('sha256');
       for (const message of batch) digest.update(message.message_id);
       const key = `${lakeLayout.outboxPartition(asOf)}part-${digest.digest('hex').slice(0, 20)}.jsonl`;
-      await this.store.put(key, batch.map((message) => JSON.stringify(message)).join('\n') + '\n');
+      await this.store.put(key, `${batch.map((message) => JSON.stringify(message)).join('\n')}\n`);
     }
     return { delivered: messages.map((message) => message.message_id), failed: [] };
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import type { SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
+import type { SendMessageBatchCommandOutput, SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
 import type { CampaignMessage } from '../core/campaigns/message.ts';
 import type { MessageSink, SinkOutcome } from '../core/ports.ts';
 
@@ -106,7 +106,7 @@ export class SqsMessageSink implements MessageSink {
     const failed: { messageId: string; reason: string }[] = [];
     let remaining = batch.map((item, index) => ({ ...item, id: String(index) }));
     for (let attempt = 1; remaining.length > 0; attempt += 1) {
-      let response;
+      let response: SendMessageBatchCommandOutput;
       try {
         response = await this.options.client.send(
           new SendMessageBatchCommand({ QueueUrl: this.options.queueUrl, Entries: remaining.map((item) => ({ ...item.entry, Id: item.id })) }),

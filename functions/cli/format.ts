@@ -13,7 +13,7 @@ function csvField(value: unknown): string {
 export function toCsv(result: QueryResult): string {
   const lines = [result.columns.map((column) => csvField(column.name)).join(',')];
   for (const row of result.rows) lines.push(row.map(csvField).join(','));
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** A JSON array of row objects. */
@@ -21,7 +21,7 @@ export function toJson(result: QueryResult): string {
   const objects = result.rows.map((row) =>
     Object.fromEntries(result.columns.map((column, index) => [column.name, row[index] ?? null])),
   );
-  return JSON.stringify(objects, null, 2) + '\n';
+  return `${JSON.stringify(objects, null, 2)}\n`;
 }
 
 // C0 and C1 controls, DEL included: in a table for people they would move the cursor, break the
@@ -46,7 +46,7 @@ export function toTable(result: QueryResult): string {
     cells.map((cell, index) => (numeric[index] ? cell.padStart(widths[index]!) : cell.padEnd(widths[index]!))).join('  ').trimEnd();
   const lines = [render(header), widths.map((width) => '-'.repeat(width)).join('  '), ...body.map(render)];
   lines.push(`(${result.rows.length} row${result.rows.length === 1 ? '' : 's'})`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export function formatResult(result: QueryResult, format: OutputFormat): string {

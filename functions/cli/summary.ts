@@ -31,7 +31,7 @@ export async function summarize(query: Query, asOf: string): Promise<string> {
     `  AOV ${money(clv['aov'])}   purchases/customer/year ${typeof clv['purchase_frequency_per_year'] === 'number' ? (clv['purchase_frequency_per_year'] as number).toFixed(2) : '-'}   repeat-purchase rate ${percent(clv['repeat_purchase_rate'])}`,
   );
   lines.push(
-    `  annual churn ${percent(clv['annual_churn_rate'])}   expected lifespan ${typeof clv['expected_lifespan_years'] === 'number' ? (clv['expected_lifespan_years'] as number).toFixed(2) + ' years' : '-'}   CLV (classic) ${money(clv['clv_simple'])}`,
+    `  annual churn ${percent(clv['annual_churn_rate'])}   expected lifespan ${typeof clv['expected_lifespan_years'] === 'number' ? `${(clv['expected_lifespan_years'] as number).toFixed(2)} years` : '-'}   CLV (classic) ${money(clv['clv_simple'])}`,
   );
   lines.push(
     `  NPS this period ${typeof nps['nps'] === 'number' ? (nps['nps'] as number).toFixed(1) : '-'}   trailing NPS ${typeof nps['trailing_nps'] === 'number' ? (nps['trailing_nps'] as number).toFixed(1) : '-'} (${count(nps['trailing_responses'])} responses)`,
@@ -119,7 +119,7 @@ export async function summarize(query: Query, asOf: string): Promise<string> {
       rows: segments.rows.map(([segment, customers, revenue]) => [segment, customers, money(revenue)]),
     }).trimEnd(),
   );
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 const signed = (value: unknown) => (typeof value === 'number' ? `${value >= 0 ? '+' : ''}${value.toFixed(1)}` : '-');

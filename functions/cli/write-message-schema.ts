@@ -8,7 +8,7 @@ import { campaignMessageJsonSchema } from '../core/campaigns/message.ts';
 export const MESSAGE_SCHEMA_FILE = new URL('../../docs/campaign-message.schema.json', import.meta.url);
 
 export function messageSchemaText(): string {
-  return JSON.stringify(campaignMessageJsonSchema(), null, 2) + '\n';
+  return `${JSON.stringify(campaignMessageJsonSchema(), null, 2)}\n`;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

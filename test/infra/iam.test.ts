@@ -1,4 +1,4 @@
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, type Stack, Validations } from 'aws-cdk-lib';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
@@ -14,7 +14,7 @@ import type { Lake } from '../../infra/constructs/lake.ts';
 import type { PipelineFunction } from '../../infra/constructs/pipeline-function.ts';
 import { NO_BUNDLING } from './no-bundling.ts';
 import { runTable } from '../../functions/core/jobs/run-ids.ts';
-import { CURATED_TABLES, jobGraph, outputsOf, SOURCE_TABLES } from '../../functions/core/jobs/graph.ts';
+import { CURATED_TABLES, SOURCE_TABLES } from '../../functions/core/jobs/graph.ts';
 
 /**
  * Issue 8, security: every role of the stack gets the actions and the lake prefixes its code

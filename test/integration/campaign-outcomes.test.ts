@@ -44,7 +44,7 @@ async function writeLog(lake: string, members: readonly Member[]): Promise<void>
       if (member.is_holdout !== undefined) line['is_holdout'] = member.is_holdout;
       return JSON.stringify(line);
     });
-    await writeFile(join(directory, 'sent-test.jsonl'), lines.join('\n') + '\n');
+    await writeFile(join(directory, 'sent-test.jsonl'), `${lines.join('\n')}\n`);
   }
 }
 
@@ -319,6 +319,7 @@ describe('campaign outcomes on generated data', () => {
           const order = { order_id: `${customer}-o${o}`, customer_id: customer, total: Math.round(random.next() * 20000) / 100 };
           events.push({ event_id: `${customer}-o${o}-p`, ...order, occurred_at: `${day}T${String(random.integer(0, 23)).padStart(2, '0')}:15:00Z`, status: 'placed' });
           if (random.chance(0.1)) events.push({ event_id: `${customer}-o${o}-c`, ...order, occurred_at: `${addDays(day, 1)}T08:00:00Z`, status: 'cancelled' });
+          // biome-ignore lint/suspicious/noDuplicateElseIf: a second draw of the random stream, not the same condition
           else if (random.chance(0.1)) {
             events.push({ event_id: `${customer}-o${o}-r`, ...order, occurred_at: `${addDays(day, 3)}T08:00:00Z`, status: 'refunded', refunded_amount: Math.round(order.total * 40) / 100 });
           }

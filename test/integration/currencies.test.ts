@@ -53,7 +53,7 @@ beforeAll(async () => {
   await writeFile(euroConfig, JSON.stringify({ reportingCurrency: 'EUR' }));
   const ordersFile = await writeJsonLines(join(directory.path, 'orders.jsonl'), orders);
   const ratesFile = join(directory.path, 'rates.csv');
-  await writeFile(ratesFile, ['date,currency,rate', ...rates.map((rate) => `${rate.date},${rate.currency},${rate.rate}`)].join('\n') + '\n');
+  await writeFile(ratesFile, `${['date,currency,rate', ...rates.map((rate) => `${rate.date},${rate.currency},${rate.rate}`)].join('\n')}\n`);
   const correction = await writeJsonLines(join(directory.path, 'correction.jsonl'), [{ date: '2024-01-05', currency: 'GBP', rate: 1.25, source: 'bank' }]);
   for (const args of [['orders', ordersFile], ['fx-rates', ratesFile], ['fx-rates', correction]]) {
     const result = await pipeline('ingest', ...args, '--lake', lake);

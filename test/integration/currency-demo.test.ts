@@ -35,8 +35,8 @@ beforeAll(async () => {
   const ordersPath = join(directory.path, 'orders.jsonl');
   const ratesPath = join(directory.path, 'rates.csv');
   const configPath = join(directory.path, 'config.json');
-  await writeFile(ordersPath, data.orderLines.join('\n') + '\n');
-  await writeFile(ratesPath, ['date,currency,rate', ...data.fxRates.map((rate) => `${rate.date},${rate.currency},${rate.rate}`)].join('\n') + '\n');
+  await writeFile(ordersPath, `${data.orderLines.join('\n')}\n`);
+  await writeFile(ratesPath, `${['date,currency,rate', ...data.fxRates.map((rate) => `${rate.date},${rate.currency},${rate.rate}`)].join('\n')}\n`);
   await writeFile(configPath, JSON.stringify({ reportingCurrency: 'USD' }));
   for (const [input, path] of [['orders', ordersPath], ['fx-rates', ratesPath]] as const) {
     const result = await pipeline('ingest', input, path, '--lake', lake);

@@ -48,7 +48,7 @@ async function ingestFile(name: string, content: string | Uint8Array, type: 'ord
   return { ...result, lake, stored, rejected };
 }
 
-const jsonLines = (records: readonly (object | string)[]) => records.map((record) => (typeof record === 'string' ? record : JSON.stringify(record))).join('\n') + '\n';
+const jsonLines = (records: readonly (object | string)[]) => `${records.map((record) => (typeof record === 'string' ? record : JSON.stringify(record))).join('\n')}\n`;
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 describe('a record over the size limit', () => {
@@ -76,7 +76,7 @@ describe('a record over the size limit', () => {
     const header = 'event_id,order_id,customer_id,occurred_at,total,currency';
     const row = (id: string) => `${id},o-${id},c-${id},2024-03-01T10:00:00Z,10,EUR`;
     const hugeRow = `big,o-big,c-big,2024-03-01T10:00:00Z,10,${'Y'.repeat(2 * MAX_RECORD_BYTES)}`;
-    const outcome = await ingestFile('orders.csv', [header, row('a'), 'open,"quote never closed', hugeRow, row('b')].join('\n') + '\n');
+    const outcome = await ingestFile('orders.csv', `${[header, row('a'), 'open,"quote never closed', hugeRow, row('b')].join('\n')}\n`);
     expect(outcome.code).toBe(0);
     expect(outcome.stored).toEqual(['a', 'b']);
     expect(outcome.rejected.map((refused) => [refused.line_number, refused.reason])).toEqual([
@@ -90,7 +90,7 @@ describe('a record over the size limit', () => {
     // Two lines of 400,000 two-byte characters: each under the limit, together under it in
     // characters (800,000) but over it in UTF-8 (1.6 MB).
     const wide = 'é'.repeat(400_000);
-    const outcome = await ingestFile('orders.csv', [header, `a,o-a,c-a,2024-03-01T10:00:00Z,10,EUR,"${wide}`, `${wide}"`, 'b,o-b,c-b,2024-03-01T10:00:00Z,10,EUR,web'].join('\n') + '\n');
+    const outcome = await ingestFile('orders.csv', `${[header, `a,o-a,c-a,2024-03-01T10:00:00Z,10,EUR,"${wide}`, `${wide}"`, 'b,o-b,c-b,2024-03-01T10:00:00Z,10,EUR,web'].join('\n')}\n`);
     expect(outcome.stored).toEqual(['b']);
     expect(outcome.rejected.map((refused) => [refused.line_number, refused.reason])).toEqual([
       ['2', 'unterminated quoted field starting on line 2'],
@@ -175,13 +175,13 @@ describe('CSV', () => {
     const header = 'event_id,order_id,customer_id,occurred_at,total,currency,channel';
     const outcome = await ingestFile(
       'orders.csv',
-      [
+      `${[
         header,
         'a,o-a,c-a,2024-03-01T10:00:00Z,10,EUR,"web, ""beta""\nsecond line"',
         'b,o-b,c-b,2024-03-01T10:00:00Z,10,EUR,sto"re',
         'c,o-c,c-c,2024-03-01T10:00:00Z,"12.50",EUR,app',
         'd,o-d,c-d,2024-03-01T10:00:00Z,"12,50",EUR,app',
-      ].join('\r\n') + '\r\n',
+      ].join('\r\n')}\r\n`,
     );
     expect(outcome.code).toBe(0);
     expect(outcome.stored).toEqual(['a', 'b', 'c']);

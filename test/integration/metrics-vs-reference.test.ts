@@ -112,9 +112,9 @@ beforeAll(async () => {
   const ordersPath = join(ingested.path, 'orders.jsonl');
   const surveysPath = join(ingested.path, 'surveys.csv');
   const spendPath = join(ingested.path, 'spend.jsonl');
-  await writeFile(ordersPath, data.orderLines.join('\n') + '\n');
+  await writeFile(ordersPath, `${data.orderLines.join('\n')}\n`);
   await writeFile(surveysPath, surveysToCsv(data));
-  await writeFile(spendPath, data.spendLines.join('\n') + '\n');
+  await writeFile(spendPath, `${data.spendLines.join('\n')}\n`);
   for (const [type, path] of [['orders', ordersPath], ['surveys', surveysPath], ['spend', spendPath]] as const) {
     const result = await pipeline('ingest', type, path, '--lake', join(ingested.path, 'lake'));
     expect(result.code, result.stderr).toBe(0);

@@ -26,7 +26,7 @@ beforeAll(async () => {
   const data = generateDemoData({ customers: 150, seed: 7, startDate: '2024-01-01', endDate: '2024-06-30' });
   const orders = join(root, 'orders.jsonl');
   const surveys = join(root, 'surveys.jsonl');
-  await writeFile(orders, data.orderLines.join('\n') + '\n');
+  await writeFile(orders, `${data.orderLines.join('\n')}\n`);
   await writeJsonLines(surveys, data.surveys);
   inputs = [orders, surveys];
 });

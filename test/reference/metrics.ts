@@ -92,7 +92,11 @@ interface Response {
 
 export function firstDeliveries<T extends { event_id: string }>(events: readonly T[]): T[] {
   const seen = new Set<string>();
-  return events.filter((event) => (seen.has(event.event_id) ? false : (seen.add(event.event_id), true)));
+  return events.filter((event) => {
+    if (seen.has(event.event_id)) return false;
+    seen.add(event.event_id);
+    return true;
+  });
 }
 
 export function purchasesAsOf(orders: readonly RefOrderEvent[], config: ReferenceConfig, asOf: string): Purchase[] {

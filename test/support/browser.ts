@@ -46,6 +46,8 @@ export async function openReport(browser: Browser, path: string, screenshot: str
   );
   const rendered = await page.$$eval('canvas[data-rendered="true"]', (canvases) => canvases.map((canvas) => canvas.id));
   const empties = await page.$$eval('[data-chart]', (nodes) => nodes.map((node) => [node.getAttribute('data-chart'), node.textContent]));
+  // innerText, not textContent: the text as a reader sees it, without what CSS hides.
+  // biome-ignore lint/performance/useDomNodeTextContent: the visible text is what is checked
   const text = await page.evaluate(() => (globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText);
   const heatmapRows = await page.$$eval('table.heatmap tbody tr', (rows) => rows.length);
   const campaignResults = await page.$$eval('table.results tbody tr', (rows) =>
@@ -53,6 +55,7 @@ export async function openReport(browser: Browser, path: string, screenshot: str
       campaign: row.getAttribute('data-campaign'),
       verdict: row.getAttribute('data-verdict'),
       tone: row.querySelector('svg.interval')?.getAttribute('class') ?? null,
+      // biome-ignore lint/performance/useDomNodeTextContent: the visible text is what is checked
       text: (row as unknown as { innerText: string }).innerText,
     })),
   );

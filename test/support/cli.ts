@@ -29,7 +29,7 @@ export async function temporaryDirectory(prefix = 'pipeline-test-'): Promise<{ p
 
 /** Writes JSON Lines from objects (or raw lines given as strings). */
 export async function writeJsonLines(path: string, records: readonly (object | string)[]): Promise<string> {
-  await writeFile(path, records.map((record) => (typeof record === 'string' ? record : JSON.stringify(record))).join('\n') + '\n');
+  await writeFile(path, `${records.map((record) => (typeof record === 'string' ? record : JSON.stringify(record))).join('\n')}\n`);
   return path;
 }
 

@@ -123,7 +123,7 @@ describe('purchase curves', () => {
   });
 
   it('are not fitted on too little data, and the model rows say why', () => {
-    const oneTimers = input.frequency.map((x, index) => index).filter((index) => input.frequency[index] === 0).slice(0, 5);
+    const oneTimers = input.frequency.map((_x, index) => index).filter((index) => input.frequency[index] === 0).slice(0, 5);
     const pick = <T,>(values: T[]) => oneTimers.map((index) => values[index]!);
     const result = fitCustomerValue(
       { frequency: pick(input.frequency), recency_days: pick(input.recency_days), tenure_days: pick(input.tenure_days), avg_repeat_day_net_revenue: pick(input.avg_repeat_day_net_revenue) },

@@ -115,8 +115,8 @@ describe('Pareto/NBD', () => {
    */
   function likelihoodByIntegration({ r, alpha, s, beta }: ParetoNbdParameters, { x, tx, T }: PurchaseHistory): number {
     const purchases = Math.exp(logGamma(r + x) - logGamma(r) + r * Math.log(alpha));
-    const alive = purchases * Math.pow(alpha + T, -(r + x)) * Math.pow(beta / (beta + T), s);
-    const gone = purchases * integrate((tau) => Math.pow(alpha + tau, -(r + x)) * s * Math.pow(beta, s) * Math.pow(beta + tau, -(s + 1)), tx, T);
+    const alive = purchases * (alpha + T) ** -(r + x) * (beta / (beta + T)) ** s;
+    const gone = purchases * integrate((tau) => (alpha + tau) ** -(r + x) * s * beta ** s * (beta + tau) ** -(s + 1), tx, T);
     return alive + gone;
   }
 
@@ -141,9 +141,9 @@ describe('Pareto/NBD', () => {
     const parameters = { r: 0.5, alpha: 1, s: 0.6, beta: 1000 };
     const { r, alpha, s, beta } = parameters;
     const { x, tx, T } = { x: 250, tx: 30, T: 39 };
-    const shrink = (tau: number) => Math.pow((alpha + tx) / (alpha + tau), r + x);
-    const alive = shrink(T) * Math.pow(beta / (beta + T), s);
-    const gone = integrate((tau) => shrink(tau) * s * Math.pow(beta, s) * Math.pow(beta + tau, -(s + 1)), tx, T);
+    const shrink = (tau: number) => ((alpha + tx) / (alpha + tau)) ** (r + x);
+    const alive = shrink(T) * (beta / (beta + T)) ** s;
+    const gone = integrate((tau) => shrink(tau) * s * beta ** s * (beta + tau) ** -(s + 1), tx, T);
     const expected = logGamma(r + x) - logGamma(r) + r * Math.log(alpha) - (r + x) * Math.log(alpha + tx) + Math.log(alive + gone);
     expect(paretoNbdLogLikelihood(parameters, { x, tx, T })).toBeCloseTo(expected, 8);
     expect(paretoNbdProbabilityAlive(parameters, { x, tx, T })).toBeCloseTo(alive / (alive + gone), 10);
@@ -156,7 +156,7 @@ describe('Pareto/NBD', () => {
     const history = { x: 11, tx: 1425 / 7, T: 1500 / 7 };
     const { r, alpha, s, beta } = parameters;
     const { x, tx, T } = history;
-    const shrink = (tau: number) => Math.pow((alpha + tx) / (alpha + tau), r + x) * Math.pow((beta + tx) / (beta + tau), s);
+    const shrink = (tau: number) => ((alpha + tx) / (alpha + tau)) ** (r + x) * ((beta + tx) / (beta + tau)) ** s;
     const alive = shrink(T);
     const gone = integrate((tau) => (shrink(tau) * s) / (beta + tau), tx, T);
     expect(paretoNbdProbabilityAlive(parameters, history)).toBeCloseTo(alive / (alive + gone), 8);
@@ -170,14 +170,14 @@ describe('Pareto/NBD', () => {
       const { logLikelihood, alive } = paretoNbdEvaluate(parameters, prepareParetoHistories(histories), true);
       const expected = histories.reduce((sum, history) => sum + history.weight * paretoNbdLogLikelihood(parameters, history), 0);
       expect(logLikelihood).toBeCloseTo(expected, 9);
-      histories.forEach((history, index) => expect(alive![index]).toBeCloseTo(paretoNbdProbabilityAlive(parameters, history), 12));
+      for (const [index, history] of histories.entries()) expect(alive![index]).toBeCloseTo(paretoNbdProbabilityAlive(parameters, history), 12);
     }
   });
 
   it('gives a one-time buyer a P(alive) below 1: alive through T against the whole likelihood', () => {
     const history = { x: 0, tx: 0, T: 52 };
     // (α / (α + T))^r (β / (β + T))^s over the integral above: about 0.48 for CDNOW's customers.
-    const alive = Math.pow(published.alpha / (published.alpha + 52), published.r) * Math.pow(published.beta / (published.beta + 52), published.s);
+    const alive = (published.alpha / (published.alpha + 52)) ** published.r * (published.beta / (published.beta + 52)) ** published.s;
     const expected = alive / likelihoodByIntegration(published, history);
     expect(paretoNbdProbabilityAlive(published, history)).toBeCloseTo(expected, 8);
     expect(expected).toBeLessThan(0.6);
@@ -194,7 +194,7 @@ describe('Pareto/NBD', () => {
       { x: 5, T: 39, t: 104, s: 3.2 },
     ]) {
       const parameters = { ...published, s };
-      const timeAlive = integrate((tau) => Math.pow((published.beta + T) / (published.beta + T + tau), s), 0, t);
+      const timeAlive = integrate((tau) => ((published.beta + T) / (published.beta + T + tau)) ** s, 0, t);
       const expected = ((published.r + x) / (published.alpha + T)) * timeAlive;
       expect(relative(paretoNbdExpectedPurchasesIfAlive(parameters, x, T, t), expected), JSON.stringify({ x, T, t, s })).toBeLessThan(1e-9);
     }

@@ -295,7 +295,7 @@ describe('compact-raw handler', () => {
     const { rawColumns } = await import('../../functions/core/lake/raw-tables.ts');
     const file = (ingestId: string, receivedAt: number, events: string[]) => {
       const batch = new ColumnBatch(rawColumns.orders);
-      events.forEach((eventId, index) =>
+      for (const [index, eventId] of events.entries()) {
         batch.append({
           event_id: eventId,
           order_id: `o-${eventId}`,
@@ -311,8 +311,8 @@ describe('compact-raw handler', () => {
           ingest_id: ingestId,
           source: `${ingestId}.jsonl`,
           record_number: index + 1,
-        }),
-      );
+        });
+      }
       return batch.toParquet();
     };
     const files: Record<string, Uint8Array> = {

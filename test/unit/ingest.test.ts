@@ -14,7 +14,7 @@ async function* bytesOf(text: string | Uint8Array): AsyncGenerator<Uint8Array> {
 }
 
 const lines = (records: readonly (object | string)[]) =>
-  records.map((record) => (typeof record === 'string' ? record : JSON.stringify(record))).join('\n') + '\n';
+  `${records.map((record) => (typeof record === 'string' ? record : JSON.stringify(record))).join('\n')}\n`;
 
 let directory: { path: string; cleanup: () => Promise<void> };
 let store: FilesystemObjectStore;

@@ -1,7 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
-import { Key } from 'aws-cdk-lib/aws-kms';
-import { Bucket } from 'aws-cdk-lib/aws-s3';
-import { Template } from 'aws-cdk-lib/assertions';
+
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 /**

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { DuckDbEngine } from '../../functions/adapters/duckdb-engine.ts';
 import { sqlString } from '../../functions/adapters/lake-views.ts';
 import { defaultConfig, parseConfig, RFM_SEGMENTS } from '../../functions/core/config.ts';
+import type { PipelineConfig } from '../../functions/core/config.ts';
 import { ConfigError, UsageError } from '../../functions/core/errors.ts';
 import { isCalendarDate } from '../../functions/core/events/timestamps.ts';
 import { sqlParameters } from '../../functions/core/jobs/sql-template.ts';
@@ -122,7 +123,7 @@ describe('validators in front of SQL literals', () => {
     const zones = new Set(Intl.supportedValuesOf('timeZone'));
     fc.assert(
       fc.property(fc.oneof(nastyStrings, fc.constantFrom(...zones).map((zone) => `${zone}' --`)), (value) => {
-        let config;
+        let config: PipelineConfig;
         try {
           config = parseConfig({ businessTimezone: value });
         } catch (error) {
@@ -176,7 +177,7 @@ describe('every config value', () => {
     let accepted = 0;
     fc.assert(
       fc.property(fc.constantFrom(...CONFIG_LEAVES), anyValue, (path, value) => {
-        let config;
+        let config: PipelineConfig;
         try {
           config = parseConfig(withValue(path, value));
         } catch (error) {

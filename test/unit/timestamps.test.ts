@@ -39,7 +39,7 @@ describe('parseInstant', () => {
     for (const epochMs of instants) {
       const text = new Date(epochMs).toISOString();
       expect(parseInstant(text), text).toEqual({ ok: true, epochMs });
-      const seconds = text.slice(0, 19) + 'Z';
+      const seconds = `${text.slice(0, 19)}Z`;
       expect(parseInstant(seconds), seconds).toEqual({ ok: true, epochMs: epochMs - (epochMs % 1000) });
     }
   });

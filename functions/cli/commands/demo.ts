@@ -67,9 +67,9 @@ export async function demoCommand(
   const ordersPath = join(landing, 'orders.jsonl');
   const surveysPath = join(landing, 'surveys.csv');
   const spendPath = join(landing, 'spend.jsonl');
-  await writeFile(ordersPath, data.orderLines.join('\n') + '\n');
+  await writeFile(ordersPath, `${data.orderLines.join('\n')}\n`);
   await writeFile(surveysPath, surveysToCsv(data));
-  await writeFile(spendPath, data.spendLines.join('\n') + '\n');
+  await writeFile(spendPath, `${data.spendLines.join('\n')}\n`);
 
   const [orders] = await ingestFiles(context, 'orders', [ordersPath]);
   const [surveys] = await ingestFiles(context, 'surveys', [surveysPath]);
@@ -103,7 +103,7 @@ export async function demoCommand(
   const engine = await DuckDbEngine.open();
   try {
     await createLakeViews(engine, context.store);
-    context.stdout('\n' + (await summarize((sql) => engine.query(sql), asOf)));
+    context.stdout(`\n${await summarize((sql) => engine.query(sql), asOf)}`);
   } finally {
     engine.close();
   }

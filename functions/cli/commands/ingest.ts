@@ -39,7 +39,7 @@ export function describeIngest(path: string, type: EventType, result: IngestResu
   if (result.rejected > result.sampleRejections.length) {
     lines.push(`  ... all ${number(result.rejected)} rejections: pipeline query "select * from rejected_events where ingest_id = '${result.ingestId}'"`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /**

@@ -62,13 +62,13 @@ export function describePublish(result: PublishResult, sink: string): string {
     const sentOf = (campaign: string) => result.sentByCampaign[campaign] ?? 0;
     for (const campaign of campaigns.sort((a, b) => sentOf(b) - sentOf(a) || a.localeCompare(b))) {
       const held = result.heldOutByCampaign[campaign] ?? 0;
-      lines.push(`  ${campaign.padEnd(18)} ${number(sentOf(campaign)).padStart(7)}` + (held > 0 ? `  (${number(held)} held out)` : ''));
+      lines.push(`  ${campaign.padEnd(18)} ${number(sentOf(campaign)).padStart(7)}${held > 0 ? `  (${number(held)} held out)` : ''}`);
     }
   }
   for (const failure of result.failed.slice(0, 5)) {
     lines.push(`  failed ${failure.campaign} ${failure.customerId}: ${failure.reason}`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export async function publishDate(context: CommandContext, asOf: string): Promise<PublishResult> {

@@ -118,7 +118,7 @@ function describeValidation(validation: HoldoutValidation, calibrationEnd: strin
         by_frequency: model.groups,
       })),
     };
-    return JSON.stringify(report, null, 2) + '\n';
+    return `${JSON.stringify(report, null, 2)}\n`;
   }
   const fits = validation.models.map(
     (model) =>

@@ -183,7 +183,7 @@ async function publishHoldingLease(options: PublishOptions): Promise<PublishResu
     const at = now().toISOString();
     const lines = messages.map((message) => JSON.stringify(logRecord(message, sink.name, at, isHoldout)));
     const key = `${lakeLayout.publishedPartition(asOf)}${isHoldout ? 'holdout' : 'sent'}-${publishId}-${String(chunk).padStart(5, '0')}.jsonl`;
-    await store.put(key, lines.join('\n') + '\n');
+    await store.put(key, `${lines.join('\n')}\n`);
   };
 
   // Holdouts first: once logged they are decided, so a publish that stops later never redraws them.

@@ -32,7 +32,7 @@ export function bgNbdLogLikelihood({ r, alpha, a, b }: BgNbdParameters, { x, tx,
 /** P(alive at T | x, t_x, T). */
 export function probabilityAlive({ r, alpha, a, b }: BgNbdParameters, { x, tx, T }: PurchaseHistory): number {
   if (x === 0) return 1;
-  return 1 / (1 + (a / (b + x - 1)) * Math.pow((alpha + T) / (alpha + tx), r + x));
+  return 1 / (1 + (a / (b + x - 1)) * ((alpha + T) / (alpha + tx)) ** (r + x));
 }
 
 /**
@@ -50,7 +50,7 @@ export function expectedPurchasesNewCustomer(parameters: BgNbdParameters, t: num
   if (t <= 0) return 0;
   return aroundAEqualsOne(parameters, ({ r, alpha, a, b }) => {
     const z = t / (alpha + t);
-    return ((a + b - 1) / (a - 1)) * (1 - Math.pow(alpha / (alpha + t), r) * hyp2f1(r, b, a + b - 1, z));
+    return ((a + b - 1) / (a - 1)) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, z));
   });
 }
 
@@ -64,7 +64,7 @@ export function expectedPurchasesIfAlive(parameters: BgNbdParameters, x: number,
   return aroundAEqualsOne(parameters, ({ r, alpha, a, b }) => {
     const z = t / (alpha + T + t);
     const hypergeometric = hyp2f1(r + x, b + x, a + b + x - 1, z);
-    return ((a + b + x - 1) / (a - 1)) * (1 - Math.pow((alpha + T) / (alpha + T + t), r + x) * hypergeometric);
+    return ((a + b + x - 1) / (a - 1)) * (1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hypergeometric);
   });
 }
 

@@ -29,7 +29,7 @@ export function mbgNbdLogLikelihood({ r, alpha, a, b }: MbgNbdParameters, { x, t
 
 /** P(alive at T | x, t_x, T): below 1 for one-time buyers too. */
 export function mbgNbdProbabilityAlive({ r, alpha, a, b }: MbgNbdParameters, { x, tx, T }: PurchaseHistory): number {
-  return 1 / (1 + (a / (b + x)) * Math.pow((alpha + T) / (alpha + tx), r + x));
+  return 1 / (1 + (a / (b + x)) * ((alpha + T) / (alpha + tx)) ** (r + x));
 }
 
 /**
@@ -41,7 +41,7 @@ export function mbgNbdExpectedPurchasesIfAlive(parameters: MbgNbdParameters, x: 
   if (t <= 0) return 0;
   const evaluate = ({ r, alpha, a, b }: MbgNbdParameters) => {
     const z = t / (alpha + T + t);
-    return ((a + b + x) / (a - 1)) * (1 - Math.pow((alpha + T) / (alpha + T + t), r + x) * hyp2f1(r + x, b + x + 1, a + b + x, z));
+    return ((a + b + x) / (a - 1)) * (1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp2f1(r + x, b + x + 1, a + b + x, z));
   };
   const epsilon = 1e-3;
   if (Math.abs(parameters.a - 1) >= epsilon) return evaluate(parameters);

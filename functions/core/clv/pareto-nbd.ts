@@ -104,13 +104,13 @@ export function paretoNbdExpectedPurchasesIfAlive({ r, alpha, s, beta }: ParetoN
  */
 function stayingChanceAtWait({ r, alpha, s, beta }: ParetoNbdParameters, x: number, T: number) {
   const shape = r + x;
-  return (v: number) => Math.pow((beta + T) / (beta + T + (alpha + T) * (Math.pow(v, -1 / shape) - 1)), s);
+  return (v: number) => ((beta + T) / (beta + T + (alpha + T) * (v ** (-1 / shape) - 1))) ** s;
 }
 
 /** P(a purchase within the t after T | x, T, alive at T): it must come before the customer leaves. */
 export function paretoNbdPurchaseChanceIfAlive(parameters: ParetoNbdParameters, x: number, T: number, t: number): number {
   if (t <= 0) return 0;
-  const v = Math.pow((parameters.alpha + T) / (parameters.alpha + T + t), parameters.r + x);
+  const v = ((parameters.alpha + T) / (parameters.alpha + T + t)) ** (parameters.r + x);
   return integrate(stayingChanceAtWait(parameters, x, T), v, 1);
 }
 
@@ -129,7 +129,7 @@ export function paretoNbdMedianWaitIfAlive(parameters: ParetoNbdParameters, x: n
     if (Math.abs(excess) < 1e-9) break;
     v = Math.max(Number.MIN_VALUE, v + excess / staying(v));
   }
-  return (parameters.alpha + T) * (Math.pow(v, -1 / (parameters.r + x)) - 1);
+  return (parameters.alpha + T) * (v ** (-1 / (parameters.r + x)) - 1);
 }
 
 /**

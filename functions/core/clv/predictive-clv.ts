@@ -183,7 +183,7 @@ export function selectPurchaseModel(fits: readonly FittedPurchaseModel[], choice
 
 /** One row per distinct (frequency, tenure); the 2F1 evaluations, the costly part, run only here. */
 function purchaseCurves(model: FittedPurchaseModel, histories: readonly DayHistory[], settings: ClvSettings): PurchaseCurveRow[] {
-  const discount = Array.from({ length: settings.horizonMonths }, (_, month) => Math.pow(1 + settings.monthlyDiscountRate, -(month + 1)));
+  const discount = Array.from({ length: settings.horizonMonths }, (_, month) => (1 + settings.monthlyDiscountRate) ** -(month + 1));
   const horizonDays = settings.horizonMonths * DAYS_PER_MONTH;
   const weeks = (days: number) => days / DAYS_PER_TIME_UNIT;
   const seen = new Set<number>();

@@ -89,7 +89,7 @@ function continuedFromOne(a: number, b: number, c: number, z: number): number {
   const s = c - a - b;
   const w = 1 - z;
   const first = gammaRatio([c, s], [c - a, c - b]) * hyp2f1Series(a, b, 1 - s, w);
-  const second = gammaRatio([c, -s], [a, b]) * Math.pow(w, s) * hyp2f1Series(c - a, c - b, 1 + s, w);
+  const second = gammaRatio([c, -s], [a, b]) * w ** s * hyp2f1Series(c - a, c - b, 1 + s, w);
   return first + second;
 }
 

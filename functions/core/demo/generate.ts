@@ -321,5 +321,5 @@ export function surveysToCsv(data: DemoData): string {
     return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
   };
   const rows = data.surveys.map((survey) => SURVEY_CSV_COLUMNS.map((column) => field(survey[column])).join(','));
-  return [SURVEY_CSV_COLUMNS.join(','), ...rows, ...data.brokenSurveyRows].join('\r\n') + '\r\n';
+  return `${[SURVEY_CSV_COLUMNS.join(','), ...rows, ...data.brokenSurveyRows].join('\r\n')}\r\n`;
 }

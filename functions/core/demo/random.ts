@@ -50,7 +50,7 @@ export class Random {
 
   /** Gamma(shape, scale) by Marsaglia and Tsang. */
   gamma(shape: number, scale: number): number {
-    if (shape < 1) return this.gamma(shape + 1, scale) * Math.pow(this.next(), 1 / shape);
+    if (shape < 1) return this.gamma(shape + 1, scale) * this.next() ** (1 / shape);
     const d = shape - 1 / 3;
     const c = 1 / Math.sqrt(9 * d);
     for (;;) {

@@ -174,8 +174,8 @@ export const clvModel: TableDoc = {
   columns: [
     { name: 'model', type: 'string', description: 'bg_nbd, mbg_nbd or pareto_nbd (purchases and drop-out), or gamma_gamma (spend).', tests: [oneOf(...PURCHASE_MODELS, 'gamma_gamma')] },
     { name: 'selected', type: 'boolean', description: 'This purchase model drives customer_clv (always false for gamma_gamma).' },
-    { name: 'r', type: 'double', unit: 'model parameter', description: 'Shape of the gamma distribution of purchase rates.', nullWhen: PURCHASE_MODEL_ONLY + ', or it was not fitted', tests: [atLeast(0)] },
-    { name: 'alpha', type: 'double', unit: 'model parameter', description: 'Scale of the gamma distribution of purchase rates (weeks).', nullWhen: PURCHASE_MODEL_ONLY + ', or it was not fitted', tests: [atLeast(0)] },
+    { name: 'r', type: 'double', unit: 'model parameter', description: 'Shape of the gamma distribution of purchase rates.', nullWhen: `${PURCHASE_MODEL_ONLY}, or it was not fitted`, tests: [atLeast(0)] },
+    { name: 'alpha', type: 'double', unit: 'model parameter', description: 'Scale of the gamma distribution of purchase rates (weeks).', nullWhen: `${PURCHASE_MODEL_ONLY}, or it was not fitted`, tests: [atLeast(0)] },
     { name: 'a', type: 'double', unit: 'model parameter', description: 'BG/NBD and MBG/NBD: first shape of the beta distribution of drop-out probabilities.', nullWhen: 'the model is not bg_nbd or mbg_nbd, or it was not fitted', tests: [atLeast(0)] },
     { name: 'b', type: 'double', unit: 'model parameter', description: 'BG/NBD and MBG/NBD: second shape of the beta distribution of drop-out probabilities.', nullWhen: 'the model is not bg_nbd or mbg_nbd, or it was not fitted', tests: [atLeast(0)] },
     { name: 's', type: 'double', unit: 'model parameter', description: 'Pareto/NBD: shape of the gamma distribution of drop-out rates.', nullWhen: 'the model is not pareto_nbd, or it was not fitted', tests: [atLeast(0)] },

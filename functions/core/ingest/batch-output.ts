@@ -116,7 +116,7 @@ export class BatchWriter {
   async putRejects(rejects: readonly RejectedRecord[]): Promise<void> {
     if (rejects.length === 0) return;
     const key = lakeLayout.rejectedFile(this.batch.eventType, utcDate(this.batch.receivedAt.getTime()), this.batch.ingestId, this.sequence++);
-    await this.store.put(key, rejects.map((rejected) => JSON.stringify(rejected)).join('\n') + '\n');
+    await this.store.put(key, `${rejects.map((rejected) => JSON.stringify(rejected)).join('\n')}\n`);
     this.keys.push(key);
   }
 }

@@ -137,7 +137,7 @@ export async function ingestMessages(
     ...[...rejects.entries()].map(([type, entry]) => ({
       ids: entry.ids,
       write: () =>
-        store.put(lakeLayout.rejectedFile(type, utcDate(receivedAt.getTime()), ingestId, sequence++), entry.records.map((record) => JSON.stringify(record)).join('\n') + '\n'),
+        store.put(lakeLayout.rejectedFile(type, utcDate(receivedAt.getTime()), ingestId, sequence++), `${entry.records.map((record) => JSON.stringify(record)).join('\n')}\n`),
     })),
   ];
   const failed = new Set<string>();
