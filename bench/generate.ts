@@ -7,7 +7,12 @@ import { Random } from '../functions/core/demo/random.ts';
  * customers over two years (cancellations, partial and full refunds, duplicate deliveries) and
  * survey answers for about a fifth of the purchases.
  */
-export async function writeBenchData(orders: number, ordersPath: string, surveysPath: string, seed = 42): Promise<{ orderEvents: number; surveyEvents: number }> {
+export async function writeBenchData(
+  orders: number,
+  ordersPath: string,
+  surveysPath: string,
+  seed = 42,
+): Promise<{ orderEvents: number; surveyEvents: number }> {
   const random = new Random(seed);
   const customers = Math.max(1, Math.round(orders / 10));
   const start = Date.UTC(2024, 0, 1);
@@ -37,7 +42,9 @@ export async function writeBenchData(orders: number, ordersPath: string, surveys
       buffer.push(`{"event_id":"e${++orderEvents}",${base},"occurred_at":"${new Date(placedAt + 3_600_000).toISOString()}","status":"cancelled"}\n`);
     } else if (roll < 0.08 && orderEvents < orders) {
       const partial = roll < 0.055 ? `,"refunded_amount":${Math.round(total * 40) / 100}` : '';
-      buffer.push(`{"event_id":"e${++orderEvents}",${base},"occurred_at":"${new Date(placedAt + 5 * 86_400_000).toISOString()}","status":"refunded"${partial}}\n`);
+      buffer.push(
+        `{"event_id":"e${++orderEvents}",${base},"occurred_at":"${new Date(placedAt + 5 * 86_400_000).toISOString()}","status":"refunded"${partial}}\n`,
+      );
     }
     // At-least-once delivery: about one event in a hundred arrives twice.
     if (random.chance(0.01)) buffer.push(buffer[buffer.length - 1]!);

@@ -38,7 +38,10 @@ interface IngestMeasurement {
 
 /** One ingest, measured in a process of its own (bench/measure-ingest.ts). */
 async function measureIngest(path: string, lake: string, type: string, mode: 'single' | 'command'): Promise<IngestMeasurement> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/measure-ingest.ts', path, lake, type, mode], { maxBuffer: 1 << 20, timeout: 60 * 60_000 });
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/measure-ingest.ts', path, lake, type, mode], {
+    maxBuffer: 1 << 20,
+    timeout: 60 * 60_000,
+  });
   return JSON.parse(stdout);
 }
 

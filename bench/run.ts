@@ -124,7 +124,13 @@ for (const size of sizes) sizeResults.push(await measureSize(size));
 const clvResults = clvSizes.map(measureClv);
 const publishResult = await measurePublish(quick ? 10_000 : 50_000);
 
-const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory: mb(totalmem()), node: process.version, date: new Date().toISOString().slice(0, 10) };
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memory: mb(totalmem()),
+  node: process.version,
+  date: new Date().toISOString().slice(0, 10),
+};
 const steps = Object.keys(sizeResults[0]?.stepTimes ?? {});
 const lines = [
   '# Benchmark results',

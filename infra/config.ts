@@ -10,7 +10,10 @@ import type { PipelineConfig } from '../functions/core/config.ts';
  */
 export const deploymentSchema = z.object({
   /** Daily run time in the schedule's time zone, HH:MM. Default 03:00. */
-  scheduleTime: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'must be HH:MM' }).default('03:00'),
+  scheduleTime: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'must be HH:MM' })
+    .default('03:00'),
   /** IANA zone of the schedule. Default: the pipeline's business time zone. */
   scheduleTimezone: z.string().optional(),
   /** Athena stops (CANCELLED) any query that would scan more. Default 100 GiB. */

@@ -65,11 +65,20 @@ export class PipelineStack extends Stack {
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
     );
 
-    new CfnOutput(this, 'LakeBucket', { value: lake.bucket.bucketName, description: 'Drop bulk files under landing/orders/, landing/surveys/, landing/spend/ or landing/fx-rates/' });
-    new CfnOutput(this, 'IngestFileFailuresUrl', { value: ingest.fileFailures.queueUrl, description: 'Files that could not be ingested, with the error (see README: ingest a file again)' });
+    new CfnOutput(this, 'LakeBucket', {
+      value: lake.bucket.bucketName,
+      description: 'Drop bulk files under landing/orders/, landing/surveys/, landing/spend/ or landing/fx-rates/',
+    });
+    new CfnOutput(this, 'IngestFileFailuresUrl', {
+      value: ingest.fileFailures.queueUrl,
+      description: 'Files that could not be ingested, with the error (see README: ingest a file again)',
+    });
     new CfnOutput(this, 'IngestQueueUrl', { value: ingest.queue.queue.queueUrl, description: 'Send single events here, message attribute event_type' });
     new CfnOutput(this, 'CampaignQueueUrl', { value: campaigns.queue.queue.queueUrl, description: 'Campaign messages for downstream services' });
-    new CfnOutput(this, 'JobGraphStateMachine', { value: jobs.stateMachine.stateMachineArn, description: 'Start with {"as_of": "YYYY-MM-DD"} or a backfill {"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}' });
+    new CfnOutput(this, 'JobGraphStateMachine', {
+      value: jobs.stateMachine.stateMachineArn,
+      description: 'Start with {"as_of": "YYYY-MM-DD"} or a backfill {"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}',
+    });
     new CfnOutput(this, 'AthenaWorkGroup', { value: catalog.workGroup.name });
     new CfnOutput(this, 'GlueDatabase', { value: catalog.databaseName });
     new CfnOutput(this, 'Dashboard', {

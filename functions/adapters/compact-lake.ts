@@ -57,4 +57,3 @@ export async function compactRawPartitions(store: FilesystemObjectStore, types: 
 
 export const describeCompaction = (result: CompactionResult) =>
   `compact ${result.type}: ${result.filesBefore.toLocaleString('en-US')} files -> ${result.filesAfter.toLocaleString('en-US')} (${result.partitions.toLocaleString('en-US')} partitions merged)\n`;
-

@@ -19,7 +19,7 @@ const setup = workerData as WorkerSetup;
 const batch: BatchIdentity = { eventType: setup.eventType, source: setup.source, ingestId: setup.ingestId, receivedAt: new Date(setup.receivedAtMs) };
 const rows = new RowPartitions(batch);
 /** Valid records of parsed chunks, waiting for the main thread's decision. */
-const waiting = new Map<number, { records: RawRecord[]; rows: (AnyEventRow)[] }>();
+const waiting = new Map<number, { records: RawRecord[]; rows: AnyEventRow[] }>();
 
 function parse(message: Extract<ToWorker, { type: 'chunk' }>): ChunkParsed {
   // The chunk ends at a line end (or the end of the file); that last terminator ends no line here.
@@ -28,7 +28,7 @@ function parse(message: Extract<ToWorker, { type: 'chunk' }>): ChunkParsed {
     : linesOfBlock(withoutFinalNewline(message.bytes), message.firstLineNumber);
   const records = recordsOfLines(lines, message.firstRecordNumber);
   const valid: RawRecord[] = [];
-  const validRows: (AnyEventRow)[] = [];
+  const validRows: AnyEventRow[] = [];
   const ids: string[] = [];
   const fingerprints: number[] = [];
   const lineNumbers: number[] = [];

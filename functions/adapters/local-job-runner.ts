@@ -110,12 +110,7 @@ async function runOneDate(
  * need a table of some date without changing the lake (validate-clv). The engine must have the
  * source views (createSourceViews).
  */
-export async function computeTables(
-  engine: DuckDbEngine,
-  config: PipelineConfig,
-  asOf: string,
-  steps: readonly JobStep[],
-): Promise<void> {
+export async function computeTables(engine: DuckDbEngine, config: PipelineConfig, asOf: string, steps: readonly JobStep[]): Promise<void> {
   const parameters = sqlParameters(config, asOf);
   const templates = new Map<string, string>();
   for (const current of steps) if (current.type === 'sql') templates.set(current.name, await readSql(current.sqlFile));
@@ -152,7 +147,10 @@ export async function testTables(engine: DuckDbEngine, tables: readonly string[]
   // Every table of the real graph has an entry (the dictionary refuses to load otherwise); a
   // test's own made-up steps have none.
   const docs = tables.flatMap((table) => findTableDoc(table) ?? []);
-  const failures = await runDataTests(engine, docs.flatMap((doc) => dataTestsOf(doc, asOf)));
+  const failures = await runDataTests(
+    engine,
+    docs.flatMap((doc) => dataTestsOf(doc, asOf)),
+  );
   if (failures.length > 0) throw dataTestError(failures, asOf);
 }
 

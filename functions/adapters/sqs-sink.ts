@@ -22,7 +22,14 @@ export const SQS_MAX_BATCH_ENTRIES = 10;
 export const SQS_MAX_BATCH_BYTES = 1_048_576;
 
 // KmsThrottled is how SQS itself names a throttled KMS call for an encrypted queue.
-const THROTTLING_ERRORS = new Set(['ThrottlingException', 'RequestThrottled', 'Throttling', 'TooManyRequestsException', 'KMSThrottlingException', 'KmsThrottled']);
+const THROTTLING_ERRORS = new Set([
+  'ThrottlingException',
+  'RequestThrottled',
+  'Throttling',
+  'TooManyRequestsException',
+  'KMSThrottlingException',
+  'KmsThrottled',
+]);
 
 function isThrottling(error: unknown): boolean {
   const candidate = error as { name?: string; $retryable?: { throttling?: boolean } };
@@ -62,7 +69,8 @@ export class SqsMessageSink implements MessageSink {
     for (const message of messages) {
       const entry = this.entryFor(message);
       const bytes = Buffer.byteLength(entry.MessageBody!) + attributeBytes(entry);
-      if (bytes > SQS_MAX_BATCH_BYTES) failed.push({ messageId: message.message_id, reason: `message is ${bytes} bytes; SQS takes at most ${SQS_MAX_BATCH_BYTES}` });
+      if (bytes > SQS_MAX_BATCH_BYTES)
+        failed.push({ messageId: message.message_id, reason: `message is ${bytes} bytes; SQS takes at most ${SQS_MAX_BATCH_BYTES}` });
       else entries.push({ messageId: message.message_id, entry, bytes });
     }
     const batches = toBatches(entries);
@@ -128,7 +136,8 @@ export class SqsMessageSink implements MessageSink {
         if (!item) continue;
         byId.delete(failure.Id!);
         const reason = `${failure.Code ?? 'Failed'}: ${failure.Message ?? 'no message'}`;
-        if (failure.SenderFault || attempt >= this.maxAttempts) failed.push({ messageId: item.messageId, reason: failure.SenderFault ? reason : `${reason} (after ${attempt} attempts)` });
+        if (failure.SenderFault || attempt >= this.maxAttempts)
+          failed.push({ messageId: item.messageId, reason: failure.SenderFault ? reason : `${reason} (after ${attempt} attempts)` });
         else retry.push(item);
       }
       // An entry the response mentions neither way is not known to be delivered: try it again,

@@ -31,7 +31,9 @@ export async function createContext(options: {
   // match other directories (a lake "lake*" would read "lake-old" too) or find nothing.
   const globCharacter = (process.platform === 'win32' ? /[*?[\]{}]/ : /[*?[\]{}\\]/).exec(lakeRoot);
   if (globCharacter) {
-    throw new UsageError(`--lake ${JSON.stringify(lakeRoot)}: a lake path cannot contain ${JSON.stringify(globCharacter[0])} (the lake is read through glob patterns)`);
+    throw new UsageError(
+      `--lake ${JSON.stringify(lakeRoot)}: a lake path cannot contain ${JSON.stringify(globCharacter[0])} (the lake is read through glob patterns)`,
+    );
   }
   const config = await loadConfig(options.config ?? process.env['PIPELINE_CONFIG']);
   return {

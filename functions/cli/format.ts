@@ -18,9 +18,7 @@ export function toCsv(result: QueryResult): string {
 
 /** A JSON array of row objects. */
 export function toJson(result: QueryResult): string {
-  const objects = result.rows.map((row) =>
-    Object.fromEntries(result.columns.map((column, index) => [column.name, row[index] ?? null])),
-  );
+  const objects = result.rows.map((row) => Object.fromEntries(result.columns.map((column, index) => [column.name, row[index] ?? null])));
   return `${JSON.stringify(objects, null, 2)}\n`;
 }
 
@@ -43,7 +41,10 @@ export function toTable(result: QueryResult): string {
   const numeric = result.columns.map((_, index) => result.rows.every((row) => row[index] === null || typeof row[index] === 'number'));
   const widths = header.map((name, index) => Math.max(name.length, ...body.map((row) => row[index]!.length)));
   const render = (cells: string[]) =>
-    cells.map((cell, index) => (numeric[index] ? cell.padStart(widths[index]!) : cell.padEnd(widths[index]!))).join('  ').trimEnd();
+    cells
+      .map((cell, index) => (numeric[index] ? cell.padStart(widths[index]!) : cell.padEnd(widths[index]!)))
+      .join('  ')
+      .trimEnd();
   const lines = [render(header), widths.map((width) => '-'.repeat(width)).join('  '), ...body.map(render)];
   lines.push(`(${result.rows.length} row${result.rows.length === 1 ? '' : 's'})`);
   return `${lines.join('\n')}\n`;

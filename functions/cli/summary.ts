@@ -9,8 +9,7 @@ import { toTable } from './format.ts';
 export type Query = (sql: string) => Promise<QueryResult>;
 
 const percent = (value: unknown) => (typeof value === 'number' ? `${(value * 100).toFixed(1)}%` : '-');
-const money = (value: unknown) =>
-  typeof value === 'number' ? value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }) : '-';
+const money = (value: unknown) => (typeof value === 'number' ? value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }) : '-');
 const count = (value: unknown) => (typeof value === 'number' ? value.toLocaleString('en-US') : '-');
 
 function firstRow(result: QueryResult): Record<string, unknown> {
@@ -24,9 +23,7 @@ export async function summarize(query: Query, asOf: string): Promise<string> {
 
   const lines: string[] = [];
   lines.push(`as of ${asOf}`);
-  lines.push(
-    `  customers ${count(clv['customers'])}   purchases ${count(clv['purchases'])}   net revenue ${money(clv['net_revenue'])}`,
-  );
+  lines.push(`  customers ${count(clv['customers'])}   purchases ${count(clv['purchases'])}   net revenue ${money(clv['net_revenue'])}`);
   lines.push(
     `  AOV ${money(clv['aov'])}   purchases/customer/year ${typeof clv['purchase_frequency_per_year'] === 'number' ? (clv['purchase_frequency_per_year'] as number).toFixed(2) : '-'}   repeat-purchase rate ${percent(clv['repeat_purchase_rate'])}`,
   );
@@ -76,9 +73,10 @@ export async function summarize(query: Query, asOf: string): Promise<string> {
   });
   lines.push(
     toTable({
-      columns: ['period', 'start', 'new', 'retained', 'churned', 'reactivated', 'end', 'retention', 'churn', 'orders', 'net revenue', 'AOV'].map(
-        (name) => ({ name, type: 'VARCHAR' }),
-      ),
+      columns: ['period', 'start', 'new', 'retained', 'churned', 'reactivated', 'end', 'retention', 'churn', 'orders', 'net revenue', 'AOV'].map((name) => ({
+        name,
+        type: 'VARCHAR',
+      })),
       rows: periodRows,
     }).trimEnd(),
   );
@@ -99,11 +97,7 @@ export async function summarize(query: Query, asOf: string): Promise<string> {
   lines.push(
     toTable({
       columns: ['cohort', 'size', ...Array.from({ length: maxOffset + 1 }, (_, k) => `+${k}`)].map((name) => ({ name, type: 'VARCHAR' })),
-      rows: [...byCohort].map(([start, entry]) => [
-        start,
-        count(entry.size),
-        ...Array.from({ length: maxOffset + 1 }, (_, k) => entry.rates[k] ?? ''),
-      ]),
+      rows: [...byCohort].map(([start, entry]) => [start, count(entry.size), ...Array.from({ length: maxOffset + 1 }, (_, k) => entry.rates[k] ?? '')]),
     }).trimEnd(),
   );
 

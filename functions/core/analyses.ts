@@ -30,6 +30,8 @@ function parseAnalysis(name: string, text: string): Analysis {
 
 /** Every saved analysis, by name. Read synchronously: the CDK app declares them at synth time. */
 export function listAnalyses(): Analysis[] {
-  const files = readdirSync(analysesDirectory()).filter((file) => file.endsWith('.sql')).sort();
+  const files = readdirSync(analysesDirectory())
+    .filter((file) => file.endsWith('.sql'))
+    .sort();
   return files.map((file) => parseAnalysis(file.slice(0, -'.sql'.length), readFileSync(join(analysesDirectory(), file), 'utf8')));
 }

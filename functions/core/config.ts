@@ -160,7 +160,10 @@ const publishSchema = z.discriminatedUnion('sink', [
   z.strictObject({
     sink: z.literal('sqs'),
     queueUrl: z.url({ protocol: /^https$/ }),
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/).optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/)
+      .optional(),
   }),
 ]);
 
@@ -180,10 +183,7 @@ export const configSchema = z.strictObject({
    * convert at the rates ingested with `pipeline ingest fx-rates`. Unset (the default): the lake
    * holds one currency, and a run that meets a second one fails naming them.
    */
-  reportingCurrency: z
-    .string()
-    .refine(isCurrencyCode, { message: 'must be an ISO 4217 currency code, like EUR' })
-    .optional(),
+  reportingCurrency: z.string().refine(isCurrencyCode, { message: 'must be an ISO 4217 currency code, like EUR' }).optional(),
   /**
    * The share of net revenue that is margin, for acquisition payback (acquisition_metrics).
    * Default 1: CLV as revenue, as the classic formulas count it.
@@ -240,7 +240,10 @@ export const configSchema = z.strictObject({
   engine: z
     .strictObject({
       /** DuckDB's memory budget; beyond it joins and aggregates spill to disk. Default "3GB". */
-      memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(MB|GB|MiB|GiB)$/, { message: 'must be a size like 3GB or 512MB' }).default('3GB'),
+      memoryLimit: z
+        .string()
+        .regex(/^\d+(\.\d+)?\s*(MB|GB|MiB|GiB)$/, { message: 'must be a size like 3GB or 512MB' })
+        .default('3GB'),
     })
     .prefault({}),
   campaigns: campaignsSchema.prefault({}),

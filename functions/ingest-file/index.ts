@@ -35,7 +35,10 @@ export async function handler(event: S3Event): Promise<void> {
       logger.warn(`ignored: not under ${EVENT_TYPES.map((each) => `landing/${INPUT_NAMES[each]}/`).join(', ')}`, { key });
       continue;
     }
-    const ingestId = `${record.eventTime.replace(/[-:.]/g, '')}-${createHash('sha256').update(`${key}\u001f${record.s3.object.eTag ?? ''}`).digest('hex').slice(0, 12)}`;
+    const ingestId = `${record.eventTime.replace(/[-:.]/g, '')}-${createHash('sha256')
+      .update(`${key}\u001f${record.s3.object.eTag ?? ''}`)
+      .digest('hex')
+      .slice(0, 12)}`;
     const result = await ingestRecords(recordsFromStream(key, await store.stream(key)), {
       eventType: type,
       source: key,

@@ -9,9 +9,7 @@ import { checkRunId, scopeToRun } from '../core/jobs/run-ids.ts';
 import type { QueryEngine } from '../core/ports.ts';
 import type { Context } from 'aws-lambda';
 
-const environment = z
-  .object({ ATHENA_WORKGROUP: z.string().min(1), GLUE_DATABASE: z.string().regex(/^[a-z0-9_]+$/) })
-  .parse(process.env);
+const environment = z.object({ ATHENA_WORKGROUP: z.string().min(1), GLUE_DATABASE: z.string().regex(/^[a-z0-9_]+$/) }).parse(process.env);
 const logger = new Logger({ serviceName: 'test-run' });
 const athena = { client: new AthenaClient({}), workGroup: environment.ATHENA_WORKGROUP, database: environment.GLUE_DATABASE };
 

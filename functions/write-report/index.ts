@@ -17,7 +17,10 @@ const environment = readEnvironment({
   LAKE_BUCKET: bucketName,
   ATHENA_WORKGROUP: z.string().min(1),
   GLUE_DATABASE: z.string().regex(/^[a-z0-9_]+$/),
-  CHART_JS_PATH: z.string().min(1).default(join(process.env['LAMBDA_TASK_ROOT'] ?? '.', 'chart.umd.min.js')),
+  CHART_JS_PATH: z
+    .string()
+    .min(1)
+    .default(join(process.env['LAMBDA_TASK_ROOT'] ?? '.', 'chart.umd.min.js')),
 });
 const logger = new Logger({ serviceName: 'write-report' });
 const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);

@@ -89,7 +89,9 @@ export class AthenaQueryTask extends AthenaStartQueryExecution {
       }),
       new PolicyStatement({
         actions: ['athena:GetDataCatalog'],
-        resources: [stack.formatArn({ service: 'athena', resource: 'datacatalog', resourceName: props.queryExecutionContext?.catalogName ?? 'AwsDataCatalog' })],
+        resources: [
+          stack.formatArn({ service: 'athena', resource: 'datacatalog', resourceName: props.queryExecutionContext?.catalogName ?? 'AwsDataCatalog' }),
+        ],
       }),
     );
   }

@@ -41,7 +41,15 @@ const partitionKey = (table: string, name: string, type: string): Column => ({
 const asJsonColumns = (columns: Column[]): Column[] => columns.map((column) => (column.type === 'timestamp' ? { ...column, type: 'string' } : column));
 
 /** Glue's (Hive's) column types as Trino names them in a view's definition. */
-const TRINO_TYPES: Record<string, string> = { string: 'varchar', double: 'double', bigint: 'bigint', int: 'integer', boolean: 'boolean', date: 'date', timestamp: 'timestamp' };
+const TRINO_TYPES: Record<string, string> = {
+  string: 'varchar',
+  double: 'double',
+  bigint: 'bigint',
+  int: 'integer',
+  boolean: 'boolean',
+  date: 'date',
+  timestamp: 'timestamp',
+};
 
 /** A table's description in the catalog: the dictionary's summary, and where its full definition is. */
 const describe = (table: string, suffix = '') => `${tableSchemas[table]!.description}${suffix} Full definition: docs/tables.md#${table}.`;
@@ -81,7 +89,9 @@ export class Catalog extends Construct {
 
   constructor(scope: Construct, id: string, props: CatalogProps) {
     super(scope, id);
-    this.databaseName = `customer_marketing_${Stack.of(this).stackName.toLowerCase().replace(/[^a-z0-9]/g, '_')}`;
+    this.databaseName = `customer_marketing_${Stack.of(this)
+      .stackName.toLowerCase()
+      .replace(/[^a-z0-9]/g, '_')}`;
     this.database = new CfnDatabase(this, 'Database', {
       catalogId: Aws.ACCOUNT_ID,
       databaseInput: { name: this.databaseName, description: 'Customer-marketing lake: raw events, rejected events, metric tables' },
@@ -120,7 +130,9 @@ export class Catalog extends Construct {
     });
 
     for (const table of jobGraph.flatMap(outputsOf)) {
-      const perRun = CURATED_TABLES.includes(table) ? ` One run's output, before promotion: query ${table} instead.` : ' Per run of the job graph, kept for the run only.';
+      const perRun = CURATED_TABLES.includes(table)
+        ? ` One run's output, before promotion: query ${table} instead.`
+        : ' Per run of the job graph, kept for the run only.';
       this.table(runTable(table), describe(table, perRun), {
         columns: columnsOf(table),
         partitionKeys: [{ name: 'run_id', type: 'string' }],

@@ -47,7 +47,8 @@ export class OperationsDashboard extends Construct {
       widgets: [
         [
           new TextWidget({
-            markdown: '## Customer-marketing pipeline\nRuns of the job graph, ingest, campaign messages and dead-letter queues. README "Deploy to AWS" says what to do when something fails.',
+            markdown:
+              '## Customer-marketing pipeline\nRuns of the job graph, ingest, campaign messages and dead-letter queues. README "Deploy to AWS" says what to do when something fails.',
             width: 24,
             height: 2,
           }),
@@ -68,8 +69,18 @@ export class OperationsDashboard extends Construct {
             title: 'Run duration (minutes)',
             width: 12,
             left: [
-              new MathExpression({ expression: 'mean / 60000', usingMetrics: { mean: machine.metricTime({ period: HOUR, statistic: 'Average' }) }, label: 'average', period: HOUR }),
-              new MathExpression({ expression: 'longest / 60000', usingMetrics: { longest: machine.metricTime({ period: HOUR, statistic: 'Maximum' }) }, label: 'longest', period: HOUR }),
+              new MathExpression({
+                expression: 'mean / 60000',
+                usingMetrics: { mean: machine.metricTime({ period: HOUR, statistic: 'Average' }) },
+                label: 'average',
+                period: HOUR,
+              }),
+              new MathExpression({
+                expression: 'longest / 60000',
+                usingMetrics: { longest: machine.metricTime({ period: HOUR, statistic: 'Maximum' }) },
+                label: 'longest',
+                period: HOUR,
+              }),
             ],
           }),
         ],

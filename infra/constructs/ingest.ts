@@ -80,7 +80,12 @@ export class Ingest extends Construct {
       props.bucket.grantPut(fn.function, 'raw/*');
       props.bucket.grantPut(fn.function, 'rejected/*');
       acknowledgeFunctionRole(fn, ['s3:Abort*']);
-      acknowledge(fn, 'Ingest writes new objects under raw/ and rejected/; their names are made per batch.', wildcard(`Resource::${lake}/raw/*`), wildcard(`Resource::${lake}/rejected/*`));
+      acknowledge(
+        fn,
+        'Ingest writes new objects under raw/ and rejected/; their names are made per batch.',
+        wildcard(`Resource::${lake}/raw/*`),
+        wildcard(`Resource::${lake}/rejected/*`),
+      );
     }
     props.bucket.grantRead(this.fileFunction.function, 'landing/*');
     acknowledgeFunctionRole(this.fileFunction, ['s3:GetBucket*', 's3:GetObject*', 's3:List*']);

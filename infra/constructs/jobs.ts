@@ -5,7 +5,20 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
-import { Choice, Condition, DefinitionBody, Fail, IntegrationPattern, JsonPath, LogLevel, Map as MapState, Pass, StateMachine, Succeed, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
+import {
+  Choice,
+  Condition,
+  DefinitionBody,
+  Fail,
+  IntegrationPattern,
+  JsonPath,
+  LogLevel,
+  Map as MapState,
+  Pass,
+  StateMachine,
+  Succeed,
+  TaskInput,
+} from 'aws-cdk-lib/aws-stepfunctions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { TaskStateBase } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -155,7 +168,11 @@ export class Jobs extends Construct {
     acknowledgeFunctionRole(promoter, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
     acknowledgeFunctionRole(compactor, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
     acknowledge(compactor, 'Compaction rewrites raw partitions, whose dates are only known when it lists them.', wildcard(`Resource::${lakeArn}/raw/*`));
-    acknowledge(fitter, 'The CLV step reads and writes the outputs of its run under runs/; the run id is only known at run time.', wildcard(`Resource::${lakeArn}/runs/*`));
+    acknowledge(
+      fitter,
+      'The CLV step reads and writes the outputs of its run under runs/; the run id is only known at run time.',
+      wildcard(`Resource::${lakeArn}/runs/*`),
+    );
     acknowledge(
       promoter,
       'Promotion copies a run from runs/ into the curated/ partitions of its as_of, both known only at run time.',
@@ -216,9 +233,10 @@ export class Jobs extends Construct {
     const dateDone = new Pass(this, 'Date done', { parameters: { as_of: JsonPath.stringAt('$.as_of') } });
     let oneDate = plan.next(steps[0]!);
     for (const step of steps.slice(1)) oneDate = oneDate.next(step);
-    oneDate = oneDate.next(testData).next(promote).next(
-      new Choice(this, 'Publish?').when(Condition.booleanEquals('$.publish', true), publish.next(report)).otherwise(report),
-    );
+    oneDate = oneDate
+      .next(testData)
+      .next(promote)
+      .next(new Choice(this, 'Publish?').when(Condition.booleanEquals('$.publish', true), publish.next(report)).otherwise(report));
     report.next(dateDone);
 
     const eachDate = new MapState(this, 'Run each date', {
@@ -254,7 +272,9 @@ export class Jobs extends Construct {
     });
     // Another execution holds the lake: try again every minute, for up to six hours.
     acquire.addRetry({ errors: ['RunLockBusyError'], interval: Duration.minutes(1), backoffRate: 1, maxAttempts: 360 });
-    acquire.addCatch(new Fail(this, 'RunNotStarted', { errorPath: JsonPath.stringAt('$.error.Error'), causePath: JsonPath.stringAt('$.error.Cause') }), { resultPath: '$.error' });
+    acquire.addCatch(new Fail(this, 'RunNotStarted', { errorPath: JsonPath.stringAt('$.error.Error'), causePath: JsonPath.stringAt('$.error.Cause') }), {
+      resultPath: '$.error',
+    });
     const compact = new LambdaInvoke(this, 'Compact raw files', {
       lambdaFunction: compactor.function,
       payload: TaskInput.fromObject({ execution: JsonPath.stringAt('$$.Execution.Id'), lease_generation: JsonPath.numberAt('$.run.lease_generation') }),
@@ -293,7 +313,11 @@ export class Jobs extends Construct {
       wildcard('Resource::*'),
     );
     acknowledge(this.stateMachine, REASONS.kms, wildcard('Action::kms:GenerateDataKey*'), wildcard('Action::kms:ReEncrypt*'));
-    acknowledge(this.stateMachine, REASONS.s3Actions, ...['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*'].map((action) => wildcard(`Action::${action}`)));
+    acknowledge(
+      this.stateMachine,
+      REASONS.s3Actions,
+      ...['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*'].map((action) => wildcard(`Action::${action}`)),
+    );
     acknowledge(
       this.stateMachine,
       'Athena runs the job graph with this role: it reads raw/ and published/campaigns/, reads and writes the per-run step outputs under runs/ (run ids are known only at run time), and reads and writes query results.',
@@ -317,7 +341,14 @@ export class Jobs extends Construct {
       statements: [
         new PolicyStatement({
           actions: ['states:DescribeExecution'],
-          resources: [Stack.of(this).formatArn({ service: 'states', resource: 'execution', resourceName: `${this.stateMachine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+          resources: [
+            Stack.of(this).formatArn({
+              service: 'states',
+              resource: 'execution',
+              resourceName: `${this.stateMachine.stateMachineName}:*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ],
         }),
       ],
     });
@@ -357,12 +388,21 @@ export class Jobs extends Construct {
       integrationPattern: IntegrationPattern.RUN_JOB,
       resultPath: JsonPath.DISCARD,
     });
-    task.addRetry({ errors: ['Athena.TooManyRequestsException', 'Athena.InternalServerException'], interval: Duration.seconds(10), backoffRate: 2, maxAttempts: 6 });
+    task.addRetry({
+      errors: ['Athena.TooManyRequestsException', 'Athena.InternalServerException'],
+      interval: Duration.seconds(10),
+      backoffRate: 2,
+      maxAttempts: 6,
+    });
     return guard(task);
   }
 
   private dailySchedule(props: JobsProps): CfnSchedule {
-    const deadLetters = deadLetterQueue(this, 'ScheduleDeadLetter', { key: props.key, alarms: props.alarms, holds: 'A start of the job graph by the daily schedule' });
+    const deadLetters = deadLetterQueue(this, 'ScheduleDeadLetter', {
+      key: props.key,
+      alarms: props.alarms,
+      holds: 'A start of the job graph by the daily schedule',
+    });
     this.deadLetterQueues['daily schedule'] = deadLetters;
     const role = new Role(this, 'ScheduleRole', {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } } }),

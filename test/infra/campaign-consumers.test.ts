@@ -21,7 +21,9 @@ describe('campaign queue consumers', () => {
     const queueId = Stack.of(stack).getLogicalId(campaigns.queue.queue.node.defaultChild as never);
     const keyId = Stack.of(stack).getLogicalId(campaigns.queueKey.node.defaultChild as never);
 
-    const queuePolicy = Object.values(template.findResources('AWS::SQS::QueuePolicy')).find((policy) => JSON.stringify(policy.Properties.Queues).includes(queueId))!;
+    const queuePolicy = Object.values(template.findResources('AWS::SQS::QueuePolicy')).find((policy) =>
+      JSON.stringify(policy.Properties.Queues).includes(queueId),
+    )!;
     const queueStatements = queuePolicy.Properties.PolicyDocument.Statement as { Sid?: string; Principal?: unknown; Action: string[] }[];
     for (const account of ['111122223333', '444455556666']) {
       const statement = queueStatements.find((each) => each.Sid === `Consumer${account}`)!;
@@ -29,7 +31,11 @@ describe('campaign queue consumers', () => {
       expect(statement.Action.sort()).toEqual(['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage']);
     }
     const key = template.findResources('AWS::KMS::Key')[keyId]!;
-    const keyStatements = key.Properties.KeyPolicy.Statement as { Sid?: string; Action: string | string[]; Condition?: Record<string, Record<string, unknown>> }[];
+    const keyStatements = key.Properties.KeyPolicy.Statement as {
+      Sid?: string;
+      Action: string | string[];
+      Condition?: Record<string, Record<string, unknown>>;
+    }[];
     const forConsumer = keyStatements.find((each) => each.Sid === 'Consumer111122223333')!;
     expect(forConsumer.Action).toBe('kms:Decrypt');
     expect(JSON.stringify(forConsumer.Condition!['StringEquals']!['kms:ViaService'])).toContain('sqs.');
@@ -42,6 +48,8 @@ describe('campaign queue consumers', () => {
   }, 120_000);
 
   it('are refused unless named by account id', () => {
-    expect(() => buildApp(new App({ context: { ...NO_BUNDLING, campaignConsumerAccounts: 'team-a' } }))).toThrow(/campaignConsumerAccounts: must be 12-digit AWS account ids/);
+    expect(() => buildApp(new App({ context: { ...NO_BUNDLING, campaignConsumerAccounts: 'team-a' } }))).toThrow(
+      /campaignConsumerAccounts: must be 12-digit AWS account ids/,
+    );
   });
 });

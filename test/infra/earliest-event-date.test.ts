@@ -20,7 +20,13 @@ describe('the earliest event date in AWS', () => {
     const stack = new Stack(new App({ context: NO_BUNDLING }), 'Earliest');
     const bucket = new Bucket(stack, 'Lake');
     const key = new Key(stack, 'Key');
-    new Catalog(stack, 'Catalog', { bucket, queryResults: new Bucket(stack, 'Results'), key, bytesScannedCutoffPerQuery: 10 ** 10, earliestEventDate: '2015-06-01' });
+    new Catalog(stack, 'Catalog', {
+      bucket,
+      queryResults: new Bucket(stack, 'Results'),
+      key,
+      bytesScannedCutoffPerQuery: 10 ** 10,
+      earliestEventDate: '2015-06-01',
+    });
     new Ingest(stack, 'Ingest', { bucket, key, alarms: new Topic(stack, 'Alarms'), earliestEventDate: '2015-06-01' });
     const template = Template.fromStack(stack);
 

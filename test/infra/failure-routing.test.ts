@@ -35,7 +35,9 @@ let startAt: string;
 let loop: State;
 
 beforeAll(() => {
-  const { stack } = buildApp(new App({ context: { scheduleTime: '04:30', scheduleTimezone: 'Europe/Berlin', bytesScannedCutoffPerQuery: '53687091200', ...NO_BUNDLING } }));
+  const { stack } = buildApp(
+    new App({ context: { scheduleTime: '04:30', scheduleTimezone: 'Europe/Berlin', bytesScannedCutoffPerQuery: '53687091200', ...NO_BUNDLING } }),
+  );
   const machine = Object.values(Template.fromStack(stack).findResources('AWS::StepFunctions::StateMachine'))[0]!;
   const definition = machine.Properties.DefinitionString as string | { 'Fn::Join': [string, unknown[]] };
   // Tokens (ARNs, the partition) sit inside JSON strings: any placeholder keeps the JSON valid.
@@ -85,7 +87,8 @@ describe('job graph failure routing', () => {
       const catchAll = state.Catch?.find((handler) => handler.ErrorEquals.includes('States.ALL'));
       expect(catchAll, name).toBeDefined();
       const next = states[catchAll!.Next]!;
-      if (name in loop.ItemProcessor!.States) expect(next, name).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: "States.Format('as_of {}: {}', $.as_of, $.error.Cause)" });
+      if (name in loop.ItemProcessor!.States)
+        expect(next, name).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: "States.Format('as_of {}: {}', $.as_of, $.error.Cause)" });
       else if (name === startAt) expect(next.Type, name).toBe('Fail');
       else if (RELEASES.includes(name)) expect(catchAll!.Next, name).toBe('RunFailed');
       else expect(catchAll!.Next, name).toBe('Release lease after failure');
@@ -110,12 +113,17 @@ describe('job graph failure routing', () => {
     expect(payloadOf(states[startAt]!)).toMatchObject({ action: 'acquire', 'input.$': '$', 'execution.$': '$$.Execution.Id' });
     expect(states[startAt]!.Next).toBe('Compact raw files');
     expect(states['Compact raw files']!.Next).toBe(loopName());
-    expect(states[startAt]!.Retry).toContainEqual(expect.objectContaining({ ErrorEquals: ['RunLockBusyError'], IntervalSeconds: 60, BackoffRate: 1, MaxAttempts: 360 }));
+    expect(states[startAt]!.Retry).toContainEqual(
+      expect.objectContaining({ ErrorEquals: ['RunLockBusyError'], IntervalSeconds: 60, BackoffRate: 1, MaxAttempts: 360 }),
+    );
     // Once the lease is taken, no way leads to an end of the execution without passing a release.
     const withoutReleases = reachable('Compact raw files', new Set(), new Set(RELEASES));
     const ends = [...withoutReleases].filter((name) => name in top && ['Succeed', 'Fail'].includes(top[name]!.Type));
     expect(ends).toEqual([]);
-    expect([...reachable('Compact raw files')].filter((name) => name in top && ['Succeed', 'Fail'].includes(top[name]!.Type)).sort()).toEqual(['Done', 'RunFailed']);
+    expect([...reachable('Compact raw files')].filter((name) => name in top && ['Succeed', 'Fail'].includes(top[name]!.Type)).sort()).toEqual([
+      'Done',
+      'RunFailed',
+    ]);
     for (const release of RELEASES) expect(payloadOf(states[release]!)).toMatchObject({ action: 'release', 'execution.$': '$$.Execution.Id' });
     // Compaction and promotion confirm the execution still holds the generation it took before they change what others read (a redrive starts past the first state).
     expect(payloadOf(states['Compact raw files']!)).toMatchObject({ 'execution.$': '$$.Execution.Id', 'lease_generation.$': '$.run.lease_generation' });
@@ -124,7 +132,12 @@ describe('job graph failure routing', () => {
 
   it('runs the dates of the input one at a time, in order, each as its own run', () => {
     expect(loop).toMatchObject({ ItemsPath: '$.run.dates', MaxConcurrency: 1 });
-    expect(loop.ItemSelector).toEqual({ 'as_of.$': '$$.Map.Item.Value', 'execution.$': '$$.Execution.Name', 'publish.$': '$.run.publish', 'lease_generation.$': '$.run.lease_generation' });
+    expect(loop.ItemSelector).toEqual({
+      'as_of.$': '$$.Map.Item.Value',
+      'execution.$': '$$.Execution.Name',
+      'publish.$': '$.run.publish',
+      'lease_generation.$': '$.run.lease_generation',
+    });
     expect(payloadOf(states['Plan run']!)).toMatchObject({ 'as_of.$': '$.as_of', 'execution.$': '$.execution' });
     // Each date leaves only its date behind, so sixty dates' results stay far below the 256 KiB state limit.
     const last = datePath().at(-1)!;
@@ -134,11 +147,19 @@ describe('job graph failure routing', () => {
   it('promotes and publishes only after every Athena step succeeded, and publishes only when asked', () => {
     const path = datePath();
     const lastAthena = Math.max(...path.flatMap((name, index) => (isAthena(states[name]!) ? [index] : [])));
-    expect(Object.keys(states).filter((name) => isAthena(states[name]!)).every((name) => path.includes(name))).toBe(true);
+    expect(
+      Object.keys(states)
+        .filter((name) => isAthena(states[name]!))
+        .every((name) => path.includes(name)),
+    ).toBe(true);
     expect(path.indexOf('Promote run')).toBeGreaterThan(lastAthena);
     expect(path.indexOf('Publish campaigns')).toBeGreaterThan(path.indexOf('Promote run'));
     const choice = states[path[path.indexOf('Promote run') + 1]!]!;
-    expect(choice).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.publish', BooleanEquals: true, Next: 'Publish campaigns' }], Default: 'Write report' });
+    expect(choice).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.publish', BooleanEquals: true, Next: 'Publish campaigns' }],
+      Default: 'Write report',
+    });
     expect(states['Publish campaigns']!.Retry).toContainEqual(expect.objectContaining({ ErrorEquals: ['LeaseBusyError'] }));
   });
 

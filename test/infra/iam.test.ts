@@ -70,17 +70,33 @@ function statementsOf(role: IRole): Statement[] {
     .map((statement) => {
       // NotAction / NotResource grant everything but: never acceptable here.
       expect(Object.keys(statement).sort()).toEqual(['Action', 'Effect', 'Resource']);
-      return { effect: statement['Effect'] as string, actions: list(statement['Action'] as string | string[]), resources: list(statement['Resource']).map(resolve) };
+      return {
+        effect: statement['Effect'] as string,
+        actions: list(statement['Action'] as string | string[]),
+        resources: list(statement['Resource']).map(resolve),
+      };
     });
 }
 
 /** IAM's matching of an action pattern (wildcards, case-insensitive) against one action. */
 const matches = (pattern: string, action: string) =>
-  new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i').test(action);
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    'i',
+  ).test(action);
 
 /** The resources on which a role is allowed an action, sorted. */
 const grantsOn = (role: IRole, action: string) =>
-  [...new Set(statementsOf(role).filter((statement) => statement.effect === 'Allow' && statement.actions.some((pattern) => matches(pattern, action))).flatMap((statement) => statement.resources))].sort();
+  [
+    ...new Set(
+      statementsOf(role)
+        .filter((statement) => statement.effect === 'Allow' && statement.actions.some((pattern) => matches(pattern, action)))
+        .flatMap((statement) => statement.resources),
+    ),
+  ].sort();
 
 interface Roles {
   [name: string]: IRole;
@@ -128,11 +144,26 @@ describe('S3', () => {
     'run-lock': { get: [`${lake}/locks/run/*`], put: [`${lake}/locks/run/*`], delete: [`${lake}/locks/run/*`], list: [lake] },
     'prepare-run': { get: [], put: [], delete: [], list: [] },
     'fit-clv': { get: [`${lake}/runs/*`], put: [`${lake}/runs/*`], delete: [], list: [lake] },
-    'compact-raw': { get: [`${lake}/locks/run/*`, `${lake}/raw/*`], put: [`${lake}/locks/run/*`, `${lake}/raw/*`], delete: [`${lake}/locks/run/*`, `${lake}/raw/*`], list: [lake] },
+    'compact-raw': {
+      get: [`${lake}/locks/run/*`, `${lake}/raw/*`],
+      put: [`${lake}/locks/run/*`, `${lake}/raw/*`],
+      delete: [`${lake}/locks/run/*`, `${lake}/raw/*`],
+      list: [lake],
+    },
     'test-run': { get: [`${lake}/runs/*`, `${results}/*`], put: [`${results}/*`], delete: [], list: [lake, results] },
-    'promote-run': { get: [`${lake}/locks/run/*`, `${lake}/runs/*`], put: [`${lake}/curated/*`, `${lake}/locks/run/*`], delete: [`${lake}/curated/*`, `${lake}/locks/run/*`], list: [lake] },
+    'promote-run': {
+      get: [`${lake}/locks/run/*`, `${lake}/runs/*`],
+      put: [`${lake}/curated/*`, `${lake}/locks/run/*`],
+      delete: [`${lake}/curated/*`, `${lake}/locks/run/*`],
+      list: [lake],
+    },
     'write-report': { get: [`${lake}/curated/*`, `${results}/*`], put: [`${lake}/reports/*`, `${results}/*`], delete: [], list: [lake, results] },
-    'state machine': { get: [`${lake}/published/campaigns/*`, `${lake}/raw/*`, `${lake}/runs/*`, `${results}/*`], put: [`${lake}/runs/*`, `${results}/*`], delete: [], list: [lake, results] },
+    'state machine': {
+      get: [`${lake}/published/campaigns/*`, `${lake}/raw/*`, `${lake}/runs/*`, `${results}/*`],
+      put: [`${lake}/runs/*`, `${results}/*`],
+      delete: [],
+      list: [lake, results],
+    },
     schedule: { get: [], put: [], delete: [], list: [] },
   });
 
@@ -141,18 +172,22 @@ describe('S3', () => {
     const objects = (role: IRole, action: string) => grantsOn(role, action).filter((resource) => !buckets.has(resource));
     for (const [name, wanted] of Object.entries(expected(names.lake, names.results))) {
       const role = roles[name]!;
-      expect({
-        get: objects(role, 's3:GetObject'),
-        put: objects(role, 's3:PutObject'),
-        delete: objects(role, 's3:DeleteObject'),
-        list: grantsOn(role, 's3:ListBucket').filter((resource) => !resource.includes('/')),
-      }, name).toEqual({ get: [...wanted.get].sort(), put: [...wanted.put].sort(), delete: [...wanted.delete].sort(), list: [...wanted.list].sort() });
+      expect(
+        {
+          get: objects(role, 's3:GetObject'),
+          put: objects(role, 's3:PutObject'),
+          delete: objects(role, 's3:DeleteObject'),
+          list: grantsOn(role, 's3:ListBucket').filter((resource) => !resource.includes('/')),
+        },
+        name,
+      ).toEqual({ get: [...wanted.get].sort(), put: [...wanted.put].sort(), delete: [...wanted.delete].sort(), list: [...wanted.list].sort() });
     }
   });
 
   it('lets no role create buckets, change bucket policies or reach another bucket', () => {
     for (const [name, role] of Object.entries(roles)) {
-      for (const action of ['s3:CreateBucket', 's3:PutBucketPolicy', 's3:DeleteBucket', 's3:PutBucketAcl', 's3:PutObjectAcl']) expect(grantsOn(role, action), `${name} ${action}`).toEqual([]);
+      for (const action of ['s3:CreateBucket', 's3:PutBucketPolicy', 's3:DeleteBucket', 's3:PutBucketAcl', 's3:PutObjectAcl'])
+        expect(grantsOn(role, action), `${name} ${action}`).toEqual([]);
       for (const statement of statementsOf(role).filter((each) => each.actions.some((action) => action.startsWith('s3:')))) {
         for (const resource of statement.resources) expect(resource, name).toMatch(new RegExp(`^(${names.lake}|${names.results})(/.+)?$`));
       }
@@ -164,7 +199,16 @@ describe('every statement', () => {
   /** Actions that accept no resource but "*" (AWS's service authorization reference). */
   const STAR_ONLY = {
     xray: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
-    logs: ['logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups'],
+    logs: [
+      'logs:CreateLogDelivery',
+      'logs:GetLogDelivery',
+      'logs:UpdateLogDelivery',
+      'logs:DeleteLogDelivery',
+      'logs:ListLogDeliveries',
+      'logs:PutResourcePolicy',
+      'logs:DescribeResourcePolicies',
+      'logs:DescribeLogGroups',
+    ],
   };
   const WORDS: Record<keyof typeof STAR_ONLY, RegExp> = { xray: /X-Ray/, logs: /CloudWatch Logs/ };
 
@@ -204,10 +248,12 @@ describe('every statement', () => {
 
   it('attaches no managed policy but basic Lambda logging, and the stack defines no other principals', () => {
     for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
-      for (const arn of list(role['Properties'].ManagedPolicyArns).map(resolve)) expect(arn).toBe('arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole');
+      for (const arn of list(role['Properties'].ManagedPolicyArns).map(resolve))
+        expect(arn).toBe('arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole');
       expect(role['Properties'].Policies).toBeUndefined();
     }
-    for (const type of ['AWS::IAM::ManagedPolicy', 'AWS::IAM::User', 'AWS::IAM::Group', 'AWS::IAM::AccessKey']) expect(template.findResources(type), type).toEqual({});
+    for (const type of ['AWS::IAM::ManagedPolicy', 'AWS::IAM::User', 'AWS::IAM::Group', 'AWS::IAM::AccessKey'])
+      expect(template.findResources(type), type).toEqual({});
     // The pipeline's roles plus the one CDK adds to configure the bucket notification.
     const notifications = Object.keys(template.findResources('AWS::IAM::Role')).filter((id) => id.startsWith('BucketNotificationsHandler'));
     expect(notifications).toHaveLength(1);
@@ -219,7 +265,11 @@ describe('KMS, queues, Athena, Glue, Lambda and Step Functions', () => {
   it('use the lake key, and the publisher the campaign queue key, and no other', () => {
     const queueKey = ref(child<Campaigns>(stack, 'Campaigns').queueKey);
     for (const [name, role] of Object.entries(roles)) {
-      const keys = new Set(statementsOf(role).filter((each) => each.actions.some((action) => action.startsWith('kms:'))).flatMap((statement) => statement.resources));
+      const keys = new Set(
+        statementsOf(role)
+          .filter((each) => each.actions.some((action) => action.startsWith('kms:')))
+          .flatMap((statement) => statement.resources),
+      );
       for (const key of keys) expect(name === 'publish' ? [names.key, queueKey] : [names.key], name).toContain(key);
     }
     // The campaign queue and its dead-letter queue are encrypted with their own key, so a consumer never needs the lake's.
@@ -234,7 +284,9 @@ describe('KMS, queues, Athena, Glue, Lambda and Step Functions', () => {
     const fileFailures = ref(child<Ingest>(stack, 'Ingest').fileFailures);
     const scheduleDeadLetter = ref(child<Queue>(child<Jobs>(stack, 'Jobs'), 'ScheduleDeadLetter'));
     for (const [name, role] of Object.entries(roles)) {
-      expect(grantsOn(role, 'sqs:SendMessage'), name).toEqual({ publish: [campaignQueue], schedule: [scheduleDeadLetter], 'ingest-file': [fileFailures] }[name] ?? []);
+      expect(grantsOn(role, 'sqs:SendMessage'), name).toEqual(
+        { publish: [campaignQueue], schedule: [scheduleDeadLetter], 'ingest-file': [fileFailures] }[name] ?? [],
+      );
       expect(grantsOn(role, 'sqs:ReceiveMessage'), name).toEqual(name === 'ingest-queue' ? [ingestQueue] : []);
       expect(grantsOn(role, 'sqs:DeleteMessage'), name).toEqual(name === 'ingest-queue' ? [ingestQueue] : []);
       expect(grantsOn(role, 'sqs:PurgeQueue'), name).toEqual([]);
@@ -260,7 +312,11 @@ describe('KMS, queues, Athena, Glue, Lambda and Step Functions', () => {
 
   it('read the Glue entries of the tables their queries read, and never change the catalog', () => {
     const glue = (tables: readonly string[]) =>
-      [`arn:aws:glue:REGION:ACCOUNT:catalog`, `arn:aws:glue:REGION:ACCOUNT:database/${names.database}`, ...tables.map((table) => `arn:aws:glue:REGION:ACCOUNT:table/${names.database}/${table}`)].sort();
+      [
+        `arn:aws:glue:REGION:ACCOUNT:catalog`,
+        `arn:aws:glue:REGION:ACCOUNT:database/${names.database}`,
+        ...tables.map((table) => `arn:aws:glue:REGION:ACCOUNT:table/${names.database}/${table}`),
+      ].sort();
     const tables: Record<string, readonly string[]> = {
       publish: ['campaign_audience'],
       'write-report': CURATED_TABLES,
@@ -272,7 +328,9 @@ describe('KMS, queues, Athena, Glue, Lambda and Step Functions', () => {
     };
     for (const [name, role] of Object.entries(roles)) {
       expect(grantsOn(role, 'glue:GetTable'), name).toEqual(tables[name] ? glue(tables[name]) : []);
-      for (const action of statementsOf(role).flatMap((statement) => statement.actions).filter((each) => each.startsWith('glue:'))) {
+      for (const action of statementsOf(role)
+        .flatMap((statement) => statement.actions)
+        .filter((each) => each.startsWith('glue:'))) {
         expect(action, name).toMatch(/^glue:(Get|BatchGet)[A-Za-z]+$/);
       }
     }
@@ -280,7 +338,10 @@ describe('KMS, queues, Athena, Glue, Lambda and Step Functions', () => {
 
   it('let the state machine invoke the eight functions of a run, and the schedule start the state machine', () => {
     const jobs = child<Jobs>(stack, 'Jobs');
-    const functions = [...['RunLock', 'CompactRaw', 'PlanRun', 'FitClv', 'TestRun', 'PromoteRun', 'WriteReport'].map((id) => child<PipelineFunction>(jobs, id)), child<Campaigns>(stack, 'Campaigns').publisher];
+    const functions = [
+      ...['RunLock', 'CompactRaw', 'PlanRun', 'FitClv', 'TestRun', 'PromoteRun', 'WriteReport'].map((id) => child<PipelineFunction>(jobs, id)),
+      child<Campaigns>(stack, 'Campaigns').publisher,
+    ];
     const arns = functions.flatMap((fn) => [ref(fn.function), `${ref(fn.function)}:*`]).sort();
     for (const [name, role] of Object.entries(roles)) {
       expect(grantsOn(role, 'lambda:InvokeFunction'), name).toEqual(name === 'state machine' ? arns : []);

@@ -33,14 +33,23 @@ const resourcesOf = (type: string) => Object.values(template.findResources(type)
 describe('lake', () => {
   it('encrypts data with the KMS key and bucket keys, versions it, logs access and blocks public access', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() } }] },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() } },
+        ],
+      },
       VersioningConfiguration: { Status: 'Enabled' },
       LoggingConfiguration: { DestinationBucketName: Match.anyValue(), LogFilePrefix: 'lake/' },
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
       LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } })]) },
     });
     for (const bucket of resourcesOf('AWS::S3::Bucket')) {
-      expect(bucket.Properties['PublicAccessBlockConfiguration']).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+      expect(bucket.Properties['PublicAccessBlockConfiguration']).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
     }
   });
 
@@ -83,7 +92,12 @@ describe('catalog and Athena', () => {
   });
 
   it('declares every curated table with as_of partition projection, and raw events by dt', () => {
-    const tables = new Map(resourcesOf('AWS::Glue::Table').map((table) => [(table.Properties['TableInput'] as { Name: string }).Name, table.Properties['TableInput'] as Record<string, never>]));
+    const tables = new Map(
+      resourcesOf('AWS::Glue::Table').map((table) => [
+        (table.Properties['TableInput'] as { Name: string }).Name,
+        table.Properties['TableInput'] as Record<string, never>,
+      ]),
+    );
     for (const name of CURATED_TABLES) {
       const table = tables.get(name)!;
       expect(table, name).toBeDefined();
@@ -98,14 +112,29 @@ describe('catalog and Athena', () => {
     const logColumns = columnsOf('published_messages');
     expect(logColumns).toContainEqual({ Name: 'is_holdout', Type: 'boolean', Comment: expect.stringContaining('held out') });
     for (const name of ['campaign_outcomes', 'campaign_results']) {
-      expect(columnsOf(name).map(({ Name, Type }) => ({ Name, Type })), name).toEqual(expect.arrayContaining([{ Name: 'uplift_ci_low', Type: 'double' }, { Name: 'holdout_customers', Type: 'bigint' }]));
+      expect(
+        columnsOf(name).map(({ Name, Type }) => ({ Name, Type })),
+        name,
+      ).toEqual(
+        expect.arrayContaining([
+          { Name: 'uplift_ci_low', Type: 'double' },
+          { Name: 'holdout_customers', Type: 'bigint' },
+        ]),
+      );
     }
   });
 
   it("describes every table and column with the dictionary's words, so that Athena's DESCRIBE shows them", () => {
-    const tables = new Map(resourcesOf('AWS::Glue::Table').map((table) => [(table.Properties['TableInput'] as { Name: string }).Name, table.Properties['TableInput'] as Record<string, never>]));
+    const tables = new Map(
+      resourcesOf('AWS::Glue::Table').map((table) => [
+        (table.Properties['TableInput'] as { Name: string }).Name,
+        table.Properties['TableInput'] as Record<string, never>,
+      ]),
+    );
     // Staging tables are in the catalog as their per-run outputs only; curated ones as both.
-    const entries = TABLE_DICTIONARY.flatMap((doc) => ({ source: [doc.name], staging: [runTable(doc.name)], curated: [doc.name, runTable(doc.name)] })[doc.layer].map((name) => [name, doc] as const));
+    const entries = TABLE_DICTIONARY.flatMap((doc) =>
+      ({ source: [doc.name], staging: [runTable(doc.name)], curated: [doc.name, runTable(doc.name)] })[doc.layer].map((name) => [name, doc] as const),
+    );
     expect(entries.length).toBeGreaterThan(30);
     for (const [name, doc] of entries) {
       const table = tables.get(name)!;
@@ -114,7 +143,8 @@ describe('catalog and Athena', () => {
         (column) => column.Name !== 'run_id',
       );
       expect(columns.map((column) => column.Name).sort(), name).toEqual(doc.columns.map((column) => column.name).sort());
-      for (const column of doc.columns) expect(columns.find((each) => each.Name === column.name)!.Comment, `${name}.${column.name}`).toBe(columnComment(column));
+      for (const column of doc.columns)
+        expect(columns.find((each) => each.Name === column.name)!.Comment, `${name}.${column.name}`).toBe(columnComment(column));
     }
   });
 });
@@ -123,12 +153,21 @@ type Column = { Name: string; Type: string; Comment: string };
 
 describe('views and saved queries', () => {
   it('declares latest_<table> for every curated table as an Athena view of its newest as_of, with the columns of the table', () => {
-    const tables = new Map(resourcesOf('AWS::Glue::Table').map((table) => [(table.Properties['TableInput'] as { Name: string }).Name, table.Properties['TableInput'] as Record<string, unknown>]));
+    const tables = new Map(
+      resourcesOf('AWS::Glue::Table').map((table) => [
+        (table.Properties['TableInput'] as { Name: string }).Name,
+        table.Properties['TableInput'] as Record<string, unknown>,
+      ]),
+    );
     for (const table of CURATED_TABLES) {
       const view = tables.get(latestView(table))!;
       expect(view, table).toMatchObject({ TableType: 'VIRTUAL_VIEW', Parameters: { presto_view: 'true' }, ViewExpandedText: '/* Presto View */' });
       const encoded = /^\/\* Presto View: ([A-Za-z0-9+/=]+) \*\/$/.exec(view['ViewOriginalText'] as string)![1]!;
-      const definition = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) as { originalSql: string; catalog: string; columns: { name: string; type: string }[] };
+      const definition = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) as {
+        originalSql: string;
+        catalog: string;
+        columns: { name: string; type: string }[];
+      };
       expect(definition.originalSql).toBe(latestViewSql(table));
       expect(definition.catalog).toBe('awsdatacatalog');
       // Athena calls a view stale when these differ from what its SQL gives: the table's columns, partition last.
@@ -158,7 +197,8 @@ describe('queues', () => {
     for (const queue of queues) expect(queue.Properties['KmsMasterKeyId']).toBeDefined();
     // The two queues' dead-letter queues, the schedule's and the failed files'.
     expect(queues.filter((queue) => queue.Properties['MessageRetentionPeriod'] === 1_209_600)).toHaveLength(4);
-    for (const policy of resourcesOf('AWS::SQS::QueuePolicy')) expect(JSON.stringify(policy.Properties['PolicyDocument'])).toContain('"aws:SecureTransport":"false"');
+    for (const policy of resourcesOf('AWS::SQS::QueuePolicy'))
+      expect(JSON.stringify(policy.Properties['PolicyDocument'])).toContain('"aws:SecureTransport":"false"');
   });
 
   it('alarms when a dead-letter queue is not empty and when a run fails', () => {
@@ -168,17 +208,28 @@ describe('queues', () => {
   });
 
   it('never drops a file S3 handed to the ingest function: after two retries it lands in a queue with an alarm, and errors alarm at once', () => {
-    const fileFunction = Object.entries(template.findResources('AWS::Lambda::Function')).find(([, fn]) => fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'ingest-file')!;
+    const fileFunction = Object.entries(template.findResources('AWS::Lambda::Function')).find(
+      ([, fn]) => fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'ingest-file',
+    )!;
     const [configuration] = resourcesOf('AWS::Lambda::EventInvokeConfig');
     expect(configuration!.Properties).toMatchObject({
       FunctionName: { Ref: fileFunction[0] },
       MaximumRetryAttempts: 2,
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/^IngestFileFailures/), 'Arn'] } } },
     });
-    const failuresQueue = (configuration!.Properties['DestinationConfig'] as { OnFailure: { Destination: { 'Fn::GetAtt': [string] } } }).OnFailure.Destination['Fn::GetAtt'][0];
+    const failuresQueue = (configuration!.Properties['DestinationConfig'] as { OnFailure: { Destination: { 'Fn::GetAtt': [string] } } }).OnFailure.Destination[
+      'Fn::GetAtt'
+    ][0];
     const alarms = resourcesOf('AWS::CloudWatch::Alarm');
-    expect(alarms.some((alarm) => JSON.stringify(alarm.Properties['Dimensions']).includes(failuresQueue) && alarm.Properties['MetricName'] === 'ApproximateNumberOfMessagesVisible')).toBe(true);
-    expect(alarms.some((alarm) => alarm.Properties['MetricName'] === 'Errors' && JSON.stringify(alarm.Properties['Dimensions']).includes(fileFunction[0]))).toBe(true);
+    expect(
+      alarms.some(
+        (alarm) =>
+          JSON.stringify(alarm.Properties['Dimensions']).includes(failuresQueue) && alarm.Properties['MetricName'] === 'ApproximateNumberOfMessagesVisible',
+      ),
+    ).toBe(true);
+    expect(
+      alarms.some((alarm) => alarm.Properties['MetricName'] === 'Errors' && JSON.stringify(alarm.Properties['Dimensions']).includes(fileFunction[0])),
+    ).toBe(true);
     expect(template.findOutputs('IngestFileFailuresUrl')).not.toEqual({});
   });
 
@@ -193,7 +244,9 @@ describe('queues', () => {
 
 describe('functions', () => {
   it('run on the latest Node.js runtime, arm64, traced', () => {
-    const functions = resourcesOf('AWS::Lambda::Function').filter((fn) => JSON.stringify(fn.Properties['Environment'] ?? {}).includes('POWERTOOLS_SERVICE_NAME'));
+    const functions = resourcesOf('AWS::Lambda::Function').filter((fn) =>
+      JSON.stringify(fn.Properties['Environment'] ?? {}).includes('POWERTOOLS_SERVICE_NAME'),
+    );
     expect(functions).toHaveLength(10);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
@@ -231,7 +284,9 @@ describe('jobs', () => {
   });
 
   it("lets the run-lock function ask whether a lease's execution has ended, and an execution run as long as the lease lasts", () => {
-    const locker = Object.entries(template.findResources('AWS::Lambda::Function')).find(([, fn]) => fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'run-lock')!;
+    const locker = Object.entries(template.findResources('AWS::Lambda::Function')).find(
+      ([, fn]) => fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'run-lock',
+    )!;
     const role = (locker[1].Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
     const describe = Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('JobsRunLockDescribesExecutions'))![1];
     expect(describe.Properties.Roles).toEqual([{ Ref: role }]);
@@ -240,7 +295,9 @@ describe('jobs', () => {
       {
         Action: 'states:DescribeExecution',
         Effect: 'Allow',
-        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:eu-west-1:123456789012:execution:', { 'Fn::GetAtt': [machine, 'Name'] }, ':*']] },
+        Resource: {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:eu-west-1:123456789012:execution:', { 'Fn::GetAtt': [machine, 'Name'] }, ':*']],
+        },
       },
     ]);
     // The lease outlasts the longest execution (run-request.ts), so a running execution never loses it.
@@ -251,12 +308,23 @@ describe('jobs', () => {
   it('has a dashboard of runs and their duration, events accepted and rejected, messages sent and every dead-letter queue', () => {
     const [dashboard] = resourcesOf('AWS::CloudWatch::Dashboard');
     const body = JSON.stringify(dashboard!.Properties['DashboardBody']);
-    for (const metric of ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionTime', 'EventsAccepted', 'EventsRejected', 'CampaignMessagesSent', 'CampaignCustomersHeldOut']) {
+    for (const metric of [
+      'ExecutionsStarted',
+      'ExecutionsSucceeded',
+      'ExecutionsFailed',
+      'ExecutionTime',
+      'EventsAccepted',
+      'EventsRejected',
+      'CampaignMessagesSent',
+      'CampaignCustomersHeldOut',
+    ]) {
       expect(body, metric).toContain(metric);
     }
     // The functions publish with the dimension service (Powertools): the dashboard reads those series.
     for (const service of ['ingest-file', 'ingest-queue', 'publish']) expect(body).toContain(`\\"service\\",\\"${service}\\"`);
-    const deadLetterQueues = Object.entries(template.findResources('AWS::SQS::Queue')).filter(([, queue]) => queue.Properties.MessageRetentionPeriod === 1_209_600);
+    const deadLetterQueues = Object.entries(template.findResources('AWS::SQS::Queue')).filter(
+      ([, queue]) => queue.Properties.MessageRetentionPeriod === 1_209_600,
+    );
     expect(deadLetterQueues).toHaveLength(4);
     for (const [id] of deadLetterQueues) expect(body, id).toContain(id);
     expect(template.findOutputs('Dashboard')).not.toEqual({});
@@ -267,7 +335,9 @@ describe('jobs', () => {
       LoggingConfiguration: { Level: 'ALL' },
       TracingConfiguration: { Enabled: true },
     });
-    const groups = resourcesOf('AWS::Logs::LogGroup').map((group) => group.Properties['LogGroupName']).filter((name) => typeof name === 'string');
+    const groups = resourcesOf('AWS::Logs::LogGroup')
+      .map((group) => group.Properties['LogGroupName'])
+      .filter((name) => typeof name === 'string');
     expect(groups).toContain('/aws/vendedlogs/states/CustomerMarketingPipeline-JobGraph');
   });
 

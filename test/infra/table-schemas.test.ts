@@ -52,7 +52,10 @@ describe('Glue table schemas', () => {
   });
 
   it('give every column a comment that Glue keeps whole, and every table a description', async () => {
-    const schemas = JSON.parse(await readFile(TABLE_SCHEMAS_FILE, 'utf8')) as Record<string, { description: string; columns: { name: string; comment: string }[] }>;
+    const schemas = JSON.parse(await readFile(TABLE_SCHEMAS_FILE, 'utf8')) as Record<
+      string,
+      { description: string; columns: { name: string; comment: string }[] }
+    >;
     for (const [table, schema] of Object.entries(schemas)) {
       expect(schema.description.length, table).toBeGreaterThan(20);
       expect(schema.description.length, table).toBeLessThanOrEqual(1_900);

@@ -81,7 +81,10 @@ beforeAll(async () => {
 
   // The published cases: converters buy 5 days after the send, for 10 each.
   NEWCOMBE_TABLE_II.forEach(({ treated, held }, k) => {
-    for (const [isHoldout, [converters, customers]] of [[false, treated], [true, held]] as const) {
+    for (const [isHoldout, [converters, customers]] of [
+      [false, treated],
+      [true, held],
+    ] as const) {
       for (let i = 0; i < customers; i += 1) {
         const customer = `case${k}-${isHoldout ? 'h' : 't'}${i}`;
         members.push({ send_date: caseDate(k), campaign: 'win_back', customer_id: customer, is_holdout: isHoldout });
@@ -108,7 +111,8 @@ beforeAll(async () => {
   }
 
   // The edges of a 30-day window after a send on Feb 1 (window end Mar 3).
-  const edge = (customer: string, isHoldout: boolean) => members.push({ send_date: '2026-02-01', campaign: 'second_purchase', customer_id: customer, is_holdout: isHoldout });
+  const edge = (customer: string, isHoldout: boolean) =>
+    members.push({ send_date: '2026-02-01', campaign: 'second_purchase', customer_id: customer, is_holdout: isHoldout });
   edge('on-send-day', false);
   orders.push(orderEvent({ order_id: 'e1', customer_id: 'on-send-day', occurred_at: '2026-02-01T18:00:00Z', total: 99 })); // the send's own day: not after it
   edge('on-window-end', false);
@@ -120,7 +124,9 @@ beforeAll(async () => {
   orders.push(orderEvent({ order_id: 'e4', customer_id: 'cancelled', occurred_at: '2026-02-10T11:00:00Z', status: 'cancelled', total: 99 }));
   edge('partly-refunded', false);
   orders.push(orderEvent({ order_id: 'e5', customer_id: 'partly-refunded', occurred_at: '2026-02-10T10:00:00Z', total: 50 }));
-  orders.push(orderEvent({ order_id: 'e5', customer_id: 'partly-refunded', occurred_at: '2026-02-12T10:00:00Z', status: 'refunded', total: 50, refunded_amount: 20 }));
+  orders.push(
+    orderEvent({ order_id: 'e5', customer_id: 'partly-refunded', occurred_at: '2026-02-12T10:00:00Z', status: 'refunded', total: 50, refunded_amount: 20 }),
+  );
   edge('twice', false);
   orders.push(orderEvent({ order_id: 'e6a', customer_id: 'twice', occurred_at: '2026-02-05T10:00:00Z', total: 10.1 }));
   orders.push(orderEvent({ order_id: 'e6b', customer_id: 'twice', occurred_at: '2026-02-06T10:00:00Z', total: 14.9 }));
@@ -130,7 +136,8 @@ beforeAll(async () => {
 
   // Referrals after a referral_ask send on Feb 10 (window end Mar 12): each member's referred
   // customers, by the date of their orders.
-  const referralMember = (customer: string, isHoldout = false) => members.push({ send_date: '2026-02-10', campaign: 'referral_ask', customer_id: customer, is_holdout: isHoldout });
+  const referralMember = (customer: string, isHoldout = false) =>
+    members.push({ send_date: '2026-02-10', campaign: 'referral_ask', customer_id: customer, is_holdout: isHoldout });
   const referredOrder = (order: string, customer: string, day: string, referrer: string, status?: 'cancelled') => {
     orders.push(orderEvent({ order_id: order, customer_id: customer, occurred_at: `${day}T12:00:00Z`, referred_by: referrer }));
     if (status) orders.push(orderEvent({ order_id: order, customer_id: customer, occurred_at: `${day}T13:00:00Z`, status }));
@@ -176,7 +183,10 @@ describe('campaign_outcomes', () => {
   it("reproduces Newcombe's published intervals for a difference of proportions", async () => {
     for (const [k, { treated, held, interval }] of NEWCOMBE_TABLE_II.entries()) {
       const row = await outcome('2026-03-31', caseDate(k));
-      expect([row['treatment_converters'], row['treatment_customers'], row['holdout_converters'], row['holdout_customers']].map(Number)).toEqual([...treated, ...held]);
+      expect([row['treatment_converters'], row['treatment_customers'], row['holdout_converters'], row['holdout_customers']].map(Number)).toEqual([
+        ...treated,
+        ...held,
+      ]);
       expect(Number(row['uplift'])).toBeCloseTo(treated[0] / treated[1] - held[0] / held[1], 12);
       expect(Number(row['uplift_ci_low']), `case ${k}`).toBeCloseTo(interval[0], 4);
       expect(Number(row['uplift_ci_high']), `case ${k}`).toBeCloseTo(interval[1], 4);
@@ -187,10 +197,17 @@ describe('campaign_outcomes', () => {
     const first = await outcome('2026-03-31', caseDate(0));
     // 56/70 against 48/80: pooled 104/150, z = 0.2 / sqrt(104/150 x 46/150 x (1/70 + 1/80)) = 2.6502.
     expect(Number(first['p_value'])).toBeCloseTo(0.0080451, 6);
-    const groups = { treatment: { customers: 70, converters: 56, revenue: 0, referrers: 0, referred: 0 }, holdout: { customers: 80, converters: 48, revenue: 0, referrers: 0, referred: 0 } };
+    const groups = {
+      treatment: { customers: 70, converters: 56, revenue: 0, referrers: 0, referred: 0 },
+      holdout: { customers: 80, converters: 48, revenue: 0, referrers: 0, referred: 0 },
+    };
     expect(numberOrNull(first['p_value'])).toBeCloseTo(compareGroups(groups).p_value!, 10);
     // 10 per converter: 560 and 480; 8 and 6 per customer; (8 - 6) x 70 = 140 more revenue; 0.2 x 70 = 14 more converters.
-    expect([first['treatment_net_revenue'], first['holdout_net_revenue'], first['revenue_per_treatment_customer'], first['revenue_per_holdout_customer']].map(Number)).toEqual([560, 480, 8, 6]);
+    expect(
+      [first['treatment_net_revenue'], first['holdout_net_revenue'], first['revenue_per_treatment_customer'], first['revenue_per_holdout_customer']].map(
+        Number,
+      ),
+    ).toEqual([560, 480, 8, 6]);
     expect(Number(first['incremental_revenue'])).toBeCloseTo(140, 9);
     expect(Number(first['incremental_converters'])).toBeCloseTo(14, 9);
     expect(Number((await outcome('2026-03-31', caseDate(4)))['p_value'])).toBe(1);
@@ -199,12 +216,34 @@ describe('campaign_outcomes', () => {
 
   it('is null, never NaN or an error, where a group is empty', async () => {
     const noHoldout = await outcome('2026-03-31', '2026-01-09');
-    expect(noHoldout).toMatchObject({ treatment_customers: '8', treatment_converters: '5', treatment_conversion_rate: '0.625', holdout_customers: '0', holdout_conversion_rate: null });
-    for (const column of ['uplift', 'uplift_ci_low', 'uplift_ci_high', 'p_value', 'revenue_per_holdout_customer', 'incremental_converters', 'incremental_revenue']) {
+    expect(noHoldout).toMatchObject({
+      treatment_customers: '8',
+      treatment_converters: '5',
+      treatment_conversion_rate: '0.625',
+      holdout_customers: '0',
+      holdout_conversion_rate: null,
+    });
+    for (const column of [
+      'uplift',
+      'uplift_ci_low',
+      'uplift_ci_high',
+      'p_value',
+      'revenue_per_holdout_customer',
+      'incremental_converters',
+      'incremental_revenue',
+    ]) {
       expect(noHoldout[column], column).toBeNull();
     }
     const nobodySent = await outcome('2026-03-31', '2026-01-10');
-    expect(nobodySent).toMatchObject({ treatment_customers: '0', treatment_conversion_rate: null, holdout_customers: '4', holdout_conversion_rate: '0.5', uplift: null, p_value: null, treatment_net_revenue: '0' });
+    expect(nobodySent).toMatchObject({
+      treatment_customers: '0',
+      treatment_conversion_rate: null,
+      holdout_customers: '4',
+      holdout_conversion_rate: '0.5',
+      uplift: null,
+      p_value: null,
+      treatment_net_revenue: '0',
+    });
   });
 
   it('reads log lines written before holdouts existed as treatment', async () => {
@@ -247,12 +286,25 @@ describe('campaign_outcomes', () => {
       treatment: { customers: 7, converters: 0, revenue: 0, referrers: 2, referred: 3 },
       holdout: { customers: 2, converters: 0, revenue: 0, referrers: 1, referred: 1 },
     });
-    for (const column of ['treatment_referral_rate', 'holdout_referral_rate', 'referral_uplift', 'referral_uplift_ci_low', 'referral_uplift_ci_high', 'referral_p_value', 'incremental_referred_customers'] as const) {
+    for (const column of [
+      'treatment_referral_rate',
+      'holdout_referral_rate',
+      'referral_uplift',
+      'referral_uplift_ci_low',
+      'referral_uplift_ci_high',
+      'referral_p_value',
+      'incremental_referred_customers',
+    ] as const) {
       expect(numberOrNull(row[column]), column).toBeCloseTo(expected[column]!, 10);
     }
     expect(Number(row['incremental_referred_customers'])).toBeCloseTo((3 / 7 - 1 / 2) * 7, 10);
     // Before the window closed only new-1 (Feb 12) had been referred.
-    expect(await outcome('2026-02-13', '2026-02-10')).toMatchObject({ window_complete: 'false', treatment_referrers: '1', treatment_referred_customers: '1', holdout_referrers: '0' });
+    expect(await outcome('2026-02-13', '2026-02-10')).toMatchObject({
+      window_complete: 'false',
+      treatment_referrers: '1',
+      treatment_referred_customers: '1',
+      holdout_referrers: '0',
+    });
   });
 
   it('counts an open window up to as_of and leaves out the sends of as_of and after it', async () => {
@@ -260,7 +312,9 @@ describe('campaign_outcomes', () => {
     const open = await outcome('2026-01-11', caseDate(7));
     expect(open).toMatchObject({ window_end: '2026-02-07', window_complete: 'false', treatment_customers: '10', treatment_converters: '0' });
     // The legacy send is dated 01-11: a run of 01-11 gives the same tables before and after it is published.
-    expect(await queryCsv(lake, "select count(*) as n from campaign_outcomes where as_of = date '2026-01-11' and send_date >= date '2026-01-11'")).toEqual([{ n: '0' }]);
+    expect(await queryCsv(lake, "select count(*) as n from campaign_outcomes where as_of = date '2026-01-11' and send_date >= date '2026-01-11'")).toEqual([
+      { n: '0' },
+    ]);
     // Before it: the eight published cases, the two sends with an empty group, the legacy win_back send.
     expect(await queryCsv(lake, "select count(*) as n from campaign_outcomes where as_of = date '2026-01-11'")).toEqual([{ n: '11' }]);
     expect(await queryCsv(lake, "select count(*) as n from campaign_results where as_of = date '2026-01-11'")).toEqual([{ n: '0' }]);
@@ -272,7 +326,13 @@ describe('campaign_results', () => {
     const [row] = await queryCsv(lake, "select * from campaign_results where as_of = date '2026-03-31' and campaign = 'win_back'");
     const sum = (pick: (entry: (typeof NEWCOMBE_TABLE_II)[number]) => number) => NEWCOMBE_TABLE_II.reduce((total, entry) => total + pick(entry), 0);
     const expected = compareGroups({
-      treatment: { customers: sum((c) => c.treated[1]), converters: sum((c) => c.treated[0]), revenue: 10 * sum((c) => c.treated[0]), referrers: 0, referred: 0 },
+      treatment: {
+        customers: sum((c) => c.treated[1]),
+        converters: sum((c) => c.treated[0]),
+        revenue: 10 * sum((c) => c.treated[0]),
+        referrers: 0,
+        referred: 0,
+      },
       holdout: { customers: sum((c) => c.held[1]), converters: sum((c) => c.held[0]), revenue: 10 * sum((c) => c.held[0]), referrers: 0, referred: 0 },
     });
     // The legacy send of 2025-12-20 (window ended 01-19, inside the 90 days) has no holdout: left out.
@@ -317,11 +377,22 @@ describe('campaign outcomes on generated data', () => {
         for (let o = 0; o < orderCount; o += 1) {
           const day = addDays('2026-03-15', random.integer(0, 120));
           const order = { order_id: `${customer}-o${o}`, customer_id: customer, total: Math.round(random.next() * 20000) / 100 };
-          events.push({ event_id: `${customer}-o${o}-p`, ...order, occurred_at: `${day}T${String(random.integer(0, 23)).padStart(2, '0')}:15:00Z`, status: 'placed' });
+          events.push({
+            event_id: `${customer}-o${o}-p`,
+            ...order,
+            occurred_at: `${day}T${String(random.integer(0, 23)).padStart(2, '0')}:15:00Z`,
+            status: 'placed',
+          });
           if (random.chance(0.1)) events.push({ event_id: `${customer}-o${o}-c`, ...order, occurred_at: `${addDays(day, 1)}T08:00:00Z`, status: 'cancelled' });
           // biome-ignore lint/suspicious/noDuplicateElseIf: a second draw of the random stream, not the same condition
           else if (random.chance(0.1)) {
-            events.push({ event_id: `${customer}-o${o}-r`, ...order, occurred_at: `${addDays(day, 3)}T08:00:00Z`, status: 'refunded', refunded_amount: Math.round(order.total * 40) / 100 });
+            events.push({
+              event_id: `${customer}-o${o}-r`,
+              ...order,
+              occurred_at: `${addDays(day, 3)}T08:00:00Z`,
+              status: 'refunded',
+              refunded_amount: Math.round(order.total * 40) / 100,
+            });
           }
         }
       }
@@ -339,7 +410,10 @@ describe('campaign outcomes on generated data', () => {
         }
       }
       await writeLog(generatedLake, logged);
-      const file = await writeJsonLines(join(directory.path, 'orders.jsonl'), events.map((event) => ({ ...event, currency: 'EUR' })));
+      const file = await writeJsonLines(
+        join(directory.path, 'orders.jsonl'),
+        events.map((event) => ({ ...event, currency: 'EUR' })),
+      );
       expect((await pipeline('ingest', 'orders', file, '--lake', generatedLake)).code).toBe(0);
       const asOf = '2026-07-05';
       expect((await pipeline('run', '--as-of', asOf, '--lake', generatedLake)).code).toBe(0);
@@ -413,7 +487,10 @@ describe('the uplift interval on many randomised experiments', () => {
       const file = await writeJsonLines(join(directory.path, 'orders.jsonl'), events);
       expect((await pipeline('ingest', 'orders', file, '--lake', experimentLake)).code).toBe(0);
       expect((await pipeline('run', '--as-of', '2026-03-31', '--lake', experimentLake)).code).toBe(0);
-      const rows = await queryCsv(experimentLake, "select send_date, campaign, uplift_ci_low, uplift_ci_high, p_value from campaign_outcomes where as_of = date '2026-03-31'");
+      const rows = await queryCsv(
+        experimentLake,
+        "select send_date, campaign, uplift_ci_low, uplift_ci_high, p_value from campaign_outcomes where as_of = date '2026-03-31'",
+      );
       expect(rows).toHaveLength(240);
       const covered = rows.filter((row) => {
         const uplift = truth.get(`${row['send_date']}|${row['campaign']}`)!;

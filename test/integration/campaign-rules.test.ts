@@ -120,7 +120,10 @@ describe('campaign rules, one at a time', () => {
 
   it('loyalty_upgrade: exactly the customers in the configured RFM segments', async () => {
     const rows = await audienceWithOnly('loyalty_upgrade', '', { segments: ['hibernating', 'at_risk'] });
-    const expected = await queryCsv(lake, `select customer_id from rfm_segments where as_of = date '${AS_OF}' and segment in ('hibernating', 'at_risk') order by customer_id`);
+    const expected = await queryCsv(
+      lake,
+      `select customer_id from rfm_segments where as_of = date '${AS_OF}' and segment in ('hibernating', 'at_risk') order by customer_id`,
+    );
     expect(customers(rows)).toEqual(customers(expected));
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.length).toBeLessThan(orders.length);
@@ -256,7 +259,9 @@ describe('cooldowns and one campaign per customer hold at publish time too', () 
       // Still in the holdout: the same draw, so the second send is logged, not sent, too.
       const again = await pipeline('publish', '--as-of', '2024-07-10', '--config', config, '--lake', heldLake);
       expect(again.stdout).toContain('held out 1 customer as a control');
-      expect(await queryCsv(heldLake, 'select count(*) as logged, count(case when not is_holdout then 1 end) as sent from published_messages')).toEqual([{ logged: '2', sent: '0' }]);
+      expect(await queryCsv(heldLake, 'select count(*) as logged, count(case when not is_holdout then 1 end) as sent from published_messages')).toEqual([
+        { logged: '2', sent: '0' },
+      ]);
     } finally {
       await temporary.cleanup();
     }

@@ -99,7 +99,10 @@ describe('pipeline run', () => {
     // New data arrives, then a run fails after customer_summary was computed.
     await writeJsonLines(join(root, 'late.jsonl'), [orderEvent({ order_id: 'o4', customer_id: 'c3', occurred_at: '2024-03-02T10:00:00Z' })]);
     expect((await pipeline('ingest', 'orders', join(root, 'late.jsonl'), '--lake', lake)).code).toBe(0);
-    const failing = [...jobGraph, { type: 'sql' as const, name: 'exploding', sqlFile: '../test/fixtures/failing-step.sql', inputs: [], kind: 'curated' as const }];
+    const failing = [
+      ...jobGraph,
+      { type: 'sql' as const, name: 'exploding', sqlFile: '../test/fixtures/failing-step.sql', inputs: [], kind: 'curated' as const },
+    ];
     await expect(
       runLocalJobGraph({ store: new FilesystemObjectStore(lake), config: defaultConfig, asOfDates: ['2024-03-31'], steps: failing }),
     ).rejects.toThrow(/step exploding failed for as_of 2024-03-31: .*fails on purpose/);
@@ -188,7 +191,10 @@ describe('errors and exit codes', () => {
 
   it('exits quietly when the reader of its output goes away', async () => {
     const run = promisify(execFile);
-    const { stdout, stderr } = await run('bash', ['-c', `node functions/cli/pipeline.mjs query "select * from range(300000)" --format csv --lake ${lake} | head -2`]);
+    const { stdout, stderr } = await run('bash', [
+      '-c',
+      `node functions/cli/pipeline.mjs query "select * from range(300000)" --format csv --lake ${lake} | head -2`,
+    ]);
     expect(stdout).toBe('range\n0\n');
     expect(stderr).toBe('');
   });
@@ -203,7 +209,10 @@ describe('errors and exit codes', () => {
 
 describe('one run of a lake at a time', () => {
   it('a run started while another runs waits for it; a lease left by a process that ended is no obstacle', async () => {
-    const [first, second] = await Promise.all([pipeline('run', '--as-of', '2024-02-29', '--lake', lake), pipeline('run', '--as-of', '2024-03-31', '--lake', lake)]);
+    const [first, second] = await Promise.all([
+      pipeline('run', '--as-of', '2024-02-29', '--lake', lake),
+      pipeline('run', '--as-of', '2024-03-31', '--lake', lake),
+    ]);
     expect([first.code, second.code]).toEqual([0, 0]);
     expect(first.stderr + second.stderr).toMatch(/^waiting for pid \d+ on .+ \([0-9a-f]+\), which holds the lake's run lease since \d{4}-/m);
     const store = new FilesystemObjectStore(lake);
@@ -213,7 +222,12 @@ describe('one run of a lake at a time', () => {
     // A run killed while it held the lake: its process is gone, so the next run goes ahead at once.
     const ended = await promisify(execFile)(process.execPath, ['-e', 'console.log(process.pid)']);
     const newest = Number(leases.at(-1)!.match(/(\d+)\.released$/)![1]);
-    const killed = { holder: `pid ${ended.stdout.trim()} on ${hostname()} (abc123)`, nonce: 'n', acquired_at: '2026-01-01T00:00:00.000Z', expires_at: '2099-01-01T00:00:00.000Z' };
+    const killed = {
+      holder: `pid ${ended.stdout.trim()} on ${hostname()} (abc123)`,
+      nonce: 'n',
+      acquired_at: '2026-01-01T00:00:00.000Z',
+      expires_at: '2099-01-01T00:00:00.000Z',
+    };
     await writeFile(store.pathOf(`locks/run/${String(newest + 1).padStart(12, '0')}.json`), JSON.stringify(killed));
     const after = await pipeline('run', '--as-of', '2024-03-31', '--lake', lake);
     expect(after.code, after.stderr).toBe(0);

@@ -42,7 +42,15 @@ const orders = [
   // cust-x. X1 (store) is cancelled: no purchase, no lines. X2 (app), placed at 23:30 in New
   // York on 01-31, is 02-01 in UTC and the first purchase: its Shoes line is new.
   // X1 names cust-p as referrer, but it is cancelled: cust-x's first purchase X2 names none.
-  orderEvent({ order_id: 'X1', customer_id: 'cust-x', occurred_at: '2024-01-15T10:00:00Z', total: 50, channel: 'store', items: [shoe(50)], referred_by: 'cust-p' }),
+  orderEvent({
+    order_id: 'X1',
+    customer_id: 'cust-x',
+    occurred_at: '2024-01-15T10:00:00Z',
+    total: 50,
+    channel: 'store',
+    items: [shoe(50)],
+    referred_by: 'cust-p',
+  }),
   orderEvent({ order_id: 'X1', customer_id: 'cust-x', occurred_at: '2024-01-16T10:00:00Z', status: 'cancelled', total: 50 }),
   orderEvent({ order_id: 'X2', customer_id: 'cust-x', occurred_at: '2024-01-31T23:30:00-05:00', total: 40, channel: 'app', items: [shoe(40)] }),
   // After 03-31, for the channel windows of the 06-30 run: X4 is on day 89 after cust-x's first
@@ -102,7 +110,16 @@ describe('customer_orders on hand-made orders', () => {
       'select order_id, order_date, status, is_purchase, gross_amount, refunded_amount, net_amount, customer_order_number, is_first_purchase, ' +
         `days_since_previous_purchase, channel, acquisition_channel from customer_orders ${at('2024-03-31')} order by order_id`,
     );
-    const row = (order: string, date: string, status: string, amounts: [number, number, number], number: number | null, days: number | null, channel: string | null, acquired: string | null) => ({
+    const row = (
+      order: string,
+      date: string,
+      status: string,
+      amounts: [number, number, number],
+      number: number | null,
+      days: number | null,
+      channel: string | null,
+      acquired: string | null,
+    ) => ({
       order_id: order,
       order_date: date,
       status,
@@ -151,7 +168,18 @@ describe('order_lines on hand-made orders', () => {
       'select order_id, line_number, customer_order_number, sku, category, quantity, unit_price, discount_amount, line_amount, is_new_category_for_customer ' +
         `from order_lines ${at('2024-03-31')} order by order_id, line_number`,
     );
-    const line = (order: string, number: number, purchase: number, sku: string, category: string | null, quantity: number, price: number, discount: number, amount: number, isNew: boolean | null) => ({
+    const line = (
+      order: string,
+      number: number,
+      purchase: number,
+      sku: string,
+      category: string | null,
+      quantity: number,
+      price: number,
+      discount: number,
+      amount: number,
+      isNew: boolean | null,
+    ) => ({
       order_id: order,
       line_number: String(number),
       customer_order_number: String(purchase),
@@ -175,22 +203,43 @@ describe('order_lines on hand-made orders', () => {
 });
 
 describe('revenue by period on hand-made orders', () => {
-  it('splits each period\'s revenue and buyers between new and returning customers', async () => {
+  it("splits each period's revenue and buyers between new and returning customers", async () => {
     const rows = await queryCsv(
       lake,
       `select period_start, purchasing_customers, repeat_purchase_rate, net_revenue, new_customer_revenue, returning_customer_revenue from period_metrics ${at('2024-03-31')} order by 1`,
     );
     expect(rows).toEqual([
       // January: cust-p's first purchase.
-      { period_start: '2024-01-01', purchasing_customers: '1', repeat_purchase_rate: '0', net_revenue: '70', new_customer_revenue: '70', returning_customer_revenue: '0' },
+      {
+        period_start: '2024-01-01',
+        purchasing_customers: '1',
+        repeat_purchase_rate: '0',
+        net_revenue: '70',
+        new_customer_revenue: '70',
+        returning_customer_revenue: '0',
+      },
       // February: cust-p returns (80); cust-x and cust-q are new (40 + 15).
-      { period_start: '2024-02-01', purchasing_customers: '3', repeat_purchase_rate: String(1 / 3), net_revenue: '135', new_customer_revenue: '55', returning_customer_revenue: '80' },
+      {
+        period_start: '2024-02-01',
+        purchasing_customers: '3',
+        repeat_purchase_rate: String(1 / 3),
+        net_revenue: '135',
+        new_customer_revenue: '55',
+        returning_customer_revenue: '80',
+      },
       // March: cust-s is new (10 + 10), cust-p returns (30).
-      { period_start: '2024-03-01', purchasing_customers: '2', repeat_purchase_rate: '0.5', net_revenue: '50', new_customer_revenue: '20', returning_customer_revenue: '30' },
+      {
+        period_start: '2024-03-01',
+        purchasing_customers: '2',
+        repeat_purchase_rate: '0.5',
+        net_revenue: '50',
+        new_customer_revenue: '20',
+        returning_customer_revenue: '30',
+      },
     ]);
   });
 
-  it('cumulates each cohort\'s revenue per customer, offset by offset', async () => {
+  it("cumulates each cohort's revenue per customer, offset by offset", async () => {
     const rows = await queryCsv(
       lake,
       `select cohort_start, period_offset, is_complete, cohort_size, net_revenue, cumulative_revenue_per_customer from cohort_revenue ${at('2024-03-31')} order by 1, 2`,
@@ -217,7 +266,7 @@ describe('revenue by period on hand-made orders', () => {
     ]);
   });
 
-  it('sets each period\'s revenue from the previous period\'s buyers against theirs before', async () => {
+  it("sets each period's revenue from the previous period's buyers against theirs before", async () => {
     const rows = await queryCsv(lake, `select * from revenue_retention ${at('2024-03-31')} order by period_start`);
     expect(rows.map(({ as_of: _asOf, ...row }) => row)).toEqual([
       // February's base is January's buyer, cust-p: 70 then 80, so 10 of expansion.
@@ -260,7 +309,15 @@ describe('revenue by period on hand-made orders', () => {
 describe('category_metrics on hand-made orders', () => {
   it('counts buyers once per category, repeat buyers of it, and newcomers by cross-sell', async () => {
     const rows = await queryCsv(lake, `select * from category_metrics ${at('2024-03-31')} order by period_start, category`);
-    const row = (period: string, category: string, counts: [number, number, number], revenue: number, repeat: number, newcomers: number, crossSell: number) => ({
+    const row = (
+      period: string,
+      category: string,
+      counts: [number, number, number],
+      revenue: number,
+      repeat: number,
+      newcomers: number,
+      crossSell: number,
+    ) => ({
       period_start: period,
       category,
       customers: String(counts[0]),
@@ -351,7 +408,16 @@ describe('acquisition_metrics on hand-made orders and spend', () => {
       'select period_start, acquisition_channel, spend, new_customers, cac, first_purchase_revenue, net_revenue_per_customer, payback_days, ' +
         `mean_classic_clv, ltv_cac_predicted from acquisition_metrics ${at('2024-03-31')} order by period_start, acquisition_channel`,
     );
-    const row = (period: string, channel: string, spent: number | null, customers: number, cac: number | null, first: number, perCustomer: number | null, payback: number | null) => ({
+    const row = (
+      period: string,
+      channel: string,
+      spent: number | null,
+      customers: number,
+      cac: number | null,
+      first: number,
+      perCustomer: number | null,
+      payback: number | null,
+    ) => ({
       period_start: period,
       acquisition_channel: channel,
       spend: spent === null ? null : String(spent),

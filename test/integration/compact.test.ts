@@ -12,7 +12,10 @@ async function lakeWithTwoBatches(directory: string): Promise<string> {
   const data = generateDemoData({ customers: 150, seed: 3, startDate: '2025-01-01', endDate: '2025-03-31', brokenShare: 0 });
   const third = Math.ceil(data.orderLines.length / 3);
   for (const [index, slice] of [data.orderLines.slice(0, 2 * third), data.orderLines.slice(third)].entries()) {
-    const file = await writeJsonLines(join(directory, `orders-${index}.jsonl`), slice.filter((line) => !line.includes('"bad-')));
+    const file = await writeJsonLines(
+      join(directory, `orders-${index}.jsonl`),
+      slice.filter((line) => !line.includes('"bad-')),
+    );
     expect((await pipeline('ingest', 'orders', file, '--lake', lake)).code).toBe(0);
   }
   return lake;
@@ -50,7 +53,10 @@ describe('pipeline compact', () => {
       // Three deliveries of overlapping slices, as batches arrive in practice.
       const third = Math.ceil(data.orderLines.length / 3);
       for (const [index, slice] of [data.orderLines.slice(0, 2 * third), data.orderLines.slice(third)].entries()) {
-        const file = await writeJsonLines(join(directory.path, `orders-${index}.jsonl`), slice.filter((line) => !line.includes('"bad-')));
+        const file = await writeJsonLines(
+          join(directory.path, `orders-${index}.jsonl`),
+          slice.filter((line) => !line.includes('"bad-')),
+        );
         expect((await pipeline('ingest', 'orders', file, '--lake', lake)).code).toBe(0);
       }
       expect((await pipeline('run', '--as-of', '2025-03-31', '--lake', lake)).code).toBe(0);

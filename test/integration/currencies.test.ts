@@ -21,7 +21,15 @@ const orders = [
   // USD on 01-10: that day's rate (0.8): 8; 5 USD refunded on 02-20, converted at the order's
   // rate, not the refund day's: 4, leaving 4.
   orderEvent({ order_id: 'U2', customer_id: 'cust-u', occurred_at: '2024-01-10T10:00:00Z', total: 10, currency: 'USD' }),
-  orderEvent({ order_id: 'U2', customer_id: 'cust-u', occurred_at: '2024-02-20T10:00:00Z', status: 'refunded', total: 10, refunded_amount: 5, currency: 'USD' }),
+  orderEvent({
+    order_id: 'U2',
+    customer_id: 'cust-u',
+    occurred_at: '2024-02-20T10:00:00Z',
+    status: 'refunded',
+    total: 10,
+    refunded_amount: 5,
+    currency: 'USD',
+  }),
   // GBP on 01-06: the 01-05 rate as corrected by the second rates file (1.25, not 1.2): 12.5.
   // Its line: 2 x 4 GBP less 1 GBP = 7 GBP, which is 8.75 EUR.
   orderEvent({
@@ -55,7 +63,11 @@ beforeAll(async () => {
   const ratesFile = join(directory.path, 'rates.csv');
   await writeFile(ratesFile, `${['date,currency,rate', ...rates.map((rate) => `${rate.date},${rate.currency},${rate.rate}`)].join('\n')}\n`);
   const correction = await writeJsonLines(join(directory.path, 'correction.jsonl'), [{ date: '2024-01-05', currency: 'GBP', rate: 1.25, source: 'bank' }]);
-  for (const args of [['orders', ordersFile], ['fx-rates', ratesFile], ['fx-rates', correction]]) {
+  for (const args of [
+    ['orders', ordersFile],
+    ['fx-rates', ratesFile],
+    ['fx-rates', correction],
+  ]) {
     const result = await pipeline('ingest', ...args, '--lake', lake);
     expect(result.code, result.stderr).toBe(0);
   }
@@ -69,7 +81,7 @@ describe('a reporting currency', () => {
     expect(run.code, run.stderr).toBe(0);
   });
 
-  it('converts each order at the rate of its date or the latest up to 7 days before, refunds at the order\'s rate', async () => {
+  it("converts each order at the rate of its date or the latest up to 7 days before, refunds at the order's rate", async () => {
     const rows = await queryCsv(
       lake,
       "select order_id, original_currency, original_gross_amount, fx_rate, gross_amount, refunded_amount, net_amount from customer_orders where as_of = date '2024-02-29' order by order_id",
@@ -92,7 +104,7 @@ describe('a reporting currency', () => {
     ]);
   });
 
-  it('adds every table\'s money up in the reporting currency, lines included', async () => {
+  it("adds every table's money up in the reporting currency, lines included", async () => {
     const [period] = await queryCsv(lake, "select net_revenue from period_metrics where as_of = date '2024-02-29' and period_start = date '2024-01-01'");
     expect(Number(period!['net_revenue'])).toBeCloseTo(100 + 12.5 + 45 + 4 + 18, 9);
     const [line] = await queryCsv(lake, "select unit_price, discount_amount, line_amount from order_lines where as_of = date '2024-02-29'");
@@ -120,11 +132,19 @@ describe('a reporting currency', () => {
 });
 
 describe('refunds in another currency than their order', () => {
-  it('stop the run, naming the order: a refund is read in its order\'s currency', async () => {
+  it("stop the run, naming the order: a refund is read in its order's currency", async () => {
     const refundLake = join(directory.path, 'refund-lake');
     const file = await writeJsonLines(join(directory.path, 'refund.jsonl'), [
       orderEvent({ order_id: 'R1', customer_id: 'cust-r', occurred_at: '2024-01-03T10:00:00Z', total: 100, currency: 'EUR' }),
-      orderEvent({ order_id: 'R1', customer_id: 'cust-r', occurred_at: '2024-01-09T10:00:00Z', status: 'refunded', total: 100, refunded_amount: 30, currency: 'JPY' }),
+      orderEvent({
+        order_id: 'R1',
+        customer_id: 'cust-r',
+        occurred_at: '2024-01-09T10:00:00Z',
+        status: 'refunded',
+        total: 100,
+        refunded_amount: 30,
+        currency: 'JPY',
+      }),
     ]);
     expect((await pipeline('ingest', 'orders', file, '--lake', refundLake)).code).toBe(0);
     const run = await pipeline('run', '--as-of', '2024-01-31', '--lake', refundLake);

@@ -38,7 +38,10 @@ beforeAll(async () => {
   await writeFile(ordersPath, `${data.orderLines.join('\n')}\n`);
   await writeFile(ratesPath, `${['date,currency,rate', ...data.fxRates.map((rate) => `${rate.date},${rate.currency},${rate.rate}`)].join('\n')}\n`);
   await writeFile(configPath, JSON.stringify({ reportingCurrency: 'USD' }));
-  for (const [input, path] of [['orders', ordersPath], ['fx-rates', ratesPath]] as const) {
+  for (const [input, path] of [
+    ['orders', ordersPath],
+    ['fx-rates', ratesPath],
+  ] as const) {
     const result = await pipeline('ingest', input, path, '--lake', lake);
     expect(result.code, result.stderr).toBe(0);
   }
@@ -59,7 +62,8 @@ function expectRows(actual: Record<string, string | null>[], expected: Record<st
     const found = byKey.get(key(row));
     expect(found, key(row)).toBeDefined();
     for (const [column, value] of Object.entries(row)) {
-      if (typeof value === 'number') expect(Math.abs(Number(found![column]) - value), `${key(row)} ${column}`).toBeLessThanOrEqual(Math.max(1e-5, 1e-9 * Math.abs(value)));
+      if (typeof value === 'number')
+        expect(Math.abs(Number(found![column]) - value), `${key(row)} ${column}`).toBeLessThanOrEqual(Math.max(1e-5, 1e-9 * Math.abs(value)));
       else expect(found![column], `${key(row)} ${column}`).toBe(value === null ? null : String(value));
     }
   }
@@ -88,18 +92,28 @@ describe('the demo in two currencies, reported in USD', () => {
   });
 
   it('sums converted money: order_lines, period_metrics and cohort_revenue', async () => {
-    const lines = commerce.orderLines(orders).map(({ order_id, line_number, unit_price, discount_amount, line_amount }) => ({ order_id, line_number, unit_price, discount_amount, line_amount }));
+    const lines = commerce
+      .orderLines(orders)
+      .map(({ order_id, line_number, unit_price, discount_amount, line_amount }) => ({ order_id, line_number, unit_price, discount_amount, line_amount }));
     expectRows(await queryCsv(lake, `select * from order_lines where as_of = date '${asOf}'`), lines, (row) => `${row['order_id']}#${row['line_number']}`);
     const purchases = orders
       .filter((order) => order.is_purchase)
-      .map((order) => ({ order_id: order.order_id, customer_id: order.customer_id, placed_at_ms: order.placed_at_ms, date: order.order_date, net: order.net_amount }));
-    const periods = reference.periodMetrics(purchases, config, asOf).map(({ period_start, net_revenue, new_customer_revenue, returning_customer_revenue, aov }) => ({
-      period_start,
-      net_revenue,
-      new_customer_revenue,
-      returning_customer_revenue,
-      aov,
-    }));
+      .map((order) => ({
+        order_id: order.order_id,
+        customer_id: order.customer_id,
+        placed_at_ms: order.placed_at_ms,
+        date: order.order_date,
+        net: order.net_amount,
+      }));
+    const periods = reference
+      .periodMetrics(purchases, config, asOf)
+      .map(({ period_start, net_revenue, new_customer_revenue, returning_customer_revenue, aov }) => ({
+        period_start,
+        net_revenue,
+        new_customer_revenue,
+        returning_customer_revenue,
+        aov,
+      }));
     expectRows(await queryCsv(lake, `select * from period_metrics where as_of = date '${asOf}'`), periods, (row) => String(row['period_start']));
     const cohorts = commerce.cohortRevenue(purchases, config, asOf).map(({ cohort_start, period_offset, net_revenue, cumulative_revenue_per_customer }) => ({
       cohort_start,
@@ -107,6 +121,10 @@ describe('the demo in two currencies, reported in USD', () => {
       net_revenue,
       cumulative_revenue_per_customer,
     }));
-    expectRows(await queryCsv(lake, `select * from cohort_revenue where as_of = date '${asOf}'`), cohorts, (row) => `${row['cohort_start']}+${row['period_offset']}`);
+    expectRows(
+      await queryCsv(lake, `select * from cohort_revenue where as_of = date '${asOf}'`),
+      cohorts,
+      (row) => `${row['cohort_start']}+${row['period_offset']}`,
+    );
   });
 });

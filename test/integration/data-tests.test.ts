@@ -100,7 +100,12 @@ describe('the data-test gate in the state machine (test-run Lambda on Athena)', 
       const result = await engine.query(statements[Number(input.QueryExecutionId)]!);
       const header = { Data: result.columns.map((column) => ({ VarCharValue: column.name })) };
       const rows = result.rows.map((row) => ({ Data: row.map((value) => (value === null ? {} : { VarCharValue: String(value) })) }));
-      return { ResultSet: { ResultSetMetadata: { ColumnInfo: result.columns.map((column) => ({ Name: column.name, Type: column.type.toLowerCase() })) }, Rows: [header, ...rows] } };
+      return {
+        ResultSet: {
+          ResultSetMetadata: { ColumnInfo: result.columns.map((column) => ({ Name: column.name, Type: column.type.toLowerCase() })) },
+          Rows: [header, ...rows],
+        },
+      };
     });
   });
 

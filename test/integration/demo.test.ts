@@ -60,9 +60,19 @@ describe('pipeline demo', () => {
     expect(demo.stdout).toMatch(/publish 2026-09-30: sent [\d,]+ messages to outbox, held out [\d,]+ customers as controls/);
     for (const date of DEMO_DEFAULTS.sendDates) {
       expect(demo.stdout).toMatch(new RegExp(`publish ${date}: sent [\\d,]+ messages to outbox, held out [\\d,]+ customers`));
-      expect(demo.stdout).toMatch(new RegExp(`orders landing/demo/responses-${date}\\.jsonl: received [\\d,]+, accepted [\\d,]+ \\(0 duplicates\\), rejected 0`));
+      expect(demo.stdout).toMatch(
+        new RegExp(`orders landing/demo/responses-${date}\\.jsonl: received [\\d,]+, accepted [\\d,]+ \\(0 duplicates\\), rejected 0`),
+      );
     }
-    for (const heading of ['retention and churn, last 6 periods', 'cohort retention, latest 6 cohorts', 'RFM segments', 'CLV (classic)', 'trailing NPS', 'predictive CLV', 'campaign results: messaged customers against the held-out ones']) {
+    for (const heading of [
+      'retention and churn, last 6 periods',
+      'cohort retention, latest 6 cohorts',
+      'RFM segments',
+      'CLV (classic)',
+      'trailing NPS',
+      'predictive CLV',
+      'campaign results: messaged customers against the held-out ones',
+    ]) {
       expect(demo.stdout).toContain(heading);
     }
     // The referral ask is shown on referrals: its rates, uplift and what it added are the referral ones.
@@ -99,7 +109,10 @@ describe('pipeline demo', () => {
     const customers = messages.map((message) => message.customer_id);
     expect(new Set(customers).size).toBe(customers.length);
     const [{ n }] = (await queryCsv(lake, "select count(*) as n from campaign_audience where as_of = date '2026-09-30'")) as [{ n: string }];
-    const [log] = await queryCsv(lake, "select count(case when is_holdout then 1 end) as held, count(case when not is_holdout then 1 end) as sent from published_messages where as_of = date '2026-09-30'");
+    const [log] = await queryCsv(
+      lake,
+      "select count(case when is_holdout then 1 end) as held, count(case when not is_holdout then 1 end) as sent from published_messages where as_of = date '2026-09-30'",
+    );
     expect(messages).toHaveLength(Number(log!['sent']));
     expect(Number(log!['sent']) + Number(log!['held'])).toBe(Number(n));
     expect(Number(log!['held'])).toBeGreaterThan(0);
@@ -123,14 +136,25 @@ describe('pipeline demo', () => {
       "select event_id, order_id, customer_id, strftime(occurred_at, '%Y-%m-%dT%H:%M:%SZ') as occurred_at, status, total, refunded_amount from orders where event_id not like 'evt-resp-%'",
     );
     const purchases = purchasesAsOf(
-      own.map((row) => ({ event_id: row['event_id']!, order_id: row['order_id']!, customer_id: row['customer_id']!, occurred_at: row['occurred_at']!, status: row['status']!, total: Number(row['total']), refunded_amount: row['refunded_amount'] === null ? undefined : Number(row['refunded_amount']) })),
+      own.map((row) => ({
+        event_id: row['event_id']!,
+        order_id: row['order_id']!,
+        customer_id: row['customer_id']!,
+        occurred_at: row['occurred_at']!,
+        status: row['status']!,
+        total: Number(row['total']),
+        refunded_amount: row['refunded_amount'] === null ? undefined : Number(row['refunded_amount']),
+      })),
       { businessTimezone: 'UTC', period: 'month', activityWindowDays: 90, npsTrailingWindowDays: 90 },
       asOf,
     );
     const purchaseDates = new Map<string, string[]>();
     for (const purchase of purchases) purchaseDates.set(purchase.customer_id, [...(purchaseDates.get(purchase.customer_id) ?? []), purchase.date]);
     // Referrals of the generated data: the referred customers' first purchases (the responses' referred customers are all new).
-    const ownReferrals = await queryCsv(lake, `select referred_by, order_date from customer_orders where as_of = date '${asOf}' and is_first_purchase and referred_by is not null and order_id not like 'ord-resp-%'`);
+    const ownReferrals = await queryCsv(
+      lake,
+      `select referred_by, order_date from customer_orders where as_of = date '${asOf}' and is_first_purchase and referred_by is not null and order_id not like 'ord-resp-%'`,
+    );
     const referralDates = new Map<string, string[]>();
     for (const row of ownReferrals) referralDates.set(row['referred_by']!, [...(referralDates.get(row['referred_by']!) ?? []), row['order_date']!]);
     // The customers campaign_results pools: sends whose window has ended and that held someone out.
@@ -269,9 +293,14 @@ describe('pipeline demo', () => {
     expect(report.text).toContain('Campaign results');
     // The P(alive) chart names the model behind it.
     expect(report.text).toMatch(/Probability that a customer is still active, from (MBG\/NBD|Pareto\/NBD)\./);
-    expect(report.campaignResults.map((row) => row.campaign).sort()).toEqual(
-      ['churn_risk', 'loyalty_upgrade', 'referral_ask', 'second_purchase', 'service_recovery', 'win_back'],
-    );
+    expect(report.campaignResults.map((row) => row.campaign).sort()).toEqual([
+      'churn_risk',
+      'loyalty_upgrade',
+      'referral_ask',
+      'second_purchase',
+      'service_recovery',
+      'win_back',
+    ]);
     for (const row of report.campaignResults) {
       expect(row.text).toMatch(/of [\d,]+[\s\S]*of [\d,]+/);
       expect(row.text).toMatch(/pts/);
@@ -285,7 +314,10 @@ describe('pipeline demo', () => {
     }
     expect(report.campaignResults.some((row) => row.verdict === 'no measurable effect')).toBe(true);
     // referral_ask is shown on what it asks for: its interval is the referral uplift's.
-    const [referralAsk] = await queryCsv(lake, "select referral_uplift_ci_low, referral_uplift_ci_high from campaign_results where as_of = date '2026-09-30' and campaign = 'referral_ask'");
+    const [referralAsk] = await queryCsv(
+      lake,
+      "select referral_uplift_ci_low, referral_uplift_ci_high from campaign_results where as_of = date '2026-09-30' and campaign = 'referral_ask'",
+    );
     const shown = report.campaignResults.find((row) => row.campaign === 'referral_ask')!.text;
     expect(shown).toContain('asks for a referral');
     const signed = (value: string | null | undefined) => `${Number(value) >= 0 ? '+' : '−'}${Math.abs(100 * Number(value)).toFixed(1)} pts`;

@@ -59,7 +59,10 @@ beforeAll(async () => {
   const nyConfig = join(directory.path, 'ny.json');
   await writeFile(nyConfig, JSON.stringify({ businessTimezone: 'America/New_York' }));
   for (const target of [lake, nyLake]) {
-    for (const args of [['ingest', 'orders', first, second], ['ingest', 'surveys', surveyFile]]) {
+    for (const args of [
+      ['ingest', 'orders', first, second],
+      ['ingest', 'surveys', surveyFile],
+    ]) {
       expect((await pipeline(...args, '--lake', target)).code).toBe(0);
     }
   }
@@ -93,7 +96,10 @@ describe('customer_summary on hand-made customers', () => {
   });
 
   it('dates events by the business timezone', async () => {
-    const rows = await queryCsv(nyLake, `select customer_id, first_purchase_date, last_nps_score from customer_summary ${at('2024-03-31')} order by customer_id`);
+    const rows = await queryCsv(
+      nyLake,
+      `select customer_id, first_purchase_date, last_nps_score from customer_summary ${at('2024-03-31')} order by customer_id`,
+    );
     expect(rows).toEqual([
       { customer_id: 'cust-c', first_purchase_date: '2024-01-20', last_nps_score: '10' },
       { customer_id: 'cust-d', first_purchase_date: '2024-01-31', last_nps_score: '8' },
@@ -128,7 +134,10 @@ describe('period_metrics on hand-made customers', () => {
   });
 
   it('keeps empty periods as rows with zero orders and a null AOV', async () => {
-    const rows = await queryCsv(lake, `select period_start, orders, net_revenue, aov, customers_end from period_metrics ${at('2024-05-31')} order by period_start`);
+    const rows = await queryCsv(
+      lake,
+      `select period_start, orders, net_revenue, aov, customers_end from period_metrics ${at('2024-05-31')} order by period_start`,
+    );
     expect(rows.map((row) => row['period_start'])).toEqual(['2024-01-01', '2024-02-01', '2024-03-01', '2024-04-01', '2024-05-01']);
     // The base at May 31 looks back to Mar 3: cust-c (Mar 20) and cust-e (Apr 1) only.
     expect(rows[4]).toEqual({ period_start: '2024-05-01', orders: '0', net_revenue: '0', aov: null, customers_end: '2' });
@@ -140,7 +149,10 @@ describe('period_metrics on hand-made customers', () => {
 
 describe('cohort_retention, nps and clv_summary on hand-made customers', () => {
   it('reports every offset up to as_of, zeros included', async () => {
-    const rows = await queryCsv(lake, `select cohort_start, period_offset, cohort_size, active_customers, retention_rate from cohort_retention ${at('2024-03-31')} order by cohort_start, period_offset`);
+    const rows = await queryCsv(
+      lake,
+      `select cohort_start, period_offset, cohort_size, active_customers, retention_rate from cohort_retention ${at('2024-03-31')} order by cohort_start, period_offset`,
+    );
     expect(rows).toEqual([
       { cohort_start: '2024-01-01', period_offset: '0', cohort_size: '2', active_customers: '2', retention_rate: '1' },
       { cohort_start: '2024-01-01', period_offset: '1', cohort_size: '2', active_customers: '0', retention_rate: '0' },
@@ -151,7 +163,10 @@ describe('cohort_retention, nps and clv_summary on hand-made customers', () => {
   });
 
   it('counts each customer once per period, at their latest answer', async () => {
-    const rows = await queryCsv(lake, `select period_start, responses, promoters, passives, detractors, nps, trailing_responses, trailing_nps from nps ${at('2024-03-31')} order by period_start`);
+    const rows = await queryCsv(
+      lake,
+      `select period_start, responses, promoters, passives, detractors, nps, trailing_responses, trailing_nps from nps ${at('2024-03-31')} order by period_start`,
+    );
     expect(rows[0]).toMatchObject({ period_start: '2024-01-01', responses: '1', promoters: '1', nps: '100' });
     expect(rows[1]).toMatchObject({ period_start: '2024-02-01', responses: '0', nps: null });
     expect(rows[2]).toMatchObject({ period_start: '2024-03-01', responses: '2', promoters: '1', passives: '1', detractors: '0', nps: '50' });

@@ -50,13 +50,23 @@ async function publishOnAws(): Promise<PublishedRecord[]> {
   athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
   athena.on(GetQueryResultsCommand).resolves({
     ResultSet: {
-      ResultSetMetadata: { ColumnInfo: columns.map((Name) => ({ Name, Type: ['campaign', 'customer_id', 'reason', 'segment'].includes(Name) ? 'varchar' : Name === 'net_revenue' ? 'double' : 'integer' })) },
-      Rows: [{ Data: columns.map((VarCharValue) => ({ VarCharValue })) }, ...audience.map((row) => ({ Data: Object.values(row).map((value) => ({ VarCharValue: String(value) })) }))],
+      ResultSetMetadata: {
+        ColumnInfo: columns.map((Name) => ({
+          Name,
+          Type: ['campaign', 'customer_id', 'reason', 'segment'].includes(Name) ? 'varchar' : Name === 'net_revenue' ? 'double' : 'integer',
+        })),
+      },
+      Rows: [
+        { Data: columns.map((VarCharValue) => ({ VarCharValue })) },
+        ...audience.map((row) => ({ Data: Object.values(row).map((value) => ({ VarCharValue: String(value) })) })),
+      ],
     },
   });
   s3.on(ListObjectsV2Command).resolves({ Contents: [] });
   s3.on(PutObjectCommand).resolves({});
-  sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => ({ Successful: input.Entries!.map((entry) => ({ Id: entry.Id, MessageId: 'x', MD5OfMessageBody: 'y' })) }));
+  sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => ({
+    Successful: input.Entries!.map((entry) => ({ Id: entry.Id, MessageId: 'x', MD5OfMessageBody: 'y' })),
+  }));
   const { handler } = await import('../../functions/publish/index.ts');
   const result = await handler({ as_of: AS_OF }, lambdaContext('parity', 600_000));
   const sentToQueue = sqs.commandCalls(SendMessageBatchCommand).flatMap((call) => call.args[0].input.Entries!);
@@ -65,7 +75,12 @@ async function publishOnAws(): Promise<PublishedRecord[]> {
     .commandCalls(PutObjectCommand)
     .map((call) => call.args[0].input as PutObjectCommandInput)
     .filter((input) => input.Key!.startsWith(`published/campaigns/as_of=${AS_OF}/`))
-    .flatMap((input) => String(input.Body).trim().split('\n').map((line) => JSON.parse(line) as PublishedRecord));
+    .flatMap((input) =>
+      String(input.Body)
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as PublishedRecord),
+    );
 }
 
 /** The local side: the same rows as the date's campaign_audience partition, published to the outbox. */
@@ -89,7 +104,11 @@ async function publishLocally(root: string): Promise<PublishedRecord[]> {
   const store = new FilesystemObjectStore(lake);
   const records: PublishedRecord[] = [];
   for (const key of await store.list(`published/campaigns/as_of=${AS_OF}/`)) {
-    for (const line of new TextDecoder().decode(await store.get(key)).trim().split('\n')) records.push(JSON.parse(line) as PublishedRecord);
+    for (const line of new TextDecoder()
+      .decode(await store.get(key))
+      .trim()
+      .split('\n'))
+      records.push(JSON.parse(line) as PublishedRecord);
   }
   return records;
 }
@@ -100,7 +119,8 @@ describe('holdout assignment, locally and on AWS', () => {
     try {
       const local = await publishLocally(directory.path);
       const aws = await publishOnAws();
-      const groups = (records: PublishedRecord[]) => records.map((record) => `${record.campaign}|${record.customer_id}|${record.message_id}|${record.is_holdout}`).sort();
+      const groups = (records: PublishedRecord[]) =>
+        records.map((record) => `${record.campaign}|${record.customer_id}|${record.message_id}|${record.is_holdout}`).sort();
       expect(local).toHaveLength(600);
       expect(groups(aws)).toEqual(groups(local));
       const held = local.filter((record) => record.is_holdout).length;

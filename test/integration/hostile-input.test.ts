@@ -48,7 +48,8 @@ async function ingestFile(name: string, content: string | Uint8Array, type: 'ord
   return { ...result, lake, stored, rejected };
 }
 
-const jsonLines = (records: readonly (object | string)[]) => `${records.map((record) => (typeof record === 'string' ? record : JSON.stringify(record))).join('\n')}\n`;
+const jsonLines = (records: readonly (object | string)[]) =>
+  `${records.map((record) => (typeof record === 'string' ? record : JSON.stringify(record))).join('\n')}\n`;
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 describe('a record over the size limit', () => {
@@ -90,7 +91,10 @@ describe('a record over the size limit', () => {
     // Two lines of 400,000 two-byte characters: each under the limit, together under it in
     // characters (800,000) but over it in UTF-8 (1.6 MB).
     const wide = 'é'.repeat(400_000);
-    const outcome = await ingestFile('orders.csv', `${[header, `a,o-a,c-a,2024-03-01T10:00:00Z,10,EUR,"${wide}`, `${wide}"`, 'b,o-b,c-b,2024-03-01T10:00:00Z,10,EUR,web'].join('\n')}\n`);
+    const outcome = await ingestFile(
+      'orders.csv',
+      `${[header, `a,o-a,c-a,2024-03-01T10:00:00Z,10,EUR,"${wide}`, `${wide}"`, 'b,o-b,c-b,2024-03-01T10:00:00Z,10,EUR,web'].join('\n')}\n`,
+    );
     expect(outcome.stored).toEqual(['b']);
     expect(outcome.rejected.map((refused) => [refused.line_number, refused.reason])).toEqual([
       ['2', 'unterminated quoted field starting on line 2'],
@@ -113,7 +117,12 @@ describe('deeply nested JSON', () => {
   it('is refused naming the field, whether it is an extra field, a known one or the whole record', async () => {
     const outcome = await ingestFile(
       'orders.jsonl',
-      jsonLines([`${base},"gift":${nestedArray}}`, `${JSON.stringify({ ...valid('t'), total: undefined }).slice(0, -1)},"total":${nestedArray}}`, nestedArray, valid('ok', { items: [{ sku: 'a', quantity: 1, unit_price: 2, options: { size: 'M' } }] })]),
+      jsonLines([
+        `${base},"gift":${nestedArray}}`,
+        `${JSON.stringify({ ...valid('t'), total: undefined }).slice(0, -1)},"total":${nestedArray}}`,
+        nestedArray,
+        valid('ok', { items: [{ sku: 'a', quantity: 1, unit_price: 2, options: { size: 'M' } }] }),
+      ]),
     );
     expect(outcome.code).toBe(0);
     expect(outcome.stored).toEqual(['ok']);
@@ -214,7 +223,7 @@ describe('types and timestamps', () => {
       expect.stringMatching(/^occurred_at: .*1970.*2100|^occurred_at: .*year/),
       expect.stringMatching(/^occurred_at: .*offset/),
     ]);
-    const [row] = await queryCsv(outcome.lake, "select cast(dt as varchar) as dt from orders");
+    const [row] = await queryCsv(outcome.lake, 'select cast(dt as varchar) as dt from orders');
     expect(row!['dt']).toBe('2099-07-01');
   });
 });
@@ -230,7 +239,14 @@ describe('empty and damaged files', () => {
 
   it.each([
     ['orders.jsonl.gz', () => jsonLines(Array.from({ length: 2000 }, (_, index) => valid(`e${String(index).padStart(4, '0')}`)))],
-    ['orders.csv.gz', () => ['event_id,order_id,customer_id,occurred_at,total,currency', ...Array.from({ length: 2000 }, (_, index) => `e${String(index).padStart(4, '0')},o,c,2024-03-01T10:00:00Z,10,EUR`)].join('\n')],
+    [
+      'orders.csv.gz',
+      () =>
+        [
+          'event_id,order_id,customer_id,occurred_at,total,currency',
+          ...Array.from({ length: 2000 }, (_, index) => `e${String(index).padStart(4, '0')},o,c,2024-03-01T10:00:00Z,10,EUR`),
+        ].join('\n'),
+    ],
     ['orders.json.gz', () => `[${Array.from({ length: 2000 }, (_, index) => JSON.stringify(valid(`e${String(index).padStart(4, '0')}`))).join(',\n')}]`],
   ])('stores what a truncated %s holds and keeps the unreadable end as one refused record', async (name, content) => {
     const gzipped = gzipSync(content());
@@ -239,7 +255,9 @@ describe('empty and damaged files', () => {
     expect(outcome.stored.length).toBeGreaterThan(100);
     expect(outcome.stored.length).toBeLessThan(2000);
     expect(outcome.rejected.map((refused) => refused.reason)).toEqual([expect.stringMatching(/^input ended unexpectedly/)]);
-    expect(outcome.stdout).toMatch(new RegExp(`received ${(outcome.stored.length + 1).toLocaleString('en-US')}, accepted ${outcome.stored.length.toLocaleString('en-US')}`));
+    expect(outcome.stdout).toMatch(
+      new RegExp(`received ${(outcome.stored.length + 1).toLocaleString('en-US')}, accepted ${outcome.stored.length.toLocaleString('en-US')}`),
+    );
   });
 
   it('refuses every line of a binary file, each with a reason, and exits normally', async () => {

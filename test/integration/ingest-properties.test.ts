@@ -21,8 +21,11 @@ describe('ingest, for any mix of valid, invalid, blank and repeated lines split 
 
 describe('the tables computed from any such files', () => {
   it('are the same whether the lines came as one file or several, and do not change when every file is ingested again', async () => {
-    await fc.assert(fc.asyncProperty(splitIntoFiles(deliveries({ maxLines: 40, ids: 10 }), 3), (files) => checkMetricsIgnoreSplitAndReingest(files)), {
-      numRuns: 3,
-    });
+    await fc.assert(
+      fc.asyncProperty(splitIntoFiles(deliveries({ maxLines: 40, ids: 10 }), 3), (files) => checkMetricsIgnoreSplitAndReingest(files)),
+      {
+        numRuns: 3,
+      },
+    );
   }, 180_000);
 });

@@ -14,7 +14,9 @@ let lake: string;
 beforeAll(async () => {
   directory = await temporaryDirectory();
   lake = join(directory.path, 'lake');
-  const orders = await writeJsonLines(join(directory.path, 'orders.jsonl'), [orderEvent({ order_id: 'o1', customer_id: 'c1', occurred_at: '2024-03-01T10:00:00Z', total: 40 })]);
+  const orders = await writeJsonLines(join(directory.path, 'orders.jsonl'), [
+    orderEvent({ order_id: 'o1', customer_id: 'c1', occurred_at: '2024-03-01T10:00:00Z', total: 40 }),
+  ]);
   expect((await pipeline('ingest', 'orders', orders, '--lake', lake)).code).toBe(0);
   const config = join(directory.path, 'config.json');
   await writeFile(config, JSON.stringify({ campaigns: { winBack: { enabled: false } } }));

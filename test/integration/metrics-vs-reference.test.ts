@@ -24,12 +24,20 @@ const validSurveys: RefSurveyEvent[] = data.surveys.map((survey) => ({
 }));
 
 /** A timestamp as `pipeline query --format csv` prints it. */
-const timestampText = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.000Z$/, '+00').replace(/Z$/, '+00');
+const timestampText = (ms: number) =>
+  new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.000Z$/, '+00')
+    .replace(/Z$/, '+00');
 
 /** Booleans and timestamps as the CSV prints them; numbers, strings and nulls as they are. */
 const asCsv = (row: object, timestamps: readonly string[] = []) =>
   Object.fromEntries(
-    Object.entries(row).map(([key, value]) => [key, typeof value === 'boolean' ? String(value) : timestamps.includes(key) ? timestampText(value as number) : value]),
+    Object.entries(row).map(([key, value]) => [
+      key,
+      typeof value === 'boolean' ? String(value) : timestamps.includes(key) ? timestampText(value as number) : value,
+    ]),
   );
 
 /** The pipeline's predicted CLV per customer (checked in its own tests), for the tables that average it. */
@@ -115,7 +123,11 @@ beforeAll(async () => {
   await writeFile(ordersPath, `${data.orderLines.join('\n')}\n`);
   await writeFile(surveysPath, surveysToCsv(data));
   await writeFile(spendPath, `${data.spendLines.join('\n')}\n`);
-  for (const [type, path] of [['orders', ordersPath], ['surveys', surveysPath], ['spend', spendPath]] as const) {
+  for (const [type, path] of [
+    ['orders', ordersPath],
+    ['surveys', surveysPath],
+    ['spend', spendPath],
+  ] as const) {
     const result = await pipeline('ingest', type, path, '--lake', join(ingested.path, 'lake'));
     expect(result.code, result.stderr).toBe(0);
   }
@@ -159,7 +171,20 @@ describe.each(scenarios)('metric tables match the reference: $name', ({ config, 
           last_purchase_at: timestampText(row.last_purchase_at),
         })),
         (row) => String(row['customer_id']),
-        ['purchases', 'purchase_days', 'net_revenue', 'aov', 'frequency', 'recency_days', 'tenure_days', 'days_since_last_purchase', 'avg_repeat_day_net_revenue', 'last_nps_score', 'first_purchase_at', 'last_purchase_at'],
+        [
+          'purchases',
+          'purchase_days',
+          'net_revenue',
+          'aov',
+          'frequency',
+          'recency_days',
+          'tenure_days',
+          'days_since_last_purchase',
+          'avg_repeat_day_net_revenue',
+          'last_nps_score',
+          'first_purchase_at',
+          'last_purchase_at',
+        ],
         'customer_summary',
       );
     });
@@ -268,7 +293,13 @@ describe.each(scenarios)('metric tables match the reference: $name', ({ config, 
 
     it('rfm_segments', async () => {
       const rows = await queryCsv(lake, `select * from rfm_segments ${where}`);
-      compareRows(rows, reference.rfmScores(summary, config.rfm?.frequencyThresholds), (row) => String(row['customer_id']), ['r_score', 'f_score', 'm_score', 'segment'], 'rfm_segments');
+      compareRows(
+        rows,
+        reference.rfmScores(summary, config.rfm?.frequencyThresholds),
+        (row) => String(row['customer_id']),
+        ['r_score', 'f_score', 'm_score', 'segment'],
+        'rfm_segments',
+      );
     });
   });
 });

@@ -28,27 +28,46 @@ function hostileFile(): Buffer {
     const roll = random.next();
     let line: string | Buffer;
     // Over the record size limit: cut out of the stream and refused whole, whatever chunk it starts in.
-    if (index === 1000) line = JSON.stringify({ ...orderEvent({ event_id: 'huge', order_id: 'o-huge', customer_id: 'c2', occurred_at: '2024-03-01T00:00:00Z' }), note: 'x'.repeat(MAX_RECORD_BYTES) });
+    if (index === 1000)
+      line = JSON.stringify({
+        ...orderEvent({ event_id: 'huge', order_id: 'o-huge', customer_id: 'c2', occurred_at: '2024-03-01T00:00:00Z' }),
+        note: 'x'.repeat(MAX_RECORD_BYTES),
+      });
     else if (index === 2000) line = ' '.repeat(MAX_RECORD_BYTES + 7);
     // Before the earliest event date (2000-01-01 UTC by default): refused by the worker that validates it.
-    else if (index === 1500) line = JSON.stringify(orderEvent({ event_id: 'too-old', order_id: 'o-old', customer_id: 'c4', occurred_at: '2000-01-01T00:30:00+01:00' }));
+    else if (index === 1500)
+      line = JSON.stringify(orderEvent({ event_id: 'too-old', order_id: 'o-old', customer_id: 'c4', occurred_at: '2000-01-01T00:30:00+01:00' }));
     else if (roll < 0.04) line = '';
-    else if (roll < 0.06) line = random.chance(0.5) ? '   \t\u00a0' : `\uFEFF${JSON.stringify(orderEvent({ event_id: `bom-${index}`, order_id: `o-bom-${index}`, customer_id: 'c3', occurred_at: '2024-04-01T00:00:00Z' }))}`;
+    else if (roll < 0.06)
+      line = random.chance(0.5)
+        ? '   \t\u00a0'
+        : `\uFEFF${JSON.stringify(orderEvent({ event_id: `bom-${index}`, order_id: `o-bom-${index}`, customer_id: 'c3', occurred_at: '2024-04-01T00:00:00Z' }))}`;
     else if (roll < 0.08) line = '{"event_id": "broken"';
     else if (roll < 0.09) line = Buffer.concat([Buffer.from('{"event_id":"bad-'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
-    else if (roll < 0.12) line = JSON.stringify(orderEvent({ event_id: `neg-${index}`, order_id: `o-neg-${index}`, customer_id: 'c1', occurred_at: '2024-02-01T00:00:00Z', total: -1 }));
+    else if (roll < 0.12)
+      line = JSON.stringify(
+        orderEvent({ event_id: `neg-${index}`, order_id: `o-neg-${index}`, customer_id: 'c1', occurred_at: '2024-02-01T00:00:00Z', total: -1 }),
+      );
     else if (roll < 0.13) {
       // Longer than a chunk: its pieces are carried across reads.
-      line = JSON.stringify({ ...orderEvent({ event_id: `long-${index}`, order_id: `o-long-${index}`, customer_id: 'c2', occurred_at: '2024-03-01T00:00:00Z' }), note: 'x'.repeat(9000) });
+      line = JSON.stringify({
+        ...orderEvent({ event_id: `long-${index}`, order_id: `o-long-${index}`, customer_id: 'c2', occurred_at: '2024-03-01T00:00:00Z' }),
+        note: 'x'.repeat(9000),
+      });
       sent.push(line);
-    }
-    else if (roll < 0.22 && sent.length > 0) line = sent[random.integer(0, sent.length - 1)]!; // exact repeat, anywhere earlier
+    } else if (roll < 0.22 && sent.length > 0)
+      line = sent[random.integer(0, sent.length - 1)]!; // exact repeat, anywhere earlier
     else if (roll < 0.27 && sent.length > 0) {
       const earlier = JSON.parse(sent[random.integer(0, sent.length - 1)]!);
       line = JSON.stringify({ ...earlier, total: earlier.total + 1 }); // same event_id, other content
     } else {
       line = JSON.stringify(
-        orderEvent({ event_id: `e${index}`, order_id: `o${index}`, customer_id: `c${index % 97}`, occurred_at: new Date(Date.UTC(2024, 0, 1) + index * 3_600_000).toISOString() }),
+        orderEvent({
+          event_id: `e${index}`,
+          order_id: `o${index}`,
+          customer_id: `c${index % 97}`,
+          occurred_at: new Date(Date.UTC(2024, 0, 1) + index * 3_600_000).toISOString(),
+        }),
       );
       sent.push(line);
     }
@@ -76,7 +95,13 @@ async function contents(store: FilesystemObjectStore, result: IngestResult) {
   const rejected: Record<string, unknown>[] = [];
   for (const key of result.keys) {
     if (key.endsWith('.parquet')) rows.push(...readParquetRows(await store.get(key)).map((row) => ({ ...row, partition: key.split('/')[2] })));
-    else rejected.push(...(await readFile(store.pathOf(key), 'utf8')).trim().split('\n').map((line) => JSON.parse(line)));
+    else
+      rejected.push(
+        ...(await readFile(store.pathOf(key), 'utf8'))
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line)),
+      );
   }
   const byRecord = (a: Record<string, unknown>, b: Record<string, unknown>) => Number(a['record_number']) - Number(b['record_number']);
   return { rows: rows.sort(byRecord), rejected: rejected.sort(byRecord) };

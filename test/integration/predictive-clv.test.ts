@@ -108,7 +108,11 @@ describe('predictive CLV through the pipeline', () => {
     }
     // auto: the converged purchase model with the highest log-likelihood.
     const best = PURCHASE_MODELS.reduce((top, name) => (Number(models[name]!['log_likelihood']) > Number(models[top]!['log_likelihood']) ? name : top));
-    expect(Object.values(models).filter((row) => row['selected'] === 'true').map((row) => row['model'])).toEqual([best]);
+    expect(
+      Object.values(models)
+        .filter((row) => row['selected'] === 'true')
+        .map((row) => row['model']),
+    ).toEqual([best]);
     expect(models['gamma_gamma']!['selected']).toBe('false');
     const spend = fitGammaGamma(histories);
     for (const key of ['p', 'q', 'v'] as const) {
@@ -130,10 +134,12 @@ describe('predictive CLV through the pipeline', () => {
     expect(Number(counts!['lowest'])).toBeGreaterThanOrEqual(0);
   });
 
-  it("gives each customer what the selected model and Gamma-Gamma give for their history", async () => {
+  it('gives each customer what the selected model and Gamma-Gamma give for their history', async () => {
     const models = byModel(await queryCsv(lake, `select * from clv_model where as_of = date '${CALIBRATION_END}'`));
     const selected = Object.values(models).find((row) => row['selected'] === 'true')!;
-    const parameters = Object.fromEntries(['r', 'alpha', 'a', 'b', 's', 'beta'].filter((key) => selected[key] !== null).map((key) => [key, Number(selected[key])]));
+    const parameters = Object.fromEntries(
+      ['r', 'alpha', 'a', 'b', 's', 'beta'].filter((key) => selected[key] !== null).map((key) => [key, Number(selected[key])]),
+    );
     const model = purchaseModelWith(selected['model'] as PurchaseModelName, parameters);
     const histories = calibrationHistories();
     const gammaGamma = models['gamma_gamma']!;
@@ -147,7 +153,8 @@ describe('predictive CLV through the pipeline', () => {
       const row = rows.get(history.id)!;
       const expected = (days: number) => model.conditionalExpectedPurchases(history, weeks(days));
       let discounted = 0;
-      for (let month = 1; month <= 12; month += 1) discounted += (expected((month * horizonDays) / 12) - expected(((month - 1) * horizonDays) / 12)) / 1.01 ** month;
+      for (let month = 1; month <= 12; month += 1)
+        discounted += (expected((month * horizonDays) / 12) - expected(((month - 1) * horizonDays) / 12)) / 1.01 ** month;
       const orderValue = conditionalExpectedSpend(spend, history)!;
       const pAlive = model.probabilityAlive(history);
       expect(Number(row['p_alive']), history.id).toBeCloseTo(pAlive, 9);
@@ -185,7 +192,9 @@ describe('predictive CLV through the pipeline', () => {
     expect(table.stdout).toMatch(/Pareto\/NBD r=[\d.]+ alpha=[\d.]+ s=[\d.]+ beta=[\d.]+, log-likelihood -[\d.]+/);
     expect(table.stdout).toMatch(/calibration_frequency +customers +actual_mean +bg_nbd +mbg_nbd +pareto_nbd/);
     expect(table.stdout).toMatch(/highest calibration likelihood: (BG|MBG|Pareto)\/NBD; smallest mean absolute error on the holdout: (BG|MBG|Pareto)\/NBD/);
-    const csv = parseCsv((await pipeline('validate-clv', '--calibration-end', CALIBRATION_END, '--holdout-end', HOLDOUT_END, '--format', 'csv', '--lake', lake)).stdout);
+    const csv = parseCsv(
+      (await pipeline('validate-clv', '--calibration-end', CALIBRATION_END, '--holdout-end', HOLDOUT_END, '--format', 'csv', '--lake', lake)).stdout,
+    );
     expect(csv).toHaveLength(3 * 8);
     expect(Object.keys(csv[0]!)).toEqual(['model', 'calibration_frequency', 'customers', 'actual_mean', 'predicted_mean', 'actual_total', 'predicted_total']);
   });
@@ -231,7 +240,11 @@ describe('the purchase model named in config, and the campaigns that read it', (
          from customer_summary s join customer_clv c using (customer_id, as_of) where s.as_of = date '${AS_OF}'`,
     );
     const audience = await queryCsv(lake, `select campaign, customer_id from campaign_audience where as_of = date '${AS_OF}'`);
-    const members = (campaign: string) => audience.filter((row) => row['campaign'] === campaign).map((row) => row['customer_id']).sort();
+    const members = (campaign: string) =>
+      audience
+        .filter((row) => row['campaign'] === campaign)
+        .map((row) => row['customer_id'])
+        .sort();
     const typed = customers.map((row) => ({
       id: row['customer_id']!,
       frequency: Number(row['frequency']),
@@ -249,8 +262,7 @@ describe('the purchase model named in config, and the campaigns that read it', (
       // churn_risk: active, and past twice the usual gap or P(alive) below 0.9.
       const atRisk = customers.filter(
         (customer) =>
-          customer.days < 90 &&
-          ((customer.frequency >= 1 && customer.days > (2 * customer.recencyDays) / customer.frequency) || customer.pAlive < 0.9),
+          customer.days < 90 && ((customer.frequency >= 1 && customer.days > (2 * customer.recencyDays) / customer.frequency) || customer.pAlive < 0.9),
       );
       expect(members('churn_risk'), model).toEqual(atRisk.map((customer) => customer.id).sort());
       // win_back: lapsed at most a year, and a churn probability of 0.42 or more.
@@ -307,7 +319,10 @@ describe('a purchase model named in config whose fit breaks down', () => {
       expect(run.code, run.stderr).toBe(0);
       const [model] = await queryCsv(lakeDirectory, "select converged, selected from clv_model where model = 'bg_nbd'");
       expect(model).toEqual({ converged: 'false', selected: 'true' });
-      const predictions = await queryCsv(lakeDirectory, 'select expected_purchases, expected_purchases_30d, expected_purchases_365d, predicted_clv from customer_clv');
+      const predictions = await queryCsv(
+        lakeDirectory,
+        'select expected_purchases, expected_purchases_30d, expected_purchases_365d, predicted_clv from customer_clv',
+      );
       expect(predictions).toHaveLength(17);
       for (const row of predictions) for (const value of Object.values(row)) expect(value === null || Number(value) >= 0, JSON.stringify(row)).toBe(true);
       expect(predictions.some((row) => row['expected_purchases_365d'] === null)).toBe(true);

@@ -36,7 +36,10 @@ let lakeNumber = 0;
 async function freshLake(): Promise<string> {
   lakeNumber += 1;
   const lake = join(root, `lake-${lakeNumber}`);
-  for (const [type, file] of [['orders', inputs[0]!], ['surveys', inputs[1]!]] as const) {
+  for (const [type, file] of [
+    ['orders', inputs[0]!],
+    ['surveys', inputs[1]!],
+  ] as const) {
     const result = await pipeline('ingest', type, file, '--lake', lake);
     expect(result.code, result.stderr).toBe(0);
   }
@@ -52,7 +55,10 @@ async function run(lake: string, ...dates: string[]): Promise<void> {
 /** Every file under curated/, to show that nothing but finished partitions is there. */
 async function curatedFiles(lake: string): Promise<string[]> {
   const entries = await readdir(join(lake, 'curated'), { recursive: true, withFileTypes: true });
-  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name).slice(lake.length + 1)).sort();
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name).slice(lake.length + 1))
+    .sort();
 }
 
 describe('running a date again', () => {
@@ -96,7 +102,9 @@ describe('a run that fails part-way', () => {
     before = await snapshotTables(lake, '2024-06-30');
     files = await curatedFiles(lake);
     // New data arrives, so that a run that got through would change the tables.
-    await writeJsonLines(join(root, 'new.jsonl'), [orderEvent({ order_id: 'new-1', customer_id: 'new-customer', occurred_at: '2024-06-29T10:00:00Z', total: 99, currency: 'USD' })]);
+    await writeJsonLines(join(root, 'new.jsonl'), [
+      orderEvent({ order_id: 'new-1', customer_id: 'new-customer', occurred_at: '2024-06-29T10:00:00Z', total: 99, currency: 'USD' }),
+    ]);
     expect((await pipeline('ingest', 'orders', join(root, 'new.jsonl'), '--lake', lake)).code).toBe(0);
   });
 
@@ -122,7 +130,12 @@ describe('a run that fails part-way', () => {
     const lake = await freshLake();
     const steps = graphFailingAt(jobGraph.length, 'failing-from-june.sql');
     await expect(
-      runLocalJobGraph({ store: new FilesystemObjectStore(lake), config: defaultConfig, asOfDates: ['2024-05-30', '2024-05-31', '2024-06-01', '2024-06-02'], steps }),
+      runLocalJobGraph({
+        store: new FilesystemObjectStore(lake),
+        config: defaultConfig,
+        asOfDates: ['2024-05-30', '2024-05-31', '2024-06-01', '2024-06-02'],
+        steps,
+      }),
     ).rejects.toThrow(/step exploding failed for as_of 2024-06-01/);
     const computed = await queryCsv(lake, 'select distinct cast(as_of as varchar) as as_of from customer_summary order by 1');
     expect(computed.map((row) => row['as_of'])).toEqual(['2024-05-30', '2024-05-31']);
@@ -134,7 +147,10 @@ describe('events that arrive after the run for their date', () => {
   it('are counted by the next run, and by a re-run of the earlier date; the earlier output is not changed behind its back', async () => {
     const lake = await freshLake();
     await run(lake, '2024-06-30');
-    const cohortsBefore = await queryCsv(lake, "select cohort_start, cohort_size from cohort_retention where as_of = date '2024-06-30' and period_offset = 0 order by 1");
+    const cohortsBefore = await queryCsv(
+      lake,
+      "select cohort_start, cohort_size from cohort_retention where as_of = date '2024-06-30' and period_offset = 0 order by 1",
+    );
     // Received on 2024-07-01: a new customer's order from January, and one from the day before.
     await writeJsonLines(join(root, 'late.jsonl'), [
       orderEvent({ order_id: 'late-1', customer_id: 'late-january', occurred_at: '2024-01-15T10:00:00Z', total: 40, currency: 'USD' }),
@@ -149,7 +165,10 @@ describe('events that arrive after the run for their date', () => {
       { customer_id: 'late-january', net_revenue: '40' },
       { customer_id: 'late-june', net_revenue: '25' },
     ]);
-    const cohortsAfter = await queryCsv(lake, "select cohort_start, cohort_size from cohort_retention where as_of = date '2024-07-01' and period_offset = 0 order by 1");
+    const cohortsAfter = await queryCsv(
+      lake,
+      "select cohort_start, cohort_size from cohort_retention where as_of = date '2024-07-01' and period_offset = 0 order by 1",
+    );
     const january = (rows: typeof cohortsAfter) => Number(rows.find((row) => row['cohort_start'] === '2024-01-01')!['cohort_size']);
     expect(january(cohortsAfter)).toBe(january(cohortsBefore) + 1);
 

@@ -80,7 +80,15 @@ describe('the S3 object store over HTTP', () => {
 
   it('ingests a gzipped file dropped under landing/ as the file function does, streaming it from S3 into raw/ and rejected/', async () => {
     const lines = Array.from({ length: 20_000 }, (_, index) =>
-      index % 1000 === 999 ? '{"broken": ' : JSON.stringify(orderEvent({ order_id: `o${index}`, customer_id: `c${index % 700}`, occurred_at: `2024-03-${String(1 + (index % 28)).padStart(2, '0')}T10:00:00Z` })),
+      index % 1000 === 999
+        ? '{"broken": '
+        : JSON.stringify(
+            orderEvent({
+              order_id: `o${index}`,
+              customer_id: `c${index % 700}`,
+              occurred_at: `2024-03-${String(1 + (index % 28)).padStart(2, '0')}T10:00:00Z`,
+            }),
+          ),
     );
     await store.put('landing/orders/2024-03.jsonl.gz', gzipSync(`${lines.join('\n')}\n`));
     const result = await ingestRecords(recordsFromStream('landing/orders/2024-03.jsonl.gz', await store.stream('landing/orders/2024-03.jsonl.gz')), {

@@ -77,7 +77,12 @@ async function countedSpend(asOf: string, config: PipelineConfig = defaultConfig
   const engine = await DuckDbEngine.open();
   try {
     await createLakeViews(engine, new FilesystemObjectStore(lake));
-    await computeTables(engine, config, asOf, jobGraph.filter((step) => ['stg_fx_rates', 'stg_spend'].includes(step.name)));
+    await computeTables(
+      engine,
+      config,
+      asOf,
+      jobGraph.filter((step) => ['stg_fx_rates', 'stg_spend'].includes(step.name)),
+    );
     return rowObjects(await engine.query('select event_id, spend_date, channel, campaign, amount from stg_spend order by event_id'));
   } finally {
     await engine.close();
@@ -96,13 +101,13 @@ describe('spend', () => {
   it('counts each invoice, the last of each restatement, and nothing after as_of', async () => {
     const rows = await countedSpend('2024-01-31');
     expect(rows).toEqual([
-        { event_id: 'sp1', spend_date: '2024-01-10', channel: 'web', campaign: null, amount: 100 },
-        { event_id: 'sp10', spend_date: '2024-01-14', channel: 'web', campaign: null, amount: 8 },
-        { event_id: 'sp11', spend_date: '2024-01-15', channel: 'web', campaign: null, amount: 5 },
-        { event_id: 'sp2', spend_date: '2024-01-10', channel: 'web', campaign: null, amount: 50 },
-        { event_id: 'sp4', spend_date: '2024-01-11', channel: 'app', campaign: 'spring', amount: 60 },
-        { event_id: 'sp7', spend_date: '2024-01-12', channel: 'store', campaign: null, amount: 25 },
-        { event_id: 'sp9', spend_date: '2024-01-14', channel: 'web', campaign: null, amount: 12 },
+      { event_id: 'sp1', spend_date: '2024-01-10', channel: 'web', campaign: null, amount: 100 },
+      { event_id: 'sp10', spend_date: '2024-01-14', channel: 'web', campaign: null, amount: 8 },
+      { event_id: 'sp11', spend_date: '2024-01-15', channel: 'web', campaign: null, amount: 5 },
+      { event_id: 'sp2', spend_date: '2024-01-10', channel: 'web', campaign: null, amount: 50 },
+      { event_id: 'sp4', spend_date: '2024-01-11', channel: 'app', campaign: 'spring', amount: 60 },
+      { event_id: 'sp7', spend_date: '2024-01-12', channel: 'store', campaign: null, amount: 25 },
+      { event_id: 'sp9', spend_date: '2024-01-14', channel: 'web', campaign: null, amount: 12 },
     ]);
     // By 02-29 sp13 has restated sp1, and sp12 (02-10) counts.
     const later = (await countedSpend('2024-02-29')).map((row) => row['event_id']).sort();
@@ -110,7 +115,9 @@ describe('spend', () => {
   });
 
   it('in a second currency stops a run without a reporting currency, naming it', async () => {
-    const orders = await writeJsonLines(join(directory.path, 'orders.jsonl'), [orderEvent({ order_id: 'o1', customer_id: 'c1', occurred_at: '2024-01-10T10:00:00Z' })]);
+    const orders = await writeJsonLines(join(directory.path, 'orders.jsonl'), [
+      orderEvent({ order_id: 'o1', customer_id: 'c1', occurred_at: '2024-01-10T10:00:00Z' }),
+    ]);
     const usd = await writeJsonLines(join(directory.path, 'spend-usd.jsonl'), [spend('usd1', '2024-01-10', 'web', 10, { currency: 'USD' })]);
     expect((await pipeline('ingest', 'orders', orders, '--lake', lake)).code).toBe(0);
     expect((await pipeline('ingest', 'spend', usd, '--lake', lake)).code).toBe(0);
@@ -122,7 +129,9 @@ describe('spend', () => {
     await writeFile(config, JSON.stringify({ reportingCurrency: 'EUR' }));
     const converted = await pipeline('run', '--as-of', '2024-01-31', '--config', config, '--lake', lake);
     expect(converted.code).toBe(1);
-    expect(converted.stderr).toContain('no USD rate to EUR dated on or up to 7 days before 2024-01-10 (1 spend event): ingest them with pipeline ingest fx-rates');
+    expect(converted.stderr).toContain(
+      'no USD rate to EUR dated on or up to 7 days before 2024-01-10 (1 spend event): ingest them with pipeline ingest fx-rates',
+    );
     // A rate 5 days before converts it; one 8 days before a second spend event is too old.
     const rates = await writeJsonLines(join(directory.path, 'rates.jsonl'), [{ date: '2024-01-05', currency: 'USD', rate: 0.8 }]);
     const late = await writeJsonLines(join(directory.path, 'spend-usd-late.jsonl'), [spend('usd2', '2024-01-13', 'web', 10, { currency: 'USD' })]);
@@ -132,7 +141,9 @@ describe('spend', () => {
     expect(tooOld.code).toBe(1);
     expect(tooOld.stderr).toContain('no USD rate to EUR dated on or up to 7 days before 2024-01-13 (1 spend event)');
     expect(tooOld.stderr).not.toContain('2024-01-10');
-    const convertedUsd = (await countedSpend('2024-01-31', { ...defaultConfig, reportingCurrency: 'EUR' })).filter((row) => String(row['event_id']).startsWith('usd'));
+    const convertedUsd = (await countedSpend('2024-01-31', { ...defaultConfig, reportingCurrency: 'EUR' })).filter((row) =>
+      String(row['event_id']).startsWith('usd'),
+    );
     expect(convertedUsd).toEqual([
       { event_id: 'usd1', spend_date: '2024-01-10', channel: 'web', campaign: null, amount: 8 },
       { event_id: 'usd2', spend_date: '2024-01-13', channel: 'web', campaign: null, amount: null },

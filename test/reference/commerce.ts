@@ -54,7 +54,12 @@ function rateFor(fx: RefFx | undefined, currency: string, orderDate: string, asO
 /** Every order with a placed event up to asOf, in its state at asOf, its money converted by `fx`. */
 export function customerOrders(events: readonly RefOrderEvent[], config: ReferenceConfig, asOf: string, fx?: RefFx): RefCustomerOrder[] {
   const known = firstDeliveries(events)
-    .map((event) => ({ ...event, status: event.status ?? 'placed', ms: Date.parse(event.occurred_at), date: localDate(event.occurred_at, config.businessTimezone) }))
+    .map((event) => ({
+      ...event,
+      status: event.status ?? 'placed',
+      ms: Date.parse(event.occurred_at),
+      date: localDate(event.occurred_at, config.businessTimezone),
+    }))
     .filter((event) => event.date <= asOf);
   const byOrder = new Map<string, typeof known>();
   for (const event of known) byOrder.set(event.order_id, [...(byOrder.get(event.order_id) ?? []), event]);
@@ -66,7 +71,12 @@ export function customerOrders(events: readonly RefOrderEvent[], config: Referen
     const cancelled = orderEvents.some((event) => event.status === 'cancelled');
     const refunds = orderEvents.filter((event) => event.status === 'refunded');
     const wholeOrder = refunds.some((event) => event.refunded_amount === undefined || event.refunded_amount === null);
-    const refunded = wholeOrder ? placed.total : Math.min(placed.total, refunds.reduce((sum, event) => sum + (event.refunded_amount ?? 0), 0));
+    const refunded = wholeOrder
+      ? placed.total
+      : Math.min(
+          placed.total,
+          refunds.reduce((sum, event) => sum + (event.refunded_amount ?? 0), 0),
+        );
     const fullyRefunded = refunds.length > 0 && refunded >= placed.total - 1e-6;
     const isPurchase = !cancelled && !fullyRefunded;
     const rate = rateFor(fx, placed.currency ?? 'EUR', placed.date, asOf);
@@ -161,7 +171,8 @@ export function orderLines(orders: readonly RefCustomerOrder[]): RefOrderLine[] 
     firstInCategory.set(key, Math.min(firstInCategory.get(key) ?? Infinity, line.customer_order_number));
   }
   for (const line of lines) {
-    if (line.category !== null) line.is_new_category_for_customer = firstInCategory.get(JSON.stringify([line.customer_id, line.category])) === line.customer_order_number;
+    if (line.category !== null)
+      line.is_new_category_for_customer = firstInCategory.get(JSON.stringify([line.customer_id, line.category])) === line.customer_order_number;
   }
   return lines;
 }
@@ -209,7 +220,8 @@ export function revenueRetention(purchases: readonly Purchase[], config: Referen
   const revenueIn = (period: { start: string; end: string }) => {
     const byCustomer = new Map<string, number>();
     for (const purchase of purchases) {
-      if (purchase.date >= period.start && purchase.date <= period.end) byCustomer.set(purchase.customer_id, (byCustomer.get(purchase.customer_id) ?? 0) + purchase.net);
+      if (purchase.date >= period.start && purchase.date <= period.end)
+        byCustomer.set(purchase.customer_id, (byCustomer.get(purchase.customer_id) ?? 0) + purchase.net);
     }
     return byCustomer;
   };
@@ -296,7 +308,8 @@ export function categoryMetrics(lines: readonly RefOrderLine[], config: Referenc
 /** Per acquisition channel: customers, repeat rate, revenue per customer N days on, mean predicted CLV. */
 export function channelMetrics(orders: readonly RefCustomerOrder[], predictedClv: ReadonlyMap<string, number | null>, asOf: string) {
   const purchasesOf = new Map<string, RefCustomerOrder[]>();
-  for (const order of orders.filter((candidate) => candidate.is_purchase)) purchasesOf.set(order.customer_id, [...(purchasesOf.get(order.customer_id) ?? []), order]);
+  for (const order of orders.filter((candidate) => candidate.is_purchase))
+    purchasesOf.set(order.customer_id, [...(purchasesOf.get(order.customer_id) ?? []), order]);
   const byChannel = new Map<string, RefCustomerOrder[][]>();
   for (const purchases of purchasesOf.values()) {
     const channel = purchases[0]!.acquisition_channel ?? '(none)';
@@ -304,12 +317,18 @@ export function channelMetrics(orders: readonly RefCustomerOrder[], predictedClv
   }
   const revenueAfter = (customers: RefCustomerOrder[][], days: number) => {
     const observed = customers.filter((purchases) => daysBetween(firstDate(purchases), asOf) >= days - 1);
-    const revenue = observed.map((purchases) => purchases.filter((purchase) => daysBetween(firstDate(purchases), purchase.order_date) < days).reduce((sum, purchase) => sum + purchase.net_amount, 0));
+    const revenue = observed.map((purchases) =>
+      purchases.filter((purchase) => daysBetween(firstDate(purchases), purchase.order_date) < days).reduce((sum, purchase) => sum + purchase.net_amount, 0),
+    );
     return { observed: observed.length, perCustomer: observed.length === 0 ? null : revenue.reduce((sum, value) => sum + value, 0) / observed.length };
   };
   return [...byChannel].map(([channel, customers]) => {
     const repeat = customers.filter((purchases) => purchases.length >= 2).length;
-    const [d90, d180, d365] = [90, 180, 365].map((days) => revenueAfter(customers, days)) as [ReturnType<typeof revenueAfter>, ReturnType<typeof revenueAfter>, ReturnType<typeof revenueAfter>];
+    const [d90, d180, d365] = [90, 180, 365].map((days) => revenueAfter(customers, days)) as [
+      ReturnType<typeof revenueAfter>,
+      ReturnType<typeof revenueAfter>,
+      ReturnType<typeof revenueAfter>,
+    ];
     const predictions = customers.map((purchases) => predictedClv.get(purchases[0]!.customer_id) ?? null).filter((value): value is number => value !== null);
     return {
       acquisition_channel: channel,
@@ -342,7 +361,8 @@ export function referralMetrics(orders: readonly RefCustomerOrder[], predictedCl
     const known = values.filter((value): value is number => value !== null && value !== undefined);
     return known.length === 0 ? null : known.reduce((sum, value) => sum + value, 0) / known.length;
   };
-  const share = (group: readonly RefCustomerOrder[]) => (group.length === 0 ? null : group.filter((order) => count.get(order.customer_id)! >= 2).length / group.length);
+  const share = (group: readonly RefCustomerOrder[]) =>
+    group.length === 0 ? null : group.filter((order) => count.get(order.customer_id)! >= 2).length / group.length;
   return periodsFrom(first, asOf, config.period).map((period) => {
     const acquired = firsts.filter((order) => periodStart(order.order_date, config.period) === period.start);
     const referred = acquired.filter((order) => order.referred_by !== null);
@@ -409,10 +429,14 @@ export function acquisitionMetrics(
     const theirPurchases = customers.flatMap((customer) => purchasesOf.get(customer.first.customer_id)!);
     const revenue = theirPurchases.reduce((sum, purchase) => sum + purchase.net_amount, 0);
     const cac = amount === null || customers.length === 0 ? null : amount / customers.length;
-    const clvs = customers.map((customer) => predictedClv.get(customer.first.customer_id)).filter((value): value is number => value !== null && value !== undefined);
+    const clvs = customers
+      .map((customer) => predictedClv.get(customer.first.customer_id))
+      .filter((value): value is number => value !== null && value !== undefined);
     const meanPredicted = clvs.length === 0 ? null : clvs.reduce((sum, value) => sum + value, 0) / clvs.length;
     const meanClassic =
-      customers.length === 0 || classic.frequency === null || classic.lifespan === null ? null : (revenue / theirPurchases.length) * classic.frequency * classic.lifespan;
+      customers.length === 0 || classic.frequency === null || classic.lifespan === null
+        ? null
+        : (revenue / theirPurchases.length) * classic.frequency * classic.lifespan;
     let payback: number | null = null;
     if (amount === 0) payback = 0;
     else if (amount !== null) {

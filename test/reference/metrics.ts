@@ -101,20 +101,28 @@ export function firstDeliveries<T extends { event_id: string }>(events: readonly
 
 export function purchasesAsOf(orders: readonly RefOrderEvent[], config: ReferenceConfig, asOf: string): Purchase[] {
   const events = firstDeliveries(orders)
-    .map((event) => ({ ...event, status: event.status ?? 'placed', date: localDate(event.occurred_at, config.businessTimezone), ms: Date.parse(event.occurred_at) }))
+    .map((event) => ({
+      ...event,
+      status: event.status ?? 'placed',
+      date: localDate(event.occurred_at, config.businessTimezone),
+      ms: Date.parse(event.occurred_at),
+    }))
     .filter((event) => event.date <= asOf);
   const byOrder = new Map<string, typeof events>();
   for (const event of events) byOrder.set(event.order_id, [...(byOrder.get(event.order_id) ?? []), event]);
   const purchases: Purchase[] = [];
   for (const [orderId, orderEvents] of byOrder) {
-    const placed = orderEvents
-      .filter((event) => event.status === 'placed')
-      .sort((a, b) => a.ms - b.ms || (a.event_id < b.event_id ? -1 : 1))[0];
+    const placed = orderEvents.filter((event) => event.status === 'placed').sort((a, b) => a.ms - b.ms || (a.event_id < b.event_id ? -1 : 1))[0];
     if (!placed) continue;
     if (orderEvents.some((event) => event.status === 'cancelled')) continue;
     const refunds = orderEvents.filter((event) => event.status === 'refunded');
     const fullRefund = refunds.some((event) => event.refunded_amount === undefined || event.refunded_amount === null);
-    const refunded = fullRefund ? placed.total : Math.min(placed.total, refunds.reduce((sum, event) => sum + (event.refunded_amount ?? 0), 0));
+    const refunded = fullRefund
+      ? placed.total
+      : Math.min(
+          placed.total,
+          refunds.reduce((sum, event) => sum + (event.refunded_amount ?? 0), 0),
+        );
     if (refunds.length > 0 && refunded >= placed.total - 1e-6) continue;
     purchases.push({ order_id: orderId, customer_id: placed.customer_id, placed_at_ms: placed.ms, date: placed.date, net: placed.total - refunded });
   }
@@ -329,9 +337,15 @@ function quintileScores(values: readonly number[], higherIsBetter: boolean): num
 const frequencyScore = (purchases: number, thresholds: readonly number[]) => 1 + thresholds.filter((threshold) => purchases >= threshold).length;
 
 export function rfmScores(summary: ReturnType<typeof customerSummary>, frequencyThresholds: readonly number[] = [2, 3, 4, 6]) {
-  const r = quintileScores(summary.map((row) => row.days_since_last_purchase), false);
+  const r = quintileScores(
+    summary.map((row) => row.days_since_last_purchase),
+    false,
+  );
   const f = summary.map((row) => frequencyScore(row.purchases, frequencyThresholds));
-  const m = quintileScores(summary.map((row) => Math.round(row.net_revenue * 100)), true);
+  const m = quintileScores(
+    summary.map((row) => Math.round(row.net_revenue * 100)),
+    true,
+  );
   return summary.map((row, index) => ({
     customer_id: row.customer_id,
     r_score: r[index]!,

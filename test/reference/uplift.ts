@@ -106,7 +106,10 @@ export function compareGroups(groups: { treatment: GroupCounts; holdout: GroupCo
   const { treatment, holdout } = groups;
   const perCustomer = (group: GroupCounts, amount: number) => (group.customers > 0 ? amount / group.customers : null);
   const conversion = compareRates(treatment, holdout);
-  const referral = compareRates({ customers: treatment.customers, converters: treatment.referrers }, { customers: holdout.customers, converters: holdout.referrers });
+  const referral = compareRates(
+    { customers: treatment.customers, converters: treatment.referrers },
+    { customers: holdout.customers, converters: holdout.referrers },
+  );
   const r1 = perCustomer(treatment, treatment.revenue);
   const r2 = perCustomer(holdout, holdout.revenue);
   const n1 = perCustomer(treatment, treatment.referred);

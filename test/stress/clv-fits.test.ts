@@ -7,7 +7,7 @@ import { WARM_START_SAMPLE } from '../../functions/core/clv/optimize.ts';
 import { simulateBgNbd } from '../support/simulate-clv.ts';
 
 /** The log-likelihood of every customer, one history at a time, as the papers write it. */
-const summed = <P,>(logLikelihood: (parameters: P, history: PurchaseHistory) => number, parameters: P, histories: readonly PurchaseHistory[]) =>
+const summed = <P>(logLikelihood: (parameters: P, history: PurchaseHistory) => number, parameters: P, histories: readonly PurchaseHistory[]) =>
   compressHistories(histories).reduce((total, history) => total + history.weight * logLikelihood(parameters, history), 0);
 
 /** MBG/NBD and Pareto/NBD on more customers than a cold fit takes: they start from an even sample. */

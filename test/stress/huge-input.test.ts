@@ -29,11 +29,15 @@ const hugeEvent = (megabytes: number) => event('huge', { note: 'x'.repeat(megaby
 
 /** Runs `pipeline ingest` in a child process; returns its exit code, output and peak RSS. */
 function ingestInChild(file: string, lake: string) {
-  const child = spawnSync(process.execPath, ['--import', './test/support/report-peak-rss.mjs', 'functions/cli/pipeline.mjs', 'ingest', 'orders', file, '--lake', lake], {
-    cwd: root,
-    encoding: 'utf8',
-    maxBuffer: 16 * MiB,
-  });
+  const child = spawnSync(
+    process.execPath,
+    ['--import', './test/support/report-peak-rss.mjs', 'functions/cli/pipeline.mjs', 'ingest', 'orders', file, '--lake', lake],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      maxBuffer: 16 * MiB,
+    },
+  );
   const peak = Number(/peak-rss-bytes (\d+)/.exec(child.stderr)?.[1]);
   return { code: child.status, stdout: child.stdout, stderr: child.stderr, peak };
 }
@@ -43,7 +47,11 @@ describe('a 50 MB line', () => {
     ['orders.jsonl', () => `${event('a')}\n${hugeEvent(50)}\n${event('b')}\n`],
     ['orders.jsonl.gz', () => gzipSync(`${event('a')}\n${hugeEvent(50)}\n${event('b')}\n`)],
     ['orders.json', () => `[${event('a')},\n${hugeEvent(50)},\n${event('b')}]`],
-    ['orders.csv', () => `event_id,order_id,customer_id,occurred_at,total,currency\na,o-a,c-a,2024-03-01T10:00:00Z,10,EUR\nhuge,o,c,2024-03-01T10:00:00Z,10,${'x'.repeat(50 * MiB)}\nb,o-b,c-b,2024-03-01T10:00:00Z,10,EUR\n`],
+    [
+      'orders.csv',
+      () =>
+        `event_id,order_id,customer_id,occurred_at,total,currency\na,o-a,c-a,2024-03-01T10:00:00Z,10,EUR\nhuge,o,c,2024-03-01T10:00:00Z,10,${'x'.repeat(50 * MiB)}\nb,o-b,c-b,2024-03-01T10:00:00Z,10,EUR\n`,
+    ],
   ])('in %s is refused with its reason while the rest is stored, within the memory bound', async (name, content) => {
     const file = join(directory, name);
     writeFileSync(file, content());

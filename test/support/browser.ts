@@ -12,14 +12,36 @@ const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const SCREENSHOTS = new URL('../../test-output/', import.meta.url).pathname;
 
 /** The report's charts, by canvas id. */
-export const CHARTS = ['retention', 'movement', 'revenue', 'cohortRevenue', 'channels', 'acquisition', 'payback', 'referrals', 'nps', 'clv', 'alive', 'segments', 'campaigns'];
+export const CHARTS = [
+  'retention',
+  'movement',
+  'revenue',
+  'cohortRevenue',
+  'channels',
+  'acquisition',
+  'payback',
+  'referrals',
+  'nps',
+  'clv',
+  'alive',
+  'segments',
+  'campaigns',
+];
 
 export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`);
   await mkdir(SCREENSHOTS, { recursive: true });
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 

@@ -201,7 +201,14 @@ export async function checkIngestAccounting(files: readonly (readonly Delivery[]
     for (const key of result.keys) {
       const body = await store.get(key);
       if (key.endsWith('.parquet')) rows.push(...readParquetRows(body));
-      else refused.push(...new TextDecoder().decode(body).trim().split('\n').map((line) => JSON.parse(line)));
+      else
+        refused.push(
+          ...new TextDecoder()
+            .decode(body)
+            .trim()
+            .split('\n')
+            .map((line) => JSON.parse(line)),
+        );
     }
     expect(rows.map(INPUTS[input].asSent).sort()).toEqual([...expected.stored].sort());
     expect(refused.map((record) => record['line_number']).sort((a, b) => Number(a) - Number(b))).toEqual(expected.rejectedLines);

@@ -6,9 +6,15 @@
 export const FORBIDDEN: readonly [RegExp, string][] = [
   [/::/, 'DuckDB cast shorthand; use cast(x as type)'],
   [/\bselect\s+\*\s+(exclude|replace)\b|\*\s+exclude\s*\(/i, 'DuckDB star modifiers'],
-  [/\bdate_diff\s*\(\s*'(month|year|quarter|week)'/i, "date_diff by month counts boundaries in DuckDB and whole units in Trino: use period indexes"],
-  [/\b(date_add|date_format|date_parse|strftime|strptime|from_iso8601_timestamp|to_unixtime|day_of_week|last_day_of_month|last_day|epoch)\s*\(/i, 'function missing from one of the engines'],
-  [/\b(approx_percentile|approx_quantile|median|quantile_cont|quantile_disc|list_\w+|struct_pack|array_length|cardinality|generate_series|range|ifnull|nvl|datediff|string_agg|group_concat|regexp_matches)\s*\(/i, 'function missing from one of the engines'],
+  [/\bdate_diff\s*\(\s*'(month|year|quarter|week)'/i, 'date_diff by month counts boundaries in DuckDB and whole units in Trino: use period indexes'],
+  [
+    /\b(date_add|date_format|date_parse|strftime|strptime|from_iso8601_timestamp|to_unixtime|day_of_week|last_day_of_month|last_day|epoch)\s*\(/i,
+    'function missing from one of the engines',
+  ],
+  [
+    /\b(approx_percentile|approx_quantile|median|quantile_cont|quantile_disc|list_\w+|struct_pack|array_length|cardinality|generate_series|range|ifnull|nvl|datediff|string_agg|group_concat|regexp_matches)\s*\(/i,
+    'function missing from one of the engines',
+  ],
   [/\b(qualify|ilike|pivot|unpivot|positional\s+join|asof\s+join|anti\s+join|semi\s+join)\b/i, 'DuckDB-only syntax'],
   [/\bgroup\s+by\s+all\b|\border\s+by\s+all\b/i, 'DuckDB-only GROUP/ORDER BY ALL'],
   [/\b(now|today|current_date|current_timestamp|localtimestamp)\b/i, 'results must depend on as_of, never on the wall clock'],

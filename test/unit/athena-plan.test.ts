@@ -46,7 +46,13 @@ describe('Athena run plan', () => {
 
   it('plans every SQL step of the real graph', () => {
     const sqlSteps = jobGraph.filter((step) => step.type === 'sql').map((step) => step.name);
-    const real = planAthenaRun(defaultConfig, '2024-03-31', 'r', 'lake-bucket', Object.fromEntries(sqlSteps.map((name) => [name, `select 1 from ${name}_input`])));
+    const real = planAthenaRun(
+      defaultConfig,
+      '2024-03-31',
+      'r',
+      'lake-bucket',
+      Object.fromEntries(sqlSteps.map((name) => [name, `select 1 from ${name}_input`])),
+    );
     expect(Object.keys(real.queries)).toEqual(sqlSteps);
   });
 });
@@ -60,7 +66,23 @@ describe('the real graph as Athena runs it', () => {
 
   it.each([
     ['the defaults', defaultConfig],
-    ['weeks, a zone, every campaign off, other windows', parseConfig({ period: 'week', businessTimezone: 'America/New_York', campaigns: { winBack: { enabled: false }, churnRisk: { enabled: false }, loyaltyUpgrade: { enabled: false }, referralAsk: { enabled: false }, serviceRecovery: { enabled: false }, secondPurchase: { enabled: false }, conversionWindowDays: 7, resultsTrailingDays: 365 } })],
+    [
+      'weeks, a zone, every campaign off, other windows',
+      parseConfig({
+        period: 'week',
+        businessTimezone: 'America/New_York',
+        campaigns: {
+          winBack: { enabled: false },
+          churnRisk: { enabled: false },
+          loyaltyUpgrade: { enabled: false },
+          referralAsk: { enabled: false },
+          serviceRecovery: { enabled: false },
+          secondPurchase: { enabled: false },
+          conversionWindowDays: 7,
+          resultsTrailingDays: 365,
+        },
+      }),
+    ],
     ['quarters', parseConfig({ period: 'quarter' })],
   ])('renders every SQL step as an UNLOAD whose query parses as Trino SQL, with %s', (_, config) => {
     const plan = planAthenaRun(config, '2024-03-31', 'run-1', 'lake-bucket', templates);
@@ -74,6 +96,6 @@ describe('the real graph as Athena runs it', () => {
 
   it('finds what Trino would refuse', () => {
     expect(trino.validate('select x::int from orders')).not.toEqual([]);
-    expect(trino.validate("select * from (select 1) as stg_a as again")).not.toEqual([]);
+    expect(trino.validate('select * from (select 1) as stg_a as again')).not.toEqual([]);
   });
 });

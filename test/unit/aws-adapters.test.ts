@@ -31,7 +31,11 @@ describe('S3 object store', () => {
 
   it('creates an object only if absent: If-None-Match *, false on 412, tried again on a 409 conflict', async () => {
     const clientError = (name: string, status: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status }, $fault: 'client' });
-    s3.on(PutObjectCommand).resolvesOnce({}).rejectsOnce(clientError('PreconditionFailed', 412)).rejectsOnce(clientError('ConditionalRequestConflict', 409)).resolves({});
+    s3.on(PutObjectCommand)
+      .resolvesOnce({})
+      .rejectsOnce(clientError('PreconditionFailed', 412))
+      .rejectsOnce(clientError('ConditionalRequestConflict', 409))
+      .resolves({});
     expect(await store().putIfAbsent('locks/run/000000000001.json', '{}')).toBe(true);
     expect(s3.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({ Bucket: 'lake', Key: 'locks/run/000000000001.json', IfNoneMatch: '*' });
     expect(await store().putIfAbsent('locks/run/000000000001.json', '{}')).toBe(false);
@@ -94,7 +98,11 @@ describe('Athena query engine', () => {
 
   it('surfaces a FAILED query that is not retryable with its error category', async () => {
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q1' });
-    athena.on(GetQueryExecutionCommand).resolves(status('FAILED', { AthenaError: { ErrorCategory: 2, Retryable: false, ErrorMessage: "COLUMN_NOT_FOUND: line 1:8: Column 'x' cannot be resolved" } }));
+    athena
+      .on(GetQueryExecutionCommand)
+      .resolves(
+        status('FAILED', { AthenaError: { ErrorCategory: 2, Retryable: false, ErrorMessage: "COLUMN_NOT_FOUND: line 1:8: Column 'x' cannot be resolved" } }),
+      );
     const failure = engine().execute('select x');
     await expect(failure).rejects.toBeInstanceOf(QueryFailedError);
     await expect(failure).rejects.toThrow("Athena user error in query q1: COLUMN_NOT_FOUND: line 1:8: Column 'x' cannot be resolved");
@@ -123,17 +131,28 @@ describe('Athena query engine', () => {
   it('reads every page of results, typed by column', async () => {
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q1' });
     athena.on(GetQueryExecutionCommand).resolves(status('SUCCEEDED'));
-    const metadata = { ColumnInfo: [{ Name: 'campaign', Type: 'varchar' }, { Name: 'priority', Type: 'integer' }, { Name: 'score', Type: 'double' }] };
+    const metadata = {
+      ColumnInfo: [
+        { Name: 'campaign', Type: 'varchar' },
+        { Name: 'priority', Type: 'integer' },
+        { Name: 'score', Type: 'double' },
+      ],
+    };
     athena
       .on(GetQueryResultsCommand)
       .resolvesOnce({
         ResultSet: {
           ResultSetMetadata: metadata,
-          Rows: [{ Data: [{ VarCharValue: 'campaign' }, { VarCharValue: 'priority' }, { VarCharValue: 'score' }] }, { Data: [{ VarCharValue: 'win_back' }, { VarCharValue: '80' }, {}] }],
+          Rows: [
+            { Data: [{ VarCharValue: 'campaign' }, { VarCharValue: 'priority' }, { VarCharValue: 'score' }] },
+            { Data: [{ VarCharValue: 'win_back' }, { VarCharValue: '80' }, {}] },
+          ],
         },
         NextToken: 'next',
       })
-      .resolvesOnce({ ResultSet: { ResultSetMetadata: metadata, Rows: [{ Data: [{ VarCharValue: 'churn_risk' }, { VarCharValue: '90' }, { VarCharValue: '0.5' }] }] } });
+      .resolvesOnce({
+        ResultSet: { ResultSetMetadata: metadata, Rows: [{ Data: [{ VarCharValue: 'churn_risk' }, { VarCharValue: '90' }, { VarCharValue: '0.5' }] }] },
+      });
     const result = await engine().query('select * from campaign_audience');
     expect(result.columns.map((column) => column.name)).toEqual(['campaign', 'priority', 'score']);
     expect(result.rows).toEqual([

@@ -36,7 +36,8 @@ beforeEach(() => {
   sqs.reset();
 });
 
-const named = (name: string, status?: number) => Object.assign(new Error(`${name} happened`), { name, ...(status ? { $metadata: { httpStatusCode: status } } : {}) });
+const named = (name: string, status?: number) =>
+  Object.assign(new Error(`${name} happened`), { name, ...(status ? { $metadata: { httpStatusCode: status } } : {}) });
 const coded = (code: string) => Object.assign(new Error(`socket ${code}`), { code });
 const denied = () => named('AccessDenied', 403);
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -59,7 +60,8 @@ function body(chunks: string[], failure?: Error) {
 
 describe('S3 object store under faults', () => {
   const sleeps: number[] = [];
-  const store = (maxAttempts = 4) => new S3ObjectStore(new S3Client({ region: 'eu-west-1' }), 'lake', { maxAttempts, sleep: async (ms) => void sleeps.push(ms) });
+  const store = (maxAttempts = 4) =>
+    new S3ObjectStore(new S3Client({ region: 'eu-west-1' }), 'lake', { maxAttempts, sleep: async (ms) => void sleeps.push(ms) });
   beforeEach(() => void (sleeps.length = 0));
 
   it('retries a 503 SlowDown on a later list page with the same continuation token, listing each key once', async () => {
@@ -71,10 +73,21 @@ describe('S3 object store under faults', () => {
     expect(s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input.ContinuationToken)).toEqual([undefined, 't1', 't1']);
   });
 
-  const timeouts = { TimeoutError: named('TimeoutError'), RequestTimeout: named('RequestTimeout', 400), ETIMEDOUT: coded('ETIMEDOUT'), ECONNRESET: coded('ECONNRESET') };
+  const timeouts = {
+    TimeoutError: named('TimeoutError'),
+    RequestTimeout: named('RequestTimeout', 400),
+    ETIMEDOUT: coded('ETIMEDOUT'),
+    ECONNRESET: coded('ECONNRESET'),
+  };
   const operations = [
     { name: 'put', command: PutObjectCommand, ok: {}, act: (target: S3ObjectStore) => target.put('raw/k', 'x'), expected: undefined },
-    { name: 'list', command: ListObjectsV2Command, ok: { Contents: [{ Key: 'raw/k' }] }, act: (target: S3ObjectStore) => target.list('raw/'), expected: ['raw/k'] },
+    {
+      name: 'list',
+      command: ListObjectsV2Command,
+      ok: { Contents: [{ Key: 'raw/k' }] },
+      act: (target: S3ObjectStore) => target.list('raw/'),
+      expected: ['raw/k'],
+    },
     { name: 'get', command: GetObjectCommand, ok: undefined, act: (target: S3ObjectStore) => target.get('raw/k'), expected: bytes('data') },
   ] as const;
 
@@ -105,7 +118,9 @@ describe('S3 object store under faults', () => {
   }
 
   it('get: a body that breaks off halfway is read again from the start', async () => {
-    s3.on(GetObjectCommand).resolvesOnce({ Body: body(['da'], coded('ECONNRESET')) as never }).resolves({ Body: body(['da', 'ta']) as never });
+    s3.on(GetObjectCommand)
+      .resolvesOnce({ Body: body(['da'], coded('ECONNRESET')) as never })
+      .resolves({ Body: body(['da', 'ta']) as never });
     expect(new TextDecoder().decode(await store().get('raw/k'))).toBe('data');
   });
 
@@ -116,7 +131,9 @@ describe('S3 object store under faults', () => {
   };
 
   it('stream: a break before the first byte reaches the reader reopens the object', async () => {
-    s3.on(GetObjectCommand).resolvesOnce({ Body: body([], coded('ECONNRESET')) as never }).resolves({ Body: body(['da', 'ta']) as never });
+    s3.on(GetObjectCommand)
+      .resolvesOnce({ Body: body([], coded('ECONNRESET')) as never })
+      .resolves({ Body: body(['da', 'ta']) as never });
     expect(await readAll(await store().stream('landing/orders/big.jsonl'))).toBe('data');
     expect(s3.commandCalls(GetObjectCommand)).toHaveLength(2);
   });
@@ -140,7 +157,13 @@ describe('S3 object store under faults', () => {
 describe('Athena query engine under faults', () => {
   const sleeps: number[] = [];
   const engine = (options: { timeoutMs?: number } = {}) =>
-    new AthenaQueryEngine({ client: new AthenaClient({ region: 'eu-west-1' }), workGroup: 'pipeline', database: 'lake', sleep: async (ms) => void sleeps.push(ms), ...options });
+    new AthenaQueryEngine({
+      client: new AthenaClient({ region: 'eu-west-1' }),
+      workGroup: 'pipeline',
+      database: 'lake',
+      sleep: async (ms) => void sleeps.push(ms),
+      ...options,
+    });
   const status = (State: QueryExecutionState, extra: object = {}) => ({ QueryExecution: { QueryExecutionId: 'q1', Status: { State, ...extra } } });
   beforeEach(() => {
     sleeps.length = 0;
@@ -165,7 +188,10 @@ describe('Athena query engine under faults', () => {
     const ResultSetMetadata = { ColumnInfo: [{ Name: 'customer_id', Type: 'varchar' }] };
     athena
       .on(GetQueryResultsCommand)
-      .resolvesOnce({ ResultSet: { ResultSetMetadata, Rows: [{ Data: [{ VarCharValue: 'customer_id' }] }, { Data: [{ VarCharValue: 'c1' }] }] }, NextToken: 'page2' })
+      .resolvesOnce({
+        ResultSet: { ResultSetMetadata, Rows: [{ Data: [{ VarCharValue: 'customer_id' }] }, { Data: [{ VarCharValue: 'c1' }] }] },
+        NextToken: 'page2',
+      })
       .rejectsOnce(named('ThrottlingException', 400))
       .resolvesOnce({ ResultSet: { ResultSetMetadata, Rows: [{ Data: [{ VarCharValue: 'c2' }] }] } });
     expect((await engine().query('select customer_id from x')).rows).toEqual([['c1'], ['c2']]);
@@ -188,7 +214,13 @@ describe('Athena query engine under faults', () => {
     const clock = virtualClock();
     athena.on(GetQueryExecutionCommand).resolves(status('RUNNING'));
     athena.on(StopQueryExecutionCommand).resolves({});
-    const failure = new AthenaQueryEngine({ client: new AthenaClient({ region: 'eu-west-1' }), workGroup: 'w', database: 'd', timeoutMs: 10_000, ...clock }).execute('select 1');
+    const failure = new AthenaQueryEngine({
+      client: new AthenaClient({ region: 'eu-west-1' }),
+      workGroup: 'w',
+      database: 'd',
+      timeoutMs: 10_000,
+      ...clock,
+    }).execute('select 1');
     await expect(failure).rejects.toBeInstanceOf(QueryTimeoutError);
     await expect(failure).rejects.toThrow('Athena query q1 did not finish within 10000 ms (last state RUNNING); asked Athena to stop it');
     expect(athena.commandCalls(StopQueryExecutionCommand).map((call) => call.args[0].input.QueryExecutionId)).toEqual(['q1']);
@@ -199,18 +231,31 @@ describe('Athena query engine under faults', () => {
     const clock = virtualClock();
     athena.on(GetQueryExecutionCommand).resolvesOnce(status('SUCCEEDED')).resolves(status('RUNNING'));
     athena.on(StopQueryExecutionCommand).resolves({});
-    const invocation = new AthenaQueryEngine({ client: new AthenaClient({ region: 'eu-west-1' }), workGroup: 'w', database: 'd', deadline: Date.now() + 20_000, ...clock });
+    const invocation = new AthenaQueryEngine({
+      client: new AthenaClient({ region: 'eu-west-1' }),
+      workGroup: 'w',
+      database: 'd',
+      deadline: Date.now() + 20_000,
+      ...clock,
+    });
     await invocation.execute('select 1');
     await clock.sleep(15_000);
     // The second query has 5 s left, not a fresh timeout of its own.
-    await expect(invocation.execute('select 2')).rejects.toThrow(/Athena query q1 did not finish within 5000 ms \(last state RUNNING\); asked Athena to stop it/);
+    await expect(invocation.execute('select 2')).rejects.toThrow(
+      /Athena query q1 did not finish within 5000 ms \(last state RUNNING\); asked Athena to stop it/,
+    );
   });
 
   it('gives each invocation its own tokens, so a rerun never gets back a query an earlier one stopped', async () => {
     athena.on(GetQueryExecutionCommand).resolves(status('SUCCEEDED'));
     const tokenOf = async (tokenScope?: string) => {
       athena.resetHistory();
-      await new AthenaQueryEngine({ client: new AthenaClient({ region: 'eu-west-1' }), workGroup: 'w', database: 'd', ...(tokenScope && { tokenScope }) }).execute('select 1');
+      await new AthenaQueryEngine({
+        client: new AthenaClient({ region: 'eu-west-1' }),
+        workGroup: 'w',
+        database: 'd',
+        ...(tokenScope && { tokenScope }),
+      }).execute('select 1');
       return athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input.ClientRequestToken;
     };
     expect(await tokenOf('request-1')).toBe(await tokenOf('request-1'));
@@ -221,7 +266,13 @@ describe('Athena query engine under faults', () => {
     const clock = virtualClock();
     athena.on(GetQueryExecutionCommand).rejects(named('ThrottlingException', 400));
     athena.on(StopQueryExecutionCommand).rejects(denied());
-    const failure = new AthenaQueryEngine({ client: new AthenaClient({ region: 'eu-west-1' }), workGroup: 'w', database: 'd', timeoutMs: 10_000, ...clock }).execute('select 1');
+    const failure = new AthenaQueryEngine({
+      client: new AthenaClient({ region: 'eu-west-1' }),
+      workGroup: 'w',
+      database: 'd',
+      timeoutMs: 10_000,
+      ...clock,
+    }).execute('select 1');
     await expect(failure).rejects.toThrow(
       'Athena query q1 did not finish within 10000 ms (last state unknown, last poll ThrottlingException happened); could not stop it: AccessDenied happened',
     );
@@ -246,7 +297,8 @@ describe('Athena query engine under faults', () => {
 
 describe('ingest-queue Lambda under faults', () => {
   const context = lambdaContext();
-  const order = (eventId: string, occurredAt: string, total = 10) => JSON.stringify(orderEvent({ event_id: eventId, order_id: `o-${eventId}`, customer_id: 'c1', occurred_at: occurredAt, total }));
+  const order = (eventId: string, occurredAt: string, total = 10) =>
+    JSON.stringify(orderEvent({ event_id: eventId, order_id: `o-${eventId}`, customer_id: 'c1', occurred_at: occurredAt, total }));
 
   /** Puts succeed, except for keys that start with one of `failing`; returns what was stored. */
   function lake(failing: readonly string[] = []) {
@@ -255,9 +307,19 @@ describe('ingest-queue Lambda under faults', () => {
       if (failing.some((prefix) => input.Key!.startsWith(prefix))) throw denied();
       stored.set(input.Key!, input.Body);
     });
-    const raw = () => [...stored].filter(([key]) => key.startsWith('raw/')).flatMap(([key, data]) => readParquetRows(data as Uint8Array).map((row): Record<string, unknown> & { key: string } => ({ ...row, key })));
+    const raw = () =>
+      [...stored]
+        .filter(([key]) => key.startsWith('raw/'))
+        .flatMap(([key, data]) => readParquetRows(data as Uint8Array).map((row): Record<string, unknown> & { key: string } => ({ ...row, key })));
     const rejected = () =>
-      [...stored].filter(([key]) => key.startsWith('rejected/')).flatMap(([, data]) => String(data).trim().split('\n').map((line) => JSON.parse(line) as { source: string; reason: string }));
+      [...stored]
+        .filter(([key]) => key.startsWith('rejected/'))
+        .flatMap(([, data]) =>
+          String(data)
+            .trim()
+            .split('\n')
+            .map((line) => JSON.parse(line) as { source: string; reason: string }),
+        );
     return { raw, rejected };
   }
 
@@ -277,12 +339,21 @@ describe('ingest-queue Lambda under faults', () => {
     const event = { Records: [sqsRecord('m1', order('evt-x', '2024-01-01T10:00:00Z')), sqsRecord('m2', order('evt-x', '2024-01-05T10:00:00Z', 99))] };
     expect(await redelivered(event)).toEqual([]);
     expect(raw().map((row) => [row.key.split('/')[2], row['source']])).toEqual([['dt=2024-01-01', 'message:m1']]);
-    expect(rejected()).toEqual([expect.objectContaining({ source: 'message:m2', reason: 'event_id: "evt-x" was already received in message m1 of this batch with different content' })]);
+    expect(rejected()).toEqual([
+      expect.objectContaining({ source: 'message:m2', reason: 'event_id: "evt-x" was already received in message m1 of this batch with different content' }),
+    ]);
   });
 
   it('reports the records whose rejected/ object could not be written, and only them', async () => {
     lake(['rejected/']);
-    const event = { Records: [sqsRecord('m1', order('evt-1', '2024-01-01T10:00:00Z')), sqsRecord('m2', '{"broken'), sqsRecord('m3', order('evt-1', '2024-01-02T10:00:00Z', 5)), sqsRecord('m4', '{}', null)] };
+    const event = {
+      Records: [
+        sqsRecord('m1', order('evt-1', '2024-01-01T10:00:00Z')),
+        sqsRecord('m2', '{"broken'),
+        sqsRecord('m3', order('evt-1', '2024-01-02T10:00:00Z', 5)),
+        sqsRecord('m4', '{}', null),
+      ],
+    };
     expect((await redelivered(event)).sort()).toEqual(['m2', 'm3', 'm4']);
   });
 
@@ -301,20 +372,28 @@ describe('ingest-queue Lambda under faults', () => {
   });
 
   const DATES = ['2024-01-01', '2024-01-02', '2024-01-03'];
-  const PREFIXES = [...['orders', 'surveys'].flatMap((type) => DATES.map((date) => `raw/${type}/dt=${date}/`)), 'rejected/orders/', 'rejected/surveys/', 'rejected/unknown/'];
+  const PREFIXES = [
+    ...['orders', 'surveys'].flatMap((type) => DATES.map((date) => `raw/${type}/dt=${date}/`)),
+    'rejected/orders/',
+    'rejected/surveys/',
+    'rejected/unknown/',
+  ];
   const eventId = fc.constantFrom('e1', 'e2', 'e3');
   const date = fc.constantFrom(...DATES);
   const message = fc.oneof(
     fc.record({ eventId, date, total: fc.constantFrom(10, 20) }).map((m) => ({ type: 'orders', body: order(m.eventId, `${m.date}T10:00:00Z`, m.total) })),
-    fc.record({ eventId, date, score: fc.constantFrom(0, 10) }).map((m) => ({ type: 'surveys', body: JSON.stringify(surveyEvent({ event_id: m.eventId, customer_id: 'c1', occurred_at: `${m.date}T10:00:00Z`, score: m.score })) })),
+    fc.record({ eventId, date, score: fc.constantFrom(0, 10) }).map((m) => ({
+      type: 'surveys',
+      body: JSON.stringify(surveyEvent({ event_id: m.eventId, customer_id: 'c1', occurred_at: `${m.date}T10:00:00Z`, score: m.score })),
+    })),
     fc.record({ eventId, date }).map((m) => ({ type: 'orders', body: order(m.eventId, `${m.date}T10:00:00Z`, -1) })),
     fc.constant({ type: 'orders', body: '{"event_id": "e1"' }),
     fc.constant({ type: 'nonsense', body: '{}' }),
   );
   // Exact duplicates: some entries repeat the body of an earlier one.
-  const batch = fc.array(fc.tuple(message, fc.option(fc.nat(), { nil: undefined })), { minLength: 1, maxLength: 12 }).map((entries) =>
-    entries.map(([entry, copyOf], index) => (copyOf !== undefined && index > 0 ? entries[copyOf % index]![0] : entry)),
-  );
+  const batch = fc
+    .array(fc.tuple(message, fc.option(fc.nat(), { nil: undefined })), { minLength: 1, maxLength: 12 })
+    .map((entries) => entries.map(([entry, copyOf], index) => (copyOf !== undefined && index > 0 ? entries[copyOf % index]![0] : entry)));
 
   it('never acknowledges a record that is neither stored nor rejected with a reason, and reports no empty identifier', async () => {
     await fc.assert(
@@ -333,7 +412,10 @@ describe('ingest-queue Lambda under faults', () => {
           const sent = JSON.parse(record.body) as Record<string, unknown>;
           const kept = rows.filter((row) => row.key.startsWith(`raw/${messages[index]!.type}/`) && row['event_id'] === sent['event_id']);
           expect(kept, `message ${record.messageId}`).toHaveLength(1);
-          expect(kept[0]).toMatchObject({ occurred_at: Date.parse(String(sent['occurred_at'])), ...(sent['total'] !== undefined ? { total: sent['total'] } : { score: sent['score'] }) });
+          expect(kept[0]).toMatchObject({
+            occurred_at: Date.parse(String(sent['occurred_at'])),
+            ...(sent['total'] !== undefined ? { total: sent['total'] } : { score: sent['score'] }),
+          });
         }
       }),
       { numRuns: 150 },

@@ -24,7 +24,14 @@ describe('campaign message contract', () => {
     const parsed = campaignMessageSchema.parse(JSON.parse(JSON.stringify(message)));
     expect(parsed).toEqual(message);
     expect(message).toMatchObject({ schema_version: 1, campaign: 'win_back', customer_id: 'cust-1', as_of: '2024-06-30', priority: 80 });
-    expect(message.metrics).toEqual({ net_revenue: 812.5, purchases: 4, days_since_last_purchase: 120, last_nps_score: null, segment: 'at_risk', rank_in_campaign: 3 });
+    expect(message.metrics).toEqual({
+      net_revenue: 812.5,
+      purchases: 4,
+      days_since_last_purchase: 120,
+      last_nps_score: null,
+      segment: 'at_risk',
+      rank_in_campaign: 3,
+    });
   });
 
   it('has a deterministic UUID v5 message_id per (campaign, customer, as_of)', () => {
@@ -32,7 +39,14 @@ describe('campaign message contract', () => {
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(campaignMessageId('win_back', 'cust-1', '2024-06-30')).toBe(id);
     expect(toCampaignMessage(row).message_id).toBe(id);
-    expect(new Set([id, campaignMessageId('churn_risk', 'cust-1', '2024-06-30'), campaignMessageId('win_back', 'cust-2', '2024-06-30'), campaignMessageId('win_back', 'cust-1', '2024-07-01')]).size).toBe(4);
+    expect(
+      new Set([
+        id,
+        campaignMessageId('churn_risk', 'cust-1', '2024-06-30'),
+        campaignMessageId('win_back', 'cust-2', '2024-06-30'),
+        campaignMessageId('win_back', 'cust-1', '2024-07-01'),
+      ]).size,
+    ).toBe(4);
     // The separator keeps ("a", "bc") and ("ab", "c") apart.
     expect(campaignMessageId('win_back', 'a|b', 'c')).not.toBe(campaignMessageId('win_back', 'a', 'b|c'));
   });

@@ -111,7 +111,13 @@ describe('purchase curves', () => {
     for (let index = 0; index < 200; index += 1) {
       const history = { x: input.frequency[index]!, tx: input.recency_days[index]! / 7, T: input.tenure_days[index]! / 7 };
       const curve = curves.get(`${history.x}|${input.tenure_days[index]}`)!;
-      const pAlive = history.x === 0 ? 1 : 1 / (1 + (parameters.a / (parameters.b + history.x - 1)) * ((parameters.alpha + history.T) / (parameters.alpha + history.tx)) ** (parameters.r + history.x));
+      const pAlive =
+        history.x === 0
+          ? 1
+          : 1 /
+            (1 +
+              (parameters.a / (parameters.b + history.x - 1)) *
+                ((parameters.alpha + history.T) / (parameters.alpha + history.tx)) ** (parameters.r + history.x));
       expect(curve.purchases_if_alive! * pAlive).toBeCloseTo(conditionalExpectedPurchases(parameters, history, horizonWeeks), 9);
       expect(curve.discounted_purchases_if_alive).toBeCloseTo(curve.purchases_if_alive!, 12);
     }
@@ -123,10 +129,18 @@ describe('purchase curves', () => {
   });
 
   it('are not fitted on too little data, and the model rows say why', () => {
-    const oneTimers = input.frequency.map((_x, index) => index).filter((index) => input.frequency[index] === 0).slice(0, 5);
-    const pick = <T,>(values: T[]) => oneTimers.map((index) => values[index]!);
+    const oneTimers = input.frequency
+      .map((_x, index) => index)
+      .filter((index) => input.frequency[index] === 0)
+      .slice(0, 5);
+    const pick = <T>(values: T[]) => oneTimers.map((index) => values[index]!);
     const result = fitCustomerValue(
-      { frequency: pick(input.frequency), recency_days: pick(input.recency_days), tenure_days: pick(input.tenure_days), avg_repeat_day_net_revenue: pick(input.avg_repeat_day_net_revenue) },
+      {
+        frequency: pick(input.frequency),
+        recency_days: pick(input.recency_days),
+        tenure_days: pick(input.tenure_days),
+        avg_repeat_day_net_revenue: pick(input.avg_repeat_day_net_revenue),
+      },
       { horizonMonths: 12, monthlyDiscountRate: 0.01, purchaseModel: 'auto' },
     );
     for (const model of result.models.slice(0, 3)) {

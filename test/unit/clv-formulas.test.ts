@@ -79,7 +79,7 @@ describe('special functions', () => {
     expect(Math.abs(hyp2f1(0.37, 2.3, 2.3, z) - expected) / expected).toBeLessThan(1e-10);
   });
 
-  it('approaches Gauss\'s value at z = 1 when c - a - b > 0', () => {
+  it("approaches Gauss's value at z = 1 when c - a - b > 0", () => {
     const [a, b, c] = [0.3, 0.7, 2.5];
     const gauss = Math.exp(logGamma(c) + logGamma(c - a - b) - logGamma(c - a) - logGamma(c - b));
     expect(hyp2f1(a, b, c, 1 - 1e-12)).toBeCloseTo(gauss, 8);
@@ -137,12 +137,21 @@ describe('digamma and the gradient search', () => {
   });
 
   it('matches the BG/NBD gradient to finite differences of the likelihood', () => {
-    const raw = [{ x: 0, tx: 0, T: 30 }, { x: 3, tx: 20, T: 38 }, { x: 7, tx: 37.5, T: 38 }, { x: 1, tx: 2, T: 52 }, { x: 3, tx: 20, T: 38 }];
+    const raw = [
+      { x: 0, tx: 0, T: 30 },
+      { x: 3, tx: 20, T: 38 },
+      { x: 7, tx: 37.5, T: 38 },
+      { x: 1, tx: 2, T: 52 },
+      { x: 3, tx: 20, T: 38 },
+    ];
     const histories = prepareHistories(compressHistories(raw));
     const parameters = { r: 0.4, alpha: 3, a: 0.8, b: 2.5 };
     const { value, gradient } = logLikelihoodWithGradient(parameters, histories);
     // The summed value against equation 6 one customer at a time.
-    expect(value).toBeCloseTo(raw.reduce((sum, history) => sum + bgNbdLogLikelihood(parameters, history), 0), 10);
+    expect(value).toBeCloseTo(
+      raw.reduce((sum, history) => sum + bgNbdLogLikelihood(parameters, history), 0),
+      10,
+    );
     (['r', 'alpha', 'a', 'b'] as const).forEach((key, index) => {
       const step = 1e-6;
       const at = (factor: number) => totalLogLikelihood({ ...parameters, [key]: parameters[key] * Math.exp(factor * step) }, histories);

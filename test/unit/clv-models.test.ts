@@ -51,12 +51,21 @@ describe('MBG/NBD', () => {
     for (const key of ['r', 'alpha', 'a', 'b'] as const) expect(relative(fit.parameters[key], published[key]), key).toBeLessThan(0.002);
   });
 
-  it('fits through BG/NBD\'s likelihood code: the same sum as its definition, and a gradient that matches finite differences', () => {
-    const raw = [{ x: 0, tx: 0, T: 30 }, { x: 3, tx: 20, T: 38 }, { x: 7, tx: 37.5, T: 38 }, { x: 1, tx: 2, T: 52 }, { x: 0, tx: 0, T: 30 }];
+  it("fits through BG/NBD's likelihood code: the same sum as its definition, and a gradient that matches finite differences", () => {
+    const raw = [
+      { x: 0, tx: 0, T: 30 },
+      { x: 3, tx: 20, T: 38 },
+      { x: 7, tx: 37.5, T: 38 },
+      { x: 1, tx: 2, T: 52 },
+      { x: 0, tx: 0, T: 30 },
+    ];
     const histories = prepareHistories(compressHistories(raw));
     const parameters = { r: 0.4, alpha: 3, a: 0.8, b: 2.5 };
     const { value, gradient } = logLikelihoodWithGradient(parameters, histories, 'mbg_nbd');
-    expect(value).toBeCloseTo(raw.reduce((sum, history) => sum + mbgNbdLogLikelihood(parameters, history), 0), 10);
+    expect(value).toBeCloseTo(
+      raw.reduce((sum, history) => sum + mbgNbdLogLikelihood(parameters, history), 0),
+      10,
+    );
     (['r', 'alpha', 'a', 'b'] as const).forEach((key, index) => {
       const step = 1e-6;
       const at = (factor: number) => totalLogLikelihood({ ...parameters, [key]: parameters[key] * Math.exp(factor * step) }, histories, 'mbg_nbd');
@@ -164,7 +173,13 @@ describe('Pareto/NBD', () => {
   });
 
   it('evaluates many histories at once, sharing their hypergeometric terms, as it does one at a time', () => {
-    const raw = [{ x: 0, tx: 0, T: 52 }, { x: 2, tx: 20, T: 39 }, { x: 2, tx: 39, T: 39 }, { x: 7, tx: 38, T: 39 }, { x: 2, tx: 20, T: 52 }];
+    const raw = [
+      { x: 0, tx: 0, T: 52 },
+      { x: 2, tx: 20, T: 39 },
+      { x: 2, tx: 39, T: 39 },
+      { x: 7, tx: 38, T: 39 },
+      { x: 2, tx: 20, T: 52 },
+    ];
     const histories = compressHistories([...raw, raw[1]!]);
     for (const parameters of [published, { ...published, alpha: 15, beta: 4 }]) {
       const { logLikelihood, alive } = paretoNbdEvaluate(parameters, prepareParetoHistories(histories), true);

@@ -75,10 +75,14 @@ describe('data tests', () => {
     const tests = dataTestsOf(doc, '2024-03-31');
     expect(dataTestScreenQuery(tests).match(/from segment_rates\b/g)).toHaveLength(2); // the row tests, and the grain
     const queries: string[] = [];
-    const counting = { execute: engine.execute.bind(engine), close: () => undefined, query: (sql: string) => {
+    const counting = {
+      execute: engine.execute.bind(engine),
+      close: () => undefined,
+      query: (sql: string) => {
         queries.push(sql);
         return engine.query(sql);
-      } };
+      },
+    };
     await load("('gold', 10, 4, 0.4, '2024-03-31')");
     await runDataTests(counting, tests);
     expect(queries).toEqual([dataTestScreenQuery(tests)]);

@@ -39,7 +39,11 @@ describe('the table dictionary', () => {
     for (const type of EVENT_TYPES) {
       expect(tableDoc(type).columns.map((column) => column.name)).toEqual([...rawColumns[type].map((column) => column.name), 'dt']);
       const declared = Object.fromEntries(tableDoc(type).columns.map((column) => [column.name, column.type]));
-      for (const column of rawColumns[type]) expect(SQL_TYPE_OF_KIND[column.kind].replace('varchar', 'string').replace('timestamp with time zone', 'timestamp').replace('integer', 'int'), column.name).toBe(declared[column.name]);
+      for (const column of rawColumns[type])
+        expect(
+          SQL_TYPE_OF_KIND[column.kind].replace('varchar', 'string').replace('timestamp with time zone', 'timestamp').replace('integer', 'int'),
+          column.name,
+        ).toBe(declared[column.name]);
     }
     expect(tableDoc('rejected_events').columns.map((column) => column.name)).toEqual([...rejectedColumns.map((column) => column.name), 'dt']);
     expect(tableDoc('published_messages').columns.map((column) => column.name)).toEqual(publishedColumns.map((column) => column.name));

@@ -14,7 +14,13 @@ const minutesAgo = (minutes: number) => new Date(NOW.getTime() - minutes * 60_00
 
 describe('whether the execution holding the run lease has ended', () => {
   const errors: unknown[] = [];
-  const gone = () => executionGone(new SFNClient({ region: 'eu-west-1' }), 16 * 60_000, (_holder, error) => errors.push(error), () => NOW);
+  const gone = () =>
+    executionGone(
+      new SFNClient({ region: 'eu-west-1' }),
+      16 * 60_000,
+      (_holder, error) => errors.push(error),
+      () => NOW,
+    );
   beforeEach(() => {
     sfn.reset();
     errors.length = 0;

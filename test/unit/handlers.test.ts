@@ -29,10 +29,11 @@ beforeEach(() => {
 const context = lambdaContext();
 /** An execution, and generation 1 of the run lease as its first state took it. */
 const HOLDER = 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:e1';
-const heldLease = new TextEncoder().encode(JSON.stringify({ holder: HOLDER, nonce: 'n', acquired_at: '2026-01-01T00:00:00Z', expires_at: '2099-01-01T00:00:00Z' }));
+const heldLease = new TextEncoder().encode(
+  JSON.stringify({ holder: HOLDER, nonce: 'n', acquired_at: '2026-01-01T00:00:00Z', expires_at: '2099-01-01T00:00:00Z' }),
+);
 const puts = () => s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input as PutObjectCommandInput);
 const body = (bytes: Uint8Array) => Object.assign(Readable.from([bytes]), { transformToByteArray: async () => bytes });
-
 
 describe('ingest-queue handler', () => {
   const event: SQSEvent = {
@@ -49,12 +50,21 @@ describe('ingest-queue handler', () => {
     const { handler } = await import('../../functions/ingest-queue/index.ts');
     const response = await handler(event, context);
     expect(response.batchItemFailures).toEqual([]);
-    const keys = puts().map((input) => input.Key!).sort();
+    const keys = puts()
+      .map((input) => input.Key!)
+      .sort();
     expect(keys.filter((key) => key.startsWith('raw/orders/dt=2024-01-0'))).toHaveLength(2);
     const rejected = puts().filter((input) => input.Key!.startsWith('rejected/'));
     expect(rejected.map((input) => input.Key!.split('/')[1]).sort()).toEqual(['orders', 'unknown']);
-    const reasons = rejected.flatMap((input) => String(input.Body).trim().split('\n').map((line) => JSON.parse(line).reason));
-    expect(reasons).toEqual(expect.arrayContaining([expect.stringMatching(/^invalid JSON/), expect.stringMatching(/^event_type: message attribute must be one of orders, surveys/)]));
+    const reasons = rejected.flatMap((input) =>
+      String(input.Body)
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line).reason),
+    );
+    expect(reasons).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^invalid JSON/), expect.stringMatching(/^event_type: message attribute must be one of orders, surveys/)]),
+    );
   });
 
   it('reports exactly the record whose data could not be stored, never an empty identifier', async () => {
@@ -81,24 +91,39 @@ describe('ingest-file handler', () => {
       Records: [{ eventTime: '2024-01-02T00:00:00.000Z', s3: { bucket: { name: 'test-lake' }, object: { key: 'landing/orders/day+1.jsonl', eTag: 'abc' } } }],
     } as unknown as S3Event;
     await handler(event);
-    const firstKeys = puts().map((input) => input.Key!).sort();
+    const firstKeys = puts()
+      .map((input) => input.Key!)
+      .sort();
     expect(s3.commandCalls(GetObjectCommand)[0]!.args[0].input.Key).toBe('landing/orders/day 1.jsonl');
     expect(firstKeys.some((key) => key.startsWith('raw/orders/dt=2024-01-01/'))).toBe(true);
     expect(firstKeys.some((key) => key.startsWith('rejected/orders/dt=2024-01-02/'))).toBe(true);
     s3.resetHistory();
     await handler(event);
-    expect(puts().map((input) => input.Key!).sort()).toEqual(firstKeys);
+    expect(
+      puts()
+        .map((input) => input.Key!)
+        .sort(),
+    ).toEqual(firstKeys);
   });
 
   it('takes the input from the landing folder: exchange rates under landing/fx-rates/', async () => {
     s3.on(GetObjectCommand).callsFake(() => ({ Body: body(new TextEncoder().encode('date,currency,rate\n2024-01-01,USD,0.9\n')) }));
     s3.on(PutObjectCommand).resolves({});
     const { handler, eventTypeOfKey } = await import('../../functions/ingest-file/index.ts');
-    expect(['landing/fx-rates/a.csv', 'landing/fx_rates/a.csv', 'landing/returns/a.csv', 'raw/orders/a.csv'].map(eventTypeOfKey)).toEqual(['fx_rates', 'fx_rates', undefined, undefined]);
+    expect(['landing/fx-rates/a.csv', 'landing/fx_rates/a.csv', 'landing/returns/a.csv', 'raw/orders/a.csv'].map(eventTypeOfKey)).toEqual([
+      'fx_rates',
+      'fx_rates',
+      undefined,
+      undefined,
+    ]);
     await handler({
       Records: [{ eventTime: '2024-01-02T00:00:00.000Z', s3: { bucket: { name: 'test-lake' }, object: { key: 'landing/fx-rates/rates.csv', eTag: 'r1' } } }],
     } as unknown as S3Event);
-    expect(puts().map((input) => input.Key!).filter((key) => key.startsWith('raw/'))).toEqual([expect.stringMatching(/^raw\/fx_rates\/dt=2024-01-01\/part-.+\.parquet$/)]);
+    expect(
+      puts()
+        .map((input) => input.Key!)
+        .filter((key) => key.startsWith('raw/')),
+    ).toEqual([expect.stringMatching(/^raw\/fx_rates\/dt=2024-01-01\/part-.+\.parquet$/)]);
   });
 });
 
@@ -202,7 +227,11 @@ describe('fit-clv handler on Athena output read in any order', () => {
     const inOrder = await fitFrom([part(rows.slice(0, 20_000)), part(rows.slice(20_000))]);
     // The same customers as three parts, each in its own order, listed in another order.
     const reversed = [...rows].reverse();
-    const shuffled = await fitFrom([part(reversed.slice(0, 15_000)), part(reversed.slice(15_000, 41_000).sort((a, b) => a.tenure_days - b.tenure_days)), part(reversed.slice(41_000))]);
+    const shuffled = await fitFrom([
+      part(reversed.slice(0, 15_000)),
+      part(reversed.slice(15_000, 41_000).sort((a, b) => a.tenure_days - b.tenure_days)),
+      part(reversed.slice(41_000)),
+    ]);
     expect(inOrder.find((model) => model['model'] === 'gamma_gamma')).toMatchObject({ converged: true, customers: expect.any(Number) });
     expect(shuffled).toEqual(inOrder);
   }, 60_000);
@@ -213,7 +242,8 @@ describe('promote-run handler', () => {
     s3.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => {
       if (input.Prefix === 'locks/run/') return { Contents: [{ Key: 'locks/run/000000000001.json' }] };
       if (input.Prefix === 'runs/nps/run_id=r1/') return { Contents: [{ Key: 'runs/nps/run_id=r1/part-a.parquet' }] };
-      if (input.Prefix === 'curated/nps/as_of=2024-03-31/') return { Contents: [{ Key: 'curated/nps/as_of=2024-03-31/data.parquet' }, { Key: 'curated/nps/as_of=2024-03-31/old.parquet' }] };
+      if (input.Prefix === 'curated/nps/as_of=2024-03-31/')
+        return { Contents: [{ Key: 'curated/nps/as_of=2024-03-31/data.parquet' }, { Key: 'curated/nps/as_of=2024-03-31/old.parquet' }] };
       return { Contents: [] };
     });
     s3.on(DeleteObjectsCommand).resolves({});
@@ -226,8 +256,13 @@ describe('promote-run handler', () => {
     expect(copy.Key).toBe('curated/nps/as_of=2024-03-31/data.parquet');
     expect(decodeURIComponent(copy.CopySource!)).toBe('test-lake/runs/nps/run_id=r1/part-a.parquet');
     // The stale file goes only after the new one is in place; the promoted file stays.
-    expect(s3.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input.Delete!.Objects!.map((object) => object.Key))).toEqual([['curated/nps/as_of=2024-03-31/old.parquet']]);
-    const order = s3.calls().map((call) => call.args[0].constructor.name).filter((name) => name !== 'ListObjectsV2Command');
+    expect(s3.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input.Delete!.Objects!.map((object) => object.Key))).toEqual([
+      ['curated/nps/as_of=2024-03-31/old.parquet'],
+    ]);
+    const order = s3
+      .calls()
+      .map((call) => call.args[0].constructor.name)
+      .filter((name) => name !== 'ListObjectsV2Command');
     expect(order.indexOf('CopyObjectCommand')).toBeLessThan(order.indexOf('DeleteObjectsCommand'));
   });
 });
@@ -236,18 +271,35 @@ describe('publish handler', () => {
   it('reads the audience with Athena, sends it to the queue and logs what it sent', async () => {
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q1' });
     athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
-    const names = ['campaign', 'customer_id', 'priority', 'reason', 'rank_in_campaign', 'net_revenue', 'purchases', 'days_since_last_purchase', 'last_nps_score', 'segment', 'as_of'];
+    const names = [
+      'campaign',
+      'customer_id',
+      'priority',
+      'reason',
+      'rank_in_campaign',
+      'net_revenue',
+      'purchases',
+      'days_since_last_purchase',
+      'last_nps_score',
+      'segment',
+      'as_of',
+    ];
     const types = ['varchar', 'varchar', 'integer', 'varchar', 'bigint', 'double', 'bigint', 'bigint', 'integer', 'varchar', 'date'];
     const values = ['win_back', 'c1', '80', 'lapsed', '1', '120.5', '3', '120', undefined, 'at_risk', '2024-03-31'];
     athena.on(GetQueryResultsCommand).resolves({
       ResultSet: {
         ResultSetMetadata: { ColumnInfo: names.map((Name, index) => ({ Name, Type: types[index] })) },
-        Rows: [{ Data: names.map((VarCharValue) => ({ VarCharValue })) }, { Data: values.map((VarCharValue) => (VarCharValue === undefined ? {} : { VarCharValue })) }],
+        Rows: [
+          { Data: names.map((VarCharValue) => ({ VarCharValue })) },
+          { Data: values.map((VarCharValue) => (VarCharValue === undefined ? {} : { VarCharValue })) },
+        ],
       },
     });
     s3.on(ListObjectsV2Command).resolves({ Contents: [] });
     s3.on(PutObjectCommand).resolves({});
-    sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => ({ Successful: input.Entries!.map((entry) => ({ Id: entry.Id, MessageId: 'x', MD5OfMessageBody: 'y' })) }));
+    sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => ({
+      Successful: input.Entries!.map((entry) => ({ Id: entry.Id, MessageId: 'x', MD5OfMessageBody: 'y' })),
+    }));
     const { handler } = await import('../../functions/publish/index.ts');
     // c1 is not in win_back's holdout at the default salt and share (see test/integration/holdout-parity.test.ts).
     expect(await handler({ as_of: '2024-03-31' })).toEqual({ as_of: '2024-03-31', sent: 1, held_out: 0, already_sent: 0 });
@@ -256,7 +308,11 @@ describe('publish handler', () => {
     // The publish lease first (a conditional write), then the log of what was sent.
     expect(puts()[0]).toMatchObject({ Key: 'locks/publish/000000000001.json', IfNoneMatch: '*' });
     expect(JSON.parse(String(puts()[0]!.Body))).toMatchObject({ holder: 'publish function request outside Lambda' });
-    expect(puts().map((input) => input.Key!).filter((key) => !key.startsWith('locks/'))[0]).toMatch(/^published\/campaigns\/as_of=2024-03-31\/sent-/);
+    expect(
+      puts()
+        .map((input) => input.Key!)
+        .filter((key) => !key.startsWith('locks/'))[0],
+    ).toMatch(/^published\/campaigns\/as_of=2024-03-31\/sent-/);
   });
 
   it('gives its query a token of its own invocation, so a rerun never picks up a query an earlier one stopped', async () => {
@@ -276,7 +332,10 @@ describe('write-report handler', () => {
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q1' });
     athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
     athena.on(GetQueryResultsCommand).resolves({
-      ResultSet: { ResultSetMetadata: { ColumnInfo: [{ Name: 'customers', Type: 'bigint' }] }, Rows: [{ Data: [{ VarCharValue: 'customers' }] }, { Data: [{ VarCharValue: '42' }] }] },
+      ResultSet: {
+        ResultSetMetadata: { ColumnInfo: [{ Name: 'customers', Type: 'bigint' }] },
+        Rows: [{ Data: [{ VarCharValue: 'customers' }] }, { Data: [{ VarCharValue: '42' }] }],
+      },
     });
     s3.on(PutObjectCommand).resolves({});
     const { handler } = await import('../../functions/write-report/index.ts');

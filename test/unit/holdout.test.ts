@@ -5,7 +5,8 @@ import { holdoutDraw, isHeldOut } from '../../functions/core/campaigns/holdout.t
 import { defaultConfig, parseConfig } from '../../functions/core/config.ts';
 
 const customers = Array.from({ length: 100_000 }, (_, index) => `cust-${index}`);
-const heldShare = (salt: string, campaign: string, share: number) => customers.filter((customer) => isHeldOut(salt, campaign, customer, share)).length / customers.length;
+const heldShare = (salt: string, campaign: string, share: number) =>
+  customers.filter((customer) => isHeldOut(salt, campaign, customer, share)).length / customers.length;
 
 describe('holdout assignment', () => {
   it('is the top 53 bits of SHA-256(salt, campaign, customer_id) over 2^53', () => {

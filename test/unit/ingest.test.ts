@@ -57,7 +57,19 @@ describe('ingest', () => {
   });
 
   it('writes Parquet that DuckDB reads back with the values and types of the contract', async () => {
-    await ingest(lines([orderEvent({ event_id: 'e1', order_id: 'o1', customer_id: 'c1', occurred_at: '2024-03-31T23:30:00-05:00', total: 12.25, channel: 'web', gift: true } as never)]));
+    await ingest(
+      lines([
+        orderEvent({
+          event_id: 'e1',
+          order_id: 'o1',
+          customer_id: 'c1',
+          occurred_at: '2024-03-31T23:30:00-05:00',
+          total: 12.25,
+          channel: 'web',
+          gift: true,
+        } as never),
+      ]),
+    );
     const engine = await DuckDbEngine.open();
     try {
       const glob = join(directory.path, 'raw/orders/*/*.parquet');
@@ -92,7 +104,12 @@ describe('ingest', () => {
 
   it('flushes in bounded batches: many files, same rows, received = accepted + rejected', async () => {
     const events = Array.from({ length: 25 }, (_, index) =>
-      orderEvent({ event_id: `e${index}`, order_id: `o${index}`, customer_id: 'c', occurred_at: `2024-03-${String(1 + (index % 3)).padStart(2, '0')}T10:00:00Z` }),
+      orderEvent({
+        event_id: `e${index}`,
+        order_id: `o${index}`,
+        customer_id: 'c',
+        occurred_at: `2024-03-${String(1 + (index % 3)).padStart(2, '0')}T10:00:00Z`,
+      }),
     );
     const result = await ingest(lines(events), { rowsPerFlush: 4 });
     expect(result.received).toBe(result.accepted + result.rejected);
@@ -108,7 +125,11 @@ describe('ingest', () => {
   });
 
   it('keeps the unreadable tail of a truncated gzip file as one rejected record', async () => {
-    const text = lines(Array.from({ length: 200 }, (_, index) => orderEvent({ event_id: `e${index}`, order_id: `o${index}`, customer_id: 'c', occurred_at: '2024-03-01T10:00:00Z' })));
+    const text = lines(
+      Array.from({ length: 200 }, (_, index) =>
+        orderEvent({ event_id: `e${index}`, order_id: `o${index}`, customer_id: 'c', occurred_at: '2024-03-01T10:00:00Z' }),
+      ),
+    );
     const zipped = gzipSync(text);
     const truncated = zipped.subarray(0, Math.floor(zipped.length / 2));
     const { createGunzip } = await import('node:zlib');

@@ -10,7 +10,16 @@ import { ColumnBatch } from '../../functions/core/lake/parquet.ts';
 import { rawColumns } from '../../functions/core/lake/raw-tables.ts';
 
 const delivery = { received_at: Date.UTC(2024, 0, 2), ingest_id: 'i1', source: 'orders.jsonl', record_number: 1 };
-const order = { event_id: 'e1', order_id: 'o1', customer_id: 'c1', occurred_at: Date.UTC(2024, 0, 1), status: 'placed', total: 10, currency: 'EUR', ...delivery };
+const order = {
+  event_id: 'e1',
+  order_id: 'o1',
+  customer_id: 'c1',
+  occurred_at: Date.UTC(2024, 0, 1),
+  status: 'placed',
+  total: 10,
+  currency: 'EUR',
+  ...delivery,
+};
 
 describe('the raw views', () => {
   let root: string;

@@ -18,7 +18,10 @@ describe('a lease', () => {
     const store = new MemoryObjectStore();
     const first = await acquireLease(store, 'run', { holder: 'a', ttlMs: HOUR, now: at('2026-01-01T00:00:00Z') });
     expect(first).toMatchObject({ acquired: true, lease: { generation: 1, record: { holder: 'a', expires_at: '2026-01-01T01:00:00.000Z' } } });
-    expect(await acquireLease(store, 'run', { holder: 'b', ttlMs: HOUR, now: at('2026-01-01T00:30:00Z') })).toMatchObject({ acquired: false, heldBy: { holder: 'a' } });
+    expect(await acquireLease(store, 'run', { holder: 'b', ttlMs: HOUR, now: at('2026-01-01T00:30:00Z') })).toMatchObject({
+      acquired: false,
+      heldBy: { holder: 'a' },
+    });
     // Another name is another lease.
     expect(await acquireLease(store, 'publish', { holder: 'b', ttlMs: HOUR })).toMatchObject({ acquired: true });
     expect(await releaseLease(store, 'run', 'b')).toBe(false);
@@ -30,11 +33,17 @@ describe('a lease', () => {
   it('stays with a holder that asks again (a retried call), in the same generation, until it expires', async () => {
     const store = new MemoryObjectStore();
     await acquireLease(store, 'run', { holder: 'a', ttlMs: HOUR, now: at('2026-01-01T00:00:00Z') });
-    expect(await acquireLease(store, 'run', { holder: 'a', ttlMs: HOUR, now: at('2026-01-01T00:30:00Z') })).toMatchObject({ acquired: true, lease: { generation: 1 } });
+    expect(await acquireLease(store, 'run', { holder: 'a', ttlMs: HOUR, now: at('2026-01-01T00:30:00Z') })).toMatchObject({
+      acquired: true,
+      lease: { generation: 1 },
+    });
     expect(await holdsLease(store, 'run', 'a', 1, new Date('2026-01-01T00:30:00Z'))).toBe(true);
     // Expired, its holder must win a new generation like anyone else; the old one is held by no one.
     expect(await holdsLease(store, 'run', 'a', 1, new Date('2026-01-01T01:00:00Z'))).toBe(false);
-    expect(await acquireLease(store, 'run', { holder: 'a', ttlMs: HOUR, now: at('2026-01-01T01:00:00Z') })).toMatchObject({ acquired: true, lease: { generation: 2 } });
+    expect(await acquireLease(store, 'run', { holder: 'a', ttlMs: HOUR, now: at('2026-01-01T01:00:00Z') })).toMatchObject({
+      acquired: true,
+      lease: { generation: 2 },
+    });
     expect(await holdsLease(store, 'run', 'a', 1, new Date('2026-01-01T01:00:00Z'))).toBe(false);
     expect(await holdsLease(store, 'run', 'b', 2, new Date('2026-01-01T01:00:00Z'))).toBe(false);
   });
@@ -43,10 +52,16 @@ describe('a lease', () => {
     const store = new MemoryObjectStore();
     await acquireLease(store, 'run', { holder: 'crashed', ttlMs: HOUR, now: at('2026-01-01T00:00:00Z') });
     expect(await acquireLease(store, 'run', { holder: 'b', ttlMs: HOUR, now: at('2026-01-01T00:59:59Z') })).toMatchObject({ acquired: false });
-    expect(await acquireLease(store, 'run', { holder: 'b', ttlMs: HOUR, now: at('2026-01-01T01:00:00Z') })).toMatchObject({ acquired: true, lease: { generation: 2 } });
+    expect(await acquireLease(store, 'run', { holder: 'b', ttlMs: HOUR, now: at('2026-01-01T01:00:00Z') })).toMatchObject({
+      acquired: true,
+      lease: { generation: 2 },
+    });
     expect(await releaseLease(store, 'run', 'crashed')).toBe(false);
     const gone = async (holder: string) => holder === 'b';
-    expect(await acquireLease(store, 'run', { holder: 'c', ttlMs: HOUR, now: at('2026-01-01T01:00:01Z'), isHolderGone: gone })).toMatchObject({ acquired: true, lease: { generation: 3 } });
+    expect(await acquireLease(store, 'run', { holder: 'c', ttlMs: HOUR, now: at('2026-01-01T01:00:01Z'), isHolderGone: gone })).toMatchObject({
+      acquired: true,
+      lease: { generation: 3 },
+    });
   });
 
   it('is won by exactly one of many acquirers racing on a directory (exclusive links)', async () => {
@@ -75,7 +90,11 @@ describe('a lease', () => {
           get: (key) => scheduler.schedule(memory.get(key), `get ${key}`),
           list: (prefix) => scheduler.schedule(memory.list(prefix), `list ${prefix}`),
           delete: (keys) => scheduler.schedule(memory.delete(keys), 'delete'),
-          putIfAbsent: (key, body) => scheduler.schedule(Promise.resolve().then(() => memory.putIfAbsent(key, body)), `putIfAbsent ${key}`),
+          putIfAbsent: (key, body) =>
+            scheduler.schedule(
+              Promise.resolve().then(() => memory.putIfAbsent(key, body)),
+              `putIfAbsent ${key}`,
+            ),
         };
         let inside = 0;
         let most = 0;
@@ -108,11 +127,15 @@ describe('a lease', () => {
     const waiting = { holder: 'me', ttlMs: HOUR, waitMs: 10_000, pollMs: 1000, sleep: async () => void (slept += 1) };
     await expect(withLease(store, 'publish', waiting, async () => 'never')).rejects.toThrow(LeaseBusyError);
     expect(slept).toBe(10);
-    await expect(withLease(store, 'publish', { holder: 'me', ttlMs: HOUR }, async () => 'never')).rejects.toThrow(/^publish is held by other since .* \(until .* at the latest\)$/);
+    await expect(withLease(store, 'publish', { holder: 'me', ttlMs: HOUR }, async () => 'never')).rejects.toThrow(
+      /^publish is held by other since .* \(until .* at the latest\)$/,
+    );
     // The holder finishes while the other waits: the waiter goes on.
     const release = { ...waiting, sleep: async () => void (await releaseLease(store, 'publish', 'other')) };
     expect(await withLease(store, 'publish', release, async () => 'done')).toBe('done');
-    await expect(withLease(store, 'publish', { holder: 'me', ttlMs: HOUR }, async () => Promise.reject(new Error('work failed')))).rejects.toThrow('work failed');
+    await expect(withLease(store, 'publish', { holder: 'me', ttlMs: HOUR }, async () => Promise.reject(new Error('work failed')))).rejects.toThrow(
+      'work failed',
+    );
     expect(await acquireLease(store, 'publish', { holder: 'next', ttlMs: HOUR })).toMatchObject({ acquired: true });
   });
 

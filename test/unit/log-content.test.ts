@@ -114,7 +114,12 @@ describe('ingest-file handler', () => {
 describe('ingest-queue handler', () => {
   const context = lambdaContext();
   const event = {
-    Records: [sqsRecord('m1', JSON.stringify(order)), sqsRecord('m2', JSON.stringify(refusedOrder)), sqsRecord('m3', brokenLine), sqsRecord('m4', JSON.stringify(order), null)],
+    Records: [
+      sqsRecord('m1', JSON.stringify(order)),
+      sqsRecord('m2', JSON.stringify(refusedOrder)),
+      sqsRecord('m3', brokenLine),
+      sqsRecord('m4', JSON.stringify(order), null),
+    ],
   } as SQSEvent;
 
   it('logs counts, not messages, also when a record cannot be stored', async () => {
@@ -142,13 +147,28 @@ describe('publish handler', () => {
   it('logs what it sent as counts, not the customers it sent to', async () => {
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q1' });
     athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
-    const names = ['campaign', 'customer_id', 'priority', 'reason', 'rank_in_campaign', 'net_revenue', 'purchases', 'days_since_last_purchase', 'last_nps_score', 'segment', 'as_of'];
+    const names = [
+      'campaign',
+      'customer_id',
+      'priority',
+      'reason',
+      'rank_in_campaign',
+      'net_revenue',
+      'purchases',
+      'days_since_last_purchase',
+      'last_nps_score',
+      'segment',
+      'as_of',
+    ];
     const types = ['varchar', 'varchar', 'integer', 'varchar', 'bigint', 'double', 'bigint', 'bigint', 'integer', 'varchar', 'date'];
     const row = (customer: string) => ['win_back', customer, '80', `${MARKER}-REASON`, '1', '120.5', '3', '120', '9', 'at_risk', '2024-03-31'];
     athena.on(GetQueryResultsCommand).resolves({
       ResultSet: {
         ResultSetMetadata: { ColumnInfo: names.map((Name, index) => ({ Name, Type: types[index] })) },
-        Rows: [{ Data: names.map((VarCharValue) => ({ VarCharValue })) }, ...[`${MARKER}-CUSTOMER-123`, `${MARKER}-CUSTOMER-456`].map((customer) => ({ Data: row(customer).map((VarCharValue) => ({ VarCharValue })) }))],
+        Rows: [
+          { Data: names.map((VarCharValue) => ({ VarCharValue })) },
+          ...[`${MARKER}-CUSTOMER-123`, `${MARKER}-CUSTOMER-456`].map((customer) => ({ Data: row(customer).map((VarCharValue) => ({ VarCharValue })) })),
+        ],
       },
     });
     s3.on(ListObjectsV2Command).resolves({ Contents: [] });

@@ -1,4 +1,3 @@
-
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 /**
@@ -51,7 +50,11 @@ describe('one place per definition', () => {
     expect(renderSql(await readSql('stg_survey_responses.sql'), sqlParameters(defaultConfig, '2024-03-31'))).toContain("when score >= 8 then 'promoter'");
     const { dataTestsOf } = await import('../../functions/core/dictionary/data-tests.ts');
     const { tableDoc } = await import('../../functions/core/dictionary/index.ts');
-    expect(dataTestsOf(tableDoc('stg_survey_responses'), '2024-03-31').map((test) => test.name).join('\n')).toContain('score >= 8');
+    expect(
+      dataTestsOf(tableDoc('stg_survey_responses'), '2024-03-31')
+        .map((test) => test.name)
+        .join('\n'),
+    ).toContain('score >= 8');
     const { renderTablesDoc, renderDefinitions } = await import('../../functions/core/dictionary/render-docs.ts');
     for (const text of [renderTablesDoc(), renderDefinitions(), await renderedReport()]) expect(text).toContain('promoters score 8-10, passives 7-7');
     expect(dataTestsOf(tableDoc('customer_summary'), '2024-03-31').map((test) => test.name)).toContain('accepted_values (promoter, passive, detractor)');
@@ -79,9 +82,17 @@ describe('one place per definition', () => {
     const { Catalog } = await import('../../infra/constructs/catalog.ts');
     const stack = new Stack(new App(), 'Catalog');
     const key = new Key(stack, 'Key');
-    new Catalog(stack, 'Catalog', { bucket: new Bucket(stack, 'Lake'), queryResults: new Bucket(stack, 'Results'), key, bytesScannedCutoffPerQuery: 10 ** 10, earliestEventDate: '2000-01-01' });
+    new Catalog(stack, 'Catalog', {
+      bucket: new Bucket(stack, 'Lake'),
+      queryResults: new Bucket(stack, 'Results'),
+      key,
+      bytesScannedCutoffPerQuery: 10 ** 10,
+      earliestEventDate: '2000-01-01',
+    });
     const glue = Object.values(Template.fromStack(stack).findResources('AWS::Glue::Table')).map((table) => JSON.stringify(table));
-    const summaries = glue.filter((table) => table.includes('"Name":"clv_summary"') || table.includes('"Name":"run_clv_summary"') || table.includes('"Name":"latest_clv_summary"'));
+    const summaries = glue.filter(
+      (table) => table.includes('"Name":"clv_summary"') || table.includes('"Name":"run_clv_summary"') || table.includes('"Name":"latest_clv_summary"'),
+    );
     expect(summaries).toHaveLength(3);
     for (const table of summaries) expect(table).toContain(wording);
   }, 60_000);

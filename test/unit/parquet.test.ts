@@ -36,12 +36,8 @@ describe('Parquet files of the lake', () => {
     try {
       const path = join(directory.path, 'file.parquet');
       await writeFile(path, bytes);
-      const result = await engine.query(
-        `select "text", epoch_ms("at") as at_ms, cast("day" as varchar) as day_text, "count" from read_parquet('${path}')`,
-      );
-      expect(result.rows).toEqual(
-        rows.map((row) => [row.text, row.at, row.day === null ? null : new Date(row.day).toISOString().slice(0, 10), row.count]),
-      );
+      const result = await engine.query(`select "text", epoch_ms("at") as at_ms, cast("day" as varchar) as day_text, "count" from read_parquet('${path}')`);
+      expect(result.rows).toEqual(rows.map((row) => [row.text, row.at, row.day === null ? null : new Date(row.day).toISOString().slice(0, 10), row.count]));
     } finally {
       engine.close();
       await directory.cleanup();

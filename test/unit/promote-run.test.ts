@@ -15,8 +15,15 @@ const parquetOf = (rows: { customer_id: string; net_revenue: number | null }[]) 
   return batch.toParquet();
 };
 const partition = 'curated/customer_summary/as_of=2024-06-30/';
-const oldRows = [{ customer_id: 'old-1', net_revenue: 1 }, { customer_id: 'old-2', net_revenue: 2 }];
-const newRows = [{ customer_id: 'new-1', net_revenue: 10 }, { customer_id: 'new-2', net_revenue: null }, { customer_id: 'new-3', net_revenue: 30 }];
+const oldRows = [
+  { customer_id: 'old-1', net_revenue: 1 },
+  { customer_id: 'old-2', net_revenue: 2 },
+];
+const newRows = [
+  { customer_id: 'new-1', net_revenue: 10 },
+  { customer_id: 'new-2', net_revenue: null },
+  { customer_id: 'new-3', net_revenue: 30 },
+];
 
 /** A lake with the partition an earlier run promoted and a finished run of two files. */
 function lakeWithRun(run: 'two files' | 'no rows' = 'two files') {

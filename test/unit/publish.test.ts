@@ -84,7 +84,9 @@ describe('publishing', () => {
 
   it('resumes a publish that failed part-way without sending anything twice', async () => {
     const crashing = new CrashingSink(new OutboxSink(store), 3);
-    await expect(publishCampaignAudience({ asOf: '2024-06-30', audience: audience(10), sink: crashing, store, chunkSize: 3 })).rejects.toThrow('connection reset');
+    await expect(publishCampaignAudience({ asOf: '2024-06-30', audience: audience(10), sink: crashing, store, chunkSize: 3 })).rejects.toThrow(
+      'connection reset',
+    );
     expect((await sentMessageIds(store, '2024-06-30')).size).toBe(6);
     const resumed = await publishCampaignAudience({ asOf: '2024-06-30', audience: audience(10), sink: new OutboxSink(store), store, chunkSize: 3 });
     expect(resumed).toMatchObject({ alreadySent: 6, sent: 4 });
@@ -106,7 +108,10 @@ describe('publishing', () => {
     const flaky: MessageSink = {
       name: 'sqs',
       async send(messages) {
-        return { delivered: messages.slice(1).map((m) => m.message_id), failed: [{ messageId: messages[0]!.message_id, reason: 'InvalidParameterValue: nope' }] };
+        return {
+          delivered: messages.slice(1).map((m) => m.message_id),
+          failed: [{ messageId: messages[0]!.message_id, reason: 'InvalidParameterValue: nope' }],
+        };
       },
     };
     const first = await publishCampaignAudience({ asOf: '2024-06-30', audience: audience(4), sink: flaky, store });
@@ -120,7 +125,11 @@ describe('publishing', () => {
 async function logOf(asOf: string): Promise<PublishedRecord[]> {
   const records: PublishedRecord[] = [];
   for (const key of await store.list(`published/campaigns/as_of=${asOf}/`)) {
-    for (const line of new TextDecoder().decode(await store.get(key)).trim().split('\n')) records.push(JSON.parse(line) as PublishedRecord);
+    for (const line of new TextDecoder()
+      .decode(await store.get(key))
+      .trim()
+      .split('\n'))
+      records.push(JSON.parse(line) as PublishedRecord);
   }
   return records;
 }
@@ -131,7 +140,9 @@ describe('publishing with holdouts', () => {
 
   it('logs every customer of the audience, sends only the treatment group, and holds out those the draw picks', async () => {
     const result = await publishCampaignAudience({ asOf: '2024-06-30', audience: rows, sink: new OutboxSink(store), store, holdout, chunkSize: 64 });
-    const expectedHeld = rows.filter((row) => isHeldOut('test-salt', row.campaign, row.customer_id, holdout.shares[row.campaign as keyof typeof holdout.shares]));
+    const expectedHeld = rows.filter((row) =>
+      isHeldOut('test-salt', row.campaign, row.customer_id, holdout.shares[row.campaign as keyof typeof holdout.shares]),
+    );
     expect(result.heldOut).toBe(expectedHeld.length);
     expect(result.sent + result.heldOut).toBe(400);
     // 134 service_recovery customers at a share of 0.5, 266 loyalty_upgrade ones at 0.2.
@@ -142,9 +153,19 @@ describe('publishing with holdouts', () => {
 
     const log = await logOf('2024-06-30');
     expect(log).toHaveLength(400);
-    expect(log.filter((record) => record.is_holdout).map((record) => record.customer_id).sort()).toEqual(expectedHeld.map((row) => row.customer_id).sort());
+    expect(
+      log
+        .filter((record) => record.is_holdout)
+        .map((record) => record.customer_id)
+        .sort(),
+    ).toEqual(expectedHeld.map((row) => row.customer_id).sort());
     const sent = await outboxMessages();
-    expect(sent.map((message) => message.customer_id).sort()).toEqual(log.filter((record) => record.is_holdout === false).map((record) => record.customer_id).sort());
+    expect(sent.map((message) => message.customer_id).sort()).toEqual(
+      log
+        .filter((record) => record.is_holdout === false)
+        .map((record) => record.customer_id)
+        .sort(),
+    );
   });
 
   it('is idempotent with holdouts: a second publish sends and logs nothing, even after a crash mid-send', async () => {
@@ -167,7 +188,14 @@ describe('publishing with holdouts', () => {
     const heldRows = rows.filter((row) => held.some((record) => record.customer_id === row.customer_id));
     // Ten days later, inside a 30-day cooldown: the same campaign again is held back, not sent.
     const later = heldRows.map((row) => ({ ...row, as_of: '2024-07-10' }));
-    const cooled = await publishCampaignAudience({ asOf: '2024-07-10', audience: later, sink: new OutboxSink(store), store, holdout, cooldownDays: { service_recovery: 30, loyalty_upgrade: 30 } });
+    const cooled = await publishCampaignAudience({
+      asOf: '2024-07-10',
+      audience: later,
+      sink: new OutboxSink(store),
+      store,
+      holdout,
+      cooldownDays: { service_recovery: 30, loyalty_upgrade: 30 },
+    });
     expect(cooled).toMatchObject({ sent: 0, heldOut: 0, suppressed: heldRows.length });
     // The same day, another campaign for a held-out customer (a re-run after late data) is held back too.
     const other = heldRows.map((row) => ({ ...row, campaign: row.campaign === 'service_recovery' ? 'loyalty_upgrade' : 'service_recovery' }));
@@ -177,7 +205,13 @@ describe('publishing with holdouts', () => {
 
   it('holds out no one from a campaign whose share is 0', async () => {
     const shares = { service_recovery: 0, loyalty_upgrade: 0.5 };
-    const result = await publishCampaignAudience({ asOf: '2024-06-30', audience: rows, sink: new OutboxSink(store), store, holdout: { salt: 'test-salt', shares } });
+    const result = await publishCampaignAudience({
+      asOf: '2024-06-30',
+      audience: rows,
+      sink: new OutboxSink(store),
+      store,
+      holdout: { salt: 'test-salt', shares },
+    });
     expect(result.heldOutByCampaign['service_recovery']).toBeUndefined();
     expect(result.heldOutByCampaign['loyalty_upgrade']).toBeGreaterThan(90);
     expect(result.sentByCampaign['service_recovery']).toBe(134);
@@ -187,7 +221,11 @@ describe('publishing with holdouts', () => {
 describe('publishing interrupted any number of times, anywhere', () => {
   it('ends with each message in the outbox exactly once and in the log exactly once', async () => {
     const crash = fc.record({ onCall: fc.integer({ min: 1, max: 8 }), afterDelivering: fc.boolean() });
-    const scenario = fc.record({ messages: fc.integer({ min: 1, max: 30 }), chunkSize: fc.integer({ min: 1, max: 7 }), crashes: fc.array(crash, { maxLength: 4 }) });
+    const scenario = fc.record({
+      messages: fc.integer({ min: 1, max: 30 }),
+      chunkSize: fc.integer({ min: 1, max: 7 }),
+      crashes: fc.array(crash, { maxLength: 4 }),
+    });
     await fc.assert(
       fc.asyncProperty(scenario, async ({ messages, chunkSize, crashes }) => {
         const { path, cleanup } = await temporaryDirectory();
@@ -195,16 +233,23 @@ describe('publishing interrupted any number of times, anywhere', () => {
           const lake = new FilesystemObjectStore(path);
           const publish = (sink: MessageSink) => publishCampaignAudience({ asOf: '2024-06-30', audience: audience(messages), sink, store: lake, chunkSize });
           // Each interrupted run may or may not get as far as its crash; then one run is left alone.
-          for (const { onCall, afterDelivering } of crashes) await publish(new CrashingSink(new OutboxSink(lake), onCall, afterDelivering)).catch(() => undefined);
+          for (const { onCall, afterDelivering } of crashes)
+            await publish(new CrashingSink(new OutboxSink(lake), onCall, afterDelivering)).catch(() => undefined);
           await publish(new OutboxSink(lake));
           const messageIdsUnder = async (prefix: string) => {
             const ids: string[] = [];
             for (const key of await lake.list(prefix)) {
-              for (const line of new TextDecoder().decode(await lake.get(key)).trim().split('\n')) ids.push(JSON.parse(line).message_id);
+              for (const line of new TextDecoder()
+                .decode(await lake.get(key))
+                .trim()
+                .split('\n'))
+                ids.push(JSON.parse(line).message_id);
             }
             return ids.sort();
           };
-          const expected = audience(messages).map((row) => toCampaignMessage(row).message_id).sort();
+          const expected = audience(messages)
+            .map((row) => toCampaignMessage(row).message_id)
+            .sort();
           expect(await messageIdsUnder('outbox/campaigns/as_of=2024-06-30/')).toEqual(expected);
           expect(await messageIdsUnder('published/campaigns/as_of=2024-06-30/')).toEqual(expected);
         } finally {
@@ -233,7 +278,15 @@ describe('two publishers at once', () => {
   it('never send a customer two messages for the same campaign and date, nor one inside a cooldown, however they overlap', async () => {
     const sink = new SlowSink();
     const publish = (asOf: string) =>
-      publishCampaignAudience({ asOf, audience: dated(asOf), sink, store, chunkSize: 7, cooldownDays: { service_recovery: 30, loyalty_upgrade: 30 }, lease: waitForEachOther });
+      publishCampaignAudience({
+        asOf,
+        audience: dated(asOf),
+        sink,
+        store,
+        chunkSize: 7,
+        cooldownDays: { service_recovery: 30, loyalty_upgrade: 30 },
+        lease: waitForEachOther,
+      });
     // The same date twice (two executions of one date) and the next day (a neighbouring run), all at once.
     const results = await Promise.all([publish('2024-07-10'), publish('2024-07-10'), publish('2024-07-11')]);
     expect(results.reduce((total, result) => total + result.sent, 0)).toBe(60);
@@ -250,10 +303,14 @@ describe('two publishers at once', () => {
 
   it('without waiting, the second gives up naming the first and sends nothing', async () => {
     const sink = new SlowSink();
-    const publish = (waitMs: number) => publishCampaignAudience({ asOf: '2024-07-10', audience: dated('2024-07-10'), sink, store, chunkSize: 7, lease: { holder: `waits ${waitMs}`, waitMs } });
+    const publish = (waitMs: number) =>
+      publishCampaignAudience({ asOf: '2024-07-10', audience: dated('2024-07-10'), sink, store, chunkSize: 7, lease: { holder: `waits ${waitMs}`, waitMs } });
     const [first, second] = await Promise.allSettled([publish(60_000), new Promise((resolve) => setTimeout(resolve, 5)).then(() => publish(0))]);
     expect(first).toMatchObject({ status: 'fulfilled', value: { sent: 60 } });
-    expect(second).toMatchObject({ status: 'rejected', reason: { name: 'LeaseBusyError', message: expect.stringMatching(/^publish is held by waits 60000 since /) } });
+    expect(second).toMatchObject({
+      status: 'rejected',
+      reason: { name: 'LeaseBusyError', message: expect.stringMatching(/^publish is held by waits 60000 since /) },
+    });
     expect(sink.received).toHaveLength(60);
   });
 });

@@ -105,18 +105,16 @@ describe('JSON arrays', () => {
 
   it('rejects a broken element alone, and a truncated array at its last element', async () => {
     const records = await read('json', '[{"a":1},{"a":},{"a":3},{"a":');
-    expect(records.map((record) => record.parseError ?? 'ok')).toEqual(['ok', expect.stringMatching(/^invalid JSON/), 'ok', 'the array ends before this element does']);
+    expect(records.map((record) => record.parseError ?? 'ok')).toEqual([
+      'ok',
+      expect.stringMatching(/^invalid JSON/),
+      'ok',
+      'the array ends before this element does',
+    ]);
   });
 
   it('ends a broken element at its line so that the elements after it are still read', async () => {
-    const text = [
-      '[',
-      '{"id":"b1","note":"never closed},',
-      '{"id":"b2"},',
-      '{"id":"b3","list":[1,2}},',
-      '{"id":"b4"}',
-      ']',
-    ].join('\n');
+    const text = ['[', '{"id":"b1","note":"never closed},', '{"id":"b2"},', '{"id":"b3","list":[1,2}},', '{"id":"b4"}', ']'].join('\n');
     const records = await read('json', text);
     expect(records.map((record) => record.parseError ?? record.value)).toEqual([
       'a string is not closed before the end of line 2',

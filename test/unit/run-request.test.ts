@@ -17,10 +17,13 @@ import { lambdaEnvironment } from '../support/lambda.ts';
 const config = parseConfig({ businessTimezone: 'Europe/Berlin', earliestEventDate: '2020-01-01' });
 
 describe('a run request', () => {
-  it('is one date (published), a range of dates oldest first (not published unless asked), or the schedule\'s day before', () => {
+  it("is one date (published), a range of dates oldest first (not published unless asked), or the schedule's day before", () => {
     expect(parseRunRequest({ as_of: '2026-11-21' }, config)).toEqual({ dates: ['2026-11-21'], publish: true });
     expect(parseRunRequest({ as_of: '2026-11-21', publish: false }, config)).toEqual({ dates: ['2026-11-21'], publish: false });
-    expect(parseRunRequest({ from: '2026-02-27', to: '2026-03-02' }, config)).toEqual({ dates: ['2026-02-27', '2026-02-28', '2026-03-01', '2026-03-02'], publish: false });
+    expect(parseRunRequest({ from: '2026-02-27', to: '2026-03-02' }, config)).toEqual({
+      dates: ['2026-02-27', '2026-02-28', '2026-03-01', '2026-03-02'],
+      publish: false,
+    });
     expect(parseRunRequest({ from: '2026-03-01', to: '2026-03-01', publish: true }, config)).toEqual({ dates: ['2026-03-01'], publish: true });
     expect(parseRunRequest({ scheduled_time: '2024-04-01T02:00:00Z' }, config)).toEqual({ dates: ['2024-03-31'], publish: true });
     expect(asOfForSchedule('2024-04-01T23:30:00Z', 'Europe/Berlin')).toBe('2024-04-01');
@@ -65,13 +68,16 @@ describe('the run-lock function', () => {
     s3.reset();
     sfn.reset();
     sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
-    s3.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => ({ Contents: [...objects.keys()].filter((key) => key.startsWith(input.Prefix)).map((Key) => ({ Key })) }));
+    s3.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => ({
+      Contents: [...objects.keys()].filter((key) => key.startsWith(input.Prefix)).map((Key) => ({ Key })),
+    }));
     s3.on(GetObjectCommand).callsFake((input: { Key: string }) => {
       const bytes = new TextEncoder().encode(objects.get(input.Key)!);
       return { Body: Object.assign(Readable.from([bytes]), { transformToByteArray: async () => bytes }) };
     });
     s3.on(PutObjectCommand).callsFake((input: PutObjectCommandInput) => {
-      if (input.IfNoneMatch === '*' && objects.has(input.Key!)) throw Object.assign(new Error('PreconditionFailed'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
+      if (input.IfNoneMatch === '*' && objects.has(input.Key!))
+        throw Object.assign(new Error('PreconditionFailed'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
       objects.set(input.Key!, String(input.Body));
       return {};
     });
@@ -96,7 +102,12 @@ describe('the run-lock function', () => {
     await expect(handler({ action: 'acquire', input: { from: '2026-10-01', to: '2026-10-03' }, execution: first })).resolves.toMatchObject({ holder: first });
     expect(await handler({ action: 'release', execution: second })).toEqual({ released: false });
     expect(await handler({ action: 'release', execution: first })).toEqual({ released: true });
-    expect(await handler({ action: 'acquire', input: { scheduled_time: '2026-10-05T02:00:00Z' }, execution: second })).toEqual({ dates: ['2026-10-04'], publish: true, holder: second, lease_generation: 2 });
+    expect(await handler({ action: 'acquire', input: { scheduled_time: '2026-10-05T02:00:00Z' }, execution: second })).toEqual({
+      dates: ['2026-10-04'],
+      publish: true,
+      holder: second,
+      lease_generation: 2,
+    });
     // The lease is a conditional write, so of two racing executions S3 lets one win.
     expect(s3.commandCalls(PutObjectCommand).every((call) => call.args[0].input.IfNoneMatch === '*')).toBe(true);
   });
@@ -138,13 +149,17 @@ describe('the run-lock function', () => {
 
   it('refuses an execution whose name cannot be a run id before it takes the lease', async () => {
     const { handler } = await import('../../functions/run-lock/index.ts');
-    await expect(handler({ action: 'acquire', input: { as_of: '2026-10-01' }, execution: 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:back.fill' })).rejects.toThrow(/run id .* must be letters, digits, dashes and underscores/);
+    await expect(
+      handler({ action: 'acquire', input: { as_of: '2026-10-01' }, execution: 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:back.fill' }),
+    ).rejects.toThrow(/run id .* must be letters, digits, dashes and underscores/);
     expect(objects.size).toBe(0);
   });
 
   it('refuses a bad input without taking the lease', async () => {
     const { handler } = await import('../../functions/run-lock/index.ts');
-    await expect(handler({ action: 'acquire', input: { from: '2026-10-03', to: '2026-10-01' }, execution: 'x' })).rejects.toMatchObject({ name: 'InvalidRunRequestError' });
+    await expect(handler({ action: 'acquire', input: { from: '2026-10-03', to: '2026-10-01' }, execution: 'x' })).rejects.toMatchObject({
+      name: 'InvalidRunRequestError',
+    });
     expect(objects.size).toBe(0);
   });
 });

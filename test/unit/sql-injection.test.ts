@@ -49,7 +49,31 @@ const INJECTIONS = [
 /** Printable ASCII, quotes and comment markers, backslashes, NUL and other controls, unicode quotes, astral characters. */
 const nastyStrings = fc.oneof(
   fc.string({ unit: 'binary' }),
-  fc.string({ unit: fc.constantFrom("'", "''", '"', '\\', ';', '--', '/*', '*/', '\n', '\r', '\u0000', '\u2019', '\u02bc', '\uff07', '$$', '{{', '}}', 'a', '1', '-', '😀') }),
+  fc.string({
+    unit: fc.constantFrom(
+      "'",
+      "''",
+      '"',
+      '\\',
+      ';',
+      '--',
+      '/*',
+      '*/',
+      '\n',
+      '\r',
+      '\u0000',
+      '\u2019',
+      '\u02bc',
+      '\uff07',
+      '$$',
+      '{{',
+      '}}',
+      'a',
+      '1',
+      '-',
+      '😀',
+    ),
+  }),
 );
 
 /**
@@ -122,17 +146,23 @@ describe('validators in front of SQL literals', () => {
   it('accept a business time zone only when it is an IANA name this runtime knows', () => {
     const zones = new Set(Intl.supportedValuesOf('timeZone'));
     fc.assert(
-      fc.property(fc.oneof(nastyStrings, fc.constantFrom(...zones).map((zone) => `${zone}' --`)), (value) => {
-        let config: PipelineConfig;
-        try {
-          config = parseConfig({ businessTimezone: value });
-        } catch (error) {
-          expect(error).toBeInstanceOf(ConfigError);
-          return;
-        }
-        expect(config.businessTimezone).toMatch(/^[A-Za-z][A-Za-z0-9_+\-/]*$/);
-        expect(() => new Intl.DateTimeFormat('en-US', { timeZone: value })).not.toThrow();
-      }),
+      fc.property(
+        fc.oneof(
+          nastyStrings,
+          fc.constantFrom(...zones).map((zone) => `${zone}' --`),
+        ),
+        (value) => {
+          let config: PipelineConfig;
+          try {
+            config = parseConfig({ businessTimezone: value });
+          } catch (error) {
+            expect(error).toBeInstanceOf(ConfigError);
+            return;
+          }
+          expect(config.businessTimezone).toMatch(/^[A-Za-z][A-Za-z0-9_+\-/]*$/);
+          expect(() => new Intl.DateTimeFormat('en-US', { timeZone: value })).not.toThrow();
+        },
+      ),
       { numRuns: 2000 },
     );
     for (const zone of zones) expect(sqlParameters(parseConfig({ businessTimezone: zone }), '2024-01-01').business_timezone).toBe(zone);
@@ -172,7 +202,11 @@ describe('every config value', () => {
       fc.subarray([...RFM_SEGMENTS], { minLength: 1 }),
     );
     const { as_of: _date, ...defaults } = sqlParameters(defaultConfig, '2024-01-01');
-    const defaultKinds = Object.fromEntries(Object.entries(defaults).filter(([name]) => !(name in SHAPE_OF_PARAMETER)).map(([name, literal]) => [name, kindOf(literal)]));
+    const defaultKinds = Object.fromEntries(
+      Object.entries(defaults)
+        .filter(([name]) => !(name in SHAPE_OF_PARAMETER))
+        .map(([name, literal]) => [name, kindOf(literal)]),
+    );
     expect(Object.values(defaultKinds)).not.toContain('unsafe');
     let accepted = 0;
     fc.assert(
@@ -251,7 +285,18 @@ describe('Lambda inputs', () => {
     expect(athena.calls()).toHaveLength(0);
     expect(sqs.calls()).toHaveLength(0);
   };
-  const RUN_ID_INJECTIONS = ["r1' or '1'='1", "r1'; drop table orders; --", 'r1\u0000', '../../curated/orders', 'r1/x', 'r 1', 'r1\u2019', 'r'.repeat(81), '{{ as_of }}', ''];
+  const RUN_ID_INJECTIONS = [
+    "r1' or '1'='1",
+    "r1'; drop table orders; --",
+    'r1\u0000',
+    '../../curated/orders',
+    'r1/x',
+    'r 1',
+    'r1\u2019',
+    'r'.repeat(81),
+    '{{ as_of }}',
+    '',
+  ];
 
   // Every handler whose input reaches SQL or a lake key, with a good input and the field under attack.
   const handlers = {
@@ -298,7 +343,11 @@ describe('Lambda inputs', () => {
   });
 
   it('refuses to start with a PIPELINE_CONFIG whose values would change the SQL', async () => {
-    for (const config of [{ businessTimezone: "UTC'; drop table orders; --" }, { period: "month' --" }, { campaigns: { loyaltyUpgrade: { segments: ["champions') or ('1'='1"] } } }]) {
+    for (const config of [
+      { businessTimezone: "UTC'; drop table orders; --" },
+      { period: "month' --" },
+      { campaigns: { loyaltyUpgrade: { segments: ["champions') or ('1'='1"] } } },
+    ]) {
       vi.resetModules();
       process.env['PIPELINE_CONFIG'] = JSON.stringify(config);
       try {
@@ -367,16 +416,30 @@ describe('the command line', () => {
     const run = await pipeline('run', '--as-of', '2024-01-31', '--lake', lake);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(await queryJson(lake, 'select customer_id, purchases, net_revenue from customer_summary')).toEqual([{ customer_id: 'c1', purchases: 2, net_revenue: 40 }]);
+    expect(await queryJson(lake, 'select customer_id, purchases, net_revenue from customer_summary')).toEqual([
+      { customer_id: 'c1', purchases: 2, net_revenue: 40 },
+    ]);
     expect(await queryJson(lake, 'select count(*) as deliveries from orders')).toEqual([{ deliveries: 4 }]);
   });
 
   describe('event values', () => {
     const customer = "c'); drop table orders; --";
     const otherCustomer = '\u2019\u201c\u02bc\uff07 {{ as_of }} $$x$$ %_*?[ \\\' "';
-    const extras = { coupon: `SAVE'10"; drop table x; --`, items: [{ sku: "a'b", category: "c'); drop table x; --", quantity: 1, unit_price: 10, note: '/* */ -- \\' }] };
+    const extras = {
+      coupon: `SAVE'10"; drop table x; --`,
+      items: [{ sku: "a'b", category: "c'); drop table x; --", quantity: 1, unit_price: 10, note: '/* */ -- \\' }],
+    };
     const orders = [
-      { event_id: "e1' or '1'='1", order_id: `o'1"; delete from orders; --`, customer_id: customer, occurred_at: '2024-01-10T10:00:00Z', total: 10, currency: 'EUR', channel: "web' --\\", ...extras },
+      {
+        event_id: "e1' or '1'='1",
+        order_id: `o'1"; delete from orders; --`,
+        customer_id: customer,
+        occurred_at: '2024-01-10T10:00:00Z',
+        total: 10,
+        currency: 'EUR',
+        channel: "web' --\\",
+        ...extras,
+      },
       { event_id: 'e2\u2019', order_id: "o2'", customer_id: customer, occurred_at: '2024-01-20T10:00:00Z', total: 20, currency: 'EUR' },
       { event_id: 'e3', order_id: '{{ as_of }}', customer_id: otherCustomer, occurred_at: '2024-01-15T10:00:00Z', total: 5, currency: 'EUR', channel: '"; --' },
     ];
@@ -385,7 +448,15 @@ describe('the command line', () => {
       { event_id: 'bad-1', order_id: 'o4', customer_id: 'c4', occurred_at: '2024-01-10T10:00:00Z', total: 1, currency: "EUR'; drop table orders; --" },
       { event_id: 'bad-2', order_id: 'o5', customer_id: "c\u0000' or 1=1 --", occurred_at: '2024-01-10T10:00:00Z', total: 1, currency: 'EUR' },
     ];
-    const survey = { event_id: "s1'", customer_id: customer, occurred_at: '2024-01-25T10:00:00Z', score: 9, survey_id: "nps'--", comment: "'; drop table surveys; --", channel: 'email"' };
+    const survey = {
+      event_id: "s1'",
+      customer_id: customer,
+      occurred_at: '2024-01-25T10:00:00Z',
+      score: 9,
+      survey_id: "nps'--",
+      comment: "'; drop table surveys; --",
+      channel: 'email"',
+    };
     let lake: string;
 
     beforeAll(async () => {

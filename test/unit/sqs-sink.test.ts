@@ -32,7 +32,10 @@ const sink = (queueUrl = QUEUE) =>
   new SqsMessageSink({ client: new SQSClient({ region: 'eu-west-1' }), queueUrl, sleep: async (ms) => void sleeps.push(ms), concurrency: 1 });
 
 /** Answers every entry as successful unless `fail` says otherwise. */
-function answer(input: SendMessageBatchCommandInput, fail: (id: string, index: number) => { SenderFault: boolean; Code: string } | undefined = () => undefined) {
+function answer(
+  input: SendMessageBatchCommandInput,
+  fail: (id: string, index: number) => { SenderFault: boolean; Code: string } | undefined = () => undefined,
+) {
   const Successful: { Id: string; MessageId: string; MD5OfMessageBody: string }[] = [];
   const Failed: { Id: string; SenderFault: boolean; Code: string; Message: string }[] = [];
   input.Entries!.forEach((entry, index) => {
@@ -75,9 +78,11 @@ describe('SQS sink', () => {
 
   it('retries only the entries a 200 response lists as Failed by the service', async () => {
     let call = 0;
-    sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) =>
-      answer(input, (_id, index) => (call++ < 10 && (index === 3 || index === 7) ? { SenderFault: false, Code: 'InternalError' } : undefined)),
-    );
+    sqs
+      .on(SendMessageBatchCommand)
+      .callsFake((input: SendMessageBatchCommandInput) =>
+        answer(input, (_id, index) => (call++ < 10 && (index === 3 || index === 7) ? { SenderFault: false, Code: 'InternalError' } : undefined)),
+      );
     const batch = messages(10);
     const outcome = await sink().send(batch);
     expect(outcome.delivered).toHaveLength(10);
@@ -89,9 +94,11 @@ describe('SQS sink', () => {
   });
 
   it('never retries a SenderFault entry and reports it', async () => {
-    sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) =>
-      answer(input, (_id, index) => (index === 0 ? { SenderFault: true, Code: 'InvalidParameterValue' } : undefined)),
-    );
+    sqs
+      .on(SendMessageBatchCommand)
+      .callsFake((input: SendMessageBatchCommandInput) =>
+        answer(input, (_id, index) => (index === 0 ? { SenderFault: true, Code: 'InvalidParameterValue' } : undefined)),
+      );
     const batch = messages(4);
     const outcome = await sink().send(batch);
     expect(calls()).toHaveLength(1);

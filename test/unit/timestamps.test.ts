@@ -35,7 +35,7 @@ describe('parseInstant', () => {
     const span = Date.UTC(2100, 0, 1) - start;
     // Every day boundary of the range's leap years and century, plus random instants.
     const instants = [Date.UTC(2000, 1, 29), Date.UTC(2000, 2, 1) - 1, Date.UTC(2096, 11, 31, 23, 59, 59, 999), Date.UTC(1972, 1, 29, 12)];
-    for (let index = 0; index < 20_000; index += 1) instants.push(start + Math.floor(((index * 2654435761) % 4294967296) / 4294967296 * span));
+    for (let index = 0; index < 20_000; index += 1) instants.push(start + Math.floor((((index * 2654435761) % 4294967296) / 4294967296) * span));
     for (const epochMs of instants) {
       const text = new Date(epochMs).toISOString();
       expect(parseInstant(text), text).toEqual({ ok: true, epochMs });

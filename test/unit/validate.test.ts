@@ -63,7 +63,13 @@ describe('order events', () => {
 
   it.each([
     [[{ sku: 'a', quantity: 0, unit_price: 1 }], 'items[0].quantity: must be an integer >= 1 (got 0)'],
-    [[{ sku: 'a', quantity: 1, unit_price: 1 }, { sku: 'b', quantity: 1.5, unit_price: 1 }], 'items[1].quantity: must be an integer >= 1 (got 1.5)'],
+    [
+      [
+        { sku: 'a', quantity: 1, unit_price: 1 },
+        { sku: 'b', quantity: 1.5, unit_price: 1 },
+      ],
+      'items[1].quantity: must be an integer >= 1 (got 1.5)',
+    ],
     [[{ sku: 'a', quantity: 1, unit_price: 1 }, {}, { sku: ' ', quantity: 1, unit_price: -1 }], 'items[1].sku: is required'],
     [[{ sku: ' ', quantity: 1, unit_price: 1 }], 'items[0].sku: must not be empty'],
     [[{ sku: 'a', quantity: 1, unit_price: -1 }], 'items[0].unit_price: must be >= 0 (got -1)'],
@@ -207,7 +213,17 @@ describe('the plain-record path', () => {
     event_id: ['e1', ' e2', '', '   ', 'x'.repeat(256), 'x'.repeat(257), 7, null, undefined, '\u00a0', 'e\u0000', 'e\u001b[2J', 'e\u0085'],
     order_id: ['o1', '', 5, undefined],
     customer_id: ['c1', 'ü-customer', ' ', null, 'c\u007f'],
-    occurred_at: ['2024-03-31T23:30:00Z', '2024-03-31T23:30:00.123Z', '2024-03-31T23:30:00-05:00', '2024-02-30T00:00:00Z', '2024-03-31', '1969-12-31T23:59:59Z', '2100-01-01T00:00:00Z', 17, undefined],
+    occurred_at: [
+      '2024-03-31T23:30:00Z',
+      '2024-03-31T23:30:00.123Z',
+      '2024-03-31T23:30:00-05:00',
+      '2024-02-30T00:00:00Z',
+      '2024-03-31',
+      '1969-12-31T23:59:59Z',
+      '2100-01-01T00:00:00Z',
+      17,
+      undefined,
+    ],
     status: ['placed', 'cancelled', 'refunded', 'shipped', undefined, null, 'PLACED'],
     total: [0, -0, 12.5, -1, '12.5', Number.POSITIVE_INFINITY, Number.NaN, undefined, null, 1e12, 1e12 + 1, 1e300],
     currency: ['EUR', 'eur', 'XYZ', 'EURO', 3, undefined],
@@ -220,7 +236,10 @@ describe('the plain-record path', () => {
     referred_by: [undefined, 'c9', null, 'c1', '', 'ü-referrer', 5, 'r\u0000'],
     items: [
       undefined,
-      [{ sku: 'a', quantity: 1, unit_price: 9.5 }, { sku: 'b', category: 'Tops', name: 'Tee', quantity: 2, unit_price: 3, discount_amount: 1, extra: [1] }],
+      [
+        { sku: 'a', quantity: 1, unit_price: 9.5 },
+        { sku: 'b', category: 'Tops', name: 'Tee', quantity: 2, unit_price: 3, discount_amount: 1, extra: [1] },
+      ],
       null,
       [],
       [{ sku: 'a', quantity: 0, unit_price: 1 }],
@@ -245,9 +264,10 @@ describe('the plain-record path', () => {
   const recordOf = (value: Record<string, unknown>) => ({ recordNumber: 1, lineNumber: 1, text: JSON.stringify(value), value, typed: true });
 
   it.each(['orders', 'surveys'] as const)('gives the schema answer for every mix of valid and invalid %s fields', (type) => {
-    const fields = type === 'orders'
-      ? ['event_id', 'order_id', 'customer_id', 'occurred_at', 'status', 'total', 'currency', 'refunded_amount', 'channel', 'items', 'referred_by', 'coupon']
-      : ['event_id', 'customer_id', 'occurred_at', 'score', 'survey_id', 'comment', 'channel', 'coupon'];
+    const fields =
+      type === 'orders'
+        ? ['event_id', 'order_id', 'customer_id', 'occurred_at', 'status', 'total', 'currency', 'refunded_amount', 'channel', 'items', 'referred_by', 'coupon']
+        : ['event_id', 'customer_id', 'occurred_at', 'score', 'survey_id', 'comment', 'channel', 'coupon'];
     let accepted = 0;
     for (let index = 0; index < 20_000; index += 1) {
       // Mostly valid values, so that both paths see many accepted records.

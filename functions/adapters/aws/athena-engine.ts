@@ -83,7 +83,11 @@ export class AthenaQueryEngine implements QueryEngine {
     let first = true;
     do {
       // A retried page is asked for with the same token: rows are neither skipped nor repeated.
-      const page = await withRetries(() => client.send(new GetQueryResultsCommand({ QueryExecutionId: id, NextToken: token })), { sleep: this.sleep }, `Athena GetQueryResults ${id}`);
+      const page = await withRetries(
+        () => client.send(new GetQueryResultsCommand({ QueryExecutionId: id, NextToken: token })),
+        { sleep: this.sleep },
+        `Athena GetQueryResults ${id}`,
+      );
       if (first) columns = (page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []).map((info) => ({ name: info.Name ?? '', type: info.Type ?? 'varchar' }));
       const data = page.ResultSet?.Rows ?? [];
       // The first row of the first page repeats the column names.
@@ -100,7 +104,9 @@ export class AthenaQueryEngine implements QueryEngine {
   async run(sql: string): Promise<string> {
     const maxAttempts = this.options.maxQueryAttempts ?? 3;
     for (let attempt = 1; ; attempt += 1) {
-      const token = createHash('sha256').update(`${this.options.tokenScope ?? ''}\u001f${sql}\u001f${attempt}`).digest('hex');
+      const token = createHash('sha256')
+        .update(`${this.options.tokenScope ?? ''}\u001f${sql}\u001f${attempt}`)
+        .digest('hex');
       const started = await withRetries(
         () =>
           this.options.client.send(
@@ -148,7 +154,9 @@ export class AthenaQueryEngine implements QueryEngine {
       lastState = state ?? lastState;
       if (Date.now() > giveUpAt) {
         const polled = pollError === undefined ? '' : `, last poll ${describeError(pollError)}`;
-        throw new QueryTimeoutError(`Athena query ${id} did not finish within ${giveUpAt - started} ms (last state ${lastState}${polled}); ${await this.stop(id)}`);
+        throw new QueryTimeoutError(
+          `Athena query ${id} did not finish within ${giveUpAt - started} ms (last state ${lastState}${polled}); ${await this.stop(id)}`,
+        );
       }
       await this.sleep(delay);
       delay = Math.min(maxDelay, delay * 2);
@@ -158,7 +166,11 @@ export class AthenaQueryEngine implements QueryEngine {
   /** Left running, a query the caller gave up on would go on scanning (and an UNLOAD on writing). */
   private async stop(id: string): Promise<string> {
     try {
-      await withRetries(() => this.options.client.send(new StopQueryExecutionCommand({ QueryExecutionId: id })), { sleep: this.sleep }, `Athena StopQueryExecution ${id}`);
+      await withRetries(
+        () => this.options.client.send(new StopQueryExecutionCommand({ QueryExecutionId: id })),
+        { sleep: this.sleep },
+        `Athena StopQueryExecution ${id}`,
+      );
       return 'asked Athena to stop it';
     } catch (error) {
       return `could not stop it: ${describeError(error)}`;

@@ -106,7 +106,10 @@ export class S3ObjectStore implements ObjectStore {
   /** Server-side copy within the bucket. */
   async copy(fromKey: string, toKey: string): Promise<void> {
     await withRetries(
-      () => this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: toKey, CopySource: `${this.bucket}/${encodeURIComponent(fromKey).replaceAll('%2F', '/')}` })),
+      () =>
+        this.client.send(
+          new CopyObjectCommand({ Bucket: this.bucket, Key: toKey, CopySource: `${this.bucket}/${encodeURIComponent(fromKey).replaceAll('%2F', '/')}` }),
+        ),
       this.retry,
       `S3 CopyObject ${this.url(fromKey)} to ${toKey}`,
     );

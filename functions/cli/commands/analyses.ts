@@ -15,7 +15,8 @@ export async function analysesCommand(context: CommandContext, positionals: stri
   }
   if (positionals.length > 1) throw new UsageError('analyses takes at most one analysis name');
   const analysis = analyses.find((each) => each.name === positionals[0]);
-  if (!analysis) throw new UsageError(`no analysis ${JSON.stringify(positionals[0])}; pipeline analyses lists them: ${analyses.map((each) => each.name).join(', ')}`);
+  if (!analysis)
+    throw new UsageError(`no analysis ${JSON.stringify(positionals[0])}; pipeline analyses lists them: ${analyses.map((each) => each.name).join(', ')}`);
   context.stdout(formatResult(await runLakeQuery(context, analysis.sql), parseOutputFormat(format)));
   return 0;
 }

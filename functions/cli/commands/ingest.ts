@@ -14,7 +14,9 @@ export function parseEventType(value: string | undefined): EventType {
   const type = value === undefined ? undefined : eventTypeNamed(value);
   if (type === undefined) {
     const names = EVENT_TYPES.map((each) => INPUT_NAMES[each]);
-    throw new UsageError(`the input must be ${names.slice(0, -1).join(', ')} or ${names.at(-1)}${value === undefined ? '' : ` (got ${JSON.stringify(value)})`}`);
+    throw new UsageError(
+      `the input must be ${names.slice(0, -1).join(', ')} or ${names.at(-1)}${value === undefined ? '' : ` (got ${JSON.stringify(value)})`}`,
+    );
   }
   return type;
 }

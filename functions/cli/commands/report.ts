@@ -24,7 +24,7 @@ export async function readReportData(context: CommandContext, requested?: string
   const engine = await DuckDbEngine.open();
   try {
     await createLakeViews(engine, context.store);
-    const tables = rowObjects(await engine.query("select table_name from information_schema.tables"));
+    const tables = rowObjects(await engine.query('select table_name from information_schema.tables'));
     const available = new Set(tables.map((row) => String(row['table_name'])));
     if (!available.has('customer_summary')) throw new UsageError('no tables yet: run "pipeline run --as-of DATE" first');
     const latest = rowObjects(await engine.query('select cast(max(as_of) as varchar) as as_of from customer_summary'))[0]?.['as_of'];

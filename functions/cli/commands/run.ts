@@ -8,12 +8,14 @@ import type { CommandContext } from '../context.ts';
 export async function runDates(context: CommandContext, asOfDates: readonly string[]): Promise<AsOfRun[]> {
   const progress = progressLine(context);
   // One run (or compaction) of a lake at a time, as in AWS.
-  const runs = await withLocalLease(context, RUN_LEASE, () => runLocalJobGraph({
-    store: context.store,
-    config: context.config,
-    asOfDates,
-    onStep: (asOf, step, index, total) => progress.update(`run ${asOf}: step ${index + 1}/${total} ${step.name}`),
-  }));
+  const runs = await withLocalLease(context, RUN_LEASE, () =>
+    runLocalJobGraph({
+      store: context.store,
+      config: context.config,
+      asOfDates,
+      onStep: (asOf, step, index, total) => progress.update(`run ${asOf}: step ${index + 1}/${total} ${step.name}`),
+    }),
+  );
   progress.done();
   return runs;
 }

@@ -85,7 +85,15 @@ function groupsTable(validation: HoldoutValidation): QueryResult {
   return {
     columns: names.map((name) => ({ name, type: name === 'model' || name === 'calibration_frequency' ? 'VARCHAR' : 'DOUBLE' })),
     rows: validation.models.flatMap((model) =>
-      model.groups.map((group) => [model.fit.model, group.frequency, group.customers, group.actual_mean, group.predicted_mean, group.actual_total, group.predicted_total]),
+      model.groups.map((group) => [
+        model.fit.model,
+        group.frequency,
+        group.customers,
+        group.actual_mean,
+        group.predicted_mean,
+        group.actual_total,
+        group.predicted_total,
+      ]),
     ),
   };
 }

@@ -223,9 +223,7 @@ export function logLikelihoodWithGradient(
   const dropoutShift = modified ? 0 : -1;
   const logAlpha = Math.log(alpha);
   const shared = logBeta(a, b) + logGamma(r);
-  const head = xs.map(
-    (x) => logGamma(r + x) + r * logAlpha + logBeta(a, b + x) - shared + (modified ? Math.log(b + x) - Math.log(a + b + x) : 0),
-  );
+  const head = xs.map((x) => logGamma(r + x) + r * logAlpha + logBeta(a, b + x) - shared + (modified ? Math.log(b + x) - Math.log(a + b + x) : 0));
   const dropout = xs.map((x) => (canDropOut(x) ? Math.log(a) - Math.log(b + x + dropoutShift) : 0));
   const logT = Ts.map((T) => Math.log(alpha + T));
   const inverseT = Ts.map((T) => 1 / (alpha + T));

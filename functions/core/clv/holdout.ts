@@ -44,7 +44,12 @@ export interface HoldoutValidation {
 
 const TOP_BUCKET = 7;
 
-function validateModel(fit: FittedPurchaseModel, customers: readonly HoldoutCustomer[], histories: readonly PurchaseHistory[], holdoutDays: number): ModelValidation {
+function validateModel(
+  fit: FittedPurchaseModel,
+  customers: readonly HoldoutCustomer[],
+  histories: readonly PurchaseHistory[],
+  holdoutDays: number,
+): ModelValidation {
   const groups = new Map<number, HoldoutGroup>();
   let absolute = 0;
   let squared = 0;
@@ -74,11 +79,13 @@ function validateModel(fit: FittedPurchaseModel, customers: readonly HoldoutCust
   const count = Math.max(1, customers.length);
   return {
     fit,
-    groups: [...groups.entries()].sort(([a], [b]) => a - b).map(([, group]) => ({
-      ...group,
-      actual_mean: group.actual_total / group.customers,
-      predicted_mean: group.predicted_total / group.customers,
-    })),
+    groups: [...groups.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([, group]) => ({
+        ...group,
+        actual_mean: group.actual_total / group.customers,
+        predicted_mean: group.predicted_total / group.customers,
+      })),
     predictedTotal,
     totalError: actualTotal === 0 ? null : (predictedTotal - actualTotal) / actualTotal,
     meanAbsoluteError: absolute / count,

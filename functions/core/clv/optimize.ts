@@ -211,7 +211,9 @@ export function minimizeWithGradient(objective: WithGradient, start: number[], o
       // The BFGS update of the inverse Hessian.
       const times = inverse.map((row) => dot(row, gradientChange));
       const scale = (1 + dot(gradientChange, times) / curvature) / curvature;
-      inverse = inverse.map((row, i) => row.map((value, j) => value + scale * moved[i]! * moved[j]! - (times[i]! * moved[j]! + moved[i]! * times[j]!) / curvature));
+      inverse = inverse.map((row, i) =>
+        row.map((value, j) => value + scale * moved[i]! * moved[j]! - (times[i]! * moved[j]! + moved[i]! * times[j]!) / curvature),
+      );
     }
     point = candidate;
     current = next;

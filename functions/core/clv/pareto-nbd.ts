@@ -91,7 +91,8 @@ export function paretoNbdExpectedPurchasesIfAlive({ r, alpha, s, beta }: ParetoN
   if (t <= 0) return 0;
   const rate = (r + x) / (alpha + T);
   // (β + T) / (s - 1) x (1 - ((β + T) / (β + T + t))^(s - 1)); at s = 1 its limit, (β + T) ln(1 + t / (β + T)).
-  const horizon = Math.abs(s - 1) < 1e-9 ? (beta + T) * Math.log1p(t / (beta + T)) : ((beta + T) / (s - 1)) * -Math.expm1((s - 1) * Math.log((beta + T) / (beta + T + t)));
+  const horizon =
+    Math.abs(s - 1) < 1e-9 ? (beta + T) * Math.log1p(t / (beta + T)) : ((beta + T) / (s - 1)) * -Math.expm1((s - 1) * Math.log((beta + T) / (beta + T + t)));
   return rate * horizon;
 }
 
@@ -218,7 +219,12 @@ export type ParetoNbdFit = HistoriesFit<ParetoNbdParameters>;
  * compares with the other models' likelihoods (it lies a little below their maximum).
  */
 export function fitParetoNbd(input: HistoriesInput): ParetoNbdFit {
-  const fromLog = ([r, alpha, s, beta]: readonly number[]): ParetoNbdParameters => ({ r: Math.exp(r!), alpha: Math.exp(alpha!), s: Math.exp(s!), beta: Math.exp(beta!) });
+  const fromLog = ([r, alpha, s, beta]: readonly number[]): ParetoNbdParameters => ({
+    r: Math.exp(r!),
+    alpha: Math.exp(alpha!),
+    s: Math.exp(s!),
+    beta: Math.exp(beta!),
+  });
   const histories = asCompressed(input);
   const sampled = histories.customers > 2 * WARM_START_SAMPLE;
   const prepared = prepareParetoHistories((sampled ? sampleCustomers(histories, WARM_START_SAMPLE) : histories).compressed);

@@ -222,7 +222,12 @@ function purchaseCurves(model: FittedPurchaseModel, histories: readonly DayHisto
 /** P(alive) of each distinct history: histories[i] is days[i] in weeks. */
 function probabilitiesAlive(model: FittedPurchaseModel, histories: CompressedHistories, days: readonly DayHistory[]): ProbabilityAliveRow[] {
   const alive = model.probabilitiesAlive(histories.compressed);
-  return days.map(({ x, recencyDays, tenureDays }, index) => ({ frequency: x, recency_days: recencyDays, tenure_days: tenureDays, p_alive: probabilityOrNull(alive[index]!) }));
+  return days.map(({ x, recencyDays, tenureDays }, index) => ({
+    frequency: x,
+    recency_days: recencyDays,
+    tenure_days: tenureDays,
+    p_alive: probabilityOrNull(alive[index]!),
+  }));
 }
 
 /**
@@ -248,8 +253,7 @@ const probabilityOrNull = (value: number): number | null => (Number.isFinite(val
 
 type BaseColumns = Pick<ClvModelRow, 'time_unit' | 'horizon_months' | 'monthly_discount_rate'>;
 
-const AT_BOUND_NOTE =
-  'a parameter reached the edge of the search: the data lacks the variation between customers (or the drop-out) the model assumes';
+const AT_BOUND_NOTE = 'a parameter reached the edge of the search: the data lacks the variation between customers (or the drop-out) the model assumes';
 
 function purchaseModelRow(fit: FittedPurchaseModel, selected: boolean, choice: PurchaseModelChoice, base: BaseColumns): ClvModelRow {
   const parameter = (name: string) => fit.parameters[name] ?? null;

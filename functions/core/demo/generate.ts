@@ -117,7 +117,10 @@ function orderItems(total: number, lines: readonly { product: number; quantity: 
 /** An earlier customer, or now and then one from before the data (whom the lake never sees). */
 function referrerOf(customerIndex: number, random: Random): string {
   if (random.chance(0.05)) return `cust-legacy-${random.integer(1, 99)}`;
-  return `cust-${random.integer(1, customerIndex - 1).toString().padStart(6, '0')}`;
+  return `cust-${random
+    .integer(1, customerIndex - 1)
+    .toString()
+    .padStart(6, '0')}`;
 }
 
 /** Formats an instant as ISO-8601 in a fixed offset ("2025-03-01T09:15:00-05:00"). */
@@ -207,7 +210,13 @@ export function generateDemoData(options: DemoOptions): DemoData {
         channel,
         // Every order of a referred customer names the referrer until one becomes a purchase.
         ...(referrer !== undefined && firstOrder ? { referred_by: referrer } : {}),
-        items: orderItems(total, Array.from({ length: Math.min(units, 3) }, (_, index) => ({ product: random.integer(1, 400), quantity: index === 0 ? units - Math.min(units, 3) + 1 : 1 }))),
+        items: orderItems(
+          total,
+          Array.from({ length: Math.min(units, 3) }, (_, index) => ({
+            product: random.integer(1, 400),
+            quantity: index === 0 ? units - Math.min(units, 3) + 1 : 1,
+          })),
+        ),
       });
       let experience = satisfaction;
       const cancelled = random.chance(0.03);
@@ -256,7 +265,8 @@ export function generateDemoData(options: DemoOptions): DemoData {
     (n) => JSON.stringify({ event_id: `bad-${n}`, order_id: `ord-x${n}`, customer_id: 'cust-x', occurred_at: at, total: -5, currency: 'USD' }),
     (n) => JSON.stringify({ event_id: `bad-${n}`, order_id: `ord-x${n}`, occurred_at: at, total: 12, currency: 'USD' }),
     (n) => JSON.stringify({ event_id: `bad-${n}`, order_id: `ord-x${n}`, customer_id: 'cust-x', occurred_at: '31/12/2025 10:00', total: 12, currency: 'USD' }),
-    (n) => JSON.stringify({ event_id: `bad-${n}`, order_id: `ord-x${n}`, customer_id: 'cust-x', occurred_at: at, status: 'shipped', total: 12, currency: 'USD' }),
+    (n) =>
+      JSON.stringify({ event_id: `bad-${n}`, order_id: `ord-x${n}`, customer_id: 'cust-x', occurred_at: at, status: 'shipped', total: 12, currency: 'USD' }),
     (n) => JSON.stringify({ event_id: '', order_id: `ord-x${n}`, customer_id: 'cust-x', occurred_at: at, total: 12, currency: 'USD' }),
     (n) => JSON.stringify({ event_id: `bad-${n}`, order_id: `ord-x${n}`, customer_id: 'cust-x', occurred_at: at, total: '12.00', currency: 'usd' }),
   ];

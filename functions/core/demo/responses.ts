@@ -52,7 +52,8 @@ export function simulateCampaignResponses(options: CampaignResponseOptions): str
     if (days < 1 || !random.chance(chance)) continue;
     const at = sendDay + random.integer(1, days) * DAY_MS + random.integer(8 * 3600, 22 * 3600) * 1000;
     const id = `${options.sendDate}-${String(lines.length + 1).padStart(5, '0')}`;
-    const buyer = CAMPAIGN_ASKS[campaign as CampaignName] === 'referral' ? { customer_id: `cust-ref-${id}`, referred_by: customerId } : { customer_id: customerId };
+    const buyer =
+      CAMPAIGN_ASKS[campaign as CampaignName] === 'referral' ? { customer_id: `cust-ref-${id}`, referred_by: customerId } : { customer_id: customerId };
     lines.push(
       JSON.stringify({
         event_id: `evt-resp-${id}`,

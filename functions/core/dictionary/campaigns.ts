@@ -10,8 +10,8 @@ const head = (campaign: { priority: number; cooldownDays: number }) => `${campai
 
 const TREATMENT_EMPTY = 'treatment_customers is 0: everyone logged for the send was held out (or a publish that failed part-way delivered none yet)';
 const HOLDOUT_EMPTY =
-  'holdout_customers is 0: the campaign holds out no one (holdoutShare 0), the send was logged before holdouts existed, '
-  + 'or no customer of a small audience drew a holdout';
+  'holdout_customers is 0: the campaign holds out no one (holdoutShare 0), the send was logged before holdouts existed, ' +
+  'or no customer of a small audience drew a holdout';
 const EITHER_EMPTY = 'treatment_customers or holdout_customers is 0: there is nothing to compare';
 
 /**
@@ -28,9 +28,9 @@ const asksFor: ColumnDoc = {
   name: 'asks_for',
   type: 'string',
   description:
-    "What the campaign asks the customer to do, and so the outcome to read its results on: 'purchase' (the conversion figures, uplift) "
-    + `or 'referral' (the referral figures, referral_uplift: ${CAMPAIGN_NAMES.filter((name) => CAMPAIGN_ASKS[name] === 'referral').join(', ')}). `
-    + "Campaigns no longer known read as 'purchase'.",
+    "What the campaign asks the customer to do, and so the outcome to read its results on: 'purchase' (the conversion figures, uplift) " +
+    `or 'referral' (the referral figures, referral_uplift: ${CAMPAIGN_NAMES.filter((name) => CAMPAIGN_ASKS[name] === 'referral').join(', ')}). ` +
+    "Campaigns no longer known read as 'purchase'.",
   tests: [oneOf('purchase', 'referral')],
 };
 
@@ -76,8 +76,8 @@ const pValue: ColumnDoc = {
   type: 'double',
   unit: 'probability',
   description:
-    'Two-sided two-proportion z-test of no uplift, with the pooled rate p = all converters / all customers: '
-    + '2 Phi(-|uplift| / sqrt(p (1 - p) (1 / treatment_customers + 1 / holdout_customers))), Phi the standard normal distribution; 1 when p is 0 or 1.',
+    'Two-sided two-proportion z-test of no uplift, with the pooled rate p = all converters / all customers: ' +
+    '2 Phi(-|uplift| / sqrt(p (1 - p) (1 / treatment_customers + 1 / holdout_customers))), Phi the standard normal distribution; 1 when p is 0 or 1.',
   tests: [between(0, 1)],
 };
 const treatmentNetRevenue: ColumnDoc = {
@@ -125,7 +125,7 @@ const incrementalRevenue: ColumnDoc = {
 const treatmentReferrers: ColumnDoc = {
   name: 'treatment_referrers',
   type: 'bigint',
-  description: 'Treatment customers who referred a new customer in the window (the new customer\'s first purchase named them in referred_by).',
+  description: "Treatment customers who referred a new customer in the window (the new customer's first purchase named them in referred_by).",
   ...count('customers'),
 };
 const holdoutReferrers: ColumnDoc = {
@@ -152,8 +152,16 @@ const referralUplift: ColumnDoc = {
   description: 'treatment_referral_rate - holdout_referral_rate: referrers added per customer messaged. The measure of referral_ask.',
   tests: [between(-1, 1)],
 };
-const referralUpliftCiLow: ColumnDoc = { name: 'referral_uplift_ci_low', type: 'double', description: "Lower bound of referral_uplift's 95 % interval, as uplift_ci_low." };
-const referralUpliftCiHigh: ColumnDoc = { name: 'referral_uplift_ci_high', type: 'double', description: "Upper bound of referral_uplift's 95 % interval, as uplift_ci_high." };
+const referralUpliftCiLow: ColumnDoc = {
+  name: 'referral_uplift_ci_low',
+  type: 'double',
+  description: "Lower bound of referral_uplift's 95 % interval, as uplift_ci_low.",
+};
+const referralUpliftCiHigh: ColumnDoc = {
+  name: 'referral_uplift_ci_high',
+  type: 'double',
+  description: "Upper bound of referral_uplift's 95 % interval, as uplift_ci_high.",
+};
 const referralPValue: ColumnDoc = {
   name: 'referral_p_value',
   type: 'double',
@@ -178,8 +186,8 @@ const incrementalReferredCustomers: ColumnDoc = {
   type: 'double',
   unit: 'customers',
   description:
-    '(treatment_referred_customers / treatment_customers - holdout_referred_customers / holdout_customers) x treatment_customers: '
-    + 'new customers the message brought in through referrals; an estimate.',
+    '(treatment_referred_customers / treatment_customers - holdout_referred_customers / holdout_customers) x treatment_customers: ' +
+    'new customers the message brought in through referrals; an estimate.',
 };
 
 /** Referral columns after the conversion and revenue ones, alike in the three tables. */
@@ -313,7 +321,13 @@ so re-running a date proposes the same audience. Holdouts are drawn when publish
         description: "Place in the campaign's audience by net_revenue, highest first, ties by customer_id: 1 to the audience size without gaps.",
         tests: [atLeast(1)],
       },
-      { name: 'net_revenue', type: 'double', unit: 'currency', description: 'Order totals minus refunds, over all purchases up to as_of.', tests: [atLeast(0)] },
+      {
+        name: 'net_revenue',
+        type: 'double',
+        unit: 'currency',
+        description: 'Order totals minus refunds, over all purchases up to as_of.',
+        tests: [atLeast(0)],
+      },
       { name: 'purchases', type: 'bigint', description: 'Purchases up to as_of.', ...count('purchases'), tests: [atLeast(1)] },
       { name: 'days_since_last_purchase', type: 'bigint', description: 'Days from the latest purchase day to as_of.', ...count('days') },
       {
@@ -359,8 +373,8 @@ so re-running a date proposes the same audience. Holdouts are drawn when publish
     name: 'stg_campaign_comparisons',
     layer: 'staging',
     summary:
-      "Treatment against holdout per campaign send before as_of (scope 'send') and per campaign over the sends of the results window "
-      + "(scope 'trailing'): the input of campaign_outcomes and campaign_results.",
+      "Treatment against holdout per campaign send before as_of (scope 'send') and per campaign over the sends of the results window " +
+      "(scope 'trailing'): the input of campaign_outcomes and campaign_results.",
     grain: ['scope', 'campaign', 'first_send_date'],
     rowMeaning: "a campaign send (scope 'send'), or a campaign's pooled sends (scope 'trailing')",
     definition: `Scope \`send\`: one row per send date and campaign in the published log before \`as_of\` (a send on \`as_of\` has
@@ -427,8 +441,8 @@ ${REFERRAL}`,
     name: 'campaign_outcomes',
     layer: 'curated',
     summary:
-      'One row per campaign send before as_of: messaged against held-out customers in the conversion window, with the uplift in conversion, '
-      + 'its 95 % interval, the p-value and the incremental revenue.',
+      'One row per campaign send before as_of: messaged against held-out customers in the conversion window, with the uplift in conversion, ' +
+      'its 95 % interval, the p-value and the incremental revenue.',
     grain: ['send_date', 'campaign'],
     rowMeaning: 'a campaign send before as_of',
     definition: `One row per send date and campaign in the published log before \`as_of\` (a send on \`as_of\` has had no day to
@@ -467,8 +481,8 @@ ${REFERRAL}`,
     name: 'campaign_results',
     layer: 'curated',
     summary:
-      'One row per campaign: messaged against held-out customers, pooled over the sends that held customers out and whose conversion window '
-      + 'ended in the trailing results window. The table to read for decisions.',
+      'One row per campaign: messaged against held-out customers, pooled over the sends that held customers out and whose conversion window ' +
+      'ended in the trailing results window. The table to read for decisions.',
     grain: ['campaign'],
     rowMeaning: 'a campaign with at least one pooled send',
     definition: `The figures of \`campaign_outcomes\`, added up over the campaign's sends whose \`window_end\` lies in

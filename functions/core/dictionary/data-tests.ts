@@ -89,7 +89,12 @@ export function dataTestsOf(doc: TableDoc, asOf: string): DataTest[] {
     });
   }
   if (doc.grain !== null && doc.grain.length === 0) {
-    tests.push({ table: doc.name, column: null, name: 'exactly one row', failingRowsSql: `select 'rows=' || cast(count(*) as varchar) as example from ${doc.name} having count(*) <> 1` });
+    tests.push({
+      table: doc.name,
+      column: null,
+      name: 'exactly one row',
+      failingRowsSql: `select 'rows=' || cast(count(*) as varchar) as example from ${doc.name} having count(*) <> 1`,
+    });
   }
   for (const rule of doc.rules ?? []) {
     tests.push(rowTest(null, `rule: ${rule.rule}`, columnsIn(rule.rule, doc), `not (${rule.rule})`));
@@ -116,7 +121,9 @@ export function dataTestsOf(doc: TableDoc, asOf: string): DataTest[] {
  */
 export function dataTestScreenQuery(tests: readonly DataTest[]): string {
   if (tests.length === 0) throw new Error('no data tests to run');
-  return `select\n    ${screenCounts(tests).map(({ sql }, index) => `${sql} as screen_${index}`).join(',\n    ')}`;
+  return `select\n    ${screenCounts(tests)
+    .map(({ sql }, index) => `${sql} as screen_${index}`)
+    .join(',\n    ')}`;
 }
 
 /** The screen's counts, in column order, each with the table it screens. */

@@ -24,7 +24,7 @@ export const GLOSSARY: readonly Term[] = [
     term: 'Purchase',
     definition: [
       'An order whose `placed` event is on or before as_of, that is not cancelled and not fully refunded by then (refund and cancel',
-      'events after as_of do not count yet). Its date is the `placed` event\'s date. Partial refunds that add up to the total are a',
+      "events after as_of do not count yet). Its date is the `placed` event's date. Partial refunds that add up to the total are a",
       'full refund. A repeated `event_id` counts once; if an order has several `placed` events, the earliest is the order.',
     ].join('\n'),
   },
@@ -39,11 +39,11 @@ export const GLOSSARY: readonly Term[] = [
     term: 'Currencies',
     definition: [
       'Every amount of the tables is in the **reporting currency**. With `reportingCurrency` set, an order in another currency',
-      "converts at the rate of its order date (`pipeline ingest fx-rates`), or else the latest one dated up to 7 days before it; its",
+      'converts at the rate of its order date (`pipeline ingest fx-rates`), or else the latest one dated up to 7 days before it; its',
       "refunds and lines convert at the order's rate, whenever they happen. An order in the reporting currency needs no rate. A run",
       'with an order that has no usable rate stops before anything is published, naming each currency and dates without one.',
       'Without `reportingCurrency` the lake holds one currency, and a run that meets a second one stops, naming them.',
-      'Converted amounts are not rounded; `customer_orders` keeps each order\'s original currency, amount and rate.',
+      "Converted amounts are not rounded; `customer_orders` keeps each order's original currency, amount and rate.",
     ].join('\n'),
   },
   { term: 'Active customer base', definition: customerBase.definition! },

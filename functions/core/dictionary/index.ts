@@ -1,7 +1,16 @@
 import { EVENT_TYPES } from '../events/schemas.ts';
 import { jobGraph, outputsOf } from '../jobs/graph.ts';
 import { campaignTables } from './campaigns.ts';
-import { acquisitionMetrics, categoryMetrics, channelMetrics, cohortRevenue, customerOrders, orderLines, referralMetrics, revenueRetention } from './commerce.ts';
+import {
+  acquisitionMetrics,
+  categoryMetrics,
+  channelMetrics,
+  cohortRevenue,
+  customerOrders,
+  orderLines,
+  referralMetrics,
+  revenueRetention,
+} from './commerce.ts';
 import { clvModel, clvSummary, customerClv, customerSummary, rfmSegments } from './customers.ts';
 import { cohortRetention, customerBase, nps, periodMetrics } from './periods.ts';
 import { sourceTables } from './sources.ts';
@@ -9,9 +18,28 @@ import { stagingTables } from './staging.ts';
 import type { ColumnDoc, TableDoc } from './types.ts';
 
 const documented = new Map<string, TableDoc>(
-  [...sourceTables, ...stagingTables, customerBase, customerOrders, orderLines, customerSummary, cohortRetention, periodMetrics, cohortRevenue, revenueRetention, clvSummary, nps, rfmSegments, clvModel, customerClv, categoryMetrics, channelMetrics, referralMetrics, acquisitionMetrics, ...campaignTables].map(
-    (doc) => [doc.name, doc],
-  ),
+  [
+    ...sourceTables,
+    ...stagingTables,
+    customerBase,
+    customerOrders,
+    orderLines,
+    customerSummary,
+    cohortRetention,
+    periodMetrics,
+    cohortRevenue,
+    revenueRetention,
+    clvSummary,
+    nps,
+    rfmSegments,
+    clvModel,
+    customerClv,
+    categoryMetrics,
+    channelMetrics,
+    referralMetrics,
+    acquisitionMetrics,
+    ...campaignTables,
+  ].map((doc) => [doc.name, doc]),
 );
 
 /** Every table the job graph writes, in graph order: the ones a run tests. */

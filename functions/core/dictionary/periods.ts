@@ -32,7 +32,8 @@ const BASE_MOVES = [
 export const periodMetrics: TableDoc = {
   name: 'period_metrics',
   layer: 'curated',
-  summary: 'One row per period (month by default): the active base at its start and end, how it moved, exact and classic retention and churn, orders and revenue.',
+  summary:
+    'One row per period (month by default): the active base at its start and end, how it moved, exact and classic retention and churn, orders and revenue.',
   grain: ['period_start'],
   rowMeaning: 'a period',
   definition: [
@@ -47,13 +48,30 @@ export const periodMetrics: TableDoc = {
     { name: 'period_start', type: 'date', description: 'First day of the period.' },
     { name: 'period_end', type: 'date', description: 'Last day of the period (it may end after as_of).' },
     { name: 'customers_start', type: 'bigint', description: 'S: customers in the active base on the day before the period starts.', ...count('customers') },
-    { name: 'customers_end', type: 'bigint', description: "E: customers in the active base on the period's last day, or on as_of if earlier.", ...count('customers') },
+    {
+      name: 'customers_end',
+      type: 'bigint',
+      description: "E: customers in the active base on the period's last day, or on as_of if earlier.",
+      ...count('customers'),
+    },
     { name: 'new_customers', type: 'bigint', description: 'N: customers whose first purchase is in the period.', ...count('customers') },
     { name: 'retained_customers', type: 'bigint', description: 'Customers in S and in E.', ...count('customers') },
     { name: 'churned_customers', type: 'bigint', description: 'Customers in S and not in E.', ...count('customers') },
     { name: 'reactivated_customers', type: 'bigint', description: 'Customers in E, not in S, and not new.', ...count('customers') },
-    { name: 'retention_rate', type: 'double', description: 'retained_customers / customers_start: the share of the starting base still active at the end.', nullWhen: 'customers_start is 0', ...FRACTION },
-    { name: 'churn_rate', type: 'double', description: 'churned_customers / customers_start: the share of the starting base no longer active. retention_rate + churn_rate = 1.', nullWhen: 'customers_start is 0', ...FRACTION },
+    {
+      name: 'retention_rate',
+      type: 'double',
+      description: 'retained_customers / customers_start: the share of the starting base still active at the end.',
+      nullWhen: 'customers_start is 0',
+      ...FRACTION,
+    },
+    {
+      name: 'churn_rate',
+      type: 'double',
+      description: 'churned_customers / customers_start: the share of the starting base no longer active. retention_rate + churn_rate = 1.',
+      nullWhen: 'customers_start is 0',
+      ...FRACTION,
+    },
     {
       name: 'retention_rate_classic',
       type: 'double',
@@ -98,7 +116,10 @@ export const periodMetrics: TableDoc = {
   ],
   rules: [
     { rule: 'period_start <= period_end', why: 'a period has at least one day' },
-    { rule: 'abs(new_customer_revenue + returning_customer_revenue - net_revenue) <= 1e-6 * (1 + net_revenue)', why: "every purchase is a new or a returning customer's" },
+    {
+      rule: 'abs(new_customer_revenue + returning_customer_revenue - net_revenue) <= 1e-6 * (1 + net_revenue)',
+      why: "every purchase is a new or a returning customer's",
+    },
     { rule: 'new_customers <= purchasing_customers and purchasing_customers <= orders', why: 'new customers buy in their first period; a buyer has an order' },
     { rule: 'retained_customers + churned_customers = customers_start', why: 'every customer of S is either still in the base at the end or has left' },
     { rule: 'retained_customers + reactivated_customers <= customers_end', why: 'E holds the retained, the reactivated and the new customers still in it' },
@@ -117,8 +138,13 @@ export const cohortRetention: TableDoc = {
     'customers with a purchase in period cohort + k; offset 0 is 100 %. Offsets run up to the period holding as_of, zeros included.',
   ].join('\n'),
   columns: [
-    { name: 'cohort_start', type: 'date', description: 'First day of the period of the cohort members\' first purchase.' },
-    { name: 'period_offset', type: 'bigint', description: 'Periods (months by default) since the cohort period; 0 is the cohort period itself.', tests: [atLeast(0)] },
+    { name: 'cohort_start', type: 'date', description: "First day of the period of the cohort members' first purchase." },
+    {
+      name: 'period_offset',
+      type: 'bigint',
+      description: 'Periods (months by default) since the cohort period; 0 is the cohort period itself.',
+      tests: [atLeast(0)],
+    },
     { name: 'period_start', type: 'date', description: 'First day of the period at that offset.' },
     { name: 'cohort_size', type: 'bigint', description: 'Customers in the cohort.', ...count('customers'), tests: [atLeast(1)] },
     { name: 'active_customers', type: 'bigint', description: 'Cohort members with a purchase in the period at this offset.', ...count('customers') },
@@ -132,12 +158,18 @@ export const cohortRetention: TableDoc = {
   ],
 };
 
-const npsCounts = (scope: string) => [
-  { name: `${scope}responses`, type: 'bigint', description: `Customers who answered ${scope === '' ? 'in the period' : 'in the trailing window'}, each counted once (their latest answer).`, ...count('responses') },
-  { name: `${scope}promoters`, type: 'bigint', description: 'Of those, promoters.', ...count('responses') },
-  { name: `${scope}passives`, type: 'bigint', description: 'Of those, passives.', ...count('responses') },
-  { name: `${scope}detractors`, type: 'bigint', description: 'Of those, detractors.', ...count('responses') },
-] as const;
+const npsCounts = (scope: string) =>
+  [
+    {
+      name: `${scope}responses`,
+      type: 'bigint',
+      description: `Customers who answered ${scope === '' ? 'in the period' : 'in the trailing window'}, each counted once (their latest answer).`,
+      ...count('responses'),
+    },
+    { name: `${scope}promoters`, type: 'bigint', description: 'Of those, promoters.', ...count('responses') },
+    { name: `${scope}passives`, type: 'bigint', description: 'Of those, passives.', ...count('responses') },
+    { name: `${scope}detractors`, type: 'bigint', description: 'Of those, detractors.', ...count('responses') },
+  ] as const;
 
 export const nps: TableDoc = {
   name: 'nps',
@@ -147,17 +179,31 @@ export const nps: TableDoc = {
   rowMeaning: 'a period',
   definition: [
     `**NPS** = 100 x (promoters - detractors) / responses, where ${NPS_CATEGORY_TEXT}, counting each customer's latest`,
-    'answer in the period. The trailing NPS counts each customer\'s latest answer in the `npsTrailingWindowDays` (default 90)',
+    "answer in the period. The trailing NPS counts each customer's latest answer in the `npsTrailingWindowDays` (default 90)",
     "ending with the period's last day (or as_of, if earlier).",
   ].join('\n'),
   columns: [
     { name: 'period_start', type: 'date', description: 'First day of the period.' },
     { name: 'period_end', type: 'date', description: 'Last day of the period.' },
     ...npsCounts(''),
-    { name: 'nps', type: 'double', unit: 'NPS points', description: "100 x (promoters - detractors) / responses, each customer's latest answer in the period.", nullWhen: 'nobody answered in the period', tests: [between(-100, 100)] },
+    {
+      name: 'nps',
+      type: 'double',
+      unit: 'NPS points',
+      description: "100 x (promoters - detractors) / responses, each customer's latest answer in the period.",
+      nullWhen: 'nobody answered in the period',
+      tests: [between(-100, 100)],
+    },
     { name: 'trailing_window_days', type: 'int', unit: 'days', description: 'Length of the trailing window (npsTrailingWindowDays).', tests: [atLeast(1)] },
     ...npsCounts('trailing_'),
-    { name: 'trailing_nps', type: 'double', unit: 'NPS points', description: "100 x (promoters - detractors) / responses over the trailing window ending with the period, each customer's latest answer.", nullWhen: 'nobody answered in the window', tests: [between(-100, 100)] },
+    {
+      name: 'trailing_nps',
+      type: 'double',
+      unit: 'NPS points',
+      description: "100 x (promoters - detractors) / responses over the trailing window ending with the period, each customer's latest answer.",
+      nullWhen: 'nobody answered in the window',
+      tests: [between(-100, 100)],
+    },
     AS_OF_COLUMN,
   ],
   rules: [

@@ -38,11 +38,16 @@ function tableSection(doc: TableDoc): string {
   const lines = [`### ${doc.name}`, '', doc.summary, '', `**One row per** ${doc.rowMeaning}. **Grain:** ${grainText(doc)}.`];
   if (doc.definition) lines.push('', doc.definition);
   if (doc.layer === 'source') {
-    lines.push('', 'Runs do not test this table: its rules are the ingest\'s (or, for the log, the publisher\'s), which refuses a record that breaks them, with the reason.');
+    lines.push(
+      '',
+      "Runs do not test this table: its rules are the ingest's (or, for the log, the publisher's), which refuses a record that breaks them, with the reason.",
+    );
   }
   lines.push('', '| column | type | unit | description | null when | tests |', '|---|---|---|---|---|---|');
   for (const column of doc.columns) {
-    lines.push(`| ${code(column.name)} | ${column.type} | ${column.unit ?? ''} | ${cell(column.description)} | ${cell(column.nullWhen ?? '')} | ${cell(columnTests(column))} |`);
+    lines.push(
+      `| ${code(column.name)} | ${column.type} | ${column.unit ?? ''} | ${cell(column.description)} | ${cell(column.nullWhen ?? '')} | ${cell(columnTests(column))} |`,
+    );
   }
   if (doc.rules && doc.rules.length > 0) {
     lines.push('', 'Every row satisfies:', '');
@@ -61,7 +66,7 @@ export function renderTablesDoc(): string {
     'Every table the pipeline reads or writes: what a row is, what each column means, and the tests that hold it to that meaning.',
     'The tests of every table a run writes (the curated and staging tables) run before anything of the run is published (README,',
     '"Data tests"): a column is never null unless its "null when" says so, the grain is unique, each value passes its column\'s',
-    'tests and each row the table\'s rules, and `as_of` is the run date. The source tables\' tests are what the ingest guarantees.',
+    "tests and each row the table's rules, and `as_of` is the run date. The source tables' tests are what the ingest guarantees.",
     '',
     '## Definitions',
     '',

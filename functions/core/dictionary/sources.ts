@@ -9,7 +9,7 @@ const deliveryColumns: readonly ColumnDoc[] = [
     type: 'timestamp',
     description:
       'When the batch holding this delivery was received (UTC): the start of the ingest for a file given to the command line, ' +
-      'the S3 event time for a file dropped under landing/, the start of the Lambda for queue messages. A batch\'s rows share it.',
+      "the S3 event time for a file dropped under landing/, the start of the Lambda for queue messages. A batch's rows share it.",
   },
   {
     name: 'ingest_id',

@@ -69,7 +69,9 @@ export const stagingTables: readonly TableDoc[] = [
       { name: 'rate_date', type: 'date', description: 'The date of the rate used: usable_date or up to 7 days before.' },
       { name: 'rate', type: 'double', description: 'Units of the reporting currency one unit of currency is worth.', tests: [atLeast(0)] },
     ],
-    rules: [{ rule: "rate_date <= usable_date and rate_date >= cast(usable_date - interval '7' day as date)", why: 'a rate converts its own day and the 7 after it' }],
+    rules: [
+      { rule: "rate_date <= usable_date and rate_date >= cast(usable_date - interval '7' day as date)", why: 'a rate converts its own day and the 7 after it' },
+    ],
   },
   {
     name: 'stg_placements',
@@ -97,7 +99,12 @@ export const stagingTables: readonly TableDoc[] = [
         tests: [atLeast(0)],
       },
       { name: 'channel', type: 'string', description: 'The channel of the placed event.', nullWhen: 'the placed event gave no channel' },
-      { name: 'items', type: 'string', description: 'The lines of the placed event, as the JSON array stored at ingest.', nullWhen: 'the placed event gave no items' },
+      {
+        name: 'items',
+        type: 'string',
+        description: 'The lines of the placed event, as the JSON array stored at ingest.',
+        nullWhen: 'the placed event gave no items',
+      },
       { name: 'referred_by', type: 'string', description: 'The referrer the placed event named.', nullWhen: 'the placed event named no referrer' },
     ],
   },
@@ -133,13 +140,14 @@ export const stagingTables: readonly TableDoc[] = [
   {
     name: 'stg_currency_problems',
     layer: 'staging',
-    summary: 'Why the orders and spend up to as_of cannot be summed in one currency, one row per problem; empty when they can. Its test stops the run otherwise.',
+    summary:
+      'Why the orders and spend up to as_of cannot be summed in one currency, one row per problem; empty when they can. Its test stops the run otherwise.',
     grain: ['problem'],
     rowMeaning: 'a problem with the currencies of the orders',
     definition:
       'With reportingCurrency set, a row per currency and run of consecutive dates whose orders (or spend) have no usable rate (none dated on ' +
       'the order or spend date or up to 7 days before it). Without it, one row when orders and spend are in more than one currency. Either way, a row per ' +
-      'pair of currencies where refund events state amounts in another currency than their order\'s (a refund is read in its order\'s ' +
+      "pair of currencies where refund events state amounts in another currency than their order's (a refund is read in its order's " +
       'currency). The table must be empty: otherwise the run stops before anything is published, and its error lists every problem.',
     columns: [
       {
@@ -148,11 +156,27 @@ export const stagingTables: readonly TableDoc[] = [
         description: 'missing_rate, mixed_currencies or refund_currency.',
         tests: [oneOf('missing_rate', 'mixed_currencies', 'refund_currency')],
       },
-      { name: 'currency', type: 'string', description: 'The currency without a rate, or the refunds\' currency.', nullWhen: 'the problem is mixed currencies' },
-      { name: 'first_date', type: 'date', description: 'The first order date without a rate, or the first refund date.', nullWhen: 'the problem is mixed currencies' },
-      { name: 'last_date', type: 'date', description: 'The last order date without a rate, or the last refund date.', nullWhen: 'the problem is mixed currencies' },
-      { name: 'events', type: 'bigint', description: 'The orders or spend events concerned.', nullWhen: 'the problem is mixed currencies', tests: [atLeast(1)] },
-      { name: 'problem', type: 'string', description: 'The problem in words, with what to do about it: the run\'s error message.' },
+      { name: 'currency', type: 'string', description: "The currency without a rate, or the refunds' currency.", nullWhen: 'the problem is mixed currencies' },
+      {
+        name: 'first_date',
+        type: 'date',
+        description: 'The first order date without a rate, or the first refund date.',
+        nullWhen: 'the problem is mixed currencies',
+      },
+      {
+        name: 'last_date',
+        type: 'date',
+        description: 'The last order date without a rate, or the last refund date.',
+        nullWhen: 'the problem is mixed currencies',
+      },
+      {
+        name: 'events',
+        type: 'bigint',
+        description: 'The orders or spend events concerned.',
+        nullWhen: 'the problem is mixed currencies',
+        tests: [atLeast(1)],
+      },
+      { name: 'problem', type: 'string', description: "The problem in words, with what to do about it: the run's error message." },
     ],
     mustBeEmpty: { test: 'every order converts to one currency', describedBy: 'problem' },
   },
@@ -167,7 +191,7 @@ export const stagingTables: readonly TableDoc[] = [
       'customer, time, total and currency (stg_placements). Cancel and refund events count when they are dated up to as_of, whatever their date relative ' +
       'to the placement; those after as_of do not count yet.\n\n' +
       'A refunded event without an amount refunds the whole order. Otherwise the stated amounts are summed (as decimal, to 6 places) and ' +
-      'capped at the total, and refunds that come within 10^-6 of the total make a full refund; all of this in the order\'s own currency. ' +
+      "capped at the total, and refunds that come within 10^-6 of the total make a full refund; all of this in the order's own currency. " +
       'A purchase is an order neither cancelled nor fully refunded.\n\n' +
       "Amounts are then converted to the reporting currency at the order's rate (stg_placements.fx_rate), refunds included, whenever they " +
       'happened; they are not rounded. An order without a usable rate is left out, and stg_currency_problems stops the run.',
@@ -186,7 +210,12 @@ export const stagingTables: readonly TableDoc[] = [
       { name: 'original_total', type: 'double', unit: 'original currency', description: "The order's total in its own currency.", tests: [atLeast(0)] },
       { name: 'fx_rate', type: 'double', description: "The order's rate to the reporting currency (stg_placements).", tests: [atLeast(0)] },
       { name: 'channel', type: 'string', description: 'The channel of its first placed event.', nullWhen: 'the placed event gave no channel' },
-      { name: 'items', type: 'string', description: 'The lines of its first placed event, as the JSON array stored at ingest.', nullWhen: 'the placed event gave no items' },
+      {
+        name: 'items',
+        type: 'string',
+        description: 'The lines of its first placed event, as the JSON array stored at ingest.',
+        nullWhen: 'the placed event gave no items',
+      },
       { name: 'referred_by', type: 'string', description: 'The referrer its first placed event named.', nullWhen: 'the placed event named no referrer' },
       { name: 'is_cancelled', type: 'boolean', description: 'True when the order has a cancelled event dated up to as_of.' },
       {
@@ -214,7 +243,10 @@ export const stagingTables: readonly TableDoc[] = [
     rules: [
       { rule: 'first_event_at <= placed_at', why: "the placed event is one of the order's events" },
       { rule: 'refunded_amount <= total', why: 'refunds are capped at the total' },
-      { rule: 'abs(net_revenue - (total - refunded_amount)) <= 1e-9 * (1 + total)', why: 'net revenue is the total less refunds (converted after subtracting)' },
+      {
+        rule: 'abs(net_revenue - (total - refunded_amount)) <= 1e-9 * (1 + total)',
+        why: 'net revenue is the total less refunds (converted after subtracting)',
+      },
       { rule: 'is_purchase = (not is_cancelled and not is_fully_refunded)', why: 'a purchase is an order neither cancelled nor fully refunded' },
     ],
   },
@@ -322,7 +354,7 @@ export const stagingTables: readonly TableDoc[] = [
     rowMeaning: "a (frequency, tenure_days) pair held by at least one of customer_summary's customers",
     definition:
       'Written by the predictive_clv step (TypeScript), from the model that clv_model marks selected. None of these values depends on recency, ' +
-      'so customers with the same frequency and tenure share them; customer_clv multiplies them by each customer\'s p_alive ' +
+      "so customers with the same frequency and tenure share them; customer_clv multiplies them by each customer's p_alive " +
       '(stg_clv_probability_alive). The model works in weeks: tenure T = tenure_days / 7, and a month is 365.25 / 12 days.\n\n' +
       FITTED_ONLY,
     columns: [

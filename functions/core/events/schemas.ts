@@ -71,7 +71,11 @@ export const orderLineSchema = z
   .object({
     sku: identifier,
     // Free text: an empty or blank category means "uncategorised", not a bad event.
-    category: z.string().max(MAX_ID_LENGTH).refine((value) => !CONTROL_CHARACTER.test(value), { message: 'must not contain control characters' }).nullish(),
+    category: z
+      .string()
+      .max(MAX_ID_LENGTH)
+      .refine((value) => !CONTROL_CHARACTER.test(value), { message: 'must not contain control characters' })
+      .nullish(),
     name: z.string().nullish(),
     quantity: z.number().superRefine((quantity, context) => {
       if (!Number.isInteger(quantity) || quantity < 1) context.addIssue({ code: 'custom', message: 'must be an integer >= 1' });
@@ -83,7 +87,8 @@ export const orderLineSchema = z
   .loose()
   .superRefine((line, context) => {
     // Only between valid numbers: a bad quantity or price is reported as itself, not as this.
-    const valid = Number.isInteger(line.quantity) && line.quantity >= 1 && line.quantity <= MAX_QUANTITY && line.unit_price >= 0 && line.unit_price <= MAX_AMOUNT;
+    const valid =
+      Number.isInteger(line.quantity) && line.quantity >= 1 && line.quantity <= MAX_QUANTITY && line.unit_price >= 0 && line.unit_price <= MAX_AMOUNT;
     if (valid && (line.discount_amount ?? 0) > line.quantity * line.unit_price) {
       context.addIssue({ code: 'custom', path: ['discount_amount'], message: DISCOUNT_TOO_BIG });
     }
@@ -106,7 +111,8 @@ export const orderEventSchema = z
   // Extra fields (coupon, shipping address, ...) are part of the contract: kept, not refused.
   .loose()
   .superRefine((order, context) => {
-    if (typeof order.referred_by === 'string' && order.referred_by === order.customer_id) context.addIssue({ code: 'custom', path: ['referred_by'], message: SELF_REFERRAL });
+    if (typeof order.referred_by === 'string' && order.referred_by === order.customer_id)
+      context.addIssue({ code: 'custom', path: ['referred_by'], message: SELF_REFERRAL });
   });
 
 /** Why an order whose referrer is its own customer is refused. */
@@ -157,7 +163,8 @@ export const spendEventSchema = z
   })
   .loose()
   .superRefine((spend, context) => {
-    if (typeof spend.replaces === 'string' && spend.replaces === spend.event_id) context.addIssue({ code: 'custom', path: ['replaces'], message: 'must name another event, not this one' });
+    if (typeof spend.replaces === 'string' && spend.replaces === spend.event_id)
+      context.addIssue({ code: 'custom', path: ['replaces'], message: 'must name another event, not this one' });
   });
 
 export type OrderEvent = z.output<typeof orderEventSchema>;

@@ -4,8 +4,7 @@
  * "ISO-8601 with offset or Z" is checked here, calendar included.
  */
 
-const ISO_INSTANT =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)$/;
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)$/;
 
 /** Earliest and latest instants accepted: anything outside is a clock or encoding bug. */
 export const EARLIEST_INSTANT_MS = Date.UTC(1970, 0, 1);
@@ -53,7 +52,20 @@ function parseCanonicalInstant(text: string): number | undefined {
   const minute = digits(text, 14, 2);
   const second = digits(text, 17, 2);
   const millis = length === 24 ? digits(text, 20, 3) : 0;
-  if (year < 1970 || year >= 2100 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || millis < 0) {
+  if (
+    year < 1970 ||
+    year >= 2100 ||
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    hour < 0 ||
+    hour > 23 ||
+    minute < 0 ||
+    minute > 59 ||
+    second < 0 ||
+    second > 59 ||
+    millis < 0
+  ) {
     return undefined;
   }
   const leap = isLeapYear(year);

@@ -91,7 +91,12 @@ export async function ingestMessages(
     }
     const record = { recordNumber: index + 1, lineNumber: index + 1, text: message.body, typed: true, ...(parseError ? { parseError } : { value }) };
     if (!type) {
-      reject('unknown', message, index, `event_type: message attribute must be one of ${EVENT_TYPES.join(', ')} (got ${JSON.stringify(message.eventType ?? null)})`);
+      reject(
+        'unknown',
+        message,
+        index,
+        `event_type: message attribute must be one of ${EVENT_TYPES.join(', ')} (got ${JSON.stringify(message.eventType ?? null)})`,
+      );
       return;
     }
     const validation = validateRecord(type, record, earliestMs);
@@ -109,7 +114,13 @@ export async function ingestMessages(
     if (verdict.kind !== 'first') {
       if (verdict.kind === 'repeat') partitionOfFirst.get(deliveryKey)!.ids.push(message.id);
       // Named by message, not line: a batch of messages has no file to point into.
-      else reject(type, message, index, `event_id: ${JSON.stringify(row.event_id)} was already received in message ${messages[earlier!.lineNumber - 1]!.id} of this batch with different content`);
+      else
+        reject(
+          type,
+          message,
+          index,
+          `event_id: ${JSON.stringify(row.event_id)} was already received in message ${messages[earlier!.lineNumber - 1]!.id} of this batch with different content`,
+        );
       return;
     }
     const date = utcDate(row.occurred_at_ms);
@@ -137,7 +148,10 @@ export async function ingestMessages(
     ...[...rejects.entries()].map(([type, entry]) => ({
       ids: entry.ids,
       write: () =>
-        store.put(lakeLayout.rejectedFile(type, utcDate(receivedAt.getTime()), ingestId, sequence++), `${entry.records.map((record) => JSON.stringify(record)).join('\n')}\n`),
+        store.put(
+          lakeLayout.rejectedFile(type, utcDate(receivedAt.getTime()), ingestId, sequence++),
+          `${entry.records.map((record) => JSON.stringify(record)).join('\n')}\n`,
+        ),
     })),
   ];
   const failed = new Set<string>();

@@ -29,23 +29,24 @@ export async function ingestRecords(records: RecordBatches, options: IngestOptio
   let lastRecord = { recordNumber: 0, lineNumber: 0 };
 
   try {
-    for await (const chunk of records) for (const record of chunk) {
-      counts.received += 1;
-      lastRecord = record;
-      const validation = validateRecord(batch.eventType, record, earliestMs);
-      if (!validation.ok) {
-        reject(record, validation.reason);
-      } else {
-        const row = validation.row;
-        const verdict = decideDelivery(seen, row.event_id, fingerprintOf(row), record.lineNumber);
-        countDelivery(counts, verdict);
-        if (verdict.kind === 'first') rows.append(row, record.recordNumber);
-        else if (verdict.kind === 'conflict') reject(record, verdict.reason);
+    for await (const chunk of records)
+      for (const record of chunk) {
+        counts.received += 1;
+        lastRecord = record;
+        const validation = validateRecord(batch.eventType, record, earliestMs);
+        if (!validation.ok) {
+          reject(record, validation.reason);
+        } else {
+          const row = validation.row;
+          const verdict = decideDelivery(seen, row.event_id, fingerprintOf(row), record.lineNumber);
+          countDelivery(counts, verdict);
+          if (verdict.kind === 'first') rows.append(row, record.recordNumber);
+          else if (verdict.kind === 'conflict') reject(record, verdict.reason);
+        }
+        if (rows.size >= rowsPerFlush) await writer.putPartitions(rows.drain());
+        if (rejections.full) await rejections.flush(writer);
+        if (counts.received % progressEvery === 0) options.onProgress?.({ ...counts });
       }
-      if (rows.size >= rowsPerFlush) await writer.putPartitions(rows.drain());
-      if (rejections.full) await rejections.flush(writer);
-      if (counts.received % progressEvery === 0) options.onProgress?.({ ...counts });
-    }
   } catch (error) {
     // A damaged compressed stream is bad input, not a system failure: the unreadable tail is
     // kept as one rejected record so that what was received is still accounted for.
@@ -66,4 +67,3 @@ function isCorruptCompression(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return typeof code === 'string' && code.startsWith('Z_');
 }
-

@@ -39,7 +39,12 @@ async function sniff(path: string): Promise<{ gzip: boolean; firstChar?: string 
   try {
     const { buffer, bytesRead } = await handle.read(Buffer.alloc(4096), 0, 4096, 0);
     const gzip = bytesRead >= 2 && buffer[0] === GZIP_MAGIC[0] && buffer[1] === GZIP_MAGIC[1];
-    const text = gzip ? '' : buffer.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '');
+    const text = gzip
+      ? ''
+      : buffer
+          .subarray(0, bytesRead)
+          .toString('utf8')
+          .replace(/^\uFEFF/, '');
     const firstChar = text.trimStart()[0];
     return firstChar === undefined ? { gzip } : { gzip, firstChar };
   } finally {
@@ -57,14 +62,14 @@ function byteStream(path: string, gzip: boolean): AsyncIterable<Uint8Array> {
 }
 
 /** Peeks at the first non-blank character of a decompressed stream without losing bytes. */
-async function* peekFirstChar(
-  source: AsyncIterable<Uint8Array>,
-  onFirstChar: (char: string | undefined) => void,
-): AsyncGenerator<Uint8Array> {
+async function* peekFirstChar(source: AsyncIterable<Uint8Array>, onFirstChar: (char: string | undefined) => void): AsyncGenerator<Uint8Array> {
   let seen = false;
   for await (const chunk of source) {
     if (!seen) {
-      const first = Buffer.from(chunk).toString('utf8').replace(/^\uFEFF/, '').trimStart()[0];
+      const first = Buffer.from(chunk)
+        .toString('utf8')
+        .replace(/^\uFEFF/, '')
+        .trimStart()[0];
       if (first !== undefined) {
         seen = true;
         onFirstChar(first);

@@ -1,5 +1,16 @@
 import type { z } from 'zod';
-import { CONTROL_CHARACTER, eventSchemas, isCurrencyCode, KNOWN_FIELDS, MAX_AMOUNT, MAX_ID_LENGTH, MAX_ORDER_LINES, MAX_QUANTITY, NUMERIC_FIELDS, ORDER_STATUSES } from '../events/schemas.ts';
+import {
+  CONTROL_CHARACTER,
+  eventSchemas,
+  isCurrencyCode,
+  KNOWN_FIELDS,
+  MAX_AMOUNT,
+  MAX_ID_LENGTH,
+  MAX_ORDER_LINES,
+  MAX_QUANTITY,
+  NUMERIC_FIELDS,
+  ORDER_STATUSES,
+} from '../events/schemas.ts';
 import type { EventType, FxRate, OrderEvent, SpendEvent, SurveyEvent } from '../events/schemas.ts';
 import { DEFAULT_EARLIEST_EVENT_DATE, earliestEventMs, parseInstant } from '../events/timestamps.ts';
 import type { RawRecord } from './records.ts';
@@ -143,7 +154,7 @@ function humanize(issue: z.core.$ZodIssue): string {
 
 function preview(value: unknown): string {
   if (nestedTooDeeply(value, MAX_NESTING_DEPTH)) return 'a value nested too deeply to show';
-  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
@@ -194,7 +205,15 @@ const isTooDeep = (extras: string | null | TooDeep): extras is TooDeep => typeof
 function itemsJson(items: unknown): string | null | TooDeep {
   if (!Array.isArray(items)) return null;
   if (nestedTooDeeply(items, MAX_NESTING_DEPTH)) return { tooDeep: 'items' };
-  return JSON.stringify(items.map((line: Record<string, unknown>) => Object.fromEntries(Object.keys(line).sort().map((key) => [key, key === 'category' ? categoryOf(line[key]) : line[key]]))));
+  return JSON.stringify(
+    items.map((line: Record<string, unknown>) =>
+      Object.fromEntries(
+        Object.keys(line)
+          .sort()
+          .map((key) => [key, key === 'category' ? categoryOf(line[key]) : line[key]]),
+      ),
+    ),
+  );
 }
 
 const categoryOf = (category: unknown): unknown => (typeof category === 'string' ? category.trim() || null : category);

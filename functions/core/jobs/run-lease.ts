@@ -32,5 +32,7 @@ export class RunLeaseLostError extends Error {
  */
 export async function confirmRunLease(store: ObjectStore, holder: string, generation: number): Promise<void> {
   if (await holdsLease(store, RUN_LEASE, holder, generation)) return;
-  throw new RunLeaseLostError(`${holder} no longer holds the run lease it took (generation ${generation}): it was given back or expired; start a new execution`);
+  throw new RunLeaseLostError(
+    `${holder} no longer holds the run lease it took (generation ${generation}): it was given back or expired; start a new execution`,
+  );
 }

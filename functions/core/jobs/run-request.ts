@@ -76,10 +76,13 @@ export function parseRunRequest(input: unknown, config: PipelineConfig): RunRequ
     if (request.from > request.to) throw new InvalidRunRequestError(`from ${request.from} is after to ${request.to}`);
     dates = calendarDates(request.from, request.to);
     if (dates.length > MAX_RUN_DATES) {
-      throw new InvalidRunRequestError(`from ${request.from} to ${request.to} is ${dates.length} dates; one execution runs at most ${MAX_RUN_DATES}: start one per range, they run one after another`);
+      throw new InvalidRunRequestError(
+        `from ${request.from} to ${request.to} is ${dates.length} dates; one execution runs at most ${MAX_RUN_DATES}: start one per range, they run one after another`,
+      );
     }
     publish = request.publish;
   }
-  if (dates[0]! < config.earliestEventDate) throw new InvalidRunRequestError(`${dates[0]} is before the earliest event date ${config.earliestEventDate} (earliestEventDate)`);
+  if (dates[0]! < config.earliestEventDate)
+    throw new InvalidRunRequestError(`${dates[0]} is before the earliest event date ${config.earliestEventDate} (earliestEventDate)`);
   return { dates, publish };
 }

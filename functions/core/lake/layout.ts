@@ -17,7 +17,8 @@ export const lakeLayout = {
   /** The n-th file an ingest batch writes to a raw partition: every writer names its files so. */
   rawFile: (type: EventType, date: string, ingestId: string, n: number) => `raw/${type}/dt=${date}/${batchFileName(ingestId, n)}.parquet`,
   /** The n-th file of refused records an ingest batch writes. */
-  rejectedFile: (type: EventType | 'unknown', receivedDate: string, ingestId: string, n: number) => `rejected/${type}/dt=${receivedDate}/${batchFileName(ingestId, n)}.jsonl`,
+  rejectedFile: (type: EventType | 'unknown', receivedDate: string, ingestId: string, n: number) =>
+    `rejected/${type}/dt=${receivedDate}/${batchFileName(ingestId, n)}.jsonl`,
   /** Prefix of one curated table partition. */
   curatedPartition: (table: string, asOf: string) => `curated/${table}/as_of=${asOf}/`,
   /**

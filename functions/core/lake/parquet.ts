@@ -68,7 +68,8 @@ function columnData(kind: ColumnKind, values: readonly unknown[]): arrow.Data {
       let offset = 0;
       for (let index = 0; index < length; index += 1) {
         const value = values[index];
-        if (value !== null && value !== undefined) offset += encoder.encodeInto(typeof value === 'string' ? value : String(value), data.subarray(offset)).written;
+        if (value !== null && value !== undefined)
+          offset += encoder.encodeInto(typeof value === 'string' ? value : String(value), data.subarray(offset)).written;
         offsets[index + 1] = offset;
       }
       return arrow.makeData({ type: new arrow.Utf8(), valueOffsets: offsets, data: data.subarray(0, offset), ...base });
@@ -208,8 +209,7 @@ export function mergeParquetFiles(files: readonly Uint8Array[]): Uint8Array {
   return writeParquet(WasmTable.fromIPCStream(arrow.tableToIPC(new arrow.Table(columns), 'stream')), properties);
 }
 
-const isNanosecondTimestamp = (type: arrow.DataType): type is arrow.Timestamp =>
-  arrow.DataType.isTimestamp(type) && type.unit === arrow.TimeUnit.NANOSECOND;
+const isNanosecondTimestamp = (type: arrow.DataType): type is arrow.Timestamp => arrow.DataType.isTimestamp(type) && type.unit === arrow.TimeUnit.NANOSECOND;
 
 function toMicroseconds(column: arrow.Vector): arrow.Vector {
   const type = new arrow.Timestamp(arrow.TimeUnit.MICROSECOND, (column.type as arrow.Timestamp).timezone);
