@@ -25,13 +25,27 @@ describe('sql/ lint', () => {
     for (const name of placeholdersOf(readFileSync(join(SQL_DIRECTORY, file), 'utf8'))) expect(known).toContain(name);
   });
 
+  it('keeps every line of sql/ and sql/analyses/ to 140 characters, as Biome keeps the TypeScript to 160', () => {
+    const all = [
+      ...files.map((file) => join(SQL_DIRECTORY, file)),
+      ...readdirSync(join(SQL_DIRECTORY, 'analyses')).map((file) => join(SQL_DIRECTORY, 'analyses', file)),
+    ];
+    expect(all.length).toBeGreaterThan(30);
+    const long = all.flatMap((path) =>
+      readFileSync(path, 'utf8')
+        .split('\n')
+        .flatMap((line, index) => (line.length > 140 ? [`${path}:${index + 1} (${line.length})`] : [])),
+    );
+    expect(long).toEqual([]);
+  });
+
   it('catches the traps it is meant to catch', () => {
     const offending = [
-      "select x::int from t",
+      'select x::int from t',
       "select date_diff('month', a, b) from t",
       'select * exclude (a) from t',
       'select median(x) from t',
-      "select * from t qualify row_number() over () = 1",
+      'select * from t qualify row_number() over () = 1',
       'select [1, 2] as list_value',
       'from t select x',
       'select current_date as today_date',
@@ -40,7 +54,10 @@ describe('sql/ lint', () => {
     ];
     for (const sql of offending) {
       const code = codeOf(sql);
-      expect(FORBIDDEN.some(([pattern]) => pattern.test(code)), sql).toBe(true);
+      expect(
+        FORBIDDEN.some(([pattern]) => pattern.test(code)),
+        sql,
+      ).toBe(true);
     }
   });
 });
@@ -62,9 +79,7 @@ describe('job graph', () => {
   it.each(sqlSteps.map((step) => [step.name, step] as const))('%s declares exactly the tables its SQL reads', (_name, step) => {
     const code = codeOf(readFileSync(join(SQL_DIRECTORY, step.sqlFile), 'utf8'));
     const ctes = new Set([...code.matchAll(/(\w+)\s+as\s*\(/g)].map((match) => match[1]!));
-    const referenced = new Set(
-      [...code.matchAll(/\b(?:from|join)\s+(\w+)/g)].map((match) => match[1]!).filter((name) => !ctes.has(name) && name !== 'unnest'),
-    );
+    const referenced = new Set([...code.matchAll(/\b(?:from|join)\s+(\w+)/g)].map((match) => match[1]!).filter((name) => !ctes.has(name) && name !== 'unnest'));
     expect([...referenced].sort()).toEqual([...step.inputs].sort());
   });
 });
