@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface PipelineFunctionProps {
-  /** Folder under functions/ holding index.ts. */
+  /** Folder under functions/handlers/ holding index.ts. */
   readonly handler: string;
   readonly description: string;
   readonly environment?: Record<string, string>;
@@ -56,7 +56,7 @@ export class PipelineFunction extends Construct {
       },
     };
     this.function = new NodejsFunction(this, 'Function', {
-      entry: `${ROOT}functions/${props.handler}/index.ts`,
+      entry: `${ROOT}functions/handlers/${props.handler}/index.ts`,
       projectRoot: ROOT,
       depsLockFilePath: `${ROOT}package-lock.json`,
       handler: 'handler',

@@ -67,7 +67,7 @@ async function publishOnAws(): Promise<PublishedRecord[]> {
   sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => ({
     Successful: input.Entries!.map((entry) => ({ Id: entry.Id, MessageId: 'x', MD5OfMessageBody: 'y' })),
   }));
-  const { handler } = await import('../../functions/publish/index.ts');
+  const { handler } = await import('../../functions/handlers/publish/index.ts');
   const result = await handler({ as_of: AS_OF }, lambdaContext('parity', 600_000));
   const sentToQueue = sqs.commandCalls(SendMessageBatchCommand).flatMap((call) => call.args[0].input.Entries!);
   expect(sentToQueue).toHaveLength(result.sent);

@@ -288,7 +288,7 @@ describe('Athena query engine under faults', () => {
     athena.on(GetQueryExecutionCommand).resolves(status('CANCELLED', { StateChangeReason: 'Query exhausted the BytesScannedCutoffPerQuery limit' }));
     s3.on(ListObjectsV2Command).resolves({ Contents: [] });
     s3.on(PutObjectCommand).resolves({});
-    const { handler } = await import('../../functions/publish/index.ts');
+    const { handler } = await import('../../functions/handlers/publish/index.ts');
     await expect(handler({ as_of: '2024-03-31' })).rejects.toBeInstanceOf(QueryCancelledError);
     expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
@@ -325,7 +325,7 @@ describe('ingest-queue Lambda under faults', () => {
 
   /** The item identifiers the queue would deliver again: all of them when the handler throws. */
   async function redelivered(event: SQSEvent): Promise<string[]> {
-    const { handler } = await import('../../functions/ingest-queue/index.ts');
+    const { handler } = await import('../../functions/handlers/ingest-queue/index.ts');
     try {
       return (await handler(event, context)).batchItemFailures.map((failure) => failure.itemIdentifier);
     } catch (error) {
@@ -366,7 +366,7 @@ describe('ingest-queue Lambda under faults', () => {
 
   it('when no put succeeds, fails the whole batch so that every record comes back', async () => {
     lake(['raw/', 'rejected/']);
-    const { handler } = await import('../../functions/ingest-queue/index.ts');
+    const { handler } = await import('../../functions/handlers/ingest-queue/index.ts');
     const event = { Records: [sqsRecord('m1', order('evt-1', '2024-01-01T10:00:00Z')), sqsRecord('m2', '{"broken')] };
     await expect(handler(event, context)).rejects.toThrow('All records failed processing');
   });

@@ -47,7 +47,7 @@ describe('ingest-queue handler', () => {
 
   it('stores good records, keeps bad ones with their reason, and reports no failure', async () => {
     s3.on(PutObjectCommand).resolves({});
-    const { handler } = await import('../../functions/ingest-queue/index.ts');
+    const { handler } = await import('../../functions/handlers/ingest-queue/index.ts');
     const response = await handler(event, context);
     expect(response.batchItemFailures).toEqual([]);
     const keys = puts()
@@ -72,7 +72,7 @@ describe('ingest-queue handler', () => {
       if (input.Key!.includes('dt=2024-01-02')) throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
       return {};
     });
-    const { handler } = await import('../../functions/ingest-queue/index.ts');
+    const { handler } = await import('../../functions/handlers/ingest-queue/index.ts');
     const response = await handler(event, context);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm3' }]);
   });
@@ -86,7 +86,7 @@ describe('ingest-file handler', () => {
     ].join('\n');
     s3.on(GetObjectCommand).callsFake(() => ({ Body: body(new TextEncoder().encode(lines)) }));
     s3.on(PutObjectCommand).resolves({});
-    const { handler } = await import('../../functions/ingest-file/index.ts');
+    const { handler } = await import('../../functions/handlers/ingest-file/index.ts');
     const event = {
       Records: [{ eventTime: '2024-01-02T00:00:00.000Z', s3: { bucket: { name: 'test-lake' }, object: { key: 'landing/orders/day+1.jsonl', eTag: 'abc' } } }],
     } as unknown as S3Event;
@@ -109,7 +109,7 @@ describe('ingest-file handler', () => {
   it('takes the input from the landing folder: exchange rates under landing/fx-rates/', async () => {
     s3.on(GetObjectCommand).callsFake(() => ({ Body: body(new TextEncoder().encode('date,currency,rate\n2024-01-01,USD,0.9\n')) }));
     s3.on(PutObjectCommand).resolves({});
-    const { handler, eventTypeOfKey } = await import('../../functions/ingest-file/index.ts');
+    const { handler, eventTypeOfKey } = await import('../../functions/handlers/ingest-file/index.ts');
     expect(['landing/fx-rates/a.csv', 'landing/fx_rates/a.csv', 'landing/returns/a.csv', 'raw/orders/a.csv'].map(eventTypeOfKey)).toEqual([
       'fx_rates',
       'fx_rates',
@@ -129,7 +129,7 @@ describe('ingest-file handler', () => {
 
 describe('prepare-run handler', () => {
   it('plans every SQL step of a date as an UNLOAD to the run prefix, reading earlier outputs of the same run', async () => {
-    const { handler } = await import('../../functions/prepare-run/index.ts');
+    const { handler } = await import('../../functions/handlers/prepare-run/index.ts');
     const plan = await handler({ as_of: '2024-03-31', execution: 'exec-1' });
     expect(plan.run_id).toBe('exec-1-20240331');
     expect(Object.keys(plan.queries)).toContain('campaign_audience');
@@ -171,7 +171,7 @@ describe('fit-clv handler', () => {
     s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'runs/customer_summary/run_id=r1/part-0.parquet' }] });
     s3.on(GetObjectCommand).callsFake(() => ({ Body: body(summary.toParquet()) }));
     s3.on(PutObjectCommand).resolves({});
-    const { handler } = await import('../../functions/fit-clv/index.ts');
+    const { handler } = await import('../../functions/handlers/fit-clv/index.ts');
     const result = await handler({ as_of: '2024-03-31', run_id: 'r1' });
     const written = Object.fromEntries(puts().map((input) => [input.Key!, readParquetRows(input.Body as Uint8Array)]));
     expect(Object.keys(written).sort()).toEqual([
@@ -215,7 +215,7 @@ describe('fit-clv handler on Athena output read in any order', () => {
       for (const row of slice) batch.append(row);
       return batch.toParquet();
     };
-    const { handler } = await import('../../functions/fit-clv/index.ts');
+    const { handler } = await import('../../functions/handlers/fit-clv/index.ts');
     const fitFrom = async (parts: Uint8Array[]) => {
       s3.reset();
       s3.on(ListObjectsV2Command).resolves({ Contents: parts.map((_, index) => ({ Key: `runs/customer_summary/run_id=r1/part-${index}.parquet` })) });
@@ -249,7 +249,7 @@ describe('promote-run handler', () => {
     s3.on(DeleteObjectsCommand).resolves({});
     s3.on(CopyObjectCommand).resolves({});
     s3.on(GetObjectCommand).callsFake(() => ({ Body: body(heldLease) }));
-    const { handler } = await import('../../functions/promote-run/index.ts');
+    const { handler } = await import('../../functions/handlers/promote-run/index.ts');
     expect(await handler({ as_of: '2024-03-31', run_id: 'r1', execution: HOLDER, lease_generation: 1 })).toMatchObject({ files: 1 });
     expect(puts()).toEqual([]);
     const copy = s3.commandCalls(CopyObjectCommand)[0]!.args[0].input;
@@ -300,7 +300,7 @@ describe('publish handler', () => {
     sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => ({
       Successful: input.Entries!.map((entry) => ({ Id: entry.Id, MessageId: 'x', MD5OfMessageBody: 'y' })),
     }));
-    const { handler } = await import('../../functions/publish/index.ts');
+    const { handler } = await import('../../functions/handlers/publish/index.ts');
     // c1 is not in win_back's holdout at the default salt and share (see test/integration/holdout-parity.test.ts).
     expect(await handler({ as_of: '2024-03-31' })).toEqual({ as_of: '2024-03-31', sent: 1, held_out: 0, already_sent: 0 });
     const message = JSON.parse(sqs.commandCalls(SendMessageBatchCommand)[0]!.args[0].input.Entries![0]!.MessageBody!);
@@ -320,7 +320,7 @@ describe('publish handler', () => {
     athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
     athena.on(GetQueryResultsCommand).resolves({ ResultSet: { ResultSetMetadata: { ColumnInfo: [] }, Rows: [] } });
     s3.on(ListObjectsV2Command).resolves({ Contents: [] });
-    const { handler } = await import('../../functions/publish/index.ts');
+    const { handler } = await import('../../functions/handlers/publish/index.ts');
     for (const id of ['request-1', 'request-2']) await handler({ as_of: '2024-03-31' }, lambdaContext(id, 600_000));
     const tokens = athena.commandCalls(StartQueryExecutionCommand).map((call) => call.args[0].input.ClientRequestToken);
     expect(new Set(tokens).size).toBe(2);
@@ -338,7 +338,7 @@ describe('write-report handler', () => {
       },
     });
     s3.on(PutObjectCommand).resolves({});
-    const { handler } = await import('../../functions/write-report/index.ts');
+    const { handler } = await import('../../functions/handlers/write-report/index.ts');
     expect(await handler({ as_of: '2024-03-31' })).toEqual({ as_of: '2024-03-31', key: 'reports/as_of=2024-03-31/report.html' });
     const queries = athena.commandCalls(StartQueryExecutionCommand).map((call) => call.args[0].input.QueryString!);
     expect(queries.every((sql) => sql.includes("as_of = date '2024-03-31'"))).toBe(true);
@@ -390,7 +390,7 @@ describe('compact-raw handler', () => {
     s3.on(GetObjectCommand).callsFake((input: { Key: string }) => ({ Body: body(files[input.Key]!) }));
     s3.on(PutObjectCommand).resolves({});
     s3.on(DeleteObjectsCommand).resolves({});
-    const { handler } = await import('../../functions/compact-raw/index.ts');
+    const { handler } = await import('../../functions/handlers/compact-raw/index.ts');
     const { results } = await handler({ execution: HOLDER, lease_generation: 1 });
     expect(results).toEqual([
       { type: 'orders', partitions: 1, filesBefore: 3, filesAfter: 2 },

@@ -92,7 +92,7 @@ describe('ingest-file handler', () => {
   it('logs the key and the counts of a file, not its events', async () => {
     s3.on(GetObjectCommand).callsFake(() => ({ Body: body(file) }));
     s3.on(PutObjectCommand).resolves({});
-    const { handler } = await import('../../functions/ingest-file/index.ts');
+    const { handler } = await import('../../functions/handlers/ingest-file/index.ts');
     await handler(event);
     // The payloads did go through the handler: the refused ones are kept, verbatim, in the lake.
     expect(puts().some((input) => input.Key!.startsWith('rejected/') && String(input.Body).includes(`${MARKER}-COMMENT`))).toBe(true);
@@ -103,7 +103,7 @@ describe('ingest-file handler', () => {
   it('fails without putting event content in the error, which Lambda logs', async () => {
     s3.on(GetObjectCommand).callsFake(() => ({ Body: body(file) }));
     s3.on(PutObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
-    const { handler } = await import('../../functions/ingest-file/index.ts');
+    const { handler } = await import('../../functions/handlers/ingest-file/index.ts');
     const error = (await handler(event).catch((caught: unknown) => caught)) as Error;
     expect(error).toBeInstanceOf(Error);
     expect(`${error.message}\n${error.stack}`).not.toContain(MARKER);
@@ -123,7 +123,7 @@ describe('ingest-queue handler', () => {
   } as SQSEvent;
 
   it('logs counts, not messages, also when a record cannot be stored', async () => {
-    const { handler } = await import('../../functions/ingest-queue/index.ts');
+    const { handler } = await import('../../functions/handlers/ingest-queue/index.ts');
     s3.on(PutObjectCommand).resolves({});
     await handler(event, context);
     expect(entries('ingested batch')).toEqual([expect.objectContaining({ records: 4, accepted: 1, rejected: 3, failed: 0 })]);
@@ -178,7 +178,7 @@ describe('publish handler', () => {
       Successful: [{ Id: input.Entries![0]!.Id, MessageId: 'x', MD5OfMessageBody: 'y' }],
       Failed: input.Entries!.slice(1).map((entry) => ({ Id: entry.Id, SenderFault: true, Code: 'InvalidParameterValue', Message: 'refused' })),
     }));
-    const { handler } = await import('../../functions/publish/index.ts');
+    const { handler } = await import('../../functions/handlers/publish/index.ts');
     const error = (await handler({ as_of: '2024-03-31' }).catch((caught: unknown) => caught)) as Error;
     expect(error.message).toMatch(/^1 campaign messages could not be sent/);
     expect(`${error.message}\n${error.stack}`).not.toContain(MARKER);

@@ -305,7 +305,12 @@ describe('two publishers at once', () => {
     const sink = new SlowSink();
     const publish = (waitMs: number) =>
       publishCampaignAudience({ asOf: '2024-07-10', audience: dated('2024-07-10'), sink, store, chunkSize: 7, lease: { holder: `waits ${waitMs}`, waitMs } });
-    const [first, second] = await Promise.allSettled([publish(60_000), new Promise((resolve) => setTimeout(resolve, 5)).then(() => publish(0))]);
+    // The second starts once the first holds the lease.
+    const holding = async () => {
+      const held = (keys: string[]) => keys.some((key) => key.endsWith('.json') && !keys.includes(key.replace(/\.json$/, '.released')));
+      while (!held(await store.list('locks/publish/'))) await new Promise((resolve) => setTimeout(resolve, 1));
+    };
+    const [first, second] = await Promise.allSettled([publish(60_000), holding().then(() => publish(0))]);
     expect(first).toMatchObject({ status: 'fulfilled', value: { sent: 60 } });
     expect(second).toMatchObject({
       status: 'rejected',

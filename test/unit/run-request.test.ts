@@ -85,7 +85,7 @@ describe('the run-lock function', () => {
   });
 
   it('lets one execution hold the lake; the next is told which one holds it until it is released', async () => {
-    const { handler } = await import('../../functions/run-lock/index.ts');
+    const { handler } = await import('../../functions/handlers/run-lock/index.ts');
     const first = 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:backfill';
     const second = 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:daily';
     expect(await handler({ action: 'acquire', input: { from: '2026-10-01', to: '2026-10-03' }, execution: first })).toEqual({
@@ -113,7 +113,7 @@ describe('the run-lock function', () => {
   });
 
   it('frees the lease of an execution stopped or timed out long enough ago that nothing it started still runs', async () => {
-    const { handler } = await import('../../functions/run-lock/index.ts');
+    const { handler } = await import('../../functions/handlers/run-lock/index.ts');
     const stopped = 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:stopped';
     const next = 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:next';
     await handler({ action: 'acquire', input: { as_of: '2026-10-01' }, execution: stopped });
@@ -125,9 +125,9 @@ describe('the run-lock function', () => {
   });
 
   it('lets compaction and promotion run only in the lease generation the execution took: a redriven execution changes nothing', async () => {
-    const compact = (await import('../../functions/compact-raw/index.ts')).handler;
-    const promote = (await import('../../functions/promote-run/index.ts')).handler;
-    const { handler } = await import('../../functions/run-lock/index.ts');
+    const compact = (await import('../../functions/handlers/compact-raw/index.ts')).handler;
+    const promote = (await import('../../functions/handlers/promote-run/index.ts')).handler;
+    const { handler } = await import('../../functions/handlers/run-lock/index.ts');
     const failed = 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:failed';
     const other = 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:other';
     expect(await handler({ action: 'acquire', input: { as_of: '2026-10-01' }, execution: failed })).toMatchObject({ lease_generation: 1 });
@@ -148,7 +148,7 @@ describe('the run-lock function', () => {
   });
 
   it('refuses an execution whose name cannot be a run id before it takes the lease', async () => {
-    const { handler } = await import('../../functions/run-lock/index.ts');
+    const { handler } = await import('../../functions/handlers/run-lock/index.ts');
     await expect(
       handler({ action: 'acquire', input: { as_of: '2026-10-01' }, execution: 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:back.fill' }),
     ).rejects.toThrow(/run id .* must be letters, digits, dashes and underscores/);
@@ -156,7 +156,7 @@ describe('the run-lock function', () => {
   });
 
   it('refuses a bad input without taking the lease', async () => {
-    const { handler } = await import('../../functions/run-lock/index.ts');
+    const { handler } = await import('../../functions/handlers/run-lock/index.ts');
     await expect(handler({ action: 'acquire', input: { from: '2026-10-03', to: '2026-10-01' }, execution: 'x' })).rejects.toMatchObject({
       name: 'InvalidRunRequestError',
     });

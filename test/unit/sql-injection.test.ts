@@ -303,12 +303,15 @@ describe('Lambda inputs', () => {
     publish: { good: { as_of: '2024-03-31' }, fields: ['as_of'] },
     'write-report': { good: { as_of: '2024-03-31' }, fields: ['as_of'] },
     'fit-clv': { good: { as_of: '2024-03-31', run_id: 'r1' }, fields: ['as_of', 'run_id'] },
-    'promote-run': { good: { as_of: '2024-03-31', run_id: 'r1' }, fields: ['as_of', 'run_id'] },
+    'promote-run': {
+      good: { as_of: '2024-03-31', run_id: 'r1', execution: 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:e1', lease_generation: 1 },
+      fields: ['as_of', 'run_id'],
+    },
   } as const;
 
   for (const [name, { good, fields }] of Object.entries(handlers)) {
     it(`${name} refuses SQL in ${fields.join(' and ')} with a validation error, before any AWS call`, async () => {
-      const { handler } = (await import(`../../functions/${name}/index.ts`)) as { handler: (event: unknown) => Promise<unknown> };
+      const { handler } = (await import(`../../functions/handlers/${name}/index.ts`)) as { handler: (event: unknown) => Promise<unknown> };
       for (const field of fields) {
         for (const value of field === 'run_id' ? RUN_ID_INJECTIONS : INJECTIONS) {
           await expect(handler({ ...good, [field]: value }), `${field} = ${JSON.stringify(value.slice(0, 40))}`).rejects.toThrow(z.ZodError);
@@ -323,7 +326,7 @@ describe('Lambda inputs', () => {
   }
 
   it('prepare-run refuses SQL in as_of and the execution name before it renders any SQL', async () => {
-    const { handler } = await import('../../functions/prepare-run/index.ts');
+    const { handler } = await import('../../functions/handlers/prepare-run/index.ts');
     for (const value of INJECTIONS) await expect(handler({ as_of: value, execution: 'exec-1' })).rejects.toThrow(z.ZodError);
     // The execution name becomes the run id inside the SQL: runIdFor refuses it.
     for (const value of RUN_ID_INJECTIONS.filter((id) => id !== '')) {
@@ -351,7 +354,7 @@ describe('Lambda inputs', () => {
       vi.resetModules();
       process.env['PIPELINE_CONFIG'] = JSON.stringify(config);
       try {
-        await expect(import('../../functions/prepare-run/index.ts')).rejects.toThrow(/invalid environment: PIPELINE_CONFIG/);
+        await expect(import('../../functions/handlers/prepare-run/index.ts')).rejects.toThrow(/invalid environment: PIPELINE_CONFIG/);
       } finally {
         delete process.env['PIPELINE_CONFIG'];
       }

@@ -1,12 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
-import { bucketName, pipelineConfigVariable, readEnvironment } from '../core/environment.ts';
-import { isCalendarDate } from '../core/events/timestamps.ts';
-import { jobGraph } from '../core/jobs/graph.ts';
-import { planAthenaRun } from '../core/jobs/athena-plan.ts';
-import type { AthenaRunPlan } from '../core/jobs/athena-plan.ts';
-import { runIdFor } from '../core/jobs/run-ids.ts';
-import { readSql } from '../core/jobs/sql-template.ts';
+import { bucketName, pipelineConfigVariable, readEnvironment } from '../../core/environment.ts';
+import { isCalendarDate } from '../../core/events/timestamps.ts';
+import { jobGraph } from '../../core/jobs/graph.ts';
+import { planAthenaRun } from '../../core/jobs/athena-plan.ts';
+import type { AthenaRunPlan } from '../../core/jobs/athena-plan.ts';
+import { runIdFor } from '../../core/jobs/run-ids.ts';
+import { readSql } from '../../core/jobs/sql-template.ts';
 
 const environment = readEnvironment({ LAKE_BUCKET: bucketName, PIPELINE_CONFIG: pipelineConfigVariable });
 const logger = new Logger({ serviceName: 'prepare-run' });

@@ -1,14 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
-import { bucketName, pipelineConfigVariable, readEnvironment } from '../core/environment.ts';
-import { runIdSchema, runPrefix } from '../core/jobs/run-ids.ts';
-import { typeScriptSteps } from '../core/jobs/typescript-steps.ts';
-import type { ColumnType } from '../core/jobs/typescript-steps.ts';
-import { ColumnBatch, readParquetColumns } from '../core/lake/parquet.ts';
-import type { ColumnKind } from '../core/lake/parquet.ts';
-import { isCalendarDate } from '../core/events/timestamps.ts';
+import { S3ObjectStore } from '../../adapters/aws/s3-store.ts';
+import { bucketName, pipelineConfigVariable, readEnvironment } from '../../core/environment.ts';
+import { runIdSchema, runPrefix } from '../../core/jobs/run-ids.ts';
+import { typeScriptSteps } from '../../core/jobs/typescript-steps.ts';
+import type { ColumnType } from '../../core/jobs/typescript-steps.ts';
+import { ColumnBatch, readParquetColumns } from '../../core/lake/parquet.ts';
+import type { ColumnKind } from '../../core/lake/parquet.ts';
+import { isCalendarDate } from '../../core/events/timestamps.ts';
 
 const environment = readEnvironment({ LAKE_BUCKET: bucketName, PIPELINE_CONFIG: pipelineConfigVariable });
 const logger = new Logger({ serviceName: 'fit-clv' });

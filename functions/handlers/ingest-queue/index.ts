@@ -3,11 +3,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
-import { METRICS_NAMESPACE, PIPELINE_METRICS } from '../core/metrics.ts';
-import { bucketName, earliestEventDateVariable, readEnvironment } from '../core/environment.ts';
-import { ingestMessages } from '../core/ingest/ingest-messages.ts';
-import type { MessageIngestResult } from '../core/ingest/ingest-messages.ts';
+import { S3ObjectStore } from '../../adapters/aws/s3-store.ts';
+import { METRICS_NAMESPACE, PIPELINE_METRICS } from '../../core/metrics.ts';
+import { bucketName, earliestEventDateVariable, readEnvironment } from '../../core/environment.ts';
+import { ingestMessages } from '../../core/ingest/ingest-messages.ts';
+import type { MessageIngestResult } from '../../core/ingest/ingest-messages.ts';
 
 const environment = readEnvironment({ LAKE_BUCKET: bucketName, EARLIEST_EVENT_DATE: earliestEventDateVariable });
 const logger = new Logger({ serviceName: 'ingest-queue' });

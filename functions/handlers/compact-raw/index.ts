@@ -1,12 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
-import { bucketName, readEnvironment } from '../core/environment.ts';
-import { EVENT_TYPES } from '../core/events/schemas.ts';
-import { confirmRunLease } from '../core/jobs/run-lease.ts';
-import { compactRawPartitionsInStore } from '../core/lake/compact-partitions.ts';
-import type { CompactionResult } from '../core/lake/compact-partitions.ts';
+import { S3ObjectStore } from '../../adapters/aws/s3-store.ts';
+import { bucketName, readEnvironment } from '../../core/environment.ts';
+import { EVENT_TYPES } from '../../core/events/schemas.ts';
+import { confirmRunLease } from '../../core/jobs/run-lease.ts';
+import { compactRawPartitionsInStore } from '../../core/lake/compact-partitions.ts';
+import type { CompactionResult } from '../../core/lake/compact-partitions.ts';
 
 const environment = readEnvironment({ LAKE_BUCKET: bucketName });
 const logger = new Logger({ serviceName: 'compact-raw' });

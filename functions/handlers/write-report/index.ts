@@ -4,13 +4,13 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { engineForInvocation } from '../adapters/aws/athena-engine.ts';
-import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
-import { bucketName, readEnvironment } from '../core/environment.ts';
-import { isCalendarDate } from '../core/events/timestamps.ts';
-import { rowObjects } from '../core/ports.ts';
-import { assembleReportData } from '../core/report/report-data.ts';
-import { renderReport } from '../core/report/render.ts';
+import { engineForInvocation } from '../../adapters/aws/athena-engine.ts';
+import { S3ObjectStore } from '../../adapters/aws/s3-store.ts';
+import { bucketName, readEnvironment } from '../../core/environment.ts';
+import { isCalendarDate } from '../../core/events/timestamps.ts';
+import { rowObjects } from '../../core/ports.ts';
+import { assembleReportData } from '../../core/report/report-data.ts';
+import { renderReport } from '../../core/report/render.ts';
 import type { Context } from 'aws-lambda';
 
 const environment = readEnvironment({

@@ -1,13 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
-import { bucketName, readEnvironment } from '../core/environment.ts';
-import { CURATED_TABLES } from '../core/jobs/graph.ts';
-import { confirmRunLease } from '../core/jobs/run-lease.ts';
-import { runIdSchema } from '../core/jobs/run-ids.ts';
-import { promoteRun } from '../core/lake/promote-run.ts';
-import { isCalendarDate } from '../core/events/timestamps.ts';
+import { S3ObjectStore } from '../../adapters/aws/s3-store.ts';
+import { bucketName, readEnvironment } from '../../core/environment.ts';
+import { CURATED_TABLES } from '../../core/jobs/graph.ts';
+import { confirmRunLease } from '../../core/jobs/run-lease.ts';
+import { runIdSchema } from '../../core/jobs/run-ids.ts';
+import { promoteRun } from '../../core/lake/promote-run.ts';
+import { isCalendarDate } from '../../core/events/timestamps.ts';
 
 const environment = readEnvironment({ LAKE_BUCKET: bucketName });
 const logger = new Logger({ serviceName: 'promote-run' });

@@ -4,16 +4,16 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
-import { engineForInvocation } from '../adapters/aws/athena-engine.ts';
-import { S3ObjectStore } from '../adapters/aws/s3-store.ts';
-import { SqsMessageSink } from '../adapters/sqs-sink.ts';
-import type { AudienceRow } from '../core/campaigns/message.ts';
-import { publishCampaignAudience } from '../core/campaigns/publish.ts';
-import { campaignCooldowns, campaignHoldout } from '../core/campaigns/campaigns.ts';
-import { METRICS_NAMESPACE, PIPELINE_METRICS } from '../core/metrics.ts';
-import { bucketName, pipelineConfigVariable, readEnvironment } from '../core/environment.ts';
-import { isCalendarDate } from '../core/events/timestamps.ts';
-import { rowObjects } from '../core/ports.ts';
+import { engineForInvocation } from '../../adapters/aws/athena-engine.ts';
+import { S3ObjectStore } from '../../adapters/aws/s3-store.ts';
+import { SqsMessageSink } from '../../adapters/sqs-sink.ts';
+import type { AudienceRow } from '../../core/campaigns/message.ts';
+import { publishCampaignAudience } from '../../core/campaigns/publish.ts';
+import { campaignCooldowns, campaignHoldout } from '../../core/campaigns/campaigns.ts';
+import { METRICS_NAMESPACE, PIPELINE_METRICS } from '../../core/metrics.ts';
+import { bucketName, pipelineConfigVariable, readEnvironment } from '../../core/environment.ts';
+import { isCalendarDate } from '../../core/events/timestamps.ts';
+import { rowObjects } from '../../core/ports.ts';
 import type { Context } from 'aws-lambda';
 
 const environment = readEnvironment({

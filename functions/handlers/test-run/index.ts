@@ -1,12 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { z } from 'zod';
-import { engineForInvocation } from '../adapters/aws/athena-engine.ts';
-import { dataTestError, dataTestsOf, runDataTests } from '../core/dictionary/data-tests.ts';
-import { GRAPH_TABLES, tableDoc } from '../core/dictionary/index.ts';
-import { isCalendarDate } from '../core/events/timestamps.ts';
-import { checkRunId, scopeToRun } from '../core/jobs/run-ids.ts';
-import type { QueryEngine } from '../core/ports.ts';
+import { engineForInvocation } from '../../adapters/aws/athena-engine.ts';
+import { dataTestError, dataTestsOf, runDataTests } from '../../core/dictionary/data-tests.ts';
+import { GRAPH_TABLES, tableDoc } from '../../core/dictionary/index.ts';
+import { isCalendarDate } from '../../core/events/timestamps.ts';
+import { checkRunId, scopeToRun } from '../../core/jobs/run-ids.ts';
+import type { QueryEngine } from '../../core/ports.ts';
 import type { Context } from 'aws-lambda';
 
 const environment = z.object({ ATHENA_WORKGROUP: z.string().min(1), GLUE_DATABASE: z.string().regex(/^[a-z0-9_]+$/) }).parse(process.env);
