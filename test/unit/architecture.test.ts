@@ -62,6 +62,20 @@ function cycles(graph: Map<string, string[]>): string[][] {
   return found;
 }
 
+describe('the Lambda handlers', () => {
+  it('are alike: tools from handlerTools under their own name, the invocation context first, every SDK client traced', () => {
+    const handlers = readdirSync(join(ROOT, 'functions', 'handlers'), { withFileTypes: true }).filter((entry) => entry.isDirectory());
+    expect(handlers.length).toBeGreaterThanOrEqual(10);
+    for (const { name } of handlers) {
+      const text = readFileSync(join(ROOT, 'functions', 'handlers', name, 'index.ts'), 'utf8');
+      expect(text, name).toContain(`handlerTools('${name}')`);
+      expect(text, name).toMatch(/export async function handler\([^)]*context\??: Context\)[^\n]*\{\n {2}begin\(context\);/);
+      expect(text, name).not.toMatch(/new (Logger|Metrics|Tracer)\(/);
+      for (const client of text.matchAll(/(.{7})new \w+Client\(/g)) expect(client[1], name).toBe('traced(');
+    }
+  });
+});
+
 describe('the module graph', () => {
   it('has no import cycles', () => {
     const graph = importGraph();
@@ -77,5 +91,34 @@ describe('the module graph', () => {
       ['d.ts', ['a.ts']],
     ]);
     expect(cycles(graph)).toEqual([['a.ts', 'b.ts', 'c.ts']]);
+  });
+});
+
+describe('handlerTools', () => {
+  it('puts the invocation context on every log line and leaves SDK clients as they are outside Lambda', async () => {
+    const { handlerTools } = await import('../../functions/handlers/commons.ts');
+    const tools = handlerTools('architecture-test');
+    tools.begin({ awsRequestId: 'request-7', functionName: 'f', functionVersion: '1', invokedFunctionArn: 'arn', memoryLimitInMB: '128' } as never);
+    const lines: string[] = [];
+    const original = process.stdout.write.bind(process.stdout);
+    const spy = (chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    };
+    process.stdout.write = spy as typeof process.stdout.write;
+    const env = process.env['POWERTOOLS_LOG_LEVEL'];
+    try {
+      tools.logger.setLogLevel('INFO');
+      tools.logger.info('hello');
+    } finally {
+      process.stdout.write = original;
+      if (env !== undefined) process.env['POWERTOOLS_LOG_LEVEL'] = env;
+    }
+    const logged = lines.map((line) => line.trim()).filter((line) => line.startsWith('{'));
+    expect(logged.map((line) => JSON.parse(line))).toContainEqual(
+      expect.objectContaining({ message: 'hello', function_request_id: 'request-7', service: 'architecture-test' }),
+    );
+    const client = { send: async () => 'sent', middlewareStack: { add: () => undefined, use: () => undefined } };
+    expect(tools.traced(client)).toBe(client);
   });
 });

@@ -1,4 +1,5 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import { handlerTools } from '../commons.ts';
+import type { Context } from 'aws-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { S3ObjectStore } from '../../adapters/aws/s3-store.ts';
@@ -9,8 +10,8 @@ import { compactRawPartitionsInStore } from '../../core/lake/compact-partitions.
 import type { CompactionResult } from '../../core/lake/compact-partitions.ts';
 
 const environment = readEnvironment({ LAKE_BUCKET: bucketName });
-const logger = new Logger({ serviceName: 'compact-raw' });
-const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
+const { logger, traced, begin } = handlerTools('compact-raw');
+const store = new S3ObjectStore(traced(new S3Client({})), environment.LAKE_BUCKET);
 
 /** The execution, which must hold the lake's run lease: compaction deletes files others may read. */
 const inputSchema = z.object({ execution: z.string().min(1), lease_generation: z.int().min(1) });
@@ -21,7 +22,8 @@ const inputSchema = z.object({ execution: z.string().min(1), lease_generation: z
  * objects slow Athena as they slow DuckDB). The same compaction as `pipeline compact`, through
  * the object store.
  */
-export async function handler(event: unknown): Promise<{ results: CompactionResult[] }> {
+export async function handler(event: unknown, context?: Context): Promise<{ results: CompactionResult[] }> {
+  begin(context);
   const { execution, lease_generation: generation } = inputSchema.parse(event);
   await confirmRunLease(store, execution, generation);
   const results: CompactionResult[] = [];

@@ -1,4 +1,5 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import { handlerTools, inputs } from '../commons.ts';
+import type { Context } from 'aws-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { S3ObjectStore } from '../../adapters/aws/s3-store.ts';
@@ -8,13 +9,12 @@ import { typeScriptSteps } from '../../core/jobs/typescript-steps.ts';
 import type { ColumnType } from '../../core/jobs/typescript-steps.ts';
 import { ColumnBatch, readParquetColumns } from '../../core/lake/parquet.ts';
 import type { ColumnKind } from '../../core/lake/parquet.ts';
-import { isCalendarDate } from '../../core/events/timestamps.ts';
 
 const environment = readEnvironment({ LAKE_BUCKET: bucketName, PIPELINE_CONFIG: pipelineConfigVariable });
-const logger = new Logger({ serviceName: 'fit-clv' });
-const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
+const { logger, traced, begin } = handlerTools('fit-clv');
+const store = new S3ObjectStore(traced(new S3Client({})), environment.LAKE_BUCKET);
 
-const inputSchema = z.object({ as_of: z.string().refine(isCalendarDate), run_id: runIdSchema });
+const inputSchema = z.object({ as_of: inputs.asOf, run_id: runIdSchema });
 
 const KIND: Record<ColumnType, ColumnKind> = { varchar: 'string', double: 'float64', integer: 'int32', boolean: 'boolean' };
 
@@ -24,7 +24,8 @@ const KIND: Record<ColumnType, ColumnKind> = { varchar: 'string', double: 'float
  * history and the purchase curves as Parquet under the run's prefixes, for the SQL step that
  * joins them to the customers (customer_clv).
  */
-export async function handler(event: unknown): Promise<{ as_of: string; run_id: string; rows: Record<string, number> }> {
+export async function handler(event: unknown, context?: Context): Promise<{ as_of: string; run_id: string; rows: Record<string, number> }> {
+  begin(context);
   const { as_of: asOf, run_id: runId } = inputSchema.parse(event);
   const step = typeScriptSteps.predictive_clv;
   const input: Record<string, unknown[]> = Object.fromEntries(step.inputColumns.map((name) => [name, []]));

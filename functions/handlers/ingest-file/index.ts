@@ -1,10 +1,10 @@
+import { handlerTools } from '../commons.ts';
 import { createHash } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { S3Event } from 'aws-lambda';
+import type { Context, S3Event } from 'aws-lambda';
 import { S3ObjectStore } from '../../adapters/aws/s3-store.ts';
-import { METRICS_NAMESPACE, PIPELINE_METRICS } from '../../core/metrics.ts';
+import { PIPELINE_METRICS } from '../../core/metrics.ts';
 import { bucketName, earliestEventDateVariable, readEnvironment } from '../../core/environment.ts';
 import { EVENT_TYPES, eventTypeNamed, INPUT_NAMES } from '../../core/events/schemas.ts';
 import type { EventType } from '../../core/events/schemas.ts';
@@ -12,9 +12,8 @@ import { ingestRecords } from '../../core/ingest/ingest.ts';
 import { recordsFromStream } from '../../core/ingest/open-input.ts';
 
 const environment = readEnvironment({ LAKE_BUCKET: bucketName, EARLIEST_EVENT_DATE: earliestEventDateVariable });
-const logger = new Logger({ serviceName: 'ingest-file' });
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'ingest-file' });
-const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
+const { logger, metrics, traced, begin } = handlerTools('ingest-file');
+const store = new S3ObjectStore(traced(new S3Client({})), environment.LAKE_BUCKET);
 
 /** landing/<orders|surveys|fx-rates>/<any name>: the folder says what the file holds. */
 export function eventTypeOfKey(key: string): EventType | undefined {
@@ -27,7 +26,8 @@ export function eventTypeOfKey(key: string): EventType | undefined {
  * as the command line, whatever its size. The batch id comes from the object's key and ETag,
  * so S3 delivering the same event twice rewrites the same files instead of adding copies.
  */
-export async function handler(event: S3Event): Promise<void> {
+export async function handler(event: S3Event, context?: Context): Promise<void> {
+  begin(context);
   for (const record of event.Records) {
     const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
     const type = eventTypeOfKey(key);

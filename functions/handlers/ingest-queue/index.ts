@@ -1,18 +1,17 @@
+import { handlerTools } from '../commons.ts';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { S3ObjectStore } from '../../adapters/aws/s3-store.ts';
-import { METRICS_NAMESPACE, PIPELINE_METRICS } from '../../core/metrics.ts';
+import { PIPELINE_METRICS } from '../../core/metrics.ts';
 import { bucketName, earliestEventDateVariable, readEnvironment } from '../../core/environment.ts';
 import { ingestMessages } from '../../core/ingest/ingest-messages.ts';
 import type { MessageIngestResult } from '../../core/ingest/ingest-messages.ts';
 
 const environment = readEnvironment({ LAKE_BUCKET: bucketName, EARLIEST_EVENT_DATE: earliestEventDateVariable });
-const logger = new Logger({ serviceName: 'ingest-queue' });
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'ingest-queue' });
-const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
+const { logger, metrics, traced, begin } = handlerTools('ingest-queue');
+const store = new S3ObjectStore(traced(new S3Client({})), environment.LAKE_BUCKET);
 const processor = new BatchProcessor(EventType.SQS);
 
 /**
@@ -25,6 +24,7 @@ const processor = new BatchProcessor(EventType.SQS);
  * the whole batch comes back and the failure shows in the function's error metric.
  */
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+  begin(context);
   let batch: Promise<MessageIngestResult> | undefined;
   const ingestBatch = () =>
     (batch ??= ingestMessages(

@@ -1,7 +1,7 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import { handlerTools, inputs } from '../commons.ts';
+import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { bucketName, pipelineConfigVariable, readEnvironment } from '../../core/environment.ts';
-import { isCalendarDate } from '../../core/events/timestamps.ts';
 import { jobGraph } from '../../core/jobs/graph.ts';
 import { planAthenaRun } from '../../core/jobs/athena-plan.ts';
 import type { AthenaRunPlan } from '../../core/jobs/athena-plan.ts';
@@ -9,11 +9,11 @@ import { runIdFor } from '../../core/jobs/run-ids.ts';
 import { readSql } from '../../core/jobs/sql-template.ts';
 
 const environment = readEnvironment({ LAKE_BUCKET: bucketName, PIPELINE_CONFIG: pipelineConfigVariable });
-const logger = new Logger({ serviceName: 'prepare-run' });
+const { logger, begin } = handlerTools('prepare-run');
 
 /** One date of an execution (the run lease's step decided the dates). */
 const inputSchema = z.object({
-  as_of: z.string().refine(isCalendarDate, { message: 'must be a date, YYYY-MM-DD' }),
+  as_of: inputs.asOf,
   execution: z.string().min(1),
 });
 
@@ -23,7 +23,8 @@ const inputSchema = z.object({
  * through the state, only the SQL: about 130 KB, within the 256 KB a state may hold (a test
  * keeps it there).
  */
-export async function handler(event: unknown): Promise<AthenaRunPlan> {
+export async function handler(event: unknown, context?: Context): Promise<AthenaRunPlan> {
+  begin(context);
   const { as_of: asOf, execution } = inputSchema.parse(event);
   const templates: Record<string, string> = {};
   for (const step of jobGraph) if (step.type === 'sql') templates[step.name] = await readSql(step.sqlFile);

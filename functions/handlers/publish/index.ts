@@ -1,5 +1,5 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { handlerTools, inputs } from '../commons.ts';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -10,9 +10,8 @@ import { SqsMessageSink } from '../../adapters/sqs-sink.ts';
 import type { AudienceRow } from '../../core/campaigns/message.ts';
 import { publishCampaignAudience } from '../../core/campaigns/publish.ts';
 import { campaignCooldowns, campaignHoldout } from '../../core/campaigns/campaigns.ts';
-import { METRICS_NAMESPACE, PIPELINE_METRICS } from '../../core/metrics.ts';
+import { PIPELINE_METRICS } from '../../core/metrics.ts';
 import { bucketName, pipelineConfigVariable, readEnvironment } from '../../core/environment.ts';
-import { isCalendarDate } from '../../core/events/timestamps.ts';
 import { rowObjects } from '../../core/ports.ts';
 import type { Context } from 'aws-lambda';
 
@@ -23,13 +22,12 @@ const environment = readEnvironment({
   GLUE_DATABASE: z.string().regex(/^[a-z0-9_]+$/),
   PIPELINE_CONFIG: pipelineConfigVariable,
 });
-const logger = new Logger({ serviceName: 'publish' });
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'publish' });
-const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
-const athena = { client: new AthenaClient({}), workGroup: environment.ATHENA_WORKGROUP, database: environment.GLUE_DATABASE };
-const sink = new SqsMessageSink({ client: new SQSClient({}), queueUrl: environment.CAMPAIGN_QUEUE_URL });
+const { logger, metrics, traced, begin } = handlerTools('publish');
+const store = new S3ObjectStore(traced(new S3Client({})), environment.LAKE_BUCKET);
+const athena = { client: traced(new AthenaClient({})), workGroup: environment.ATHENA_WORKGROUP, database: environment.GLUE_DATABASE };
+const sink = new SqsMessageSink({ client: traced(new SQSClient({})), queueUrl: environment.CAMPAIGN_QUEUE_URL });
 
-const inputSchema = z.object({ as_of: z.string().refine(isCalendarDate) });
+const inputSchema = z.object({ as_of: inputs.asOf });
 
 /** Longer than the function may run (its timeout, 10 minutes). */
 const PUBLISH_LEASE_TTL_MS = 11 * 60_000;
@@ -40,6 +38,7 @@ const PUBLISH_LEASE_TTL_MS = 11 * 60_000;
  * (and raise the alarm) and are retried by the next publish.
  */
 export async function handler(event: unknown, context?: Context): Promise<{ as_of: string; sent: number; held_out: number; already_sent: number }> {
+  begin(context);
   const { as_of: asOf } = inputSchema.parse(event);
   // Three minutes kept for sending the audience.
   const result = await engineForInvocation(athena, context, 3 * 60_000).query(`select * from campaign_audience where as_of = date '${asOf}'`);

@@ -1,4 +1,5 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import { handlerTools } from '../commons.ts';
+import type { Context } from 'aws-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
@@ -12,11 +13,11 @@ import type { RunRequest } from '../../core/jobs/run-request.ts';
 import { releaseLease } from '../../core/lake/lease.ts';
 
 const environment = readEnvironment({ LAKE_BUCKET: bucketName, PIPELINE_CONFIG: pipelineConfigVariable });
-const logger = new Logger({ serviceName: 'run-lock' });
-const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
+const { logger, traced, begin } = handlerTools('run-lock');
+const store = new S3ObjectStore(traced(new S3Client({})), environment.LAKE_BUCKET);
 /** The longest a function of a stopped execution may go on running: the 15-minute Lambda maximum, and a minute more. */
 const STOPPED_EXECUTION_GRACE_MS = 16 * 60_000;
-const isHolderGone = executionGone(new SFNClient({}), STOPPED_EXECUTION_GRACE_MS, (holder, error) =>
+const isHolderGone = executionGone(traced(new SFNClient({})), STOPPED_EXECUTION_GRACE_MS, (holder, error) =>
   logger.warn('could not tell whether the execution holding the run lease has ended; it keeps the lease', { holder, error: String(error) }),
 );
 
@@ -34,7 +35,8 @@ const inputSchema = z.discriminatedUnion('action', [
  * other's raw files or publishing twice. The holder is the execution's ARN; a lease whose
  * execution was stopped or timed out more than 16 minutes ago is free (Step Functions says so).
  */
-export async function handler(event: unknown): Promise<(RunRequest & { holder: string; lease_generation: number }) | { released: boolean }> {
+export async function handler(event: unknown, context?: Context): Promise<(RunRequest & { holder: string; lease_generation: number }) | { released: boolean }> {
+  begin(context);
   const request = inputSchema.parse(event);
   if (request.action === 'release') {
     const released = await releaseLease(store, RUN_LEASE, request.execution);

@@ -1,19 +1,18 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import { handlerTools, inputs } from '../commons.ts';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { z } from 'zod';
 import { engineForInvocation } from '../../adapters/aws/athena-engine.ts';
 import { dataTestError, dataTestsOf, runDataTests } from '../../core/dictionary/data-tests.ts';
 import { GRAPH_TABLES, tableDoc } from '../../core/dictionary/index.ts';
-import { isCalendarDate } from '../../core/events/timestamps.ts';
-import { checkRunId, scopeToRun } from '../../core/jobs/run-ids.ts';
+import { runIdSchema, scopeToRun } from '../../core/jobs/run-ids.ts';
 import type { QueryEngine } from '../../core/ports.ts';
 import type { Context } from 'aws-lambda';
 
 const environment = z.object({ ATHENA_WORKGROUP: z.string().min(1), GLUE_DATABASE: z.string().regex(/^[a-z0-9_]+$/) }).parse(process.env);
-const logger = new Logger({ serviceName: 'test-run' });
-const athena = { client: new AthenaClient({}), workGroup: environment.ATHENA_WORKGROUP, database: environment.GLUE_DATABASE };
+const { logger, traced, begin } = handlerTools('test-run');
+const athena = { client: traced(new AthenaClient({})), workGroup: environment.ATHENA_WORKGROUP, database: environment.GLUE_DATABASE };
 
-const inputSchema = z.object({ as_of: z.string().refine(isCalendarDate), run_id: z.string().refine((id) => checkRunId(id) === id) });
+const inputSchema = z.object({ as_of: inputs.asOf, run_id: runIdSchema });
 
 /** An engine whose queries read this run's outputs wherever they name a table of the graph. */
 export function runScopedEngine(engine: QueryEngine, runId: string): QueryEngine {
@@ -32,6 +31,7 @@ export function runScopedEngine(engine: QueryEngine, runId: string): QueryEngine
  * state machine stops there (DataTestsFailed), so nothing of the run is promoted or published.
  */
 export async function handler(event: unknown, context?: Context): Promise<{ as_of: string; run_id: string; tests: number }> {
+  begin(context);
   const { as_of: asOf, run_id: runId } = inputSchema.parse(event);
   const tests = GRAPH_TABLES.flatMap((table) => dataTestsOf(tableDoc(table), asOf));
   // Thirty seconds kept to stop a query still running and say so.

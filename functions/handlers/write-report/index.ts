@@ -1,13 +1,12 @@
+import { handlerTools, inputs } from '../commons.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { engineForInvocation } from '../../adapters/aws/athena-engine.ts';
 import { S3ObjectStore } from '../../adapters/aws/s3-store.ts';
 import { bucketName, readEnvironment } from '../../core/environment.ts';
-import { isCalendarDate } from '../../core/events/timestamps.ts';
 import { rowObjects } from '../../core/ports.ts';
 import { assembleReportData } from '../../core/report/report-data.ts';
 import { renderReport } from '../../core/report/render.ts';
@@ -22,16 +21,17 @@ const environment = readEnvironment({
     .min(1)
     .default(join(process.env['LAMBDA_TASK_ROOT'] ?? '.', 'chart.umd.min.js')),
 });
-const logger = new Logger({ serviceName: 'write-report' });
-const store = new S3ObjectStore(new S3Client({}), environment.LAKE_BUCKET);
-const athena = { client: new AthenaClient({}), workGroup: environment.ATHENA_WORKGROUP, database: environment.GLUE_DATABASE };
+const { logger, traced, begin } = handlerTools('write-report');
+const store = new S3ObjectStore(traced(new S3Client({})), environment.LAKE_BUCKET);
+const athena = { client: traced(new AthenaClient({})), workGroup: environment.ATHENA_WORKGROUP, database: environment.GLUE_DATABASE };
 // Chart.js is inlined into every report; read it once per container.
 const chartJs = readFileSync(environment.CHART_JS_PATH, 'utf8');
 
-const inputSchema = z.object({ as_of: z.string().refine(isCalendarDate) });
+const inputSchema = z.object({ as_of: inputs.asOf });
 
 /** Last state of a run: the same HTML report as `pipeline report`, at reports/as_of=DATE/report.html. */
 export async function handler(event: unknown, context?: Context): Promise<{ as_of: string; key: string }> {
+  begin(context);
   const { as_of: asOf } = inputSchema.parse(event);
   // A minute kept for rendering and writing the report.
   const engine = engineForInvocation(athena, context, 60_000);
