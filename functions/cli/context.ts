@@ -35,7 +35,8 @@ export async function createContext(options: {
       `--lake ${JSON.stringify(lakeRoot)}: a lake path cannot contain ${JSON.stringify(globCharacter[0])} (the lake is read through glob patterns)`,
     );
   }
-  const config = await loadConfig(options.config ?? process.env['PIPELINE_CONFIG']);
+  // A file path, as --config takes; the Lambda functions get the JSON itself in PIPELINE_CONFIG.
+  const config = await loadConfig(options.config ?? process.env['PIPELINE_CONFIG_FILE']);
   return {
     lakeRoot,
     store: new FilesystemObjectStore(lakeRoot),

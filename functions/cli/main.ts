@@ -40,7 +40,7 @@ commands:
 
 options:
   --lake DIR          the lake directory (default ./lake, or $PIPELINE_LAKE)
-  --config FILE       a JSON config file (default: built-in defaults, or $PIPELINE_CONFIG)
+  --config FILE       a JSON config file (default: built-in defaults, or $PIPELINE_CONFIG_FILE)
   --input-format F    ingest: jsonl, csv or json, when the file name does not tell
   -h, --help          this help
 

@@ -234,3 +234,20 @@ describe('one run of a lake at a time', () => {
     expect(after.stderr).not.toContain('waiting for');
   });
 });
+
+describe('the config file', () => {
+  it('is --config, or the file $PIPELINE_CONFIG_FILE names', async () => {
+    const file = join(root, 'late-start.json');
+    await writeFile(file, JSON.stringify({ earliestEventDate: '2024-02-01' }));
+    const refused = /as_of 2024-01-31 is before the earliest event date 2024-02-01/;
+    expect((await pipeline('run', '--as-of', '2024-01-31', '--lake', lake, '--config', file)).stderr).toMatch(refused);
+    process.env['PIPELINE_CONFIG_FILE'] = file;
+    try {
+      const result = await pipeline('run', '--as-of', '2024-01-31', '--lake', lake);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toMatch(refused);
+    } finally {
+      delete process.env['PIPELINE_CONFIG_FILE'];
+    }
+  });
+});
