@@ -4,7 +4,7 @@
  * wall time, peak RSS and seconds per step.
  */
 import { FilesystemObjectStore } from '../functions/adapters/filesystem-store.ts';
-import { runLocalJobGraph } from '../functions/adapters/local-job-runner.ts';
+import { runLocalJobGraph } from '../functions/local/local-job-runner.ts';
 import { defaultConfig } from '../functions/core/config.ts';
 
 const lake = process.argv[2]!;

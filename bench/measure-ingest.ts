@@ -4,7 +4,7 @@
  * `pipeline ingest` does (worker threads for a large plain JSON Lines file). Prints one JSON object.
  */
 import { FilesystemObjectStore } from '../functions/adapters/filesystem-store.ts';
-import { ingestLocalFile } from '../functions/adapters/parallel-ingest.ts';
+import { ingestLocalFile } from '../functions/local/parallel-ingest.ts';
 import type { EventType } from '../functions/core/events/schemas.ts';
 import { ingestRecords } from '../functions/core/ingest/ingest.ts';
 import { openRecords } from '../functions/core/ingest/open-input.ts';

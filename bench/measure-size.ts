@@ -8,7 +8,7 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FilesystemObjectStore } from '../functions/adapters/filesystem-store.ts';
-import { compactRawPartitions } from '../functions/adapters/compact-lake.ts';
+import { compactRawPartitions } from '../functions/local/compact-lake.ts';
 import { splitLines } from '../functions/core/ingest/lines.ts';
 import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';

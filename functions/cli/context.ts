@@ -1,4 +1,4 @@
-import { isLocalHolderGone, localHolder } from '../adapters/local-holder.ts';
+import { isLocalHolderGone, localHolder } from '../local/local-holder.ts';
 import { withLease } from '../core/lake/lease.ts';
 import type { LeaseOptions, LeaseRecord, WaitOptions } from '../core/lake/lease.ts';
 import { resolve } from 'node:path';

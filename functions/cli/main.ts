@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { isUserError, UsageError } from '../core/errors.ts';
-import { compactRawPartitions, describeCompaction } from '../adapters/compact-lake.ts';
+import { compactRawPartitions, describeCompaction } from '../local/compact-lake.ts';
 import { analysesCommand } from './commands/analyses.ts';
 import { demoCommand } from './commands/demo.ts';
 import { ingestCommand, parseEventType } from './commands/ingest.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FilesystemObjectStore } from '../../functions/adapters/filesystem-store.ts';
-import { runLocalJobGraph } from '../../functions/adapters/local-job-runner.ts';
+import { runLocalJobGraph } from '../../functions/local/local-job-runner.ts';
 import { defaultConfig } from '../../functions/core/config.ts';
 import { jobGraph } from '../../functions/core/jobs/graph.ts';
 import { orderEvent, surveyEvent } from '../support/events.ts';

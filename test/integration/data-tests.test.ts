@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDbEngine } from '../../functions/adapters/duckdb-engine.ts';
 import { FilesystemObjectStore } from '../../functions/adapters/filesystem-store.ts';
 import { createSourceViews } from '../../functions/adapters/lake-views.ts';
-import { computeTables } from '../../functions/adapters/local-job-runner.ts';
+import { computeTables } from '../../functions/local/local-job-runner.ts';
 import { defaultConfig } from '../../functions/core/config.ts';
 import { GRAPH_TABLES } from '../../functions/core/dictionary/index.ts';
 import { runTable } from '../../functions/core/jobs/run-ids.ts';

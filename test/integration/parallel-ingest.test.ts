@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FilesystemObjectStore } from '../../functions/adapters/filesystem-store.ts';
-import { ingestJsonLinesFile } from '../../functions/adapters/parallel-ingest.ts';
+import { ingestJsonLinesFile } from '../../functions/local/parallel-ingest.ts';
 import { Random } from '../../functions/core/demo/random.ts';
 import { ingestRecords } from '../../functions/core/ingest/ingest.ts';
 import type { IngestResult } from '../../functions/core/ingest/ingest-types.ts';

@@ -2,7 +2,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FilesystemObjectStore } from '../../functions/adapters/filesystem-store.ts';
-import { runLocalJobGraph } from '../../functions/adapters/local-job-runner.ts';
+import { runLocalJobGraph } from '../../functions/local/local-job-runner.ts';
 import { defaultConfig } from '../../functions/core/config.ts';
 import { generateDemoData } from '../../functions/core/demo/generate.ts';
 import { jobGraph } from '../../functions/core/jobs/graph.ts';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDbEngine } from '../../functions/adapters/duckdb-engine.ts';
 import { FilesystemObjectStore } from '../../functions/adapters/filesystem-store.ts';
 import { createLakeViews } from '../../functions/adapters/lake-views.ts';
-import { computeTables } from '../../functions/adapters/local-job-runner.ts';
+import { computeTables } from '../../functions/local/local-job-runner.ts';
 import { defaultConfig } from '../../functions/core/config.ts';
 import type { PipelineConfig } from '../../functions/core/config.ts';
 import { jobGraph } from '../../functions/core/jobs/graph.ts';

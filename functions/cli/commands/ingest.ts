@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { UsageError } from '../../core/errors.ts';
 import { EVENT_TYPES, eventTypeNamed, INPUT_NAMES } from '../../core/events/schemas.ts';
 import type { EventType } from '../../core/events/schemas.ts';
-import { ingestLocalFile } from '../../adapters/parallel-ingest.ts';
+import { ingestLocalFile } from '../../local/parallel-ingest.ts';
 import type { IngestCounts, IngestResult } from '../../core/ingest/ingest-types.ts';
 import { assertReadableFile } from '../../core/ingest/open-input.ts';
 import { INPUT_FORMATS } from '../../core/ingest/records.ts';

@@ -1,5 +1,5 @@
-import { runLocalJobGraph } from '../../adapters/local-job-runner.ts';
-import type { AsOfRun } from '../../adapters/local-job-runner.ts';
+import { runLocalJobGraph } from '../../local/local-job-runner.ts';
+import type { AsOfRun } from '../../local/local-job-runner.ts';
 import { RUN_LEASE } from '../../core/jobs/run-request.ts';
 import { progressLine, withLocalLease } from '../context.ts';
 import type { CommandContext } from '../context.ts';

@@ -1,6 +1,6 @@
 import { DuckDbEngine } from '../../adapters/duckdb-engine.ts';
 import { createSourceViews } from '../../adapters/lake-views.ts';
-import { computeTables } from '../../adapters/local-job-runner.ts';
+import { computeTables } from '../../local/local-job-runner.ts';
 import { validateHoldout } from '../../core/clv/holdout.ts';
 import type { HoldoutCustomer, HoldoutValidation, ModelValidation } from '../../core/clv/holdout.ts';
 import { WARM_START_SAMPLE } from '../../core/clv/optimize.ts';

@@ -13,7 +13,7 @@ import type { AnyEventRow } from './validate.ts';
 /*
  * What an ingest batch writes: accepted rows buffered by day and encoded as Parquet, refused
  * records as JSON Lines, under keys named after the batch. Shared by the sequential path
- * (ingest.ts) and the parallel one (adapters/parallel-ingest.ts).
+ * (ingest.ts) and the parallel one (local/parallel-ingest.ts).
  */
 
 const REJECTS_PER_FLUSH = 50_000;

@@ -9,10 +9,10 @@ import type { JobStep } from '../core/jobs/graph.ts';
 import { typeScriptSteps } from '../core/jobs/typescript-steps.ts';
 import { readSql, renderSql, sqlParameters } from '../core/jobs/sql-template.ts';
 import { CURATED_FILE, lakeLayout, newBatchId } from '../core/lake/layout.ts';
-import { DuckDbEngine } from './duckdb-engine.ts';
-import { TEMP_PREFIX } from './filesystem-store.ts';
-import type { FilesystemObjectStore } from './filesystem-store.ts';
-import { createSourceViews, sqlString } from './lake-views.ts';
+import { DuckDbEngine } from '../adapters/duckdb-engine.ts';
+import { TEMP_PREFIX } from '../adapters/filesystem-store.ts';
+import type { FilesystemObjectStore } from '../adapters/filesystem-store.ts';
+import { createSourceViews, sqlString } from '../adapters/lake-views.ts';
 
 export interface LocalRunOptions {
   readonly store: FilesystemObjectStore;

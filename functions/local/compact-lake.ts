@@ -5,10 +5,10 @@ import type { EventType } from '../core/events/schemas.ts';
 import { rawFilesByPartition } from '../core/lake/compact-partitions.ts';
 import type { CompactionResult } from '../core/lake/compact-partitions.ts';
 import { newBatchId } from '../core/lake/layout.ts';
-import { DuckDbEngine } from './duckdb-engine.ts';
-import { TEMP_PREFIX } from './filesystem-store.ts';
-import type { FilesystemObjectStore } from './filesystem-store.ts';
-import { sqlString } from './lake-views.ts';
+import { DuckDbEngine } from '../adapters/duckdb-engine.ts';
+import { TEMP_PREFIX } from '../adapters/filesystem-store.ts';
+import type { FilesystemObjectStore } from '../adapters/filesystem-store.ts';
+import { sqlString } from '../adapters/lake-views.ts';
 
 export type { CompactionResult };
 
