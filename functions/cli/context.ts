@@ -36,6 +36,9 @@ export async function createContext(options: {
     );
   }
   // A file path, as --config takes; the Lambda functions get the JSON itself in PIPELINE_CONFIG.
+  if (options.config === undefined && process.env['PIPELINE_CONFIG'] !== undefined && process.env['PIPELINE_CONFIG_FILE'] === undefined) {
+    throw new UsageError('the command line reads its config file from $PIPELINE_CONFIG_FILE (or --config); $PIPELINE_CONFIG is what the Lambda functions take');
+  }
   const config = await loadConfig(options.config ?? process.env['PIPELINE_CONFIG_FILE']);
   return {
     lakeRoot,

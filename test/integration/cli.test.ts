@@ -249,5 +249,14 @@ describe('the config file', () => {
     } finally {
       delete process.env['PIPELINE_CONFIG_FILE'];
     }
+    // The name it had before is refused, not silently ignored.
+    process.env['PIPELINE_CONFIG'] = file;
+    try {
+      const result = await pipeline('run', '--as-of', '2024-02-29', '--lake', lake);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain('$PIPELINE_CONFIG_FILE');
+    } finally {
+      delete process.env['PIPELINE_CONFIG'];
+    }
   });
 });

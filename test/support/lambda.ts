@@ -11,6 +11,8 @@ export const lambdaEnvironment = {
   GLUE_DATABASE: 'marketing',
   PIPELINE_CONFIG: JSON.stringify({ businessTimezone: 'Europe/Berlin' }),
   POWERTOOLS_METRICS_DISABLED: 'true',
+  // Tracing is for Lambda: off here even where AWS_EXECUTION_ENV is set (ECS, Cloud9 runners).
+  POWERTOOLS_TRACE_ENABLED: 'false',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   CHART_JS_PATH: new URL('../../node_modules/chart.js/dist/chart.umd.min.js', import.meta.url).pathname,
 };

@@ -96,6 +96,7 @@ describe('the module graph', () => {
 
 describe('handlerTools', () => {
   it('puts the invocation context on every log line and leaves SDK clients as they are outside Lambda', async () => {
+    process.env['POWERTOOLS_TRACE_ENABLED'] = 'false';
     const { handlerTools } = await import('../../functions/handlers/commons.ts');
     const tools = handlerTools('architecture-test');
     tools.begin({ awsRequestId: 'request-7', functionName: 'f', functionVersion: '1', invokedFunctionArn: 'arn', memoryLimitInMB: '128' } as never);
