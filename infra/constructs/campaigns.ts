@@ -2,14 +2,13 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AccountPrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeFunctionRole, arnToken, wildcard } from '../nag.ts';
-import { lakeLayout } from '../../functions/core/lake/layout.ts';
 import { grantAthenaQueries } from './athena-access.ts';
 import type { PipelineResources } from './athena-access.ts';
 import { PipelineFunction } from './pipeline-function.ts';
-import { PUBLISH_LEASE } from '../../functions/core/campaigns/publish.ts';
-import { grantLease, LEASE_REASON } from './leases.ts';
+import { grantLake, LEASE_REASON, lakeAreaFinding } from './lake-access.ts';
 import { QueueWithDeadLetter } from './queues.ts';
 
 /** The pipeline config is there because the publisher re-checks campaign cooldowns when it sends. */
@@ -26,7 +25,7 @@ export interface CampaignsProps extends PipelineResources {
 export class Campaigns extends Construct {
   readonly queue: QueueWithDeadLetter;
   /** The campaign queue's own key: consumers get to decrypt messages, never the lake. */
-  readonly queueKey: Key;
+  readonly queueKey: IKey;
   readonly publisher: PipelineFunction;
 
   constructor(scope: Construct, id: string, props: CampaignsProps) {
@@ -59,19 +58,17 @@ export class Campaigns extends Construct {
     const fn = this.publisher.function;
     this.queue.queue.grantSendMessages(fn);
     // The sent-message log is read and appended to, never rewritten or deleted.
-    props.bucket.grantRead(fn, 'published/*');
-    props.bucket.grantPut(fn, 'published/*');
-    props.bucket.grantRead(fn, 'curated/campaign_audience/*');
-    grantLease(props.bucket, fn, PUBLISH_LEASE);
+    grantLake(props.bucket, fn, 'published', 'read', 'put');
+    grantLake(props.bucket, fn, 'campaignAudience', 'read');
+    grantLake(props.bucket, fn, 'publishLease', 'read', 'put', 'delete');
     grantAthenaQueries(fn, props, ['campaign_audience']);
-    const lake = arnToken(props.bucket);
     acknowledgeFunctionRole(this.publisher, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
-    acknowledge(this.publisher, LEASE_REASON, wildcard(`Resource::${lake}/${lakeLayout.locks}${PUBLISH_LEASE}/*`));
+    acknowledge(this.publisher, LEASE_REASON, lakeAreaFinding(props.bucket, 'publishLease'));
     acknowledge(
       this.publisher,
       'The publisher reads the campaign_audience partitions, writes its sent-message log under published/ and reads and writes Athena query results; object names are per run.',
-      wildcard(`Resource::${lake}/published/*`),
-      wildcard(`Resource::${lake}/curated/campaign_audience/*`),
+      lakeAreaFinding(props.bucket, 'published'),
+      lakeAreaFinding(props.bucket, 'campaignAudience'),
       wildcard(`Resource::${arnToken(props.queryResults)}/*`),
     );
   }

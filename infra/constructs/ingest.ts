@@ -6,16 +6,17 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { EventType } from 'aws-cdk-lib/aws-s3';
-import type { Bucket } from 'aws-cdk-lib/aws-s3';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { Construct } from 'constructs';
-import { acknowledge, acknowledgeFunctionRole, arnToken, wildcard } from '../nag.ts';
+import { acknowledge, acknowledgeFunctionRole } from '../nag.ts';
 import { PipelineFunction } from './pipeline-function.ts';
+import { grantLake, lakeAreaFinding } from './lake-access.ts';
 import { deadLetterQueue, QueueWithDeadLetter } from './queues.ts';
-import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 
 export interface IngestProps {
-  readonly bucket: Bucket;
+  readonly bucket: IBucket;
   readonly key: IKey;
   readonly alarms: ITopic;
   /** Events dated before it are refused (config earliestEventDate). */
@@ -34,7 +35,7 @@ export class Ingest extends Construct {
   readonly queueFunction: PipelineFunction;
   readonly fileFunction: PipelineFunction;
   /** S3 events whose file could not be ingested after Lambda's retries, with the error. */
-  readonly fileFailures: Queue;
+  readonly fileFailures: IQueue;
 
   constructor(scope: Construct, id: string, props: IngestProps) {
     super(scope, id);
@@ -75,20 +76,19 @@ export class Ingest extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     }).addAlarmAction(new SnsAction(props.alarms));
 
-    const lake = arnToken(props.bucket);
     for (const fn of [this.queueFunction, this.fileFunction]) {
-      props.bucket.grantPut(fn.function, 'raw/*');
-      props.bucket.grantPut(fn.function, 'rejected/*');
+      grantLake(props.bucket, fn.function, 'raw', 'put');
+      grantLake(props.bucket, fn.function, 'rejected', 'put');
       acknowledgeFunctionRole(fn, ['s3:Abort*']);
       acknowledge(
         fn,
         'Ingest writes new objects under raw/ and rejected/; their names are made per batch.',
-        wildcard(`Resource::${lake}/raw/*`),
-        wildcard(`Resource::${lake}/rejected/*`),
+        lakeAreaFinding(props.bucket, 'raw'),
+        lakeAreaFinding(props.bucket, 'rejected'),
       );
     }
-    props.bucket.grantRead(this.fileFunction.function, 'landing/*');
+    grantLake(props.bucket, this.fileFunction.function, 'landing', 'read');
     acknowledgeFunctionRole(this.fileFunction, ['s3:GetBucket*', 's3:GetObject*', 's3:List*']);
-    acknowledge(this.fileFunction, 'Bulk files arrive under landing/ with names chosen by the producer.', wildcard(`Resource::${lake}/landing/*`));
+    acknowledge(this.fileFunction, 'Bulk files arrive under landing/ with names chosen by the producer.', lakeAreaFinding(props.bucket, 'landing'));
   }
 }

@@ -23,15 +23,14 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { TaskStateBase } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { RUN_LEASE, RUN_TIMEOUT_MS } from '../../functions/core/jobs/run-request.ts';
+import { RUN_TIMEOUT_MS } from '../../functions/core/jobs/run-request.ts';
 import { CURATED_TABLES, jobGraph, SOURCE_TABLES } from '../../functions/core/jobs/graph.ts';
 import type { JobStep } from '../../functions/core/jobs/graph.ts';
-import { lakeLayout } from '../../functions/core/lake/layout.ts';
 import { acknowledge, acknowledgeFunctionRole, arnToken, REASONS, wildcard } from '../nag.ts';
 import { AthenaQueryTask, grantAthenaQueries, grantQueryData, RUN_TABLES } from './athena-access.ts';
 import type { PipelineResources } from './athena-access.ts';
 import { PipelineFunction } from './pipeline-function.ts';
-import { grantLease, LEASE_REASON } from './leases.ts';
+import { grantLake, LEASE_REASON, lakeAreaFinding } from './lake-access.ts';
 import { deadLetterQueue } from './queues.ts';
 
 /** The nag finding of an ARN pattern of this stack's region and account, as cdk-nag prints them (tokens or concrete values). */
@@ -126,58 +125,53 @@ export class Jobs extends Construct {
       extraFiles: ['node_modules/chart.js/dist/chart.umd.min.js'],
     });
     grantAthenaQueries(reporter.function, props, CURATED_TABLES);
-    props.bucket.grantRead(reporter.function, 'curated/*');
-    props.bucket.grantPut(reporter.function, 'reports/*');
+    grantLake(props.bucket, reporter.function, 'curated', 'read');
+    grantLake(props.bucket, reporter.function, 'reports', 'put');
     // The data tests read this run's outputs through the run_<table> Glue tables, nothing else.
     grantAthenaQueries(tester.function, props, [RUN_TABLES]);
-    props.bucket.grantRead(tester.function, 'runs/*');
-    props.bucket.grantRead(fitter.function, 'runs/*');
-    props.bucket.grantPut(fitter.function, 'runs/*');
-    props.bucket.grantRead(compactor.function, 'raw/*');
-    props.bucket.grantPut(compactor.function, 'raw/*');
-    props.bucket.grantDelete(compactor.function, 'raw/*');
+    grantLake(props.bucket, tester.function, 'runs', 'read');
+    grantLake(props.bucket, fitter.function, 'runs', 'read', 'put');
+    grantLake(props.bucket, compactor.function, 'raw', 'read', 'put', 'delete');
     // Promotion reads runs/, writes each curated/ partition's one file and removes stale ones; it never reads curated data.
-    props.bucket.grantRead(promoter.function, 'runs/*');
-    props.bucket.grantPut(promoter.function, 'curated/*');
-    props.bucket.grantDelete(promoter.function, 'curated/*');
-    const lakeArn = arnToken(props.bucket);
+    grantLake(props.bucket, promoter.function, 'runs', 'read');
+    grantLake(props.bucket, promoter.function, 'curated', 'put', 'delete');
     acknowledgeFunctionRole(reporter, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']);
     acknowledge(
       reporter,
       'The report reads the curated partitions of its as_of (through Athena), writes reports/as_of=DATE/ and reads and writes Athena query results.',
-      wildcard(`Resource::${lakeArn}/curated/*`),
-      wildcard(`Resource::${lakeArn}/reports/*`),
+      lakeAreaFinding(props.bucket, 'curated'),
+      lakeAreaFinding(props.bucket, 'reports'),
       wildcard(`Resource::${arnToken(props.queryResults)}/*`),
     );
     acknowledgeFunctionRole(planner, []);
     // The run lease: taken by the first state, confirmed by compaction and promotion.
     for (const holder of [locker, compactor, promoter]) {
-      grantLease(props.bucket, holder.function, RUN_LEASE);
-      acknowledge(holder, LEASE_REASON, wildcard(`Resource::${lakeArn}/${lakeLayout.locks}${RUN_LEASE}/*`));
+      grantLake(props.bucket, holder.function, 'runLease', 'read', 'put', 'delete');
+      acknowledge(holder, LEASE_REASON, lakeAreaFinding(props.bucket, 'runLease'));
     }
     acknowledgeFunctionRole(locker, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
     acknowledgeFunctionRole(tester, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']);
     acknowledge(
       tester,
       'The data tests read the outputs of their run under runs/ (the run id is only known at run time) through Athena, and read and write Athena query results.',
-      wildcard(`Resource::${lakeArn}/runs/*`),
+      lakeAreaFinding(props.bucket, 'runs'),
       runTablesFinding(this, props.databaseName),
       wildcard(`Resource::${arnToken(props.queryResults)}/*`),
     );
     acknowledgeFunctionRole(fitter, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']);
     acknowledgeFunctionRole(promoter, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
     acknowledgeFunctionRole(compactor, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
-    acknowledge(compactor, 'Compaction rewrites raw partitions, whose dates are only known when it lists them.', wildcard(`Resource::${lakeArn}/raw/*`));
+    acknowledge(compactor, 'Compaction rewrites raw partitions, whose dates are only known when it lists them.', lakeAreaFinding(props.bucket, 'raw'));
     acknowledge(
       fitter,
       'The CLV step reads and writes the outputs of its run under runs/; the run id is only known at run time.',
-      wildcard(`Resource::${lakeArn}/runs/*`),
+      lakeAreaFinding(props.bucket, 'runs'),
     );
     acknowledge(
       promoter,
       'Promotion copies a run from runs/ into the curated/ partitions of its as_of, both known only at run time.',
-      wildcard(`Resource::${lakeArn}/runs/*`),
-      wildcard(`Resource::${lakeArn}/curated/*`),
+      lakeAreaFinding(props.bucket, 'runs'),
+      lakeAreaFinding(props.bucket, 'curated'),
     );
 
     // Inside the loop over dates: a failure ends that date's run before promotion, naming the date.
@@ -304,8 +298,8 @@ export class Jobs extends Construct {
     // events, the published-message log) and this run's earlier outputs, and UNLOADs each step
     // to a fresh prefix under runs/. It never deletes (a failed UNLOAD leaves its files, and
     // runs/ expires), never reads rejected/ or curated/, and the catalog is only read.
-    for (const prefix of ['raw/*', `${lakeLayout.published}*`, 'runs/*']) props.bucket.grantRead(this.stateMachine, prefix);
-    props.bucket.grantPut(this.stateMachine, 'runs/*');
+    for (const area of ['raw', 'published', 'runs'] as const) grantLake(props.bucket, this.stateMachine, area, 'read');
+    grantLake(props.bucket, this.stateMachine, 'runs', 'put');
     grantQueryData(this.stateMachine, props, [...SOURCE_TABLES, RUN_TABLES]);
     acknowledge(
       this.stateMachine,
@@ -322,9 +316,9 @@ export class Jobs extends Construct {
       this.stateMachine,
       'Athena runs the job graph with this role: it reads raw/ and published/campaigns/, reads and writes the per-run step outputs under runs/ (run ids are known only at run time), and reads and writes query results.',
       runTablesFinding(this, props.databaseName),
-      wildcard(`Resource::${lakeArn}/raw/*`),
-      wildcard(`Resource::${lakeArn}/${lakeLayout.published}*`),
-      wildcard(`Resource::${lakeArn}/runs/*`),
+      lakeAreaFinding(props.bucket, 'raw'),
+      lakeAreaFinding(props.bucket, 'published'),
+      lakeAreaFinding(props.bucket, 'runs'),
       wildcard(`Resource::${arnToken(props.queryResults)}/*`),
     );
     acknowledge(

@@ -1,6 +1,8 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
 export interface LakeProps {
@@ -14,10 +16,10 @@ export interface LakeProps {
  * public access, refuses plain HTTP and is encrypted; data buckets are versioned.
  */
 export class Lake extends Construct {
-  readonly key: Key;
-  readonly bucket: Bucket;
-  readonly queryResults: Bucket;
-  readonly accessLogs: Bucket;
+  readonly key: IKey;
+  readonly bucket: IBucket;
+  readonly queryResults: IBucket;
+  readonly accessLogs: IBucket;
 
   constructor(scope: Construct, id: string, props: LakeProps = {}) {
     super(scope, id);

@@ -136,8 +136,8 @@ describe('S3', () => {
     'ingest-queue': { get: [], put: [`${lake}/raw/*`, `${lake}/rejected/*`], delete: [], list: [] },
     'ingest-file': { get: [`${lake}/landing/*`], put: [`${lake}/raw/*`, `${lake}/rejected/*`], delete: [], list: [lake] },
     publish: {
-      get: [`${lake}/curated/campaign_audience/*`, `${lake}/locks/publish/*`, `${lake}/published/*`, `${results}/*`],
-      put: [`${lake}/locks/publish/*`, `${lake}/published/*`, `${results}/*`],
+      get: [`${lake}/curated/campaign_audience/*`, `${lake}/locks/publish/*`, `${lake}/published/campaigns/*`, `${results}/*`],
+      put: [`${lake}/locks/publish/*`, `${lake}/published/campaigns/*`, `${results}/*`],
       delete: [`${lake}/locks/publish/*`],
       list: [lake, results],
     },
