@@ -6,6 +6,7 @@ import type { Construct } from 'constructs';
 import type { DeploymentConfig } from './config.ts';
 import { Campaigns } from './constructs/campaigns.ts';
 import { OperationsDashboard } from './constructs/dashboard.ts';
+import { DailySchedule } from './constructs/schedule.ts';
 import { Catalog } from './constructs/catalog.ts';
 import { Ingest } from './constructs/ingest.ts';
 import { Jobs } from './constructs/jobs.ts';
@@ -46,17 +47,22 @@ export class PipelineStack extends Stack {
     const jobs = new Jobs(this, 'Jobs', {
       ...resources,
       publisher: campaigns.publisher,
-      scheduleTime: deployment.scheduleTime,
-      scheduleTimezone: deployment.scheduleTimezone,
     });
     jobs.node.addDependency(catalog.workGroup);
+    const schedule = new DailySchedule(this, 'Schedule', {
+      stateMachine: jobs.stateMachine,
+      key: lake.key,
+      alarms,
+      time: deployment.scheduleTime,
+      timeZone: deployment.scheduleTimezone,
+    });
     const operations = new OperationsDashboard(this, 'Operations', {
       stateMachine: jobs.stateMachine,
       deadLetterQueues: {
         'ingest queue': ingest.queue.deadLetterQueue,
         'files not ingested': ingest.fileFailures,
         'campaign queue': campaigns.queue.deadLetterQueue,
-        ...jobs.deadLetterQueues,
+        'daily schedule': schedule.deadLetterQueue,
       },
     });
     acknowledge(

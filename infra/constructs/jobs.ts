@@ -2,9 +2,8 @@ import { ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import {
   Choice,
   Condition,
@@ -19,7 +18,6 @@ import {
   Succeed,
   TaskInput,
 } from 'aws-cdk-lib/aws-stepfunctions';
-import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { TaskStateBase } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -31,7 +29,6 @@ import { AthenaQueryTask, grantAthenaQueries, grantQueryData, RUN_TABLES } from 
 import type { PipelineResources } from './athena-access.ts';
 import { PipelineFunction } from './pipeline-function.ts';
 import { grantLake, LEASE_REASON, lakeAreaFinding } from './lake-access.ts';
-import { deadLetterQueue } from './queues.ts';
 
 /** The nag finding of an ARN pattern of this stack's region and account, as cdk-nag prints them (tokens or concrete values). */
 function stackArnFinding(scope: Construct, service: string, resource: string): string {
@@ -46,9 +43,6 @@ const runTablesFinding = (scope: Construct, database: string) => stackArnFinding
 
 export interface JobsProps extends PipelineResources {
   readonly publisher: PipelineFunction;
-  /** Daily run time, HH:MM, in scheduleTimezone. */
-  readonly scheduleTime: string;
-  readonly scheduleTimezone: string;
 }
 
 /**
@@ -67,9 +61,6 @@ export interface JobsProps extends PipelineResources {
  */
 export class Jobs extends Construct {
   readonly stateMachine: StateMachine;
-  readonly schedule: CfnSchedule;
-  /** The dead-letter queue of the schedule, for the dashboard. */
-  readonly deadLetterQueues: Record<string, IQueue> = {};
 
   constructor(scope: Construct, id: string, props: JobsProps) {
     super(scope, id);
@@ -360,8 +351,6 @@ export class Jobs extends Construct {
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     }).addAlarmAction(new SnsAction(props.alarms));
-
-    this.schedule = this.dailySchedule(props);
   }
 
   private stepTask(
@@ -389,36 +378,5 @@ export class Jobs extends Construct {
       maxAttempts: 6,
     });
     return guard(task);
-  }
-
-  private dailySchedule(props: JobsProps): CfnSchedule {
-    const deadLetters = deadLetterQueue(this, 'ScheduleDeadLetter', {
-      key: props.key,
-      alarms: props.alarms,
-      holds: 'A start of the job graph by the daily schedule',
-    });
-    this.deadLetterQueues['daily schedule'] = deadLetters;
-    const role = new Role(this, 'ScheduleRole', {
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } } }),
-      description: 'Lets the daily schedule start the job graph',
-    });
-    role.addToPolicy(new PolicyStatement({ actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] }));
-    deadLetters.grantSendMessages(role);
-    acknowledge(role, REASONS.kms, wildcard('Action::kms:GenerateDataKey*'), wildcard('Action::kms:ReEncrypt*'));
-    const [hour, minute] = props.scheduleTime.split(':').map(Number) as [number, number];
-    return new CfnSchedule(this, 'Daily', {
-      description: 'Runs the job graph every day for the day before',
-      scheduleExpression: `cron(${minute} ${hour} * * ? *)`,
-      scheduleExpressionTimezone: props.scheduleTimezone,
-      flexibleTimeWindow: { mode: 'OFF' },
-      state: 'ENABLED',
-      target: {
-        arn: this.stateMachine.stateMachineArn,
-        roleArn: role.roleArn,
-        input: JSON.stringify({ scheduled_time: '<aws.scheduler.scheduled-time>' }),
-        deadLetterConfig: { arn: deadLetters.queueArn },
-        retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
-      },
-    });
   }
 }

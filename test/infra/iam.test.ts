@@ -2,13 +2,13 @@ import { App, type Stack, Validations } from 'aws-cdk-lib';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
-import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app.ts';
 import type { Campaigns } from '../../infra/constructs/campaigns.ts';
 import type { Catalog } from '../../infra/constructs/catalog.ts';
 import type { Ingest } from '../../infra/constructs/ingest.ts';
+import type { DailySchedule } from '../../infra/constructs/schedule.ts';
 import type { Jobs } from '../../infra/constructs/jobs.ts';
 import type { Lake } from '../../infra/constructs/lake.ts';
 import type { PipelineFunction } from '../../infra/constructs/pipeline-function.ts';
@@ -122,7 +122,7 @@ beforeAll(() => {
     'promote-run': fn('PromoteRun'),
     'write-report': fn('WriteReport'),
     'state machine': jobs.stateMachine.role,
-    schedule: child<IRole>(jobs, 'ScheduleRole'),
+    schedule: child<IRole>(child<DailySchedule>(stack, 'Schedule'), 'Role'),
   };
   const lake = child<Lake>(stack, 'Lake');
   const catalog = child<Catalog>(stack, 'Catalog');
@@ -282,7 +282,7 @@ describe('KMS, queues, Athena, Glue, Lambda and Step Functions', () => {
     const campaignQueue = ref(child<Campaigns>(stack, 'Campaigns').queue.queue);
     const ingestQueue = ref(child<Ingest>(stack, 'Ingest').queue.queue);
     const fileFailures = ref(child<Ingest>(stack, 'Ingest').fileFailures);
-    const scheduleDeadLetter = ref(child<Queue>(child<Jobs>(stack, 'Jobs'), 'ScheduleDeadLetter'));
+    const scheduleDeadLetter = ref(child<DailySchedule>(stack, 'Schedule').deadLetterQueue);
     for (const [name, role] of Object.entries(roles)) {
       expect(grantsOn(role, 'sqs:SendMessage'), name).toEqual(
         { publish: [campaignQueue], schedule: [scheduleDeadLetter], 'ingest-file': [fileFailures] }[name] ?? [],
