@@ -218,6 +218,9 @@ function itemsJson(items: unknown): string | null | TooDeep {
 
 const categoryOf = (category: unknown): unknown => (typeof category === 'string' ? category.trim() || null : category);
 
+/** The bound of the default earliest event date, computed once rather than per record. */
+const DEFAULT_EARLIEST_MS = earliestEventMs(DEFAULT_EARLIEST_EVENT_DATE);
+
 /** The field that dates each type's events, for the reason of an event before the earliest date. */
 const DATE_FIELDS: Readonly<Record<EventType, string>> = { orders: 'occurred_at', surveys: 'occurred_at', fx_rates: 'date', spend: 'spend_date' };
 
@@ -225,7 +228,7 @@ const DATE_FIELDS: Readonly<Record<EventType, string>> = { orders: 'occurred_at'
  * Validates one received record against its event contract, and refuses an event dated (in
  * UTC) before the earliest event date, given as earliestEventMs.
  */
-export function validateRecord<T extends EventType>(type: T, record: RawRecord, earliestMs = earliestEventMs(DEFAULT_EARLIEST_EVENT_DATE)): Validation<T> {
+export function validateRecord<T extends EventType>(type: T, record: RawRecord, earliestMs = DEFAULT_EARLIEST_MS): Validation<T> {
   const validation = validateShape(type, record);
   if (validation.ok && validation.row.occurred_at_ms < earliestMs) {
     const earliest = new Date(earliestMs).toISOString().slice(0, 10);
