@@ -77,7 +77,7 @@ export class PipelineStack extends Stack {
     });
     new CfnOutput(this, 'IngestFileFailuresUrl', {
       value: ingest.fileFailures.queueUrl,
-      description: 'Files that could not be ingested, with the error (see README: ingest a file again)',
+      description: 'Files that could not be ingested, with the error (docs/aws.md: a file that failed to ingest)',
     });
     new CfnOutput(this, 'IngestQueueUrl', { value: ingest.queue.queue.queueUrl, description: 'Send single events here, message attribute event_type' });
     new CfnOutput(this, 'CampaignQueueUrl', { value: campaigns.queue.queue.queueUrl, description: 'Campaign messages for downstream services' });

@@ -7,7 +7,7 @@ import type { QueryEngine, QueryResult } from '../core/ports.ts';
 
 /**
  * Trino functions the sql/ files use that DuckDB spells differently, defined as DuckDB macros
- * so the same files run on both engines (README, "SQL on two engines"). Keep this list short: prefer the
+ * so the same files run on both engines (docs/contributing.md, "SQL on two engines"). Keep this list short: prefer the
  * common subset in sql/.
  */
 export const DUCKDB_PRELUDE: readonly string[] = [

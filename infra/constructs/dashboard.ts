@@ -48,7 +48,7 @@ export class OperationsDashboard extends Construct {
         [
           new TextWidget({
             markdown:
-              '## Customer-marketing pipeline\nRuns of the job graph, ingest, campaign messages and dead-letter queues. README "Deploy to AWS" says what to do when something fails.',
+              '## Customer-marketing pipeline\nRuns of the job graph, ingest, campaign messages and dead-letter queues. docs/aws.md says what to do when something fails.',
             width: 24,
             height: 2,
           }),

@@ -63,8 +63,8 @@ export class Ingest extends Construct {
     });
     props.bucket.addEventNotification(EventType.OBJECT_CREATED, new LambdaDestination(this.fileFunction.function), { prefix: 'landing/' });
     // S3 invokes the function asynchronously: after Lambda's two retries the event would be
-    // dropped. It goes to a queue instead, with the error, and an alarm fires; README "Deploy to
-    // AWS" says how to ingest the file again.
+    // dropped. It goes to a queue instead, with the error, and an alarm fires; docs/aws.md ("A file that
+    // failed to ingest") says how to ingest the file again.
     this.fileFailures = deadLetterQueue(this, 'FileFailures', { key: props.key, alarms: props.alarms, holds: 'A file dropped under landing/' });
     this.fileFunction.function.configureAsyncInvoke({ onFailure: new SqsDestination(this.fileFailures), retryAttempts: 2, maxEventAge: Duration.hours(6) });
     new Alarm(this, 'FileFunctionErrors', {

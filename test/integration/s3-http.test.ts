@@ -13,8 +13,8 @@ import { startS3Server } from '../support/s3-server.ts';
 /**
  * The S3 store over real HTTP, against s3rver (a local S3-compatible server) started and
  * stopped here: the SDK's signing, paging, streaming and error handling as they go over the
- * wire, which the client mocks of the unit tests skip. What s3rver cannot show (README "Deploy
- * to AWS"): conditional writes, KMS, versioning, bucket policies and TLS, throttling.
+ * wire, which the client mocks of the unit tests skip. What s3rver cannot show (docs/aws.md, "What
+ * the tests cannot show"): conditional writes, KMS, versioning, bucket policies and TLS, throttling.
  */
 let stopServer: () => Promise<void>;
 let store: S3ObjectStore;

@@ -1,6 +1,6 @@
 /**
  * The reference for the commerce fact tables (customer_orders, order_lines) and the metrics
- * built on them, written from the README's definitions in plain TypeScript, sharing no code
+ * built on them, written from the definitions in docs/data-teams.md in plain TypeScript, sharing no code
  * with the pipeline.
  */
 import { firstDeliveries, localDate, periodsFrom, periodStart } from './metrics.ts';

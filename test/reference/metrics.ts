@@ -1,6 +1,6 @@
 /**
  * An independent reference implementation of every metric table, written directly from the
- * definitions in the README ("Output: tables", "Definitions") in plain TypeScript: no SQL and
+ * definitions in docs/data-teams.md ("The tables", "Definitions") in plain TypeScript: no SQL and
  * no code shared with the pipeline. Integration tests compare the pipeline's tables with it.
  */
 
@@ -355,7 +355,7 @@ export function rfmScores(summary: ReturnType<typeof customerSummary>, frequency
   }));
 }
 
-/** Segment by R score (rows, 1-5) and F score (columns, 1-5), as the README's table states it. */
+/** Segment by R score (rows, 1-5) and F score (columns, 1-5), as the rfm_segments definition (docs/data-teams.md) states it. */
 const SEGMENT_GRID: readonly (readonly string[])[] = [
   ['hibernating', 'hibernating', 'at_risk', 'at_risk', 'cannot_lose_them'],
   ['hibernating', 'hibernating', 'at_risk', 'at_risk', 'cannot_lose_them'],

@@ -1,6 +1,6 @@
 /**
  * An independent reference for campaign_outcomes and campaign_results, written from the
- * definitions in the README ("Campaign results") in plain TypeScript: group counts from the
+ * definitions in docs/data-teams.md ("Holdouts and campaign results") and docs/campaign-results.md in plain TypeScript: group counts from the
  * published log, the purchases and the referred first purchases, the Wilson and Newcombe
  * intervals, the pooled z-test. Its
  * normal distribution function integrates the density numerically, so it shares no

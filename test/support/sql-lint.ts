@@ -1,7 +1,7 @@
 /**
  * The SQL lint: what sql/ and every statement rendered for Athena must avoid. SQL is written for
  * Athena (Trino) and run locally on DuckDB: only the common subset is allowed. Each rule names
- * the trap it prevents (README, "SQL on two engines").
+ * the trap it prevents (docs/contributing.md, "SQL on two engines").
  */
 export const FORBIDDEN: readonly [RegExp, string][] = [
   [/::/, 'DuckDB cast shorthand; use cast(x as type)'],

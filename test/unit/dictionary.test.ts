@@ -2,11 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '../../functions/core/events/schemas.ts';
 import { GRAPH_TABLES, QUERYABLE_SOURCES, TABLE_DICTIONARY, tableDoc } from '../../functions/core/dictionary/index.ts';
-import { renderReadme, renderTablesDoc } from '../../functions/core/dictionary/render-docs.ts';
+import { renderDataTeamsDoc, renderTablesDoc } from '../../functions/core/dictionary/render-docs.ts';
 import { UNITS } from '../../functions/core/dictionary/types.ts';
 import { CURATED_TABLES, jobGraph, outputsOf } from '../../functions/core/jobs/graph.ts';
 import { publishedColumns, rawColumns, rejectedColumns, SQL_TYPE_OF_KIND } from '../../functions/core/lake/raw-tables.ts';
-import { README_FILE, TABLES_DOC_FILE } from '../../functions/cli/write-docs.ts';
+import { DATA_TEAMS_DOC_FILE, TABLES_DOC_FILE } from '../../functions/cli/write-docs.ts';
 
 describe('the table dictionary', () => {
   it('has one entry per table the pipeline reads or writes, in graph order after the sources', () => {
@@ -55,9 +55,9 @@ describe('the docs generated from the dictionary', () => {
     expect(await readFile(TABLES_DOC_FILE, 'utf8'), 'docs/tables.md is stale: run npm run generate').toBe(renderTablesDoc());
   });
 
-  it("the README's table list and definitions are up to date (npm run generate)", async () => {
-    const readme = await readFile(README_FILE, 'utf8');
-    expect(readme, 'README.md is stale: run npm run generate').toBe(renderReadme(readme));
+  it("docs/data-teams.md's table list and definitions are up to date (npm run generate)", async () => {
+    const page = await readFile(DATA_TEAMS_DOC_FILE, 'utf8');
+    expect(page, 'docs/data-teams.md is stale: run npm run generate').toBe(renderDataTeamsDoc(page));
   });
 
   it('show every column of every table, and every test', () => {

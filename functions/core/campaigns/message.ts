@@ -6,7 +6,7 @@ import { CAMPAIGN_NAMES } from './campaigns.ts';
 export const CAMPAIGN_MESSAGE_SCHEMA_VERSION = 1;
 
 /**
- * The campaign message contract (README, "Messages"): one message per (campaign, customer,
+ * The campaign message contract (docs/campaign-messages.md): one message per (campaign, customer,
  * as_of). Downstream services validate with this schema, or with the JSON Schema generated
  * from it (docs/campaign-message.schema.json). Consumers should ignore fields they do not know.
  */

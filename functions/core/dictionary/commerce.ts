@@ -125,7 +125,7 @@ export const orderLines: TableDoc = {
   grain: ['order_id', 'line_number'],
   rowMeaning: 'a line of a purchase',
   definition: [
-    'The lines come from the `items` of the order\'s first placed event (README, "Order lines"), in their order. Only purchases',
+    'The lines come from the `items` of the order\'s first placed event (docs/events.md, "Order lines"), in their order. Only purchases',
     "have lines here: a cancelled or fully refunded order's lines are left out. A partly refunded purchase keeps all its lines",
     'whole, because a refund does not say which line it gave back; line amounts are before refunds, and the lines of an order',
     'need not add up to its total (shipping, tax and order-level discounts are in the total only).\n\n',

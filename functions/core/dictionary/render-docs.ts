@@ -3,8 +3,8 @@ import { TABLE_DICTIONARY } from './index.ts';
 import type { ColumnDoc, ColumnTest, TableDoc } from './types.ts';
 
 /**
- * The dictionary as documentation: docs/tables.md whole, and the README's list of tables and
- * its definitions, between generated-section markers. `npm run generate` writes them; a test
+ * The dictionary as documentation: docs/tables.md whole, and docs/data-teams.md's list of tables
+ * and its definitions, between generated-section markers. `npm run generate` writes them; a test
  * fails when a checked-in copy differs from what the dictionary gives.
  */
 
@@ -64,8 +64,8 @@ export function renderTablesDoc(): string {
     '<!-- Generated from the table dictionary (functions/core/dictionary/) by `npm run generate`: edit the dictionary, not this file. -->',
     '',
     'Every table the pipeline reads or writes: what a row is, what each column means, and the tests that hold it to that meaning.',
-    'The tests of every table a run writes (the curated and staging tables) run before anything of the run is published (README,',
-    '"Data tests"): a column is never null unless its "null when" says so, the grain is unique, each value passes its column\'s',
+    'The tests of every table a run writes (the curated and staging tables) run before anything of the run is published',
+    '([data-teams.md, "Data tests"](data-teams.md#data-tests)): a column is never null unless its "null when" says so, the grain is unique, each value passes its column\'s',
     "tests and each row the table's rules, and `as_of` is the run date. The source tables' tests are what the ingest guarantees.",
     '',
     '## Definitions',
@@ -79,16 +79,16 @@ export function renderTablesDoc(): string {
   return sections.join('\n');
 }
 
-/** The README's list of the tables a data team queries, each linked to its full definition. */
+/** docs/data-teams.md's list of the tables a data team queries, each linked to its full definition. */
 function renderTableList(): string {
   const lines = ['| table | one row per | what it holds |', '|---|---|---|'];
   for (const doc of TABLE_DICTIONARY.filter((entry) => entry.layer !== 'staging')) {
-    lines.push(`| [${code(doc.name)}](docs/tables.md#${doc.name}) | ${cell(doc.rowMeaning)} | ${cell(doc.summary)} |`);
+    lines.push(`| [${code(doc.name)}](tables.md#${doc.name}) | ${cell(doc.rowMeaning)} | ${cell(doc.summary)} |`);
   }
   return lines.join('\n');
 }
 
-/** The README's definitions: the shared terms, then each curated table's own. */
+/** docs/data-teams.md's definitions: the shared terms, then each curated table's own. */
 export function renderDefinitions(): string {
   const terms = GLOSSARY.map((term) => `- **${term.term}.** ${term.definition.replaceAll('\n', '\n  ')}`);
   const tables = TABLE_DICTIONARY.filter((doc) => doc.layer === 'curated' && doc.definition).map(
@@ -109,7 +109,7 @@ function replaceGenerated(text: string, name: string, content: string): string {
   return `${text.slice(0, from + start.length)}\n${content}\n${text.slice(to)}`;
 }
 
-/** The README with its generated sections brought up to date. */
-export function renderReadme(readme: string): string {
-  return replaceGenerated(replaceGenerated(readme, 'tables', renderTableList()), 'definitions', renderDefinitions());
+/** docs/data-teams.md with its generated sections brought up to date. */
+export function renderDataTeamsDoc(page: string): string {
+  return replaceGenerated(replaceGenerated(page, 'tables', renderTableList()), 'definitions', renderDefinitions());
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isCalendarDate, parseInstant } from './timestamps.ts';
 
 /**
- * The event contracts (README, "Input: events"). These schemas are the single source of truth for
+ * The event contracts (docs/events.md). These schemas are the single source of truth for
  * what an accepted event is; the types below come from them.
  */
 
@@ -64,7 +64,7 @@ export const MAX_ORDER_LINES = 1000;
 export const DISCOUNT_TOO_BIG = 'must not exceed quantity x unit_price';
 
 /**
- * One line of an order (README, "Order lines"). Lines need not add up to the order's total,
+ * One line of an order (docs/events.md, "Order lines"). Lines need not add up to the order's total,
  * which may include shipping and tax. Extra fields of a line (variant, options, ...) are kept.
  */
 export const orderLineSchema = z
@@ -134,7 +134,7 @@ export const surveyEventSchema = z
 export const MAX_RATE = 1e9;
 
 /**
- * An exchange rate (README, "Input: exchange rates"): on `date`, one unit of `currency` is worth
+ * An exchange rate (docs/events.md, "Exchange rates"): on `date`, one unit of `currency` is worth
  * `rate` units of the reporting currency. A rate has no event id: its currency and date are its
  * identity, and a later file that gives another rate for them corrects it.
  */
@@ -147,7 +147,7 @@ export const fxRateSchema = z
   .loose();
 
 /**
- * Marketing spend (README, "Input: spend"): what a channel cost on a day. Several events for
+ * Marketing spend (docs/events.md, "Spend"): what a channel cost on a day. Several events for
  * one day, channel and campaign add up (several invoices); an event with `replaces` restates
  * the event it names, which then counts no more.
  */

@@ -26,9 +26,9 @@ export interface OrderRow {
   currency: string;
   refunded_amount: number | null;
   channel: string | null;
-  /** The order's lines as a JSON array (README, "Order lines"), keys sorted and category trimmed; null without items. */
+  /** The order's lines as a JSON array (docs/events.md, "Order lines"), keys sorted and category trimmed; null without items. */
   items: string | null;
-  /** The customer who referred this one (README, "Referrals"). */
+  /** The customer who referred this one (docs/events.md, `referred_by`). */
   referred_by: string | null;
   extras: string | null;
 }
