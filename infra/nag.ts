@@ -1,4 +1,4 @@
-import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -16,6 +16,14 @@ export const wildcard = (finding: string) => `AwsSolutions-IAM5[${finding}]`;
 export function arnToken(resource: IConstruct): string {
   const element = resource.node.defaultChild as CfnElement;
   return `<${Stack.of(resource).getLogicalId(element)}.Arn>`;
+}
+
+/** The IAM5 finding of an ARN pattern of this stack's region and account, as cdk-nag prints them (tokens or concrete values). */
+export function stackArnFinding(scope: IConstruct, service: string, resource: string): string {
+  const stack = Stack.of(scope);
+  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  return wildcard(`Resource::arn:<AWS::Partition>:${service}:${region}:${account}:${resource}`);
 }
 
 export const REASONS = {

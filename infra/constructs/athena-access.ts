@@ -9,6 +9,7 @@ import type { AthenaStartQueryExecutionProps } from 'aws-cdk-lib/aws-stepfunctio
 import type { Construct } from 'constructs';
 import type { PipelineConfig } from '../../functions/core/config.ts';
 import { runTable } from '../../functions/core/jobs/run-ids.ts';
+import { stackArnFinding } from '../nag.ts';
 
 export interface AthenaAccess {
   readonly workGroupName: string;
@@ -31,6 +32,9 @@ const workGroupArn = (stack: Stack, access: AthenaAccess) => stack.formatArn({ s
  * a table with each step, and an ARN per table would outgrow an IAM policy's size limit.
  */
 export const RUN_TABLES = runTable('*');
+
+/** The nag finding of the run_* Glue table pattern, acknowledged where it is granted. */
+export const runTablesFinding = (scope: Construct, database: string) => stackArnFinding(scope, 'glue', `table/${database}/${RUN_TABLES}`);
 
 /**
  * What an Athena query needs besides the Athena API: read access to the catalog entries of the

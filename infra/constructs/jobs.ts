@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -18,28 +18,19 @@ import {
   Succeed,
   TaskInput,
 } from 'aws-cdk-lib/aws-stepfunctions';
-import type { TaskStateBase } from 'aws-cdk-lib/aws-stepfunctions';
+import type { IChainable, TaskStateBase } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { RUN_TIMEOUT_MS } from '../../functions/core/jobs/run-request.ts';
-import { CURATED_TABLES, jobGraph, SOURCE_TABLES } from '../../functions/core/jobs/graph.ts';
+import { jobGraph, SOURCE_TABLES } from '../../functions/core/jobs/graph.ts';
 import type { JobStep } from '../../functions/core/jobs/graph.ts';
-import { acknowledge, acknowledgeFunctionRole, arnToken, REASONS, wildcard } from '../nag.ts';
-import { AthenaQueryTask, grantAthenaQueries, grantQueryData, RUN_TABLES } from './athena-access.ts';
+import { acknowledge, arnToken, REASONS, stackArnFinding, wildcard } from '../nag.ts';
+import { AthenaQueryTask, grantQueryData, RUN_TABLES, runTablesFinding } from './athena-access.ts';
 import type { PipelineResources } from './athena-access.ts';
-import { PipelineFunction } from './pipeline-function.ts';
-import { grantLake, LEASE_REASON, lakeAreaFinding } from './lake-access.ts';
-
-/** The nag finding of an ARN pattern of this stack's region and account, as cdk-nag prints them (tokens or concrete values). */
-function stackArnFinding(scope: Construct, service: string, resource: string): string {
-  const stack = Stack.of(scope);
-  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
-  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
-  return wildcard(`Resource::arn:<AWS::Partition>:${service}:${region}:${account}:${resource}`);
-}
-
-/** The nag finding of the run_* Glue table pattern, acknowledged where it is granted. */
-const runTablesFinding = (scope: Construct, database: string) => stackArnFinding(scope, 'glue', `table/${database}/${RUN_TABLES}`);
+import { grantLake, lakeAreaFinding } from './lake-access.ts';
+import type { PipelineFunction } from './pipeline-function.ts';
+import { createRunFunctions } from './run-functions.ts';
+import type { RunFunctions } from './run-functions.ts';
 
 export interface JobsProps extends PipelineResources {
   readonly publisher: PipelineFunction;
@@ -64,107 +55,25 @@ export class Jobs extends Construct {
 
   constructor(scope: Construct, id: string, props: JobsProps) {
     super(scope, id);
-    const lake = { LAKE_BUCKET: props.bucket.bucketName };
-    const planner = new PipelineFunction(this, 'PlanRun', {
-      handler: 'prepare-run',
-      description: 'Renders every SQL step of the job graph for Athena, for one date of an execution',
-      environment: { ...lake, PIPELINE_CONFIG: JSON.stringify(props.pipeline) },
-      needsSql: true,
-    });
-    const locker = new PipelineFunction(this, 'RunLock', {
-      handler: 'run-lock',
-      description: "Checks an execution's input and takes or releases the lake's run lease: one execution at a time",
-      environment: { ...lake, PIPELINE_CONFIG: JSON.stringify(props.pipeline) },
-    });
-    const fitter = new PipelineFunction(this, 'FitClv', {
-      handler: 'fit-clv',
-      description: 'Fits BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma on the run; writes clv_model and the P(alive) and purchase curves customer_clv joins',
-      environment: { ...lake, PIPELINE_CONFIG: JSON.stringify(props.pipeline) },
-      timeout: Duration.minutes(15),
-      memorySize: 3008,
-      needsParquet: true,
-    });
-    const compactor = new PipelineFunction(this, 'CompactRaw', {
-      handler: 'compact-raw',
-      description: 'Merges the raw files of each partition into one before the run reads them',
-      environment: lake,
-      timeout: Duration.minutes(15),
-      memorySize: 3008,
-      needsParquet: true,
-    });
-    const tester = new PipelineFunction(this, 'TestRun', {
-      handler: 'test-run',
-      description: "Runs the table dictionary's data tests on every table of a run, on Athena, before anything is promoted",
-      environment: { ATHENA_WORKGROUP: props.workGroupName, GLUE_DATABASE: props.databaseName },
-      timeout: Duration.minutes(15),
-    });
-    const promoter = new PipelineFunction(this, 'PromoteRun', {
-      handler: 'promote-run',
-      description: "Replaces the curated partitions of the as_of with a finished run's output",
-      environment: lake,
-      timeout: Duration.minutes(15),
-      // A table UNLOADed as several files is merged into one in memory (a million customers'
-      // summary is tens of MB of Parquet), as the CLV fit reads the same table.
-      memorySize: 3008,
-      needsParquet: true,
-    });
-    const reporter = new PipelineFunction(this, 'WriteReport', {
-      handler: 'write-report',
-      description: 'Writes the HTML report of a run to reports/as_of=DATE/report.html',
-      environment: { ...lake, ATHENA_WORKGROUP: props.workGroupName, GLUE_DATABASE: props.databaseName },
-      timeout: Duration.minutes(10),
-      extraFiles: ['node_modules/chart.js/dist/chart.umd.min.js'],
-    });
-    grantAthenaQueries(reporter.function, props, CURATED_TABLES);
-    grantLake(props.bucket, reporter.function, 'curated', 'read');
-    grantLake(props.bucket, reporter.function, 'reports', 'put');
-    // The data tests read this run's outputs through the run_<table> Glue tables, nothing else.
-    grantAthenaQueries(tester.function, props, [RUN_TABLES]);
-    grantLake(props.bucket, tester.function, 'runs', 'read');
-    grantLake(props.bucket, fitter.function, 'runs', 'read', 'put');
-    grantLake(props.bucket, compactor.function, 'raw', 'read', 'put', 'delete');
-    // Promotion reads runs/, writes each curated/ partition's one file and removes stale ones; it never reads curated data.
-    grantLake(props.bucket, promoter.function, 'runs', 'read');
-    grantLake(props.bucket, promoter.function, 'curated', 'put', 'delete');
-    acknowledgeFunctionRole(reporter, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']);
-    acknowledge(
-      reporter,
-      'The report reads the curated partitions of its as_of (through Athena), writes reports/as_of=DATE/ and reads and writes Athena query results.',
-      lakeAreaFinding(props.bucket, 'curated'),
-      lakeAreaFinding(props.bucket, 'reports'),
-      wildcard(`Resource::${arnToken(props.queryResults)}/*`),
-    );
-    acknowledgeFunctionRole(planner, []);
-    // The run lease: taken by the first state, confirmed by compaction and promotion.
-    for (const holder of [locker, compactor, promoter]) {
-      grantLake(props.bucket, holder.function, 'runLease', 'read', 'put', 'delete');
-      acknowledge(holder, LEASE_REASON, lakeAreaFinding(props.bucket, 'runLease'));
-    }
-    acknowledgeFunctionRole(locker, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
-    acknowledgeFunctionRole(tester, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']);
-    acknowledge(
-      tester,
-      'The data tests read the outputs of their run under runs/ (the run id is only known at run time) through Athena, and read and write Athena query results.',
-      lakeAreaFinding(props.bucket, 'runs'),
-      runTablesFinding(this, props.databaseName),
-      wildcard(`Resource::${arnToken(props.queryResults)}/*`),
-    );
-    acknowledgeFunctionRole(fitter, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']);
-    acknowledgeFunctionRole(promoter, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
-    acknowledgeFunctionRole(compactor, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
-    acknowledge(compactor, 'Compaction rewrites raw partitions, whose dates are only known when it lists them.', lakeAreaFinding(props.bucket, 'raw'));
-    acknowledge(
-      fitter,
-      'The CLV step reads and writes the outputs of its run under runs/; the run id is only known at run time.',
-      lakeAreaFinding(props.bucket, 'runs'),
-    );
-    acknowledge(
-      promoter,
-      'Promotion copies a run from runs/ into the curated/ partitions of its as_of, both known only at run time.',
-      lakeAreaFinding(props.bucket, 'runs'),
-      lakeAreaFinding(props.bucket, 'curated'),
-    );
+    const functions = createRunFunctions(this, props);
+    const eachDate = this.runEachDate(functions, props);
+    this.stateMachine = this.createStateMachine(this.holdingTheLease(eachDate, functions));
+    const { locker, compactor, planner, fitter, tester, promoter, reporter } = functions;
+    this.grantAthenaSteps(props, [locker, compactor, planner, fitter, tester, promoter, props.publisher, reporter]);
+    this.letRunLockDescribeExecutions(locker);
+    new Alarm(this, 'RunFailedAlarm', {
+      alarmDescription: 'A run of the job graph failed: nothing was promoted or published for the date it names, nor for the dates after it.',
+      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new SnsAction(props.alarms));
+  }
 
+  /** One date's run, from planning to the report, looped over the execution's dates in order. */
+  private runEachDate(functions: RunFunctions, props: JobsProps): MapState {
+    const { planner, fitter, tester, promoter, reporter } = functions;
     // Inside the loop over dates: a failure ends that date's run before promotion, naming the date.
     const dateFailed = new Fail(this, 'DateFailed', {
       errorPath: JsonPath.stringAt('$.error.Error'),
@@ -237,7 +146,12 @@ export class Jobs extends Construct {
       resultPath: JsonPath.DISCARD,
     });
     eachDate.itemProcessor(plan);
+    return eachDate;
+  }
 
+  /** The loop between taking the lake's run lease (and compacting) and giving it back, on every way out. */
+  private holdingTheLease(eachDate: MapState, functions: RunFunctions): IChainable {
+    const { locker, compactor } = functions;
     // Outside the loop: the lease is taken first and given up on every way out.
     const release = (id: string) =>
       new LambdaInvoke(this, id, {
@@ -270,7 +184,10 @@ export class Jobs extends Construct {
     const releaseAfterSuccess = release('Release lease');
     releaseAfterSuccess.addCatch(runFailed, { resultPath: '$.error' });
     const chain = acquire.next(compact).next(eachDate).next(releaseAfterSuccess).next(new Succeed(this, 'Done'));
+    return chain;
+  }
 
+  private createStateMachine(chain: IChainable): StateMachine {
     // Under /aws/vendedlogs/: CloudWatch Logs then needs no resource policy entry per log group
     // for Step Functions to deliver to it (that policy is capped at 5,120 characters per account).
     const logs = new LogGroup(this, 'StateMachineLogs', {
@@ -279,12 +196,15 @@ export class Jobs extends Construct {
       // Named, so deleted with the stack: a kept one would block deploying the stack again.
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.stateMachine = new StateMachine(this, 'JobGraph', {
+    return new StateMachine(this, 'JobGraph', {
       definitionBody: DefinitionBody.fromChainable(chain),
       timeout: Duration.millis(RUN_TIMEOUT_MS),
       tracingEnabled: true,
       logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
     });
+  }
+
+  private grantAthenaSteps(props: JobsProps, invoked: readonly PipelineFunction[]): void {
     // Athena runs the steps with the state machine's credentials: it reads the sources (raw
     // events, the published-message log) and this run's earlier outputs, and UNLOADs each step
     // to a fresh prefix under runs/. It never deletes (a failed UNLOAD leaves its files, and
@@ -315,9 +235,11 @@ export class Jobs extends Construct {
     acknowledge(
       this.stateMachine,
       'LambdaInvoke tasks may invoke the versions and aliases of the eight functions of a run.',
-      ...[locker, compactor, planner, fitter, tester, promoter, props.publisher, reporter].map((fn) => wildcard(`Resource::${arnToken(fn.function)}:*`)),
+      ...invoked.map((fn) => wildcard(`Resource::${arnToken(fn.function)}:*`)),
     );
+  }
 
+  private letRunLockDescribeExecutions(locker: PipelineFunction): void {
     // The run-lock function asks Step Functions whether a lease's execution has ended. A policy of
     // its own, added after the state machine: on the function's role it would make the function
     // depend on the state machine that depends on it.
@@ -342,15 +264,6 @@ export class Jobs extends Construct {
       'The run-lock function describes the executions of this state machine, whose names are only known at run time.',
       stackArnFinding(this, 'states', `execution:<${Stack.of(this).getLogicalId(this.stateMachine.node.defaultChild as CfnElement)}.Name>:*`),
     );
-
-    new Alarm(this, 'RunFailedAlarm', {
-      alarmDescription: 'A run of the job graph failed: nothing was promoted or published for the date it names, nor for the dates after it.',
-      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(new SnsAction(props.alarms));
   }
 
   private stepTask(
