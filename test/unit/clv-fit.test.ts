@@ -6,7 +6,7 @@ import { fitGammaGamma } from '../../functions/core/clv/gamma-gamma.ts';
 import { fitCustomerValue, selectPurchaseModel } from '../../functions/core/clv/predictive-clv.ts';
 import type { FittedPurchaseModel, PurchaseModelName } from '../../functions/core/clv/purchase-models.ts';
 import { Random } from '../../functions/core/demo/random.ts';
-import { WARM_START_SAMPLE } from '../../functions/core/clv/optimize.ts';
+import { GRADIENT_WARM_START_SAMPLE } from '../../functions/core/clv/optimize.ts';
 import { simulateBgNbd, simulateGammaGamma } from '../support/simulate-clv.ts';
 
 const cdnow = readFileSync(new URL('../fixtures/cdnow-summary.csv', import.meta.url), 'utf8')
@@ -78,7 +78,7 @@ describe('recovery from simulated customers', () => {
 
 describe('warm start on large data', () => {
   it('polishes a fit on a sample to the maximum of the full data', () => {
-    const histories = simulateBgNbd({ r: 0.6, alpha: 5, a: 0.9, b: 3.2 }, 3 * WARM_START_SAMPLE, 17, [26, 78]);
+    const histories = simulateBgNbd({ r: 0.6, alpha: 5, a: 0.9, b: 3.2 }, 3 * GRADIENT_WARM_START_SAMPLE, 17, [26, 78]);
     const fit = fitBgNbd(histories);
     expect(fit.converged).toBe(true);
     const compressed = compressHistories(histories);

@@ -1,5 +1,5 @@
 import { digamma, hyp2f1, logAddExp, logBeta, logGamma } from './special.ts';
-import { minimize, polish, PURCHASE_MODEL_EDGE, WARM_START_SAMPLE } from './optimize.ts';
+import { GRADIENT_WARM_START_SAMPLE, minimize, polish, PURCHASE_MODEL_EDGE } from './optimize.ts';
 
 /**
  * BG/NBD (Fader, Hardie & Lee 2005, "Counting your customers the easy way"). While alive a
@@ -299,7 +299,7 @@ export interface HistoriesFit<Parameters> {
   readonly iterations: number;
   /** A parameter went to the edge of the search box: the data lacks the heterogeneity or drop-out the model assumes. */
   readonly atBound: boolean;
-  /** The fit is that of every k-th customer, WARM_START_SAMPLE to 1.5 times that many (above twice that many customers). */
+  /** Always false: a sample only gives the starting point of a fit polished on every customer. */
   readonly sampled: boolean;
 }
 
@@ -323,7 +323,8 @@ export function fitBetaGeometric(input: HistoriesInput, variant: BetaGeometricVa
     a: Math.exp(a!),
     b: Math.exp(b!),
   });
-  const sample = histories.customers > 2 * WARM_START_SAMPLE ? fitBetaGeometric(sampleCustomers(histories, WARM_START_SAMPLE), variant) : undefined;
+  const sample =
+    histories.customers > 2 * GRADIENT_WARM_START_SAMPLE ? fitBetaGeometric(sampleCustomers(histories, GRADIENT_WARM_START_SAMPLE), variant) : undefined;
   const warm = sample?.parameters;
   const start = warm ? [warm.r, warm.alpha, warm.a, warm.b].map(Math.log) : [0, 0, 0, 0];
   const negative = (point: number[]) => {

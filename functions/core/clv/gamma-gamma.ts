@@ -1,5 +1,5 @@
 import { digamma, logGamma } from './special.ts';
-import { minimize, polish, strideSample, WARM_START_SAMPLE } from './optimize.ts';
+import { GRADIENT_WARM_START_SAMPLE, minimize, polish, strideSample } from './optimize.ts';
 
 /**
  * Gamma-Gamma spend model (Fader, Hardie & Lee 2005, "RFM and CLV"; Fader & Hardie 2013):
@@ -90,7 +90,7 @@ export function fitGammaGamma(histories: readonly SpendHistory[]): GammaGammaFit
     }
     return { value: -total, gradient: [-dp * p, -dq * q, -dv * v] };
   };
-  const sample = usable.length > 2 * WARM_START_SAMPLE ? fitGammaGamma(strideSample(usable, WARM_START_SAMPLE)) : undefined;
+  const sample = usable.length > 2 * GRADIENT_WARM_START_SAMPLE ? fitGammaGamma(strideSample(usable, GRADIENT_WARM_START_SAMPLE)) : undefined;
   const warm = sample?.parameters;
   const start = warm ? [warm.p, warm.q, warm.v].map(Math.log) : [0, 0, 0];
   const result = sample ? polish(negative, start, sample.atBound) : minimize((point) => negative(point).value, start);

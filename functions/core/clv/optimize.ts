@@ -139,6 +139,13 @@ export const PURCHASE_MODEL_EDGE = 9;
 /** Above twice this many customers, a fit starts from a fit on this many of them. */
 export const WARM_START_SAMPLE = 25_000;
 
+/**
+ * The same for a model with an analytic gradient (BG/NBD, MBG/NBD), whose fit on every
+ * customer is polished with BFGS from the sample's: the result is the maximum on all of them
+ * whatever the sample, so a smaller one only saves Nelder-Mead's many passes.
+ */
+export const GRADIENT_WARM_START_SAMPLE = 5_000;
+
 /** Every k-th item, about `size` in all: a deterministic sample that spans the whole input. */
 export function strideSample<T>(items: readonly T[], size: number): T[] {
   const stride = Math.max(1, Math.floor(items.length / size));

@@ -1,0 +1,72 @@
+/**
+ * Measures one size of ordinary files from another writer (bench/ordinary.ts): the parse floor,
+ * `pipeline ingest` of the orders and surveys, the job graph on that lake, and the hand-written
+ * DuckDB queries (bench/hand-written.ts) on the same files. Each ingest and graph runs in a
+ * process of its own. Prints one JSON object.
+ */
+import { execFile } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { splitLines } from '../functions/core/ingest/lines.ts';
+import { writeOrdinaryData } from './ordinary.ts';
+
+const run = promisify(execFile);
+const orders = Number(process.argv[2]);
+const keep = process.argv.includes('--keep');
+const root = await mkdtemp(join(tmpdir(), `ordinary-${orders}-`));
+const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
+const child = async (script: string, ...args: string[]) =>
+  JSON.parse((await run(process.execPath, ['--import', 'tsx', script, ...args], { maxBuffer: 1 << 20, timeout: 60 * 60_000 })).stdout);
+
+try {
+  const ordersPath = join(root, 'orders.jsonl');
+  const surveysPath = join(root, 'surveys.jsonl');
+  const generated = await writeOrdinaryData(orders, ordersPath, surveysPath);
+  let started = process.hrtime.bigint();
+  let parsed = 0;
+  for await (const lines of splitLines(createReadStream(ordersPath, { highWaterMark: 1 << 20 }))) {
+    for (const line of lines) {
+      if (line.text !== '') {
+        JSON.parse(line.text);
+        parsed += 1;
+      }
+    }
+  }
+  const floorSeconds = seconds(started);
+  const lake = join(root, 'lake');
+  started = process.hrtime.bigint();
+  const ingest = await child('bench/measure-ingest.ts', ordersPath, lake, 'orders', 'command');
+  const surveys = await child('bench/measure-ingest.ts', surveysPath, lake, 'surveys', 'command');
+  const graph = await child('bench/measure-graph.ts', lake);
+  const handWritten = await child('bench/hand-written.ts', ordersPath, surveysPath);
+  process.stdout.write(
+    `${JSON.stringify({
+      orders,
+      events: parsed,
+      surveys: generated.surveyEvents,
+      inputBytes: (await stat(ordersPath)).size,
+      floorSeconds,
+      ingestSeconds: ingest.seconds,
+      ingestPeakRss: ingest.peakRss,
+      ingestThreads: ingest.threads,
+      parquetFiles: ingest.parquetFiles,
+      ingestOverFloor: ingest.seconds / floorSeconds,
+      surveyIngestSeconds: surveys.seconds,
+      graphSeconds: graph.seconds,
+      graphPeakRss: graph.peakRss,
+      handWrittenSeconds: handWritten.seconds,
+      handWrittenPeakRss: handWritten.peakRss,
+      graphOverHandWritten: graph.seconds / handWritten.seconds,
+      customers: graph.customers,
+      handWrittenCustomers: handWritten.customers,
+      stepTimes: graph.stepTimes,
+      handWrittenStepTimes: handWritten.stepTimes,
+      ...(keep && { root }),
+    })}\n`,
+  );
+} finally {
+  if (!keep) await rm(root, { recursive: true, force: true });
+}
