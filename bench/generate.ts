@@ -1,6 +1,5 @@
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
 import { Random } from '../functions/core/demo/random.ts';
+import { LinesFile } from './bench-files.ts';
 
 /**
  * Deterministic benchmark data, streamed to disk: `orders` order events from orders / 10
@@ -17,18 +16,12 @@ export async function writeBenchData(
   const customers = Math.max(1, Math.round(orders / 10));
   const start = Date.UTC(2024, 0, 1);
   const span = 730 * 86_400_000;
-  const orderFile = createWriteStream(ordersPath);
-  const surveyFile = createWriteStream(surveysPath);
+  const orderFile = new LinesFile(ordersPath);
+  const surveyFile = new LinesFile(surveysPath);
+  const buffer = orderFile.lines;
+  const surveyBuffer = surveyFile.lines;
   let orderEvents = 0;
   let surveyEvents = 0;
-  let buffer: string[] = [];
-  let surveyBuffer: string[] = [];
-  const flush = async () => {
-    if (!orderFile.write(buffer.join(''))) await once(orderFile, 'drain');
-    if (!surveyFile.write(surveyBuffer.join(''))) await once(surveyFile, 'drain');
-    buffer = [];
-    surveyBuffer = [];
-  };
   let order = 0;
   while (orderEvents < orders) {
     order += 1;
@@ -54,11 +47,8 @@ export async function writeBenchData(
         `{"event_id":"s${surveyEvents}","customer_id":"${customer}","occurred_at":"${new Date(placedAt + 3 * 86_400_000).toISOString()}","score":${random.integer(0, 10)}}\n`,
       );
     }
-    if (buffer.length >= 10_000) await flush();
+    if (buffer.length >= 10_000) await Promise.all([orderFile.flush(), surveyFile.flush()]);
   }
-  await flush();
-  orderFile.end();
-  surveyFile.end();
-  await Promise.all([once(orderFile, 'finish'), once(surveyFile, 'finish')]);
+  await Promise.all([orderFile.close(), surveyFile.close()]);
   return { orderEvents, surveyEvents };
 }

@@ -5,19 +5,17 @@
  * process of its own. Prints one JSON object.
  */
 import { execFile } from 'node:child_process';
-import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { splitLines } from '../functions/core/ingest/lines.ts';
+import { parseFloor } from './bench-files.ts';
 import { writeOrdinaryData } from './ordinary.ts';
 
 const run = promisify(execFile);
 const orders = Number(process.argv[2]);
 const keep = process.argv.includes('--keep');
 const root = await mkdtemp(join(tmpdir(), `ordinary-${orders}-`));
-const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 const child = async (script: string, ...args: string[]) =>
   JSON.parse((await run(process.execPath, ['--import', 'tsx', script, ...args], { maxBuffer: 1 << 20, timeout: 60 * 60_000 })).stdout);
 
@@ -25,19 +23,8 @@ try {
   const ordersPath = join(root, 'orders.jsonl');
   const surveysPath = join(root, 'surveys.jsonl');
   const generated = await writeOrdinaryData(orders, ordersPath, surveysPath);
-  let started = process.hrtime.bigint();
-  let parsed = 0;
-  for await (const lines of splitLines(createReadStream(ordersPath, { highWaterMark: 1 << 20 }))) {
-    for (const line of lines) {
-      if (line.text !== '') {
-        JSON.parse(line.text);
-        parsed += 1;
-      }
-    }
-  }
-  const floorSeconds = seconds(started);
+  const { seconds: floorSeconds, parsed } = await parseFloor(ordersPath);
   const lake = join(root, 'lake');
-  started = process.hrtime.bigint();
   const ingest = await child('bench/measure-ingest.ts', ordersPath, lake, 'orders', 'command');
   const surveys = await child('bench/measure-ingest.ts', surveysPath, lake, 'surveys', 'command');
   const graph = await child('bench/measure-graph.ts', lake);

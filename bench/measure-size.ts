@@ -9,10 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FilesystemObjectStore } from '../functions/adapters/filesystem-store.ts';
 import { compactRawPartitions } from '../functions/local/compact-lake.ts';
-import { splitLines } from '../functions/core/ingest/lines.ts';
 import { execFile } from 'node:child_process';
-import { createReadStream } from 'node:fs';
 import { promisify } from 'node:util';
+import { parseFloor } from './bench-files.ts';
 import { writeBenchData } from './generate.ts';
 
 const run = promisify(execFile);
@@ -60,17 +59,7 @@ try {
   const inputBytes = (await stat(ordersPath)).size;
 
   // The floor: reading the same file and JSON.parse-ing every line, nothing else.
-  started = process.hrtime.bigint();
-  let parsed = 0;
-  for await (const lines of splitLines(createReadStream(ordersPath, { highWaterMark: 1 << 20 }))) {
-    for (const line of lines) {
-      if (line.text !== '') {
-        JSON.parse(line.text);
-        parsed += 1;
-      }
-    }
-  }
-  const floorSeconds = seconds(started);
+  const { seconds: floorSeconds, parsed } = await parseFloor(ordersPath);
 
   // Ingest on one thread into a lake of its own, then as the command does into the lake the graph reads.
   const single = await measureIngest(ordersPath, join(root, 'single-thread-lake'), 'orders', 'single');

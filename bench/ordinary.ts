@@ -1,6 +1,5 @@
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
 import { Random } from '../functions/core/demo/random.ts';
+import { LinesFile } from './bench-files.ts';
 
 /**
  * Order and survey files as another shop's exporter writes them, not as this project's bench
@@ -11,24 +10,23 @@ import { Random } from '../functions/core/demo/random.ts';
  * `orders` order events from orders / 10 customers over two years, and survey answers for
  * about a fifth of the orders.
  */
-export async function writeOrdinaryData(orders: number, ordersPath: string, surveysPath: string, seed = 1729): Promise<{ orderEvents: number; surveyEvents: number }> {
+export async function writeOrdinaryData(
+  orders: number,
+  ordersPath: string,
+  surveysPath: string,
+  seed = 1729,
+): Promise<{ orderEvents: number; surveyEvents: number }> {
   const random = new Random(seed);
   const customers = Math.max(1, Math.round(orders / 10));
   const start = Date.UTC(2024, 0, 1);
   const span = 730 * 86_400_000;
   const channels = ['web', 'web', 'app', 'store', 'marketplace'];
-  const orderFile = createWriteStream(ordersPath);
-  const surveyFile = createWriteStream(surveysPath);
+  const orderFile = new LinesFile(ordersPath);
+  const surveyFile = new LinesFile(surveysPath);
+  const buffer = orderFile.lines;
+  const surveyBuffer = surveyFile.lines;
   let orderEvents = 0;
   let surveyEvents = 0;
-  let buffer: string[] = [];
-  let surveyBuffer: string[] = [];
-  const flush = async () => {
-    if (!orderFile.write(buffer.join(''))) await once(orderFile, 'drain');
-    if (!surveyFile.write(surveyBuffer.join(''))) await once(surveyFile, 'drain');
-    buffer = [];
-    surveyBuffer = [];
-  };
   const uuid = () => {
     const hex = Array.from({ length: 32 }, () => random.integer(0, 15).toString(16)).join('');
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20)}`;
@@ -82,11 +80,8 @@ export async function writeOrdinaryData(orders: number, ordersPath: string, surv
         ]),
       );
     }
-    if (buffer.length >= 10_000) await flush();
+    if (buffer.length >= 10_000) await Promise.all([orderFile.flush(), surveyFile.flush()]);
   }
-  await flush();
-  orderFile.end();
-  surveyFile.end();
-  await Promise.all([once(orderFile, 'finish'), once(surveyFile, 'finish')]);
+  await Promise.all([orderFile.close(), surveyFile.close()]);
   return { orderEvents, surveyEvents };
 }

@@ -19,6 +19,7 @@ const quick = process.argv.includes('--quick');
 const sizesArgument = process.argv.find((_arg, index) => process.argv[index - 1] === '--sizes');
 const sizes = sizesArgument ? sizesArgument.split(',').map(Number) : quick ? [100_000] : [100_000, 1_000_000, 10_000_000];
 const clvSizes = quick ? [100_000] : [100_000, 1_000_000];
+const ordinarySizes = quick ? [100_000] : [500_000, 1_000_000];
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 
 interface SizeResult {
@@ -47,6 +48,32 @@ async function measureSize(orders: number): Promise<SizeResult> {
   process.stderr.write(`bench: ${orders.toLocaleString('en-US')} order events...\n`);
   const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/measure-size.ts', String(orders)], { maxBuffer: 1 << 20, timeout: 60 * 60_000 });
   return JSON.parse(stdout) as SizeResult;
+}
+
+interface OrdinaryResult {
+  orders: number;
+  events: number;
+  inputBytes: number;
+  floorSeconds: number;
+  ingestSeconds: number;
+  ingestPeakRss: number;
+  parquetFiles: number;
+  ingestOverFloor: number;
+  graphSeconds: number;
+  graphPeakRss: number;
+  handWrittenSeconds: number;
+  graphOverHandWritten: number;
+  stepTimes: Record<string, number>;
+}
+
+/** Files from another writer (bench/ordinary.ts), against the parse floor and hand-written DuckDB queries. */
+async function measureOrdinary(orders: number): Promise<OrdinaryResult> {
+  process.stderr.write(`bench: ${orders.toLocaleString('en-US')} ordinary order events...\n`);
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/measure-ordinary.ts', String(orders)], {
+    maxBuffer: 1 << 20,
+    timeout: 60 * 60_000,
+  });
+  return JSON.parse(stdout) as OrdinaryResult;
 }
 
 /** Customers drawn from a BG/NBD-like process, in days, as customer_summary's columns hold them. */
@@ -121,6 +148,8 @@ const rate = (value: number) => `${Math.round(value).toLocaleString('en-US')}/s`
 
 const sizeResults: SizeResult[] = [];
 for (const size of sizes) sizeResults.push(await measureSize(size));
+const ordinaryResults: OrdinaryResult[] = [];
+for (const size of ordinarySizes) ordinaryResults.push(await measureOrdinary(size));
 const clvResults = clvSizes.map(measureClv);
 const publishResult = await measurePublish(quick ? 10_000 : 50_000);
 
@@ -165,6 +194,17 @@ const lines = [
   `|---|${sizeResults.map(() => '---').join('|')}|`,
   ...steps.map((step) => `| ${step} | ${sizeResults.map((result) => (result.stepTimes[step] ?? 0).toFixed(2)).join(' | ')} |`),
   '',
+  '## Ordinary files from another writer',
+  '',
+  "JSON Lines as Python's json.dumps writes it (spaces after colons and commas), UUID event ids, long ids, microsecond timestamps, four channels, one unknown field (`bench/ordinary.ts`). The floor reads the file and JSON.parse-s every line on one thread; the hand-written yardstick is DuckDB queries for the core tables straight from the JSON files (`bench/hand-written.ts`); the graph runs on the lake as ingested.",
+  '',
+  '| order events | MB | parse floor | `pipeline ingest` | ingest / floor | peak RSS | Parquet files | job graph | hand-written | graph / hand-written | graph peak RSS |',
+  '|---|---|---|---|---|---|---|---|---|---|---|',
+  ...ordinaryResults.map(
+    (result) =>
+      `| ${result.events.toLocaleString('en-US')} | ${(result.inputBytes / 1e6).toFixed(0)} | ${result.floorSeconds.toFixed(2)} s | ${result.ingestSeconds.toFixed(2)} s | ${result.ingestOverFloor.toFixed(1)}x | ${mb(result.ingestPeakRss)} | ${result.parquetFiles} | ${result.graphSeconds.toFixed(1)} s | ${result.handWrittenSeconds.toFixed(1)} s | ${result.graphOverHandWritten.toFixed(1)}x | ${mb(result.graphPeakRss)} |`,
+  ),
+  '',
   '## Predictive CLV (BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma fits, P(alive) and curves of the selected model)',
   '',
   '| customers | seconds | converged | selected |',
@@ -181,5 +221,8 @@ const lines = [
   '',
 ];
 await writeFile('bench/RESULTS.md', lines.join('\n'));
-await writeFile('bench/results.json', `${JSON.stringify({ machine, sizes: sizeResults, clv: clvResults, publish: publishResult }, null, 2)}\n`);
+await writeFile(
+  'bench/results.json',
+  `${JSON.stringify({ machine, sizes: sizeResults, ordinary: ordinaryResults, clv: clvResults, publish: publishResult }, null, 2)}\n`,
+);
 process.stdout.write(`${lines.join('\n')}\n`);
