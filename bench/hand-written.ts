@@ -14,6 +14,8 @@ const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsa
 const started = process.hrtime.bigint();
 const instance = await DuckDBInstance.create(':memory:', { memory_limit: '3GB' });
 const db = await instance.connect();
+// Dates of UTC instants, as the pipeline's default business time zone gives them.
+await db.run("set TimeZone = 'UTC'");
 const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 const queries = [

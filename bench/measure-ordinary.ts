@@ -29,6 +29,8 @@ try {
   const surveys = await child('bench/measure-ingest.ts', surveysPath, lake, 'surveys', 'command');
   const graph = await child('bench/measure-graph.ts', lake);
   const handWritten = await child('bench/hand-written.ts', ordersPath, surveysPath);
+  // The yardstick must see the same shop: as many customers with a purchase as customer_summary.
+  if (handWritten.customers !== graph.customers) throw new Error(`hand-written queries found ${handWritten.customers} customers, the graph ${graph.customers}`);
   process.stdout.write(
     `${JSON.stringify({
       orders,
@@ -40,13 +42,13 @@ try {
       ingestPeakRss: ingest.peakRss,
       ingestThreads: ingest.threads,
       parquetFiles: ingest.parquetFiles,
-      ingestOverFloor: ingest.seconds / floorSeconds,
+      ingestTimeOverFloorTime: ingest.seconds / floorSeconds,
       surveyIngestSeconds: surveys.seconds,
       graphSeconds: graph.seconds,
       graphPeakRss: graph.peakRss,
       handWrittenSeconds: handWritten.seconds,
       handWrittenPeakRss: handWritten.peakRss,
-      graphOverHandWritten: graph.seconds / handWritten.seconds,
+      graphTimeOverHandWrittenTime: graph.seconds / handWritten.seconds,
       customers: graph.customers,
       handWrittenCustomers: handWritten.customers,
       stepTimes: graph.stepTimes,

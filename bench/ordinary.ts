@@ -44,7 +44,9 @@ export async function writeOrdinaryData(
     const customer = `CUST-${String(random.integer(1, customers)).padStart(9, '0')}`;
     const orderId = `ORD-2024-${String(order).padStart(10, '0')}`;
     const placedAt = start + Math.floor(random.next() * span);
-    const total = Math.round(random.gamma(4, 15) * (random.chance(0.2) ? 1 : 100)) / (random.chance(0.2) ? 1 : 100);
+    // One order in five costs whole dollars (written as `59.0`), the rest dollars and cents.
+    const amount = random.gamma(4, 15);
+    const total = random.chance(0.2) ? Math.round(amount) : Math.round(amount * 100) / 100;
     const channel = channels[random.integer(0, channels.length - 1)]!;
     const common = (status: string, at: number): Field[] => [
       ['customer_id', customer],

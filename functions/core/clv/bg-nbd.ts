@@ -299,7 +299,7 @@ export interface HistoriesFit<Parameters> {
   readonly iterations: number;
   /** A parameter went to the edge of the search box: the data lacks the heterogeneity or drop-out the model assumes. */
   readonly atBound: boolean;
-  /** Always false: a sample only gives the starting point of a fit polished on every customer. */
+  /** The fit is that of a sample (Pareto/NBD on many customers); false for the models polished on every customer. */
   readonly sampled: boolean;
 }
 

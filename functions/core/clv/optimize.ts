@@ -136,11 +136,15 @@ export function minimize(objective: (point: number[]) => number, start: number[]
  */
 export const PURCHASE_MODEL_EDGE = 9;
 
-/** Above twice this many customers, a fit starts from a fit on this many of them. */
+/**
+ * Above twice this many customers, Pareto/NBD (no analytic gradient) keeps the fit of an even
+ * sample of this many of them.
+ */
 export const WARM_START_SAMPLE = 25_000;
 
 /**
- * The same for a model with an analytic gradient (BG/NBD, MBG/NBD), whose fit on every
+ * Above twice this many customers (or repeat buyers), a model with an analytic gradient
+ * (BG/NBD, MBG/NBD, Gamma-Gamma) starts from a fit on this many of them; its fit on every
  * customer is polished with BFGS from the sample's: the result is the maximum on all of them
  * whatever the sample, so a smaller one only saves Nelder-Mead's many passes.
  */
