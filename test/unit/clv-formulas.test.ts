@@ -11,7 +11,7 @@ import {
 } from '../../functions/core/clv/bg-nbd.ts';
 import { conditionalExpectedSpend } from '../../functions/core/clv/gamma-gamma.ts';
 import { minimizeWithGradient } from '../../functions/core/clv/optimize.ts';
-import { digamma, gammaSign, hyp2f1, logGamma } from '../../functions/core/clv/special.ts';
+import { digamma, gammaSign, hyp2f1, logAddExp, logGamma } from '../../functions/core/clv/special.ts';
 
 /** The CDNOW fit in weeks (Fader, Hardie & Lee 2005). */
 const CDNOW = { r: 0.2425945, alpha: 4.4136022, a: 0.7929219, b: 2.4259062 };
@@ -58,6 +58,15 @@ describe('Gamma-Gamma', () => {
 });
 
 describe('special functions', () => {
+  it('adds in log space without overflow or underflow', () => {
+    for (const [x, y] of [[0, 0], [1, 2], [-3, 5], [-700, -701], [10, -Infinity]]) {
+      expect(logAddExp(x!, y!)).toBeCloseTo(Math.log(Math.exp(x!) + Math.exp(y!)), 12);
+    }
+    expect(logAddExp(1000, 1000)).toBeCloseTo(1000 + Math.LN2, 12);
+    expect(logAddExp(-1000, -1e6)).toBe(-1000);
+    expect(logAddExp(-Infinity, -Infinity)).toBe(-Infinity);
+  });
+
   it('computes log-gamma, including negative arguments', () => {
     expect(logGamma(0.5)).toBeCloseTo(Math.log(Math.sqrt(Math.PI)), 12);
     expect(logGamma(10)).toBeCloseTo(Math.log(362880), 10);

@@ -49,7 +49,8 @@ export function logBeta(a: number, b: number): number {
 export function logAddExp(x: number, y: number): number {
   const high = Math.max(x, y);
   if (high === -Infinity) return -Infinity;
-  return high + Math.log(Math.exp(x - high) + Math.exp(y - high));
+  // One exponential, not two: the likelihoods call this once per history per evaluation.
+  return high + Math.log1p(Math.exp(-Math.abs(x - y)));
 }
 
 const MAX_SERIES_TERMS = 2_000_000;
