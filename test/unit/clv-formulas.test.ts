@@ -59,7 +59,13 @@ describe('Gamma-Gamma', () => {
 
 describe('special functions', () => {
   it('adds in log space without overflow or underflow', () => {
-    for (const [x, y] of [[0, 0], [1, 2], [-3, 5], [-700, -701], [10, -Infinity]]) {
+    for (const [x, y] of [
+      [0, 0],
+      [1, 2],
+      [-3, 5],
+      [-700, -701],
+      [10, -Infinity],
+    ]) {
       expect(logAddExp(x!, y!)).toBeCloseTo(Math.log(Math.exp(x!) + Math.exp(y!)), 12);
     }
     expect(logAddExp(1000, 1000)).toBeCloseTo(1000 + Math.LN2, 12);

@@ -331,8 +331,11 @@ export function fitBetaGeometric(input: HistoriesInput, variant: BetaGeometricVa
     const { value, gradient } = logLikelihoodWithGradient(fromLog(point), compressed, variant);
     return { value: -value, gradient: gradient.map((component) => -component) };
   };
+  // A sample's fit that stopped unconverged past the edge was crawling after an optimum at
+  // infinity, as surely as one that reached the box's bound: BFGS reaching the bound is then the answer.
+  const sampleAtEdge = sample !== undefined && (sample.atBound || (!sample.converged && start.some((value) => Math.abs(value) > PURCHASE_MODEL_EDGE)));
   const result = sample
-    ? polish(negative, start, sample.atBound)
+    ? polish(negative, start, sampleAtEdge, { edge: PURCHASE_MODEL_EDGE })
     : minimize((point) => -totalLogLikelihood(fromLog(point), compressed, variant), start, { edge: PURCHASE_MODEL_EDGE });
   return {
     parameters: fromLog(result.point),

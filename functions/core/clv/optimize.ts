@@ -247,9 +247,10 @@ export function minimizeWithGradient(objective: WithGradient, start: number[], o
  * there, and BFGS ending on the edge too is the answer (measured on data without
  * heterogeneity: the same point as Nelder-Mead's to 2e-8 in log-likelihood, 15 times sooner).
  */
-export function polish(objective: WithGradient, start: number[], startAtBound = false): MinimizeResult {
+export function polish(objective: WithGradient, start: number[], startAtBound = false, options: Pick<MinimizeOptions, 'edge'> = {}): MinimizeResult {
   const polished = minimizeWithGradient(objective, start);
   if (polished.converged || (startAtBound && polished.atBound)) return polished;
-  const fallback = minimize((point) => objective(point).value, start, { initialStep: 0.1 });
+  // With the cold search's edge: past it, a crawl toward infinity stops as it would have there.
+  const fallback = minimize((point) => objective(point).value, start, { initialStep: 0.1, ...options });
   return { ...fallback, iterations: polished.iterations + fallback.iterations };
 }
