@@ -1,5 +1,5 @@
 import { digamma, hyp2f1, logAddExp, logBeta, logGamma } from './special.ts';
-import { GRADIENT_WARM_START_SAMPLE, minimize, polish, PURCHASE_MODEL_EDGE } from './optimize.ts';
+import { edgeSidesOf, GRADIENT_WARM_START_SAMPLE, minimize, polish, PURCHASE_MODEL_EDGE } from './optimize.ts';
 
 /**
  * BG/NBD (Fader, Hardie & Lee 2005, "Counting your customers the easy way"). While alive a
@@ -331,11 +331,8 @@ export function fitBetaGeometric(input: HistoriesInput, variant: BetaGeometricVa
     const { value, gradient } = logLikelihoodWithGradient(fromLog(point), compressed, variant);
     return { value: -value, gradient: gradient.map((component) => -component) };
   };
-  // A sample's fit that stopped unconverged past the edge was crawling after an optimum at
-  // infinity, as surely as one that reached the box's bound: BFGS reaching the bound is then the answer.
-  const sampleAtEdge = sample !== undefined && (sample.atBound || (!sample.converged && start.some((value) => Math.abs(value) > PURCHASE_MODEL_EDGE)));
   const result = sample
-    ? polish(negative, start, sampleAtEdge, { edge: PURCHASE_MODEL_EDGE })
+    ? polish(negative, start, edgeSidesOf(start, sample, PURCHASE_MODEL_EDGE), { edge: PURCHASE_MODEL_EDGE })
     : minimize((point) => -totalLogLikelihood(fromLog(point), compressed, variant), start, { edge: PURCHASE_MODEL_EDGE });
   return {
     parameters: fromLog(result.point),

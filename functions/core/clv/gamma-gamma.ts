@@ -1,5 +1,5 @@
 import { digamma, logGamma } from './special.ts';
-import { GRADIENT_WARM_START_SAMPLE, minimize, polish, strideSample } from './optimize.ts';
+import { edgeSidesOf, GRADIENT_WARM_START_SAMPLE, minimize, polish, strideSample } from './optimize.ts';
 
 /**
  * Gamma-Gamma spend model (Fader, Hardie & Lee 2005, "RFM and CLV"; Fader & Hardie 2013):
@@ -93,7 +93,11 @@ export function fitGammaGamma(histories: readonly SpendHistory[]): GammaGammaFit
   const sample = usable.length > 2 * GRADIENT_WARM_START_SAMPLE ? fitGammaGamma(strideSample(usable, GRADIENT_WARM_START_SAMPLE)) : undefined;
   const warm = sample?.parameters;
   const start = warm ? [warm.p, warm.q, warm.v].map(Math.log) : [0, 0, 0];
-  const result = sample ? polish(negative, start, sample.atBound) : minimize((point) => negative(point).value, start);
+  // Only a sample's fit on the box's bound counts as gone to the edge here: v is in money, and
+  // e^9 is not past every shop's spend.
+  const result = sample
+    ? polish(negative, start, sample.atBound ? edgeSidesOf(start, sample, Infinity) : undefined)
+    : minimize((point) => negative(point).value, start);
   return {
     parameters: fromLog(result.point),
     logLikelihood: -result.value,

@@ -146,7 +146,8 @@ export const WARM_START_SAMPLE = 25_000;
  * Above twice this many customers (or repeat buyers), a model with an analytic gradient
  * (BG/NBD, MBG/NBD, Gamma-Gamma) starts from a fit on this many of them; its fit on every
  * customer is polished with BFGS from the sample's: the result is the maximum on all of them
- * whatever the sample, so a smaller one only saves Nelder-Mead's many passes.
+ * whatever the sample (or, when the data push it past the search's edge, a point on that edge,
+ * unconverged), so a smaller sample only saves Nelder-Mead's many passes.
  */
 export const GRADIENT_WARM_START_SAMPLE = 5_000;
 
@@ -243,14 +244,38 @@ export function minimizeWithGradient(objective: WithGradient, start: number[], o
  * in a few dozen evaluations, and Nelder-Mead from the same point if BFGS does not converge
  * inside the box. Cold starts use Nelder-Mead alone: from far away BFGS can follow the
  * gradient into the box's edge on these likelihoods (measured: Gamma-Gamma on CDNOW). When
- * the sample's fit already ended on the edge (`startAtBound`), the data pushes the optimum
- * there, and BFGS ending on the edge too is the answer (measured on data without
- * heterogeneity: the same point as Nelder-Mead's to 2e-8 in log-likelihood, 15 times sooner).
+ * the sample's fit already went to the edge, the data push the optimum there, and BFGS ending
+ * on the bound is the answer if it is on the side the sample went (`edgeSides`: per
+ * coordinate, +1 or -1 where the sample went to that side, 0 where it stayed inside; measured
+ * on data without heterogeneity: the same point as Nelder-Mead's to 2e-8 in log-likelihood,
+ * 15 times sooner). Such a fit is reported unconverged.
  */
-export function polish(objective: WithGradient, start: number[], startAtBound = false, options: Pick<MinimizeOptions, 'edge'> = {}): MinimizeResult {
+export function polish(objective: WithGradient, start: number[], edgeSides?: readonly number[], options: Pick<MinimizeOptions, 'edge'> = {}): MinimizeResult {
+  // minimizeWithGradient searches its default box, ±10.
   const polished = minimizeWithGradient(objective, start);
-  if (polished.converged || (startAtBound && polished.atBound)) return polished;
+  if (polished.converged || (polished.atBound && edgeSides && onSidesOf(polished.point, edgeSides, 10))) return polished;
   // With the cold search's edge: past it, a crawl toward infinity stops as it would have there.
   const fallback = minimize((point) => objective(point).value, start, { initialStep: 0.1, ...options });
   return { ...fallback, iterations: polished.iterations + fallback.iterations };
+}
+
+/** Every coordinate on the box's bound is one the sample went past the edge on, on the same side. */
+function onSidesOf(point: readonly number[], edgeSides: readonly number[], bound: number): boolean {
+  return point.every((value, index) => Math.abs(value) <= bound - 1e-3 || Math.sign(value) === edgeSides[index]);
+}
+
+/**
+ * Per coordinate of a fit's log-parameters: the side of the edge it went to (the box's bound,
+ * or past `edge` without converging: crawling after an optimum at infinity), 0 if neither;
+ * undefined when it went to no edge at all.
+ */
+export function edgeSidesOf(
+  point: readonly number[],
+  fit: { readonly converged: boolean; readonly atBound?: boolean },
+  edge: number,
+  bound = 10,
+): number[] | undefined {
+  const limit = fit.atBound ? bound - 1e-3 : fit.converged ? Infinity : edge;
+  const sides = point.map((value) => (Math.abs(value) > limit ? Math.sign(value) : 0));
+  return sides.some((side) => side !== 0) ? sides : undefined;
 }
