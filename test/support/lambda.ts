@@ -1,8 +1,10 @@
+import type { GetQueryResultsCommandOutput } from '@aws-sdk/client-athena';
 import type { Context, SQSRecord } from 'aws-lambda';
 
 /**
  * What the handler tests share: the environment every pipeline Lambda reads at import time,
- * an invocation context, and SQS records as the ingest queue delivers them.
+ * an invocation context, SQS records as the ingest queue delivers them, and the campaign
+ * audience as Athena returns it to the publisher.
  */
 export const lambdaEnvironment = {
   LAKE_BUCKET: 'test-lake',
@@ -32,5 +34,35 @@ export function sqsRecord(messageId: string, payload: string, eventType: string 
     eventSource: 'aws:sqs',
     eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:ingest',
     awsRegion: 'eu-west-1',
+  };
+}
+
+const AUDIENCE_COLUMNS: readonly [name: string, type: string][] = [
+  ['campaign', 'varchar'],
+  ['customer_id', 'varchar'],
+  ['priority', 'integer'],
+  ['reason', 'varchar'],
+  ['rank_in_campaign', 'bigint'],
+  ['net_revenue', 'double'],
+  ['purchases', 'bigint'],
+  ['days_since_last_purchase', 'bigint'],
+  ['last_nps_score', 'integer'],
+  ['segment', 'varchar'],
+  ['as_of', 'date'],
+];
+
+/**
+ * campaign_audience rows as Athena's GetQueryResults gives them: a header row, then one row of
+ * text per customer; a value left undefined is a SQL null.
+ */
+export function audienceQueryResult(rows: readonly (readonly (string | undefined)[])[]): Partial<GetQueryResultsCommandOutput> {
+  return {
+    ResultSet: {
+      ResultSetMetadata: { ColumnInfo: AUDIENCE_COLUMNS.map(([Name, Type]) => ({ Name, Type })) },
+      Rows: [
+        { Data: AUDIENCE_COLUMNS.map(([VarCharValue]) => ({ VarCharValue })) },
+        ...rows.map((row) => ({ Data: row.map((VarCharValue) => (VarCharValue === undefined ? {} : { VarCharValue })) })),
+      ],
+    },
   };
 }

@@ -156,7 +156,7 @@ describe('S3 object store under faults', () => {
 
 describe('Athena query engine under faults', () => {
   const sleeps: number[] = [];
-  const engine = (options: { timeoutMs?: number } = {}) =>
+  const engine = (options: Partial<ConstructorParameters<typeof AthenaQueryEngine>[0]> = {}) =>
     new AthenaQueryEngine({
       client: new AthenaClient({ region: 'eu-west-1' }),
       workGroup: 'pipeline',
@@ -214,13 +214,7 @@ describe('Athena query engine under faults', () => {
     const clock = virtualClock();
     athena.on(GetQueryExecutionCommand).resolves(status('RUNNING'));
     athena.on(StopQueryExecutionCommand).resolves({});
-    const failure = new AthenaQueryEngine({
-      client: new AthenaClient({ region: 'eu-west-1' }),
-      workGroup: 'w',
-      database: 'd',
-      timeoutMs: 10_000,
-      ...clock,
-    }).execute('select 1');
+    const failure = engine({ timeoutMs: 10_000, ...clock }).execute('select 1');
     await expect(failure).rejects.toBeInstanceOf(QueryTimeoutError);
     await expect(failure).rejects.toThrow('Athena query q1 did not finish within 10000 ms (last state RUNNING); asked Athena to stop it');
     expect(athena.commandCalls(StopQueryExecutionCommand).map((call) => call.args[0].input.QueryExecutionId)).toEqual(['q1']);
@@ -231,13 +225,7 @@ describe('Athena query engine under faults', () => {
     const clock = virtualClock();
     athena.on(GetQueryExecutionCommand).resolvesOnce(status('SUCCEEDED')).resolves(status('RUNNING'));
     athena.on(StopQueryExecutionCommand).resolves({});
-    const invocation = new AthenaQueryEngine({
-      client: new AthenaClient({ region: 'eu-west-1' }),
-      workGroup: 'w',
-      database: 'd',
-      deadline: Date.now() + 20_000,
-      ...clock,
-    });
+    const invocation = engine({ deadline: Date.now() + 20_000, ...clock });
     await invocation.execute('select 1');
     await clock.sleep(15_000);
     // The second query has 5 s left, not a fresh timeout of its own.
@@ -250,12 +238,7 @@ describe('Athena query engine under faults', () => {
     athena.on(GetQueryExecutionCommand).resolves(status('SUCCEEDED'));
     const tokenOf = async (tokenScope?: string) => {
       athena.resetHistory();
-      await new AthenaQueryEngine({
-        client: new AthenaClient({ region: 'eu-west-1' }),
-        workGroup: 'w',
-        database: 'd',
-        ...(tokenScope && { tokenScope }),
-      }).execute('select 1');
+      await engine({ ...(tokenScope && { tokenScope }) }).execute('select 1');
       return athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input.ClientRequestToken;
     };
     expect(await tokenOf('request-1')).toBe(await tokenOf('request-1'));
@@ -266,13 +249,7 @@ describe('Athena query engine under faults', () => {
     const clock = virtualClock();
     athena.on(GetQueryExecutionCommand).rejects(named('ThrottlingException', 400));
     athena.on(StopQueryExecutionCommand).rejects(denied());
-    const failure = new AthenaQueryEngine({
-      client: new AthenaClient({ region: 'eu-west-1' }),
-      workGroup: 'w',
-      database: 'd',
-      timeoutMs: 10_000,
-      ...clock,
-    }).execute('select 1');
+    const failure = engine({ timeoutMs: 10_000, ...clock }).execute('select 1');
     await expect(failure).rejects.toThrow(
       'Athena query q1 did not finish within 10000 ms (last state unknown, last poll ThrottlingException happened); could not stop it: AccessDenied happened',
     );

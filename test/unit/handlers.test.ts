@@ -9,7 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ColumnBatch, readParquetRows } from '../../functions/core/lake/parquet.ts';
 import { orderEvent } from '../support/events.ts';
-import { lambdaContext, lambdaEnvironment, sqsRecord } from '../support/lambda.ts';
+import { audienceQueryResult, lambdaContext, lambdaEnvironment, sqsRecord } from '../support/lambda.ts';
 import { simulateBgNbd } from '../support/simulate-clv.ts';
 import { GRADIENT_WARM_START_SAMPLE } from '../../functions/core/clv/optimize.ts';
 
@@ -272,30 +272,8 @@ describe('publish handler', () => {
   it('reads the audience with Athena, sends it to the queue and logs what it sent', async () => {
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q1' });
     athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
-    const names = [
-      'campaign',
-      'customer_id',
-      'priority',
-      'reason',
-      'rank_in_campaign',
-      'net_revenue',
-      'purchases',
-      'days_since_last_purchase',
-      'last_nps_score',
-      'segment',
-      'as_of',
-    ];
-    const types = ['varchar', 'varchar', 'integer', 'varchar', 'bigint', 'double', 'bigint', 'bigint', 'integer', 'varchar', 'date'];
     const values = ['win_back', 'c1', '80', 'lapsed', '1', '120.5', '3', '120', undefined, 'at_risk', '2024-03-31'];
-    athena.on(GetQueryResultsCommand).resolves({
-      ResultSet: {
-        ResultSetMetadata: { ColumnInfo: names.map((Name, index) => ({ Name, Type: types[index] })) },
-        Rows: [
-          { Data: names.map((VarCharValue) => ({ VarCharValue })) },
-          { Data: values.map((VarCharValue) => (VarCharValue === undefined ? {} : { VarCharValue })) },
-        ],
-      },
-    });
+    athena.on(GetQueryResultsCommand).resolves(audienceQueryResult([values]));
     s3.on(ListObjectsV2Command).resolves({ Contents: [] });
     s3.on(PutObjectCommand).resolves({});
     sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => ({

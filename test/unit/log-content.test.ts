@@ -7,7 +7,7 @@ import type { SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import type { S3Event, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { lambdaContext, sqsRecord } from '../support/lambda.ts';
+import { audienceQueryResult, lambdaContext, sqsRecord } from '../support/lambda.ts';
 
 /**
  * Issue 8, security: the Lambdas log ids, keys and counts, never the content of an event
@@ -147,30 +147,8 @@ describe('publish handler', () => {
   it('logs what it sent as counts, not the customers it sent to', async () => {
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q1' });
     athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
-    const names = [
-      'campaign',
-      'customer_id',
-      'priority',
-      'reason',
-      'rank_in_campaign',
-      'net_revenue',
-      'purchases',
-      'days_since_last_purchase',
-      'last_nps_score',
-      'segment',
-      'as_of',
-    ];
-    const types = ['varchar', 'varchar', 'integer', 'varchar', 'bigint', 'double', 'bigint', 'bigint', 'integer', 'varchar', 'date'];
     const row = (customer: string) => ['win_back', customer, '80', `${MARKER}-REASON`, '1', '120.5', '3', '120', '9', 'at_risk', '2024-03-31'];
-    athena.on(GetQueryResultsCommand).resolves({
-      ResultSet: {
-        ResultSetMetadata: { ColumnInfo: names.map((Name, index) => ({ Name, Type: types[index] })) },
-        Rows: [
-          { Data: names.map((VarCharValue) => ({ VarCharValue })) },
-          ...[`${MARKER}-CUSTOMER-123`, `${MARKER}-CUSTOMER-456`].map((customer) => ({ Data: row(customer).map((VarCharValue) => ({ VarCharValue })) })),
-        ],
-      },
-    });
+    athena.on(GetQueryResultsCommand).resolves(audienceQueryResult([`${MARKER}-CUSTOMER-123`, `${MARKER}-CUSTOMER-456`].map(row)));
     s3.on(ListObjectsV2Command).resolves({ Contents: [] });
     s3.on(PutObjectCommand).resolves({});
     // The first message is delivered, the second refused by SQS: the run fails and says how many.
