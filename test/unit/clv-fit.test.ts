@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compressHistories, conditionalExpectedPurchases, fitBgNbd, totalLogLikelihood } from '../../functions/core/clv/bg-nbd.ts';
+import { compressHistories, conditionalExpectedPurchases, fitBgNbd, sampleCustomers, totalLogLikelihood } from '../../functions/core/clv/bg-nbd.ts';
 import type { BgNbdParameters, PurchaseHistory } from '../../functions/core/clv/bg-nbd.ts';
 import { fitGammaGamma } from '../../functions/core/clv/gamma-gamma.ts';
 import { fitCustomerValue, selectPurchaseModel } from '../../functions/core/clv/predictive-clv.ts';
 import type { FittedPurchaseModel, PurchaseModelName } from '../../functions/core/clv/purchase-models.ts';
 import { Random } from '../../functions/core/demo/random.ts';
-import { GRADIENT_WARM_START_SAMPLE } from '../../functions/core/clv/optimize.ts';
+import { GRADIENT_WARM_START_SAMPLE, strideSample } from '../../functions/core/clv/optimize.ts';
 import { simulateBgNbd, simulateGammaGamma } from '../support/simulate-clv.ts';
 
 const cdnow = readFileSync(new URL('../fixtures/cdnow-summary.csv', import.meta.url), 'utf8')
@@ -77,6 +77,29 @@ describe('recovery from simulated customers', () => {
 });
 
 describe('warm start on large data', () => {
+  it('samples exactly the number asked for, evenly, whether the histories are compressed or not', () => {
+    // 49,985 customers and a sample of 25,000: a whole-number stride (every k-th) can only take
+    // all of them or every second one; the Pareto/NBD fit cost twice as much just below 50,000.
+    const customers = Array.from({ length: 49_985 }, (_, index) => ({ x: index % 7, tx: index / 1000, T: 60 + index / 1000 }));
+    const picked = strideSample(customers, 25_000);
+    expect(picked).toHaveLength(25_000);
+    expect(picked[0]).toBe(customers[1]);
+    expect(picked.at(-1)).toBe(customers.at(-1));
+    // Evenly: every gap between picked customers is one or two.
+    const positions = picked.map((customer) => customers.indexOf(customer));
+    expect(new Set(positions.slice(1).map((position, index) => position - positions[index]!))).toEqual(new Set([1, 2]));
+    // One history per customer: the same customers as the histories' sample.
+    const sampled = sampleCustomers({ compressed: compressHistories(customers), customers: customers.length }, 25_000);
+    expect(sampled.compressed).toEqual(compressHistories(picked));
+    // Histories shared by many customers: still exactly 25,000 customers, in proportion.
+    const shared = compressHistories(customers.map(({ x }) => ({ x, tx: x, T: 10 })));
+    const weighted = sampleCustomers({ compressed: shared, customers: customers.length }, 25_000);
+    expect(weighted.customers).toBe(25_000);
+    for (const [index, history] of weighted.compressed.entries())
+      expect(Math.abs(history.weight - (shared[index]!.weight * 25_000) / customers.length)).toBeLessThanOrEqual(1);
+    expect(strideSample(customers.slice(0, 100), 25_000)).toEqual(customers.slice(0, 100));
+  });
+
   it('on data whose optimum is at infinity, keeps the polished fit on the edge instead of crawling there again', () => {
     // No drop-out and no difference between customers: the likelihood keeps rising toward the
     // box's edge, where the sample's search stops unconverged. Nelder-Mead from there over every

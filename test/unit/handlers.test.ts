@@ -195,7 +195,7 @@ describe('fit-clv handler', () => {
 describe('fit-clv handler on Athena output read in any order', () => {
   it('fits the same models from the same customers, however UNLOAD split and listed the part files', async () => {
     // Over twice the warm-start sample of repeat buyers, where the Gamma-Gamma fit starts from
-    // every k-th one: read in file order, the model changed with the files' order.
+    // an even sample of them: read in file order, the model changed with the files' order.
     const simulated = simulateBgNbd({ r: 3, alpha: 4, a: 0.3, b: 6 }, 15_000, 8, [40, 80]);
     const rows = simulated.map((history, index) => ({
       customer_id: `c${String(index).padStart(5, '0')}`,

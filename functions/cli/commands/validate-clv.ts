@@ -132,7 +132,7 @@ function describeValidation(validation: HoldoutValidation, calibrationEnd: strin
     (model) =>
       `  ${PURCHASE_MODEL_TITLES[model.fit.model].padEnd(10)} ${describeParameters(model.fit.parameters)}, log-likelihood ${model.fit.logLikelihood.toFixed(2)}` +
       (convergedInside(model.fit) ? '' : ' (did not converge inside the search)') +
-      (model.fit.sampled ? ` (fitted on every k-th customer, ${WARM_START_SAMPLE.toLocaleString('en-US')} or more)` : ''),
+      (model.fit.sampled ? ` (fitted on an even sample of ${WARM_START_SAMPLE.toLocaleString('en-US')} customers)` : ''),
   );
   const converged = validation.models.filter((model) => convergedInside(model.fit));
   const best = (pick: (model: ModelValidation) => number) =>

@@ -113,17 +113,19 @@ export function asCompressed(input: HistoriesInput): CompressedHistories {
 }
 
 /**
- * An even sample of about `size` customers: every k-th customer, counted through the
- * compressed histories in their order (for one history per customer, strideSample's sample).
+ * An even sample of `size` customers (all of them when there are no more): customer k of n is
+ * picked when floor((k + 1) * size / n) steps up past floor(k * size / n), counted through the compressed histories in their
+ * order (for one history per customer, strideSample's sample).
  */
 export function sampleCustomers(histories: CompressedHistories, size: number): CompressedHistories {
-  const stride = Math.max(1, Math.floor(histories.customers / size));
+  if (histories.customers <= size) return histories;
+  const picksBefore = (customer: number) => Math.floor((customer * size) / histories.customers);
   const sample: WeightedHistory[] = [];
   let before = 0;
   let customers = 0;
   for (const { x, tx, T, weight } of histories.compressed) {
-    // Customers before .. before + weight - 1 are these; every multiple of the stride among them is picked.
-    const picked = Math.ceil((before + weight) / stride) - Math.ceil(before / stride);
+    // Customers before .. before + weight - 1 are these.
+    const picked = picksBefore(before + weight) - picksBefore(before);
     if (picked > 0) {
       sample.push({ x, tx, T, weight: picked });
       customers += picked;

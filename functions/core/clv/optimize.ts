@@ -137,8 +137,9 @@ export function minimize(objective: (point: number[]) => number, start: number[]
 export const PURCHASE_MODEL_EDGE = 9;
 
 /**
- * Above twice this many customers, Pareto/NBD (no analytic gradient) keeps the fit of an even
- * sample of this many of them.
+ * Above this many customers, Pareto/NBD (no analytic gradient) keeps the fit of an even sample
+ * of this many of them: its fit costs in proportion to the customers, and 25,000 pin its four
+ * parameters down well.
  */
 export const WARM_START_SAMPLE = 25_000;
 
@@ -151,12 +152,13 @@ export const WARM_START_SAMPLE = 25_000;
  */
 export const GRADIENT_WARM_START_SAMPLE = 5_000;
 
-/** Every k-th item, about `size` in all: a deterministic sample that spans the whole input. */
+/**
+ * An even sample of `size` items (all of them when there are no more): item k of n is picked
+ * when floor((k + 1) * size / n) steps up past floor(k * size / n). Deterministic, and it spans the whole input.
+ */
 export function strideSample<T>(items: readonly T[], size: number): T[] {
-  const stride = Math.max(1, Math.floor(items.length / size));
-  const sample: T[] = [];
-  for (let index = 0; index < items.length; index += stride) sample.push(items[index]!);
-  return sample;
+  if (items.length <= size) return [...items];
+  return Array.from({ length: size }, (_, pick) => items[Math.ceil(((pick + 1) * items.length) / size) - 1]!);
 }
 
 /** An objective that also returns its gradient. */
@@ -275,7 +277,9 @@ export function edgeSidesOf(
   edge: number,
   bound = 10,
 ): number[] | undefined {
-  const limit = fit.atBound ? bound - 1e-3 : fit.converged ? Infinity : edge;
+  // An unconverged fit went past the edge wherever it is beyond it, whether or not another
+  // coordinate also reached the box's bound.
+  const limit = fit.converged ? Infinity : Math.min(edge, fit.atBound ? bound - 1e-3 : Infinity);
   const sides = point.map((value) => (Math.abs(value) > limit ? Math.sign(value) : 0));
   return sides.some((side) => side !== 0) ? sides : undefined;
 }

@@ -214,7 +214,7 @@ export type ParetoNbdFit = HistoriesFit<ParetoNbdParameters>;
 
 /**
  * Maximum-likelihood fit on the log-parameters, by Nelder-Mead from 1, 1, 1, 1 (there is no
- * analytic gradient). Above twice WARM_START_SAMPLE customers it fits an even sample; the
+ * analytic gradient). Above WARM_START_SAMPLE customers it fits an even sample of that many; the
  * log-likelihood is then that of the sample's parameters over every customer, so that it
  * compares with the other models' likelihoods (it lies a little below their maximum).
  */
@@ -226,7 +226,7 @@ export function fitParetoNbd(input: HistoriesInput): ParetoNbdFit {
     beta: Math.exp(beta!),
   });
   const histories = asCompressed(input);
-  const sampled = histories.customers > 2 * WARM_START_SAMPLE;
+  const sampled = histories.customers > WARM_START_SAMPLE;
   const prepared = prepareParetoHistories((sampled ? sampleCustomers(histories, WARM_START_SAMPLE) : histories).compressed);
   const result = minimize((point) => -paretoNbdEvaluate(fromLog(point), prepared).logLikelihood, [0, 0, 0, 0], { edge: PURCHASE_MODEL_EDGE });
   const parameters = fromLog(result.point);

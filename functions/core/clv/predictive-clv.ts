@@ -260,7 +260,7 @@ function purchaseModelRow(fit: FittedPurchaseModel, selected: boolean, choice: P
   const notes: string[] = [];
   if (reachedEdge(fit)) notes.push(AT_BOUND_NOTE);
   else if (!fit.converged) notes.push(`the search stopped after ${fit.iterations} iterations without converging`);
-  if (fit.sampled) notes.push(`fitted on every k-th customer (${WARM_START_SAMPLE.toLocaleString('en-US')} or more); log_likelihood is over all of them`);
+  if (fit.sampled) notes.push(`fitted on an even sample of ${WARM_START_SAMPLE.toLocaleString('en-US')} customers; log_likelihood is over all of them`);
   if (selected) {
     notes.push(
       choice === 'auto'

@@ -48,7 +48,7 @@ export const typeScriptSteps: Record<TypeScriptStep['handler'], TypeScriptStepHa
     inputSql: (asOf) => `select ${CLV_INPUT_COLUMNS.join(', ')} from customer_summary where as_of = date '${asOf}'`,
     inputColumns: CLV_INPUT_COLUMNS,
     run(input, config) {
-      // The fits start from a sample of every k-th customer, so the rows are put in customer_id
+      // The fits start from an even sample of the customers, so the rows are put in customer_id
       // order first: the same customers give the same model locally and on AWS, in any order.
       if (input['customer_id'] === undefined) throw new Error('the CLV step needs the column customer_id');
       const order = orderBy(input['customer_id']);
