@@ -9,6 +9,9 @@ describe('parseInstant', () => {
     ['2024-03-31T23:30+01:00', Date.UTC(2024, 2, 31, 22, 30)],
     ['2024-03-31 23:30:00.123456Z', Date.UTC(2024, 2, 31, 23, 30, 0, 123)],
     ['2024-02-29T00:00:00Z', Date.UTC(2024, 1, 29)],
+    ['2024-02-14T07:27:15.245313+00:00', Date.UTC(2024, 1, 14, 7, 27, 15, 245)],
+    ['2024-02-14T07:27:15.2-03:30', Date.UTC(2024, 1, 14, 10, 57, 15, 200)],
+    ['1970-01-01T01:00:00+01:00', 0],
   ])('reads %s', (text, expected) => {
     expect(parseInstant(text)).toEqual({ ok: true, epochMs: expected });
   });
@@ -24,6 +27,11 @@ describe('parseInstant', () => {
     ['1969-12-31T23:59:59Z', 'between 1970'],
     ['2100-01-01T00:00:00Z', 'between 1970'],
     ['0075-06-01T00:00:00Z', 'between 1970'],
+    ['1970-01-01T00:30:00+01:00', 'between 1970'],
+    ['2099-12-31T23:30:00-01:00', 'between 1970'],
+    ['2024-03-31T23:30:00.Z', 'ISO-8601'],
+    ['2024-03-31T23:30:00.1234567891Z', 'ISO-8601'],
+    ['2024-03-31T23:30:00+01:0', 'ISO-8601'],
   ])('refuses %s with a reason', (text, reason) => {
     const parsed = parseInstant(text);
     expect(parsed.ok).toBe(false);
@@ -41,6 +49,26 @@ describe('parseInstant', () => {
       expect(parseInstant(text), text).toEqual({ ok: true, epochMs });
       const seconds = `${text.slice(0, 19)}Z`;
       expect(parseInstant(seconds), seconds).toEqual({ ok: true, epochMs: epochMs - (epochMs % 1000) });
+    }
+  });
+
+  it('reads fractions of 1 to 9 digits and offsets as the offset and truncated milliseconds say', () => {
+    // As other writers send them (Python's isoformat: microseconds and +00:00), computed here
+    // from the parts with Date.UTC.
+    for (let index = 0; index < 5_000; index += 1) {
+      const utc = Date.UTC(1971 + (index % 128), index % 12, 1 + (index % 28), index % 24, (index * 7) % 60, (index * 13) % 60);
+      const fraction = String((index * 2654435761) % 1_000_000_000)
+        .padStart(9, '0')
+        .slice(0, 1 + (index % 9));
+      const offsetMinutes = ((index * 37) % (28 * 60 + 1)) - 14 * 60;
+      const sign = offsetMinutes < 0 ? '-' : '+';
+      const zone =
+        index % 5 === 0
+          ? 'Z'
+          : `${sign}${String(Math.floor(Math.abs(offsetMinutes) / 60)).padStart(2, '0')}:${String(Math.abs(offsetMinutes) % 60).padStart(2, '0')}`;
+      const text = `${new Date(utc).toISOString().slice(0, 19)}.${fraction}${zone}`;
+      const millis = Number(fraction.padEnd(3, '0').slice(0, 3));
+      expect(parseInstant(text), text).toEqual({ ok: true, epochMs: utc + millis - (zone === 'Z' ? 0 : offsetMinutes) * 60_000 });
     }
   });
 });

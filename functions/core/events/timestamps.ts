@@ -33,39 +33,46 @@ function digits(text: string, start: number, count: number): number {
   return value;
 }
 
+/** The offset in minutes of "Z" or "+HH:MM" / "-HH:MM" at text[start..], or undefined for any other form or range. */
+function plainOffsetMinutes(text: string, start: number): number | undefined {
+  const remaining = text.length - start;
+  if (remaining === 1) return text.charCodeAt(start) === 90 /* Z */ ? 0 : undefined;
+  const sign = text[start] === '+' ? 1 : text[start] === '-' ? -1 : 0;
+  if (remaining !== 6 || sign === 0 || text[start + 3] !== ':') return undefined;
+  const hours = digits(text, start + 1, 2);
+  const minutes = digits(text, start + 4, 2);
+  if (hours < 0 || hours > 14 || minutes < 0 || minutes > 59) return undefined;
+  return sign * (hours * 60 + minutes);
+}
+
 /**
- * The shape nearly every producer sends, 2024-03-31T23:30:00Z or 2024-03-31T23:30:00.123Z, read
- * from its character codes; undefined for anything else (or out of range), which the general
- * parser then reads and words the reason for. Ingest calls this for every event.
+ * The shapes nearly every producer sends, read from their character codes:
+ * 2024-03-31T23:30:00, then optionally a fraction of 1 to 9 digits (truncated to milliseconds),
+ * then Z or an offset like +00:00 (as Python's isoformat writes it). Undefined for anything
+ * else or out of range, which the general parser then reads and words the reason for. Ingest
+ * calls this for every event.
  */
 function parseCanonicalInstant(text: string): number | undefined {
   const length = text.length;
-  if (length !== 20 && length !== 24) return undefined;
-  if (text.charCodeAt(length - 1) !== 90 /* Z */ || text[4] !== '-' || text[7] !== '-' || text[10] !== 'T' || text[13] !== ':' || text[16] !== ':') {
-    return undefined;
+  if (length < 20 || text[4] !== '-' || text[7] !== '-' || text[10] !== 'T' || text[13] !== ':' || text[16] !== ':') return undefined;
+  let zoneStart = 19;
+  let millis = 0;
+  if (text[19] === '.') {
+    zoneStart = 20;
+    while (zoneStart < length && zoneStart < 29 && text.charCodeAt(zoneStart) >= 48 && text.charCodeAt(zoneStart) <= 57) zoneStart += 1;
+    const fractionDigits = zoneStart - 20;
+    if (fractionDigits === 0) return undefined;
+    millis = digits(text, 20, Math.min(3, fractionDigits)) * 10 ** Math.max(0, 3 - fractionDigits);
   }
-  if (length === 24 && text[19] !== '.') return undefined;
+  const offsetMinutes = plainOffsetMinutes(text, zoneStart);
+  if (offsetMinutes === undefined) return undefined;
   const year = digits(text, 0, 4);
   const month = digits(text, 5, 2);
   const day = digits(text, 8, 2);
   const hour = digits(text, 11, 2);
   const minute = digits(text, 14, 2);
   const second = digits(text, 17, 2);
-  const millis = length === 24 ? digits(text, 20, 3) : 0;
-  if (
-    year < 1970 ||
-    year >= 2100 ||
-    month < 1 ||
-    month > 12 ||
-    day < 1 ||
-    hour < 0 ||
-    hour > 23 ||
-    minute < 0 ||
-    minute > 59 ||
-    second < 0 ||
-    second > 59 ||
-    millis < 0
-  ) {
+  if (year < 1970 || year >= 2100 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
     return undefined;
   }
   const leap = isLeapYear(year);
@@ -73,7 +80,8 @@ function parseCanonicalInstant(text: string): number | undefined {
   // Days since 1970-01-01: whole years with their leap days, then months and days.
   const leapDaysBefore = leapYearsThrough(year - 1) - leapYearsThrough(1969);
   const days = (year - 1970) * 365 + leapDaysBefore + DAYS_BEFORE_MONTH[month - 1]! + (month > 2 && leap ? 1 : 0) + day - 1;
-  return ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis;
+  const epochMs = ((days * 24 + hour) * 60 + minute - offsetMinutes) * 60_000 + second * 1000 + millis;
+  return epochMs >= EARLIEST_INSTANT_MS && epochMs < LATEST_INSTANT_MS ? epochMs : undefined;
 }
 
 /** Parses an ISO-8601 timestamp with offset into epoch milliseconds (sub-ms digits are truncated). */
