@@ -172,6 +172,27 @@ describe('Pareto/NBD', () => {
     expect(alive / (alive + gone)).toBeCloseTo(0.294, 3);
   });
 
+  it('stays exact where a fit on customers who neither leave nor differ sends α to the edge and β stays small', () => {
+    // The ordinary bench's fit on a million customers (bench/HISTORY.md): 1 - z = (β + t) / (α + t)
+    // near 0.01, where the series alone takes thousands of terms per history.
+    const parameters = { r: 1784, alpha: 22026, s: 0.0016, beta: 126 };
+    const { r, alpha, s, beta } = parameters;
+    for (const { x, tx, T } of [
+      { x: 0, tx: 0, T: 80 },
+      { x: 4, tx: 30, T: 52 },
+      { x: 9, tx: 95, T: 104 },
+      { x: 20, tx: 50.5, T: 104 },
+    ]) {
+      // The definition, scaled by (α + t_x)^-(r + x) so that neither power underflows.
+      const shrink = (tau: number) => ((alpha + tx) / (alpha + tau)) ** (r + x);
+      const alive = shrink(T) * (beta / (beta + T)) ** s;
+      const gone = integrate((tau) => shrink(tau) * s * beta ** s * (beta + tau) ** -(s + 1), tx, T);
+      const expected = logGamma(r + x) - logGamma(r) + r * Math.log(alpha) - (r + x) * Math.log(alpha + tx) + Math.log(alive + gone);
+      expect(paretoNbdLogLikelihood(parameters, { x, tx, T }), JSON.stringify({ x, tx, T })).toBeCloseTo(expected, 8);
+      expect(paretoNbdProbabilityAlive(parameters, { x, tx, T })).toBeCloseTo(alive / (alive + gone), 10);
+    }
+  });
+
   it('evaluates many histories at once, sharing their hypergeometric terms, as it does one at a time', () => {
     const raw = [
       { x: 0, tx: 0, T: 52 },
