@@ -3,6 +3,7 @@ import { isUserError, UsageError } from '../core/errors.ts';
 import { compactRawPartitions, describeCompaction } from '../local/compact-lake.ts';
 import { analysesCommand } from './commands/analyses.ts';
 import { demoCommand } from './commands/demo.ts';
+import { forgetCommand } from './commands/forget.ts';
 import { ingestCommand, parseEventType } from './commands/ingest.ts';
 import { publishCommand } from './commands/publish.ts';
 import { queryCommand } from './commands/query.ts';
@@ -34,6 +35,9 @@ commands:
   compact [orders|surveys|spend|fx-rates]
                                      merge the small raw files of each partition into one
   report [--as-of DATE] [--out FILE]  write the HTML report of a date (default: the latest computed)
+  forget [ID...] [--file FILE]        erase customers from the lake (raw events, refused records,
+                                     published log, outbox, tables, reports) and refuse their later
+                                     events; FILE holds one id per line
   validate-clv --calibration-end DATE --holdout-end DATE [--format table|csv|json]
                                      fit BG/NBD, MBG/NBD and Pareto/NBD up to one date and compare
                                      their predictions with the purchases made up to the other
@@ -76,6 +80,7 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
         'input-format': { type: 'string' },
         'calibration-end': { type: 'string' },
         out: { type: 'string' },
+        file: { type: 'string' },
         'holdout-end': { type: 'string' },
         customers: { type: 'string' },
         seed: { type: 'string' },
@@ -118,6 +123,8 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
           asOf: values['as-of'] === undefined ? undefined : parseDateOption('as-of', values['as-of']),
           out: values.out,
         });
+      case 'forget':
+        return await forgetCommand(context, rest, values.file);
       case 'validate-clv':
         expectNoPositionals(command, rest);
         return await validateClvCommand(context, {

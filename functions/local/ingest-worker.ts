@@ -5,21 +5,23 @@
  * files and keeps every count, so a batch is decided exactly as the sequential path decides it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { ErasedCustomers } from '../core/erasure/register.ts';
+import { screenRecord } from '../core/erasure/screen.ts';
 import { RowPartitions } from '../core/ingest/batch-output.ts';
 import type { BatchIdentity, EncodedPartition } from '../core/ingest/batch-output.ts';
 import { fingerprintOf } from '../core/ingest/deliveries.ts';
 import { recordsOfLines } from '../core/ingest/jsonl.ts';
 import { linesOfBlock, oversizedLine, withoutFinalNewline } from '../core/ingest/lines.ts';
 import type { RawRecord } from '../core/ingest/records.ts';
-import { validateRecord } from '../core/ingest/validate.ts';
 import type { AnyEventRow } from '../core/ingest/validate.ts';
 import type { ChunkDecision, ChunkParsed, FilesReady, RefusedRecord, ToWorker, WorkerSetup } from './parallel-ingest.ts';
 
 const setup = workerData as WorkerSetup;
 const batch: BatchIdentity = { eventType: setup.eventType, source: setup.source, ingestId: setup.ingestId, receivedAt: new Date(setup.receivedAtMs) };
 const rows = new RowPartitions(batch);
-/** Valid records of parsed chunks, waiting for the main thread's decision. */
-const waiting = new Map<number, { records: RawRecord[]; rows: AnyEventRow[] }>();
+const erased = setup.erasure ? ErasedCustomers.of(setup.erasure.key, new Map(setup.erasure.dates)) : ErasedCustomers.none;
+/** Valid records of parsed chunks, waiting for the main thread's decision; texts null where not to be kept. */
+const waiting = new Map<number, { records: RawRecord[]; texts: (string | null)[]; rows: AnyEventRow[] }>();
 
 function parse(message: Extract<ToWorker, { type: 'chunk' }>): ChunkParsed {
   // The chunk ends at a line end (or the end of the file); that last terminator ends no line here.
@@ -28,24 +30,27 @@ function parse(message: Extract<ToWorker, { type: 'chunk' }>): ChunkParsed {
     : linesOfBlock(withoutFinalNewline(message.bytes), message.firstLineNumber);
   const records = recordsOfLines(lines, message.firstRecordNumber);
   const valid: RawRecord[] = [];
+  const texts: (string | null)[] = [];
   const validRows: AnyEventRow[] = [];
   const ids: string[] = [];
   const fingerprints: number[] = [];
   const lineNumbers: number[] = [];
   const rejects: RefusedRecord[] = [];
   for (const record of records) {
-    const validation = validateRecord(setup.eventType, record, setup.earliestEventMs);
+    const { validation, keepPayload } = screenRecord(setup.eventType, record, setup.earliestEventMs, erased);
+    const text = keepPayload ? record.text : null;
     if (!validation.ok) {
-      rejects.push({ recordNumber: record.recordNumber, lineNumber: record.lineNumber, text: record.text, reason: validation.reason });
+      rejects.push({ recordNumber: record.recordNumber, lineNumber: record.lineNumber, text, reason: validation.reason });
       continue;
     }
     valid.push(record);
+    texts.push(text);
     validRows.push(validation.row);
     ids.push(validation.row.event_id);
     fingerprints.push(fingerprintOf(validation.row));
     lineNumbers.push(record.lineNumber);
   }
-  waiting.set(message.chunkIndex, { records: valid, rows: validRows });
+  waiting.set(message.chunkIndex, { records: valid, texts, rows: validRows });
   return {
     type: 'parsed',
     chunkIndex: message.chunkIndex,
@@ -66,7 +71,7 @@ function apply(message: ChunkDecision): FilesReady {
     const record = chunk.records[index]!;
     if (message.store[index] === 1) rows.append(row, record.recordNumber);
     const reason = reasons.get(index);
-    if (reason !== undefined) conflicts.push({ recordNumber: record.recordNumber, lineNumber: record.lineNumber, text: record.text, reason });
+    if (reason !== undefined) conflicts.push({ recordNumber: record.recordNumber, lineNumber: record.lineNumber, text: chunk.texts[index] ?? null, reason });
   });
   const files = rows.size >= setup.rowsPerFlush ? [...rows.drain()] : [];
   return { type: 'decided', chunkIndex: message.chunkIndex, conflicts, files };

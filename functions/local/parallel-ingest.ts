@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { ErasedCustomers } from '../core/erasure/register.ts';
 import type { EventType } from '../core/events/schemas.ts';
 import { batchIdentity, BatchWriter, Rejections } from '../core/ingest/batch-output.ts';
 import type { EncodedPartition } from '../core/ingest/batch-output.ts';
@@ -34,6 +35,8 @@ export interface WorkerSetup {
   readonly rowsPerFlush: number;
   /** Events dated before this instant are refused (validateRecord). */
   readonly earliestEventMs: number;
+  /** The erasure register (key and keyed ids with their dates), when anyone was erased. */
+  readonly erasure?: { readonly key: Uint8Array; readonly dates: readonly (readonly [string, string])[] };
 }
 
 export type ToWorker =
@@ -62,7 +65,8 @@ export interface ChunkDecision {
 export interface RefusedRecord {
   readonly recordNumber: number;
   readonly lineNumber: number;
-  readonly text: string;
+  /** Null for a record not to be kept as received (it names an erased customer). */
+  readonly text: string | null;
   readonly reason: string;
 }
 
@@ -151,6 +155,7 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
   // progress report adds up; they are written when it is recorded.
   const rejections = new Rejections(batch);
   const seen = new FirstDeliveries();
+  const erased = options.erased ?? (await ErasedCustomers.load(options.store));
   const setup: WorkerSetup = {
     eventType: batch.eventType,
     source: batch.source,
@@ -160,6 +165,7 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
     // as one thread writes them, for the memory of a buffer per worker.
     rowsPerFlush: options.rowsPerFlush ?? DEFAULT_ROWS_PER_FLUSH,
     earliestEventMs: earliestEventMs(options.earliestEventDate ?? DEFAULT_EARLIEST_EVENT_DATE),
+    ...(!erased.isEmpty && { erasure: { key: erased.secret!, dates: [...erased.dates] } }),
   };
   const workers: Worker[] = [];
 

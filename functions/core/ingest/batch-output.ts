@@ -121,8 +121,11 @@ export class BatchWriter {
   }
 }
 
+/** Where a refused record was in its input, and its text (null: not to be kept, docs/erasure.md). */
+export type RefusedInput = Pick<RawRecord, 'recordNumber' | 'lineNumber'> & { readonly text: string | null };
+
 /** A refused record as kept under rejected/. */
-export function rejectedRecord(batch: BatchIdentity, record: Pick<RawRecord, 'recordNumber' | 'lineNumber' | 'text'>, reason: string): RejectedRecord {
+export function rejectedRecord(batch: BatchIdentity, record: RefusedInput, reason: string): RejectedRecord {
   return {
     event_type: batch.eventType,
     reason,
@@ -143,7 +146,7 @@ export class Rejections {
   constructor(private readonly batch: BatchIdentity) {}
 
   /** Keeps a refused record with its reason; the caller counts it. */
-  add(record: Pick<RawRecord, 'recordNumber' | 'lineNumber' | 'text'>, reason: string): void {
+  add(record: RefusedInput, reason: string): void {
     const rejected = rejectedRecord(this.batch, record, reason);
     this.pending.push(rejected);
     if (this.sample.length < SAMPLE_REJECTIONS) this.sample.push(rejected);

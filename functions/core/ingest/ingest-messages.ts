@@ -1,3 +1,5 @@
+import { ErasedCustomers } from '../erasure/register.ts';
+import { screenRecord } from '../erasure/screen.ts';
 import { EVENT_TYPES } from '../events/schemas.ts';
 import type { EventType } from '../events/schemas.ts';
 import { utcDate } from '../events/timestamps.ts';
@@ -9,7 +11,6 @@ import type { ObjectStore } from '../ports.ts';
 import { countDelivery, decideDelivery, fingerprintOf, FirstDeliveries } from './deliveries.ts';
 import { newCounts } from './ingest-types.ts';
 import { DEFAULT_EARLIEST_EVENT_DATE, earliestEventMs } from '../events/timestamps.ts';
-import { validateRecord } from './validate.ts';
 
 /** One event received as a message (an SQS record): its id, its declared type and its body. */
 export interface EventMessage {
@@ -64,12 +65,13 @@ export async function ingestMessages(
   const seen = new Map<EventType, FirstDeliveries>();
   const partitionOfFirst = new Map<string, Partition>();
 
-  const reject = (type: EventType | 'unknown', message: EventMessage, index: number, reason: string) => {
+  const erased = await ErasedCustomers.load(store);
+  const reject = (type: EventType | 'unknown', message: EventMessage, index: number, reason: string, keepPayload = true) => {
     const entry = rejects.get(type) ?? { records: [], ids: [] };
     entry.records.push({
       event_type: type as EventType,
       reason,
-      payload: message.body,
+      payload: keepPayload ? message.body : null,
       received_at: receivedAtIso,
       ingest_id: ingestId,
       source: `message:${message.id}`,
@@ -99,9 +101,9 @@ export async function ingestMessages(
       );
       return;
     }
-    const validation = validateRecord(type, record, earliestMs);
+    const { validation, keepPayload } = screenRecord(type, record, earliestMs, erased);
     if (!validation.ok) {
-      reject(type, message, index, validation.reason);
+      reject(type, message, index, validation.reason, keepPayload);
       return;
     }
     const row = validation.row;
@@ -120,6 +122,7 @@ export async function ingestMessages(
           message,
           index,
           `event_id: ${JSON.stringify(row.event_id)} was already received in message ${messages[earlier!.lineNumber - 1]!.id} of this batch with different content`,
+          keepPayload,
         );
       return;
     }

@@ -1,5 +1,6 @@
 import type { EventType } from '../events/schemas.ts';
 import type { RejectedRecord } from '../lake/raw-tables.ts';
+import type { ErasedCustomers } from '../erasure/register.ts';
 import type { ObjectStore } from '../ports.ts';
 
 /**
@@ -22,6 +23,8 @@ export interface IngestOptions {
   readonly progressEvery?: number;
   /** Events dated (UTC) before this day are refused with a reason. Default 2000-01-01. */
   readonly earliestEventDate?: string;
+  /** The erasure register; default: read from the store when the ingest starts. */
+  readonly erased?: ErasedCustomers;
 }
 
 export interface IngestCounts {

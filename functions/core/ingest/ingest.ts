@@ -1,10 +1,11 @@
 import { DEFAULT_EARLIEST_EVENT_DATE, earliestEventMs } from '../events/timestamps.ts';
 import { batchIdentity, BatchWriter, Rejections, RowPartitions } from './batch-output.ts';
 import { countDelivery, decideDelivery, fingerprintOf, FirstDeliveries } from './deliveries.ts';
+import { ErasedCustomers } from '../erasure/register.ts';
+import { screenRecord } from '../erasure/screen.ts';
 import { DEFAULT_ROWS_PER_FLUSH, newCounts } from './ingest-types.ts';
 import type { IngestOptions, IngestResult } from './ingest-types.ts';
 import type { RecordBatches } from './records.ts';
-import { validateRecord } from './validate.ts';
 
 /**
  * Validates records, drops exact duplicates within the batch, writes accepted rows as ZSTD
@@ -26,6 +27,7 @@ export async function ingestRecords(records: RecordBatches, options: IngestOptio
   };
   const seen = new FirstDeliveries();
   const earliestMs = earliestEventMs(options.earliestEventDate ?? DEFAULT_EARLIEST_EVENT_DATE);
+  const erased = options.erased ?? (await ErasedCustomers.load(options.store));
   let lastRecord = { recordNumber: 0, lineNumber: 0 };
 
   try {
@@ -33,15 +35,16 @@ export async function ingestRecords(records: RecordBatches, options: IngestOptio
       for (const record of chunk) {
         counts.received += 1;
         lastRecord = record;
-        const validation = validateRecord(batch.eventType, record, earliestMs);
+        const { validation, keepPayload } = screenRecord(batch.eventType, record, earliestMs, erased);
+        const refused = keepPayload ? record : { ...record, text: null };
         if (!validation.ok) {
-          reject(record, validation.reason);
+          reject(refused, validation.reason);
         } else {
           const row = validation.row;
           const verdict = decideDelivery(seen, row.event_id, fingerprintOf(row), record.lineNumber);
           countDelivery(counts, verdict);
           if (verdict.kind === 'first') rows.append(row, record.recordNumber);
-          else if (verdict.kind === 'conflict') reject(record, verdict.reason);
+          else if (verdict.kind === 'conflict') reject(refused, verdict.reason);
         }
         if (rows.size >= rowsPerFlush) await writer.putPartitions(rows.drain());
         if (rejections.full) await rejections.flush(writer);

@@ -37,6 +37,16 @@ export const lakeLayout = {
   locks: 'locks/',
   /** The local sink: campaign messages as JSON Lines, per as_of. */
   outboxPartition: (asOf: string) => `outbox/campaigns/as_of=${asOf}/`,
+  outbox: 'outbox/',
+  curated: 'curated/',
+  /** HTML reports, per as_of (reports/as_of=DATE/report.html). */
+  reports: 'reports/',
+  erasures: 'erasures/',
+  /** The lake's secret key for the erasure register's keyed ids (erasure/register.ts). */
+  erasureKey: 'erasures/key',
+  /** The erasure register: one object per erasure request. */
+  erasureRegister: 'erasures/register/',
+  erasureRequest: (requestId: string) => `erasures/register/${requestId}.json`,
 } as const;
 
 /** A unique, time-ordered id for one ingest batch or run: 20261122T053300123Z-k3j9x2. */

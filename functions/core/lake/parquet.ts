@@ -149,15 +149,21 @@ export class ColumnBatch {
   /** Encodes the rows as Parquet bytes. */
   toParquet(): Uint8Array {
     const table = this.arrowTable();
-    const properties = new WriterPropertiesBuilder()
+    return writeParquet(WasmTable.fromIPCStream(arrow.tableToIPC(table, 'stream')), parquetWriterProperties());
+  }
+}
+
+/** How the lake's own Parquet files are written: ZSTD, no dictionary pages. */
+export function parquetWriterProperties() {
+  return (
+    new WriterPropertiesBuilder()
       .setCompression(Compression.ZSTD)
       // Measured on order events: ZSTD alone makes files half the size of dictionary pages plus
       // ZSTD (100,000 rows: 7.4 MB against 15.5 MB) and writes them 35 % faster.
       .setDictionaryEnabled(false)
       .setCreatedBy('customer-marketing-pipeline')
-      .build();
-    return writeParquet(WasmTable.fromIPCStream(arrow.tableToIPC(table, 'stream')), properties);
-  }
+      .build()
+  );
 }
 
 /**

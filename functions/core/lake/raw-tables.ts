@@ -87,7 +87,8 @@ export const rejectedColumns = [
 export interface RejectedRecord {
   event_type: EventType;
   reason: string;
-  payload: string;
+  /** The record as received; null for a record of an erased customer (docs/erasure.md). */
+  payload: string | null;
   received_at: string;
   ingest_id: string;
   source: string;
