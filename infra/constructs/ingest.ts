@@ -79,16 +79,18 @@ export class Ingest extends Construct {
     for (const fn of [this.queueFunction, this.fileFunction]) {
       grantLake(props.bucket, fn.function, 'raw', 'put');
       grantLake(props.bucket, fn.function, 'rejected', 'put');
-      acknowledgeFunctionRole(fn, ['s3:Abort*']);
+      // Ingest refuses the events of erased customers: it reads the register and its key.
+      grantLake(props.bucket, fn.function, 'erasures', 'read');
+      acknowledgeFunctionRole(fn, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']);
       acknowledge(
         fn,
-        'Ingest writes new objects under raw/ and rejected/; their names are made per batch.',
+        'Ingest writes new objects under raw/ and rejected/ (names made per batch) and reads the erasure register, one object per request.',
         lakeAreaFinding(props.bucket, 'raw'),
         lakeAreaFinding(props.bucket, 'rejected'),
+        lakeAreaFinding(props.bucket, 'erasures'),
       );
     }
     grantLake(props.bucket, this.fileFunction.function, 'landing', 'read');
-    acknowledgeFunctionRole(this.fileFunction, ['s3:GetBucket*', 's3:GetObject*', 's3:List*']);
     acknowledge(this.fileFunction, 'Bulk files arrive under landing/ with names chosen by the producer.', lakeAreaFinding(props.bucket, 'landing'));
   }
 }

@@ -20,6 +20,8 @@ export const LAKE_AREAS = {
   campaignAudience: lakeLayout.curatedTable('campaign_audience'),
   published: lakeLayout.published,
   reports: 'reports/',
+  /** The erasure register and the lake's key for it (functions/core/erasure/register.ts). */
+  erasures: lakeLayout.erasures,
   /** A lease is a series of objects under locks/<name>/ (functions/core/lake/lease.ts). */
   runLease: `${lakeLayout.locks}${RUN_LEASE}/`,
   publishLease: `${lakeLayout.locks}${PUBLISH_LEASE}/`,

@@ -133,8 +133,8 @@ describe('S3', () => {
   // Object prefixes per role and operation, from the handlers' ObjectStore calls and, for the
   // state machine, the tables Athena reads and the UNLOAD targets.
   const expected = (lake: string, results: string): Record<string, { get: string[]; put: string[]; delete: string[]; list: string[] }> => ({
-    'ingest-queue': { get: [], put: [`${lake}/raw/*`, `${lake}/rejected/*`], delete: [], list: [] },
-    'ingest-file': { get: [`${lake}/landing/*`], put: [`${lake}/raw/*`, `${lake}/rejected/*`], delete: [], list: [lake] },
+    'ingest-queue': { get: [`${lake}/erasures/*`], put: [`${lake}/raw/*`, `${lake}/rejected/*`], delete: [], list: [lake] },
+    'ingest-file': { get: [`${lake}/erasures/*`, `${lake}/landing/*`], put: [`${lake}/raw/*`, `${lake}/rejected/*`], delete: [], list: [lake] },
     publish: {
       get: [`${lake}/curated/campaign_audience/*`, `${lake}/locks/publish/*`, `${lake}/published/campaigns/*`, `${results}/*`],
       put: [`${lake}/locks/publish/*`, `${lake}/published/campaigns/*`, `${results}/*`],

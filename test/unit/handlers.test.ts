@@ -23,6 +23,8 @@ beforeAll(() => {
 
 beforeEach(() => {
   s3.reset();
+  // An empty lake by default; ingest lists the erasure register before it starts.
+  s3.on(ListObjectsV2Command).resolves({ Contents: [] });
   athena.reset();
   sqs.reset();
 });

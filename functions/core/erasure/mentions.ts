@@ -2,7 +2,7 @@
  * Whether a text names a customer id: the id as a whole token, so that erasing "C1" does not
  * touch the records of "C10" or "XC1". A token ends where a character could not continue an
  * id (letters, digits and the usual joiners of ids and e-mail addresses: _ - . @ +). Ids inside
- * JSON text may be escaped (a quote, a backslash): both spellings are looked for.
+ * JSON text may be escaped (a quote, a backslash): every spelling is looked for.
  */
 const ID_CHARACTER = /[\p{L}\p{N}_\-.@+]/u;
 
@@ -17,10 +17,14 @@ function containsToken(text: string, token: string): boolean {
   return false;
 }
 
-/** The spellings an id may take in stored text: as is, and escaped as inside a JSON string. */
+const escapedInJson = (text: string) => JSON.stringify(text).slice(1, -1);
+
+/**
+ * The spellings an id may take in stored text: as is, escaped as inside a JSON string, and
+ * escaped twice (a refused record's payload is JSON text inside a JSON line).
+ */
 export function spellingsOf(id: string): string[] {
-  const escaped = JSON.stringify(id).slice(1, -1);
-  return escaped === id ? [id] : [id, escaped];
+  return [...new Set([id, escapedInJson(id), escapedInJson(escapedInJson(id))])];
 }
 
 /** The ids a text names, from a set of ids to look for (each with its spellings). */
