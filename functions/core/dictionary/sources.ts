@@ -222,7 +222,8 @@ export const sourceTables: readonly TableDoc[] = [
       'A record is refused when it cannot be parsed, breaks the event contract (a reason per field, joined by "; "), is over 1 MiB, ' +
       'nests extra fields more than 32 levels deep, reuses an event_id of an earlier record of its batch with other content, ' +
       'or is a queue message without a known event_type. ' +
-      'A truncated gzip file keeps what could be read and adds one row for the unreadable tail.\n\n' +
+      'A truncated gzip file keeps what could be read and adds one row for the unreadable tail. ' +
+      'An event of an erased customer is refused as customer_id: erased on DATE, without its payload (docs/erasure.md).\n\n' +
       "Find a batch's refusals with `where ingest_id = '...'`, and a record in its file with source and line_number. " +
       'Refused records never reach the raw tables or any metric.',
     columns: [
@@ -245,6 +246,7 @@ export const sourceTables: readonly TableDoc[] = [
         description:
           'The record as received, verbatim (a JSON line or array element, a CSV record, a message body). Of a record over 1 MiB, its first 64 KiB ' +
           '(the reason gives its size and SHA-256); empty for the unreadable tail of a truncated gzip file.',
+        nullWhen: 'the record names an erased customer (docs/erasure.md): it is kept without its text',
       },
       { name: 'received_at', type: 'timestamp', description: 'When the batch holding the record was received (UTC), as in the raw tables.' },
       { name: 'ingest_id', type: 'string', description: 'The ingest batch that refused the record, as in the raw tables.' },
