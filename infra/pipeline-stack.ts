@@ -9,6 +9,7 @@ import { OperationsDashboard } from './constructs/dashboard.ts';
 import { DailySchedule } from './constructs/schedule.ts';
 import { Catalog } from './constructs/catalog.ts';
 import { Ingest } from './constructs/ingest.ts';
+import { Erasure } from './constructs/erasure.ts';
 import { Jobs } from './constructs/jobs.ts';
 import { Lake } from './constructs/lake.ts';
 import { acknowledge } from './nag.ts';
@@ -34,6 +35,7 @@ export class PipelineStack extends Stack {
       earliestEventDate: deployment.pipeline.earliestEventDate,
     });
     const ingest = new Ingest(this, 'Ingest', { bucket: lake.bucket, key: lake.key, alarms, earliestEventDate: deployment.pipeline.earliestEventDate });
+    const erasure = new Erasure(this, 'Erasure', { bucket: lake.bucket, key: lake.key, alarms });
     const resources = {
       bucket: lake.bucket,
       queryResults: lake.queryResults,
@@ -62,6 +64,7 @@ export class PipelineStack extends Stack {
         'ingest queue': ingest.queue.deadLetterQueue,
         'files not ingested': ingest.fileFailures,
         'campaign queue': campaigns.queue.deadLetterQueue,
+        'erasure requests': erasure.queue.deadLetterQueue,
         'daily schedule': schedule.deadLetterQueue,
       },
     });
@@ -80,6 +83,10 @@ export class PipelineStack extends Stack {
       description: 'Files that could not be ingested, with the error (docs/aws.md: a file that failed to ingest)',
     });
     new CfnOutput(this, 'IngestQueueUrl', { value: ingest.queue.queue.queueUrl, description: 'Send single events here, message attribute event_type' });
+    new CfnOutput(this, 'ErasureQueueUrl', {
+      value: erasure.queue.queue.queueUrl,
+      description: 'Erase customers: send {"customer_ids": ["..."]} (docs/erasure.md)',
+    });
     new CfnOutput(this, 'CampaignQueueUrl', { value: campaigns.queue.queue.queueUrl, description: 'Campaign messages for downstream services' });
     new CfnOutput(this, 'JobGraphStateMachine', {
       value: jobs.stateMachine.stateMachineArn,

@@ -1,3 +1,4 @@
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { PUBLISH_LEASE } from '../../functions/core/campaigns/publish.ts';
@@ -37,7 +38,10 @@ export function grantLake(bucket: IBucket, grantee: IGrantable, area: LakeArea, 
   const objects = `${LAKE_AREAS[area]}*`;
   if (access.includes('read')) bucket.grantRead(grantee, objects);
   if (access.includes('put')) bucket.grantPut(grantee, objects);
-  if (access.includes('delete')) bucket.grantDelete(grantee, objects);
+  // s3:DeleteObject alone, not CDK's s3:DeleteObject* (which includes DeleteObjectVersion): only
+  // the erasure function may delete the older versions a versioned bucket keeps.
+  if (access.includes('delete'))
+    grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:DeleteObject'], resources: [bucket.arnForObjects(objects)] }));
 }
 
 /** The cdk-nag finding of the object wildcard of an area, to acknowledge where it is granted. */

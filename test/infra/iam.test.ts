@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app.ts';
 import type { Campaigns } from '../../infra/constructs/campaigns.ts';
 import type { Catalog } from '../../infra/constructs/catalog.ts';
+import type { Erasure } from '../../infra/constructs/erasure.ts';
 import type { Ingest } from '../../infra/constructs/ingest.ts';
 import type { DailySchedule } from '../../infra/constructs/schedule.ts';
 import type { Jobs } from '../../infra/constructs/jobs.ts';
@@ -14,6 +15,7 @@ import type { Lake } from '../../infra/constructs/lake.ts';
 import type { PipelineFunction } from '../../infra/constructs/pipeline-function.ts';
 import { NO_BUNDLING } from './no-bundling.ts';
 import { runTable } from '../../functions/core/jobs/run-ids.ts';
+import { ERASED_PREFIXES } from '../../functions/core/erasure/forget.ts';
 import { CURATED_TABLES, SOURCE_TABLES } from '../../functions/core/jobs/graph.ts';
 
 /**
@@ -123,6 +125,7 @@ beforeAll(() => {
     'write-report': fn('WriteReport'),
     'state machine': jobs.stateMachine.role,
     schedule: child<IRole>(child<DailySchedule>(stack, 'Schedule'), 'Role'),
+    'erase-customers': child<Erasure>(stack, 'Erasure').function.function.role!,
   };
   const lake = child<Lake>(stack, 'Lake');
   const catalog = child<Catalog>(stack, 'Catalog');
@@ -165,6 +168,12 @@ describe('S3', () => {
       list: [lake, results],
     },
     schedule: { get: [], put: [], delete: [], list: [] },
+    'erase-customers': (() => {
+      const areas = ['curated', 'erasures', 'landing', 'locks/run', 'published/campaigns', 'raw', 'rejected', 'reports', 'runs'].map(
+        (area) => `${lake}/${area}/*`,
+      );
+      return { get: areas, put: areas, delete: areas, list: [lake] };
+    })(),
   });
 
   it('gives each role exactly the prefixes its code reads, writes and deletes', () => {
@@ -181,6 +190,14 @@ describe('S3', () => {
         },
         name,
       ).toEqual({ get: [...wanted.get].sort(), put: [...wanted.put].sort(), delete: [...wanted.delete].sort(), list: [...wanted.list].sort() });
+    }
+  });
+
+  it('lets only the erasure function delete older object versions, and only under the prefixes that may hold a customer', () => {
+    for (const [name, role] of Object.entries(roles)) {
+      const versions = grantsOn(role, 's3:DeleteObjectVersion');
+      if (name !== 'erase-customers') expect(versions, name).toEqual([]);
+      else expect(versions).toEqual(ERASED_PREFIXES.map((prefix) => `${names.lake}/${prefix}*`).sort());
     }
   });
 
@@ -278,17 +295,19 @@ describe('KMS, queues, Athena, Glue, Lambda and Step Functions', () => {
     expect(queueKey).not.toBe(names.key);
   });
 
-  it('send campaign messages to the campaign queue only, schedule failures to the schedule dead-letter queue and failed files to theirs', () => {
+  it('send campaign messages to the campaign queue only, schedule failures to the schedule dead-letter queue and failed files to theirs; only ingest and erasure consume queues', () => {
     const campaignQueue = ref(child<Campaigns>(stack, 'Campaigns').queue.queue);
     const ingestQueue = ref(child<Ingest>(stack, 'Ingest').queue.queue);
     const fileFailures = ref(child<Ingest>(stack, 'Ingest').fileFailures);
     const scheduleDeadLetter = ref(child<DailySchedule>(stack, 'Schedule').deadLetterQueue);
+    const erasureQueue = ref(child<Erasure>(stack, 'Erasure').queue.queue);
+    const consumed: Record<string, string[]> = { 'ingest-queue': [ingestQueue], 'erase-customers': [erasureQueue] };
     for (const [name, role] of Object.entries(roles)) {
       expect(grantsOn(role, 'sqs:SendMessage'), name).toEqual(
         { publish: [campaignQueue], schedule: [scheduleDeadLetter], 'ingest-file': [fileFailures] }[name] ?? [],
       );
-      expect(grantsOn(role, 'sqs:ReceiveMessage'), name).toEqual(name === 'ingest-queue' ? [ingestQueue] : []);
-      expect(grantsOn(role, 'sqs:DeleteMessage'), name).toEqual(name === 'ingest-queue' ? [ingestQueue] : []);
+      expect(grantsOn(role, 'sqs:ReceiveMessage'), name).toEqual(consumed[name] ?? []);
+      expect(grantsOn(role, 'sqs:DeleteMessage'), name).toEqual(consumed[name] ?? []);
       expect(grantsOn(role, 'sqs:PurgeQueue'), name).toEqual([]);
     }
   });

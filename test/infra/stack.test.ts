@@ -188,22 +188,22 @@ describe('queues', () => {
   it('gives each queue a dead-letter queue that keeps messages longer, KMS encryption and six times the consumer timeout', () => {
     const queues = resourcesOf('AWS::SQS::Queue');
     const withRedrive = queues.filter((queue) => queue.Properties['RedrivePolicy']);
-    expect(withRedrive).toHaveLength(2);
+    expect(withRedrive).toHaveLength(3);
     for (const queue of withRedrive) {
       expect(queue.Properties['RedrivePolicy']).toMatchObject({ maxReceiveCount: 5 });
       expect(queue.Properties['MessageRetentionPeriod']).toBeLessThan(1_209_600);
     }
     template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 360, RedrivePolicy: Match.anyValue() });
     for (const queue of queues) expect(queue.Properties['KmsMasterKeyId']).toBeDefined();
-    // The two queues' dead-letter queues, the schedule's and the failed files'.
-    expect(queues.filter((queue) => queue.Properties['MessageRetentionPeriod'] === 1_209_600)).toHaveLength(4);
+    // The three queues' dead-letter queues (ingest, campaigns, erasure requests), the schedule's and the failed files'.
+    expect(queues.filter((queue) => queue.Properties['MessageRetentionPeriod'] === 1_209_600)).toHaveLength(5);
     for (const policy of resourcesOf('AWS::SQS::QueuePolicy'))
       expect(JSON.stringify(policy.Properties['PolicyDocument'])).toContain('"aws:SecureTransport":"false"');
   });
 
   it('alarms when a dead-letter queue is not empty and when a run fails', () => {
     const alarms = resourcesOf('AWS::CloudWatch::Alarm');
-    expect(alarms.filter((alarm) => alarm.Properties['MetricName'] === 'ApproximateNumberOfMessagesVisible')).toHaveLength(4);
+    expect(alarms.filter((alarm) => alarm.Properties['MetricName'] === 'ApproximateNumberOfMessagesVisible')).toHaveLength(5);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsFailed', Threshold: 1 });
   });
 
@@ -247,7 +247,7 @@ describe('functions', () => {
     const functions = resourcesOf('AWS::Lambda::Function').filter((fn) =>
       JSON.stringify(fn.Properties['Environment'] ?? {}).includes('POWERTOOLS_SERVICE_NAME'),
     );
-    expect(functions).toHaveLength(10);
+    expect(functions).toHaveLength(11);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
     }
@@ -279,7 +279,7 @@ describe('jobs', () => {
     expect(policies).toHaveLength(1);
     const document = JSON.stringify(policies[0]![1].Properties.PolicyDocument);
     expect(document).toContain('/raw/*');
-    expect(document).toContain('s3:DeleteObject*');
+    expect(document).toContain('"s3:DeleteObject"');
     for (const prefix of ['/curated/', '/runs/', '/rejected/', '/published/']) expect(document).not.toContain(prefix);
   });
 
@@ -325,7 +325,7 @@ describe('jobs', () => {
     const deadLetterQueues = Object.entries(template.findResources('AWS::SQS::Queue')).filter(
       ([, queue]) => queue.Properties.MessageRetentionPeriod === 1_209_600,
     );
-    expect(deadLetterQueues).toHaveLength(4);
+    expect(deadLetterQueues).toHaveLength(5);
     for (const [id] of deadLetterQueues) expect(body, id).toContain(id);
     expect(template.findOutputs('Dashboard')).not.toEqual({});
   });

@@ -25,6 +25,21 @@ export interface ForgetResult {
   readonly deletedKeys: readonly string[];
 }
 
+/**
+ * The prefixes of the lake that may hold a customer (the register and the leases name nobody):
+ * where a versioned store's older versions must go too.
+ */
+export const ERASED_PREFIXES = [
+  lakeLayout.landing,
+  'raw/',
+  lakeLayout.rejected,
+  'runs/',
+  lakeLayout.curated,
+  lakeLayout.published,
+  lakeLayout.outbox,
+  lakeLayout.reports,
+] as const;
+
 /** The event types whose rows belong to a customer (spend and exchange rates name none). */
 const CUSTOMER_EVENT_TYPES = ['orders', 'surveys'] as const;
 
