@@ -58,6 +58,7 @@ export class Erasure extends Construct {
     // Objects are encrypted with the lake key: read them, and write them encrypted again.
     props.key.grantEncryptDecrypt(grantee);
     grantLake(props.bucket, grantee, 'runLease', 'read', 'put', 'delete');
+    grantLake(props.bucket, grantee, 'publishLease', 'read', 'put', 'delete');
     acknowledgeFunctionRole(this.function, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']);
     const objectFindings = new Set([
       ...ERASED_AREAS.map((area) => lakeAreaFinding(props.bucket, area)),
@@ -68,6 +69,6 @@ export class Erasure extends Construct {
       "An erasure reads and replaces any object of the lake's areas that may hold a customer (and deletes their older versions), and writes one register entry per request.",
       ...objectFindings,
     );
-    acknowledge(this.function, LEASE_REASON, lakeAreaFinding(props.bucket, 'runLease'));
+    acknowledge(this.function, LEASE_REASON, lakeAreaFinding(props.bucket, 'runLease'), lakeAreaFinding(props.bucket, 'publishLease'));
   }
 }

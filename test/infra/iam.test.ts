@@ -169,7 +169,7 @@ describe('S3', () => {
     },
     schedule: { get: [], put: [], delete: [], list: [] },
     'erase-customers': (() => {
-      const areas = ['curated', 'erasures', 'landing', 'locks/run', 'published/campaigns', 'raw', 'rejected', 'reports', 'runs'].map(
+      const areas = ['curated', 'erasures', 'landing', 'locks/publish', 'locks/run', 'published/campaigns', 'raw', 'rejected', 'reports', 'runs'].map(
         (area) => `${lake}/${area}/*`,
       );
       return { get: areas, put: areas, delete: areas, list: [lake] };

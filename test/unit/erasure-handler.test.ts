@@ -66,7 +66,12 @@ describe('erase-customers handler', () => {
     expect(bucket.current('raw/orders/dt=2026-11-01/part-i1-0000.parquet')).toBeDefined();
     expect(bucket.objects.get('raw/orders/dt=2026-11-01/part-i1-0000.parquet')).toHaveLength(1);
     // The run lease was taken and given back.
-    expect(bucket.keys().filter((key) => key.startsWith('locks/run/'))).toEqual(['locks/run/000000000001.json', 'locks/run/000000000001.released']);
+    expect(bucket.keys().filter((key) => key.startsWith('locks/'))).toEqual([
+      'locks/publish/000000000001.json',
+      'locks/publish/000000000001.released',
+      'locks/run/000000000001.json',
+      'locks/run/000000000001.released',
+    ]);
     // Ingest through the same bucket now refuses the customer.
     const store = new S3ObjectStore(new S3Client({}), 'lake');
     expect((await ErasedCustomers.load(store)).erasedOn('gone')).toMatch(/^\d{4}-\d{2}-\d{2}$/);

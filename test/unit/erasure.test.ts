@@ -90,12 +90,61 @@ describe('the erasure register at ingest', () => {
       [
         { id: 'm1', eventType: 'orders', body: JSON.stringify(order({ customer_id: 'gone' })) },
         { id: 'm2', eventType: 'orders', body: JSON.stringify(order({ event_id: 'e2', order_id: 'o2' })) },
+        { id: 'm3', eventType: 'returns', body: JSON.stringify(order({ customer_id: 'gone' })) },
       ],
       store,
     );
-    expect(result).toMatchObject({ accepted: 1, rejected: 1 });
-    const [rejectedKey] = await store.list('rejected/');
-    expect(JSON.parse(text(await store.get(rejectedKey!)))).toMatchObject({ reason: 'customer_id: erased on 2026-12-01', payload: null });
+    expect(result).toMatchObject({ accepted: 1, rejected: 2 });
+    const refused = [];
+    for (const key of await store.list('rejected/'))
+      refused.push(
+        ...text(await store.get(key))
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line)),
+      );
+    expect(refused).toEqual([
+      expect.objectContaining({ reason: 'customer_id: erased on 2026-12-01', payload: null }),
+      expect.objectContaining({ reason: expect.stringMatching(/^event_type: /), payload: null }),
+    ]);
+  });
+});
+
+describe('what forget takes for a customer', () => {
+  it("only the customer's own records and referrals: an id that is also a number elsewhere takes nothing else", async () => {
+    const store = new MemoryObjectStore();
+    const refused = (payload: object, reason: string) => JSON.stringify({ event_type: 'orders', reason, payload: JSON.stringify(payload), record_number: 42 });
+    await store.put(
+      'rejected/orders/dt=2026-11-02/part-i1-0001.jsonl',
+      `${[refused({ customer_id: '42', total: -1 }, 'total: must be >= 0 (got -1)'), refused({ customer_id: 'c7', total: 42, score: 42 }, 'status: must be one of "placed" (got "x")')].join('\n')}\n`,
+    );
+    await store.put(
+      'published/campaigns/as_of=2026-11-02/sent-p1-00000.jsonl',
+      `${JSON.stringify({ customer_id: 'c7', priority: 42 })}\n${JSON.stringify({ customer_id: '42' })}\n`,
+    );
+    await store.put('landing/orders/o.jsonl', `${JSON.stringify({ customer_id: 'c7', total: 42 })}\n${JSON.stringify({ customer_id: 42 })}\n`);
+    const { request } = await forgetCustomers(store, ['42']);
+    expect(request.removed).toMatchObject({ rejected: 1, published: 1, landing: 1 });
+    expect(text(await store.get('published/campaigns/as_of=2026-11-02/sent-p1-00000.jsonl'))).toBe(`${JSON.stringify({ customer_id: 'c7', priority: 42 })}\n`);
+    expect(text(await store.get('landing/orders/o.jsonl'))).toBe(`${JSON.stringify({ customer_id: 'c7', total: 42 })}\n`);
+    expect(text(await store.get('rejected/orders/dt=2026-11-02/part-i1-0001.jsonl'))).toContain('c7');
+  });
+
+  it('refuses ids no event could carry, and a new key when the register already names customers', async () => {
+    const store = new MemoryObjectStore();
+    for (const bad of ['', '   ', 'a\u0000b']) await expect(forgetCustomers(store, [bad])).rejects.toThrow(/is not a customer id/);
+    await forgetCustomers(store, ['c1']);
+    await store.delete(['erasures/key']);
+    await expect(forgetCustomers(store, ['c2'])).rejects.toThrow(/restore the key/);
+  });
+
+  it('reports a landing file it cannot read through instead of stopping, and goes on', async () => {
+    const store = new MemoryObjectStore();
+    await store.put('landing/orders/broken.jsonl.gz', gzipSync('{"customer_id":"gone"}\n').subarray(0, 20));
+    await store.put('landing/orders/fine.jsonl', '{"customer_id":"gone"}\n{"customer_id":"c2"}\n');
+    const { request } = await forgetCustomers(store, ['gone']);
+    expect(request.removed).toMatchObject({ landing: 1, unreadable: ['landing/orders/broken.jsonl.gz'] });
+    expect(request.completed_at).not.toBeNull();
   });
 });
 
@@ -104,18 +153,27 @@ describe('input files kept under landing/', () => {
 
   it('lose whole CSV records, quoted newlines and all, and keep the header and every other record as it was', async () => {
     const csv = 'event_id,customer_id,comment\r\ne1,c1,fine\r\ne2,gone,"two\nlines"\r\ne3,c3,"also\nfine"\r\n';
-    const { removed, bytes } = await withoutMentions('landing/surveys/s.csv', new TextEncoder().encode(csv), matcher);
+    const { removed, bytes } = await withoutMentions('landing/surveys/s.csv', new TextEncoder().encode(csv), matcher.ids, matcher);
     expect(removed).toBe(1);
     expect(text(bytes!)).toBe('event_id,customer_id,comment\r\ne1,c1,fine\r\ne3,c3,"also\nfine"\r\n');
   });
 
   it('stay gzip and JSON arrays, and go when nothing is left', async () => {
     const lines = `${JSON.stringify({ customer_id: 'c1' })}\n${JSON.stringify({ customer_id: 'gone' })}\n`;
-    const gzip = await withoutMentions('landing/orders/o.jsonl.gz', gzipSync(lines), matcher);
+    const gzip = await withoutMentions('landing/orders/o.jsonl.gz', gzipSync(lines), matcher.ids, matcher);
     expect(text(gunzipSync(gzip.bytes!))).toBe(`${JSON.stringify({ customer_id: 'c1' })}\n`);
-    const array = await withoutMentions('landing/orders/o.json', new TextEncoder().encode('[{"customer_id":"gone"},{"customer_id":"c2"}]'), matcher);
-    expect(JSON.parse(text(array.bytes!))).toEqual([{ customer_id: 'c2' }]);
-    expect(await withoutMentions('landing/orders/o.jsonl', new TextEncoder().encode('{"customer_id":"gone"}\n'), matcher)).toEqual({ removed: 1, bytes: null });
+    const array = await withoutMentions(
+      'landing/orders/o.json',
+      new TextEncoder().encode('[{"customer_id":"gone"},{"customer_id":"c2","total":1.10,"big":12345678901234567890}]'),
+      matcher.ids,
+      matcher,
+    );
+    // The kept element exactly as received: 1.10 and the big number are not rewritten.
+    expect(text(array.bytes!)).toBe('[\n{"customer_id":"c2","total":1.10,"big":12345678901234567890}\n]\n');
+    expect(await withoutMentions('landing/orders/o.jsonl', new TextEncoder().encode('{"customer_id":"gone"}\n'), matcher.ids, matcher)).toEqual({
+      removed: 1,
+      bytes: null,
+    });
   });
 });
 

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { PUBLISH_LEASE } from '../../core/campaigns/publish.ts';
 import { forgetCustomers } from '../../core/erasure/forget.ts';
 import type { ForgetResult } from '../../core/erasure/forget.ts';
 import { InputFileError, UsageError } from '../../core/errors.ts';
@@ -16,6 +17,7 @@ async function idsInFile(path: string): Promise<string[]> {
     throw new InputFileError(`--file ${path}: ${(error as Error).message}`);
   }
   return text
+    .replace(/^\uFEFF/, '')
     .split('\n')
     .map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line))
     .filter((line) => line.trim() !== '');
@@ -36,8 +38,9 @@ export function describeErasure(result: ForgetResult, customers: number): string
       .join(', ')}; referred_by cleared on ${count(removed.referralsCleared, "another customer's order", "other customers' orders")}`,
     `  refused records: ${count(removed.rejected, 'record')}; published log: ${count(removed.published, 'record')}; outbox: ${count(removed.outbox, 'message')}`,
     `  curated rows: ${curated === '' ? 'none' : curated}; cells cleared in other customers' rows: ${removed.curatedCellsCleared.toLocaleString('en-US')}`,
-    `  input files kept under landing/: ${count(removed.landing, 'record')} removed`,
+    `  input files kept under landing/: ${count(removed.landing, 'record')} removed${removed.unreadable.length === 0 ? '' : `; could not read through, check by hand: ${removed.unreadable.join(', ')}`}`,
     `  reports deleted: ${removed.reports.toLocaleString('en-US')}; objects rewritten: ${removed.objectsRewritten.toLocaleString('en-US')}, deleted: ${removed.objectsDeleted.toLocaleString('en-US')}`,
+    ...(result.withoutEvents === 0 ? [] : [`  ${count(result.withoutEvents, 'id')} had no event in the lake: check the spelling (ids are matched exactly)`]),
     '  later events of these customers are refused at ingest; run the dates you serve again so that totals leave them out',
     '',
   ].join('\n');
@@ -48,8 +51,9 @@ export async function forgetCommand(context: CommandContext, args: readonly stri
   const ids = [...args, ...(file === undefined ? [] : await idsInFile(file))];
   if (ids.length === 0) throw new UsageError('forget needs customer ids: pipeline forget ID... or --file FILE (one id per line)');
   const customers = new Set(ids).size;
-  // Not while a run reads the raw files or writes the tables it would rewrite.
-  const result = await withLocalLease(context, RUN_LEASE, () => forgetCustomers(context.store, ids));
+  // Not while a run reads the raw files or writes the tables it would rewrite, nor while a
+  // publish writes the log and the outbox; the leases are taken in the order a run takes them.
+  const result = await withLocalLease(context, RUN_LEASE, () => withLocalLease(context, PUBLISH_LEASE, () => forgetCustomers(context.store, ids)));
   context.stdout(describeErasure(result, customers));
   return 0;
 }

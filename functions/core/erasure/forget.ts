@@ -2,7 +2,9 @@ import { lakeLayout, newBatchId } from '../lake/layout.ts';
 import { editParquetRows, readTextColumns } from '../lake/parquet-rewrite.ts';
 import type { ObjectStore } from '../ports.ts';
 import { withoutMentions } from './landing-files.ts';
-import { IdMatcher } from './mentions.ts';
+import { IdMatcher, namesCustomer, parsedOrUndefined, recordNames } from './mentions.ts';
+import { UsageError } from '../errors.ts';
+import { CONTROL_CHARACTER, MAX_ID_LENGTH } from '../events/schemas.ts';
 import { erasureKey, keyedId, putErasureRequest } from './register.ts';
 import type { ErasureCounts, ErasureRequest } from './register.ts';
 
@@ -23,7 +25,12 @@ export interface ForgetResult {
   /** Keys of the objects replaced and deleted: on a versioned store their older versions still hold the customers. */
   readonly rewrittenKeys: readonly string[];
   readonly deletedKeys: readonly string[];
+  /** How many of the ids had no raw event in the lake (a misspelt id, or a customer never seen). */
+  readonly withoutEvents: number;
 }
+
+/** Curated columns that name another customer than the row's (a referrer): cleared, the row kept. */
+const REFERRER_COLUMNS: ReadonlySet<string> = new Set(['referred_by']);
 
 /**
  * The prefixes of the lake that may hold a customer (the register and the leases name nobody):
@@ -54,8 +61,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Removes the customers from the lake and records the request in the register. */
 export async function forgetCustomers(store: ObjectStore, customerIds: readonly string[], options: ForgetOptions = {}): Promise<ForgetResult> {
-  const ids = new Set(customerIds);
-  if (ids.size === 0) throw new Error('forget needs at least one customer id');
+  const ids = checkedIds(customerIds);
+  if (ids.size === 0) throw new UsageError('forget needs at least one customer id');
   const now = options.now ?? (() => new Date());
   const key = await erasureKey(store);
   const pending: ErasureRequest = {
@@ -68,6 +75,8 @@ export async function forgetCustomers(store: ObjectStore, customerIds: readonly 
   // Registered before anything is removed: an ingest that starts while this runs already refuses them.
   await putErasureRequest(store, pending);
   const raw: Record<string, number> = {};
+  const unreadable: string[] = [];
+  const found = new Set<string>();
   const curated: Record<string, number> = {};
   const counts: Mutable<ErasureCounts> = {
     raw,
@@ -78,6 +87,7 @@ export async function forgetCustomers(store: ObjectStore, customerIds: readonly 
     curated,
     curatedCellsCleared: 0,
     landing: 0,
+    unreadable,
     reports: 0,
     objectsRewritten: 0,
     objectsDeleted: 0,
@@ -102,7 +112,9 @@ export async function forgetCustomers(store: ObjectStore, customerIds: readonly 
       if (!objectKey.endsWith('.parquet')) continue;
       const bytes = await store.get(objectKey);
       const text = readTextColumns(bytes, type === 'orders' ? ['customer_id', 'referred_by'] : ['customer_id']);
-      const drop = text.get('customer_id')!.map((id) => id !== null && ids.has(id));
+      const owners = text.get('customer_id')!;
+      const drop = owners.map((id) => id !== null && ids.has(id));
+      for (const [row, dropped] of drop.entries()) if (dropped) found.add(owners[row]!);
       // Another customer's order naming an erased referrer keeps the order, not the referrer.
       const referrers = text.get('referred_by');
       const clear = referrers?.map((id, row) => !drop[row] && id !== null && ids.has(id));
@@ -121,7 +133,7 @@ export async function forgetCustomers(store: ObjectStore, customerIds: readonly 
     for (const objectKey of await store.list(prefix)) {
       if (!objectKey.endsWith('.jsonl')) continue;
       const lines = new TextDecoder().decode(await store.get(objectKey)).split('\n');
-      const kept = lines.filter((line) => !matcher.mentionsAny(line));
+      const kept = lines.filter((line) => !(counted === 'rejected' ? refusedRecordNames(line, ids, matcher) : recordNames(line, ids, matcher)));
       if (kept.length === lines.length) continue;
       counts[counted] += lines.length - kept.length;
       await replace(objectKey, kept.some((line) => line.trim() !== '') ? kept.join('\n') : null);
@@ -141,7 +153,7 @@ export async function forgetCustomers(store: ObjectStore, customerIds: readonly 
     const clear = new Map<string, boolean[]>();
     let cleared = 0;
     for (const [column, values] of text) {
-      if (column === 'customer_id') continue;
+      if (!REFERRER_COLUMNS.has(column)) continue;
       const cells = values.map((value, row) => !drop[row] && value !== null && ids.has(value));
       const count = cells.filter(Boolean).length;
       if (count === 0) continue;
@@ -156,10 +168,17 @@ export async function forgetCustomers(store: ObjectStore, customerIds: readonly 
   }
 
   for (const objectKey of await store.list(lakeLayout.landing)) {
-    const { removed, bytes } = await withoutMentions(objectKey, await store.get(objectKey), matcher);
-    if (removed === 0) continue;
-    counts.landing += removed;
-    await replace(objectKey, bytes);
+    let cleaned: Awaited<ReturnType<typeof withoutMentions>>;
+    try {
+      cleaned = await withoutMentions(objectKey, await store.get(objectKey), ids, matcher);
+    } catch {
+      // A file ingest could only partly read (a truncated gzip, a broken array): reported, for a person to look at.
+      unreadable.push(objectKey);
+      continue;
+    }
+    if (cleaned.removed === 0) continue;
+    counts.landing += cleaned.removed;
+    await replace(objectKey, cleaned.bytes);
   }
 
   for (const objectKey of await store.list(lakeLayout.reports)) {
@@ -171,5 +190,27 @@ export async function forgetCustomers(store: ObjectStore, customerIds: readonly 
 
   const request: ErasureRequest = { ...pending, completed_at: now().toISOString(), removed: counts };
   await putErasureRequest(store, request);
-  return { request, rewrittenKeys, deletedKeys };
+  return { request, rewrittenKeys, deletedKeys, withoutEvents: [...ids].filter((id) => !found.has(id)).length };
+}
+
+/**
+ * A refused record names a customer by its payload (read as an event when it is one) or, for a
+ * payload that is not JSON (a CSV record, broken text), by the id anywhere in it or its reason.
+ */
+function refusedRecordNames(line: string, ids: ReadonlySet<string>, matcher: IdMatcher): boolean {
+  const refused = parsedOrUndefined(line) as { payload?: unknown; reason?: unknown } | undefined;
+  if (typeof refused !== 'object' || refused === null) return matcher.mentionsAny(line);
+  const payload = typeof refused.payload === 'string' ? parsedOrUndefined(refused.payload) : undefined;
+  if (typeof payload === 'object' && payload !== null && !Array.isArray(payload)) return namesCustomer(payload, ids);
+  return matcher.mentionsAny(String(refused.payload ?? '')) || matcher.mentionsAny(String(refused.reason ?? ''));
+}
+
+/** Ids as the events allow them (validate.ts's isIdentifier): anything else is a mistake, not a customer. */
+function checkedIds(customerIds: readonly string[]): Set<string> {
+  for (const id of customerIds) {
+    if (typeof id !== 'string' || id.trim() === '' || id.length > MAX_ID_LENGTH || CONTROL_CHARACTER.test(id)) {
+      throw new UsageError(`forget: ${JSON.stringify(id)} is not a customer id (non-blank, at most ${MAX_ID_LENGTH} characters, no control characters)`);
+    }
+  }
+  return new Set(customerIds);
 }

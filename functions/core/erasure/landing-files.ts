@@ -1,5 +1,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { formatFromName, recordsFromStream } from '../ingest/open-input.ts';
+import type { RawRecord } from '../ingest/records.ts';
+import { namesCustomer } from './mentions.ts';
 import type { IdMatcher } from './mentions.ts';
 
 async function* oneChunk(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
@@ -7,33 +9,49 @@ async function* oneChunk(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
 }
 
 const isGzip = (bytes: Uint8Array) => bytes[0] === 0x1f && bytes[1] === 0x8b;
+const BYTE_ORDER_MARK = '\uFEFF';
+
+/** A record names a customer by its fields when ingest could read it (JSON or CSV), else by the id anywhere in its text. */
+const recordNamesAny = (record: RawRecord, ids: ReadonlySet<string>, matcher: IdMatcher) =>
+  record.value !== undefined ? namesCustomer(record.value, ids) : matcher.mentionsAny(record.text);
 
 /**
  * An input file kept under landing/ (JSON Lines, CSV or a JSON array, gzip or not) without the
  * records that name any of the ids: the same format and compression, every other record's
- * text as it was. Records are found as ingest reads them, so a CSV record whose quoted field
- * spans lines goes whole. Returns how many records were removed and the new bytes, or null
- * bytes when nothing but a header (or nothing) is left.
+ * text as received. Records are read as ingest reads them, so a CSV record whose quoted field
+ * spans lines goes whole. Returns how many records were removed and the new bytes (null when
+ * no record is left). Throws when the file cannot be read through (a truncated gzip).
  */
-export async function withoutMentions(name: string, bytes: Uint8Array, matcher: IdMatcher): Promise<{ removed: number; bytes: Uint8Array | null }> {
+export async function withoutMentions(
+  name: string,
+  bytes: Uint8Array,
+  ids: ReadonlySet<string>,
+  matcher: IdMatcher,
+): Promise<{ removed: number; bytes: Uint8Array | null }> {
   const gzip = isGzip(bytes);
   const plain = gzip ? gunzipSync(bytes) : bytes;
   const text = new TextDecoder().decode(plain);
+  // Quick way out: a file that does not even contain the ids' text names none of them.
   if (!matcher.mentionsAny(text)) return { removed: 0, bytes };
-  const kept =
-    (formatFromName(name) ?? (text.trimStart().startsWith('[') ? 'json' : 'jsonl')) === 'json'
-      ? withoutArrayElements(text, matcher)
-      : await withoutLineRecords(name, plain, text, matcher);
-  const body = kept.text === undefined ? null : new TextEncoder().encode(kept.text);
-  return { removed: kept.removed, bytes: body === null ? null : gzip ? gzipSync(body) : body };
+  const records: RawRecord[] = [];
+  for await (const batch of recordsFromStream(name, oneChunk(plain))) records.push(...batch);
+  const names = records.map((record) => recordNamesAny(record, ids, matcher));
+  const removed = names.filter(Boolean).length;
+  if (removed === 0) return { removed: 0, bytes };
+  if (removed === records.length) return { removed, bytes: null };
+  const array = (formatFromName(name) ?? (text.replace(BYTE_ORDER_MARK, '').trimStart().startsWith('[') ? 'json' : 'jsonl')) === 'json';
+  const kept = array ? withoutArrayElements(text, records, names) : withoutLineRecords(text, records, names);
+  const body = new TextEncoder().encode(kept);
+  return { removed, bytes: gzip ? gzipSync(body) : body };
 }
 
-/** A JSON array without its elements that name an id (it is read whole: such files are small). */
-function withoutArrayElements(text: string, matcher: IdMatcher): { removed: number; text?: string } {
-  const elements = JSON.parse(text.replace(/^\uFEFF/, '')) as unknown[];
-  const kept = elements.filter((element) => !matcher.mentionsAny(JSON.stringify(element)));
-  const removed = elements.length - kept.length;
-  return kept.length === 0 ? { removed } : { removed, text: `[\n${kept.map((element) => JSON.stringify(element)).join(',\n')}\n]\n` };
+/** A JSON array of the kept elements, each as received. */
+function withoutArrayElements(text: string, records: readonly RawRecord[], names: readonly boolean[]): string {
+  const bom = text.startsWith(BYTE_ORDER_MARK) ? BYTE_ORDER_MARK : '';
+  return `${bom}[\n${records
+    .filter((_, index) => !names[index])
+    .map((record) => record.text)
+    .join(',\n')}\n]\n`;
 }
 
 /**
@@ -41,20 +59,14 @@ function withoutArrayElements(text: string, matcher: IdMatcher): { removed: numb
  * from the one it starts on to the next record's first line (blank lines included), and the
  * lines before the first record (a CSV header) stay.
  */
-async function withoutLineRecords(name: string, plain: Uint8Array, text: string, matcher: IdMatcher): Promise<{ removed: number; text?: string }> {
-  const starts: { line: number; mentions: boolean }[] = [];
-  for await (const batch of recordsFromStream(name, oneChunk(plain)))
-    for (const record of batch) starts.push({ line: record.lineNumber, mentions: matcher.mentionsAny(record.text) });
+function withoutLineRecords(text: string, records: readonly RawRecord[], names: readonly boolean[]): string {
   const lines = text.split('\n');
   const drop = new Uint8Array(lines.length);
-  starts.forEach(({ line, mentions }, index) => {
-    if (!mentions) return;
-    const end = index + 1 < starts.length ? starts[index + 1]!.line : lines.length + 1;
-    for (let number = line; number < end; number += 1) drop[number - 1] = 1;
+  records.forEach((record, index) => {
+    if (!names[index]) return;
+    const end = index + 1 < records.length ? records[index + 1]!.lineNumber : lines.length + 1;
+    for (let number = record.lineNumber; number < end; number += 1) drop[number - 1] = 1;
   });
-  const removed = starts.filter((start) => start.mentions).length;
-  const kept = lines.filter((_, index) => drop[index] === 0);
-  if (removed === starts.length) return { removed };
-  const body = kept.join('\n');
-  return { removed, text: text.endsWith('\n') && !body.endsWith('\n') ? `${body}\n` : body };
+  const body = lines.filter((_, index) => drop[index] === 0).join('\n');
+  return text.endsWith('\n') && !body.endsWith('\n') ? `${body}\n` : body;
 }

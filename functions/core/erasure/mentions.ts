@@ -11,6 +11,7 @@ function isBoundary(text: string, index: number): boolean {
 }
 
 function containsToken(text: string, token: string): boolean {
+  if (token === '') return false;
   for (let at = text.indexOf(token); at >= 0; at = text.indexOf(token, at + 1)) {
     if (isBoundary(text, at - 1) && isBoundary(text, at + token.length)) return true;
   }
@@ -40,4 +41,36 @@ export class IdMatcher {
     for (const [, spelling] of this.spellings) if (containsToken(text, spelling)) return true;
     return false;
   }
+}
+
+/** The fields of an event that name a customer: its own, and a referrer. */
+const CUSTOMER_FIELDS = ['customer_id', 'referred_by'] as const;
+
+/** True when a parsed record (an event, a log line) names one of the ids in a customer field. */
+export function namesCustomer(value: unknown, ids: ReadonlySet<string>): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  return CUSTOMER_FIELDS.some((field) => {
+    const named = (value as Record<string, unknown>)[field];
+    return (typeof named === 'string' || typeof named === 'number') && ids.has(String(named));
+  });
+}
+
+/** The JSON value of a text, or undefined when it is not JSON. */
+export function parsedOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a record's text names one of the ids: by its customer fields when it is a JSON
+ * object (a number like 42 elsewhere in it is not a customer), else, for text that cannot be
+ * read as one (a CSV line, broken JSON), by the id as a whole token anywhere in it.
+ */
+export function recordNames(text: string, ids: ReadonlySet<string>, matcher: IdMatcher): boolean {
+  const value = parsedOrUndefined(text);
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return namesCustomer(value, ids);
+  return matcher.mentionsAny(text);
 }

@@ -29,6 +29,8 @@ export interface ErasureCounts {
   readonly curatedCellsCleared: number;
   /** Records removed from input files kept under landing/ (the files a bulk ingest read). */
   readonly landing: number;
+  /** Files under landing/ that could not be read through (a truncated gzip, a broken array): to be checked by hand. */
+  readonly unreadable: readonly string[];
   /** HTML reports that named an erased customer, deleted. */
   readonly reports: number;
   /** Objects rewritten without the erased customers, and objects deleted (nothing left in them). */
@@ -57,6 +59,11 @@ export function keyedId(key: Uint8Array, customerId: string): string {
  * starting at once, one creates it and both use it.
  */
 export async function erasureKey(store: ObjectStore): Promise<Uint8Array> {
+  const hasKey = (await store.list(lakeLayout.erasures)).includes(lakeLayout.erasureKey);
+  // A new key would not recognise anyone the register already names: ingest would let them back in.
+  if (!hasKey && (await store.list(lakeLayout.erasureRegister)).length > 0) {
+    throw new Error(`the erasure register has entries but the lake has no ${lakeLayout.erasureKey}: restore the key before erasing anyone else`);
+  }
   await store.putIfAbsent(lakeLayout.erasureKey, randomBytes(32));
   return store.get(lakeLayout.erasureKey);
 }

@@ -35,3 +35,12 @@ export function screenRecord<T extends EventType>(type: T, record: RawRecord, ea
   if (!validation.ok) return { validation, keepPayload: false };
   return { validation: { ok: true, row: { ...validation.row, referred_by: null } } as Validation<T>, keepPayload: false };
 }
+
+/** True when a parsed record names an erased customer (its own id or a referrer): such a record is never kept as received. */
+export function namesErasedCustomer(value: unknown, erased: ErasedCustomers): boolean {
+  if (erased.isEmpty) return false;
+  return ['customer_id', 'referred_by'].some((field) => {
+    const id = textField(value, field);
+    return id !== undefined && erased.erasedOn(id) !== undefined;
+  });
+}

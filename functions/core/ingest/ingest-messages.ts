@@ -1,5 +1,5 @@
 import { ErasedCustomers } from '../erasure/register.ts';
-import { screenRecord } from '../erasure/screen.ts';
+import { namesErasedCustomer, screenRecord } from '../erasure/screen.ts';
 import { EVENT_TYPES } from '../events/schemas.ts';
 import type { EventType } from '../events/schemas.ts';
 import { utcDate } from '../events/timestamps.ts';
@@ -98,6 +98,7 @@ export async function ingestMessages(
         message,
         index,
         `event_type: message attribute must be one of ${EVENT_TYPES.join(', ')} (got ${JSON.stringify(message.eventType ?? null)})`,
+        !namesErasedCustomer(value, erased),
       );
       return;
     }

@@ -30,7 +30,8 @@ export function editParquetRows(bytes: Uint8Array, edits: RowEdits): Uint8Array 
   let table = arrow.tableFromIPC(readParquet(bytes).intoIPCStream());
   for (const [name, clear] of edits.clear) {
     const values = [...table.getChild(name)!].map((value, row) => (clear[row] ? null : value)) as (string | null)[];
-    table = table.setChild(name, arrow.vectorFromArray(values, new arrow.Utf8()));
+    // Of the column's own type (Utf8 or LargeUtf8).
+    table = table.setChild(name, arrow.vectorFromArray(values, table.schema.fields.find((field) => field.name === name)!.type));
   }
   // The kept rows as runs of consecutive rows: slices keep every column's type.
   const runs: arrow.Table[] = [];

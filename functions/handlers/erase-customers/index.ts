@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { S3ObjectStore } from '../../adapters/aws/s3-store.ts';
 import { deleteNoncurrentVersions } from '../../adapters/aws/s3-versions.ts';
 import { bucketName, readEnvironment } from '../../core/environment.ts';
+import { PUBLISH_LEASE } from '../../core/campaigns/publish.ts';
 import { ERASED_PREFIXES, forgetCustomers } from '../../core/erasure/forget.ts';
 import { MAX_ID_LENGTH } from '../../core/events/schemas.ts';
 import { RUN_LEASE } from '../../core/jobs/run-request.ts';
@@ -43,17 +44,22 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
     }
     try {
       const holder = `lambda:${context.awsRequestId}`;
-      const outcome = await withLease(store, RUN_LEASE, { holder, ttlMs: LEASE_TTL_MS }, async () => {
-        const result = await forgetCustomers(store, parsed.data.customer_ids, { requestId: `sqs-${record.messageId}` });
-        const runOutputs = await store.list('runs/');
-        await store.delete(runOutputs);
-        const versions = await deleteNoncurrentVersions(client, environment.LAKE_BUCKET, ERASED_PREFIXES);
-        return { result, runOutputs: runOutputs.length, versions };
-      });
+      const leased = { holder, ttlMs: LEASE_TTL_MS };
+      // The run lease, then the publish lease (the order a run takes them): no run, and no publish writing the log.
+      const outcome = await withLease(store, RUN_LEASE, leased, () =>
+        withLease(store, PUBLISH_LEASE, leased, async () => {
+          const result = await forgetCustomers(store, parsed.data.customer_ids, { requestId: `sqs-${record.messageId}` });
+          const runOutputs = await store.list('runs/');
+          await store.delete(runOutputs);
+          const versions = await deleteNoncurrentVersions(client, environment.LAKE_BUCKET, ERASED_PREFIXES);
+          return { result, runOutputs: runOutputs.length, versions };
+        }),
+      );
       logger.info('erased customers', {
         requestId: outcome.result.request.request_id,
         customers: parsed.data.customer_ids.length,
         removed: outcome.result.request.removed,
+        idsWithoutEvents: outcome.result.withoutEvents,
         runOutputsDeleted: outcome.runOutputs,
         noncurrentVersionsDeleted: outcome.versions,
       });
