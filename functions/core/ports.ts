@@ -7,8 +7,11 @@ import type { CampaignMessage } from './campaigns/message.ts';
 
 /** A key-value object store with the lake's key layout ("raw/orders/dt=2024-01-31/part-x.parquet"). */
 export interface ObjectStore {
-  /** Writes an object whole or not at all: readers never see a partial object. */
-  put(key: string, body: Uint8Array | string): Promise<void>;
+  /**
+   * Writes an object whole or not at all: readers never see a partial object. Metadata is kept
+   * with the object where the store can (S3 user metadata); a directory has none.
+   */
+  put(key: string, body: Uint8Array | string, metadata?: Readonly<Record<string, string>>): Promise<void>;
   /** Reads an object; rejects when it does not exist. */
   get(key: string): Promise<Uint8Array>;
   /** Keys under a prefix, sorted; temporary objects of in-flight writes are never listed. */

@@ -62,7 +62,7 @@ export class Campaigns extends Construct {
     grantLake(props.bucket, fn, 'campaignAudience', 'read');
     grantLake(props.bucket, fn, 'publishLease', 'read', 'put', 'delete');
     grantAthenaQueries(fn, props, ['campaign_audience']);
-    acknowledgeFunctionRole(this.publisher, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
+    acknowledgeFunctionRole(this.publisher, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']);
     acknowledge(this.publisher, LEASE_REASON, lakeAreaFinding(props.bucket, 'publishLease'));
     acknowledge(
       this.publisher,

@@ -107,7 +107,7 @@ function grantRunFunctions(scope: Construct, functions: RunFunctions, props: Pip
     grantLake(props.bucket, holder.function, 'runLease', 'read', 'put', 'delete');
     acknowledge(holder, LEASE_REASON, lakeAreaFinding(props.bucket, 'runLease'));
   }
-  acknowledgeFunctionRole(locker, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
+  acknowledgeFunctionRole(locker, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']);
   acknowledgeFunctionRole(tester, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']);
   acknowledge(
     tester,
@@ -117,8 +117,8 @@ function grantRunFunctions(scope: Construct, functions: RunFunctions, props: Pip
     wildcard(`Resource::${arnToken(props.queryResults)}/*`),
   );
   acknowledgeFunctionRole(fitter, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']);
-  acknowledgeFunctionRole(promoter, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
-  acknowledgeFunctionRole(compactor, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:DeleteObject*']);
+  acknowledgeFunctionRole(promoter, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']);
+  acknowledgeFunctionRole(compactor, ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']);
   acknowledge(compactor, 'Compaction rewrites raw partitions, whose dates are only known when it lists them.', lakeAreaFinding(props.bucket, 'raw'));
   acknowledge(
     fitter,

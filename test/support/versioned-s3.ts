@@ -1,4 +1,11 @@
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  ListObjectVersionsCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import type { S3Client } from '@aws-sdk/client-s3';
 
@@ -6,6 +13,7 @@ interface Version {
   readonly id: string;
   /** Null for a delete marker. */
   readonly body: Uint8Array | null;
+  readonly metadata?: Record<string, string>;
 }
 
 /**
@@ -18,12 +26,17 @@ export class VersionedBucket {
   private counter = 0;
 
   constructor(s3: AwsClientStub<S3Client>) {
-    s3.on(PutObjectCommand).callsFake((input: { Key: string; Body: Uint8Array | string; IfNoneMatch?: string }) => {
+    s3.on(PutObjectCommand).callsFake((input: { Key: string; Body: Uint8Array | string; IfNoneMatch?: string; Metadata?: Record<string, string> }) => {
       if (input.IfNoneMatch === '*' && this.current(input.Key)) {
         throw Object.assign(new Error('PreconditionFailed'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
       }
-      this.add(input.Key, typeof input.Body === 'string' ? new TextEncoder().encode(input.Body) : input.Body);
+      this.add(input.Key, typeof input.Body === 'string' ? new TextEncoder().encode(input.Body) : input.Body, input.Metadata);
       return {};
+    });
+    s3.on(HeadObjectCommand).callsFake((input: { Key: string }) => {
+      const version = this.objects.get(input.Key)?.at(-1);
+      if (!version?.body) throw Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
+      return { Metadata: version.metadata ?? {} };
     });
     s3.on(GetObjectCommand).callsFake((input: { Key: string }) => {
       const body = this.current(input.Key);
@@ -57,8 +70,8 @@ export class VersionedBucket {
     });
   }
 
-  add(key: string, body: Uint8Array): void {
-    this.objects.set(key, [...(this.objects.get(key) ?? []), { id: `v${++this.counter}`, body }]);
+  add(key: string, body: Uint8Array, metadata?: Record<string, string>): void {
+    this.objects.set(key, [...(this.objects.get(key) ?? []), { id: `v${++this.counter}`, body, ...(metadata && { metadata }) }]);
   }
 
   /** The current body of a key, undefined when it has none (never written, or deleted). */

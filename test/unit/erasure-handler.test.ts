@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Event } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../functions/adapters/aws/s3-store.ts';
@@ -86,6 +87,31 @@ describe('erase-customers handler', () => {
       store,
     );
     expect(ingested).toMatchObject({ accepted: 0, rejected: 1 });
+  });
+
+  it('does it once per request: a redelivered message keeps the register entry, and the rewritten landing file is not ingested again', async () => {
+    lakeWithTwoCustomers();
+    const { handler } = await import('../../functions/handlers/erase-customers/index.ts');
+    const message = { Records: [sqsRecord('m1', JSON.stringify({ customer_ids: ['gone'] }), null)] };
+    await handler(message, lambdaContext());
+    const entry = bucket.current('erasures/register/sqs-m1.json')!;
+    expect(JSON.parse(new TextDecoder().decode(entry)).removed.landing).toBe(1);
+    expect(await handler(message, lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(bucket.current('erasures/register/sqs-m1.json')).toEqual(entry);
+    // S3 tells the file-ingest function about the rewrite; it skips the file.
+    const { handler: ingestFile } = await import('../../functions/handlers/ingest-file/index.ts');
+    const before = bucket.keys();
+    await ingestFile({
+      Records: [{ eventTime: '2026-12-03T00:00:00.000Z', s3: { object: { key: 'landing/orders/orders.jsonl.gz', eTag: 'e2' } } }],
+    } as unknown as S3Event);
+    expect(bucket.keys()).toEqual(before);
+  });
+
+  it('refuses a request whose ids no event could carry, without repeating them anywhere', async () => {
+    const { handler } = await import('../../functions/handlers/erase-customers/index.ts');
+    const response = await handler({ Records: [sqsRecord('blank', JSON.stringify({ customer_ids: ['  '] }), null)] }, lambdaContext());
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'blank' }] });
+    expect(bucket.keys()).toEqual([]);
   });
 
   it('leaves a request for later while a run holds the lake, and refuses a malformed one', async () => {

@@ -20,8 +20,12 @@ export class S3ObjectStore implements ObjectStore {
     private readonly retry: RetryOptions = {},
   ) {}
 
-  async put(key: string, body: Uint8Array | string): Promise<void> {
-    await withRetries(() => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body })), this.retry, `S3 PutObject ${this.url(key)}`);
+  async put(key: string, body: Uint8Array | string, metadata?: Readonly<Record<string, string>>): Promise<void> {
+    await withRetries(
+      () => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ...(metadata && { Metadata: { ...metadata } }) })),
+      this.retry,
+      `S3 PutObject ${this.url(key)}`,
+    );
   }
 
   /**

@@ -5,7 +5,7 @@ import { withoutMentions } from './landing-files.ts';
 import { IdMatcher, namesCustomer, parsedOrUndefined, recordNames } from './mentions.ts';
 import { UsageError } from '../errors.ts';
 import { CONTROL_CHARACTER, MAX_ID_LENGTH } from '../events/schemas.ts';
-import { erasureKey, keyedId, putErasureRequest } from './register.ts';
+import { erasureKey, keyedId, putErasureRequest, readErasureRequest } from './register.ts';
 import type { ErasureCounts, ErasureRequest } from './register.ts';
 
 /*
@@ -28,6 +28,9 @@ export interface ForgetResult {
   /** How many of the ids had no raw event in the lake (a misspelt id, or a customer never seen). */
   readonly withoutEvents: number;
 }
+
+/** S3 user metadata on a landing file an erasure rewrote (S3 keeps metadata names in lower case). */
+export const ERASURE_REWRITE_METADATA = 'pipeline-erasure';
 
 /** Curated columns that name another customer than the row's (a referrer): cleared, the row kept. */
 const REFERRER_COLUMNS: ReadonlySet<string> = new Set(['referred_by']);
@@ -64,10 +67,15 @@ export async function forgetCustomers(store: ObjectStore, customerIds: readonly 
   const ids = checkedIds(customerIds);
   if (ids.size === 0) throw new UsageError('forget needs at least one customer id');
   const now = options.now ?? (() => new Date());
+  const requestId = options.requestId ?? newBatchId(now());
+  // The same request again (a queue's redelivery): a completed one is the record, kept as it is;
+  // a pending one (it failed part way) goes on with its first time.
+  const earlier = await readErasureRequest(store, requestId);
+  if (earlier?.completed_at) return { request: earlier, rewrittenKeys: [], deletedKeys: [], withoutEvents: 0 };
   const key = await erasureKey(store);
   const pending: ErasureRequest = {
-    request_id: options.requestId ?? newBatchId(now()),
-    requested_at: now().toISOString(),
+    request_id: requestId,
+    requested_at: earlier?.requested_at ?? now().toISOString(),
     customers: [...ids].map((id) => keyedId(key, id)).sort(),
     completed_at: null,
     removed: null,
@@ -94,13 +102,13 @@ export async function forgetCustomers(store: ObjectStore, customerIds: readonly 
   };
   const rewrittenKeys: string[] = [];
   const deletedKeys: string[] = [];
-  const replace = async (objectKey: string, body: Uint8Array | string | null) => {
+  const replace = async (objectKey: string, body: Uint8Array | string | null, metadata?: Record<string, string>) => {
     if (body === null) {
       await store.delete([objectKey]);
       deletedKeys.push(objectKey);
       counts.objectsDeleted += 1;
     } else {
-      await store.put(objectKey, body);
+      await store.put(objectKey, body, metadata);
       rewrittenKeys.push(objectKey);
       counts.objectsRewritten += 1;
     }
@@ -178,7 +186,8 @@ export async function forgetCustomers(store: ObjectStore, customerIds: readonly 
     }
     if (cleaned.removed === 0) continue;
     counts.landing += cleaned.removed;
-    await replace(objectKey, cleaned.bytes);
+    // Marked, so that the ingest of files dropped under landing/ (AWS) does not ingest it again.
+    await replace(objectKey, cleaned.bytes, { [ERASURE_REWRITE_METADATA]: pending.request_id });
   }
 
   for (const objectKey of await store.list(lakeLayout.reports)) {

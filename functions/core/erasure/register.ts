@@ -72,6 +72,13 @@ export async function putErasureRequest(store: ObjectStore, request: ErasureRequ
   await store.put(lakeLayout.erasureRequest(request.request_id), `${JSON.stringify(request, null, 2)}\n`);
 }
 
+/** One request of the register, or undefined when there is none by that id. */
+export async function readErasureRequest(store: ObjectStore, requestId: string): Promise<ErasureRequest | undefined> {
+  const key = lakeLayout.erasureRequest(requestId);
+  if (!(await store.list(lakeLayout.erasureRegister)).includes(key)) return undefined;
+  return JSON.parse(new TextDecoder().decode(await store.get(key))) as ErasureRequest;
+}
+
 export async function readErasureRequests(store: ObjectStore): Promise<ErasureRequest[]> {
   const keys = (await store.list(lakeLayout.erasureRegister)).filter((key) => key.endsWith('.json'));
   const requests: ErasureRequest[] = [];

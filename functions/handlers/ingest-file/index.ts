@@ -1,9 +1,10 @@
 import { handlerTools } from '../commons.ts';
 import { createHash } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Context, S3Event } from 'aws-lambda';
 import { S3ObjectStore } from '../../adapters/aws/s3-store.ts';
+import { ERASURE_REWRITE_METADATA } from '../../core/erasure/forget.ts';
 import { PIPELINE_METRICS } from '../../core/metrics.ts';
 import { bucketName, earliestEventDateVariable, readEnvironment } from '../../core/environment.ts';
 import { EVENT_TYPES, eventTypeNamed, INPUT_NAMES } from '../../core/events/schemas.ts';
@@ -13,7 +14,8 @@ import { recordsFromStream } from '../../core/ingest/open-input.ts';
 
 const environment = readEnvironment({ LAKE_BUCKET: bucketName, EARLIEST_EVENT_DATE: earliestEventDateVariable });
 const { logger, metrics, traced, begin } = handlerTools('ingest-file');
-const store = new S3ObjectStore(traced(new S3Client({})), environment.LAKE_BUCKET);
+const s3 = traced(new S3Client({}));
+const store = new S3ObjectStore(s3, environment.LAKE_BUCKET);
 
 /** landing/<orders|surveys|fx-rates>/<any name>: the folder says what the file holds. */
 export function eventTypeOfKey(key: string): EventType | undefined {
@@ -33,6 +35,12 @@ export async function handler(event: S3Event, context?: Context): Promise<void> 
     const type = eventTypeOfKey(key);
     if (!type) {
       logger.warn(`ignored: not under ${EVENT_TYPES.map((each) => `landing/${INPUT_NAMES[each]}/`).join(', ')}`, { key });
+      continue;
+    }
+    // A file an erasure rewrote without some customers was ingested when it first arrived.
+    const head = await s3.send(new HeadObjectCommand({ Bucket: environment.LAKE_BUCKET, Key: key }));
+    if (head?.Metadata?.[ERASURE_REWRITE_METADATA] !== undefined) {
+      logger.info('skipped: rewritten by an erasure request, ingested when it first arrived', { key });
       continue;
     }
     const ingestId = `${record.eventTime.replace(/[-:.]/g, '')}-${createHash('sha256')
