@@ -25,7 +25,11 @@ export class VersionedBucket {
   readonly objects = new Map<string, Version[]>();
   private counter = 0;
 
-  constructor(s3: AwsClientStub<S3Client>) {
+  constructor(
+    s3: AwsClientStub<S3Client>,
+    /** Versions per ListObjectVersions page (S3's default is 1,000). */
+    private readonly pageSize = 1000,
+  ) {
     s3.on(PutObjectCommand).callsFake((input: { Key: string; Body: Uint8Array | string; IfNoneMatch?: string; Metadata?: Record<string, string> }) => {
       if (input.IfNoneMatch === '*' && this.current(input.Key)) {
         throw Object.assign(new Error('PreconditionFailed'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
@@ -49,14 +53,29 @@ export class VersionedBucket {
         .map((Key) => ({ Key })),
       IsTruncated: false,
     }));
-    s3.on(ListObjectVersionsCommand).callsFake((input: { Prefix?: string }) => ({
-      Versions: [...this.objects]
+    // As S3 lists them: by key, each key's versions newest first, pageSize at a time, resuming
+    // after the markers (whether or not that version still exists).
+    s3.on(ListObjectVersionsCommand).callsFake((input: { Prefix?: string; KeyMarker?: string; VersionIdMarker?: string }) => {
+      const number = (id: string) => Number(id.slice(1));
+      const all = [...this.objects]
         .filter(([key]) => key.startsWith(input.Prefix ?? ''))
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .flatMap(([key, versions]) =>
-          versions.flatMap((version, index) => (version.body === null ? [] : [{ Key: key, VersionId: version.id, IsLatest: index === versions.length - 1 }])),
-        ),
-      IsTruncated: false,
-    }));
+          versions
+            .flatMap((version, index) => (version.body === null ? [] : [{ Key: key, VersionId: version.id, IsLatest: index === versions.length - 1 }]))
+            .reverse(),
+        );
+      const after = (entry: { Key: string; VersionId: string }) =>
+        input.KeyMarker === undefined ||
+        entry.Key > input.KeyMarker ||
+        (entry.Key === input.KeyMarker && input.VersionIdMarker !== undefined && number(entry.VersionId) < number(input.VersionIdMarker));
+      const rest = all.filter(after);
+      const page = rest.slice(0, this.pageSize);
+      const last = page.at(-1);
+      return rest.length > page.length
+        ? { Versions: page, IsTruncated: true, NextKeyMarker: last!.Key, NextVersionIdMarker: last!.VersionId }
+        : { Versions: page, IsTruncated: false };
+    });
     s3.on(DeleteObjectsCommand).callsFake((input: { Delete: { Objects: { Key: string; VersionId?: string }[] } }) => {
       for (const { Key, VersionId } of input.Delete.Objects) {
         if (VersionId === undefined) this.objects.get(Key)?.push({ id: `v${++this.counter}`, body: null });

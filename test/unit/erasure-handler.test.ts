@@ -47,6 +47,23 @@ function lakeWithTwoCustomers() {
   bucket.add('runs/customer_summary/run_id=r1/part-0.parquet', encoder.encode('a run output naming gone'));
 }
 
+describe('deleting older versions', () => {
+  it('goes through every page of versions and deletes only the noncurrent ones', async () => {
+    bucket = new VersionedBucket(s3, 2);
+    for (const key of ['raw/a.parquet', 'raw/b.parquet', 'raw/c.parquet'])
+      for (let version = 0; version < 3; version += 1) bucket.add(key, encoder.encode(`${key} ${version}`));
+    bucket.add('curated/t/as_of=2026-01-01/data.parquet', encoder.encode('only version'));
+    const { deleteNoncurrentVersions } = await import('../../functions/adapters/aws/s3-versions.ts');
+    expect(await deleteNoncurrentVersions(new S3Client({}), 'lake', ['raw/', 'curated/'])).toBe(6);
+    expect(s3.commandCalls(ListObjectVersionsCommand).length).toBeGreaterThan(3);
+    for (const key of ['raw/a.parquet', 'raw/b.parquet', 'raw/c.parquet']) {
+      expect(bucket.objects.get(key)).toHaveLength(1);
+      expect(new TextDecoder().decode(bucket.current(key))).toBe(`${key} 2`);
+    }
+    expect(bucket.objects.get('curated/t/as_of=2026-01-01/data.parquet')).toHaveLength(1);
+  });
+});
+
 describe('erase-customers handler', () => {
   it('erases through S3, deletes the older versions that still hold the customer, and keeps everyone else', async () => {
     lakeWithTwoCustomers();
