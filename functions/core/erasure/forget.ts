@@ -4,7 +4,8 @@ import type { ObjectStore } from '../ports.ts';
 import { withoutMentions } from './landing-files.ts';
 import { IdMatcher, namesCustomer, parsedOrUndefined, recordNames } from './mentions.ts';
 import { UsageError } from '../errors.ts';
-import { CONTROL_CHARACTER, MAX_ID_LENGTH } from '../events/schemas.ts';
+import { MAX_ID_LENGTH } from '../events/schemas.ts';
+import { isIdentifier } from '../ingest/validate.ts';
 import { erasureKey, keyedId, putErasureRequest, readErasureRequest } from './register.ts';
 import type { ErasureCounts, ErasureRequest } from './register.ts';
 
@@ -120,16 +121,11 @@ export async function forgetCustomers(store: ObjectStore, customerIds: readonly 
       if (!objectKey.endsWith('.parquet')) continue;
       const bytes = await store.get(objectKey);
       const text = readTextColumns(bytes, type === 'orders' ? ['customer_id', 'referred_by'] : ['customer_id']);
-      const owners = text.get('customer_id')!;
-      const drop = owners.map((id) => id !== null && ids.has(id));
-      for (const [row, dropped] of drop.entries()) if (dropped) found.add(owners[row]!);
       // Another customer's order naming an erased referrer keeps the order, not the referrer.
-      const referrers = text.get('referred_by');
-      const clear = referrers?.map((id, row) => !drop[row] && id !== null && ids.has(id));
-      const dropped = drop.filter(Boolean).length;
-      const cleared = clear?.filter(Boolean).length ?? 0;
+      const { drop, clear, dropped, cleared, owned } = customerRowEdits(text, text.get('customer_id')!.length, ids);
+      for (const id of owned) found.add(id);
       if (dropped === 0 && cleared === 0) continue;
-      await replace(objectKey, editParquetRows(bytes, { drop, clear: new Map(clear && cleared > 0 ? [['referred_by', clear]] : []) }));
+      await replace(objectKey, editParquetRows(bytes, { drop, clear }));
       removed += dropped;
       counts.referralsCleared += cleared;
     }
@@ -153,22 +149,7 @@ export async function forgetCustomers(store: ObjectStore, customerIds: readonly 
     const table = objectKey.split('/')[1]!;
     const bytes = await store.get(objectKey);
     const text = readTextColumns(bytes);
-    const owners = text.get('customer_id');
-    const drop = Array.from({ length: owners?.length ?? text.values().next().value?.length ?? 0 }, (_, row) => {
-      const owner = owners?.[row];
-      return owner !== undefined && owner !== null && ids.has(owner);
-    });
-    const clear = new Map<string, boolean[]>();
-    let cleared = 0;
-    for (const [column, values] of text) {
-      if (!REFERRER_COLUMNS.has(column)) continue;
-      const cells = values.map((value, row) => !drop[row] && value !== null && ids.has(value));
-      const count = cells.filter(Boolean).length;
-      if (count === 0) continue;
-      clear.set(column, cells);
-      cleared += count;
-    }
-    const dropped = drop.filter(Boolean).length;
+    const { drop, clear, dropped, cleared } = customerRowEdits(text, text.values().next().value?.length ?? 0, ids);
     if (dropped === 0 && cleared === 0) continue;
     await replace(objectKey, editParquetRows(bytes, { drop, clear }));
     curated[table] = (curated[table] ?? 0) + dropped;
@@ -214,12 +195,37 @@ function refusedRecordNames(line: string, ids: ReadonlySet<string>, matcher: IdM
   return matcher.mentionsAny(String(refused.payload ?? '')) || matcher.mentionsAny(String(refused.reason ?? ''));
 }
 
-/** Ids as the events allow them (validate.ts's isIdentifier): anything else is a mistake, not a customer. */
+/** Ids as the events allow them: anything else is a mistake, not a customer. */
 function checkedIds(customerIds: readonly string[]): Set<string> {
   for (const id of customerIds) {
-    if (typeof id !== 'string' || id.trim() === '' || id.length > MAX_ID_LENGTH || CONTROL_CHARACTER.test(id)) {
+    if (!isIdentifier(id)) {
       throw new UsageError(`forget: ${JSON.stringify(id)} is not a customer id (non-blank, at most ${MAX_ID_LENGTH} characters, no control characters)`);
     }
   }
   return new Set(customerIds);
+}
+
+/**
+ * The edits of a Parquet file's rows (raw orders and surveys, any curated table): rows whose
+ * customer_id is erased are dropped; a referred_by naming an erased customer in another
+ * customer's row is cleared. Also which erased ids owned a dropped row.
+ */
+function customerRowEdits(text: ReadonlyMap<string, readonly (string | null)[]>, rows: number, ids: ReadonlySet<string>) {
+  const owners = text.get('customer_id');
+  const drop = Array.from({ length: rows }, (_, row) => {
+    const owner = owners?.[row];
+    return owner !== undefined && owner !== null && ids.has(owner);
+  });
+  const owned = new Set(owners?.filter((_, row) => drop[row]) as string[] | undefined);
+  const clear = new Map<string, boolean[]>();
+  let cleared = 0;
+  for (const [column, values] of text) {
+    if (!REFERRER_COLUMNS.has(column)) continue;
+    const cells = values.map((value, row) => !drop[row] && value !== null && ids.has(value));
+    const count = cells.filter(Boolean).length;
+    if (count === 0) continue;
+    clear.set(column, cells);
+    cleared += count;
+  }
+  return { drop, clear, dropped: drop.filter(Boolean).length, cleared, owned };
 }

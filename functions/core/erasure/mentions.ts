@@ -24,27 +24,27 @@ const escapedInJson = (text: string) => JSON.stringify(text).slice(1, -1);
  * The spellings an id may take in stored text: as is, escaped as inside a JSON string, and
  * escaped twice (a refused record's payload is JSON text inside a JSON line).
  */
-export function spellingsOf(id: string): string[] {
+function spellingsOf(id: string): string[] {
   return [...new Set([id, escapedInJson(id), escapedInJson(escapedInJson(id))])];
 }
 
 /** The ids a text names, from a set of ids to look for (each with its spellings). */
 export class IdMatcher {
-  private readonly spellings: readonly (readonly [string, string])[];
+  private readonly spellings: readonly string[];
 
   constructor(readonly ids: ReadonlySet<string>) {
-    this.spellings = [...ids].flatMap((id) => spellingsOf(id).map((spelling) => [id, spelling] as const));
+    this.spellings = [...ids].flatMap(spellingsOf);
   }
 
   /** True when the text names any of the ids. */
   mentionsAny(text: string): boolean {
-    for (const [, spelling] of this.spellings) if (containsToken(text, spelling)) return true;
+    for (const spelling of this.spellings) if (containsToken(text, spelling)) return true;
     return false;
   }
 }
 
 /** The fields of an event that name a customer: its own, and a referrer. */
-const CUSTOMER_FIELDS = ['customer_id', 'referred_by'] as const;
+export const CUSTOMER_FIELDS = ['customer_id', 'referred_by'] as const;
 
 /** True when a parsed record (an event, a log line) names one of the ids in a customer field. */
 export function namesCustomer(value: unknown, ids: ReadonlySet<string>): boolean {

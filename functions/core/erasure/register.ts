@@ -59,9 +59,9 @@ export function keyedId(key: Uint8Array, customerId: string): string {
  * starting at once, one creates it and both use it.
  */
 export async function erasureKey(store: ObjectStore): Promise<Uint8Array> {
-  const hasKey = (await store.list(lakeLayout.erasures)).includes(lakeLayout.erasureKey);
+  const keys = await store.list(lakeLayout.erasures);
   // A new key would not recognise anyone the register already names: ingest would let them back in.
-  if (!hasKey && (await store.list(lakeLayout.erasureRegister)).length > 0) {
+  if (!keys.includes(lakeLayout.erasureKey) && keys.some((key) => key.startsWith(lakeLayout.erasureRegister))) {
     throw new Error(`the erasure register has entries but the lake has no ${lakeLayout.erasureKey}: restore the key before erasing anyone else`);
   }
   await store.putIfAbsent(lakeLayout.erasureKey, randomBytes(32));

@@ -2,6 +2,7 @@ import type { EventType } from '../events/schemas.ts';
 import type { RawRecord } from '../ingest/records.ts';
 import { validateRecord } from '../ingest/validate.ts';
 import type { Validation } from '../ingest/validate.ts';
+import { CUSTOMER_FIELDS } from './mentions.ts';
 import type { ErasedCustomers } from './register.ts';
 
 /** A record's verdict, and whether a refusal may keep the record as received. */
@@ -39,7 +40,7 @@ export function screenRecord<T extends EventType>(type: T, record: RawRecord, ea
 /** True when a parsed record names an erased customer (its own id or a referrer): such a record is never kept as received. */
 export function namesErasedCustomer(value: unknown, erased: ErasedCustomers): boolean {
   if (erased.isEmpty) return false;
-  return ['customer_id', 'referred_by'].some((field) => {
+  return CUSTOMER_FIELDS.some((field) => {
     const id = textField(value, field);
     return id !== undefined && erased.erasedOn(id) !== undefined;
   });

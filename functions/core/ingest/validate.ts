@@ -341,7 +341,8 @@ function spendRow(spend: SpendEvent, input: Record<string, unknown>): Validation
  */
 const STATUSES: ReadonlySet<unknown> = new Set(ORDER_STATUSES);
 
-const isIdentifier = (value: unknown): value is string =>
+/** An id as the event contract allows one: non-blank text of at most MAX_ID_LENGTH characters, no control characters. */
+export const isIdentifier = (value: unknown): value is string =>
   typeof value === 'string' && value.length <= MAX_ID_LENGTH && value.trim().length > 0 && !CONTROL_CHARACTER.test(value);
 const isAmount = (value: unknown): value is number => typeof value === 'number' && value >= 0 && value <= MAX_AMOUNT;
 const isLabel = (value: unknown): value is string | number | null | undefined =>

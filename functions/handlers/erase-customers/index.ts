@@ -7,7 +7,7 @@ import { deleteNoncurrentVersions } from '../../adapters/aws/s3-versions.ts';
 import { bucketName, readEnvironment } from '../../core/environment.ts';
 import { PUBLISH_LEASE } from '../../core/campaigns/publish.ts';
 import { ERASED_PREFIXES, forgetCustomers } from '../../core/erasure/forget.ts';
-import { CONTROL_CHARACTER, MAX_ID_LENGTH } from '../../core/events/schemas.ts';
+import { isIdentifier } from '../../core/ingest/validate.ts';
 import { RUN_LEASE } from '../../core/jobs/run-request.ts';
 import { withLease } from '../../core/lake/lease.ts';
 
@@ -19,15 +19,7 @@ const store = new S3ObjectStore(client, environment.LAKE_BUCKET);
 /** An erasure request: the customers' ids, as the events spell them. */
 export const erasureRequestSchema = z.object({
   // The rules of an id in an event: an id no event could carry is refused here, never echoed in a log.
-  customer_ids: z
-    .array(
-      z
-        .string()
-        .max(MAX_ID_LENGTH)
-        .refine((id) => id.trim() !== '' && !CONTROL_CHARACTER.test(id)),
-    )
-    .min(1)
-    .max(1000),
+  customer_ids: z.array(z.string().refine(isIdentifier)).min(1).max(1000),
 });
 
 /** The longest the function runs (15 minutes) and a minute more: a lease it left behind by dying is free after that. */
