@@ -111,6 +111,31 @@ function columnData(kind: ColumnKind, values: readonly unknown[]): arrow.Data {
   }
 }
 
+type RowAppender = (values: unknown[][], row: Record<string, unknown>, extra: Record<string, unknown> | undefined) => void;
+const appenders = new Map<string, RowAppender>();
+
+/**
+ * A function that pushes one row's value of each column, written out for these column names:
+ * property reads by constant names stay fast, where a loop reading row[name] for every name
+ * was measured at twice the time (it runs once per ingested event). The names are the lake's
+ * own column names, never input.
+ */
+function rowAppender(names: readonly string[]): RowAppender {
+  const key = names.join('\u0000');
+  let appender = appenders.get(key);
+  if (!appender) {
+    const body = names
+      .map((name, index) => {
+        const quoted = JSON.stringify(name);
+        return `values[${index}].push((extra !== undefined && ${quoted} in extra ? extra[${quoted}] : row[${quoted}]) ?? null);`;
+      })
+      .join('\n');
+    appender = new Function('values', 'row', 'extra', body) as RowAppender;
+    appenders.set(key, appender);
+  }
+  return appender;
+}
+
 /**
  * Rows collected column by column, then written as one ZSTD Parquet file. Timestamps are held
  * as epoch milliseconds.
@@ -119,21 +144,16 @@ export class ColumnBatch {
   private readonly values: unknown[][];
   length = 0;
 
-  private readonly names: readonly string[];
+  private readonly appendRow: RowAppender;
 
   constructor(readonly columns: readonly ColumnSpec[]) {
     this.values = columns.map(() => []);
-    this.names = columns.map((column) => column.name);
+    this.appendRow = rowAppender(columns.map((column) => column.name));
   }
 
+  /** Appends a row: each column's value from `extra` when it has that key, else from `row`; null when missing. */
   append(row: Record<string, unknown>, extra?: Record<string, unknown>): void {
-    // A plain loop: this runs once per ingested event.
-    const names = this.names;
-    for (let index = 0; index < names.length; index += 1) {
-      const name = names[index]!;
-      const value = extra !== undefined && name in extra ? extra[name] : row[name];
-      this.values[index]!.push(value ?? null);
-    }
+    this.appendRow(this.values, row, extra);
     this.length += 1;
   }
 
