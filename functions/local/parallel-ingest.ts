@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { ErasedCustomers } from '../core/erasure/register.ts';
 import { batchIdentity, BatchWriter, Rejections } from '../core/ingest/batch-output.ts';
 import type { EncodedPartition } from '../core/ingest/batch-output.ts';
+import { bundleWorker } from './worker-bundle.ts';
 import { dayOwner } from './worker-protocol.ts';
 import type { ChunkDecided, ChunkDecision, ChunkParsed, DayRows, FromWorker, RefusedRecord, ToWorker, WorkerSetup } from './worker-protocol.ts';
 import { countDelivery, decideDelivery, FirstDeliveries } from '../core/ingest/deliveries.ts';
@@ -240,9 +241,10 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
     lastProgress = counts.received;
   };
 
+  const bundle = await bundleWorker(new URL('./ingest-worker.ts', import.meta.url));
   try {
     for (let index = 0; index < workerCount; index += 1) {
-      const worker = new Worker(new URL('./ingest-worker.mjs', import.meta.url), { workerData: { ...setup, index } satisfies WorkerSetup });
+      const worker = new Worker(bundle.url, { workerData: { ...setup, index } satisfies WorkerSetup });
       workers.push(worker);
       listen(worker, index);
     }
@@ -276,6 +278,7 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
   } finally {
     await writes.catch(() => undefined);
     await Promise.all(workers.map((worker) => worker.terminate()));
+    await bundle.remove();
   }
   options.onProgress?.({ ...counts });
   return { ...counts, ingestId: batch.ingestId, keys: writer.keys, sampleRejections: rejections.sample };
