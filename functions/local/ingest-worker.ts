@@ -28,8 +28,11 @@ const rows = new RowPartitions(batch);
 const erased = setup.erasure ? ErasedCustomers.of(setup.erasure.key, new Map(setup.erasure.dates)) : ErasedCustomers.none;
 /** Valid records of parsed chunks, waiting for the main thread's decision; texts null where not to be kept. */
 const waiting = new Map<number, { records: RawRecord[]; texts: (string | null)[]; rows: AnyEventRow[] }>();
-/** Per flush under way, this worker's own days' rows, waiting for the other workers' rows of them. */
-const owned = new Map<number, Map<string, ColumnBatch>>();
+/**
+ * Per flush under way, this worker's own days' rows, waiting for the other workers' rows of
+ * them, and the rows of other days it encodes itself.
+ */
+const held = new Map<number, { own: Map<string, ColumnBatch>; separate: [string, ColumnBatch][] }>();
 
 function parse(message: Extract<ToWorker, { type: 'chunk' }>): ChunkParsed {
   // The chunk ends at a line end (or the end of the file); that last terminator ends no line here.
@@ -84,30 +87,42 @@ function apply(message: ChunkDecision): ChunkDecided {
   return { type: 'decided', chunkIndex: message.chunkIndex, conflicts };
 }
 
-/** Keeps this worker's days of the rows stored so far; the rows of other days go to their owners. */
+/**
+ * Keeps this worker's days of the rows stored so far, and the other days it holds many rows
+ * of; its few rows of other days go to their owners.
+ */
 function handOff(flush: number): DayRows[] {
   const own = new Map<string, ColumnBatch>();
+  const separate: [string, ColumnBatch][] = [];
   const parts: DayRows[] = [];
   for (const [date, partition] of rows.take()) {
     if (dayOwner(date, setup.workers) === setup.index) own.set(date, partition);
+    else if (partition.length >= setup.handOffBelowRows) separate.push([date, partition]);
     else parts.push({ date, ipc: arrow.tableToIPC(partition.arrowTable(), 'stream') });
   }
-  owned.set(flush, own);
+  held.set(flush, { own, separate });
   return parts;
 }
 
-/** One Parquet file per day this worker owns: its own rows of that flush and those handed to it. */
-function encodeOwnDays(flush: number, parts: readonly DayRows[]): EncodedPartition[] {
+/**
+ * The files of a flush: one per day this worker owns, its own rows with those handed to it,
+ * and one per other day it kept.
+ */
+function encodeDays(flush: number, parts: readonly DayRows[]): EncodedPartition[] {
+  const { own, separate } = held.get(flush)!;
+  held.delete(flush);
   const tables = new Map<string, arrow.Table[]>();
-  for (const [date, partition] of owned.get(flush)!) tables.set(date, [partition.arrowTable()]);
-  owned.delete(flush);
+  for (const [date, partition] of own) tables.set(date, [partition.arrowTable()]);
   for (const { date, ipc } of parts) {
     const table = arrow.tableFromIPC(ipc);
     const day = tables.get(date);
     if (day) day.push(table);
     else tables.set(date, [table]);
   }
-  return [...tables].map(([date, day]) => ({ date, bytes: tablesToParquet(day) }));
+  return [
+    ...[...tables].map(([date, day]) => ({ date, bytes: tablesToParquet(day) })),
+    ...separate.map(([date, partition]) => ({ date, bytes: partition.toParquet() })),
+  ];
 }
 
 /** The buffers to move rather than copy to the main thread (each file owns its buffer). */
@@ -130,7 +145,7 @@ parentPort!.on('message', (message: ToWorker) => {
     const transfer = transferables(buffers);
     post({ type: 'handoff', flush: message.flush, parts: parts.map((part, index) => ({ date: part.date, ipc: buffers[index]! })) }, transfer);
   } else {
-    const files = encodeOwnDays(message.flush, message.parts);
+    const files = encodeDays(message.flush, message.parts);
     const buffers = files.map((file) => file.bytes);
     const transfer = transferables(buffers);
     post({ type: 'flushed', flush: message.flush, files: files.map((file, index) => ({ date: file.date, bytes: buffers[index]! })) }, transfer);

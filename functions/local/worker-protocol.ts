@@ -16,6 +16,8 @@ export interface WorkerSetup {
   readonly earliestEventMs: number;
   /** The erasure register (key and keyed ids with their dates), when anyone was erased. */
   readonly erasure?: { readonly key: Uint8Array; readonly dates: readonly (readonly [string, string])[] };
+  /** A day of which a worker holds fewer rows than this at a flush goes to its owner; more, and the worker writes its own file. */
+  readonly handOffBelowRows: number;
   /** This worker's index among `workers`: which days it owns (dayOwner). */
   readonly index: number;
   readonly workers: number;
