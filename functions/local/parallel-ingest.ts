@@ -3,11 +3,9 @@ import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ErasedCustomers } from '../core/erasure/register.ts';
+import type { EventType } from '../core/events/schemas.ts';
 import { batchIdentity, BatchWriter, Rejections } from '../core/ingest/batch-output.ts';
 import type { EncodedPartition } from '../core/ingest/batch-output.ts';
-import { bundleWorker } from './worker-bundle.ts';
-import { dayOwner } from './worker-protocol.ts';
-import type { ChunkDecided, ChunkDecision, ChunkParsed, DayRows, FromWorker, RefusedRecord, ToWorker, WorkerSetup } from './worker-protocol.ts';
 import { countDelivery, decideDelivery, FirstDeliveries } from '../core/ingest/deliveries.ts';
 import { ingestRecords } from '../core/ingest/ingest.ts';
 import { DEFAULT_ROWS_PER_FLUSH, newCounts } from '../core/ingest/ingest-types.ts';
@@ -16,6 +14,7 @@ import { isBlankLine } from '../core/ingest/jsonl.ts';
 import { isPlainJsonLines, openRecords } from '../core/ingest/open-input.ts';
 import type { InputFormat } from '../core/ingest/records.ts';
 import { lineBlocks } from '../core/ingest/lines.ts';
+import { bundleWorker } from './worker-bundle.ts';
 import { DEFAULT_EARLIEST_EVENT_DATE, earliestEventMs } from '../core/events/timestamps.ts';
 
 /*
@@ -24,22 +23,78 @@ import { DEFAULT_EARLIEST_EVENT_DATE, earliestEventMs } from '../core/events/tim
  * validate chunks in parallel; the main thread then decides, chunk by chunk in file order,
  * which valid records are first deliveries, exact repeats or conflicting repeats (the same
  * decideDelivery as the sequential path, so counts, reasons and stored rows are the same);
- * workers buffer the stored rows by day. A flush is shared: each day belongs to one worker
- * (dayOwner), the others hand it their rows of that day as Arrow IPC, and the owner encodes
- * them as one Parquet file, so a day of small files (the common case below a few million
- * events) gets one file per flush, as from one thread. A worker that holds many rows of a day
- * writes them in a file of its own, which is cheaper than handing them over. The main thread
- * writes every file.
+ * workers buffer and encode the stored rows; the main thread writes every file.
  */
+
+/** What a worker is started with. */
+export interface WorkerSetup {
+  readonly eventType: EventType;
+  readonly source: string;
+  readonly ingestId: string;
+  readonly receivedAtMs: number;
+  /** Rows a worker buffers before it encodes them. */
+  readonly rowsPerFlush: number;
+  /** Events dated before this instant are refused (validateRecord). */
+  readonly earliestEventMs: number;
+  /** The erasure register (key and keyed ids with their dates), when anyone was erased. */
+  readonly erasure?: { readonly key: Uint8Array; readonly dates: readonly (readonly [string, string])[] };
+}
+
+export type ToWorker =
+  | {
+      type: 'chunk';
+      chunkIndex: number;
+      /** Whole lines (the last terminator included), or the kept prefix of an oversized line. */
+      bytes: Uint8Array;
+      firstLineNumber: number;
+      firstRecordNumber: number;
+      /** Set when the chunk is one line over the limit (bytes is then its prefix). */
+      oversized?: { bytes: number; sha256: string };
+    }
+  | ChunkDecision
+  | { type: 'finish' };
+
+export interface ChunkDecision {
+  readonly type: 'decide';
+  readonly chunkIndex: number;
+  /** Per valid record of the chunk, in order: 1 to store it, 0 not to. */
+  readonly store: Uint8Array;
+  /** Valid records refused as conflicting repeats, by their index among the valid ones. */
+  readonly conflicts: readonly { index: number; reason: string }[];
+}
+
+export interface RefusedRecord {
+  readonly recordNumber: number;
+  readonly lineNumber: number;
+  /** Null for a record not to be kept as received (it names an erased customer). */
+  readonly text: string | null;
+  readonly reason: string;
+}
+
+/** A parsed chunk: its valid records' ids, fingerprints and lines, and what failed validation. */
+export interface ChunkParsed {
+  readonly type: 'parsed';
+  readonly chunkIndex: number;
+  readonly received: number;
+  readonly ids: readonly string[];
+  readonly fingerprints: Float64Array;
+  readonly lineNumbers: Float64Array;
+  readonly rejects: readonly RefusedRecord[];
+}
+
+/** A decided chunk: the conflicting repeats with their text, and files if a flush was due. */
+export interface FilesReady {
+  readonly type: 'decided';
+  readonly chunkIndex: number;
+  readonly conflicts: readonly RefusedRecord[];
+  readonly files: readonly EncodedPartition[];
+}
+
+type FromWorker = ChunkParsed | FilesReady | { type: 'finished'; files: readonly EncodedPartition[] };
 
 export interface ParallelOptions {
   /** Worker threads; default: the cores available, at most 4. */
   readonly workers?: number;
-  /**
-   * A worker's rows of a day another worker owns go to that worker at a flush when there are
-   * fewer than this (default 1,000), to be written in one file with its rows.
-   */
-  readonly handOffBelowRows?: number;
   /** Bytes read per chunk; default 1 MiB. */
   readonly chunkBytes?: number;
 }
@@ -47,13 +102,6 @@ export interface ParallelOptions {
 /** Plain JSON Lines files at least this large are ingested in parallel (when there are cores to spare). */
 export const PARALLEL_MIN_BYTES = 32 * 2 ** 20;
 const CHUNKS_IN_FLIGHT_PER_WORKER = 16;
-/**
- * Handing rows over costs a few microseconds each (building and reading Arrow IPC); a file of
- * its own costs a few milliseconds, whatever its rows. Measured on ordinary files: at 250,000
- * rows per worker (343 a day) handing over saved time, at a million (1,370 a day) it cost
- * 4-7 s per worker more than the files it saved.
- */
-const HAND_OFF_BELOW_ROWS = 1_000;
 const NEWLINE = 0x0a;
 const lenientDecoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
@@ -109,26 +157,25 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
   const rejections = new Rejections(batch);
   const seen = new FirstDeliveries();
   const erased = options.erased ?? (await ErasedCustomers.load(options.store));
-  const setup: Omit<WorkerSetup, 'index'> = {
+  const setup: WorkerSetup = {
     eventType: batch.eventType,
     source: batch.source,
     ingestId: batch.ingestId,
     receivedAtMs: batch.receivedAt.getTime(),
+    // Each worker buffers as many rows as the sequential path: files stay as large (and as few)
+    // as one thread writes them, for the memory of a buffer per worker.
+    rowsPerFlush: options.rowsPerFlush ?? DEFAULT_ROWS_PER_FLUSH,
     earliestEventMs: earliestEventMs(options.earliestEventDate ?? DEFAULT_EARLIEST_EVENT_DATE),
     ...(!erased.isEmpty && { erasure: { key: erased.secret!, dates: [...erased.dates] } }),
-    workers: workerCount,
-    handOffBelowRows: options.handOffBelowRows ?? HAND_OFF_BELOW_ROWS,
   };
-  // Each worker buffers about as many rows as the sequential path before a flush, so memory is
-  // a buffer per worker.
-  const rowsPerFlush = (options.rowsPerFlush ?? DEFAULT_ROWS_PER_FLUSH) * workerCount;
   const workers: Worker[] = [];
 
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
   let signalled = false;
   const parsed = new Map<number, ChunkParsed>();
-  const decided = new Map<number, ChunkDecided>();
+  const decided = new Map<number, FilesReady>();
+  const finished: (readonly EncodedPartition[] | undefined)[] = Array.from({ length: workerCount }, () => undefined);
   const inFlight = Array.from({ length: workerCount }, () => 0);
   // A message that arrives while the main thread is busy is remembered, so no wait misses it.
   const signal = () => {
@@ -149,6 +196,24 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
       };
     });
   };
+  const listen = (worker: Worker, index: number) => {
+    worker.on('message', (message: FromWorker) => {
+      if (message.type === 'parsed') parsed.set(message.chunkIndex, message);
+      else if (message.type === 'decided') {
+        decided.set(message.chunkIndex, message);
+        inFlight[index]! -= 1;
+      } else finished[index] = message.files;
+      signal();
+    });
+    worker.on('error', (error) => {
+      failure ??= error;
+      signal();
+    });
+    worker.on('exit', (code) => {
+      if (code !== 0 && finished[index] === undefined) failure ??= new Error(`ingest worker ${index} stopped with exit code ${code}`);
+      signal();
+    });
+  };
 
   // Files are written in the background, one flush after the other: waiting on them here would
   // hold back the decisions the workers are waiting for.
@@ -160,62 +225,10 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
       signal();
     });
   };
-
-  // Flushes under way: the hand-offs received so far, and the workers whose files are still to come.
-  let flushes = 0;
-  const handoffs = new Map<number, DayRows[][]>();
-  let filesAwaited = 0;
-  const startFlush = () => {
-    const flush = flushes++;
-    handoffs.set(flush, []);
-    filesAwaited += workerCount;
-    for (const worker of workers) worker.postMessage({ type: 'flush', flush } satisfies ToWorker);
-  };
-  /** Once every worker has handed off its rows of a flush, each owner gets its days' rows. */
-  const handedOff = (flush: number, parts: readonly DayRows[]) => {
-    const received = handoffs.get(flush)!;
-    received.push([...parts]);
-    if (received.length < workerCount) return;
-    handoffs.delete(flush);
-    const byOwner = workers.map((): DayRows[] => []);
-    for (const part of received.flat()) byOwner[dayOwner(part.date, workerCount)]!.push(part);
-    byOwner.forEach((parts, owner) => {
-      const message: ToWorker = { type: 'merge', flush, parts };
-      workers[owner]!.postMessage(
-        message,
-        parts.map((part) => part.ipc.buffer as ArrayBuffer),
-      );
-    });
-  };
-
-  const listen = (worker: Worker, index: number) => {
-    worker.on('message', (message: FromWorker) => {
-      if (message.type === 'parsed') parsed.set(message.chunkIndex, message);
-      else if (message.type === 'decided') {
-        decided.set(message.chunkIndex, message);
-        inFlight[index]! -= 1;
-      } else if (message.type === 'handoff') handedOff(message.flush, message.parts);
-      else {
-        queueWrite(message.files);
-        filesAwaited -= 1;
-      }
-      signal();
-    });
-    worker.on('error', (error) => {
-      failure ??= error;
-      signal();
-    });
-    worker.on('exit', (code) => {
-      if (code !== 0) failure ??= new Error(`ingest worker ${index} stopped with exit code ${code}`);
-      signal();
-    });
-  };
-
   const decisions = new Map<number, readonly RefusedRecord[]>();
   let nextToDecide = 0;
   let nextToRecord = 0;
   let lastProgress = 0;
-  let storedSinceFlush = 0;
   /** Decides parsed chunks in file order, and records decided ones in file order. */
   const settle = async () => {
     if (failure) throw failure;
@@ -226,10 +239,8 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
       for (let index = 0; index < chunk.ids.length; index += 1) {
         const verdict = decideDelivery(seen, chunk.ids[index]!, chunk.fingerprints[index]!, chunk.lineNumbers[index]!);
         countDelivery(counts, verdict);
-        if (verdict.kind === 'first') {
-          store[index] = 1;
-          storedSinceFlush += 1;
-        } else if (verdict.kind === 'conflict') conflicts.push({ index, reason: verdict.reason });
+        if (verdict.kind === 'first') store[index] = 1;
+        else if (verdict.kind === 'conflict') conflicts.push({ index, reason: verdict.reason });
       }
       counts.received += chunk.received;
       counts.rejected += chunk.rejects.length + conflicts.length;
@@ -237,11 +248,6 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
       const message: ChunkDecision = { type: 'decide', chunkIndex: nextToDecide, store, conflicts };
       workers[nextToDecide % workerCount]!.postMessage(message, [store.buffer]);
       nextToDecide += 1;
-      // Sent after this decision to every worker: each has then been told about every chunk so far.
-      if (storedSinceFlush >= rowsPerFlush) {
-        startFlush();
-        storedSinceFlush = 0;
-      }
     }
     for (let chunk = decided.get(nextToRecord); chunk; chunk = decided.get(nextToRecord)) {
       decided.delete(nextToRecord);
@@ -250,6 +256,7 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
       decisions.delete(nextToRecord);
       for (const record of refused) rejections.add(record, record.reason);
       if (rejections.full) await rejections.flush(writer);
+      if (chunk.files.length > 0) queueWrite(chunk.files);
       nextToRecord += 1;
     }
     if (Math.floor(counts.received / progressEvery) > Math.floor(lastProgress / progressEvery)) options.onProgress?.({ ...counts });
@@ -259,7 +266,7 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
   const bundle = await bundleWorker(new URL('./ingest-worker.ts', import.meta.url));
   try {
     for (let index = 0; index < workerCount; index += 1) {
-      const worker = new Worker(bundle.url, { workerData: { ...setup, index } satisfies WorkerSetup });
+      const worker = new Worker(bundle.url, { workerData: setup });
       workers.push(worker);
       listen(worker, index);
     }
@@ -286,8 +293,9 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
       await settle();
       if (nextToRecord < chunkIndex) await waitForWorkers();
     }
-    if (storedSinceFlush > 0) startFlush();
-    while (filesAwaited > 0) await waitForWorkers();
+    for (const worker of workers) worker.postMessage({ type: 'finish' } satisfies ToWorker);
+    while (finished.some((files) => files === undefined)) await waitForWorkers();
+    for (const files of finished) queueWrite(files!);
     await writes;
     await rejections.flush(writer);
   } finally {

@@ -117,8 +117,7 @@ describe('parallel ingest of a JSON Lines file', () => {
     const sequentialStore = new FilesystemObjectStore(join(directory.path, `sequential-${workers}`));
     const parallelStore = new FilesystemObjectStore(join(directory.path, `parallel-${workers}`));
     const sequential = await ingestRecords(await openRecords(file), { ...options, store: sequentialStore });
-    // Days with 10 rows or more of a worker stay in that worker's files: both ways of writing a day are taken.
-    const parallel = await ingestJsonLinesFile(file, { ...options, store: parallelStore, workers, chunkBytes, rowsPerFlush: 500, handOffBelowRows: 10 });
+    const parallel = await ingestJsonLinesFile(file, { ...options, store: parallelStore, workers, chunkBytes, rowsPerFlush: 500 });
 
     const { keys: _sequentialKeys, ...sequentialCounts } = sequential;
     const { keys: _parallelKeys, ...parallelCounts } = parallel;
@@ -132,20 +131,5 @@ describe('parallel ingest of a JSON Lines file', () => {
     const actual = await contents(parallelStore, parallel);
     expect(actual.rows).toEqual(expected.rows);
     expect(actual.rejected).toEqual(expected.rejected);
-  });
-
-  it('writes one file per day, holding the rows of every worker, as one thread does', async () => {
-    const options = { eventType: 'orders' as const, source: 'orders.jsonl', receivedAt, ingestId: 'one-file-a-day' };
-    const sequentialStore = new FilesystemObjectStore(join(directory.path, 'sequential-days'));
-    const parallelStore = new FilesystemObjectStore(join(directory.path, 'parallel-days'));
-    const sequential = await ingestRecords(await openRecords(file), { ...options, store: sequentialStore });
-    const parallel = await ingestJsonLinesFile(file, { ...options, store: parallelStore, workers: 3, chunkBytes: 2048 });
-
-    const dayFiles = (keys: readonly string[]) => keys.filter((key) => key.endsWith('.parquet')).map((key) => key.split('/')[2]);
-    const days = dayFiles(parallel.keys);
-    expect(days.length).toBeGreaterThan(100);
-    expect(new Set(days).size).toBe(days.length);
-    expect(days.sort()).toEqual(dayFiles(sequential.keys).sort());
-    expect((await contents(parallelStore, parallel)).rows).toEqual((await contents(sequentialStore, sequential)).rows);
   });
 });

@@ -63,15 +63,10 @@ export class RowPartitions {
 
   /** Takes the buffered rows: one file per day, in no particular order. */
   *drain(): Generator<EncodedPartition> {
-    for (const [date, partition] of this.take()) yield { date, bytes: partition.toParquet() };
-  }
-
-  /** Takes the buffered rows as they are, by day (`YYYY-MM-DD`). */
-  take(): Map<string, ColumnBatch> {
     const partitions = this.partitions;
     this.partitions = new Map();
     this.size = 0;
-    return partitions;
+    for (const [date, partition] of partitions) yield { date, bytes: partition.toParquet() };
   }
 
   private dateOf(epochMs: number): string {

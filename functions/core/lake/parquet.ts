@@ -168,16 +168,8 @@ export class ColumnBatch {
 
   /** Encodes the rows as Parquet bytes. */
   toParquet(): Uint8Array {
-    return tablesToParquet([this.arrowTable()]);
+    return writeParquet(WasmTable.fromIPCStream(arrow.tableToIPC(this.arrowTable(), 'stream')), parquetWriterProperties());
   }
-}
-
-/** Arrow tables of one schema as one Parquet file of the lake (row groups of up to 1,048,576 rows, the writer's default). */
-export function tablesToParquet(tables: readonly arrow.Table[]): Uint8Array {
-  const [first, ...rest] = tables;
-  if (!first) throw new Error('tablesToParquet needs at least one table');
-  const table = rest.length === 0 ? first : first.concat(...rest);
-  return writeParquet(WasmTable.fromIPCStream(arrow.tableToIPC(table, 'stream')), parquetWriterProperties());
 }
 
 /** How the lake's own Parquet files are written: ZSTD, no dictionary pages. */
