@@ -14,7 +14,7 @@ import { isBlankLine } from '../core/ingest/jsonl.ts';
 import { isPlainJsonLines, openRecords } from '../core/ingest/open-input.ts';
 import type { InputFormat } from '../core/ingest/records.ts';
 import { lineBlocks } from '../core/ingest/lines.ts';
-import { bundleWorker } from './worker-bundle.ts';
+import { bundledWorkerUrl } from './worker-bundle.ts';
 import { DEFAULT_EARLIEST_EVENT_DATE, earliestEventMs } from '../core/events/timestamps.ts';
 
 /*
@@ -263,10 +263,10 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
     lastProgress = counts.received;
   };
 
-  const bundle = await bundleWorker(new URL('./ingest-worker.ts', import.meta.url));
+  const workerUrl = await bundledWorkerUrl(new URL('./ingest-worker.ts', import.meta.url));
   try {
     for (let index = 0; index < workerCount; index += 1) {
-      const worker = new Worker(bundle.url, { workerData: setup });
+      const worker = new Worker(workerUrl, { workerData: setup });
       workers.push(worker);
       listen(worker, index);
     }
@@ -301,7 +301,6 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
   } finally {
     await writes.catch(() => undefined);
     await Promise.all(workers.map((worker) => worker.terminate()));
-    await bundle.remove();
   }
   options.onProgress?.({ ...counts });
   return { ...counts, ingestId: batch.ingestId, keys: writer.keys, sampleRejections: rejections.sample };

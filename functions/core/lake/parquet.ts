@@ -121,7 +121,7 @@ const appenders = new Map<string, RowAppender>();
  * own column names, never input.
  */
 function rowAppender(names: readonly string[]): RowAppender {
-  const key = names.join('\u0000');
+  const key = JSON.stringify(names);
   let appender = appenders.get(key);
   if (!appender) {
     const body = names
