@@ -7,6 +7,7 @@ import { deleteNoncurrentVersions } from '../../adapters/aws/s3-versions.ts';
 import { bucketName, readEnvironment } from '../../core/environment.ts';
 import { PUBLISH_LEASE } from '../../core/campaigns/publish.ts';
 import { ERASED_PREFIXES, forgetCustomers } from '../../core/erasure/forget.ts';
+import { parsedOrUndefined } from '../../core/erasure/mentions.ts';
 import { isIdentifier } from '../../core/ingest/validate.ts';
 import { RUN_LEASE } from '../../core/jobs/run-request.ts';
 import { withLease } from '../../core/lake/lease.ts';
@@ -38,7 +39,7 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
   begin(context);
   const failures: { itemIdentifier: string }[] = [];
   for (const record of event.Records) {
-    const parsed = erasureRequestSchema.safeParse(safeJson(record.body));
+    const parsed = erasureRequestSchema.safeParse(parsedOrUndefined(record.body));
     if (!parsed.success) {
       // Retrying cannot help: after the queue's receive count it lands in the dead-letter queue with its alarm.
       logger.error('erasure request is not {"customer_ids": [...]}', { messageId: record.messageId, issues: parsed.error.issues.length });
@@ -76,12 +77,4 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
     }
   }
   return { batchItemFailures: failures };
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
