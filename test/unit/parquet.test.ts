@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ColumnBatch, readParquetColumns, readParquetRows } from '../../functions/core/lake/parquet.ts';
 import { DuckDbEngine } from '../../functions/adapters/duckdb-engine.ts';
@@ -42,6 +43,19 @@ describe('Parquet files of the lake', () => {
       engine.close();
       await directory.cleanup();
     }
+  });
+
+  it('keep any text as written: ASCII, multi-byte, astral, long, empty and null, in any mix', () => {
+    // Well-formed UTF-16 (a lone surrogate is written as U+FFFD, as TextEncoder writes it).
+    const text = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'grapheme', minLength: 200, maxLength: 2000 }), fc.constant(null));
+    fc.assert(
+      fc.property(fc.array(text, { maxLength: 300 }), (texts) => {
+        const batch = new ColumnBatch([{ name: 'text', kind: 'string', nullable: true }]);
+        for (const value of texts) batch.append({ text: value });
+        expect(readParquetRows(batch.toParquet()).map((row) => row['text'])).toEqual(texts);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 
