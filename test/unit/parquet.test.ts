@@ -59,6 +59,29 @@ describe('Parquet files of the lake', () => {
   });
 });
 
+describe('columns of every kind', () => {
+  it('keep any mix of values and nulls, over many rows (arrays grown as rows are appended)', () => {
+    const nullable = <T>(value: fc.Arbitrary<T>) => fc.option(value, { nil: null, freq: 4 });
+    const row = fc.record({
+      text: nullable(fc.string({ unit: 'grapheme' })),
+      amount: nullable(fc.double()),
+      count: nullable(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })),
+      at: nullable(fc.integer({ min: Date.UTC(1970, 0, 1), max: Date.UTC(2099, 11, 31) })),
+      day: nullable(fc.integer({ min: 0, max: 47_000 }).map((days) => days * 86_400_000)),
+      flag: nullable(fc.boolean()),
+    });
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 700 }), (rows) => {
+        const batch = new ColumnBatch(columns);
+        for (const each of rows) batch.append(each);
+        expect(batch.length).toBe(rows.length);
+        expect(readParquetRows(batch.toParquet())).toEqual(rows);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
 describe('merging the files of a table', () => {
   it('keeps every row and value, and writes nanosecond timestamps as microseconds, which Athena reads', async () => {
     const arrowModule = await import('apache-arrow');
