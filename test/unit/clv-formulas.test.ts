@@ -10,7 +10,7 @@ import {
   totalLogLikelihood,
 } from '../../functions/core/clv/bg-nbd.ts';
 import { conditionalExpectedSpend } from '../../functions/core/clv/gamma-gamma.ts';
-import { minimizeWithGradient } from '../../functions/core/clv/optimize.ts';
+import { minimize, minimizeWithGradient } from '../../functions/core/clv/optimize.ts';
 import { digamma, gammaSign, hyp2f1, logAddExp, logGamma } from '../../functions/core/clv/special.ts';
 
 /** The CDNOW fit in weeks (Fader, Hardie & Lee 2005). */
@@ -149,6 +149,39 @@ describe('digamma and the gradient search', () => {
     expect(result.converged).toBe(true);
     expect(result.point[0]).toBeCloseTo(1, 5);
     expect(result.point[1]).toBeCloseTo(1, 5);
+  });
+
+  // The minimum (15, -1.5) lies beyond the box (±10); on the face x = 10 the best point is y = 2.25.
+  const beyondTheBox = ([x, y]: number[]) => ({
+    value: (x! - 15) ** 2 + 2 * (y! - 1) ** 2 + (x! - 15) * (y! - 1),
+    gradient: [2 * (x! - 15) + (y! - 1), 4 * (y! - 1) + (x! - 15)],
+  });
+
+  it('ends Nelder-Mead on the face of the box, at the best point there, when the minimum lies beyond it', () => {
+    const result = minimize((point) => beyondTheBox(point).value, [0, 0]);
+    expect(result).toMatchObject({ converged: false, atBound: true });
+    expect(result.point[0]).toBe(10);
+    expect(result.point[1]).toBeCloseTo(2.25, 4);
+  });
+
+  it('holds BFGS on the face of the box and slides it to the best point there', () => {
+    const result = minimizeWithGradient(beyondTheBox, [0, 0]);
+    expect(result).toMatchObject({ converged: false, atBound: true });
+    expect(result.point[0]).toBe(10);
+    expect(result.point[1]).toBeCloseTo(2.25, 6);
+    // A ridge running out of the box (x = y + 1, falling as y grows), as r and alpha run out
+    // together on data without heterogeneity: x stops at the face, y at its best below it.
+    let evaluations = 0;
+    const ridge = minimizeWithGradient(
+      ([x, y]: number[]) => {
+        evaluations += 1;
+        return { value: 1e4 * (x! - y! - 1) ** 2 + Math.exp(-y!), gradient: [2e4 * (x! - y! - 1), -2e4 * (x! - y! - 1) - Math.exp(-y!)] };
+      },
+      [0, 0],
+    );
+    expect(ridge.point[0]).toBe(10);
+    expect(ridge.point[1]).toBeCloseTo(9, 6);
+    expect(evaluations).toBeLessThan(60);
   });
 
   it('matches the BG/NBD gradient to finite differences of the likelihood', () => {

@@ -210,6 +210,30 @@ describe('Pareto/NBD', () => {
     }
   });
 
+  it('sums the likelihood for the fit (without P(alive)) as it does one history at a time, out at the edge too', () => {
+    const random = new Random(8);
+    const histories = compressHistories(
+      Array.from({ length: 300 }, () => {
+        const T = random.integer(1, 104);
+        const x = random.integer(0, 30);
+        return { x, tx: x === 0 ? 0 : random.integer(0, T * 7) / 7, T };
+      }),
+    );
+    const prepared = prepareParetoHistories(histories);
+    for (const parameters of [
+      published,
+      { ...published, alpha: 15, beta: 4 },
+      // The fits on customers who neither leave nor differ (the ordinary bench's lakes).
+      { r: 1784, alpha: 22026, s: 0.0016, beta: 126 },
+      { r: 1786, alpha: 22026, s: 4.8e-5, beta: 21423 },
+      // Every customer leaving fast, next to buying slowly: e^A - e^(S + Q) is a small difference.
+      { r: 0.001, alpha: 22026, s: 20, beta: 1 },
+    ]) {
+      const expected = histories.reduce((sum, history) => sum + history.weight * paretoNbdLogLikelihood(parameters, history), 0);
+      expect(paretoNbdEvaluate(parameters, prepared).logLikelihood / expected, JSON.stringify(parameters)).toBeCloseTo(1, 12);
+    }
+  });
+
   it('gives a one-time buyer a P(alive) below 1: alive through T against the whole likelihood', () => {
     const history = { x: 0, tx: 0, T: 52 };
     // (α / (α + T))^r (β / (β + T))^s over the integral above: about 0.48 for CDNOW's customers.

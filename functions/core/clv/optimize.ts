@@ -2,7 +2,10 @@
  * Nelder-Mead minimization. The CLV likelihoods have four (BG/NBD) or three (Gamma-Gamma)
  * parameters, fitted on their logarithms so the simplex never leaves the valid region; a
  * derivative-free method is robust there and needs no gradient code. Restarted from the best
- * point until a restart no longer improves, which guards against a collapsed simplex.
+ * point until a restart no longer improves, which guards against a collapsed simplex. The
+ * search stays in a box: a trial point beyond it is projected onto it (as SciPy's bounded
+ * Nelder-Mead clips), so a search whose optimum lies beyond the box slides along its face to
+ * the best point there instead of jamming against it.
  */
 export interface MinimizeResult {
   readonly point: number[];
@@ -30,15 +33,23 @@ export interface MinimizeOptions {
   readonly maxRestarts?: number;
   /**
    * A search whose best point lies beyond this in some coordinate, and that improves by less
-   * than 1e-6 (relative) in 100 iterations, is crawling after an optimum at infinity: it stops
-   * there, unconverged, instead of crawling on to the box. Off by default (the box itself);
+   * than 2.5e-7 (relative) in 25 iterations, is crawling after an optimum at infinity: it stops
+   * there, unconverged, instead of crawling on along the box. Off by default (the box itself);
    * the purchase models set 9, whose parameters in weeks have no business beyond e^±9.
    */
   readonly edge?: number;
 }
 
-/** Iterations between checks for a search crawling toward the edge of the box. */
-const CRAWL_CHECK = 100;
+/**
+ * Iterations between checks for a search crawling toward the edge of the box, and the least
+ * relative improvement over them that is not a crawl: 1e-6 per 100 iterations, checked every
+ * 25. Measured on Pareto/NBD's 25,000-customer sample of the 500k ordinary lake (customers who
+ * neither leave nor differ): within 0.005 of its last log-likelihood (656,076) by iteration
+ * 100; checked every 100 the search ran 244 iterations (478 evaluations), every 25 it stops
+ * at 125 (223).
+ */
+const CRAWL_CHECK = 25;
+const CRAWL_IMPROVEMENT = 2.5e-7;
 
 function nelderMead(
   f: (point: number[]) => number,
@@ -48,9 +59,13 @@ function nelderMead(
   tolerance: number,
   pointTolerance: number,
   edge: number,
+  bound: number,
 ) {
   const dimension = start.length;
-  let simplex = [start, ...start.map((_, index) => start.map((value, j) => (j === index ? value + step : value)))];
+  const project = (point: number[]) => point.map((value) => Math.min(bound, Math.max(-bound, value)));
+  // A first step that would leave the box goes the other way.
+  const first = project(start);
+  let simplex = [first, ...first.map((_, index) => first.map((value, j) => (j !== index ? value : value + step <= bound ? value + step : value - step)))];
   let values = simplex.map((point) => f(point));
   let iterations = 0;
   let converged = false;
@@ -62,7 +77,7 @@ function nelderMead(
     if (iterations % CRAWL_CHECK === 0) {
       // Out toward the edge and barely better than CRAWL_CHECK iterations ago: the optimum is at
       // infinity, and the rest of the way would only crawl (the caller reports the edge).
-      const crawling = simplex[0]!.some((value) => Math.abs(value) > edge) && valueAtCheck - values[0]! < 1e-6 * Math.abs(values[0]!);
+      const crawling = simplex[0]!.some((value) => Math.abs(value) > edge) && valueAtCheck - values[0]! < CRAWL_IMPROVEMENT * Math.abs(values[0]!);
       if (crawling) break;
       valueAtCheck = values[0]!;
     }
@@ -74,7 +89,7 @@ function nelderMead(
     }
     const centroid = start.map((_, j) => simplex.slice(0, dimension).reduce((sum, point) => sum + point[j]!, 0) / dimension);
     const worst = simplex[dimension]!;
-    const along = (factor: number) => centroid.map((value, j) => value + factor * (worst[j]! - value));
+    const along = (factor: number) => project(centroid.map((value, j) => value + factor * (worst[j]! - value)));
     const reflected = along(-1);
     const reflectedValue = f(reflected);
     if (reflectedValue < values[0]!) {
@@ -106,7 +121,6 @@ function nelderMead(
 export function minimize(objective: (point: number[]) => number, start: number[], options: MinimizeOptions = {}): MinimizeResult {
   const bound = options.bound ?? 10;
   const f = (point: number[]) => {
-    if (point.some((value) => Math.abs(value) > bound)) return Infinity;
     const value = objective(point);
     return Number.isFinite(value) ? value : Infinity;
   };
@@ -114,13 +128,13 @@ export function minimize(objective: (point: number[]) => number, start: number[]
   const tolerance = options.tolerance ?? 1e-10;
   const pointTolerance = options.pointTolerance ?? 1e-5;
   const edge = options.edge ?? bound;
-  let best = nelderMead(f, start, options.initialStep ?? 0.5, maxIterations, tolerance, pointTolerance, edge);
+  let best = nelderMead(f, start, options.initialStep ?? 0.5, maxIterations, tolerance, pointTolerance, edge, bound);
   let iterations = best.iterations;
   for (let restart = 0; restart < (options.maxRestarts ?? 3); restart += 1) {
     // A run that stopped unconverged out toward the box was crawling after an optimum at
     // infinity (a likelihood that keeps rising ever more slowly): restarting only crawls on.
     if (!best.converged && best.point.some((value) => Math.abs(value) > edge)) break;
-    const next = nelderMead(f, best.point, 0.05, maxIterations, tolerance, pointTolerance, edge);
+    const next = nelderMead(f, best.point, 0.05, maxIterations, tolerance, pointTolerance, edge, bound);
     iterations += next.iterations;
     const improved = next.value < best.value - 1e-10 * Math.abs(best.value);
     best = next.value <= best.value ? next : best;
@@ -166,10 +180,13 @@ export type WithGradient = (point: number[]) => { value: number; gradient: numbe
 
 /**
  * BFGS with a backtracking (Armijo) line search, for smooth objectives whose gradient is cheap
- * next to their value (the BG/NBD likelihood: one pass gives both). Points outside ±bound
- * count as +Infinity, so the search stays in the same box as Nelder-Mead's. Converged when an
- * iteration changes the value by less than `tolerance` (relative) and the point by less than
- * `pointTolerance`, or the gradient vanishes.
+ * next to their value (the BG/NBD likelihood: one pass gives both). It stays in the same box as
+ * Nelder-Mead's, projected: a step beyond it is cut back onto its face, and a coordinate on the
+ * face whose gradient pushes outward is held there while the others move (as L-BFGS-B does),
+ * so a search whose optimum lies beyond the box slides along the face to the best point there
+ * instead of stopping where it first met it. Converged when an iteration changes the value by
+ * less than `tolerance` (relative) and the point by less than `pointTolerance`, or the gradient
+ * of the coordinates not held vanishes.
  */
 export function minimizeWithGradient(objective: WithGradient, start: number[], options: MinimizeOptions = {}): MinimizeResult {
   const bound = options.bound ?? 10;
@@ -177,44 +194,81 @@ export function minimizeWithGradient(objective: WithGradient, start: number[], o
   const pointTolerance = options.pointTolerance ?? 1e-5;
   const maxIterations = options.maxIterations ?? 500;
   const dimension = start.length;
+  const project = (point: number[]) => point.map((value) => Math.min(bound, Math.max(-bound, value)));
   const evaluate = (point: number[]) => {
-    if (point.some((value) => Math.abs(value) > bound)) return { value: Infinity, gradient: point.map(() => 0) };
     const result = objective(point);
     return Number.isFinite(result.value) && result.gradient.every(Number.isFinite) ? result : { value: Infinity, gradient: point.map(() => 0) };
   };
   const dot = (u: number[], v: number[]) => u.reduce((sum, value, index) => sum + value * v[index]!, 0);
   // The inverse Hessian estimate, starting from the identity.
   let inverse: number[][] = Array.from({ length: dimension }, (_, row) => Array.from({ length: dimension }, (_, column) => (row === column ? 1 : 0)));
-  let point = start.slice();
+  let point = project(start);
   let current = evaluate(point);
   if (!Number.isFinite(current.value)) return { point, value: Infinity, iterations: 0, converged: false, atBound: false };
   let iterations = 0;
   let converged = false;
   for (; iterations < maxIterations; iterations += 1) {
-    if (Math.max(...current.gradient.map(Math.abs)) <= 1e-9 * Math.max(1, Math.abs(current.value))) {
+    // On the face with the gradient pushing outward: held there this iteration.
+    const held = point.map((value, index) => (value >= bound && current.gradient[index]! < 0) || (value <= -bound && current.gradient[index]! > 0));
+    const gradient = current.gradient.map((value, index) => (held[index] ? 0 : value));
+    if (Math.max(...gradient.map(Math.abs)) <= 1e-9 * Math.max(1, Math.abs(current.value))) {
       converged = true;
       break;
     }
-    let direction = inverse.map((row) => -dot(row, current.gradient));
-    let slope = dot(direction, current.gradient);
+    // The inverse of the Hessian of the coordinates not held, from the estimate of the whole
+    // one: each held coordinate is eliminated (a Schur complement). Taking the rows of the whole
+    // inverse instead would step as if the held coordinates moved along with the others: along
+    // a ridge (r and alpha growing together) that overshoots by orders of magnitude.
+    let reduced = inverse;
+    held.forEach((isHeld, pivot) => {
+      if (!isHeld || !(reduced[pivot]![pivot]! > 0)) return;
+      const column = reduced.map((row) => row[pivot]!);
+      const diagonal = reduced[pivot]![pivot]!;
+      reduced = reduced.map((row, i) => row.map((value, j) => value - (column[i]! * reduced[pivot]![j]!) / diagonal));
+    });
+    let direction = reduced.map((row, index) => (held[index] ? 0 : -dot(row, gradient)));
+    let slope = dot(direction, gradient);
     let steepest = iterations === 0;
     if (!(slope < 0)) {
       steepest = true;
       // Not a descent direction (the estimate went bad): restart from steepest descent.
       inverse = inverse.map((row, index) => row.map((_, column) => (index === column ? 1 : 0)));
-      direction = current.gradient.map((value) => -value);
-      slope = dot(direction, current.gradient);
+      direction = gradient.map((value) => -value);
+      slope = dot(direction, gradient);
     }
     // Along the raw gradient a step moves at most 1 in each log-parameter; along a BFGS
     // direction the curvature estimate sets the length.
     let step = steepest ? Math.min(1, 1 / Math.max(...direction.map(Math.abs))) : 1;
+    // A step that would leave the box stops where it meets the face: projecting it onto the
+    // face instead bends it, and on a ridge (r and alpha growing together) the bent step leaves
+    // the ridge, to creep back a little at a time. Only a coordinate already on the face with
+    // the step pointing out (no room at all) has the step bent.
+    const room = Math.min(
+      ...direction.map((value, index) => (value > 0 ? (bound - point[index]!) / value : value < 0 ? (-bound - point[index]!) / value : Infinity)),
+    );
+    if (room > 0 && room < step) step = room;
     let next = current;
     let candidate = point;
     for (let trial = 0; trial < 60; trial += 1) {
-      candidate = point.map((value, index) => value + step * direction[index]!);
+      const unprojected = point.map((value, index) => value + step * direction[index]!);
+      candidate = project(unprojected);
       next = evaluate(candidate);
-      if (next.value <= current.value + 1e-4 * step * slope) break;
-      step /= 2;
+      // Armijo, on the step actually taken where the projection cut it back (if cutting it
+      // left no first-order decrease, any decrease will do).
+      const clipped = candidate.some((value, index) => value !== unprojected[index]);
+      const decrease = clipped
+        ? dot(
+            candidate.map((value, index) => value - point[index]!),
+            gradient,
+          )
+        : step * slope;
+      if (decrease < 0 ? next.value <= current.value + 1e-4 * decrease : next.value < current.value) break;
+      // Back to the minimum of the parabola through the value and slope here and the value
+      // there, kept between a tenth and a half of the step: a step that overshot by orders of
+      // magnitude (along a ridge) is cut back in a few trials, not a dozen halvings. (Armijo
+      // failed, so the parabola curves upward and its minimum is ahead.)
+      const parabola = decrease < 0 && Number.isFinite(next.value) ? (-decrease * step) / (2 * (next.value - current.value - decrease)) : step / 2;
+      step = Math.min(step / 2, Math.max(step / 10, parabola));
     }
     if (!(next.value <= current.value)) break;
     const moved = candidate.map((value, index) => value - point[index]!);
@@ -246,24 +300,20 @@ export function minimizeWithGradient(objective: WithGradient, start: number[], o
  * in a few dozen evaluations, and Nelder-Mead from the same point if BFGS does not converge
  * inside the box. Cold starts use Nelder-Mead alone: from far away BFGS can follow the
  * gradient into the box's edge on these likelihoods (measured: Gamma-Gamma on CDNOW). When
- * the sample's fit already went to the edge, the data push the optimum there, and BFGS ending
- * on the bound is the answer if it is on the side the sample went (`edgeSides`: per
- * coordinate, +1 or -1 where the sample went to that side, 0 where it stayed inside; measured
- * on data without heterogeneity: the same point as Nelder-Mead's to 2e-8 in log-likelihood,
- * 15 times sooner). Such a fit is reported unconverged.
+ * the sample's fit already went to the edge (`edgeSides`: per coordinate, +1 or -1 where the
+ * sample went to that side, 0 where it stayed inside), the data push the optimum there, and
+ * BFGS ending on the bound is the answer: held on the box's face, it slides to the best point
+ * there, which may put another coordinate on the bound too (measured on data without drop-out
+ * or heterogeneity: b going to infinity with a going to zero, where the sample's b was flat).
+ * Such a fit is reported unconverged.
  */
 export function polish(objective: WithGradient, start: number[], edgeSides?: readonly number[], options: Pick<MinimizeOptions, 'edge'> = {}): MinimizeResult {
   // minimizeWithGradient searches its default box, ±10.
   const polished = minimizeWithGradient(objective, start);
-  if (polished.converged || (polished.atBound && edgeSides && onSidesOf(polished.point, edgeSides, 10))) return polished;
+  if (polished.converged || (polished.atBound && edgeSides)) return polished;
   // With the cold search's edge: past it, a crawl toward infinity stops as it would have there.
   const fallback = minimize((point) => objective(point).value, start, { initialStep: 0.1, ...options });
   return { ...fallback, iterations: polished.iterations + fallback.iterations };
-}
-
-/** Every coordinate on the box's bound is one the sample went past the edge on, on the same side. */
-function onSidesOf(point: readonly number[], edgeSides: readonly number[], bound: number): boolean {
-  return point.every((value, index) => Math.abs(value) <= bound - 1e-3 || Math.sign(value) === edgeSides[index]);
 }
 
 /**

@@ -52,7 +52,10 @@ function logHyp2f1OneAbove(a: number, b: number, z: number, w: number): number {
  */
 function logA0Term({ r, alpha, s, beta }: ParetoNbdParameters, x: number, time: number): number {
   const power = r + s + x;
-  const [larger, other, second] = alpha >= beta ? [alpha, beta, s + 1] : [beta, alpha, r + x];
+  // Without an array per call: the fit evaluates this for thousands of pairs per pass.
+  const larger = alpha >= beta ? alpha : beta;
+  const other = alpha >= beta ? beta : alpha;
+  const second = alpha >= beta ? s + 1 : r + x;
   const z = (larger - other) / (larger + time);
   return logHyp2f1OneAbove(power, second, z, (other + time) / (larger + time)) - power * Math.log(larger + time);
 }
@@ -144,6 +147,10 @@ export interface ParetoPreparedHistories extends PreparedHistories {
   readonly pairTime: Float64Array;
   readonly txPair: Uint32Array;
   readonly TPair: Uint32Array;
+  /** The pairs that are some history's (x, T), with the indexes of that x and T in xs and Ts. */
+  readonly atTPairs: Uint32Array;
+  readonly atTPairX: Uint32Array;
+  readonly atTPairT: Uint32Array;
 }
 
 export function prepareParetoHistories(histories: readonly WeightedHistory[]): ParetoPreparedHistories {
@@ -165,11 +172,16 @@ export function prepareParetoHistories(histories: readonly WeightedHistory[]): P
   };
   const txPair = new Uint32Array(histories.length);
   const TPair = new Uint32Array(histories.length);
+  const atT = new Map<number, number>();
   histories.forEach(({ x, tx, T }, index) => {
     txPair[index] = pairOf(x, tx);
     TPair[index] = pairOf(x, T);
+    atT.set(TPair[index]!, index);
   });
-  return { ...prepared, pairX: Float64Array.from(pairX), pairTime: Float64Array.from(pairTime), txPair, TPair };
+  const atTPairs = Uint32Array.from(atT.keys());
+  const atTPairX = Uint32Array.from(atT.values(), (index) => prepared.xIndex[index]!);
+  const atTPairT = Uint32Array.from(atT.values(), (index) => prepared.TIndex[index]!);
+  return { ...prepared, pairX: Float64Array.from(pairX), pairTime: Float64Array.from(pairTime), txPair, TPair, atTPairs, atTPairX, atTPairT };
 }
 
 /**
@@ -188,7 +200,8 @@ export function paretoNbdEvaluate(parameters: ParetoNbdParameters, prepared: Par
   const share = xs.map((x) => Math.log(s / (r + s + x)));
   const logAlphaT = Ts.map((T) => Math.log(alpha + T));
   const logBetaT = Ts.map((T) => Math.log(beta + T));
-  const alive = withAlive ? new Float64Array(weight.length) : undefined;
+  if (!withAlive) return { logLikelihood: summedLogLikelihood(parameters, prepared, term, head, share, logAlphaT, logBetaT), alive: undefined };
+  const alive = new Float64Array(weight.length);
   let total = 0;
   for (let index = 0; index < weight.length; index += 1) {
     const xi = xIndex[index]!;
@@ -199,9 +212,56 @@ export function paretoNbdEvaluate(parameters: ParetoNbdParameters, prepared: Par
     // A0 = e^atTx - e^atT, 0 when t_x = T (the same pair).
     const leftBetween = txPair[index] === TPair[index] ? -Infinity : share[xi]! + atTx + Math.log(-Math.expm1(atT - atTx));
     total += weight[index]! * (head[xi]! + logAddExp(aliveThroughT, leftBetween));
-    if (alive) alive[index] = 1 / (1 + Math.exp(leftBetween - aliveThroughT));
+    alive[index] = 1 / (1 + Math.exp(leftBetween - aliveThroughT));
   }
   return { logLikelihood: total, alive };
+}
+
+/**
+ * The summed log-likelihood alone, as the fit needs it, with two transcendental functions per
+ * history instead of four. A history's likelihood (over its head) is
+ *   e^A + e^S (e^P - e^Q) = (e^A - e^(S + Q)) + e^(S + P),
+ * with A alive through T, S the share term, P and Q the hypergeometric terms at t_x and T. The
+ * bracket depends on x and T only, so it is taken once per (x, T) pair: K = ln(e^A - e^(S + Q)).
+ * It is positive: e^(S + Q) is (with the head's factors) the chance of buying nothing after t_x
+ * and leaving after T, a part of e^A, the chance of buying nothing after t_x and being there at
+ * T. The subtraction costs digits only where the two come within rounding of each other, as the
+ * per-history e^P - e^Q does where t_x comes near T, and adding e^(S + P), positive, costs none
+ * (measured: within 2e-14, relative, of the per-history sum at 1,150 random points of the box on
+ * the CDNOW sample and on the 500k ordinary lake's sample).
+ */
+function summedLogLikelihood(
+  { r, s }: ParetoNbdParameters,
+  prepared: ParetoPreparedHistories,
+  term: Float64Array,
+  head: Float64Array,
+  share: Float64Array,
+  logAlphaT: Float64Array,
+  logBetaT: Float64Array,
+): number {
+  const { xs, xIndex, weight, txPair, TPair, atTPairs, atTPairX, atTPairT } = prepared;
+  const aliveAtT = new Float64Array(term.length);
+  const notLaterAtT = new Float64Array(term.length);
+  for (let index = 0; index < atTPairs.length; index += 1) {
+    const pair = atTPairs[index]!;
+    const xi = atTPairX[index]!;
+    const ti = atTPairT[index]!;
+    const aliveThroughT = -(r + xs[xi]!) * logAlphaT[ti]! - s * logBetaT[ti]!;
+    const later = share[xi]! + term[pair]! - aliveThroughT;
+    aliveAtT[pair] = aliveThroughT;
+    // Below 0 but for rounding, where e^(S + Q) is all of e^A: the bracket is nothing next to e^(S + P).
+    notLaterAtT[pair] = later < 0 ? aliveThroughT + Math.log(-Math.expm1(later)) : -Infinity;
+  }
+  let total = 0;
+  for (let index = 0; index < weight.length; index += 1) {
+    const xi = xIndex[index]!;
+    const atT = TPair[index]!;
+    const atTx = txPair[index]!;
+    // t_x = T (the same pair): alive through T is the whole of it.
+    const history = atTx === atT ? aliveAtT[atT]! : logAddExp(notLaterAtT[atT]!, share[xi]! + term[atTx]!);
+    total += weight[index]! * (head[xi]! + history);
+  }
+  return total;
 }
 
 /** P(alive) of each history, its hypergeometric terms shared with the others'. */
