@@ -60,7 +60,7 @@ describe('Parquet files of the lake', () => {
 });
 
 describe('columns of every kind', () => {
-  it('keep any mix of values and nulls, over many rows (arrays grown as rows are appended)', () => {
+  it('keep any mix of values and nulls, over many rows, compacted to typed columns at any points on the way', () => {
     const nullable = <T>(value: fc.Arbitrary<T>) => fc.option(value, { nil: null, freq: 4 });
     const row = fc.record({
       text: nullable(fc.string({ unit: 'grapheme' })),
@@ -71,9 +71,12 @@ describe('columns of every kind', () => {
       flag: nullable(fc.boolean()),
     });
     fc.assert(
-      fc.property(fc.array(row, { maxLength: 700 }), (rows) => {
+      fc.property(fc.array(row, { maxLength: 700 }), fc.uniqueArray(fc.nat({ max: 700 }), { maxLength: 5 }), (rows, compactions) => {
         const batch = new ColumnBatch(columns);
-        for (const each of rows) batch.append(each);
+        rows.forEach((each, index) => {
+          if (compactions.includes(index)) batch.compact();
+          batch.append(each);
+        });
         expect(batch.length).toBe(rows.length);
         expect(readParquetRows(batch.toParquet())).toEqual(rows);
       }),

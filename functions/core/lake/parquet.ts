@@ -11,64 +11,69 @@ export interface ColumnSpec {
   readonly nullable: boolean;
 }
 
-type RowAppender = (row: Record<string, unknown>, extra: Record<string, unknown> | undefined) => void;
-const appenderFactories = new Map<string, (builders: readonly ColumnBuilder[]) => RowAppender>();
+type RowAppender = (values: unknown[][], row: Record<string, unknown>, extra: Record<string, unknown> | undefined) => void;
+const appenders = new Map<string, RowAppender>();
 
 /**
- * A function that adds one row's value of each column to its builder, written out for these
- * column names: property reads by constant names stay fast, and each builder call site sees
- * one kind of builder, where a loop over the names was measured at twice the time (it runs
- * once per ingested event). The names are the lake's own column names, never input.
+ * A function that pushes one row's value of each column, written out for these column names:
+ * property reads by constant names stay fast, where a loop reading row[name] for every name
+ * was measured at twice the time (it runs once per ingested event). The names are the lake's
+ * own column names, never input.
  */
-function rowAppender(names: readonly string[], builders: readonly ColumnBuilder[]): RowAppender {
+function rowAppender(names: readonly string[]): RowAppender {
   const key = JSON.stringify(names);
-  let factory = appenderFactories.get(key);
-  if (!factory) {
-    const columns = names.map((_, index) => `const column${index} = builders[${index}];`).join('\n');
-    const adds = names
+  let appender = appenders.get(key);
+  if (!appender) {
+    const body = names
       .map((name, index) => {
         const quoted = JSON.stringify(name);
-        return `column${index}.add((extra !== undefined && ${quoted} in extra ? extra[${quoted}] : row[${quoted}]) ?? null);`;
+        return `values[${index}].push((extra !== undefined && ${quoted} in extra ? extra[${quoted}] : row[${quoted}]) ?? null);`;
       })
       .join('\n');
-    factory = new Function('builders', `${columns}\nreturn (row, extra) => {\n${adds}\n};`) as (builders: readonly ColumnBuilder[]) => RowAppender;
-    appenderFactories.set(key, factory);
+    appender = new Function('values', 'row', 'extra', body) as RowAppender;
+    appenders.set(key, appender);
   }
-  return factory(builders);
+  return appender;
 }
 
 /**
  * Rows collected column by column, then written as one ZSTD Parquet file. Timestamps are given
- * as epoch milliseconds.
+ * as epoch milliseconds. Rows are appended to plain arrays (the cheapest thing to do per row)
+ * and converted to typed columns (column-builders.ts) when the batch is encoded, or earlier by
+ * compact(), so that a batch holding many rows does not hold them as JavaScript values.
  */
 export class ColumnBatch {
-  private readonly builders: readonly ColumnBuilder[];
+  private pending: unknown[][];
+  private builders: readonly ColumnBuilder[] | undefined;
   private readonly appendRow: RowAppender;
-  private rows = 0;
+  length = 0;
 
   constructor(readonly columns: readonly ColumnSpec[]) {
-    this.builders = columns.map((column) => columnBuilder(column.kind));
-    this.appendRow = rowAppender(
-      columns.map((column) => column.name),
-      this.builders,
-    );
-  }
-
-  get length(): number {
-    return this.rows;
+    this.pending = columns.map(() => []);
+    this.appendRow = rowAppender(columns.map((column) => column.name));
   }
 
   /** Appends a row: each column's value from `extra` when it has that key, else from `row`; null when missing. */
   append(row: Record<string, unknown>, extra?: Record<string, unknown>): void {
-    this.appendRow(row, extra);
-    this.rows += 1;
+    this.appendRow(this.pending, row, extra);
+    this.length += 1;
+  }
+
+  /** Converts the rows appended since the last call to typed columns. */
+  compact(): void {
+    const rows = this.pending[0]?.length ?? 0;
+    if (rows === 0) return;
+    const builders = (this.builders ??= this.columns.map((column) => columnBuilder(column.kind, rows)));
+    builders.forEach((builder, index) => builder.addAll(this.pending[index]!));
+    this.pending = this.columns.map(() => []);
   }
 
   /** The rows as an Arrow table (over the batch's own arrays: use it before appending more). */
   arrowTable(): arrow.Table {
+    this.compact();
     const vectors: Record<string, arrow.Vector> = {};
     this.columns.forEach((column, index) => {
-      vectors[column.name] = arrow.makeVector(this.builders[index]!.finish());
+      vectors[column.name] = arrow.makeVector(this.builders?.[index]?.finish() ?? columnBuilder(column.kind, 0).finish());
     });
     return new arrow.Table(vectors);
   }
