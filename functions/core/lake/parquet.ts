@@ -64,7 +64,9 @@ export class ColumnBatch {
     const rows = this.pending[0]?.length ?? 0;
     if (rows === 0) return;
     const builders = (this.builders ??= this.columns.map((column) => columnBuilder(column.kind, rows)));
-    builders.forEach((builder, index) => builder.addAll(this.pending[index]!));
+    builders.forEach((builder, index) => {
+      builder.addAll(this.pending[index]!);
+    });
     this.pending = this.columns.map(() => []);
   }
 
