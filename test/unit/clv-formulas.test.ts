@@ -184,6 +184,34 @@ describe('digamma and the gradient search', () => {
     expect(evaluations).toBeLessThan(60);
   });
 
+  it('ends BFGS at a point of the box where only the face holds it, for convex quadratics whose minimum lies beyond it', () => {
+    // The optimality conditions on a box: where a coordinate is free its gradient vanishes;
+    // on the +bound face the gradient may only push further out (negative), on -bound in.
+    // A step cut back to the face lands within rounding of it: it must count as on the face.
+    const random = mulberry(20_261_203);
+    for (let problem = 0; problem < 300; problem += 1) {
+      const dimension = 4;
+      const root = Array.from({ length: dimension }, () => Array.from({ length: dimension }, () => random() * 2 - 1));
+      // A = R^T R + I: symmetric positive definite.
+      const matrix = root.map((_, i) => root.map((_, j) => root.reduce((sum, row) => sum + row[i]! * row[j]!, 0) + (i === j ? 1 : 0)));
+      const centre = Array.from({ length: dimension }, () => (random() * 2 - 1) * 25);
+      const quadratic = (point: number[]) => {
+        const offset = point.map((value, index) => value - centre[index]!);
+        const gradient = matrix.map((row) => row.reduce((sum, value, index) => sum + value * offset[index]!, 0));
+        return { value: gradient.reduce((sum, value, index) => sum + (value * offset[index]!) / 2, 0), gradient };
+      };
+      const result = minimizeWithGradient(quadratic, [0, 0, 0, 0]);
+      const { gradient } = quadratic(result.point);
+      const tolerance = 1e-3 * Math.max(1, ...gradient.map(Math.abs));
+      result.point.forEach((value, index) => {
+        const slope = gradient[index]!;
+        if (value === 10) expect(slope).toBeLessThan(tolerance);
+        else if (value === -10) expect(slope).toBeGreaterThan(-tolerance);
+        else expect(Math.abs(slope)).toBeLessThan(tolerance);
+      });
+    }
+  });
+
   it('matches the BG/NBD gradient to finite differences of the likelihood', () => {
     const raw = [
       { x: 0, tx: 0, T: 30 },
@@ -207,3 +235,15 @@ describe('digamma and the gradient search', () => {
     });
   });
 });
+
+/** A small seeded generator (mulberry32), for reproducible random problems. */
+function mulberry(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

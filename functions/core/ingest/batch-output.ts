@@ -18,10 +18,10 @@ import type { AnyEventRow } from './validate.ts';
 
 const REJECTS_PER_FLUSH = 50_000;
 /**
- * Buffered rows are converted to typed columns every so many rows (ColumnBatch.compact): a
- * buffer of a million rows held as sixteen million JavaScript values made every phase of a
- * 10M-event ingest several times slower per row (the collector walking them), while converting
- * small buffers early only costs allocations.
+ * Buffered rows are converted to typed columns every so many rows (ColumnBatch.compact): with
+ * a million rows held as sixteen million JavaScript values every phase of a 10M-event ingest was
+ * measured several times slower per row (which points at the collector), while converting many
+ * small day batches early costs a typed-array allocation each (bench/HISTORY.md).
  */
 const COMPACT_EVERY_ROWS = 250_000;
 const SAMPLE_REJECTIONS = 5;
@@ -74,7 +74,11 @@ export class RowPartitions {
     const partitions = this.partitions;
     this.partitions = new Map();
     this.size = 0;
-    for (const [date, partition] of partitions) yield { date, bytes: partition.toParquet() };
+    for (const [date, partition] of partitions) {
+      // Each day's columns are let go once its file is encoded, not after the last day's.
+      partitions.delete(date);
+      yield { date, bytes: partition.toParquet() };
+    }
   }
 
   private dateOf(epochMs: number): string {

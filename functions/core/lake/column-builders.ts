@@ -4,8 +4,8 @@ import * as arrow from 'apache-arrow';
  * Column builders for the lake's Parquet files: values converted, a batch of them at a time,
  * into growable typed arrays (UTF-8 bytes and offsets for text), which become Arrow data
  * without another pass. What they hold is no JavaScript value per row: an ingest buffering a
- * million rows kept sixteen million strings and boxed numbers alive, which the collector
- * walked again and again.
+ * million rows kept sixteen million strings and boxed numbers alive, and measured several times
+ * slower per row at that size (bench/HISTORY.md), which points at the collector.
  */
 
 /** Column types used by the raw event tables. */
@@ -90,8 +90,9 @@ class StringColumn implements ColumnBuilder {
 
   private add(value: unknown): void {
     const row = this.validity.length;
+    // The text first: a value whose String() throws leaves the column as it was.
+    const text = value === null || value === undefined ? '' : typeof value === 'string' ? value : String(value);
     if (this.validity.add(value)) {
-      const text = typeof value === 'string' ? value : String(value);
       if (this.end + text.length > this.bytes.length) this.bytes = larger(this.bytes, this.end + text.length);
       const bytes = this.bytes;
       const start = this.end;
@@ -108,6 +109,8 @@ class StringColumn implements ColumnBuilder {
         this.end += encoder.encodeInto(text, this.bytes.subarray(start)).written;
       }
     }
+    // Arrow's offsets are 32-bit: a column of more text than that must fail, not wrap.
+    if (this.end > 0x7fffffff) throw new RangeError('a string column holds more than 2 GiB of text');
     this.offsets[row + 1] = this.end;
   }
 
