@@ -124,12 +124,20 @@ class StringColumn implements ColumnBuilder {
   }
 }
 
-/** Numbers as doubles, in a growable array; a null, or a value that is not a number, is held as 0. */
-class Doubles {
-  readonly validity: Validity;
-  values: Float64Array;
+/**
+ * Numbers as doubles; a null, or a value that is not a number, is held as 0. As timestamps:
+ * instants given as epoch milliseconds, written as microseconds in 64-bit integers (two 32-bit
+ * halves: a BigInt per value was measured as the slowest part of building a file). Epoch
+ * microseconds up to 2100 are below 2^53, so the arithmetic is exact.
+ */
+class DoubleColumn implements ColumnBuilder {
+  private readonly validity: Validity;
+  private values: Float64Array;
 
-  constructor(capacity: number) {
+  constructor(
+    capacity: number,
+    private readonly asTimestamps: boolean,
+  ) {
     this.validity = new Validity(capacity);
     this.values = new Float64Array(capacity);
   }
@@ -142,51 +150,18 @@ class Doubles {
       this.validity.add(value);
     }
   }
-}
-
-class Float64Column implements ColumnBuilder {
-  private readonly doubles: Doubles;
-
-  constructor(capacity: number) {
-    this.doubles = new Doubles(capacity);
-  }
-
-  addAll(values: readonly unknown[]): void {
-    this.doubles.addAll(values);
-  }
 
   finish(): arrow.Data {
-    const { values, validity } = this.doubles;
-    return arrow.makeData({ type: new arrow.Float64(), data: values.subarray(0, validity.length), ...validity.arrow() });
-  }
-}
-
-/**
- * Instants given as epoch milliseconds, written as microseconds in 64-bit integers (two 32-bit
- * halves: a BigInt per value was measured as the slowest part of building a file). Epoch
- * microseconds up to 2100 are below 2^53, so the arithmetic is exact.
- */
-class TimestampColumn implements ColumnBuilder {
-  private readonly doubles: Doubles;
-
-  constructor(capacity: number) {
-    this.doubles = new Doubles(capacity);
-  }
-
-  addAll(values: readonly unknown[]): void {
-    this.doubles.addAll(values);
-  }
-
-  finish(): arrow.Data {
-    const { values, validity } = this.doubles;
-    const words = new Uint32Array(validity.length * 2);
-    for (let index = 0; index < validity.length; index += 1) {
-      const micros = Math.round(values[index]!) * 1000;
+    const length = this.validity.length;
+    if (!this.asTimestamps) return arrow.makeData({ type: new arrow.Float64(), data: this.values.subarray(0, length), ...this.validity.arrow() });
+    const words = new Uint32Array(length * 2);
+    for (let index = 0; index < length; index += 1) {
+      const micros = Math.round(this.values[index]!) * 1000;
       const high = Math.floor(micros / 4294967296);
       words[2 * index] = micros - high * 4294967296;
       words[2 * index + 1] = high;
     }
-    return arrow.makeData({ type: new arrow.TimestampMicrosecond('UTC'), data: new BigInt64Array(words.buffer), ...validity.arrow() });
+    return arrow.makeData({ type: new arrow.TimestampMicrosecond('UTC'), data: new BigInt64Array(words.buffer), ...this.validity.arrow() });
   }
 }
 
@@ -252,9 +227,9 @@ export function columnBuilder(kind: ColumnKind, capacity: number): ColumnBuilder
     case 'string':
       return new StringColumn(capacity);
     case 'float64':
-      return new Float64Column(capacity);
+      return new DoubleColumn(capacity, false);
     case 'timestamp':
-      return new TimestampColumn(capacity);
+      return new DoubleColumn(capacity, true);
     case 'int32':
       return new Int32Column(capacity, 1);
     case 'date':
