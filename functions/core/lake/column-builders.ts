@@ -23,8 +23,8 @@ function larger<T extends Uint8Array | Int32Array | Float64Array>(array: T, need
 
 /**
  * The validity bitmap of a column. Its own class, held by each builder rather than a base class
- * of the builders, so that its code sees one object shape (code shared by five builder classes
- * would see five).
+ * of the builders, so that its code sees one object shape (a base class's code would see the
+ * shape of every builder class).
  */
 class Validity {
   length = 0;
