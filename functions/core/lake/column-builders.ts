@@ -75,7 +75,8 @@ class StringColumn implements ColumnBuilder {
   constructor(capacity: number) {
     this.validity = new Validity(capacity);
     this.offsets = new Int32Array(capacity + 1);
-    this.bytes = new Uint8Array(capacity * 16);
+    // Sized by addAll from the text it is given, not guessed here.
+    this.bytes = new Uint8Array(0);
   }
 
   addAll(values: readonly unknown[]): void {
