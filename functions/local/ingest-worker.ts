@@ -1,20 +1,25 @@
 /**
  * One thread of a parallel ingest (parallel-ingest.ts): parses and validates the chunks of a
  * JSON Lines file it is given, and once the main thread has decided which rows are first
- * deliveries, buffers those by day and encodes them as Parquet. The main thread writes the
- * files and keeps every count, so a batch is decided exactly as the sequential path decides it.
+ * deliveries, buffers those by day. On each flush it hands the days other workers own to them
+ * and encodes the days it owns, its own rows and theirs in one file a day. The main thread
+ * writes the files and keeps every count, so a batch is decided exactly as the sequential path
+ * decides it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ErasedCustomers } from '../core/erasure/register.ts';
 import { screenRecord } from '../core/erasure/screen.ts';
 import { RowPartitions } from '../core/ingest/batch-output.ts';
 import type { BatchIdentity, EncodedPartition } from '../core/ingest/batch-output.ts';
+import { ColumnBatch, transferablesOf } from '../core/lake/parquet.ts';
+import type { ColumnsPart } from '../core/lake/parquet.ts';
+import { rawColumns } from '../core/lake/raw-tables.ts';
 import { fingerprintOf } from '../core/ingest/deliveries.ts';
 import { recordsOfLines } from '../core/ingest/jsonl.ts';
 import { linesOfBlock, oversizedLine, withoutFinalNewline } from '../core/ingest/lines.ts';
 import type { RawRecord } from '../core/ingest/records.ts';
 import type { AnyEventRow } from '../core/ingest/validate.ts';
-import type { ChunkDecision, ChunkParsed, FilesReady, RefusedRecord, ToWorker, WorkerSetup } from './parallel-ingest.ts';
+import type { ChunkDecided, ChunkDecision, ChunkParsed, FilesReady, RefusedRecord, ToWorker, WorkerSetup } from './parallel-ingest.ts';
 
 const setup = workerData as WorkerSetup;
 const batch: BatchIdentity = { eventType: setup.eventType, source: setup.source, ingestId: setup.ingestId, receivedAt: new Date(setup.receivedAtMs) };
@@ -62,7 +67,7 @@ function parse(message: Extract<ToWorker, { type: 'chunk' }>): ChunkParsed {
   };
 }
 
-function apply(message: ChunkDecision): FilesReady {
+function apply(message: ChunkDecision): ChunkDecided {
   const chunk = waiting.get(message.chunkIndex)!;
   waiting.delete(message.chunkIndex);
   const conflicts: RefusedRecord[] = [];
@@ -73,8 +78,83 @@ function apply(message: ChunkDecision): FilesReady {
     const reason = reasons.get(index);
     if (reason !== undefined) conflicts.push({ recordNumber: record.recordNumber, lineNumber: record.lineNumber, text: chunk.texts[index] ?? null, reason });
   });
-  const files = rows.size >= setup.rowsPerFlush ? [...rows.drain()] : [];
-  return { type: 'decided', chunkIndex: message.chunkIndex, conflicts, files };
+  return { type: 'decided', chunkIndex: message.chunkIndex, conflicts };
+}
+
+/** A day's rows, handed from the worker that buffered them to the one that owns the day. */
+interface DayRows {
+  readonly date: string;
+  readonly part: ColumnsPart;
+}
+
+/** Rows the other workers handed over, by flush round: how many of them did, and what. */
+const handedOver = new Map<number, { from: number; days: DayRows[]; complete?: () => void }>();
+const peerCount = setup.workers - 1;
+
+function handOffs(round: number) {
+  let entry = handedOver.get(round);
+  if (!entry) handedOver.set(round, (entry = { from: 0, days: [] }));
+  return entry;
+}
+
+setup.peers.forEach((port) => {
+  port?.on('message', (message: { round: number; days: DayRows[] }) => {
+    const entry = handOffs(message.round);
+    entry.days.push(...message.days);
+    entry.from += 1;
+    if (entry.from === peerCount) entry.complete?.();
+  });
+});
+
+/** Every other worker's rows of this round's days that this worker owns. */
+function handedOverIn(round: number): Promise<DayRows[]> {
+  const entry = handOffs(round);
+  return new Promise((resolve) => {
+    const complete = () => {
+      handedOver.delete(round);
+      resolve(entry.days);
+    };
+    if (entry.from === peerCount) complete();
+    else entry.complete = complete;
+  });
+}
+
+/** The worker that writes a day's file: the days dealt out in turn. */
+function ownerOf(date: string): number {
+  const day = Math.floor(Date.parse(date) / 86_400_000);
+  return ((day % setup.workers) + setup.workers) % setup.workers;
+}
+
+/**
+ * One flush: the rows buffered so far are handed to the days' owners at once (so that later
+ * decisions go to the next flush) and this worker's days encoded once the others' rows are in.
+ */
+function flush(round: number): () => Promise<EncodedPartition[]> {
+  const owned = new Map<string, { own: ColumnBatch | undefined; parts: ColumnsPart[] }>();
+  const outgoing: DayRows[][] = setup.peers.map(() => []);
+  for (const [date, batch] of rows.take()) {
+    const owner = ownerOf(date);
+    if (owner === setup.index) owned.set(date, { own: batch, parts: [] });
+    else outgoing[owner]!.push({ date, part: batch.columnsPart() });
+  }
+  setup.peers.forEach((port, peer) => {
+    const days = outgoing[peer]!;
+    port?.postMessage({ round, days }, transferablesOf(days.map((day) => day.part)));
+  });
+  return async () => {
+    for (const { date, part } of await handedOverIn(round)) {
+      let entry = owned.get(date);
+      if (!entry) owned.set(date, (entry = { own: undefined, parts: [] }));
+      entry.parts.push(part);
+    }
+    const files: EncodedPartition[] = [];
+    for (const [date, { own, parts }] of owned) {
+      // Each day's rows are let go once its file is encoded.
+      owned.delete(date);
+      files.push({ date, bytes: (own ?? new ColumnBatch(rawColumns[setup.eventType])).toParquet(parts) });
+    }
+    return files;
+  };
 }
 
 /** The files' buffers, to move rather than copy to the main thread (each file owns its buffer). */
@@ -84,16 +164,21 @@ const transferables = (files: EncodedPartition[]) =>
     return files[index]!.bytes.buffer as ArrayBuffer;
   });
 
+// Flushes are encoded one after the other, so that the last one's files come with `finished`.
+let flushes = Promise.resolve();
+
 parentPort!.on('message', (message: ToWorker) => {
   if (message.type === 'chunk') {
     const parsed = parse(message);
     parentPort!.postMessage(parsed, [parsed.fingerprints.buffer as ArrayBuffer, parsed.lineNumbers.buffer as ArrayBuffer]);
   } else if (message.type === 'decide') {
-    const decided = apply(message);
-    const files = [...decided.files];
-    parentPort!.postMessage({ ...decided, files }, transferables(files));
+    parentPort!.postMessage(apply(message));
   } else {
-    const files = [...rows.drain()];
-    parentPort!.postMessage({ type: 'finished', files }, transferables(files));
+    const encode = flush(message.round);
+    const type = message.type === 'flush' ? 'flushed' : 'finished';
+    flushes = flushes.then(async () => {
+      const files = await encode();
+      parentPort!.postMessage({ type, files } satisfies FilesReady, transferables(files));
+    });
   }
 });

@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { ErasedCustomers } from '../core/erasure/register.ts';
 import type { EventType } from '../core/events/schemas.ts';
 import { batchIdentity, BatchWriter, Rejections } from '../core/ingest/batch-output.ts';
@@ -23,7 +24,10 @@ import { DEFAULT_EARLIEST_EVENT_DATE, earliestEventMs } from '../core/events/tim
  * validate chunks in parallel; the main thread then decides, chunk by chunk in file order,
  * which valid records are first deliveries, exact repeats or conflicting repeats (the same
  * decideDelivery as the sequential path, so counts, reasons and stored rows are the same);
- * workers buffer and encode the stored rows; the main thread writes every file.
+ * workers buffer the stored rows by day. When the main thread calls a flush, each day's rows
+ * go to the one worker that owns that day, which encodes them as one file: a day gets one
+ * file per flush however many threads held its rows, as on the sequential path. The main
+ * thread writes every file.
  */
 
 /** What a worker is started with. */
@@ -32,8 +36,11 @@ export interface WorkerSetup {
   readonly source: string;
   readonly ingestId: string;
   readonly receivedAtMs: number;
-  /** Rows a worker buffers before it encodes them. */
-  readonly rowsPerFlush: number;
+  /** This worker's place among the workers; a day's file is written by worker (day number mod workers). */
+  readonly index: number;
+  readonly workers: number;
+  /** A port to every other worker, by its index (null at this worker's own). */
+  readonly peers: readonly (MessagePort | null)[];
   /** Events dated before this instant are refused (validateRecord). */
   readonly earliestEventMs: number;
   /** The erasure register (key and keyed ids with their dates), when anyone was erased. */
@@ -52,7 +59,10 @@ export type ToWorker =
       oversized?: { bytes: number; sha256: string };
     }
   | ChunkDecision
-  | { type: 'finish' };
+  /** Encode the rows decided so far: every worker gets this after the same chunk's decision. */
+  | { type: 'flush'; round: number }
+  /** The last flush, after the last decision. */
+  | { type: 'finish'; round: number };
 
 export interface ChunkDecision {
   readonly type: 'decide';
@@ -82,15 +92,20 @@ export interface ChunkParsed {
   readonly rejects: readonly RefusedRecord[];
 }
 
-/** A decided chunk: the conflicting repeats with their text, and files if a flush was due. */
-export interface FilesReady {
+/** A decided chunk: the conflicting repeats with their text. */
+export interface ChunkDecided {
   readonly type: 'decided';
   readonly chunkIndex: number;
   readonly conflicts: readonly RefusedRecord[];
+}
+
+/** The files of the days a worker owns, for one flush; `finished` answers the last one. */
+export interface FilesReady {
+  readonly type: 'flushed' | 'finished';
   readonly files: readonly EncodedPartition[];
 }
 
-type FromWorker = ChunkParsed | FilesReady | { type: 'finished'; files: readonly EncodedPartition[] };
+type FromWorker = ChunkParsed | ChunkDecided | FilesReady;
 
 export interface ParallelOptions {
   /** Worker threads; default: the cores available, at most 4. */
@@ -157,25 +172,27 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
   const rejections = new Rejections(batch);
   const seen = new FirstDeliveries();
   const erased = options.erased ?? (await ErasedCustomers.load(options.store));
-  const setup: WorkerSetup = {
+  const common = {
     eventType: batch.eventType,
     source: batch.source,
     ingestId: batch.ingestId,
     receivedAtMs: batch.receivedAt.getTime(),
-    // Each worker buffers as many rows as the sequential path: files stay as large (and as few)
-    // as one thread writes them, for the memory of a buffer per worker.
-    rowsPerFlush: options.rowsPerFlush ?? DEFAULT_ROWS_PER_FLUSH,
     earliestEventMs: earliestEventMs(options.earliestEventDate ?? DEFAULT_EARLIEST_EVENT_DATE),
     ...(!erased.isEmpty && { erasure: { key: erased.secret!, dates: [...erased.dates] } }),
   };
+  // The workers together buffer as many rows per worker as the sequential path holds, for the
+  // memory of a buffer per worker.
+  const rowsPerFlush = (options.rowsPerFlush ?? DEFAULT_ROWS_PER_FLUSH) * workerCount;
   const workers: Worker[] = [];
 
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
   let signalled = false;
   const parsed = new Map<number, ChunkParsed>();
-  const decided = new Map<number, FilesReady>();
+  const decided = new Map<number, ChunkDecided>();
   const finished: (readonly EncodedPartition[] | undefined)[] = Array.from({ length: workerCount }, () => undefined);
+  let storedSinceFlush = 0;
+  let round = 0;
   const inFlight = Array.from({ length: workerCount }, () => 0);
   // A message that arrives while the main thread is busy is remembered, so no wait misses it.
   const signal = () => {
@@ -202,7 +219,8 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
       else if (message.type === 'decided') {
         decided.set(message.chunkIndex, message);
         inFlight[index]! -= 1;
-      } else finished[index] = message.files;
+      } else if (message.type === 'flushed') queueWrite(message.files);
+      else finished[index] = message.files;
       signal();
     });
     worker.on('error', (error) => {
@@ -239,8 +257,10 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
       for (let index = 0; index < chunk.ids.length; index += 1) {
         const verdict = decideDelivery(seen, chunk.ids[index]!, chunk.fingerprints[index]!, chunk.lineNumbers[index]!);
         countDelivery(counts, verdict);
-        if (verdict.kind === 'first') store[index] = 1;
-        else if (verdict.kind === 'conflict') conflicts.push({ index, reason: verdict.reason });
+        if (verdict.kind === 'first') {
+          store[index] = 1;
+          storedSinceFlush += 1;
+        } else if (verdict.kind === 'conflict') conflicts.push({ index, reason: verdict.reason });
       }
       counts.received += chunk.received;
       counts.rejected += chunk.rejects.length + conflicts.length;
@@ -248,6 +268,11 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
       const message: ChunkDecision = { type: 'decide', chunkIndex: nextToDecide, store, conflicts };
       workers[nextToDecide % workerCount]!.postMessage(message, [store.buffer]);
       nextToDecide += 1;
+      if (storedSinceFlush >= rowsPerFlush) {
+        for (const worker of workers) worker.postMessage({ type: 'flush', round } satisfies ToWorker);
+        round += 1;
+        storedSinceFlush = 0;
+      }
     }
     for (let chunk = decided.get(nextToRecord); chunk; chunk = decided.get(nextToRecord)) {
       decided.delete(nextToRecord);
@@ -256,7 +281,6 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
       decisions.delete(nextToRecord);
       for (const record of refused) rejections.add(record, record.reason);
       if (rejections.full) await rejections.flush(writer);
-      if (chunk.files.length > 0) queueWrite(chunk.files);
       nextToRecord += 1;
     }
     if (Math.floor(counts.received / progressEvery) > Math.floor(lastProgress / progressEvery)) options.onProgress?.({ ...counts });
@@ -264,9 +288,12 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
   };
 
   const workerUrl = await bundledWorkerUrl(new URL('./ingest-worker.ts', import.meta.url));
+  const peers = peerPorts(workerCount);
   try {
     for (let index = 0; index < workerCount; index += 1) {
-      const worker = new Worker(workerUrl, { workerData: setup });
+      const setup: WorkerSetup = { ...common, index, workers: workerCount, peers: peers[index]! };
+      const ports = peers[index]!.filter((port) => port !== null);
+      const worker = new Worker(workerUrl, { workerData: setup, transferList: ports });
       workers.push(worker);
       listen(worker, index);
     }
@@ -293,7 +320,7 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
       await settle();
       if (nextToRecord < chunkIndex) await waitForWorkers();
     }
-    for (const worker of workers) worker.postMessage({ type: 'finish' } satisfies ToWorker);
+    for (const worker of workers) worker.postMessage({ type: 'finish', round } satisfies ToWorker);
     while (finished.some((files) => files === undefined)) await waitForWorkers();
     for (const files of finished) queueWrite(files!);
     await writes;
@@ -304,6 +331,19 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
   }
   options.onProgress?.({ ...counts });
   return { ...counts, ingestId: batch.ingestId, keys: writer.keys, sampleRejections: rejections.sample };
+}
+
+/** For each worker, a port to every other one (a channel per pair), null at its own index. */
+function peerPorts(workers: number): (MessagePort | null)[][] {
+  const ports: (MessagePort | null)[][] = Array.from({ length: workers }, () => Array.from({ length: workers }, () => null));
+  for (let one = 0; one < workers; one += 1) {
+    for (let other = one + 1; other < workers; other += 1) {
+      const { port1, port2 } = new MessageChannel();
+      ports[one]![other] = port1;
+      ports[other]![one] = port2;
+    }
+  }
+  return ports;
 }
 
 /**

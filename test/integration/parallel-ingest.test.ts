@@ -132,4 +132,16 @@ describe('parallel ingest of a JSON Lines file', () => {
     expect(actual.rows).toEqual(expected.rows);
     expect(actual.rejected).toEqual(expected.rejected);
   });
+
+  it("writes each day's rows as one file, as one thread does, however many threads held them", async () => {
+    const options = { eventType: 'orders' as const, source: 'orders.jsonl', receivedAt, ingestId: 'same-batch' };
+    const sequentialStore = new FilesystemObjectStore(join(directory.path, 'sequential-files'));
+    const parallelStore = new FilesystemObjectStore(join(directory.path, 'parallel-files'));
+    const sequential = await ingestRecords(await openRecords(file), { ...options, store: sequentialStore });
+    const parallel = await ingestJsonLinesFile(file, { ...options, store: parallelStore, workers: 3, chunkBytes: 700 });
+    const days = (keys: readonly string[]) => keys.filter((key) => key.endsWith('.parquet')).map((key) => key.split('/')[2]);
+    expect(new Set(days(sequential.keys)).size).toBeGreaterThan(20);
+    expect(days(parallel.keys).sort()).toEqual(days(sequential.keys).sort());
+    expect((await contents(parallelStore, parallel)).rows).toEqual((await contents(sequentialStore, sequential)).rows);
+  });
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ColumnBatch, readParquetColumns, readParquetRows } from '../../functions/core/lake/parquet.ts';
+import { ColumnBatch, readParquetColumns, readParquetRows, transferablesOf } from '../../functions/core/lake/parquet.ts';
 import { DuckDbEngine } from '../../functions/adapters/duckdb-engine.ts';
 import { temporaryDirectory } from '../support/cli.ts';
 import { writeFile } from 'node:fs/promises';
@@ -81,6 +81,33 @@ describe('columns of every kind', () => {
         expect(readParquetRows(batch.toParquet())).toEqual(rows);
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it("are written into another batch's file after its own rows when handed over as typed arrays, as threads hand a day's rows to one another", () => {
+    const nullable = <T>(value: fc.Arbitrary<T>) => fc.option(value, { nil: null, freq: 3 });
+    const row = fc.record({
+      text: nullable(fc.string({ unit: 'grapheme' })),
+      amount: nullable(fc.double()),
+      count: nullable(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })),
+      at: nullable(fc.integer({ min: Date.UTC(1970, 0, 1), max: Date.UTC(2099, 11, 31) })),
+      day: nullable(fc.integer({ min: 0, max: 47_000 }).map((days) => days * 86_400_000)),
+      flag: nullable(fc.boolean()),
+    });
+    // The receiving batch may hold no rows of its own; a part may hold none either.
+    fc.assert(
+      fc.property(fc.array(fc.array(row, { maxLength: 60 }), { minLength: 1, maxLength: 4 }), ([own, ...others]) => {
+        const batchOf = (rows: readonly Record<string, unknown>[]) => {
+          const batch = new ColumnBatch(columns);
+          for (const each of rows) batch.append(each);
+          return batch;
+        };
+        const parts = others.map((rows) => batchOf(rows).columnsPart());
+        // Moved as postMessage moves them: buffers transferred, typed arrays rebuilt over them.
+        const received = structuredClone(parts, { transfer: transferablesOf(parts) });
+        expect(readParquetRows(batchOf(own!).toParquet(received))).toEqual([own!, ...others].flat());
+      }),
+      { numRuns: 100 },
     );
   });
 });

@@ -71,14 +71,20 @@ export class RowPartitions {
 
   /** Takes the buffered rows: one file per day, in no particular order. */
   *drain(): Generator<EncodedPartition> {
-    const partitions = this.partitions;
-    this.partitions = new Map();
-    this.size = 0;
+    const partitions = this.take();
     for (const [date, partition] of partitions) {
       // Each day's columns are let go once its file is encoded, not after the last day's.
       partitions.delete(date);
       yield { date, bytes: partition.toParquet() };
     }
+  }
+
+  /** Takes the buffered rows as they are, by day, to be encoded by the caller. */
+  take(): Map<string, ColumnBatch> {
+    const partitions = this.partitions;
+    this.partitions = new Map();
+    this.size = 0;
+    return partitions;
   }
 
   private dateOf(epochMs: number): string {
