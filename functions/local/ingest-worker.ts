@@ -127,7 +127,9 @@ function ownerOf(date: string): number {
 
 /**
  * One flush: the rows buffered so far are handed to the days' owners at once (so that later
- * decisions go to the next flush) and this worker's days encoded once the others' rows are in.
+ * decisions go to the next flush) and this worker's days encoded once the others' rows are in:
+ * a file a day, or several of at most rowsPerFile rows each (a worker's own rows of a day are
+ * never split), so that a day most events fall on does not make one file of every thread's rows.
  */
 function flush(round: number): () => Promise<EncodedPartition[]> {
   const owned = new Map<string, { own: ColumnBatch | undefined; parts: ColumnsPart[] }>();
@@ -149,9 +151,22 @@ function flush(round: number): () => Promise<EncodedPartition[]> {
     }
     const files: EncodedPartition[] = [];
     for (const [date, { own, parts }] of owned) {
-      // Each day's rows are let go once its file is encoded.
+      // Each day's rows are let go once its files are encoded.
       owned.delete(date);
-      files.push({ date, bytes: (own ?? new ColumnBatch(rawColumns[setup.eventType])).toParquet(parts) });
+      let first = own ?? new ColumnBatch(rawColumns[setup.eventType]);
+      let together: ColumnsPart[] = [];
+      let rows = first.length;
+      for (const part of parts) {
+        if (rows > 0 && rows + part.length > setup.rowsPerFile) {
+          files.push({ date, bytes: first.toParquet(together) });
+          first = new ColumnBatch(rawColumns[setup.eventType]);
+          together = [];
+          rows = 0;
+        }
+        together.push(part);
+        rows += part.length;
+      }
+      files.push({ date, bytes: first.toParquet(together) });
     }
     return files;
   };
@@ -166,6 +181,13 @@ const transferables = (files: EncodedPartition[]) =>
 
 // Flushes are encoded one after the other, so that the last one's files come with `finished`.
 let flushes = Promise.resolve();
+// A flush that fails stops the worker (the main thread fails the ingest on its error), rather
+// than leave a rejected promise that a process not stopping on those would wait on forever.
+const stop = (error: unknown) => {
+  setImmediate(() => {
+    throw error;
+  });
+};
 
 parentPort!.on('message', (message: ToWorker) => {
   if (message.type === 'chunk') {
@@ -176,9 +198,11 @@ parentPort!.on('message', (message: ToWorker) => {
   } else {
     const encode = flush(message.round);
     const type = message.type === 'flush' ? 'flushed' : 'finished';
-    flushes = flushes.then(async () => {
-      const files = await encode();
-      parentPort!.postMessage({ type, files } satisfies FilesReady, transferables(files));
-    });
+    flushes = flushes
+      .then(async () => {
+        const files = await encode();
+        parentPort!.postMessage({ type, files } satisfies FilesReady, transferables(files));
+      })
+      .catch(stop);
   }
 });

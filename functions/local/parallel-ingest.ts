@@ -24,10 +24,11 @@ import { DEFAULT_EARLIEST_EVENT_DATE, earliestEventMs } from '../core/events/tim
  * validate chunks in parallel; the main thread then decides, chunk by chunk in file order,
  * which valid records are first deliveries, exact repeats or conflicting repeats (the same
  * decideDelivery as the sequential path, so counts, reasons and stored rows are the same);
- * workers buffer the stored rows by day. When the main thread calls a flush, each day's rows
- * go to the one worker that owns that day, which encodes them as one file: a day gets one
- * file per flush however many threads held its rows, as on the sequential path. The main
- * thread writes every file.
+ * workers buffer the stored rows by day. When the main thread calls a flush (every
+ * rowsPerFlush stored rows per worker), each day's rows go to the one worker that owns that
+ * day, which encodes them together: a day gets one file per flush however many threads held
+ * its rows (or several when they are more than rowsPerFlush). The main thread writes every
+ * file.
  */
 
 /** What a worker is started with. */
@@ -41,6 +42,8 @@ export interface WorkerSetup {
   readonly workers: number;
   /** A port to every other worker, by its index (null at this worker's own). */
   readonly peers: readonly (MessagePort | null)[];
+  /** Rows a file holds at most, unless one worker's rows of the day alone are more. */
+  readonly rowsPerFile: number;
   /** Events dated before this instant are refused (validateRecord). */
   readonly earliestEventMs: number;
   /** The erasure register (key and keyed ids with their dates), when anyone was erased. */
@@ -181,8 +184,9 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
     ...(!erased.isEmpty && { erasure: { key: erased.secret!, dates: [...erased.dates] } }),
   };
   // The workers together buffer as many rows per worker as the sequential path holds, for the
-  // memory of a buffer per worker.
-  const rowsPerFlush = (options.rowsPerFlush ?? DEFAULT_ROWS_PER_FLUSH) * workerCount;
+  // memory of a buffer per worker; a file holds no more rows than one of those buffers.
+  const rowsPerFile = options.rowsPerFlush ?? DEFAULT_ROWS_PER_FLUSH;
+  const rowsPerFlush = rowsPerFile * workerCount;
   const workers: Worker[] = [];
 
   let failure: Error | undefined;
@@ -228,7 +232,8 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
       signal();
     });
     worker.on('exit', (code) => {
-      if (code !== 0 && finished[index] === undefined) failure ??= new Error(`ingest worker ${index} stopped with exit code ${code}`);
+      // Stopping before its last files came back is a failure whatever the exit code.
+      if (finished[index] === undefined) failure ??= new Error(`ingest worker ${index} stopped with exit code ${code}`);
       signal();
     });
   };
@@ -291,7 +296,7 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
   const peers = peerPorts(workerCount);
   try {
     for (let index = 0; index < workerCount; index += 1) {
-      const setup: WorkerSetup = { ...common, index, workers: workerCount, peers: peers[index]! };
+      const setup: WorkerSetup = { ...common, index, workers: workerCount, peers: peers[index]!, rowsPerFile };
       const ports = peers[index]!.filter((port) => port !== null);
       const worker = new Worker(workerUrl, { workerData: setup, transferList: ports });
       workers.push(worker);

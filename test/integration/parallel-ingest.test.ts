@@ -133,7 +133,7 @@ describe('parallel ingest of a JSON Lines file', () => {
     expect(actual.rejected).toEqual(expected.rejected);
   });
 
-  it("writes each day's rows as one file, as one thread does, however many threads held them", async () => {
+  it("writes a day's rows from every thread into one file when they fit in one flush, as one thread does", async () => {
     const options = { eventType: 'orders' as const, source: 'orders.jsonl', receivedAt, ingestId: 'same-batch' };
     const sequentialStore = new FilesystemObjectStore(join(directory.path, 'sequential-files'));
     const parallelStore = new FilesystemObjectStore(join(directory.path, 'parallel-files'));
@@ -142,6 +142,33 @@ describe('parallel ingest of a JSON Lines file', () => {
     const days = (keys: readonly string[]) => keys.filter((key) => key.endsWith('.parquet')).map((key) => key.split('/')[2]);
     expect(new Set(days(sequential.keys)).size).toBeGreaterThan(20);
     expect(days(parallel.keys).sort()).toEqual(days(sequential.keys).sort());
+    expect((await contents(parallelStore, parallel)).rows).toEqual((await contents(sequentialStore, sequential)).rows);
+  });
+
+  it("splits a day most events fall on into files of about rowsPerFlush rows, not one file of every thread's rows", async () => {
+    const busyDay = join(directory.path, 'busy-day.jsonl');
+    const events = Array.from({ length: 3000 }, (_, index) =>
+      orderEvent({
+        event_id: `busy-${index}`,
+        order_id: `o-busy-${index}`,
+        customer_id: `c${index % 101}`,
+        // All but every tenth event on one sale day.
+        occurred_at: new Date(Date.UTC(2024, 10, index % 10 === 0 ? 1 + (index % 7) : 29, 12) + index).toISOString(),
+      }),
+    );
+    await writeFile(busyDay, `${events.map((event) => JSON.stringify(event)).join('\n')}\n`);
+    const options = { eventType: 'orders' as const, source: 'busy-day.jsonl', receivedAt, ingestId: 'busy' };
+    const sequentialStore = new FilesystemObjectStore(join(directory.path, 'sequential-busy'));
+    const parallelStore = new FilesystemObjectStore(join(directory.path, 'parallel-busy'));
+    const rowsPerFlush = 400;
+    const sequential = await ingestRecords(await openRecords(busyDay), { ...options, store: sequentialStore, rowsPerFlush });
+    const parallel = await ingestJsonLinesFile(busyDay, { ...options, store: parallelStore, workers: 3, chunkBytes: 2048, rowsPerFlush });
+
+    const files = parallel.keys.filter((key) => key.endsWith('.parquet'));
+    const rowsPerFile = await Promise.all(files.map(async (key) => readParquetRows(await parallelStore.get(key)).length));
+    // A flush may end a chunk (a dozen records) past the limit.
+    expect(Math.max(...rowsPerFile)).toBeLessThanOrEqual(rowsPerFlush + 20);
+    expect(files.filter((key) => key.includes('dt=2024-11-29')).length).toBeGreaterThanOrEqual(2700 / (rowsPerFlush + 20));
     expect((await contents(parallelStore, parallel)).rows).toEqual((await contents(sequentialStore, sequential)).rows);
   });
 });

@@ -95,7 +95,8 @@ export class ColumnBatch {
 
   /**
    * Encodes the rows as Parquet bytes, followed by the rows of `parts` (other batches' rows with
-   * the same columns, from columnsPart): one file, one row group.
+   * the same columns, from columnsPart): one file (a row group per 1,048,576 rows, the writer's
+   * default).
    */
   toParquet(parts: readonly ColumnsPart[] = []): Uint8Array {
     let table = this.arrowTable();
