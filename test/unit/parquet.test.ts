@@ -60,16 +60,18 @@ describe('Parquet files of the lake', () => {
 });
 
 describe('columns of every kind', () => {
+  // A row of every column kind, any value or null (one in four).
+  const nullable = <T>(value: fc.Arbitrary<T>) => fc.option(value, { nil: null, freq: 4 });
+  const row = fc.record({
+    text: nullable(fc.string({ unit: 'grapheme' })),
+    amount: nullable(fc.double()),
+    count: nullable(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })),
+    at: nullable(fc.integer({ min: Date.UTC(1970, 0, 1), max: Date.UTC(2099, 11, 31) })),
+    day: nullable(fc.integer({ min: 0, max: 47_000 }).map((days) => days * 86_400_000)),
+    flag: nullable(fc.boolean()),
+  });
+
   it('keep any mix of values and nulls, over many rows, compacted to typed columns at any points on the way', () => {
-    const nullable = <T>(value: fc.Arbitrary<T>) => fc.option(value, { nil: null, freq: 4 });
-    const row = fc.record({
-      text: nullable(fc.string({ unit: 'grapheme' })),
-      amount: nullable(fc.double()),
-      count: nullable(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })),
-      at: nullable(fc.integer({ min: Date.UTC(1970, 0, 1), max: Date.UTC(2099, 11, 31) })),
-      day: nullable(fc.integer({ min: 0, max: 47_000 }).map((days) => days * 86_400_000)),
-      flag: nullable(fc.boolean()),
-    });
     fc.assert(
       fc.property(fc.array(row, { maxLength: 700 }), fc.uniqueArray(fc.nat({ max: 700 }), { maxLength: 5 }), (rows, compactions) => {
         const batch = new ColumnBatch(columns);
@@ -85,15 +87,6 @@ describe('columns of every kind', () => {
   });
 
   it("are written into another batch's file after its own rows when handed over as typed arrays, as threads hand a day's rows to one another", () => {
-    const nullable = <T>(value: fc.Arbitrary<T>) => fc.option(value, { nil: null, freq: 3 });
-    const row = fc.record({
-      text: nullable(fc.string({ unit: 'grapheme' })),
-      amount: nullable(fc.double()),
-      count: nullable(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })),
-      at: nullable(fc.integer({ min: Date.UTC(1970, 0, 1), max: Date.UTC(2099, 11, 31) })),
-      day: nullable(fc.integer({ min: 0, max: 47_000 }).map((days) => days * 86_400_000)),
-      flag: nullable(fc.boolean()),
-    });
     // The receiving batch may hold no rows of its own; a part may hold none either.
     fc.assert(
       fc.property(fc.array(fc.array(row, { maxLength: 60 }), { minLength: 1, maxLength: 4 }), ([own, ...others]) => {
