@@ -155,16 +155,16 @@ function flush(round: number): () => Promise<EncodedPartition[]> {
       owned.delete(date);
       let first = own ?? new ColumnBatch(rawColumns[setup.eventType]);
       let together: ColumnsPart[] = [];
-      let rows = first.length;
+      let held = first.length;
       for (const part of parts) {
-        if (rows > 0 && rows + part.length > setup.rowsPerFile) {
+        if (held > 0 && held + part.length > setup.rowsPerFile) {
           files.push({ date, bytes: first.toParquet(together) });
           first = new ColumnBatch(rawColumns[setup.eventType]);
           together = [];
-          rows = 0;
+          held = 0;
         }
         together.push(part);
-        rows += part.length;
+        held += part.length;
       }
       files.push({ date, bytes: first.toParquet(together) });
     }
