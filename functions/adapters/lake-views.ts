@@ -15,17 +15,21 @@ async function hasFiles(store: FilesystemObjectStore, prefix: string, suffix: st
   return (await store.list(prefix)).some((key) => key.endsWith(suffix));
 }
 
+/** Which of the lake's views to create: all of them unless told otherwise. */
+type ViewFilter = (view: string) => boolean;
+const allViews: ViewFilter = () => true;
+
 /**
  * The tables the job graph reads as sources: raw events (every stored delivery, duplicates
  * included; dt is the UTC event date) and the published-message log.
  */
-export async function createSourceViews(engine: QueryEngine, store: FilesystemObjectStore): Promise<void> {
-  await createRawViews(engine, store);
-  await createPublishedView(engine, store);
+export async function createSourceViews(engine: QueryEngine, store: FilesystemObjectStore, wanted: ViewFilter = allViews): Promise<void> {
+  await createRawViews(engine, store, wanted);
+  if (wanted('published_messages')) await createPublishedView(engine, store);
 }
 
-async function createRawViews(engine: QueryEngine, store: FilesystemObjectStore): Promise<void> {
-  for (const type of EVENT_TYPES) {
+async function createRawViews(engine: QueryEngine, store: FilesystemObjectStore, wanted: ViewFilter): Promise<void> {
+  for (const type of EVENT_TYPES.filter(wanted)) {
     const prefix = lakeLayout.rawTable(type);
     // An empty table with every column of today's contract: alone when there is no data yet,
     // and under the files otherwise, so that a column added since older files were written
@@ -93,9 +97,12 @@ export async function createPublishedView(engine: QueryEngine, store: Filesystem
  * Error: Attempted to access index"), and partitions written before files kept the column are
  * still read through the path.
  */
-export async function createCuratedViews(engine: QueryEngine, store: FilesystemObjectStore): Promise<void> {
+export async function createCuratedViews(engine: QueryEngine, store: FilesystemObjectStore, wanted: ViewFilter = allViews): Promise<void> {
   const written: string[] = [];
-  for (const table of CURATED_TABLES) {
+  // A latest view reads its table and the table that holds the newest date.
+  const needed = (table: string) =>
+    wanted(table) || wanted(latestView(table)) || (table === LATEST_DATE_TABLE && CURATED_TABLES.some((each) => wanted(latestView(each))));
+  for (const table of CURATED_TABLES.filter(needed)) {
     const prefix = lakeLayout.curatedTable(table);
     if (!(await hasFiles(store, prefix, '.parquet'))) continue;
     const glob = `${store.pathOf(prefix)}/as_of=*/*.parquet`;
@@ -107,12 +114,30 @@ export async function createCuratedViews(engine: QueryEngine, store: FilesystemO
   }
   // After every table's view: each latest view reads the newest date from LATEST_DATE_TABLE.
   if (!written.includes(LATEST_DATE_TABLE)) return;
-  for (const table of written) await engine.execute(`create or replace view ${latestView(table)} as ${latestViewSql(table)}`);
+  for (const table of written.filter((each) => wanted(latestView(each)))) {
+    await engine.execute(`create or replace view ${latestView(table)} as ${latestViewSql(table)}`);
+  }
 }
 
 /** All lake tables as views: what `pipeline query` sees. */
-export async function createLakeViews(engine: QueryEngine, store: FilesystemObjectStore): Promise<void> {
-  await createSourceViews(engine, store);
-  await createRejectedView(engine, store);
-  await createCuratedViews(engine, store);
+export async function createLakeViews(engine: QueryEngine, store: FilesystemObjectStore, wanted: ViewFilter = allViews): Promise<void> {
+  await createSourceViews(engine, store, wanted);
+  if (wanted('rejected_events')) await createRejectedView(engine, store);
+  await createCuratedViews(engine, store, wanted);
+}
+
+/** Every view createLakeViews can make. */
+const LAKE_VIEWS: readonly string[] = [...EVENT_TYPES, 'published_messages', 'rejected_events', ...CURATED_TABLES, ...CURATED_TABLES.map(latestView)];
+
+/**
+ * The lake's views that some SQL names, as a word in any case (quoted or not), or every view
+ * when it names none of them (`show tables`, information_schema): making a view binds its
+ * files (every raw file's footer, for its columns), which on a lake of thousands of raw files
+ * took most of a query's time. A word that only looks like a table name (in a string, a
+ * column alias) just makes a view the query does not read.
+ */
+export function viewsNamedIn(sql: string): ViewFilter {
+  const words = new Set(sql.toLowerCase().match(/[a-z_][a-z0-9_]*/g) ?? []);
+  const named = new Set(LAKE_VIEWS.filter((view) => words.has(view)));
+  return named.size === 0 ? allViews : (view) => named.has(view);
 }

@@ -124,6 +124,23 @@ describe('pipeline query', () => {
     expect(table.stdout).toContain('(1 row)');
     expect(parseCsv(csv.stdout)).toEqual([{ n: '1', text: 'a,b', nothing: null, x: '2.5' }]);
   });
+
+  it('reads every table it names, however it names them, and lists them all when it names none', async () => {
+    expect((await pipeline('run', '--as-of', '2024-03-31', '--lake', lake)).code).toBe(0);
+    // A latest view with the table it reads the newest date from; raw events and curated tables
+    // together; names in capitals and in quotes.
+    const joined = await queryCsv(
+      lake,
+      'select (select count(*) from LATEST_CUSTOMER_SUMMARY) as latest, (select count(*) from "orders") as raw, ' +
+        "(select count(*) from customer_summary where as_of = date '2024-03-31') as curated",
+    );
+    const [row] = joined;
+    expect(Number(row!['latest'])).toBeGreaterThan(0);
+    expect(row!['latest']).toBe(row!['curated']);
+    expect(Number(row!['raw'])).toBeGreaterThan(0);
+    const tables = (await queryCsv(lake, 'show tables')).map((each) => each['name']);
+    expect(tables).toEqual(expect.arrayContaining(['orders', 'surveys', 'rejected_events', 'customer_summary', 'latest_customer_summary', 'nps']));
+  });
 });
 
 describe('errors and exit codes', () => {

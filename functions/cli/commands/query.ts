@@ -1,5 +1,5 @@
 import { DuckDbEngine } from '../../adapters/duckdb-engine.ts';
-import { createLakeViews } from '../../adapters/lake-views.ts';
+import { createLakeViews, viewsNamedIn } from '../../adapters/lake-views.ts';
 import { QueryFailedError, UsageError } from '../../core/errors.ts';
 import { CURATED_TABLES } from '../../core/jobs/graph.ts';
 import { latestView } from '../../core/lake/latest-views.ts';
@@ -20,7 +20,8 @@ export function parseOutputFormat(value: string | undefined): OutputFormat {
 export async function queryLake(context: CommandContext, sql: string): Promise<QueryResult> {
   const engine = await DuckDbEngine.open();
   try {
-    await createLakeViews(engine, context.store);
+    // Only the views the query names (all when it names none): each one reads its files' footers.
+    await createLakeViews(engine, context.store, viewsNamedIn(sql));
     return await engine.query(sql);
   } finally {
     engine.close();
