@@ -127,17 +127,31 @@ export async function createLakeViews(engine: QueryEngine, store: FilesystemObje
 }
 
 /** Every view createLakeViews can make. */
-const LAKE_VIEWS: readonly string[] = [...EVENT_TYPES, 'published_messages', 'rejected_events', ...CURATED_TABLES, ...CURATED_TABLES.map(latestView)];
+const LAKE_VIEWS: ReadonlySet<string> = new Set([
+  ...EVENT_TYPES,
+  'published_messages',
+  'rejected_events',
+  ...CURATED_TABLES,
+  ...CURATED_TABLES.map(latestView),
+]);
+
+/** True for the name (in any case) of a view createLakeViews can make. */
+export const isLakeView = (name: string) => LAKE_VIEWS.has(name.toLowerCase());
+
+/** Words that read the catalog: a query with one of them sees every view. */
+const CATALOG_WORDS = new Set(['information_schema', 'pg_catalog', 'show', 'pragma']);
 
 /**
  * The lake's views that some SQL names, as a word in any case (quoted or not), or every view
- * when it names none of them (`show tables`, information_schema): making a view binds its
- * files (every raw file's footer, for its columns), which on a lake of thousands of raw files
- * took most of a query's time. A word that only looks like a table name (in a string, a
- * column alias) just makes a view the query does not read.
+ * when it names none of them or reads the catalog (`show tables`, information_schema,
+ * duckdb_tables()): making a view binds its files (every raw file's footer, for its columns),
+ * which on a lake of thousands of raw files took most of a query's time. A word that only looks
+ * like a table name (in a string, a column such as period_metrics.orders) makes a view the
+ * query does not read, which costs time, not results.
  */
 export function viewsNamedIn(sql: string): ViewFilter {
   const words = new Set(sql.toLowerCase().match(/[a-z_][a-z0-9_]*/g) ?? []);
-  const named = new Set(LAKE_VIEWS.filter((view) => words.has(view)));
+  if ([...words].some((word) => CATALOG_WORDS.has(word) || word.startsWith('duckdb_'))) return allViews;
+  const named = new Set([...LAKE_VIEWS].filter((view) => words.has(view)));
   return named.size === 0 ? allViews : (view) => named.has(view);
 }

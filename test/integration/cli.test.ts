@@ -140,6 +140,11 @@ describe('pipeline query', () => {
     expect(Number(row!['raw'])).toBeGreaterThan(0);
     const tables = (await queryCsv(lake, 'show tables')).map((each) => each['name']);
     expect(tables).toEqual(expect.arrayContaining(['orders', 'surveys', 'rejected_events', 'customer_summary', 'latest_customer_summary', 'nps']));
+    // The catalog read alongside a table's name still sees every table.
+    const catalog = await queryCsv(lake, "select count(*) as n from information_schema.tables where table_name <> 'orders'");
+    expect(Number(catalog[0]!['n'])).toBe(tables.length - 1);
+    // A name made while the query runs.
+    expect(await queryCsv(lake, "select count(*) > 0 as some from query_table('latest_' || 'nps')")).toEqual([{ some: 'true' }]);
   });
 });
 

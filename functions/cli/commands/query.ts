@@ -1,5 +1,5 @@
 import { DuckDbEngine } from '../../adapters/duckdb-engine.ts';
-import { createLakeViews, viewsNamedIn } from '../../adapters/lake-views.ts';
+import { createLakeViews, isLakeView, viewsNamedIn } from '../../adapters/lake-views.ts';
 import { QueryFailedError, UsageError } from '../../core/errors.ts';
 import { CURATED_TABLES } from '../../core/jobs/graph.ts';
 import { latestView } from '../../core/lake/latest-views.ts';
@@ -21,19 +21,32 @@ export async function queryLake(context: CommandContext, sql: string): Promise<Q
   const engine = await DuckDbEngine.open();
   try {
     // Only the views the query names (all when it names none): each one reads its files' footers.
-    await createLakeViews(engine, context.store, viewsNamedIn(sql));
-    return await engine.query(sql);
+    const wanted = viewsNamedIn(sql);
+    await createLakeViews(engine, context.store, wanted);
+    try {
+      return await engine.query(sql);
+    } catch (error) {
+      // A lake table named in a way the words do not show (query_table('latest_' || 'nps')):
+      // every view, and the query once more.
+      const missing = missingTable(error);
+      if (missing === undefined || !isLakeView(missing) || wanted(missing.toLowerCase())) throw error;
+      await createLakeViews(engine, context.store);
+      return await engine.query(sql);
+    }
   } finally {
     engine.close();
   }
 }
+
+/** The table a failed query found missing, if that is why it failed. */
+const missingTable = (error: unknown) => /Table with name (\w+) does not exist/.exec((error as Error).message ?? '')?.[1];
 
 /** DuckDB error kinds that mean the SQL itself is wrong: the user's input, exit code 2. */
 const SQL_MISTAKES = /^(Parser|Binder|Catalog|Conversion|Invalid Input|Syntax) Error/;
 
 /** Turns a failed ad hoc query into a message that says what to do about it. */
 function explain(error: QueryFailedError): Error {
-  const missing = /Table with name (\w+) does not exist/.exec(error.message)?.[1];
+  const missing = missingTable(error);
   if (missing !== undefined && (CURATED_TABLES.includes(missing) || CURATED_TABLES.some((table) => latestView(table) === missing))) {
     return new UsageError(`table ${missing} has no data yet: run "pipeline run --as-of DATE" first`);
   }
