@@ -15,7 +15,7 @@ import { isBlankLine } from '../core/ingest/jsonl.ts';
 import { isPlainJsonLines, openRecords } from '../core/ingest/open-input.ts';
 import type { InputFormat } from '../core/ingest/records.ts';
 import { lineBlocks } from '../core/ingest/lines.ts';
-import { bundledWorkerUrl } from './worker-bundle.ts';
+import { bundledModuleUrl } from './source-bundle.mjs';
 import { DEFAULT_EARLIEST_EVENT_DATE, earliestEventMs } from '../core/events/timestamps.ts';
 
 /*
@@ -292,7 +292,7 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
     lastProgress = counts.received;
   };
 
-  const workerUrl = await bundledWorkerUrl(new URL('./ingest-worker.ts', import.meta.url));
+  const workerUrl = await bundledModuleUrl(new URL('./ingest-worker.ts', import.meta.url));
   const peers = peerPorts(workerCount);
   try {
     for (let index = 0; index < workerCount; index += 1) {
