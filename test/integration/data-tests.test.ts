@@ -14,7 +14,7 @@ import { jobGraph } from '../../functions/core/jobs/graph.ts';
 import { sqlDirectory } from '../../functions/core/jobs/sql-template.ts';
 import { pipeline, temporaryDirectory, writeJsonLines } from '../support/cli.ts';
 import { orderEvent, surveyEvent } from '../support/events.ts';
-import { lambdaContext, lambdaEnvironment } from '../support/lambda.ts';
+import { importHandler, lambdaContext, lambdaEnvironment } from '../support/lambda.ts';
 
 /**
  * A deliberately broken table is caught on both paths: locally, where the run stops before any
@@ -115,14 +115,14 @@ describe('the data-test gate in the state machine (test-run Lambda on Athena)', 
   });
 
   it('passes a sound run, reading only that run', async () => {
-    const { handler } = await import('../../functions/handlers/test-run/index.ts');
+    const { handler } = await importHandler('test-run');
     const result = await handler({ as_of: AS_OF, run_id: 'sound' }, lambdaContext('sound', 600_000));
     expect(result.tests).toBeGreaterThan(200);
     expect(statements.every((sql) => !/\bfrom customer_summary\b/.test(sql.replaceAll("from run_customer_summary where run_id = 'sound'", '')))).toBe(true);
   });
 
   it('fails a run with a broken table before promotion, naming table, test and rows', async () => {
-    const { handler } = await import('../../functions/handlers/test-run/index.ts');
+    const { handler } = await importHandler('test-run');
     await expect(handler({ as_of: AS_OF, run_id: 'broken' }, lambdaContext('broken', 600_000))).rejects.toMatchObject({
       name: 'DataTestFailedError',
       message: `data test failed for as_of ${AS_OF}, nothing was published: ${BROKEN}`,

@@ -6,13 +6,13 @@ import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDbEngine } from '../../functions/adapters/duckdb-engine.ts';
 import { CAMPAIGN_NAMES } from '../../functions/core/campaigns/campaigns.ts';
 import type { PublishedRecord } from '../../functions/core/lake/raw-tables.ts';
 import { FilesystemObjectStore } from '../../functions/adapters/filesystem-store.ts';
 import { sqlString } from '../../functions/adapters/lake-views.ts';
-import { lambdaContext, lambdaEnvironment } from '../support/lambda.ts';
+import { importHandler, lambdaContext, lambdaEnvironment } from '../support/lambda.ts';
 import { pipeline, temporaryDirectory } from '../support/cli.ts';
 
 /**
@@ -24,6 +24,12 @@ import { pipeline, temporaryDirectory } from '../support/cli.ts';
 const s3 = mockClient(S3Client);
 const athena = mockClient(AthenaClient);
 const sqs = mockClient(SQSClient);
+// The mocks patch the client classes for the whole process: put them back for the next file.
+afterAll(() => {
+  s3.restore();
+  athena.restore();
+  sqs.restore();
+});
 const AS_OF = '2024-03-31';
 
 const audience = Array.from({ length: 600 }, (_, index) => ({
@@ -67,7 +73,7 @@ async function publishOnAws(): Promise<PublishedRecord[]> {
   sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => ({
     Successful: input.Entries!.map((entry) => ({ Id: entry.Id, MessageId: 'x', MD5OfMessageBody: 'y' })),
   }));
-  const { handler } = await import('../../functions/handlers/publish/index.ts');
+  const { handler } = await importHandler('publish');
   const result = await handler({ as_of: AS_OF }, lambdaContext('parity', 600_000));
   const sentToQueue = sqs.commandCalls(SendMessageBatchCommand).flatMap((call) => call.args[0].input.Entries!);
   expect(sentToQueue).toHaveLength(result.sent);

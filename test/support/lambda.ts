@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import type { GetQueryResultsCommandOutput } from '@aws-sdk/client-athena';
 import type { Context, SQSRecord } from 'aws-lambda';
 
@@ -18,6 +19,37 @@ export const lambdaEnvironment = {
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   CHART_JS_PATH: new URL('../../node_modules/chart.js/dist/chart.umd.min.js', import.meta.url).pathname,
 };
+
+/** The Lambda handlers, by the name of their folder under functions/handlers/. */
+interface Handlers {
+  'compact-raw': typeof import('../../functions/handlers/compact-raw/index.ts');
+  'erase-customers': typeof import('../../functions/handlers/erase-customers/index.ts');
+  'fit-clv': typeof import('../../functions/handlers/fit-clv/index.ts');
+  'ingest-file': typeof import('../../functions/handlers/ingest-file/index.ts');
+  'ingest-queue': typeof import('../../functions/handlers/ingest-queue/index.ts');
+  'prepare-run': typeof import('../../functions/handlers/prepare-run/index.ts');
+  'promote-run': typeof import('../../functions/handlers/promote-run/index.ts');
+  publish: typeof import('../../functions/handlers/publish/index.ts');
+  'run-lock': typeof import('../../functions/handlers/run-lock/index.ts');
+  'test-run': typeof import('../../functions/handlers/test-run/index.ts');
+  'write-report': typeof import('../../functions/handlers/write-report/index.ts');
+}
+
+export type HandlerName = keyof Handlers;
+
+/**
+ * A handler's module as a Lambda loads it. A handler reads its environment (bucket, config, log
+ * level) when it is first imported, at cold start. Test files share worker processes
+ * (vitest.config.ts), so the module is evaluated afresh once per test file, with the
+ * environment that file has set: the same module for every test of the file, as a warm Lambda
+ * would be, unless `coldStart` names another start. The modules it imports are shared as
+ * usual, so its errors are the classes the test imports.
+ */
+export function importHandler<Name extends HandlerName>(name: Name, coldStart = ''): Promise<Handlers[Name]> {
+  const module = new URL(`../../functions/handlers/${name}/index.ts`, import.meta.url);
+  module.searchParams.set('cold-start', `${expect.getState().testPath ?? ''}#${coldStart}`);
+  return import(/* @vite-ignore */ module.href);
+}
 
 /** An invocation's context: its request id and a minute (or what is given) left to run. */
 export const lambdaContext = (awsRequestId = 'req', remainingMs = 60_000) =>

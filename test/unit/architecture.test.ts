@@ -76,6 +76,17 @@ describe('the Lambda handlers', () => {
   });
 });
 
+describe('the test files', () => {
+  it('load a Lambda handler through importHandler, so that it starts with the environment its file sets', () => {
+    // Test files share worker processes (vitest.config.ts): a handler imported directly would
+    // keep the environment of whichever file imported it first.
+    const direct = /(?<!typeof )import\(\s*['"`](?:\.\.\/)+functions\/handlers\/[a-z-]+\/index|from '(?:\.\.\/)+functions\/handlers\/[a-z-]+\/index/;
+    expect(sourceFiles('test').filter((file) => direct.test(readFileSync(join(ROOT, file), 'utf8')))).toEqual([]);
+    // The check itself (written in two parts, so that this file does not match it).
+    expect(direct.test(`await import('../../functions/${'handlers/publish/index.ts'}')`)).toBe(true);
+  });
+});
+
 describe('the module graph', () => {
   it('has no import cycles', () => {
     const graph = importGraph();

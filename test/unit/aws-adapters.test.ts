@@ -2,13 +2,18 @@ import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQu
 import type { QueryExecutionState } from '@aws-sdk/client-athena';
 import { ListObjectsV2Command, PutObjectCommand, S3Client, DeleteObjectsCommand } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { AthenaQueryEngine, QueryCancelledError } from '../../functions/adapters/aws/athena-engine.ts';
 import { S3ObjectStore } from '../../functions/adapters/aws/s3-store.ts';
 import { QueryFailedError } from '../../functions/core/errors.ts';
 
 const s3 = mockClient(S3Client);
 const athena = mockClient(AthenaClient);
+// The mocks patch the client classes for the whole process: put them back for the next file.
+afterAll(() => {
+  s3.restore();
+  athena.restore();
+});
 const noWait = { sleep: async () => {} };
 
 const serviceError = (name: string, status: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status }, $fault: 'server' });

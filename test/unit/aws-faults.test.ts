@@ -7,13 +7,13 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AthenaQueryEngine, QueryCancelledError, QueryTimeoutError } from '../../functions/adapters/aws/athena-engine.ts';
 import { RetriesExhaustedError } from '../../functions/adapters/aws/retry.ts';
 import { S3ObjectStore, StreamInterruptedError } from '../../functions/adapters/aws/s3-store.ts';
 import { readParquetRows } from '../../functions/core/lake/parquet.ts';
 import { orderEvent, surveyEvent } from '../support/events.ts';
-import { lambdaContext, lambdaEnvironment, sqsRecord } from '../support/lambda.ts';
+import { importHandler, lambdaContext, lambdaEnvironment, sqsRecord } from '../support/lambda.ts';
 
 /*
  * AWS faults the adapters and the ingest-queue Lambda must survive: throttling, 5xx and
@@ -25,6 +25,12 @@ import { lambdaContext, lambdaEnvironment, sqsRecord } from '../support/lambda.t
 const s3 = mockClient(S3Client);
 const athena = mockClient(AthenaClient);
 const sqs = mockClient(SQSClient);
+// The mocks patch the client classes for the whole process: put them back for the next file.
+afterAll(() => {
+  s3.restore();
+  athena.restore();
+  sqs.restore();
+});
 
 beforeAll(() => {
   Object.assign(process.env, lambdaEnvironment);
@@ -267,7 +273,7 @@ describe('Athena query engine under faults', () => {
     athena.on(GetQueryExecutionCommand).resolves(status('CANCELLED', { StateChangeReason: 'Query exhausted the BytesScannedCutoffPerQuery limit' }));
     s3.on(ListObjectsV2Command).resolves({ Contents: [] });
     s3.on(PutObjectCommand).resolves({});
-    const { handler } = await import('../../functions/handlers/publish/index.ts');
+    const { handler } = await importHandler('publish');
     await expect(handler({ as_of: '2024-03-31' })).rejects.toBeInstanceOf(QueryCancelledError);
     expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
@@ -304,7 +310,7 @@ describe('ingest-queue Lambda under faults', () => {
 
   /** The item identifiers the queue would deliver again: all of them when the handler throws. */
   async function redelivered(event: SQSEvent): Promise<string[]> {
-    const { handler } = await import('../../functions/handlers/ingest-queue/index.ts');
+    const { handler } = await importHandler('ingest-queue');
     try {
       return (await handler(event, context)).batchItemFailures.map((failure) => failure.itemIdentifier);
     } catch (error) {
@@ -345,7 +351,7 @@ describe('ingest-queue Lambda under faults', () => {
 
   it('when no put succeeds, fails the whole batch so that every record comes back', async () => {
     lake(['raw/', 'rejected/']);
-    const { handler } = await import('../../functions/handlers/ingest-queue/index.ts');
+    const { handler } = await importHandler('ingest-queue');
     const event = { Records: [sqsRecord('m1', order('evt-1', '2024-01-01T10:00:00Z')), sqsRecord('m2', '{"broken')] };
     await expect(handler(event, context)).rejects.toThrow('All records failed processing');
   });

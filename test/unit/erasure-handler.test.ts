@@ -2,17 +2,21 @@ import { gzipSync } from 'node:zlib';
 import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../functions/adapters/aws/s3-store.ts';
 import { ErasedCustomers } from '../../functions/core/erasure/register.ts';
 import { ingestMessages } from '../../functions/core/ingest/ingest-messages.ts';
 import { ColumnBatch } from '../../functions/core/lake/parquet.ts';
 import { rawColumns } from '../../functions/core/lake/raw-tables.ts';
 import { orderEvent } from '../support/events.ts';
-import { lambdaContext, lambdaEnvironment, sqsRecord } from '../support/lambda.ts';
+import { importHandler, lambdaContext, lambdaEnvironment, sqsRecord } from '../support/lambda.ts';
 import { VersionedBucket } from '../support/versioned-s3.ts';
 
 const s3 = mockClient(S3Client);
+// The mocks patch the client classes for the whole process: put them back for the next file.
+afterAll(() => {
+  s3.restore();
+});
 let bucket: VersionedBucket;
 
 beforeAll(() => {
@@ -67,7 +71,7 @@ describe('deleting older versions', () => {
 describe('erase-customers handler', () => {
   it('erases through S3, deletes the older versions that still hold the customer, and keeps everyone else', async () => {
     lakeWithTwoCustomers();
-    const { handler } = await import('../../functions/handlers/erase-customers/index.ts');
+    const { handler } = await importHandler('erase-customers');
     const response = await handler({ Records: [sqsRecord('m1', JSON.stringify({ customer_ids: ['gone'] }), null)] }, lambdaContext());
     expect(response).toEqual({ batchItemFailures: [] });
     // No object, and no version of one, still names the customer: the register holds a keyed id only.
@@ -108,7 +112,7 @@ describe('erase-customers handler', () => {
 
   it('does it once per request: a redelivered message keeps the register entry, and the rewritten landing file is not ingested again', async () => {
     lakeWithTwoCustomers();
-    const { handler } = await import('../../functions/handlers/erase-customers/index.ts');
+    const { handler } = await importHandler('erase-customers');
     const message = { Records: [sqsRecord('m1', JSON.stringify({ customer_ids: ['gone'] }), null)] };
     await handler(message, lambdaContext());
     const entry = bucket.current('erasures/register/sqs-m1.json')!;
@@ -116,7 +120,7 @@ describe('erase-customers handler', () => {
     expect(await handler(message, lambdaContext())).toEqual({ batchItemFailures: [] });
     expect(bucket.current('erasures/register/sqs-m1.json')).toEqual(entry);
     // S3 tells the file-ingest function about the rewrite; it skips the file.
-    const { handler: ingestFile } = await import('../../functions/handlers/ingest-file/index.ts');
+    const { handler: ingestFile } = await importHandler('ingest-file');
     const before = bucket.keys();
     await ingestFile({
       Records: [{ eventTime: '2026-12-03T00:00:00.000Z', s3: { object: { key: 'landing/orders/orders.jsonl.gz', eTag: 'e2' } } }],
@@ -125,7 +129,7 @@ describe('erase-customers handler', () => {
   });
 
   it('refuses a request whose ids no event could carry, without repeating them anywhere', async () => {
-    const { handler } = await import('../../functions/handlers/erase-customers/index.ts');
+    const { handler } = await importHandler('erase-customers');
     const response = await handler({ Records: [sqsRecord('blank', JSON.stringify({ customer_ids: ['  '] }), null)] }, lambdaContext());
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'blank' }] });
     expect(bucket.keys()).toEqual([]);
@@ -143,7 +147,7 @@ describe('erase-customers handler', () => {
         }),
       ),
     );
-    const { handler } = await import('../../functions/handlers/erase-customers/index.ts');
+    const { handler } = await importHandler('erase-customers');
     const response = await handler(
       { Records: [sqsRecord('busy', JSON.stringify({ customer_ids: ['gone'] }), null), sqsRecord('bad', '{"customer_id": "gone"}', null)] },
       lambdaContext(),

@@ -1,6 +1,6 @@
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { executionGone } from '../../functions/adapters/aws/execution-status.ts';
 
 /**
@@ -8,6 +8,10 @@ import { executionGone } from '../../functions/adapters/aws/execution-status.ts'
  * timed out, failed) long enough ago that a function it started cannot still be running.
  */
 const sfn = mockClient(SFNClient);
+// The mocks patch the client classes for the whole process: put them back for the next file.
+afterAll(() => {
+  sfn.restore();
+});
 const ARN = 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:backfill';
 const NOW = new Date('2026-12-01T12:00:00Z');
 const minutesAgo = (minutes: number) => new Date(NOW.getTime() - minutes * 60_000);

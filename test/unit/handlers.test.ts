@@ -6,16 +6,22 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import type { S3Event, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ColumnBatch, readParquetRows } from '../../functions/core/lake/parquet.ts';
 import { orderEvent } from '../support/events.ts';
-import { audienceQueryResult, lambdaContext, lambdaEnvironment, sqsRecord } from '../support/lambda.ts';
+import { audienceQueryResult, importHandler, lambdaContext, lambdaEnvironment, sqsRecord } from '../support/lambda.ts';
 import { simulateBgNbd } from '../support/simulate-clv.ts';
 import { GRADIENT_WARM_START_SAMPLE } from '../../functions/core/clv/optimize.ts';
 
 const s3 = mockClient(S3Client);
 const athena = mockClient(AthenaClient);
 const sqs = mockClient(SQSClient);
+// The mocks patch the client classes for the whole process: put them back for the next file.
+afterAll(() => {
+  s3.restore();
+  athena.restore();
+  sqs.restore();
+});
 
 beforeAll(() => {
   Object.assign(process.env, lambdaEnvironment);
@@ -50,7 +56,7 @@ describe('ingest-queue handler', () => {
 
   it('stores good records, keeps bad ones with their reason, and reports no failure', async () => {
     s3.on(PutObjectCommand).resolves({});
-    const { handler } = await import('../../functions/handlers/ingest-queue/index.ts');
+    const { handler } = await importHandler('ingest-queue');
     const response = await handler(event, context);
     expect(response.batchItemFailures).toEqual([]);
     const keys = puts()
@@ -75,7 +81,7 @@ describe('ingest-queue handler', () => {
       if (input.Key!.includes('dt=2024-01-02')) throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
       return {};
     });
-    const { handler } = await import('../../functions/handlers/ingest-queue/index.ts');
+    const { handler } = await importHandler('ingest-queue');
     const response = await handler(event, context);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm3' }]);
   });
@@ -89,7 +95,7 @@ describe('ingest-file handler', () => {
     ].join('\n');
     s3.on(GetObjectCommand).callsFake(() => ({ Body: body(new TextEncoder().encode(lines)) }));
     s3.on(PutObjectCommand).resolves({});
-    const { handler } = await import('../../functions/handlers/ingest-file/index.ts');
+    const { handler } = await importHandler('ingest-file');
     const event = {
       Records: [{ eventTime: '2024-01-02T00:00:00.000Z', s3: { bucket: { name: 'test-lake' }, object: { key: 'landing/orders/day+1.jsonl', eTag: 'abc' } } }],
     } as unknown as S3Event;
@@ -112,7 +118,7 @@ describe('ingest-file handler', () => {
   it('takes the input from the landing folder: exchange rates under landing/fx-rates/', async () => {
     s3.on(GetObjectCommand).callsFake(() => ({ Body: body(new TextEncoder().encode('date,currency,rate\n2024-01-01,USD,0.9\n')) }));
     s3.on(PutObjectCommand).resolves({});
-    const { handler, eventTypeOfKey } = await import('../../functions/handlers/ingest-file/index.ts');
+    const { handler, eventTypeOfKey } = await importHandler('ingest-file');
     expect(['landing/fx-rates/a.csv', 'landing/fx_rates/a.csv', 'landing/returns/a.csv', 'raw/orders/a.csv'].map(eventTypeOfKey)).toEqual([
       'fx_rates',
       'fx_rates',
@@ -132,7 +138,7 @@ describe('ingest-file handler', () => {
 
 describe('prepare-run handler', () => {
   it('plans every SQL step of a date as an UNLOAD to the run prefix, reading earlier outputs of the same run', async () => {
-    const { handler } = await import('../../functions/handlers/prepare-run/index.ts');
+    const { handler } = await importHandler('prepare-run');
     const plan = await handler({ as_of: '2024-03-31', execution: 'exec-1' });
     expect(plan.run_id).toBe('exec-1-20240331');
     expect(Object.keys(plan.queries)).toContain('campaign_audience');
@@ -174,7 +180,7 @@ describe('fit-clv handler', () => {
     s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'runs/customer_summary/run_id=r1/part-0.parquet' }] });
     s3.on(GetObjectCommand).callsFake(() => ({ Body: body(summary.toParquet()) }));
     s3.on(PutObjectCommand).resolves({});
-    const { handler } = await import('../../functions/handlers/fit-clv/index.ts');
+    const { handler } = await importHandler('fit-clv');
     const result = await handler({ as_of: '2024-03-31', run_id: 'r1' });
     const written = Object.fromEntries(puts().map((input) => [input.Key!, readParquetRows(input.Body as Uint8Array)]));
     expect(Object.keys(written).sort()).toEqual([
@@ -218,7 +224,7 @@ describe('fit-clv handler on Athena output read in any order', () => {
       for (const row of slice) batch.append(row);
       return batch.toParquet();
     };
-    const { handler } = await import('../../functions/handlers/fit-clv/index.ts');
+    const { handler } = await importHandler('fit-clv');
     const fitFrom = async (parts: Uint8Array[]) => {
       s3.reset();
       s3.on(ListObjectsV2Command).resolves({ Contents: parts.map((_, index) => ({ Key: `runs/customer_summary/run_id=r1/part-${index}.parquet` })) });
@@ -252,7 +258,7 @@ describe('promote-run handler', () => {
     s3.on(DeleteObjectsCommand).resolves({});
     s3.on(CopyObjectCommand).resolves({});
     s3.on(GetObjectCommand).callsFake(() => ({ Body: body(heldLease) }));
-    const { handler } = await import('../../functions/handlers/promote-run/index.ts');
+    const { handler } = await importHandler('promote-run');
     expect(await handler({ as_of: '2024-03-31', run_id: 'r1', execution: HOLDER, lease_generation: 1 })).toMatchObject({ files: 1 });
     expect(puts()).toEqual([]);
     const copy = s3.commandCalls(CopyObjectCommand)[0]!.args[0].input;
@@ -281,7 +287,7 @@ describe('publish handler', () => {
     sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => ({
       Successful: input.Entries!.map((entry) => ({ Id: entry.Id, MessageId: 'x', MD5OfMessageBody: 'y' })),
     }));
-    const { handler } = await import('../../functions/handlers/publish/index.ts');
+    const { handler } = await importHandler('publish');
     // c1 is not in win_back's holdout at the default salt and share (see test/integration/holdout-parity.test.ts).
     expect(await handler({ as_of: '2024-03-31' })).toEqual({ as_of: '2024-03-31', sent: 1, held_out: 0, already_sent: 0 });
     const message = JSON.parse(sqs.commandCalls(SendMessageBatchCommand)[0]!.args[0].input.Entries![0]!.MessageBody!);
@@ -301,7 +307,7 @@ describe('publish handler', () => {
     athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
     athena.on(GetQueryResultsCommand).resolves({ ResultSet: { ResultSetMetadata: { ColumnInfo: [] }, Rows: [] } });
     s3.on(ListObjectsV2Command).resolves({ Contents: [] });
-    const { handler } = await import('../../functions/handlers/publish/index.ts');
+    const { handler } = await importHandler('publish');
     for (const id of ['request-1', 'request-2']) await handler({ as_of: '2024-03-31' }, lambdaContext(id, 600_000));
     const tokens = athena.commandCalls(StartQueryExecutionCommand).map((call) => call.args[0].input.ClientRequestToken);
     expect(new Set(tokens).size).toBe(2);
@@ -319,7 +325,7 @@ describe('write-report handler', () => {
       },
     });
     s3.on(PutObjectCommand).resolves({});
-    const { handler } = await import('../../functions/handlers/write-report/index.ts');
+    const { handler } = await importHandler('write-report');
     expect(await handler({ as_of: '2024-03-31' })).toEqual({ as_of: '2024-03-31', key: 'reports/as_of=2024-03-31/report.html' });
     const queries = athena.commandCalls(StartQueryExecutionCommand).map((call) => call.args[0].input.QueryString!);
     expect(queries.every((sql) => sql.includes("as_of = date '2024-03-31'"))).toBe(true);
@@ -371,7 +377,7 @@ describe('compact-raw handler', () => {
     s3.on(GetObjectCommand).callsFake((input: { Key: string }) => ({ Body: body(files[input.Key]!) }));
     s3.on(PutObjectCommand).resolves({});
     s3.on(DeleteObjectsCommand).resolves({});
-    const { handler } = await import('../../functions/handlers/compact-raw/index.ts');
+    const { handler } = await importHandler('compact-raw');
     const { results } = await handler({ execution: HOLDER, lease_generation: 1 });
     expect(results).toEqual([
       { type: 'orders', partitions: 1, filesBefore: 3, filesAfter: 2 },

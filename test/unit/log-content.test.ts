@@ -7,7 +7,7 @@ import type { SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import type { S3Event, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { audienceQueryResult, lambdaContext, sqsRecord } from '../support/lambda.ts';
+import { audienceQueryResult, importHandler, lambdaContext, sqsRecord } from '../support/lambda.ts';
 
 /**
  * Issue 8, security: the Lambdas log ids, keys and counts, never the content of an event
@@ -23,6 +23,12 @@ const MARKER = 'SECRET';
 const s3 = mockClient(S3Client);
 const athena = mockClient(AthenaClient);
 const sqs = mockClient(SQSClient);
+// The mocks patch the client classes for the whole process: put them back for the next file.
+afterAll(() => {
+  s3.restore();
+  athena.restore();
+  sqs.restore();
+});
 
 let output: string[] = [];
 const record = (chunk: unknown) => {
@@ -94,7 +100,7 @@ describe('ingest-file handler', () => {
   it('logs the key and the counts of a file, not its events', async () => {
     s3.on(GetObjectCommand).callsFake(() => ({ Body: body(file) }));
     s3.on(PutObjectCommand).resolves({});
-    const { handler } = await import('../../functions/handlers/ingest-file/index.ts');
+    const { handler } = await importHandler('ingest-file');
     await handler(event);
     // The payloads did go through the handler: the refused ones are kept, verbatim, in the lake.
     expect(puts().some((input) => input.Key!.startsWith('rejected/') && String(input.Body).includes(`${MARKER}-COMMENT`))).toBe(true);
@@ -105,7 +111,7 @@ describe('ingest-file handler', () => {
   it('fails without putting event content in the error, which Lambda logs', async () => {
     s3.on(GetObjectCommand).callsFake(() => ({ Body: body(file) }));
     s3.on(PutObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
-    const { handler } = await import('../../functions/handlers/ingest-file/index.ts');
+    const { handler } = await importHandler('ingest-file');
     const error = (await handler(event).catch((caught: unknown) => caught)) as Error;
     expect(error).toBeInstanceOf(Error);
     expect(`${error.message}\n${error.stack}`).not.toContain(MARKER);
@@ -125,7 +131,7 @@ describe('ingest-queue handler', () => {
   } as SQSEvent;
 
   it('logs counts, not messages, also when a record cannot be stored', async () => {
-    const { handler } = await import('../../functions/handlers/ingest-queue/index.ts');
+    const { handler } = await importHandler('ingest-queue');
     s3.on(PutObjectCommand).resolves({});
     await handler(event, context);
     expect(entries('ingested batch')).toEqual([expect.objectContaining({ records: 4, accepted: 1, rejected: 3, failed: 0 })]);
@@ -158,7 +164,7 @@ describe('publish handler', () => {
       Successful: [{ Id: input.Entries![0]!.Id, MessageId: 'x', MD5OfMessageBody: 'y' }],
       Failed: input.Entries!.slice(1).map((entry) => ({ Id: entry.Id, SenderFault: true, Code: 'InvalidParameterValue', Message: 'refused' })),
     }));
-    const { handler } = await import('../../functions/handlers/publish/index.ts');
+    const { handler } = await importHandler('publish');
     const error = (await handler({ as_of: '2024-03-31' }).catch((caught: unknown) => caught)) as Error;
     expect(error.message).toMatch(/^1 campaign messages could not be sent/);
     expect(`${error.message}\n${error.stack}`).not.toContain(MARKER);

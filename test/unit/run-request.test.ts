@@ -3,11 +3,11 @@ import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/core/config.ts';
 import { runIdFor } from '../../functions/core/jobs/run-ids.ts';
 import { asOfForSchedule, MAX_RUN_DATES, parseRunRequest } from '../../functions/core/jobs/run-request.ts';
-import { lambdaEnvironment } from '../support/lambda.ts';
+import { importHandler, lambdaEnvironment } from '../support/lambda.ts';
 
 /**
  * What an AWS execution runs (one date, a backfill range, the daily schedule's day), and the
@@ -63,6 +63,10 @@ describe('the run-lock function', () => {
   const sfn = mockClient(SFNClient);
   const objects = new Map<string, string>();
   beforeAll(() => Object.assign(process.env, lambdaEnvironment));
+  afterAll(() => {
+    s3.restore();
+    sfn.restore();
+  });
   beforeEach(() => {
     objects.clear();
     s3.reset();
@@ -85,7 +89,7 @@ describe('the run-lock function', () => {
   });
 
   it('lets one execution hold the lake; the next is told which one holds it until it is released', async () => {
-    const { handler } = await import('../../functions/handlers/run-lock/index.ts');
+    const { handler } = await importHandler('run-lock');
     const first = 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:backfill';
     const second = 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:daily';
     expect(await handler({ action: 'acquire', input: { from: '2026-10-01', to: '2026-10-03' }, execution: first })).toEqual({
@@ -113,7 +117,7 @@ describe('the run-lock function', () => {
   });
 
   it('frees the lease of an execution stopped or timed out long enough ago that nothing it started still runs', async () => {
-    const { handler } = await import('../../functions/handlers/run-lock/index.ts');
+    const { handler } = await importHandler('run-lock');
     const stopped = 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:stopped';
     const next = 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:next';
     await handler({ action: 'acquire', input: { as_of: '2026-10-01' }, execution: stopped });
@@ -125,9 +129,9 @@ describe('the run-lock function', () => {
   });
 
   it('lets compaction and promotion run only in the lease generation the execution took: a redriven execution changes nothing', async () => {
-    const compact = (await import('../../functions/handlers/compact-raw/index.ts')).handler;
-    const promote = (await import('../../functions/handlers/promote-run/index.ts')).handler;
-    const { handler } = await import('../../functions/handlers/run-lock/index.ts');
+    const compact = (await importHandler('compact-raw')).handler;
+    const promote = (await importHandler('promote-run')).handler;
+    const { handler } = await importHandler('run-lock');
     const failed = 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:failed';
     const other = 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:other';
     expect(await handler({ action: 'acquire', input: { as_of: '2026-10-01' }, execution: failed })).toMatchObject({ lease_generation: 1 });
@@ -148,7 +152,7 @@ describe('the run-lock function', () => {
   });
 
   it('refuses an execution whose name cannot be a run id before it takes the lease', async () => {
-    const { handler } = await import('../../functions/handlers/run-lock/index.ts');
+    const { handler } = await importHandler('run-lock');
     await expect(
       handler({ action: 'acquire', input: { as_of: '2026-10-01' }, execution: 'arn:aws:states:eu-west-1:123456789012:execution:JobGraph:back.fill' }),
     ).rejects.toThrow(/run id .* must be letters, digits, dashes and underscores/);
@@ -156,7 +160,7 @@ describe('the run-lock function', () => {
   });
 
   it('refuses a bad input without taking the lease', async () => {
-    const { handler } = await import('../../functions/handlers/run-lock/index.ts');
+    const { handler } = await importHandler('run-lock');
     await expect(handler({ action: 'acquire', input: { from: '2026-10-03', to: '2026-10-01' }, execution: 'x' })).rejects.toMatchObject({
       name: 'InvalidRunRequestError',
     });

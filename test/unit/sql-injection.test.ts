@@ -6,7 +6,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DuckDbEngine } from '../../functions/adapters/duckdb-engine.ts';
 import { sqlString } from '../../functions/adapters/lake-views.ts';
@@ -16,6 +16,7 @@ import { ConfigError, UsageError } from '../../functions/core/errors.ts';
 import { isCalendarDate } from '../../functions/core/events/timestamps.ts';
 import { sqlParameters } from '../../functions/core/jobs/sql-template.ts';
 import { pipeline, temporaryDirectory, writeJsonLines } from '../support/cli.ts';
+import { type HandlerName, importHandler } from '../support/lambda.ts';
 
 /**
  * Issue 8, security: no value from a Lambda's input, the command line, the config or an event
@@ -273,6 +274,9 @@ describe('Lambda inputs', () => {
   });
   afterAll(() => {
     for (const name of Object.keys(lambdaEnvironment)) delete process.env[name];
+    s3.restore();
+    athena.restore();
+    sqs.restore();
   });
   beforeEach(() => {
     s3.reset();
@@ -311,7 +315,7 @@ describe('Lambda inputs', () => {
 
   for (const [name, { good, fields }] of Object.entries(handlers)) {
     it(`${name} refuses SQL in ${fields.join(' and ')} with a validation error, before any AWS call`, async () => {
-      const { handler } = (await import(`../../functions/handlers/${name}/index.ts`)) as { handler: (event: unknown) => Promise<unknown> };
+      const { handler } = (await importHandler(name as HandlerName)) as { handler: (event: unknown) => Promise<unknown> };
       for (const field of fields) {
         for (const value of field === 'run_id' ? RUN_ID_INJECTIONS : INJECTIONS) {
           await expect(handler({ ...good, [field]: value }), `${field} = ${JSON.stringify(value.slice(0, 40))}`).rejects.toThrow(z.ZodError);
@@ -326,7 +330,7 @@ describe('Lambda inputs', () => {
   }
 
   it('prepare-run refuses SQL in as_of and the execution name before it renders any SQL', async () => {
-    const { handler } = await import('../../functions/handlers/prepare-run/index.ts');
+    const { handler } = await importHandler('prepare-run');
     for (const value of INJECTIONS) await expect(handler({ as_of: value, execution: 'exec-1' })).rejects.toThrow(z.ZodError);
     // The execution name becomes the run id inside the SQL: runIdFor refuses it.
     for (const value of RUN_ID_INJECTIONS.filter((id) => id !== '')) {
@@ -351,15 +355,14 @@ describe('Lambda inputs', () => {
       { period: "month' --" },
       { campaigns: { loyaltyUpgrade: { segments: ["champions') or ('1'='1"] } } },
     ]) {
-      vi.resetModules();
       process.env['PIPELINE_CONFIG'] = JSON.stringify(config);
       try {
-        await expect(import('../../functions/handlers/prepare-run/index.ts')).rejects.toThrow(/invalid environment: PIPELINE_CONFIG/);
+        // A cold start of its own for each config: the handler reads it when first imported.
+        await expect(importHandler('prepare-run', JSON.stringify(config))).rejects.toThrow(/invalid environment: PIPELINE_CONFIG/);
       } finally {
         delete process.env['PIPELINE_CONFIG'];
       }
     }
-    vi.resetModules();
   });
 });
 

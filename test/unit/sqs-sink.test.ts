@@ -1,12 +1,16 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { SqsMessageSink } from '../../functions/adapters/sqs-sink.ts';
 import { toCampaignMessage } from '../../functions/core/campaigns/message.ts';
 import type { CampaignMessage } from '../../functions/core/campaigns/message.ts';
 
 const sqs = mockClient(SQSClient);
+// The mocks patch the client classes for the whole process: put them back for the next file.
+afterAll(() => {
+  sqs.restore();
+});
 const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/campaigns';
 const sleeps: number[] = [];
 
