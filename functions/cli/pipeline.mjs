@@ -4,6 +4,9 @@
 // working command.
 import { bundledModuleUrl } from '../local/source-bundle.mjs';
 
+// Stack traces name the TypeScript sources, through the source map beside the bundle.
+process.setSourceMapsEnabled(true);
+
 // A reader that stops early (`pipeline query ... | head`) closes the pipe: that is not an error.
 process.stdout.on('error', (error) => {
   if (error.code === 'EPIPE') process.exit(0);

@@ -8,7 +8,7 @@
 // the project's own modules are one module (built in about 0.1-0.2 s), and the libraries load
 // natively.
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -41,20 +41,32 @@ const importsOutsideTheBundle = {
 };
 
 /**
- * Each source keeps its own import.meta.url, which the sources use to find the SQL, the docs
- * and the worker's entry beside them: inside a bundle it would be the bundle's. Records the
- * text of every source it reads, to know later whether the bundle is still theirs.
+ * Each source keeps its own import.meta (url, dirname and filename), which the sources use to
+ * find the SQL, the docs and the worker's entry beside them: inside a bundle it would be the
+ * bundle's. It is replaced in the syntax tree (esbuild's define, per file), not in the text, so
+ * a string or comment that mentions it is left alone; a property it has not (resolve) is
+ * undefined rather than the bundle's. Records the text of every source it reads, to know later
+ * whether the bundle is still theirs.
+ * @param {typeof import('esbuild').transform} transform
  * @param {Map<string, string>} sources
  * @returns {import('esbuild').Plugin}
  */
-const ownUrlPerSource = (sources) => ({
+const ownUrlPerSource = (transform, sources) => ({
   name: 'own-url-per-source',
   setup(bundler) {
     bundler.onLoad({ filter: /./ }, async ({ path }) => {
       const text = await readFile(path, 'utf8');
       sources.set(path, text);
-      const loader = path.endsWith('.json') ? 'json' : 'ts';
-      return { contents: text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(path).href)), loader };
+      const meta = { url: pathToFileURL(path).href, dirname: dirname(path), filename: path };
+      const { code } = await transform(text, {
+        loader: path.endsWith('.json') ? 'json' : 'ts',
+        format: 'esm',
+        target: 'node20',
+        sourcefile: path,
+        sourcemap: 'inline',
+        define: { 'import.meta': JSON.stringify(meta) },
+      });
+      return { contents: code, loader: 'js' };
     });
   },
 });
@@ -63,26 +75,30 @@ const ownUrlPerSource = (sources) => ({
  * The TypeScript module at `entry` bundled into one JavaScript module; returns the URL to import
  * it (or start a Worker) from.
  *
- * The bundle is kept in the cache folder with a manifest of the sources it was made from: while
- * their text and package-lock.json (the libraries it imports by path) are unchanged, the next
- * command imports it without running esbuild. Files are named by their content and written
- * under a temporary name then renamed, so commands starting at once share them and none reads
- * half of one. A source map sits beside the bundle, for `--enable-source-maps`. Where the cache
- * folder cannot be written, the bundle is passed as a data: URL instead.
+ * The bundle is kept in the cache folder with a manifest of what it was made from: while the
+ * sources' text, package-lock.json (the libraries it imports by path), tsconfig.json, this
+ * module and the Node that runs it are unchanged, the next command imports it without running
+ * esbuild. The manifest is named after the entry's path, so checkouts that share a
+ * node_modules, or entries of the same name, do not take each other's bundle. The bundle is
+ * named by a digest of its text, checked each time it is used (a file cut short by a crash is
+ * made again), and written under a temporary name then renamed, so commands starting at once
+ * share it and none reads half of one. A source map sits beside it. Where the cache folder
+ * cannot be written, the bundle is passed as a data: URL instead.
  * @param {URL} entry
  * @returns {Promise<URL>}
  */
 export async function bundledModuleUrl(entry) {
-  const name = basename(fileURLToPath(entry)).replace(/\.ts$/, '');
+  const entryPath = fileURLToPath(entry);
+  const name = `${basename(entryPath).replace(/\.ts$/, '')}-${digest([entryPath]).slice(0, 8)}`;
   const manifestFile = new URL(`${name}.json`, CACHE);
-  const cached = await stillCurrent(manifestFile);
+  const cached = await stillCurrent(manifestFile, entryPath);
   if (cached) return cached;
 
   // Loaded on use: a command whose bundle is current never loads esbuild.
-  const { build } = await import('esbuild');
+  const { build, transform } = await import('esbuild');
   const sources = new Map();
   const result = await build({
-    entryPoints: [fileURLToPath(entry)],
+    entryPoints: [entryPath],
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -90,21 +106,24 @@ export async function bundledModuleUrl(entry) {
     write: false,
     outfile: fileURLToPath(new URL(`${name}.mjs`, CACHE)),
     sourcemap: 'external',
-    plugins: [importsOutsideTheBundle, ownUrlPerSource(sources)],
+    plugins: [importsOutsideTheBundle, ownUrlPerSource(transform, sources)],
     logLevel: 'silent',
   });
   const code = result.outputFiles.find((file) => file.path.endsWith('.mjs'))?.text ?? '';
   const map = result.outputFiles.find((file) => file.path.endsWith('.map'))?.text ?? '';
-  const file = new URL(`${name}-${digest([code])}.mjs`, CACHE);
+  // The text written, source map link included, is what its name's digest is of.
+  const digestOfCode = digest([code]);
+  const file = new URL(`${name}-${digestOfCode}.mjs`, CACHE);
+  const text = `${code}//# sourceMappingURL=${basename(fileURLToPath(file))}.map\n`;
   try {
     await mkdir(CACHE, { recursive: true });
     await removeStaleBundles();
-    if (!(await exists(file))) {
+    if (!(await intact(file))) {
       await writeAtomically(new URL(`${basename(fileURLToPath(file))}.map`, CACHE), map);
-      await writeAtomically(file, `${code}//# sourceMappingURL=${basename(fileURLToPath(file))}.map\n`);
+      await writeAtomically(file, text);
     }
     const inputs = [...sources.keys()].sort();
-    const manifest = { key: digest([await lockfile(), ...inputs.flatMap((path) => [path, sources.get(path)])]), inputs, bundle: basename(fileURLToPath(file)) };
+    const manifest = { entry: entryPath, key: await keyOf(inputs, (path) => sources.get(path)), inputs, bundle: basename(fileURLToPath(file)) };
     await writeAtomically(manifestFile, JSON.stringify(manifest));
     return file;
   } catch {
@@ -113,26 +132,54 @@ export async function bundledModuleUrl(entry) {
 }
 
 /**
- * The bundle a manifest names, when the sources it lists still read as they did (any source
- * that now imports a new one has changed too) and the libraries are the same; otherwise none.
+ * The bundle a manifest names, when it is for this entry, what it was made from is unchanged
+ * (a source that now imports a new one has changed too), and the bundle reads as it was
+ * written; otherwise none.
  * @param {URL} manifestFile
+ * @param {string} entryPath
  * @returns {Promise<URL | undefined>}
  */
-async function stillCurrent(manifestFile) {
+async function stillCurrent(manifestFile, entryPath) {
   try {
     const manifest = JSON.parse(await readFile(manifestFile, 'utf8'));
-    const texts = await Promise.all(manifest.inputs.map((/** @type {string} */ path) => readFile(path, 'utf8')));
-    const key = digest([await lockfile(), ...manifest.inputs.flatMap((/** @type {string} */ path, /** @type {number} */ index) => [path, texts[index]])]);
+    if (manifest.entry !== entryPath) return undefined;
+    const texts = new Map(await Promise.all(manifest.inputs.map(async (/** @type {string} */ path) => [path, await readFile(path, 'utf8')])));
     const file = new URL(manifest.bundle, CACHE);
-    return key === manifest.key && (await exists(file)) ? file : undefined;
+    if ((await keyOf(manifest.inputs, (path) => texts.get(path))) !== manifest.key || !(await intact(file))) return undefined;
+    // Used again: not stale, whatever its age (removeStaleBundles).
+    const now = new Date();
+    await utimes(file, now, now).catch(() => undefined);
+    return file;
   } catch {
     return undefined;
   }
 }
 
-/** @returns {Promise<string>} */
-async function lockfile() {
-  return readFile(new URL('../../package-lock.json', import.meta.url), 'utf8').catch(() => '');
+/**
+ * What a bundle depends on besides its sources: the libraries' versions, the compiler options
+ * esbuild reads, how bundles are made (this module), and the Node that runs them.
+ * @param {readonly string[]} inputs
+ * @param {(path: string) => string | undefined} textOf
+ * @returns {Promise<string>}
+ */
+async function keyOf(inputs, textOf) {
+  const [lock, tsconfig, bundler] = await Promise.all(
+    ['../../package-lock.json', '../../tsconfig.json', './source-bundle.mjs'].map((path) => readFile(new URL(path, import.meta.url), 'utf8').catch(() => '')),
+  );
+  const runtime = [process.version, ...process.execArgv].join(' ');
+  return digest([lock, tsconfig, bundler, runtime, ...inputs.flatMap((path) => [path, textOf(path) ?? ''])]);
+}
+
+/**
+ * Whether a bundle file holds exactly what was written: its name ends in the digest of its code.
+ * @param {URL} file
+ * @returns {Promise<boolean>}
+ */
+async function intact(file) {
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return false;
+  const code = text.slice(0, text.lastIndexOf('//# sourceMappingURL='));
+  return basename(fileURLToPath(file)).endsWith(`-${digest([code])}.mjs`);
 }
 
 /**
@@ -144,14 +191,6 @@ function digest(parts) {
   // Lengths first, so that no two lists of parts hash as the same text.
   for (const part of parts) hash.update(`${part.length}:`).update(part);
   return hash.digest('hex').slice(0, 16);
-}
-
-/** @param {URL} file */
-async function exists(file) {
-  return stat(file).then(
-    () => true,
-    () => false,
-  );
 }
 
 /**

@@ -11,8 +11,8 @@ import { afterAll } from 'vitest';
  * - a file that leaves an AWS client's `send` mocked (aws-sdk-client-mock patches the class,
  *   for every instance in the process) fails, naming the client, until it restores the mock.
  * Modules stay loaded from one file to the next (that is the time saved, in the libraries and
- * in code the JIT has already compiled): a file that needs the handlers to read a new
- * environment when imported calls coldStart (test/support/lambda.ts).
+ * in code the JIT has already compiled): handlers, which read the environment when first
+ * imported, are loaded through importHandler (test/support/lambda.ts), afresh for each file.
  */
 const environment = { ...process.env };
 const clients = { AthenaClient, S3Client, SFNClient, SQSClient };
