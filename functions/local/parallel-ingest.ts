@@ -298,7 +298,8 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
     for (let index = 0; index < workerCount; index += 1) {
       const setup: WorkerSetup = { ...common, index, workers: workerCount, peers: peers[index]!, rowsPerFile };
       const ports = peers[index]!.filter((port) => port !== null);
-      const worker = new Worker(workerUrl, { workerData: setup, transferList: ports });
+      // Source maps on, as the command turns them on for itself: a worker's stack traces name the TypeScript.
+      const worker = new Worker(workerUrl, { workerData: setup, transferList: ports, execArgv: [...process.execArgv, '--enable-source-maps'] });
       workers.push(worker);
       listen(worker, index);
     }

@@ -7,7 +7,7 @@
 // each ingest worker (a thread starts without the loaders of the process that made it). Bundled,
 // the project's own modules are one module (built in about 0.1-0.2 s), and the libraries load
 // natively.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -48,10 +48,11 @@ const importsOutsideTheBundle = {
  * undefined rather than the bundle's. Records the text of every source it reads, to know later
  * whether the bundle is still theirs.
  * @param {typeof import('esbuild').transform} transform
+ * @param {string} tsconfigRaw the project's compiler options (transform reads no tsconfig.json)
  * @param {Map<string, string>} sources
  * @returns {import('esbuild').Plugin}
  */
-const ownUrlPerSource = (transform, sources) => ({
+const ownUrlPerSource = (transform, tsconfigRaw, sources) => ({
   name: 'own-url-per-source',
   setup(bundler) {
     bundler.onLoad({ filter: /./ }, async ({ path }) => {
@@ -64,6 +65,7 @@ const ownUrlPerSource = (transform, sources) => ({
         target: 'node20',
         sourcefile: path,
         sourcemap: 'inline',
+        tsconfigRaw,
         define: { 'import.meta': JSON.stringify(meta) },
       });
       return { contents: code, loader: 'js' };
@@ -89,13 +91,15 @@ const ownUrlPerSource = (transform, sources) => ({
  */
 export async function bundledModuleUrl(entry) {
   const entryPath = fileURLToPath(entry);
-  const name = `${basename(entryPath).replace(/\.ts$/, '')}-${digest([entryPath]).slice(0, 8)}`;
+  // Per entry and runtime, so that a test runner's conditions and a command's each keep theirs.
+  const name = `${basename(entryPath).replace(/\.ts$/, '')}-${digest([entryPath, runtime()]).slice(0, 8)}`;
   const manifestFile = new URL(`${name}.json`, CACHE);
   const cached = await stillCurrent(manifestFile, entryPath);
   if (cached) return cached;
 
   // Loaded on use: a command whose bundle is current never loads esbuild.
   const { build, transform } = await import('esbuild');
+  const tsconfig = await readFile(new URL('../../tsconfig.json', import.meta.url), 'utf8').catch(() => '{}');
   const sources = new Map();
   const result = await build({
     entryPoints: [entryPath],
@@ -106,22 +110,19 @@ export async function bundledModuleUrl(entry) {
     write: false,
     outfile: fileURLToPath(new URL(`${name}.mjs`, CACHE)),
     sourcemap: 'external',
-    plugins: [importsOutsideTheBundle, ownUrlPerSource(transform, sources)],
+    plugins: [importsOutsideTheBundle, ownUrlPerSource(transform, tsconfig, sources)],
     logLevel: 'silent',
   });
   const code = result.outputFiles.find((file) => file.path.endsWith('.mjs'))?.text ?? '';
   const map = result.outputFiles.find((file) => file.path.endsWith('.map'))?.text ?? '';
-  // The text written, source map link included, is what its name's digest is of.
-  const digestOfCode = digest([code]);
-  const file = new URL(`${name}-${digestOfCode}.mjs`, CACHE);
+  // Named by a digest of its code (the text before the source map's link).
+  const file = new URL(`${name}-${digest([code])}.mjs`, CACHE);
   const text = `${code}//# sourceMappingURL=${basename(fileURLToPath(file))}.map\n`;
   try {
     await mkdir(CACHE, { recursive: true });
     await removeStaleBundles();
-    if (!(await intact(file))) {
-      await writeAtomically(new URL(`${basename(fileURLToPath(file))}.map`, CACHE), map);
-      await writeAtomically(file, text);
-    }
+    await writeAtomically(mapOf(file), map);
+    if (!(await intact(file))) await writeAtomically(file, text);
     const inputs = [...sources.keys()].sort();
     const manifest = { entry: entryPath, key: await keyOf(inputs, (path) => sources.get(path)), inputs, bundle: basename(fileURLToPath(file)) };
     await writeAtomically(manifestFile, JSON.stringify(manifest));
@@ -133,8 +134,8 @@ export async function bundledModuleUrl(entry) {
 
 /**
  * The bundle a manifest names, when it is for this entry, what it was made from is unchanged
- * (a source that now imports a new one has changed too), and the bundle reads as it was
- * written; otherwise none.
+ * (a source that now imports a new one has changed too), the bundle reads as it was written,
+ * and its source map is there; otherwise none.
  * @param {URL} manifestFile
  * @param {string} entryPath
  * @returns {Promise<URL | undefined>}
@@ -145,10 +146,10 @@ async function stillCurrent(manifestFile, entryPath) {
     if (manifest.entry !== entryPath) return undefined;
     const texts = new Map(await Promise.all(manifest.inputs.map(async (/** @type {string} */ path) => [path, await readFile(path, 'utf8')])));
     const file = new URL(manifest.bundle, CACHE);
-    if ((await keyOf(manifest.inputs, (path) => texts.get(path))) !== manifest.key || !(await intact(file))) return undefined;
-    // Used again: not stale, whatever its age (removeStaleBundles).
+    // Touched first, as used again: not stale, whatever its age (removeStaleBundles).
     const now = new Date();
-    await utimes(file, now, now).catch(() => undefined);
+    await Promise.all([file, mapOf(file)].map((each) => utimes(each, now, now)));
+    if ((await keyOf(manifest.inputs, (path) => texts.get(path))) !== manifest.key || !(await intact(file))) return undefined;
     return file;
   } catch {
     return undefined;
@@ -166,8 +167,31 @@ async function keyOf(inputs, textOf) {
   const [lock, tsconfig, bundler] = await Promise.all(
     ['../../package-lock.json', '../../tsconfig.json', './source-bundle.mjs'].map((path) => readFile(new URL(path, import.meta.url), 'utf8').catch(() => '')),
   );
-  const runtime = [process.version, ...process.execArgv].join(' ');
-  return digest([lock, tsconfig, bundler, runtime, ...inputs.flatMap((path) => [path, textOf(path) ?? ''])]);
+  return digest([lock, tsconfig, bundler, runtime(), ...inputs.flatMap((path) => [path, textOf(path) ?? ''])]);
+}
+
+/**
+ * The Node version and the conditions it resolves packages under (`--conditions`, `-C`, on the
+ * command line or in NODE_OPTIONS), which decide the library files a bundle imports. Other
+ * flags do not change a bundle.
+ * @returns {string}
+ */
+function runtime() {
+  const flags = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
+  const conditions = flags.flatMap((flag, index) => {
+    if (flag === '--conditions' || flag === '-C') return [flags[index + 1] ?? ''];
+    const joined = /^(?:--conditions|-C)=(.*)$/.exec(flag);
+    return joined ? [joined[1]] : [];
+  });
+  return [process.version, ...conditions.sort()].join(' ');
+}
+
+/**
+ * @param {URL} file
+ * @returns {URL}
+ */
+function mapOf(file) {
+  return new URL(`${basename(fileURLToPath(file))}.map`, CACHE);
 }
 
 /**
@@ -199,7 +223,8 @@ function digest(parts) {
  */
 async function writeAtomically(file, text) {
   const path = fileURLToPath(file);
-  const partial = resolve(dirname(path), `.${process.pid}-${basename(path)}`);
+  // Unique per call: two threads or two calls of one process may write the same file at once.
+  const partial = resolve(dirname(path), `.${process.pid}-${randomUUID()}-${basename(path)}`);
   await writeFile(partial, text);
   await rename(partial, path);
 }
