@@ -12,7 +12,7 @@ export default defineConfig({
     // Files share their two worker processes instead of each starting one and importing every
     // library again (DuckDB, Arrow, the AWS SDK, aws-cdk-lib), and keep what earlier files
     // compiled or cached (the synthesized stack): the suite took 247-273 s isolated and
-    // 175-200 s shared here. What a file changes in the process is put back or refused after it
+    // 166-203 s shared here. What a file changes in the process is put back or refused after it
     // (test/support/restore-process.ts); handlers load through importHandler
     // (test/support/lambda.ts). Files pass in any order: `vitest run --sequence.shuffle.files`.
     isolate: false,
