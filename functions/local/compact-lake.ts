@@ -13,8 +13,8 @@ import { sqlString } from '../adapters/lake-views.ts';
 export type { CompactionResult };
 
 /**
- * Merges the raw files of each partition into one: every ingest batch writes a file per day it
- * touches, and many small files slow DuckDB and Athena alike. The merged file is written under
+ * Merges the raw files of each partition into one: every ingest batch adds files to the day it
+ * was received, and many small files slow DuckDB and Athena alike. The merged file is written under
  * a hidden name, renamed into place, and only then are the files it replaces removed; a reader
  * in between sees each event twice, which the tables already drop (a repeated event_id counts
  * once, and the delivery order columns are kept).

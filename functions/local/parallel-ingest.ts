@@ -1,12 +1,10 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { MessageChannel, Worker } from 'node:worker_threads';
-import type { MessagePort } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { ErasedCustomers } from '../core/erasure/register.ts';
 import type { EventType } from '../core/events/schemas.ts';
 import { batchIdentity, BatchWriter, Rejections } from '../core/ingest/batch-output.ts';
-import type { EncodedPartition } from '../core/ingest/batch-output.ts';
 import { countDelivery, decideDelivery, FirstDeliveries } from '../core/ingest/deliveries.ts';
 import { ingestRecords } from '../core/ingest/ingest.ts';
 import { DEFAULT_ROWS_PER_FLUSH, newCounts } from '../core/ingest/ingest-types.ts';
@@ -24,11 +22,9 @@ import { DEFAULT_EARLIEST_EVENT_DATE, earliestEventMs } from '../core/events/tim
  * validate chunks in parallel; the main thread then decides, chunk by chunk in file order,
  * which valid records are first deliveries, exact repeats or conflicting repeats (the same
  * decideDelivery as the sequential path, so counts, reasons and stored rows are the same);
- * workers buffer the stored rows by day. When the main thread calls a flush (every
- * rowsPerFlush stored rows per worker), each day's rows go to the one worker that owns that
- * day, which encodes them together: a day gets one file per flush however many threads held
- * its rows (or several when they are more than rowsPerFlush). The main thread writes every
- * file.
+ * workers buffer the stored rows. When the main thread calls a flush (every rowsPerFlush stored
+ * rows per worker), each worker encodes the rows it holds as one file, all under the partition
+ * of the day the batch was received. The main thread writes every file.
  */
 
 /** What a worker is started with. */
@@ -37,13 +33,6 @@ export interface WorkerSetup {
   readonly source: string;
   readonly ingestId: string;
   readonly receivedAtMs: number;
-  /** This worker's place among the workers; a day's file is written by worker (day number mod workers). */
-  readonly index: number;
-  readonly workers: number;
-  /** A port to every other worker, by its index (null at this worker's own). */
-  readonly peers: readonly (MessagePort | null)[];
-  /** Rows a file holds at most, unless one worker's rows of the day alone are more. */
-  readonly rowsPerFile: number;
   /** Events dated before this instant are refused (validateRecord). */
   readonly earliestEventMs: number;
   /** The erasure register (key and keyed ids with their dates), when anyone was erased. */
@@ -63,9 +52,9 @@ export type ToWorker =
     }
   | ChunkDecision
   /** Encode the rows decided so far: every worker gets this after the same chunk's decision. */
-  | { type: 'flush'; round: number }
+  | { type: 'flush' }
   /** The last flush, after the last decision. */
-  | { type: 'finish'; round: number };
+  | { type: 'finish' };
 
 export interface ChunkDecision {
   readonly type: 'decide';
@@ -102,10 +91,10 @@ export interface ChunkDecided {
   readonly conflicts: readonly RefusedRecord[];
 }
 
-/** The files of the days a worker owns, for one flush; `finished` answers the last one. */
+/** A worker's file of one flush (none when it held no rows); `finished` answers the last one. */
 export interface FilesReady {
   readonly type: 'flushed' | 'finished';
-  readonly files: readonly EncodedPartition[];
+  readonly files: readonly Uint8Array[];
 }
 
 type FromWorker = ChunkParsed | ChunkDecided | FilesReady;
@@ -183,10 +172,8 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
     earliestEventMs: earliestEventMs(options.earliestEventDate ?? DEFAULT_EARLIEST_EVENT_DATE),
     ...(!erased.isEmpty && { erasure: { key: erased.secret!, dates: [...erased.dates] } }),
   };
-  // The workers together buffer as many rows per worker as the sequential path holds, for the
-  // memory of a buffer per worker; a file holds no more rows than one of those buffers.
-  const rowsPerFile = options.rowsPerFlush ?? DEFAULT_ROWS_PER_FLUSH;
-  const rowsPerFlush = rowsPerFile * workerCount;
+  // Each worker buffers about as many rows as the sequential path holds before it writes a file.
+  const rowsPerFlush = (options.rowsPerFlush ?? DEFAULT_ROWS_PER_FLUSH) * workerCount;
   const workers: Worker[] = [];
 
   let failure: Error | undefined;
@@ -194,9 +181,8 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
   let signalled = false;
   const parsed = new Map<number, ChunkParsed>();
   const decided = new Map<number, ChunkDecided>();
-  const finished: (readonly EncodedPartition[] | undefined)[] = Array.from({ length: workerCount }, () => undefined);
+  const finished: (readonly Uint8Array[] | undefined)[] = Array.from({ length: workerCount }, () => undefined);
   let storedSinceFlush = 0;
-  let round = 0;
   const inFlight = Array.from({ length: workerCount }, () => 0);
   // A message that arrives while the main thread is busy is remembered, so no wait misses it.
   const signal = () => {
@@ -241,8 +227,8 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
   // Files are written in the background, one flush after the other: waiting on them here would
   // hold back the decisions the workers are waiting for.
   let writes = Promise.resolve();
-  const queueWrite = (files: readonly EncodedPartition[]) => {
-    writes = writes.then(() => writer.putPartitions(files));
+  const queueWrite = (files: readonly Uint8Array[]) => {
+    writes = writes.then(() => writer.putRawFiles(files));
     writes.catch((error: Error) => {
       failure ??= error;
       signal();
@@ -274,8 +260,7 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
       workers[nextToDecide % workerCount]!.postMessage(message, [store.buffer]);
       nextToDecide += 1;
       if (storedSinceFlush >= rowsPerFlush) {
-        for (const worker of workers) worker.postMessage({ type: 'flush', round } satisfies ToWorker);
-        round += 1;
+        for (const worker of workers) worker.postMessage({ type: 'flush' } satisfies ToWorker);
         storedSinceFlush = 0;
       }
     }
@@ -293,13 +278,10 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
   };
 
   const workerUrl = await bundledModuleUrl(new URL('./ingest-worker.ts', import.meta.url));
-  const peers = peerPorts(workerCount);
   try {
     for (let index = 0; index < workerCount; index += 1) {
-      const setup: WorkerSetup = { ...common, index, workers: workerCount, peers: peers[index]!, rowsPerFile };
-      const ports = peers[index]!.filter((port) => port !== null);
       // Source maps on, as the command turns them on for itself: a worker's stack traces name the TypeScript.
-      const worker = new Worker(workerUrl, { workerData: setup, transferList: ports, execArgv: [...process.execArgv, '--enable-source-maps'] });
+      const worker = new Worker(workerUrl, { workerData: common satisfies WorkerSetup, execArgv: [...process.execArgv, '--enable-source-maps'] });
       workers.push(worker);
       listen(worker, index);
     }
@@ -326,7 +308,7 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
       await settle();
       if (nextToRecord < chunkIndex) await waitForWorkers();
     }
-    for (const worker of workers) worker.postMessage({ type: 'finish', round } satisfies ToWorker);
+    for (const worker of workers) worker.postMessage({ type: 'finish' } satisfies ToWorker);
     while (finished.some((files) => files === undefined)) await waitForWorkers();
     for (const files of finished) queueWrite(files!);
     await writes;
@@ -337,19 +319,6 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
   }
   options.onProgress?.({ ...counts });
   return { ...counts, ingestId: batch.ingestId, keys: writer.keys, sampleRejections: rejections.sample };
-}
-
-/** For each worker, a port to every other one (a channel per pair), null at its own index. */
-function peerPorts(workers: number): (MessagePort | null)[][] {
-  const ports: (MessagePort | null)[][] = Array.from({ length: workers }, () => Array.from({ length: workers }, () => null));
-  for (let one = 0; one < workers; one += 1) {
-    for (let other = one + 1; other < workers; other += 1) {
-      const { port1, port2 } = new MessageChannel();
-      ports[one]![other] = port1;
-      ports[other]![one] = port2;
-    }
-  }
-  return ports;
 }
 
 /**

@@ -223,8 +223,12 @@ describe('types and timestamps', () => {
       expect.stringMatching(/^occurred_at: .*1970.*2100|^occurred_at: .*year/),
       expect.stringMatching(/^occurred_at: .*offset/),
     ]);
-    const [row] = await queryCsv(outcome.lake, 'select cast(dt as varchar) as dt from orders');
-    expect(row!['dt']).toBe('2099-07-01');
+    // Stored with its own instant; filed, as every row, under the day it was received.
+    const [row] = await queryCsv(
+      outcome.lake,
+      "select strftime(occurred_at at time zone 'UTC', '%Y-%m-%d %H:%M') as occurred, dt = cast(received_at at time zone 'UTC' as date) as filed_when_received from orders",
+    );
+    expect(row).toEqual({ occurred: '2099-07-01 04:00', filed_when_received: 'true' });
   });
 });
 

@@ -323,7 +323,7 @@ describe('ingest-queue Lambda under faults', () => {
     const { raw, rejected } = lake();
     const event = { Records: [sqsRecord('m1', order('evt-x', '2024-01-01T10:00:00Z')), sqsRecord('m2', order('evt-x', '2024-01-05T10:00:00Z', 99))] };
     expect(await redelivered(event)).toEqual([]);
-    expect(raw().map((row) => [row.key.split('/')[2], row['source']])).toEqual([['dt=2024-01-01', 'message:m1']]);
+    expect(raw().map((row) => [row.key.split('/')[1], row['source']])).toEqual([['orders', 'message:m1']]);
     expect(rejected()).toEqual([
       expect.objectContaining({ source: 'message:m2', reason: 'event_id: "evt-x" was already received in message m1 of this batch with different content' }),
     ]);
@@ -343,9 +343,10 @@ describe('ingest-queue Lambda under faults', () => {
   });
 
   it('acknowledges an exact repeat only with the file that stores its first delivery', async () => {
-    lake(['raw/orders/dt=2024-01-01/']);
+    lake(['raw/orders/']);
     const first = order('evt-1', '2024-01-01T10:00:00Z');
-    const event = { Records: [sqsRecord('m1', first), sqsRecord('m2', order('evt-2', '2024-01-02T10:00:00Z')), sqsRecord('m3', first)] };
+    const survey = JSON.stringify(surveyEvent({ event_id: 'evt-2', customer_id: 'c1', occurred_at: '2024-01-02T10:00:00Z', score: 9 }));
+    const event = { Records: [sqsRecord('m1', first), sqsRecord('m2', survey, 'surveys'), sqsRecord('m3', first)] };
     expect((await redelivered(event)).sort()).toEqual(['m1', 'm3']);
   });
 
@@ -358,7 +359,9 @@ describe('ingest-queue Lambda under faults', () => {
 
   const DATES = ['2024-01-01', '2024-01-02', '2024-01-03'];
   const PREFIXES = [
-    ...['orders', 'surveys'].flatMap((type) => DATES.map((date) => `raw/${type}/dt=${date}/`)),
+    // A batch writes one raw file per event type, under the day it was received.
+    'raw/orders/',
+    'raw/surveys/',
     'rejected/orders/',
     'rejected/surveys/',
     'rejected/unknown/',

@@ -8,7 +8,7 @@ import type { S3Event, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ColumnBatch, readParquetRows } from '../../functions/core/lake/parquet.ts';
-import { orderEvent } from '../support/events.ts';
+import { orderEvent, surveyEvent } from '../support/events.ts';
 import { audienceQueryResult, importHandler, lambdaContext, lambdaEnvironment, sqsRecord } from '../support/lambda.ts';
 import { simulateBgNbd } from '../support/simulate-clv.ts';
 import { GRADIENT_WARM_START_SAMPLE } from '../../functions/core/clv/optimize.ts';
@@ -51,18 +51,28 @@ describe('ingest-queue handler', () => {
       sqsRecord('m2', '{"event_id": "broken"'),
       sqsRecord('m3', JSON.stringify(orderEvent({ order_id: 'o3', customer_id: 'c3', occurred_at: '2024-01-02T10:00:00Z' }))),
       sqsRecord('m4', JSON.stringify({ hello: 'world' }), null),
+      sqsRecord('m5', JSON.stringify(surveyEvent({ customer_id: 'c1', occurred_at: '2024-01-01T12:00:00Z', score: 9 })), 'surveys'),
     ],
   };
+  /** The UTC dates the handler may run on (a test that runs over midnight takes either). */
+  const today = () => new Date().toISOString().slice(0, 10);
 
   it('stores good records, keeps bad ones with their reason, and reports no failure', async () => {
     s3.on(PutObjectCommand).resolves({});
     const { handler } = await importHandler('ingest-queue');
+    const before = today();
     const response = await handler(event, context);
     expect(response.batchItemFailures).toEqual([]);
     const keys = puts()
       .map((input) => input.Key!)
       .sort();
-    expect(keys.filter((key) => key.startsWith('raw/orders/dt=2024-01-0'))).toHaveLength(2);
+    // One file per event type, under the day the batch was received, whatever the events' dates.
+    const raw = keys.filter((key) => key.startsWith('raw/'));
+    expect(raw.map((key) => key.split('/').slice(1, 3).join('/'))).toSatisfy((partitions: string[]) =>
+      [before, today()].some((date) => partitions.join() === `orders/dt=${date},surveys/dt=${date}`),
+    );
+    const stored = puts().find((input) => input.Key!.startsWith('raw/orders/'))!;
+    expect(readParquetRows(stored.Body as Uint8Array).map((row) => row['order_id'])).toEqual(['o1', 'o3']);
     const rejected = puts().filter((input) => input.Key!.startsWith('rejected/'));
     expect(rejected.map((input) => input.Key!.split('/')[1]).sort()).toEqual(['orders', 'unknown']);
     const reasons = rejected.flatMap((input) =>
@@ -76,14 +86,14 @@ describe('ingest-queue handler', () => {
     );
   });
 
-  it('reports exactly the record whose data could not be stored, never an empty identifier', async () => {
+  it('reports exactly the records whose data could not be stored, never an empty identifier', async () => {
     s3.on(PutObjectCommand).callsFake((input: PutObjectCommandInput) => {
-      if (input.Key!.includes('dt=2024-01-02')) throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+      if (input.Key!.startsWith('raw/surveys/')) throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
       return {};
     });
     const { handler } = await importHandler('ingest-queue');
     const response = await handler(event, context);
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm3' }]);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm5' }]);
   });
 });
 
@@ -104,7 +114,8 @@ describe('ingest-file handler', () => {
       .map((input) => input.Key!)
       .sort();
     expect(s3.commandCalls(GetObjectCommand)[0]!.args[0].input.Key).toBe('landing/orders/day 1.jsonl');
-    expect(firstKeys.some((key) => key.startsWith('raw/orders/dt=2024-01-01/'))).toBe(true);
+    // The S3 event's time is when the file was received: its events go under that day.
+    expect(firstKeys.some((key) => key.startsWith('raw/orders/dt=2024-01-02/'))).toBe(true);
     expect(firstKeys.some((key) => key.startsWith('rejected/orders/dt=2024-01-02/'))).toBe(true);
     s3.resetHistory();
     await handler(event);
@@ -132,7 +143,7 @@ describe('ingest-file handler', () => {
       puts()
         .map((input) => input.Key!)
         .filter((key) => key.startsWith('raw/')),
-    ).toEqual([expect.stringMatching(/^raw\/fx_rates\/dt=2024-01-01\/part-.+\.parquet$/)]);
+    ).toEqual([expect.stringMatching(/^raw\/fx_rates\/dt=2024-01-02\/part-.+\.parquet$/)]);
   });
 });
 

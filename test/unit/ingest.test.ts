@@ -30,7 +30,7 @@ const ingest = (text: string | Uint8Array, options: { rowsPerFlush?: number } = 
   ingestRecords(recordsOf('jsonl', bytesOf(text)), { eventType: 'orders', source: 'test.jsonl', store, receivedAt, ingestId: 'batch1', ...options });
 
 describe('ingest', () => {
-  it('partitions accepted events by UTC date and keeps every refused record with its reason', async () => {
+  it('stores accepted events of any date under the day the batch was received and keeps every refused record with its reason', async () => {
     const result = await ingest(
       lines([
         orderEvent({ event_id: 'e1', order_id: 'o1', customer_id: 'c1', occurred_at: '2024-03-31T23:30:00-05:00' }),
@@ -40,9 +40,9 @@ describe('ingest', () => {
       ]),
     );
     expect(result).toMatchObject({ received: 4, accepted: 2, rejected: 2, duplicates: 0, stored: 2 });
+    // Events of 2024-03-31 and 2024-04-01 (UTC), received on 2024-04-02: one file, in that day's partition.
     expect(result.keys.map((key) => key.replace(/-\d{4}\./, '-N.')).sort()).toEqual([
-      'raw/orders/dt=2024-03-31/part-batch1-N.parquet',
-      'raw/orders/dt=2024-04-01/part-batch1-N.parquet',
+      'raw/orders/dt=2024-04-02/part-batch1-N.parquet',
       'rejected/orders/dt=2024-04-02/part-batch1-N.jsonl',
     ]);
     const rejectedKey = result.keys.find((key) => key.startsWith('rejected/'))!;
@@ -76,7 +76,7 @@ describe('ingest', () => {
       const result = await engine.query(
         `select event_id, occurred_at, total, status, extras, channel, record_number, typeof(occurred_at) as occurred_type, dt from read_parquet('${glob}', hive_partitioning = true)`,
       );
-      expect(result.rows).toEqual([['e1', '2024-04-01 04:30:00+00', 12.25, 'placed', '{"gift":true}', 'web', 1, 'TIMESTAMP WITH TIME ZONE', '2024-04-01']]);
+      expect(result.rows).toEqual([['e1', '2024-04-01 04:30:00+00', 12.25, 'placed', '{"gift":true}', 'web', 1, 'TIMESTAMP WITH TIME ZONE', '2024-04-02']]);
       const metadata = await engine.query(`select distinct compression from parquet_metadata('${glob}')`);
       expect(metadata.rows).toEqual([['ZSTD']]);
     } finally {
@@ -143,7 +143,7 @@ describe('ingest', () => {
 
   it('leaves no temporary files behind', async () => {
     await ingest(lines([orderEvent({ order_id: 'o1', customer_id: 'c1', occurred_at: '2024-03-31T10:00:00Z' })]));
-    const names = await readdir(join(directory.path, 'raw/orders/dt=2024-03-31'));
+    const names = await readdir(join(directory.path, 'raw/orders/dt=2024-04-02'));
     expect(names.every((name) => name.endsWith('.parquet'))).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ColumnBatch, readParquetColumns, readParquetRows, transferablesOf } from '../../functions/core/lake/parquet.ts';
+import { ColumnBatch, readParquetColumns, readParquetRows } from '../../functions/core/lake/parquet.ts';
 import { DuckDbEngine } from '../../functions/adapters/duckdb-engine.ts';
 import { temporaryDirectory } from '../support/cli.ts';
 import { writeFile } from 'node:fs/promises';
@@ -83,24 +83,6 @@ describe('columns of every kind', () => {
         expect(readParquetRows(batch.toParquet())).toEqual(rows);
       }),
       { numRuns: 60 },
-    );
-  });
-
-  it("are written into another batch's file after its own rows when handed over as typed arrays, as threads hand a day's rows to one another", () => {
-    // The receiving batch may hold no rows of its own; a part may hold none either.
-    fc.assert(
-      fc.property(fc.array(fc.array(row, { maxLength: 60 }), { minLength: 1, maxLength: 4 }), ([own, ...others]) => {
-        const batchOf = (rows: readonly Record<string, unknown>[]) => {
-          const batch = new ColumnBatch(columns);
-          for (const each of rows) batch.append(each);
-          return batch;
-        };
-        const parts = others.map((rows) => batchOf(rows).columnsPart());
-        // Moved as postMessage moves them: buffers transferred, typed arrays rebuilt over them.
-        const received = structuredClone(parts, { transfer: transferablesOf(parts) });
-        expect(readParquetRows(batchOf(own!).toParquet(received))).toEqual([own!, ...others].flat());
-      }),
-      { numRuns: 100 },
     );
   });
 });

@@ -32,7 +32,9 @@ const deliveryColumns: readonly ColumnDoc[] = [
   {
     name: 'dt',
     type: 'date',
-    description: 'The UTC date of occurred_at: the partition (raw/<table>/dt=YYYY-MM-DD/). An event that arrives late is stored under its own date.',
+    description:
+      "The UTC date of received_at: the partition (raw/<table>/dt=YYYY-MM-DD/), as for rejected_events; not the event's date (occurred_at). " +
+      'A late event is stored with the day it arrived.',
   },
 ];
 
@@ -77,7 +79,7 @@ export const sourceTables: readonly TableDoc[] = [
   {
     name: 'orders',
     layer: 'source',
-    summary: 'Order events as ingested: every stored delivery, duplicates included, partitioned by dt, the UTC date of the event.',
+    summary: 'Order events as ingested: every stored delivery, duplicates included, partitioned by dt, the UTC date it was received.',
     grain: null,
     rowMeaning: 'a stored delivery of an order event',
     definition: rawDefinition('stg_order_events'),
@@ -130,7 +132,7 @@ export const sourceTables: readonly TableDoc[] = [
   {
     name: 'surveys',
     layer: 'source',
-    summary: 'Survey (NPS) answers as ingested: every stored delivery, duplicates included, partitioned by dt, the UTC date of the event.',
+    summary: 'Survey (NPS) answers as ingested: every stored delivery, duplicates included, partitioned by dt, the UTC date it was received.',
     grain: null,
     rowMeaning: 'a stored delivery of a survey answer',
     definition: rawDefinition('stg_survey_responses'),
@@ -165,7 +167,7 @@ export const sourceTables: readonly TableDoc[] = [
   {
     name: 'spend',
     layer: 'source',
-    summary: 'Marketing spend as ingested (pipeline ingest spend, landing/spend/): every stored delivery, partitioned by dt, the spend date.',
+    summary: 'Marketing spend as ingested (pipeline ingest spend, landing/spend/): every stored delivery, partitioned by dt, the UTC date it was received.',
     grain: null,
     rowMeaning: 'a stored delivery of a spend event',
     definition:
@@ -189,7 +191,7 @@ export const sourceTables: readonly TableDoc[] = [
   {
     name: 'fx_rates',
     layer: 'source',
-    summary: 'Exchange rates as ingested (pipeline ingest fx-rates, landing/fx-rates/): every stored delivery, partitioned by dt, the date of the rate.',
+    summary: 'Exchange rates as ingested (pipeline ingest fx-rates, landing/fx-rates/): every stored delivery, partitioned by dt, the UTC date it was received.',
     grain: null,
     rowMeaning: 'a stored delivery of an exchange rate',
     definition:

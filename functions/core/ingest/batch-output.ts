@@ -11,8 +11,8 @@ import type { RawRecord } from './records.ts';
 import type { AnyEventRow } from './validate.ts';
 
 /*
- * What an ingest batch writes: accepted rows buffered by day and encoded as Parquet, refused
- * records as JSON Lines, under keys named after the batch. Shared by the sequential path
+ * What an ingest batch writes: accepted rows buffered and encoded as Parquet, refused records
+ * as JSON Lines, under keys named after the batch. Shared by the sequential path
  * (ingest.ts) and the parallel one (local/parallel-ingest.ts).
  */
 
@@ -42,62 +42,42 @@ export function batchIdentity(options: Pick<IngestOptions, 'eventType' | 'source
 }
 
 /**
- * Accepted rows buffered by day, the raw tables' partitions: encoded to one Parquet file per
- * day on flush.
+ * A batch's accepted rows, buffered as columns until they are encoded as one Parquet file.
+ * Every row of a batch goes to one partition, the UTC date the batch was received
+ * (lakeLayout.rawPartition), whatever date the event carries: a backfill of two years is a
+ * file per flush rather than one per day it touches, which made ingest and every later read of
+ * the raw tables pay for hundreds of small files (bench/HISTORY.md), and a late event lands
+ * with the day it came instead of rewriting an old partition.
  */
-export class RowPartitions {
-  private partitions = new Map<string, ColumnBatch>();
-  private readonly days = new Map<number, string>();
+export class RowBuffer {
+  private rows: ColumnBatch;
   private readonly columns: readonly ColumnSpec[];
   // Columns that do not come from the event itself; reused for every row (append copies values).
   private readonly delivery: Record<string, unknown>;
-  size = 0;
 
   constructor(batch: BatchIdentity) {
     this.columns = rawColumns[batch.eventType];
+    this.rows = new ColumnBatch(this.columns);
     this.delivery = { occurred_at: 0, received_at: batch.receivedAt.getTime(), ingest_id: batch.ingestId, source: batch.source, record_number: 0 };
   }
 
+  get size(): number {
+    return this.rows.length;
+  }
+
   append(row: AnyEventRow, recordNumber: number): void {
-    const date = this.dateOf(row.occurred_at_ms);
-    let partition = this.partitions.get(date);
-    if (!partition) this.partitions.set(date, (partition = new ColumnBatch(this.columns)));
     this.delivery['occurred_at'] = row.occurred_at_ms;
     this.delivery['record_number'] = recordNumber;
-    partition.append(row as unknown as Record<string, unknown>, this.delivery);
-    this.size += 1;
-    if (this.size % COMPACT_EVERY_ROWS === 0) for (const each of this.partitions.values()) each.compact();
+    this.rows.append(row as unknown as Record<string, unknown>, this.delivery);
+    if (this.rows.length % COMPACT_EVERY_ROWS === 0) this.rows.compact();
   }
 
-  /** Takes the buffered rows: one file per day, in no particular order. */
-  *drain(): Generator<EncodedPartition> {
-    const partitions = this.take();
-    for (const [date, partition] of partitions) {
-      // Each day's columns are let go once its file is encoded, not after the last day's.
-      partitions.delete(date);
-      yield { date, bytes: partition.toParquet() };
-    }
+  /** Takes the buffered rows as one file's bytes; none when no row is buffered. */
+  *drain(): Generator<Uint8Array> {
+    const rows = this.rows;
+    this.rows = new ColumnBatch(this.columns);
+    if (rows.length > 0) yield rows.toParquet();
   }
-
-  /** Takes the buffered rows as they are, by day, to be encoded by the caller. */
-  take(): Map<string, ColumnBatch> {
-    const partitions = this.partitions;
-    this.partitions = new Map();
-    this.size = 0;
-    return partitions;
-  }
-
-  private dateOf(epochMs: number): string {
-    const day = Math.floor(epochMs / 86_400_000);
-    let date = this.days.get(day);
-    if (date === undefined) this.days.set(day, (date = utcDate(epochMs)));
-    return date;
-  }
-}
-
-export interface EncodedPartition {
-  readonly date: string;
-  readonly bytes: Uint8Array;
 }
 
 /** Writes a batch's files under their keys, a few at a time, and remembers the keys. */
@@ -110,15 +90,13 @@ export class BatchWriter {
     private readonly batch: BatchIdentity,
   ) {}
 
-  /**
-   * Writes each file as soon as it is produced, while the next one is encoded: a flush writes
-   * a file per day it holds, and waiting on each write left the encoder idle.
-   */
-  async putPartitions(files: Iterable<EncodedPartition>): Promise<void> {
+  /** Writes raw files under the partition of the day the batch was received, a few at a time. */
+  async putRawFiles(files: Iterable<Uint8Array>): Promise<void> {
     const writes = new Set<Promise<void>>();
+    const receivedDate = utcDate(this.batch.receivedAt.getTime());
     try {
-      for (const { date, bytes } of files) {
-        const key = lakeLayout.rawFile(this.batch.eventType, date, this.batch.ingestId, this.sequence++);
+      for (const bytes of files) {
+        const key = lakeLayout.rawFile(this.batch.eventType, receivedDate, this.batch.ingestId, this.sequence++);
         const write: Promise<void> = this.store.put(key, bytes).then(() => void writes.delete(write));
         writes.add(write);
         this.keys.push(key);

@@ -27,9 +27,9 @@ export interface MessageIngestResult {
   readonly duplicates: number;
 }
 
+/** The accepted rows of one event type: one file. */
 interface Partition {
   readonly type: EventType;
-  readonly date: string;
   readonly batch: ColumnBatch;
   /** Messages acknowledged when this file is stored: its rows' first deliveries and their exact repeats. */
   readonly ids: string[];
@@ -41,10 +41,10 @@ interface Pending {
 }
 
 /**
- * Ingests a batch of messages: valid events are written as one Parquet file per event type and
- * UTC date, invalid ones (bad JSON, unknown type, contract violations) are kept under
- * rejected/ with their reason, and so is a repeat of an event_id with other content. All count
- * as handled. Only a message whose file could not be written is reported as failed (an exact
+ * Ingests a batch of messages: valid events are written as one Parquet file per event type,
+ * under the UTC date the batch was received; invalid ones (bad JSON, unknown type, contract
+ * violations) are kept under rejected/ with their reason, and so is a repeat of an event_id
+ * with other content. All count as handled. Only a message whose file could not be written is reported as failed (an exact
  * repeat fails with its first delivery's file), so the queue delivers it again: nothing is
  * acknowledged that was not stored.
  */
@@ -57,7 +57,9 @@ export async function ingestMessages(
   const earliestMs = earliestEventMs(earliestEventDate);
   const ingestId = newBatchId(receivedAt);
   const receivedAtIso = receivedAt.toISOString();
-  const partitions = new Map<string, Partition>();
+  // Every file of the batch goes under the day it was received (lakeLayout).
+  const receivedDate = utcDate(receivedAt.getTime());
+  const partitions = new Map<EventType, Partition>();
   const rejects = new Map<EventType | 'unknown', { records: RejectedRecord[]; ids: string[] }>();
   // Repeats are decided as in file ingest (per event type, in batch order); an exact repeat is
   // acknowledged with the file that holds its first delivery, whatever date it claims.
@@ -127,10 +129,8 @@ export async function ingestMessages(
         );
       return;
     }
-    const date = utcDate(row.occurred_at_ms);
-    const partitionKey = `${type}|${date}`;
-    let partition = partitions.get(partitionKey);
-    if (!partition) partitions.set(partitionKey, (partition = { type, date, batch: new ColumnBatch(rawColumns[type]), ids: [] }));
+    let partition = partitions.get(type);
+    if (!partition) partitions.set(type, (partition = { type, batch: new ColumnBatch(rawColumns[type]), ids: [] }));
     partition.batch.append({
       ...row,
       occurred_at: row.occurred_at_ms,
@@ -147,15 +147,12 @@ export async function ingestMessages(
   const writes: Pending[] = [
     ...[...partitions.values()].map((partition) => ({
       ids: partition.ids,
-      write: () => store.put(lakeLayout.rawFile(partition.type, partition.date, ingestId, sequence++), partition.batch.toParquet()),
+      write: () => store.put(lakeLayout.rawFile(partition.type, receivedDate, ingestId, sequence++), partition.batch.toParquet()),
     })),
     ...[...rejects.entries()].map(([type, entry]) => ({
       ids: entry.ids,
       write: () =>
-        store.put(
-          lakeLayout.rejectedFile(type, utcDate(receivedAt.getTime()), ingestId, sequence++),
-          `${entry.records.map((record) => JSON.stringify(record)).join('\n')}\n`,
-        ),
+        store.put(lakeLayout.rejectedFile(type, receivedDate, ingestId, sequence++), `${entry.records.map((record) => JSON.stringify(record)).join('\n')}\n`),
     })),
   ];
   const failed = new Set<string>();

@@ -1,5 +1,5 @@
 import { DEFAULT_EARLIEST_EVENT_DATE, earliestEventMs } from '../events/timestamps.ts';
-import { batchIdentity, BatchWriter, Rejections, RowPartitions } from './batch-output.ts';
+import { batchIdentity, BatchWriter, Rejections, RowBuffer } from './batch-output.ts';
 import { countDelivery, decideDelivery, fingerprintOf, FirstDeliveries } from './deliveries.ts';
 import { ErasedCustomers } from '../erasure/register.ts';
 import { screenRecord } from '../erasure/screen.ts';
@@ -9,8 +9,8 @@ import type { RecordBatches } from './records.ts';
 
 /**
  * Validates records, drops exact duplicates within the batch, writes accepted rows as ZSTD
- * Parquet under raw/<type>/dt=<UTC date>/ and every refused record, verbatim and with its
- * reason, under rejected/<type>/dt=<received date>/. Nothing received goes unaccounted:
+ * Parquet under raw/<type>/dt=<received date>/ and every refused record, verbatim and with its
+ * reason, under rejected/<type>/dt=<received date>/ (the UTC date the batch was received). Nothing received goes unaccounted:
  * received = accepted + rejected.
  */
 export async function ingestRecords(records: RecordBatches, options: IngestOptions): Promise<IngestResult> {
@@ -19,7 +19,7 @@ export async function ingestRecords(records: RecordBatches, options: IngestOptio
   const progressEvery = options.progressEvery ?? 100_000;
   const counts = newCounts();
   const writer = new BatchWriter(options.store, batch);
-  const rows = new RowPartitions(batch);
+  const rows = new RowBuffer(batch);
   const rejections = new Rejections(batch);
   const reject = (record: Parameters<Rejections['add']>[0], reason: string) => {
     counts.rejected += 1;
@@ -46,7 +46,7 @@ export async function ingestRecords(records: RecordBatches, options: IngestOptio
           if (verdict.kind === 'first') rows.append(row, record.recordNumber);
           else if (verdict.kind === 'conflict') reject(refused, verdict.reason);
         }
-        if (rows.size >= rowsPerFlush) await writer.putPartitions(rows.drain());
+        if (rows.size >= rowsPerFlush) await writer.putRawFiles(rows.drain());
         if (rejections.full) await rejections.flush(writer);
         if (counts.received % progressEvery === 0) options.onProgress?.({ ...counts });
       }
@@ -60,7 +60,7 @@ export async function ingestRecords(records: RecordBatches, options: IngestOptio
       `input ended unexpectedly: ${(error as Error).message}`,
     );
   }
-  await writer.putPartitions(rows.drain());
+  await writer.putRawFiles(rows.drain());
   await rejections.flush(writer);
   options.onProgress?.({ ...counts });
   return { ...counts, ingestId: batch.ingestId, keys: writer.keys, sampleRejections: rejections.sample };

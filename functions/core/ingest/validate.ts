@@ -47,7 +47,7 @@ export interface SurveyRow {
 /**
  * An accepted exchange rate. Its event_id is "<currency>/<date>": the same rate twice in a file
  * is a duplicate, another rate for the same day in the same file is refused as a conflict.
- * occurred_at is the date's midnight UTC, which files it under dt = date.
+ * occurred_at is the date's midnight UTC.
  */
 export interface FxRateRow {
   event_id: string;
@@ -59,7 +59,7 @@ export interface FxRateRow {
   extras: string | null;
 }
 
-/** Accepted spend: what a channel cost on a day, filed under dt = spend_date. */
+/** Accepted spend: what a channel cost on a day (occurred_at is the day's midnight UTC). */
 export interface SpendRow {
   event_id: string;
   occurred_at_ms: number;

@@ -10,12 +10,15 @@ const batchFileName = (ingestId: string, n: number) => `part-${ingestId}-${Strin
  * bucket, so a lake can move between the two unchanged.
  */
 export const lakeLayout = {
-  /** Prefix of one raw partition, by the event's UTC date. */
+  /**
+   * Prefix of one raw partition: the UTC date the batch was received, as for refused records.
+   * Not the event's own date, which would spread one backfill over a file per day it touches.
+   */
   rawPartition: (type: EventType, date: string) => `raw/${type}/dt=${date}/`,
   /** Prefix of one rejected-records partition, by the date the records were received ('unknown': a message without a known event_type). */
   rejectedPartition: (type: EventType | 'unknown', date: string) => `rejected/${type}/dt=${date}/`,
-  /** The n-th file an ingest batch writes to a raw partition: every writer names its files so. */
-  rawFile: (type: EventType, date: string, ingestId: string, n: number) => `raw/${type}/dt=${date}/${batchFileName(ingestId, n)}.parquet`,
+  /** The n-th file an ingest batch writes to its raw partition: every writer names its files so. */
+  rawFile: (type: EventType, receivedDate: string, ingestId: string, n: number) => `raw/${type}/dt=${receivedDate}/${batchFileName(ingestId, n)}.parquet`,
   /** The n-th file of refused records an ingest batch writes. */
   rejectedFile: (type: EventType | 'unknown', receivedDate: string, ingestId: string, n: number) =>
     `rejected/${type}/dt=${receivedDate}/${batchFileName(ingestId, n)}.jsonl`,

@@ -75,39 +75,9 @@ export class ColumnBatch {
     return this.tableOf(this.columnData());
   }
 
-  /**
-   * The rows as typed arrays, to hand to another thread with their buffers (transferablesOf),
-   * where toParquet of a batch with the same columns writes them into its file. The batch must
-   * not be used afterwards.
-   */
-  columnsPart(): ColumnsPart {
-    return {
-      length: this.length,
-      columns: this.columnData().map((data) => ({
-        length: data.length,
-        nullCount: data.nullCount,
-        nullBitmap: data.nullCount > 0 ? data.nullBitmap : undefined,
-        valueOffsets: data.valueOffsets,
-        values: data.values,
-      })),
-    };
-  }
-
-  /**
-   * Encodes the rows as Parquet bytes, followed by the rows of `parts` (other batches' rows with
-   * the same columns, from columnsPart): one file (a row group per 1,048,576 rows, the writer's
-   * default).
-   */
-  toParquet(parts: readonly ColumnsPart[] = []): Uint8Array {
-    let table = this.arrowTable();
-    // Each column's Arrow type, as its builder makes it.
-    const types = table.schema.fields.map((field) => field.type as arrow.DataType);
-    for (const part of parts) {
-      const data = part.columns.map(({ values, ...column }, index) => arrow.makeData({ type: types[index]!, ...column, data: values } as never) as arrow.Data);
-      // A batch with no rows of its own adds no empty record batch to the file.
-      table = table.numRows === 0 ? this.tableOf(data) : table.concat(this.tableOf(data));
-    }
-    return writeParquet(WasmTable.fromIPCStream(arrow.tableToIPC(table, 'stream')), parquetWriterProperties());
+  /** Encodes the rows as one Parquet file's bytes (a row group per 1,048,576 rows, the writer's default). */
+  toParquet(): Uint8Array {
+    return writeParquet(WasmTable.fromIPCStream(arrow.tableToIPC(this.arrowTable(), 'stream')), parquetWriterProperties());
   }
 
   private columnData(): arrow.Data[] {
@@ -122,32 +92,6 @@ export class ColumnBatch {
     });
     return new arrow.Table(vectors);
   }
-}
-
-/** One column of a ColumnsPart: Arrow's buffers for it, as plain typed arrays that survive postMessage. */
-interface ColumnValues {
-  readonly length: number;
-  readonly nullCount: number;
-  readonly nullBitmap: Uint8Array | undefined;
-  readonly valueOffsets: Int32Array | undefined;
-  readonly values: ArrayBufferView;
-}
-
-/** A batch's rows as typed arrays (ColumnBatch.columnsPart), to encode in another batch's file. */
-export interface ColumnsPart {
-  readonly length: number;
-  readonly columns: readonly ColumnValues[];
-}
-
-/** The buffers of some parts, each once: what to transfer rather than copy when posting them. */
-export function transferablesOf(parts: readonly ColumnsPart[]): ArrayBuffer[] {
-  const buffers = new Set<ArrayBuffer>();
-  for (const part of parts) {
-    for (const column of part.columns) {
-      for (const array of [column.nullBitmap, column.valueOffsets, column.values]) if (array) buffers.add(array.buffer as ArrayBuffer);
-    }
-  }
-  return [...buffers];
 }
 
 /** How the lake's own Parquet files are written: ZSTD, no dictionary pages. */

@@ -16,7 +16,7 @@ const processor = new BatchProcessor(EventType.SQS);
 
 /**
  * Events from the ingest queue, one per message, typed by the `event_type` message attribute.
- * The whole batch is written together (one file per type and date, not one per event); each
+ * The whole batch is written together (one file per type, not one per event); each
  * record then reports its own outcome to the batch processor, so only records whose data could
  * not be stored come back as batch item failures. Invalid events, and repeats of an event_id
  * with other content, are stored under rejected/ and count as handled: retrying them would fail
