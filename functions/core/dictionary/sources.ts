@@ -191,7 +191,8 @@ export const sourceTables: readonly TableDoc[] = [
   {
     name: 'fx_rates',
     layer: 'source',
-    summary: 'Exchange rates as ingested (pipeline ingest fx-rates, landing/fx-rates/): every stored delivery, partitioned by dt, the UTC date it was received.',
+    summary:
+      'Exchange rates as ingested (pipeline ingest fx-rates, landing/fx-rates/): every stored delivery, partitioned by dt, the UTC date it was received.',
     grain: null,
     rowMeaning: 'a stored delivery of an exchange rate',
     definition:
