@@ -1,24 +1,46 @@
 -- Survey responses known at the as_of cut: one row per event_id (first delivery wins), dated in
 -- the business timezone, with their NPS category.
 
-with source_events as (
+with repeated_event_ids as (
 
-    -- Every delivery, whatever its date: the first one received must win even when a later
-    -- delivery of the same event_id carries an earlier date, so nothing is filtered before
-    -- the ranking.
-    select * from surveys
+    -- Event ids stored more than once: only those need ranking (as in stg_order_events).
+    select event_id
+    from surveys
+    group by event_id
+    having count(*) > 1
 
 ),
 
-ranked_deliveries as (
+first_of_repeated as (
 
-    select
-        *,
-        row_number() over (
-            partition by event_id
-            order by received_at, ingest_id, record_number
-        ) as delivery_rank
-    from source_events
+    -- Every delivery of a repeated event_id, whatever its date: the first one received must
+    -- win even when a later delivery carries an earlier date, so nothing is filtered before
+    -- the ranking.
+    select *
+    from (
+        select
+            *,
+            row_number() over (
+                partition by event_id
+                order by received_at, ingest_id, record_number
+            ) as delivery_rank
+        from surveys
+        where event_id in (select event_id from repeated_event_ids)
+    ) as ranked_deliveries
+    where delivery_rank = 1
+
+),
+
+unique_deliveries as (
+
+    select event_id, customer_id, occurred_at, score, survey_id
+    from surveys
+    where event_id not in (select event_id from repeated_event_ids)
+
+    union all
+
+    select event_id, customer_id, occurred_at, score, survey_id
+    from first_of_repeated
 
 ),
 
@@ -31,8 +53,7 @@ first_deliveries as (
         cast(occurred_at at time zone '{{business_timezone}}' as date) as response_date,
         score,
         survey_id
-    from ranked_deliveries
-    where delivery_rank = 1
+    from unique_deliveries
 
 ),
 
