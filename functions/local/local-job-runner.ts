@@ -5,7 +5,7 @@ import { QueryFailedError } from '../core/errors.ts';
 import { dataTestError, dataTestsOf, runDataTests } from '../core/dictionary/data-tests.ts';
 import { findTableDoc } from '../core/dictionary/index.ts';
 import { curatedOutputsOf, jobGraph, outputsOf } from '../core/jobs/graph.ts';
-import type { JobStep, TypeScriptStep } from '../core/jobs/graph.ts';
+import type { JobStep } from '../core/jobs/graph.ts';
 import { typeScriptSteps } from '../core/jobs/typescript-steps.ts';
 import { readSql, renderSql, sqlParameters } from '../core/jobs/sql-template.ts';
 import { CURATED_FILE, lakeLayout, newBatchId } from '../core/lake/layout.ts';
@@ -13,8 +13,6 @@ import { DuckDbEngine } from '../adapters/duckdb-engine.ts';
 import { TEMP_PREFIX } from '../adapters/filesystem-store.ts';
 import type { FilesystemObjectStore } from '../adapters/filesystem-store.ts';
 import { createSourceViews, sqlString } from '../adapters/lake-views.ts';
-import { StepThread } from './step-thread.ts';
-import type { StepResults } from './step-thread.ts';
 
 export interface LocalRunOptions {
   readonly store: FilesystemObjectStore;
@@ -22,10 +20,7 @@ export interface LocalRunOptions {
   /** The as_of dates to compute, in order. */
   readonly asOfDates: readonly string[];
   readonly steps?: readonly JobStep[];
-  /**
-   * Called before each step. A TypeScript step (a model fit) only starts then, on a thread of its
-   * own: the wait for it falls in the first later step that reads its tables.
-   */
+  /** Called before each step. */
   readonly onStep?: (asOf: string, step: JobStep, index: number, total: number) => void;
 }
 
@@ -40,114 +35,65 @@ export interface AsOfRun {
  * Runs the job graph on DuckDB for each as_of date. Every step of a date runs first, into
  * temporary tables and hidden files; only when all succeeded is each partition's file renamed
  * into place, so a failed run leaves the previous output untouched and nothing half-written
- * is ever visible to a query. A TypeScript step (a model fit) runs on a thread of its own while
- * the SQL steps after it that do not read its tables go on; the first one that does waits for it.
+ * is ever visible to a query.
  */
 export async function runLocalJobGraph(options: LocalRunOptions): Promise<AsOfRun[]> {
   const { store, config } = options;
   const steps = options.steps ?? jobGraph;
   const engine = await DuckDbEngine.open({ memoryLimit: config.engine.memoryLimit });
-  const thread = new StepThread();
-  if (steps.some((current) => current.type === 'typescript')) thread.warm();
   const runs: AsOfRun[] = [];
   try {
     await createSourceViews(engine, store);
     const templates = new Map<string, string>();
     for (const current of steps) if (current.type === 'sql') templates.set(current.name, await readSql(current.sqlFile));
     for (const asOf of options.asOfDates) {
-      runs.push(await runOneDate({ engine, store, thread, steps, templates, config, asOf, onStep: options.onStep }));
+      runs.push(await runOneDate(engine, store, steps, templates, config, asOf, options.onStep));
     }
   } finally {
-    await thread.close();
     engine.close();
   }
   return runs;
 }
 
-interface DateRun {
-  readonly engine: DuckDbEngine;
-  readonly store: FilesystemObjectStore;
-  readonly thread: StepThread;
-  readonly steps: readonly JobStep[];
-  readonly templates: ReadonlyMap<string, string>;
-  readonly config: PipelineConfig;
-  readonly asOf: string;
-  readonly onStep: LocalRunOptions['onStep'];
-}
-
-/** A TypeScript step running on the step thread. */
-interface RunningStep {
-  readonly step: TypeScriptStep;
-  readonly results: Promise<StepResults>;
-}
-
-async function runOneDate(run: DateRun): Promise<AsOfRun> {
-  const { engine, store, steps, config, asOf } = run;
+async function runOneDate(
+  engine: DuckDbEngine,
+  store: FilesystemObjectStore,
+  steps: readonly JobStep[],
+  templates: ReadonlyMap<string, string>,
+  config: PipelineConfig,
+  asOf: string,
+  onStep: LocalRunOptions['onStep'],
+): Promise<AsOfRun> {
   const started = Date.now();
   const parameters = sqlParameters(config, asOf);
   const runId = newBatchId();
   const pending: { table: string; temp: string; final: string }[] = [];
   const rows: Record<string, number> = {};
   const releases = releaseSchedule(steps);
-  /** Steps running on the thread, by each table they write. */
-  const running = new Map<string, RunningStep>();
-  const failed = (current: JobStep, error: unknown) =>
-    new QueryFailedError(`step ${current.name} failed for as_of ${asOf}: ${(error as Error).message}`, current.name, { cause: error });
-  /** Tests a step's tables and writes its curated ones under hidden names, to be renamed once every step succeeded. */
-  const finishStep = async (current: JobStep) => {
-    await testTables(engine, outputsOf(current), asOf);
-    for (const table of curatedOutputsOf(current)) {
-      const directory = store.pathOf(lakeLayout.curatedPartition(table, asOf));
-      const temp = join(directory, `${TEMP_PREFIX}${runId}`);
-      await mkdir(directory, { recursive: true });
-      // The file keeps its as_of column, as the Athena run's files do: the path and the data agree.
-      await engine.execute(`copy (select * from ${table}) to ${sqlString(temp)} (format parquet, compression zstd)`);
-      pending.push({ table, temp, final: join(directory, CURATED_FILE) });
-      const counted = await engine.query(`select count(*) from ${table}`);
-      rows[table] = Number(counted.rows[0]?.[0] ?? 0);
-    }
-  };
-  /** Waits for a step on the thread, then writes, tests and publishes its tables. */
-  const settle = async ({ step: current, results }: RunningStep) => {
-    for (const table of outputsOf(current)) running.delete(table);
-    try {
-      await writeStepTables(engine, current, await results, asOf);
-    } catch (error) {
-      throw failed(current, error);
-    }
-    await finishStep(current);
-  };
   try {
     for (const [index, current] of steps.entries()) {
-      for (const input of current.inputs) {
-        const fit = running.get(input);
-        if (fit) await settle(fit);
+      onStep?.(asOf, current, index, steps.length);
+      try {
+        await runStep(engine, current, templates, parameters, config, asOf);
+      } catch (error) {
+        throw new QueryFailedError(`step ${current.name} failed for as_of ${asOf}: ${(error as Error).message}`, current.name, {
+          cause: error,
+        });
       }
-      run.onStep?.(asOf, current, index, steps.length);
-      if (current.type === 'typescript') {
-        const handler = typeScriptSteps[current.handler];
-        let input: Awaited<ReturnType<DuckDbEngine['queryColumns']>>;
-        try {
-          input = await engine.queryColumns(handler.inputSql(asOf));
-        } catch (error) {
-          throw failed(current, error);
-        }
-        const results = run.thread.run({ handler: current.handler, input, config, asOf });
-        // Awaited when settled; until then a failure must not count as unhandled.
-        results.catch(() => undefined);
-        for (const table of outputsOf(current)) running.set(table, { step: current, results });
-      } else {
-        try {
-          await engine.execute(`create or replace temp table ${current.name} as\n${renderSql(run.templates.get(current.name)!, parameters)}`);
-        } catch (error) {
-          throw failed(current, error);
-        }
-        await finishStep(current);
+      await testTables(engine, outputsOf(current), asOf);
+      for (const table of curatedOutputsOf(current)) {
+        const directory = store.pathOf(lakeLayout.curatedPartition(table, asOf));
+        const temp = join(directory, `${TEMP_PREFIX}${runId}`);
+        await mkdir(directory, { recursive: true });
+        // The file keeps its as_of column, as the Athena run's files do: the path and the data agree.
+        await engine.execute(`copy (select * from ${table}) to ${sqlString(temp)} (format parquet, compression zstd)`);
+        pending.push({ table, temp, final: join(directory, CURATED_FILE) });
+        const counted = await engine.query(`select count(*) from ${table}`);
+        rows[table] = Number(counted.rows[0]?.[0] ?? 0);
       }
       // Written out and read by no later step: its memory is the next step's.
-      for (const table of releases[index]!) if (!running.has(table)) await engine.execute(`drop table if exists ${table}`);
+      for (const table of releases[index]!) await engine.execute(`drop table if exists ${table}`);
     }
-    for (const fit of new Set(running.values())) await settle(fit);
   } catch (error) {
     await Promise.all(pending.map((file) => rm(file.temp, { force: true })));
     throw error;
@@ -171,7 +117,7 @@ export async function computeTables(engine: DuckDbEngine, config: PipelineConfig
   for (const current of steps) await runStep(engine, current, templates, parameters, config, asOf);
 }
 
-/** Runs one step into tables of the run, on this thread. */
+/** Runs one step into tables of the run. */
 async function runStep(
   engine: DuckDbEngine,
   current: JobStep,
@@ -185,12 +131,7 @@ async function runStep(
     return;
   }
   const handler = typeScriptSteps[current.handler];
-  await writeStepTables(engine, current, handler.run(await engine.queryColumns(handler.inputSql(asOf)), config, asOf), asOf);
-}
-
-/** Writes the tables a TypeScript step computed, each with the run's as_of. */
-async function writeStepTables(engine: DuckDbEngine, current: TypeScriptStep, results: StepResults, asOf: string): Promise<void> {
-  const handler = typeScriptSteps[current.handler];
+  const results = handler.run(await engine.queryColumns(handler.inputSql(asOf)), config, asOf);
   for (const table of outputsOf(current)) {
     await engine.createTableFromRows(`${table}_rows`, handler.outputColumns[table]!, results[table] ?? []);
     await engine.execute(`create or replace temp table ${table} as select *, date '${asOf}' as as_of from ${table}_rows`);

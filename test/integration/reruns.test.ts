@@ -1,9 +1,8 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FilesystemObjectStore } from '../../functions/adapters/filesystem-store.ts';
 import { runLocalJobGraph } from '../../functions/local/local-job-runner.ts';
-import { StepThread } from '../../functions/local/step-thread.ts';
 import { defaultConfig } from '../../functions/core/config.ts';
 import { generateDemoData } from '../../functions/core/demo/generate.ts';
 import { jobGraph } from '../../functions/core/jobs/graph.ts';
@@ -118,19 +117,6 @@ describe('a run that fails part-way', () => {
     await expect(
       runLocalJobGraph({ store: new FilesystemObjectStore(lake), config: defaultConfig, asOfDates: ['2024-06-30'], steps: graphFailingAt(index) }),
     ).rejects.toThrow(/step exploding failed for as_of 2024-06-30/);
-    expect(await snapshotTables(lake, '2024-06-30')).toEqual(before);
-    expect(await curatedFiles(lake)).toEqual(files);
-  });
-
-  it('in the model fit, which runs on a thread of its own while later steps go on, leaves every table as it was', async () => {
-    const fit = vi.spyOn(StepThread.prototype, 'run').mockRejectedValue(new Error('the thread ran out of memory'));
-    try {
-      await expect(runLocalJobGraph({ store: new FilesystemObjectStore(lake), config: defaultConfig, asOfDates: ['2024-06-30'] })).rejects.toThrow(
-        'step predictive_clv failed for as_of 2024-06-30: the thread ran out of memory',
-      );
-    } finally {
-      fit.mockRestore();
-    }
     expect(await snapshotTables(lake, '2024-06-30')).toEqual(before);
     expect(await curatedFiles(lake)).toEqual(files);
   });

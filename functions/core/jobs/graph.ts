@@ -74,15 +74,6 @@ export const jobGraph: readonly JobStep[] = [
   step('customer_orders', 'curated', ['stg_orders']),
   step('order_lines', 'curated', ['customer_orders', 'stg_orders']),
   step('customer_summary', 'curated', ['stg_purchases', 'stg_survey_responses', 'stg_customer_base']),
-  // The CLV fit comes as early as its input allows and the steps that read its tables as late
-  // as theirs do: the local runner fits on a thread of its own while the steps in between run.
-  {
-    type: 'typescript',
-    name: 'predictive_clv',
-    handler: 'predictive_clv',
-    inputs: ['customer_summary'],
-    outputs: { curated: ['clv_model'], staging: ['stg_clv_purchase_curves', 'stg_clv_probability_alive'] },
-  },
   step('cohort_retention', 'curated', ['stg_purchases', 'stg_periods']),
   step('period_metrics', 'curated', ['stg_purchases', 'stg_periods', 'stg_customer_base']),
   step('cohort_revenue', 'curated', ['stg_purchases', 'stg_periods', 'customer_summary', 'cohort_retention']),
@@ -90,15 +81,22 @@ export const jobGraph: readonly JobStep[] = [
   step('clv_summary', 'curated', ['stg_purchases', 'stg_customer_base']),
   step('nps', 'curated', ['stg_survey_responses', 'stg_periods']),
   step('rfm_segments', 'curated', ['customer_summary']),
-  step('category_metrics', 'curated', ['order_lines']),
-  step('stg_campaign_comparisons', 'staging', ['published_messages', 'stg_purchases', 'customer_orders']),
-  step('campaign_outcomes', 'curated', ['stg_campaign_comparisons']),
-  step('campaign_results', 'curated', ['stg_campaign_comparisons']),
+  {
+    type: 'typescript',
+    name: 'predictive_clv',
+    handler: 'predictive_clv',
+    inputs: ['customer_summary'],
+    outputs: { curated: ['clv_model'], staging: ['stg_clv_purchase_curves', 'stg_clv_probability_alive'] },
+  },
   step('customer_clv', 'curated', ['customer_summary', 'clv_model', 'stg_clv_purchase_curves', 'stg_clv_probability_alive']),
+  step('category_metrics', 'curated', ['order_lines']),
   step('channel_metrics', 'curated', ['customer_orders', 'customer_clv']),
   step('referral_metrics', 'curated', ['customer_orders', 'customer_clv', 'stg_periods']),
   step('acquisition_metrics', 'curated', ['customer_orders', 'stg_spend', 'customer_clv', 'clv_summary', 'stg_periods']),
   step('campaign_audience', 'curated', ['customer_summary', 'rfm_segments', 'customer_clv', 'published_messages']),
+  step('stg_campaign_comparisons', 'staging', ['published_messages', 'stg_purchases', 'customer_orders']),
+  step('campaign_outcomes', 'curated', ['stg_campaign_comparisons']),
+  step('campaign_results', 'curated', ['stg_campaign_comparisons']),
 ];
 
 /** Names of the published tables, in graph order. */
