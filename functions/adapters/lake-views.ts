@@ -21,7 +21,7 @@ const allViews: ViewFilter = () => true;
 
 /**
  * The tables the job graph reads as sources: raw events (every stored delivery, duplicates
- * included; dt is the UTC event date) and the published-message log.
+ * included; dt is the UTC date each batch was received) and the published-message log.
  */
 export async function createSourceViews(engine: QueryEngine, store: FilesystemObjectStore, wanted: ViewFilter = allViews): Promise<void> {
   await createRawViews(engine, store, wanted);

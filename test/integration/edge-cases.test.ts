@@ -1,6 +1,7 @@
 import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DuckDbEngine } from '../../functions/adapters/duckdb-engine.ts';
 import { orderEvent, surveyEvent } from '../support/events.ts';
 import { pipeline, queryCsv, temporaryDirectory, writeJsonLines } from '../support/cli.ts';
 
@@ -201,6 +202,38 @@ describe('duplicates across files', () => {
       expect(await queryCsv(dupLake, 'select as_of, customer_id, net_revenue from customer_summary order by as_of')).toEqual([
         { as_of: '2024-07-31', customer_id: 'cust-first', net_revenue: '10' },
       ]);
+    } finally {
+      await directory.cleanup();
+    }
+  });
+  it('stop the run when stored rows lack an event_id, rather than drop them or the events delivered once', async () => {
+    const directory = await temporaryDirectory();
+    try {
+      const lake = join(directory.path, 'lake');
+      const events = [
+        orderEvent({ event_id: 'once', order_id: 'Y1', customer_id: 'c1', occurred_at: '2024-07-10T10:00:00Z', total: 10 }),
+        orderEvent({ event_id: 'twice', order_id: 'Y2', customer_id: 'c2', occurred_at: '2024-07-11T10:00:00Z', total: 20 }),
+      ];
+      for (const [index, batch] of [events, [events[1]!]].entries()) {
+        const file = await writeJsonLines(join(directory.path, `batch-${index}.jsonl`), batch);
+        expect((await pipeline('ingest', 'orders', file, '--lake', lake)).code).toBe(0);
+      }
+      // Rows no ingest writes, as a file dropped into raw/ by hand could hold them: two without an id.
+      const raw = join(lake, 'raw', 'orders');
+      await mkdir(join(raw, 'dt=2024-08-01'));
+      const engine = await DuckDbEngine.open();
+      try {
+        await engine.execute(
+          `copy (select * exclude (event_id, dt), cast(null as varchar) as event_id from read_parquet('${raw}/*/*.parquet', hive_partitioning = true) ` +
+            `where event_id = 'once' union all select * exclude (event_id, dt), cast(null as varchar) from read_parquet('${raw}/*/*.parquet', ` +
+            `hive_partitioning = true) where event_id = 'once') to '${raw}/dt=2024-08-01/part-by-hand-0000.parquet' (format parquet)`,
+        );
+      } finally {
+        engine.close();
+      }
+      const result = await pipeline('run', '--as-of', '2024-07-31', '--lake', lake);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/stg_order_events[\s\S]*event_id[\s\S]*not_null/);
     } finally {
       await directory.cleanup();
     }

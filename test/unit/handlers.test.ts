@@ -397,7 +397,7 @@ describe('compact-raw handler', () => {
       { type: 'spend', partitions: 0, filesBefore: 0, filesAfter: 0 },
     ]);
     const [written] = puts();
-    expect(written!.Key).toMatch(/^raw\/orders\/dt=2024-03-31\/part-.+-compacted\.parquet$/);
+    expect(written!.Key).toMatch(/^raw\/orders\/dt=2024-03-31\/part-.+-compacted-0000\.parquet$/);
     expect(readParquetRows(written!.Body as Uint8Array).map((row) => [row['ingest_id'], row['event_id']])).toEqual([
       ['a', 'e1'],
       ['a', 'e2'],

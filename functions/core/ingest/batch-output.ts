@@ -18,10 +18,10 @@ import type { AnyEventRow } from './validate.ts';
 
 const REJECTS_PER_FLUSH = 50_000;
 /**
- * Buffered rows are converted to typed columns every so many rows (ColumnBatch.compact): with
- * a million rows held as sixteen million JavaScript values every phase of a 10M-event ingest was
- * measured several times slower per row (which points at the collector), while converting many
- * small day batches early costs a typed-array allocation each (bench/HISTORY.md).
+ * Buffered rows are converted to typed columns every so many rows (ColumnBatch.compact), for a
+ * rowsPerFlush set above it: with a million rows held as sixteen million JavaScript values every
+ * phase of a 10M-event ingest was measured several times slower per row (which points at the
+ * collector; bench/HISTORY.md). At the default flush (as many rows) it comes with the flush.
  */
 const COMPACT_EVERY_ROWS = 250_000;
 const SAMPLE_REJECTIONS = 5;

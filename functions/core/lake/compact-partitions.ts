@@ -3,6 +3,7 @@ import type { ObjectStore } from '../ports.ts';
 import { lakeLayout, newBatchId } from './layout.ts';
 import { ColumnBatch, readParquetRows } from './parquet.ts';
 import { rawColumns } from './raw-tables.ts';
+import { DEFAULT_ROWS_PER_FLUSH } from '../ingest/ingest-types.ts';
 
 export interface CompactionResult {
   readonly type: EventType;
@@ -28,27 +29,62 @@ const deliveryOrder = (a: Record<string, unknown>, b: Record<string, unknown>) =
   Number(a['record_number']) - Number(b['record_number']);
 
 /**
- * Merges the raw files of each partition into one, through the object store (the S3 lake's
- * compaction step; locally `pipeline compact` does the same with DuckDB). Rows keep every
- * column and come out in delivery order. The merged file is written first and the files it
+ * Rows a merged file holds at most: the size of an ingest's own files. A partition is the day
+ * its batches were received, so after a backfill it holds millions of rows in files already this
+ * large; merging them into one would hold every row in the function's memory (about 0.5 GB per
+ * million rows) and gain no read speed.
+ */
+export const COMPACTED_FILE_ROWS = DEFAULT_ROWS_PER_FLUSH;
+
+/**
+ * Merges the small raw files of each partition, through the object store (the S3 lake's
+ * compaction step; locally `pipeline compact` merges with DuckDB): files in key order (an
+ * ingest batch's files sort together) are merged in runs of at most `fileRows` rows, and a file
+ * of that size or more is left as it is. Rows keep every column and come out
+ * in delivery order within each merged file. A merged file is written first and the files it
  * replaces deleted after: a reader in between sees each event twice, which the tables already
  * drop (a repeated event_id counts once), and a failure in between leaves only that.
  */
-export async function compactRawPartitionsInStore(store: ObjectStore, type: EventType, batchId: string = newBatchId()): Promise<CompactionResult> {
+export async function compactRawPartitionsInStore(
+  store: ObjectStore,
+  type: EventType,
+  batchId: string = newBatchId(),
+  fileRows: number = COMPACTED_FILE_ROWS,
+): Promise<CompactionResult> {
   let partitions = 0;
   let filesBefore = 0;
   let filesAfter = 0;
   for (const [partition, keys] of await rawFilesByPartition(store, type)) {
     filesBefore += keys.length;
-    filesAfter += 1;
-    if (keys.length < 2) continue;
-    const rows: Record<string, unknown>[] = [];
-    for (const key of keys) for (const row of readParquetRows(await store.get(key))) rows.push(row);
-    const merged = new ColumnBatch(rawColumns[type]);
-    for (const row of rows.sort(deliveryOrder)) merged.append(row);
-    await store.put(`${partition}part-${batchId}-compacted.parquet`, merged.toParquet());
-    await store.delete(keys);
-    partitions += 1;
+    if (keys.length < 2) {
+      filesAfter += keys.length;
+      continue;
+    }
+    let merged = 0;
+    let run: { keys: string[]; rows: Record<string, unknown>[] } = { keys: [], rows: [] };
+    const endRun = async () => {
+      if (run.keys.length > 1) {
+        const file = new ColumnBatch(rawColumns[type]);
+        for (const row of run.rows.sort(deliveryOrder)) file.append(row);
+        await store.put(`${partition}part-${batchId}-compacted-${String(merged).padStart(4, '0')}.parquet`, file.toParquet());
+        await store.delete(run.keys);
+        merged += 1;
+      }
+      filesAfter += Math.min(run.keys.length, 1);
+      run = { keys: [], rows: [] };
+    };
+    for (const key of keys) {
+      const rows = readParquetRows(await store.get(key));
+      if (rows.length >= fileRows) {
+        filesAfter += 1;
+        continue;
+      }
+      if (run.rows.length + rows.length > fileRows) await endRun();
+      run.keys.push(key);
+      for (const row of rows) run.rows.push(row);
+    }
+    await endRun();
+    if (merged > 0) partitions += 1;
   }
   return { type, partitions, filesBefore, filesAfter };
 }
