@@ -1,9 +1,9 @@
 /**
  * One thread of a parallel ingest (parallel-ingest.ts): parses and validates the chunks of a
  * JSON Lines file it is given, and once the main thread has decided which rows are first
- * deliveries, buffers those. On each flush it encodes the rows it holds as one file. The main
- * thread writes the files and keeps every count, so a batch is decided exactly as the
- * sequential path decides it.
+ * deliveries, buffers those and encodes them as a file whenever it holds rowsPerFile of them
+ * (and the rest at the end). The main thread writes the files and keeps every count, so a batch
+ * is decided exactly as the sequential path decides it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ErasedCustomers } from '../core/erasure/register.ts';
@@ -70,7 +70,10 @@ function apply(message: ChunkDecision): ChunkDecided {
   const reasons = new Map(message.conflicts.map((conflict) => [conflict.index, conflict.reason]));
   chunk.rows.forEach((row, index) => {
     const record = chunk.records[index]!;
-    if (message.store[index] === 1) rows.append(row, record.recordNumber);
+    if (message.store[index] === 1) {
+      rows.append(row, record.recordNumber);
+      if (rows.size >= setup.rowsPerFile) post(filesReady('flushed'));
+    }
     const reason = reasons.get(index);
     if (reason !== undefined) conflicts.push({ recordNumber: record.recordNumber, lineNumber: record.lineNumber, text: chunk.texts[index] ?? null, reason });
   });
@@ -83,6 +86,8 @@ function filesReady(type: FilesReady['type']): { message: FilesReady; transfer: 
   return { message: { type, files }, transfer: files.map((bytes) => bytes.buffer as ArrayBuffer) };
 }
 
+const post = ({ message, transfer }: ReturnType<typeof filesReady>) => parentPort!.postMessage(message, transfer);
+
 parentPort!.on('message', (message: ToWorker) => {
   if (message.type === 'chunk') {
     const parsed = parse(message);
@@ -90,7 +95,6 @@ parentPort!.on('message', (message: ToWorker) => {
   } else if (message.type === 'decide') {
     parentPort!.postMessage(apply(message));
   } else {
-    const { message: ready, transfer } = filesReady(message.type === 'flush' ? 'flushed' : 'finished');
-    parentPort!.postMessage(ready, transfer);
+    post(filesReady('finished'));
   }
 });

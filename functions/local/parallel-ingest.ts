@@ -22,9 +22,9 @@ import { DEFAULT_EARLIEST_EVENT_DATE, earliestEventMs } from '../core/events/tim
  * validate chunks in parallel; the main thread then decides, chunk by chunk in file order,
  * which valid records are first deliveries, exact repeats or conflicting repeats (the same
  * decideDelivery as the sequential path, so counts, reasons and stored rows are the same);
- * workers buffer the stored rows. When the main thread calls a flush (every rowsPerFlush stored
- * rows per worker), each worker encodes the rows it holds as one file, all under the partition
- * of the day the batch was received. The main thread writes every file.
+ * workers buffer the stored rows and encode them as a file whenever they hold rowsPerFlush of
+ * them, and once more at the end, all under the partition of the day the batch was received.
+ * The main thread writes every file.
  */
 
 /** What a worker is started with. */
@@ -33,6 +33,8 @@ export interface WorkerSetup {
   readonly source: string;
   readonly ingestId: string;
   readonly receivedAtMs: number;
+  /** Rows a file holds at most: a worker encodes its rows whenever it holds this many. */
+  readonly rowsPerFile: number;
   /** Events dated before this instant are refused (validateRecord). */
   readonly earliestEventMs: number;
   /** The erasure register (key and keyed ids with their dates), when anyone was erased. */
@@ -51,9 +53,7 @@ export type ToWorker =
       oversized?: { bytes: number; sha256: string };
     }
   | ChunkDecision
-  /** Encode the rows decided so far: every worker gets this after the same chunk's decision. */
-  | { type: 'flush' }
-  /** The last flush, after the last decision. */
+  /** Encode the rows still held, after the last decision. */
   | { type: 'finish' };
 
 export interface ChunkDecision {
@@ -91,7 +91,7 @@ export interface ChunkDecided {
   readonly conflicts: readonly RefusedRecord[];
 }
 
-/** A worker's file of one flush (none when it held no rows); `finished` answers the last one. */
+/** A worker's file of rowsPerFile rows; `finished` answers `finish` with the rest (none when it held no rows). */
 export interface FilesReady {
   readonly type: 'flushed' | 'finished';
   readonly files: readonly Uint8Array[];
@@ -169,11 +169,11 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
     source: batch.source,
     ingestId: batch.ingestId,
     receivedAtMs: batch.receivedAt.getTime(),
+    // Each worker buffers as many rows as the sequential path holds before it writes a file.
+    rowsPerFile: options.rowsPerFlush ?? DEFAULT_ROWS_PER_FLUSH,
     earliestEventMs: earliestEventMs(options.earliestEventDate ?? DEFAULT_EARLIEST_EVENT_DATE),
     ...(!erased.isEmpty && { erasure: { key: erased.secret!, dates: [...erased.dates] } }),
   };
-  // Each worker buffers about as many rows as the sequential path holds before it writes a file.
-  const rowsPerFlush = (options.rowsPerFlush ?? DEFAULT_ROWS_PER_FLUSH) * workerCount;
   const workers: Worker[] = [];
 
   let failure: Error | undefined;
@@ -182,7 +182,6 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
   const parsed = new Map<number, ChunkParsed>();
   const decided = new Map<number, ChunkDecided>();
   const finished: (readonly Uint8Array[] | undefined)[] = Array.from({ length: workerCount }, () => undefined);
-  let storedSinceFlush = 0;
   const inFlight = Array.from({ length: workerCount }, () => 0);
   // A message that arrives while the main thread is busy is remembered, so no wait misses it.
   const signal = () => {
@@ -248,10 +247,8 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
       for (let index = 0; index < chunk.ids.length; index += 1) {
         const verdict = decideDelivery(seen, chunk.ids[index]!, chunk.fingerprints[index]!, chunk.lineNumbers[index]!);
         countDelivery(counts, verdict);
-        if (verdict.kind === 'first') {
-          store[index] = 1;
-          storedSinceFlush += 1;
-        } else if (verdict.kind === 'conflict') conflicts.push({ index, reason: verdict.reason });
+        if (verdict.kind === 'first') store[index] = 1;
+        else if (verdict.kind === 'conflict') conflicts.push({ index, reason: verdict.reason });
       }
       counts.received += chunk.received;
       counts.rejected += chunk.rejects.length + conflicts.length;
@@ -259,10 +256,6 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
       const message: ChunkDecision = { type: 'decide', chunkIndex: nextToDecide, store, conflicts };
       workers[nextToDecide % workerCount]!.postMessage(message, [store.buffer]);
       nextToDecide += 1;
-      if (storedSinceFlush >= rowsPerFlush) {
-        for (const worker of workers) worker.postMessage({ type: 'flush' } satisfies ToWorker);
-        storedSinceFlush = 0;
-      }
     }
     for (let chunk = decided.get(nextToRecord); chunk; chunk = decided.get(nextToRecord)) {
       decided.delete(nextToRecord);
