@@ -46,7 +46,7 @@ export function createRunFunctions(scope: Construct, props: PipelineResources): 
   });
   const compactor = new PipelineFunction(scope, 'CompactRaw', {
     handler: 'compact-raw',
-    description: 'Merges the raw files of each partition into one before the run reads them',
+    description: 'Merges the small raw files of each partition before the run reads them',
     environment: lake,
     timeout: Duration.minutes(15),
     memorySize: 3008,

@@ -90,8 +90,16 @@ describe('compaction of a partition that already holds large files', () => {
         ['e', 3],
       ] as const)
         await write(name, rows);
+      const reads: string[] = [];
+      const get = store.get.bind(store);
+      store.get = (key: string) => {
+        reads.push(key.split('/').pop()!.split('-')[1]!);
+        return get(key);
+      };
       const result = await compactRawPartitionsInStore(store, 'orders', 'k', 4);
       expect(result).toEqual({ type: 'orders', partitions: 1, filesBefore: 5, filesAfter: 3 });
+      // Every footer once, then only the files merged.
+      expect(reads).toEqual(['a', 'b', 'c', 'd', 'e', 'a', 'b', 'd', 'e']);
       const keys = await store.list('raw/orders/');
       expect(keys.map((key) => key.split('/').pop())).toEqual(['part-c-0000.parquet', 'part-k-compacted-0000.parquet', 'part-k-compacted-0001.parquet']);
       const files = await Promise.all(keys.map(async (key) => readParquetRows(await store.get(key)).map((row) => row['event_id'])));
@@ -100,6 +108,9 @@ describe('compaction of a partition that already holds large files', () => {
         ['e1', 'e2', 'e3', 'e4'],
         ['e10', 'e11', 'e12', 'e13'],
       ]);
+      // Nothing left to merge: the next run writes nothing.
+      expect(await compactRawPartitionsInStore(store, 'orders', 'k2', 4)).toEqual({ type: 'orders', partitions: 0, filesBefore: 3, filesAfter: 3 });
+      expect(await store.list('raw/orders/')).toEqual(keys);
     } finally {
       await directory.cleanup();
     }

@@ -2,6 +2,11 @@ import { join } from 'node:path';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDbEngine } from '../../functions/adapters/duckdb-engine.ts';
+import { FilesystemObjectStore } from '../../functions/adapters/filesystem-store.ts';
+import { createSourceViews } from '../../functions/adapters/lake-views.ts';
+import { defaultConfig } from '../../functions/core/config.ts';
+import { jobGraph } from '../../functions/core/jobs/graph.ts';
+import { computeTables } from '../../functions/local/local-job-runner.ts';
 import { orderEvent, surveyEvent } from '../support/events.ts';
 import { pipeline, queryCsv, temporaryDirectory, writeJsonLines } from '../support/cli.ts';
 
@@ -206,34 +211,51 @@ describe('duplicates across files', () => {
       await directory.cleanup();
     }
   });
-  it('stop the run when stored rows lack an event_id, rather than drop them or the events delivered once', async () => {
+  it.each([
+    [
+      'orders',
+      'stg_order_events',
+      (id: string, day: number) => orderEvent({ event_id: id, order_id: `O-${id}`, customer_id: 'c1', occurred_at: `2024-07-1${day}T10:00:00Z`, total: 10 }),
+    ],
+    [
+      'surveys',
+      'stg_survey_responses',
+      (id: string, day: number) => surveyEvent({ event_id: id, customer_id: 'c1', occurred_at: `2024-07-1${day}T10:00:00Z`, score: 9 }),
+    ],
+  ] as const)('in %s without an event_id stop the run, and drop neither them nor the events delivered once', async (type, staging, event) => {
     const directory = await temporaryDirectory();
     try {
       const lake = join(directory.path, 'lake');
-      const events = [
-        orderEvent({ event_id: 'once', order_id: 'Y1', customer_id: 'c1', occurred_at: '2024-07-10T10:00:00Z', total: 10 }),
-        orderEvent({ event_id: 'twice', order_id: 'Y2', customer_id: 'c2', occurred_at: '2024-07-11T10:00:00Z', total: 20 }),
-      ];
+      const events = [event('once', 1), event('twice', 2)];
       for (const [index, batch] of [events, [events[1]!]].entries()) {
         const file = await writeJsonLines(join(directory.path, `batch-${index}.jsonl`), batch);
-        expect((await pipeline('ingest', 'orders', file, '--lake', lake)).code).toBe(0);
+        expect((await pipeline('ingest', type, file, '--lake', lake)).code).toBe(0);
       }
       // Rows no ingest writes, as a file dropped into raw/ by hand could hold them: two without an id.
-      const raw = join(lake, 'raw', 'orders');
+      const raw = join(lake, 'raw', type);
       await mkdir(join(raw, 'dt=2024-08-01'));
       const engine = await DuckDbEngine.open();
       try {
+        const once = `from read_parquet('${raw}/*/*.parquet', hive_partitioning = true) where event_id = 'once'`;
         await engine.execute(
-          `copy (select * exclude (event_id, dt), cast(null as varchar) as event_id from read_parquet('${raw}/*/*.parquet', hive_partitioning = true) ` +
-            `where event_id = 'once' union all select * exclude (event_id, dt), cast(null as varchar) from read_parquet('${raw}/*/*.parquet', ` +
-            `hive_partitioning = true) where event_id = 'once') to '${raw}/dt=2024-08-01/part-by-hand-0000.parquet' (format parquet)`,
+          `copy (select * exclude (dt) replace (cast(null as varchar) as event_id) ${once} union all select * exclude (dt) replace (cast(null as varchar) as event_id) ` +
+            `${once}) to '${raw}/dt=2024-08-01/part-by-hand-0000.parquet' (format parquet)`,
         );
+        await createSourceViews(engine, new FilesystemObjectStore(lake));
+        await computeTables(
+          engine,
+          defaultConfig,
+          '2024-07-31',
+          jobGraph.filter((step) => step.name === staging),
+        );
+        const kept = await engine.query(`select event_id from ${staging} order by event_id nulls last`);
+        expect(kept.rows).toEqual([['once'], ['twice'], [null], [null]]);
       } finally {
         engine.close();
       }
       const result = await pipeline('run', '--as-of', '2024-07-31', '--lake', lake);
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(/stg_order_events[\s\S]*event_id[\s\S]*not_null/);
+      expect(result.stderr).toMatch(new RegExp(`${staging}[\\s\\S]*event_id[\\s\\S]*not_null`));
     } finally {
       await directory.cleanup();
     }

@@ -67,7 +67,7 @@ const extrasColumn: ColumnDoc = {
 /** What every raw table of events says about deliveries, rejections and compaction. */
 const rawDefinitionTail =
   'Records that break the contract are not here but in rejected_events, so received = accepted + rejected for every batch. ' +
-  'Compaction merges the files of a partition into one and keeps every row.';
+  'Compaction merges the small files of a partition and keeps every row.';
 
 const rawDefinition = (stagingTable: string) =>
   'Every stored delivery is a row. Within one ingest batch an exact repeat of an earlier record is stored once, and a record that reuses ' +

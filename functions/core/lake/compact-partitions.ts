@@ -1,7 +1,7 @@
 import type { EventType } from '../events/schemas.ts';
 import type { ObjectStore } from '../ports.ts';
 import { lakeLayout, newBatchId } from './layout.ts';
-import { ColumnBatch, readParquetRows } from './parquet.ts';
+import { ColumnBatch, parquetRowCount, readParquetRows } from './parquet.ts';
 import { rawColumns } from './raw-tables.ts';
 import { DEFAULT_ROWS_PER_FLUSH } from '../ingest/ingest-types.ts';
 
@@ -32,7 +32,9 @@ const deliveryOrder = (a: Record<string, unknown>, b: Record<string, unknown>) =
  * Rows a merged file holds at most: the size of an ingest's own files. A partition is the day
  * its batches were received, so after a backfill it holds millions of rows in files already this
  * large; merging them into one would hold every row in the function's memory (about 0.5 GB per
- * million rows) and gain no read speed.
+ * million rows) and gain no read speed. Each file's row count is read from its footer; only the
+ * files merged are decoded. Every file of a partition of several is still downloaded on every
+ * run to read that count.
  */
 export const COMPACTED_FILE_ROWS = DEFAULT_ROWS_PER_FLUSH;
 
@@ -60,30 +62,37 @@ export async function compactRawPartitionsInStore(
       filesAfter += keys.length;
       continue;
     }
-    let merged = 0;
-    let run: { keys: string[]; rows: Record<string, unknown>[] } = { keys: [], rows: [] };
-    const endRun = async () => {
-      if (run.keys.length > 1) {
-        const file = new ColumnBatch(rawColumns[type]);
-        for (const row of run.rows.sort(deliveryOrder)) file.append(row);
-        await store.put(`${partition}part-${batchId}-compacted-${String(merged).padStart(4, '0')}.parquet`, file.toParquet());
-        await store.delete(run.keys);
-        merged += 1;
-      }
-      filesAfter += Math.min(run.keys.length, 1);
-      run = { keys: [], rows: [] };
-    };
+    // Planned from each file's footer, so that only the files merged are decoded.
+    const runs: string[][] = [];
+    let run: string[] = [];
+    let runRows = 0;
     for (const key of keys) {
-      const rows = readParquetRows(await store.get(key));
-      if (rows.length >= fileRows) {
+      const rows = await parquetRowCount(await store.get(key));
+      if (rows >= fileRows) {
         filesAfter += 1;
         continue;
       }
-      if (run.rows.length + rows.length > fileRows) await endRun();
-      run.keys.push(key);
-      for (const row of rows) run.rows.push(row);
+      if (runRows + rows > fileRows) {
+        runs.push(run);
+        run = [];
+        runRows = 0;
+      }
+      run.push(key);
+      runRows += rows;
     }
-    await endRun();
+    runs.push(run);
+    let merged = 0;
+    for (const files of runs) {
+      filesAfter += Math.min(files.length, 1);
+      if (files.length < 2) continue;
+      const rows: Record<string, unknown>[] = [];
+      for (const key of files) for (const row of readParquetRows(await store.get(key))) rows.push(row);
+      const file = new ColumnBatch(rawColumns[type]);
+      for (const row of rows.sort(deliveryOrder)) file.append(row);
+      await store.put(`${partition}part-${batchId}-compacted-${String(merged).padStart(4, '0')}.parquet`, file.toParquet());
+      await store.delete(files);
+      merged += 1;
+    }
     if (merged > 0) partitions += 1;
   }
   return { type, partitions, filesBefore, filesAfter };

@@ -1,5 +1,5 @@
 import * as arrow from 'apache-arrow';
-import { Compression, readParquet, Table as WasmTable, writeParquet, WriterPropertiesBuilder } from 'parquet-wasm';
+import { Compression, ParquetFile, readParquet, Table as WasmTable, writeParquet, WriterPropertiesBuilder } from 'parquet-wasm';
 import { columnBuilder } from './column-builders.ts';
 import type { ColumnBuilder, ColumnKind } from './column-builders.ts';
 
@@ -105,6 +105,16 @@ export function parquetWriterProperties() {
       .setCreatedBy('customer-marketing-pipeline')
       .build()
   );
+}
+
+/** The rows a Parquet file holds, from its footer: no row is decoded. */
+export async function parquetRowCount(bytes: Uint8Array): Promise<number> {
+  const file = await ParquetFile.fromFile(new Blob([bytes]));
+  try {
+    return file.metadata().fileMetadata().numRows();
+  } finally {
+    file.free();
+  }
 }
 
 /**

@@ -17,10 +17,10 @@ const store = new S3ObjectStore(traced(new S3Client({})), environment.LAKE_BUCKE
 const inputSchema = z.object({ execution: z.string().min(1), lease_generation: z.int().min(1) });
 
 /**
- * First state of a run of the job graph after the run lease: merges the raw files of every
- * partition that has more than one into one, before any query reads them (many small Parquet
- * objects slow Athena as they slow DuckDB). The same compaction as `pipeline compact`, through
- * the object store.
+ * First state of a run of the job graph after the run lease: merges the small raw files of each
+ * partition into files of up to an ingest file's size, before any query reads them (many small
+ * Parquet objects slow Athena as they slow DuckDB); larger files stay as they are
+ * (compactRawPartitionsInStore).
  */
 export async function handler(event: unknown, context?: Context): Promise<{ results: CompactionResult[] }> {
   begin(context);
