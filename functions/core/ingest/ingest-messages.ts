@@ -44,9 +44,9 @@ interface Pending {
  * Ingests a batch of messages: valid events are written as one Parquet file per event type,
  * under the UTC date the batch was received; invalid ones (bad JSON, unknown type, contract
  * violations) are kept under rejected/ with their reason, and so is a repeat of an event_id
- * with other content. All count as handled. Only a message whose file could not be written is reported as failed (an exact
- * repeat fails with its first delivery's file), so the queue delivers it again: nothing is
- * acknowledged that was not stored.
+ * with other content. All count as handled. Only a message whose file could not be written is
+ * reported as failed (an exact repeat fails with its first delivery's file), so the queue
+ * delivers it again: nothing is acknowledged that was not stored.
  */
 export async function ingestMessages(
   messages: readonly EventMessage[],

@@ -10,8 +10,8 @@ import type { RecordBatches } from './records.ts';
 /**
  * Validates records, drops exact duplicates within the batch, writes accepted rows as ZSTD
  * Parquet under raw/<type>/dt=<received date>/ and every refused record, verbatim and with its
- * reason, under rejected/<type>/dt=<received date>/ (the UTC date the batch was received). Nothing received goes unaccounted:
- * received = accepted + rejected.
+ * reason, under rejected/<type>/dt=<received date>/ (the UTC date the batch was received).
+ * Nothing received goes unaccounted: received = accepted + rejected.
  */
 export async function ingestRecords(records: RecordBatches, options: IngestOptions): Promise<IngestResult> {
   const batch = batchIdentity(options);

@@ -42,8 +42,8 @@ export const COMPACTED_FILE_ROWS = DEFAULT_ROWS_PER_FLUSH;
  * Merges the small raw files of each partition, through the object store (the S3 lake's
  * compaction step; locally `pipeline compact` merges with DuckDB): files in key order (an
  * ingest batch's files sort together) are merged in runs of at most `fileRows` rows, and a file
- * of that size or more is left as it is. Rows keep every column and come out
- * in delivery order within each merged file. A merged file is written first and the files it
+ * of that size or more is left as it is. Rows keep every column and come out in delivery order
+ * within each merged file. A merged file is written first and the files it
  * replaces deleted after: a reader in between sees each event twice, which the tables already
  * drop (a repeated event_id counts once), and a failure in between leaves only that.
  */
@@ -62,37 +62,36 @@ export async function compactRawPartitionsInStore(
       filesAfter += keys.length;
       continue;
     }
-    // Planned from each file's footer, so that only the files merged are decoded.
-    const runs: string[][] = [];
-    let run: string[] = [];
-    let runRows = 0;
+    // Each file is read once: its footer says whether it joins the current run of small files;
+    // only the files of a run are decoded, when the run ends.
+    let merged = 0;
+    let run: { keys: string[]; files: Uint8Array[]; rows: number } = { keys: [], files: [], rows: 0 };
+    const endRun = async () => {
+      filesAfter += Math.min(run.keys.length, 1);
+      if (run.keys.length > 1) {
+        const rows: Record<string, unknown>[] = [];
+        for (const bytes of run.files) for (const row of readParquetRows(bytes)) rows.push(row);
+        const file = new ColumnBatch(rawColumns[type]);
+        for (const row of rows.sort(deliveryOrder)) file.append(row);
+        await store.put(`${partition}part-${batchId}-compacted-${String(merged).padStart(4, '0')}.parquet`, file.toParquet());
+        await store.delete(run.keys);
+        merged += 1;
+      }
+      run = { keys: [], files: [], rows: 0 };
+    };
     for (const key of keys) {
-      const rows = await parquetRowCount(await store.get(key));
+      const bytes = await store.get(key);
+      const rows = await parquetRowCount(bytes);
       if (rows >= fileRows) {
         filesAfter += 1;
         continue;
       }
-      if (runRows + rows > fileRows) {
-        runs.push(run);
-        run = [];
-        runRows = 0;
-      }
-      run.push(key);
-      runRows += rows;
+      if (run.rows + rows > fileRows) await endRun();
+      run.keys.push(key);
+      run.files.push(bytes);
+      run.rows += rows;
     }
-    runs.push(run);
-    let merged = 0;
-    for (const files of runs) {
-      filesAfter += Math.min(files.length, 1);
-      if (files.length < 2) continue;
-      const rows: Record<string, unknown>[] = [];
-      for (const key of files) for (const row of readParquetRows(await store.get(key))) rows.push(row);
-      const file = new ColumnBatch(rawColumns[type]);
-      for (const row of rows.sort(deliveryOrder)) file.append(row);
-      await store.put(`${partition}part-${batchId}-compacted-${String(merged).padStart(4, '0')}.parquet`, file.toParquet());
-      await store.delete(files);
-      merged += 1;
-    }
+    await endRun();
     if (merged > 0) partitions += 1;
   }
   return { type, partitions, filesBefore, filesAfter };
