@@ -72,7 +72,7 @@ function apply(message: ChunkDecision): ChunkDecided {
     const record = chunk.records[index]!;
     if (message.store[index] === 1) {
       rows.append(row, record.recordNumber);
-      if (rows.size >= setup.rowsPerFile) post(filesReady('flushed'));
+      if (rows.size >= setup.rowsPerFile) postFiles('flushed');
     }
     const reason = reasons.get(index);
     if (reason !== undefined) conflicts.push({ recordNumber: record.recordNumber, lineNumber: record.lineNumber, text: chunk.texts[index] ?? null, reason });
@@ -80,13 +80,14 @@ function apply(message: ChunkDecision): ChunkDecided {
   return { type: 'decided', chunkIndex: message.chunkIndex, conflicts };
 }
 
-/** The rows held, as a file to move rather than copy to the main thread (each file owns its buffer). */
-function filesReady(type: FilesReady['type']): { message: FilesReady; transfer: ArrayBuffer[] } {
+/** Sends the rows held as a file, moved rather than copied to the main thread (each file owns its buffer). */
+function postFiles(type: FilesReady['type']): void {
   const files = [...rows.drain()].map((bytes) => (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice()));
-  return { message: { type, files }, transfer: files.map((bytes) => bytes.buffer as ArrayBuffer) };
+  parentPort!.postMessage(
+    { type, files } satisfies FilesReady,
+    files.map((bytes) => bytes.buffer as ArrayBuffer),
+  );
 }
-
-const post = ({ message, transfer }: ReturnType<typeof filesReady>) => parentPort!.postMessage(message, transfer);
 
 parentPort!.on('message', (message: ToWorker) => {
   if (message.type === 'chunk') {
@@ -95,6 +96,6 @@ parentPort!.on('message', (message: ToWorker) => {
   } else if (message.type === 'decide') {
     parentPort!.postMessage(apply(message));
   } else {
-    post(filesReady('finished'));
+    postFiles('finished');
   }
 });
