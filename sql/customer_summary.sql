@@ -23,40 +23,22 @@ active_spells as (
 
 ),
 
+-- One row per customer and day with a purchase, then one per customer: the days are what
+-- frequency and the spend model count.
 purchase_days as (
 
     select
         customer_id,
         purchase_date,
+        count(*) as day_purchases,
+        min(placed_at) as first_placed_at,
+        max(placed_at) as last_placed_at,
+        min(period_start) as day_period_start,
         -- Money is summed as decimal: a sum of doubles depends on the order of its rows (file
         -- layout, threads), so the same data could give 500.87 one run and 500.86999999999995 the next.
-        cast(sum(cast(net_revenue as decimal(38, 6))) as double) as day_net_revenue
+        sum(cast(net_revenue as decimal(38, 6))) as day_net_revenue
     from purchases
     group by customer_id, purchase_date
-
-),
-
-numbered_purchase_days as (
-
-    select
-        customer_id,
-        purchase_date,
-        day_net_revenue,
-        row_number() over (partition by customer_id order by purchase_date) as day_number
-    from purchase_days
-
-),
-
-repeat_day_spend as (
-
-    select
-        customer_id,
-        count(*) as purchase_days,
-        -- Gamma-Gamma's spend input: the mean per-day net revenue over repeat days only.
-        cast(sum(cast(day_net_revenue as decimal(38, 6))) filter (where day_number > 1) as double)
-            / nullif(count(*) filter (where day_number > 1), 0) as avg_repeat_day_net_revenue
-    from numbered_purchase_days
-    group by customer_id
 
 ),
 
@@ -64,14 +46,20 @@ purchase_totals as (
 
     select
         customer_id,
-        min(placed_at) as first_purchase_at,
-        max(placed_at) as last_purchase_at,
+        min(first_placed_at) as first_purchase_at,
+        max(last_placed_at) as last_purchase_at,
         min(purchase_date) as first_purchase_date,
         max(purchase_date) as last_purchase_date,
-        min(period_start) as cohort_start,
-        count(*) as purchases,
-        cast(sum(cast(net_revenue as decimal(38, 6))) as double) as net_revenue
-    from purchases
+        min(day_period_start) as cohort_start,
+        cast(sum(day_purchases) as bigint) as purchases,
+        count(*) as purchase_days,
+        cast(sum(day_net_revenue) as double) as net_revenue,
+        -- Gamma-Gamma's spend input: the mean per-day net revenue over repeat days only, that is
+        -- every day but the first (all of them less the first, in decimal: exact, and no second
+        -- pass to number the days).
+        cast(sum(day_net_revenue) - min_by(day_net_revenue, purchase_date) as double)
+            / nullif(count(*) - 1, 0) as avg_repeat_day_net_revenue
+    from purchase_days
     group by customer_id
 
 ),
@@ -115,23 +103,21 @@ final as (
         purchase_totals.last_purchase_date,
         purchase_totals.cohort_start,
         purchase_totals.purchases,
-        repeat_day_spend.purchase_days,
+        purchase_totals.purchase_days,
         purchase_totals.net_revenue,
         purchase_totals.net_revenue / purchase_totals.purchases as aov,
-        repeat_day_spend.purchase_days - 1 as frequency,
+        purchase_totals.purchase_days - 1 as frequency,
         date_diff('day', purchase_totals.first_purchase_date, purchase_totals.last_purchase_date) as recency_days,
         date_diff('day', purchase_totals.first_purchase_date, date '{{as_of}}') as tenure_days,
         date_diff('day', purchase_totals.last_purchase_date, date '{{as_of}}') as days_since_last_purchase,
         active_spells.customer_id is not null as is_active,
-        repeat_day_spend.avg_repeat_day_net_revenue,
+        purchase_totals.avg_repeat_day_net_revenue,
         latest_responses.last_nps_score,
         latest_responses.last_nps_category,
         latest_responses.last_nps_at,
         latest_responses.last_nps_date,
         date '{{as_of}}' as as_of
     from purchase_totals
-    inner join repeat_day_spend
-        on purchase_totals.customer_id = repeat_day_spend.customer_id
     left join latest_responses
         on purchase_totals.customer_id = latest_responses.customer_id
     left join active_spells
