@@ -1,7 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { QueryFailedError } from '../core/errors.ts';
 import type { QueryEngine, QueryResult } from '../core/ports.ts';
 
@@ -72,7 +71,10 @@ export class DuckDbEngine implements QueryEngine {
       // Spill files go to the system's temporary directory, never into the working directory.
       settings['temp_directory'] = join(tmpdir(), `duckdb-spill-${process.pid}`);
     }
-    const instance = await DuckDBInstance.create(':memory:', settings);
+    // Loaded on first use: the native library takes about 0.2 s to load, which commands that
+    // never query (ingest, publish) need not pay.
+    const { DuckDBInstance: Instance } = await import('@duckdb/node-api');
+    const instance = await Instance.create(':memory:', settings);
     const connection = await instance.connect();
     const engine = new DuckDbEngine(instance, connection);
     for (const statement of [...SESSION_SETTINGS, ...DUCKDB_PRELUDE]) await engine.execute(statement);

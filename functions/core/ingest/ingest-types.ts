@@ -49,10 +49,11 @@ export interface IngestResult extends IngestCounts {
 }
 
 /**
- * Rows per raw file: a flush encodes everything buffered as one file (on every worker thread of
- * a parallel ingest at once). Measured on 10M ordinary events with two workers: a million rows
- * per file peaked at 4.9 GB (both workers encoding a million rows together), 250,000 at 2.9 GB
- * and 100,000 at 2.7 GB, all in 86-110 s (bench/HISTORY.md).
+ * Rows per raw file: a flush encodes everything buffered as one file (a parallel ingest's
+ * worker threads each hold their share of it). Measured on 10M ordinary events with two workers
+ * each holding the whole of it: a million rows per file peaked at 4.9 GB (both workers encoding
+ * a million rows together), 250,000 at 2.9 GB and 100,000 at 2.7 GB, all in 86-110 s
+ * (bench/HISTORY.md).
  */
 export const DEFAULT_ROWS_PER_FLUSH = 250_000;
 
