@@ -57,7 +57,8 @@ purchase_totals as (
         -- Gamma-Gamma's spend input: the mean per-day net revenue over repeat days only, that is
         -- every day but the first (all of them less the first, in decimal: exact, and no second
         -- pass to number the days).
-        cast(sum(day_net_revenue) - min_by(day_net_revenue, purchase_date) as double)
+        -- (coalesce: DuckDB's min_by skips a null value where Trino's returns it; revenue is never null)
+        cast(sum(day_net_revenue) - min_by(coalesce(day_net_revenue, 0), purchase_date) as double)
             / nullif(count(*) - 1, 0) as avg_repeat_day_net_revenue
     from purchase_days
     group by customer_id

@@ -72,7 +72,7 @@ export class DuckDbEngine implements QueryEngine {
       settings['temp_directory'] = join(tmpdir(), `duckdb-spill-${process.pid}`);
     }
     // Loaded on first use: the native library takes about 0.2 s to load, which commands that
-    // never query (ingest, publish) need not pay.
+    // never query (ingest, --help) need not pay.
     const { DuckDBInstance: Instance } = await import('@duckdb/node-api');
     const instance = await Instance.create(':memory:', settings);
     const connection = await instance.connect();

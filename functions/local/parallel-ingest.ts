@@ -23,7 +23,8 @@ import { DEFAULT_EARLIEST_EVENT_DATE, earliestEventMs } from '../core/events/tim
  * which valid records are first deliveries, exact repeats or conflicting repeats (the same
  * decideDelivery as the sequential path, so counts, reasons and stored rows are the same);
  * workers buffer the stored rows and encode them as a file whenever they hold their share of
- * rowsPerFlush (rowsPerFlush / workers), and once more at the end, all under the partition of the day the batch was received.
+ * rowsPerFlush (divided by the workers, rounded up), and once more at the end, all under the
+ * partition of the day the batch was received.
  * The main thread writes every file.
  */
 

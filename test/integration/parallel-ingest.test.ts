@@ -169,7 +169,7 @@ describe('parallel ingest of a JSON Lines file', () => {
 
     const files = parallel.keys.filter((key) => key.endsWith('.parquet'));
     const rowsPerFile = await Promise.all(files.map(async (key) => readParquetRows(await parallelStore.get(key)).length));
-    // Three threads, each holding at most a third of what the sequential path holds: together no more.
+    // Three threads, each holding at most a third (rounded up) of what the sequential path holds.
     const share = Math.ceil(rowsPerFlush / 3);
     expect(Math.max(...rowsPerFile)).toBe(share);
     expect(rowsPerFile.filter((rows) => rows === share).length).toBeGreaterThanOrEqual(Math.floor(3000 / share) - 3);
