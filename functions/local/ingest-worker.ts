@@ -82,7 +82,7 @@ function apply(message: ChunkDecision): ChunkDecided {
 
 /** Sends the rows held as a file, moved rather than copied to the main thread (each file owns its buffer). */
 function postFiles(type: FilesReady['type']): void {
-  const files = [...rows.drain()].map((bytes) => (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice()));
+  const files = rows.drain().map((bytes) => (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice()));
   parentPort!.postMessage(
     { type, files } satisfies FilesReady,
     files.map((bytes) => bytes.buffer as ArrayBuffer),

@@ -72,11 +72,11 @@ export class RowBuffer {
     if (this.rows.length % COMPACT_EVERY_ROWS === 0) this.rows.compact();
   }
 
-  /** Takes the buffered rows as one file's bytes; none when no row is buffered. */
-  *drain(): Generator<Uint8Array> {
+  /** Takes the buffered rows as one file's bytes; no file when no row is buffered. */
+  drain(): Uint8Array[] {
     const rows = this.rows;
     this.rows = new ColumnBatch(this.columns);
-    if (rows.length > 0) yield rows.toParquet();
+    return rows.length > 0 ? [rows.toParquet()] : [];
   }
 }
 
