@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SendMessageBatchCommandOutput, SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
 import type { CampaignMessage } from '../core/campaigns/message.ts';
 import type { MessageSink, SinkOutcome } from '../core/ports.ts';
@@ -113,6 +112,9 @@ export class SqsMessageSink implements MessageSink {
     const delivered: string[] = [];
     const failed: { messageId: string; reason: string }[] = [];
     let remaining = batch.map((item, index) => ({ ...item, id: String(index) }));
+    // Loaded on use, not with the module: the command line imports this module for every
+    // command, and the SDK took a tenth of a second to load (bench/HISTORY.md).
+    const { SendMessageBatchCommand } = await import('@aws-sdk/client-sqs');
     for (let attempt = 1; remaining.length > 0; attempt += 1) {
       let response: SendMessageBatchCommandOutput;
       try {

@@ -1,4 +1,3 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { DuckDbEngine } from '../../adapters/duckdb-engine.ts';
 import { sqlString } from '../../adapters/lake-views.ts';
 import { OutboxSink } from '../../adapters/outbox-sink.ts';
@@ -15,9 +14,11 @@ import { localLease, progressLine } from '../context.ts';
 import type { CommandContext } from '../context.ts';
 
 /** The sink the config names. */
-export function sinkFor(context: CommandContext): MessageSink {
+export async function sinkFor(context: CommandContext): Promise<MessageSink> {
   const publish = context.config.publish;
   if (publish.sink === 'outbox') return new OutboxSink(context.store);
+  // Loaded only when a queue is configured: every other command starts without the SDK.
+  const { SQSClient } = await import('@aws-sdk/client-sqs');
   const client = new SQSClient(publish.region ? { region: publish.region } : {});
   return new SqsMessageSink({ client, queueUrl: publish.queueUrl });
 }
@@ -73,7 +74,7 @@ export function describePublish(result: PublishResult, sink: string): string {
 
 export async function publishDate(context: CommandContext, asOf: string): Promise<PublishResult> {
   const audience = await readAudience(context, asOf);
-  const sink = sinkFor(context);
+  const sink = await sinkFor(context);
   const progress = progressLine(context);
   const result = await publishCampaignAudience({
     asOf,
