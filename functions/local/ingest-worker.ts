@@ -11,8 +11,9 @@ import { screenRecord } from '../core/erasure/screen.ts';
 import { RowBuffer } from '../core/ingest/batch-output.ts';
 import type { BatchIdentity } from '../core/ingest/batch-output.ts';
 import { fingerprintOf } from '../core/ingest/deliveries.ts';
-import { recordsOfLines } from '../core/ingest/jsonl.ts';
-import { linesOfBlock, oversizedLine, withoutFinalNewline } from '../core/ingest/lines.ts';
+import { recordOfLine, recordsOfLines } from '../core/ingest/jsonl.ts';
+import { lineOf, oversizedLine, withoutFinalNewline } from '../core/ingest/lines.ts';
+import { hasPlainPath, PlainLineReader, PlainRows } from '../core/ingest/plain-lines.ts';
 import type { RawRecord } from '../core/ingest/records.ts';
 import type { AnyEventRow } from '../core/ingest/validate.ts';
 import type { ChunkDecided, ChunkDecision, ChunkParsed, FilesReady, RefusedRecord, ToWorker, WorkerSetup } from './parallel-ingest.ts';
@@ -21,44 +22,95 @@ const setup = workerData as WorkerSetup;
 const batch: BatchIdentity = { eventType: setup.eventType, source: setup.source, ingestId: setup.ingestId, receivedAt: new Date(setup.receivedAtMs) };
 const rows = new RowBuffer(batch);
 const erased = setup.erasure ? ErasedCustomers.of(setup.erasure.key, new Map(setup.erasure.dates)) : ErasedCustomers.none;
-/** Valid records of parsed chunks, waiting for the main thread's decision; texts null where not to be kept. */
-const waiting = new Map<number, { records: RawRecord[]; texts: (string | null)[]; rows: AnyEventRow[] }>();
+const type = setup.eventType;
+const plainReader = hasPlainPath(type) ? new PlainLineReader(type, setup.earliestEventMs, erased) : undefined;
+const NEWLINE = 0x0a;
+
+/**
+ * A parsed chunk's valid records, waiting for the main thread's decision, in order: those read
+ * on the fast path as rows of `plain` (by index), the others as records with their rows.
+ */
+interface Waiting {
+  readonly plain: PlainRows | undefined;
+  /** Per valid record: its row in `plain`, or -1 - its index among `records`. */
+  readonly order: number[];
+  readonly recordNumbers: number[];
+  readonly lineNumbers: number[];
+  readonly records: RawRecord[];
+  /** The records' texts, null where not to be kept. */
+  readonly texts: (string | null)[];
+  readonly rows: AnyEventRow[];
+}
+const waiting = new Map<number, Waiting>();
+/** The rows of decided chunks, to be used again. */
+const spareRows: PlainRows[] = [];
 
 function parse(message: Extract<ToWorker, { type: 'chunk' }>): ChunkParsed {
   // The chunk ends at a line end (or the end of the file); that last terminator ends no line here.
-  const lines = message.oversized
-    ? [oversizedLine(message.firstLineNumber, { ...message.oversized, prefix: message.bytes })]
-    : linesOfBlock(withoutFinalNewline(message.bytes), message.firstLineNumber);
-  const records = recordsOfLines(lines, message.firstRecordNumber);
-  const valid: RawRecord[] = [];
-  const texts: (string | null)[] = [];
-  const validRows: AnyEventRow[] = [];
+  const block = message.oversized ? message.bytes : withoutFinalNewline(message.bytes);
+  const plain = plainReader && !message.oversized ? (spareRows.pop()?.reuseFor(block) ?? new PlainRows(plainReader.type, block, 8192)) : undefined;
+  const chunk: Waiting = { plain, order: [], recordNumbers: [], lineNumbers: [], records: [], texts: [], rows: [] };
   const ids: string[] = [];
   const fingerprints: number[] = [];
-  const lineNumbers: number[] = [];
   const rejects: RefusedRecord[] = [];
-  for (const record of records) {
-    const { validation, keepPayload } = screenRecord(setup.eventType, record, setup.earliestEventMs, erased);
+  let received = 0;
+  /** A record off the fast path: validated (and screened) as the sequential path does it. */
+  const ordinary = (record: RawRecord) => {
+    const { validation, keepPayload } = screenRecord(type, record, setup.earliestEventMs, erased);
     const text = keepPayload ? record.text : null;
     if (!validation.ok) {
       rejects.push({ recordNumber: record.recordNumber, lineNumber: record.lineNumber, text, reason: validation.reason });
-      continue;
+      return;
     }
-    valid.push(record);
-    texts.push(text);
-    validRows.push(validation.row);
+    chunk.order.push(-1 - chunk.records.length);
+    chunk.records.push(record);
+    chunk.texts.push(text);
+    chunk.rows.push(validation.row);
+    chunk.recordNumbers.push(record.recordNumber);
+    chunk.lineNumbers.push(record.lineNumber);
     ids.push(validation.row.event_id);
     fingerprints.push(fingerprintOf(validation.row));
-    lineNumbers.push(record.lineNumber);
+  };
+  if (message.oversized) {
+    for (const record of recordsOfLines([oversizedLine(message.firstLineNumber, { ...message.oversized, prefix: message.bytes })], message.firstRecordNumber)) {
+      received += 1;
+      ordinary(record);
+    }
+  } else {
+    let lineNumber = message.firstLineNumber;
+    let start = 0;
+    for (;;) {
+      const newline = block.indexOf(NEWLINE, start);
+      const end = newline < 0 ? block.length : newline;
+      const recordNumber = message.firstRecordNumber + received;
+      if (plain && plainReader!.read(plain, start, end)) {
+        const row = plain.count - 1;
+        received += 1;
+        chunk.order.push(row);
+        chunk.recordNumbers.push(recordNumber);
+        chunk.lineNumbers.push(lineNumber);
+        ids.push(plain.eventId(row));
+        fingerprints.push(plain.fingerprints[row]!);
+      } else {
+        const record = recordOfLine(lineOf(block.subarray(start, end), lineNumber), recordNumber);
+        if (record) {
+          received += 1;
+          ordinary(record);
+        }
+      }
+      if (newline < 0) break;
+      lineNumber += 1;
+      start = newline + 1;
+    }
   }
-  waiting.set(message.chunkIndex, { records: valid, texts, rows: validRows });
+  waiting.set(message.chunkIndex, chunk);
   return {
     type: 'parsed',
     chunkIndex: message.chunkIndex,
-    received: records.length,
+    received,
     ids,
     fingerprints: Float64Array.from(fingerprints),
-    lineNumbers: Float64Array.from(lineNumbers),
+    lineNumbers: Float64Array.from(chunk.lineNumbers),
     rejects,
   };
 }
@@ -68,15 +120,22 @@ function apply(message: ChunkDecision): ChunkDecided {
   waiting.delete(message.chunkIndex);
   const conflicts: RefusedRecord[] = [];
   const reasons = new Map(message.conflicts.map((conflict) => [conflict.index, conflict.reason]));
-  chunk.rows.forEach((row, index) => {
-    const record = chunk.records[index]!;
+  for (let index = 0; index < chunk.order.length; index += 1) {
+    const ref = chunk.order[index]!;
+    const recordNumber = chunk.recordNumbers[index]!;
     if (message.store[index] === 1) {
-      rows.append(row, record.recordNumber);
+      if (ref >= 0) rows.appendSlots(chunk.plain!, ref, recordNumber);
+      else rows.append(chunk.rows[-1 - ref]!, recordNumber);
       if (rows.size >= setup.rowsPerFile) postFiles('flushed');
     }
     const reason = reasons.get(index);
-    if (reason !== undefined) conflicts.push({ recordNumber: record.recordNumber, lineNumber: record.lineNumber, text: chunk.texts[index] ?? null, reason });
-  });
+    if (reason !== undefined) {
+      // A record on the fast path names no erased customer: its text is kept.
+      const text = ref >= 0 ? chunk.plain!.lineText(ref) : (chunk.texts[-1 - ref] ?? null);
+      conflicts.push({ recordNumber, lineNumber: chunk.lineNumbers[index]!, text, reason });
+    }
+  }
+  if (chunk.plain) spareRows.push(chunk.plain);
   return { type: 'decided', chunkIndex: message.chunkIndex, conflicts };
 }
 

@@ -2,7 +2,7 @@ import type { EventType } from '../events/schemas.ts';
 import { utcDate } from '../events/timestamps.ts';
 import { lakeLayout, newBatchId } from '../lake/layout.ts';
 import { ColumnBatch } from '../lake/parquet.ts';
-import type { ColumnSpec } from '../lake/parquet.ts';
+import type { ColumnSpec, SlotRows } from '../lake/parquet.ts';
 import { rawColumns } from '../lake/raw-tables.ts';
 import type { RejectedRecord } from '../lake/raw-tables.ts';
 import type { ObjectStore } from '../ports.ts';
@@ -70,6 +70,12 @@ export class RowBuffer {
     this.delivery['record_number'] = recordNumber;
     this.rows.append(row as unknown as Record<string, unknown>, this.delivery);
     if (this.rows.length % COMPACT_EVERY_ROWS === 0) this.rows.compact();
+  }
+
+  /** Appends a row given as slots of its event columns (plain-lines.ts). */
+  appendSlots(rows: SlotRows, row: number, recordNumber: number): void {
+    this.delivery['record_number'] = recordNumber;
+    this.rows.appendSlots(rows, row, this.delivery);
   }
 
   /** Takes the buffered rows as one file's bytes; no file when no row is buffered. */

@@ -35,6 +35,12 @@ function decodeOne(bytes: Uint8Array): { text: string; invalidUtf8: boolean } {
   }
 }
 
+/** One line's bytes (its terminator excluded) as a Line: what linesOfBlock makes of it. */
+export function lineOf(bytes: Uint8Array, number: number): Line {
+  const decoded = decodeOne(bytes);
+  return { number, text: stripCarriageReturn(decoded.text), invalidUtf8: decoded.invalidUtf8 };
+}
+
 /**
  * The lines of a block of bytes that ends at a line end (the terminator itself excluded),
  * numbered from `firstNumber`. Decoded once when the block is valid UTF-8, else line by line.
@@ -55,8 +61,7 @@ export function linesOfBlock(block: Uint8Array, firstNumber: number): Line[] {
   let start = 0;
   for (;;) {
     const end = block.indexOf(NEWLINE, start);
-    const decoded = decodeOne(block.subarray(start, end < 0 ? block.length : end));
-    lines.push({ number: ++lineNumber, text: stripCarriageReturn(decoded.text), invalidUtf8: decoded.invalidUtf8 });
+    lines.push(lineOf(block.subarray(start, end < 0 ? block.length : end), ++lineNumber));
     if (end < 0) return lines;
     start = end + 1;
   }

@@ -58,6 +58,10 @@ class Validity {
 export interface ColumnBuilder {
   /** Appends values (null or undefined: a null). */
   addAll(values: readonly unknown[]): void;
+  /** Appends one value. */
+  add(value: unknown): void;
+  /** Appends text given as its UTF-8 bytes (a string column); anything else takes it as a null. */
+  addBytes(source: Uint8Array, start: number, end: number): void;
   /** The column so far as Arrow data; views of the builder's arrays, to be used before more is appended. */
   finish(): arrow.Data;
 }
@@ -89,8 +93,25 @@ class StringColumn implements ColumnBuilder {
     for (const value of values) this.add(value);
   }
 
-  private add(value: unknown): void {
+  addBytes(source: Uint8Array, start: number, end: number): void {
     const row = this.validity.length;
+    if (row + 2 > this.offsets.length) this.offsets = larger(this.offsets, row + 2);
+    if (this.end + (end - start) > this.bytes.length) this.bytes = larger(this.bytes, this.end + (end - start));
+    const bytes = this.bytes;
+    // Ids and codes are short: a loop costs less than a subarray per value.
+    if (end - start < 64) {
+      let at = this.end;
+      for (let index = start; index < end; index += 1) bytes[at++] = source[index]!;
+    } else bytes.set(source.subarray(start, end), this.end);
+    this.end += end - start;
+    this.validity.add(true);
+    if (this.end > 0x7fffffff) throw new RangeError('a string column holds more than 2 GiB of text');
+    this.offsets[row + 1] = this.end;
+  }
+
+  add(value: unknown): void {
+    const row = this.validity.length;
+    if (row + 2 > this.offsets.length) this.offsets = larger(this.offsets, row + 2);
     // The text first: a value whose String() throws leaves the column as it was.
     const text = value === null || value === undefined ? '' : typeof value === 'string' ? value : String(value);
     if (this.validity.add(value)) {
@@ -152,6 +173,16 @@ class DoubleColumn implements ColumnBuilder {
     }
   }
 
+  add(value: unknown): void {
+    if (this.validity.length === this.values.length) this.values = larger(this.values, this.validity.length + 1);
+    this.values[this.validity.length] = typeof value === 'number' ? value : 0;
+    this.validity.add(value);
+  }
+
+  addBytes(): void {
+    this.add(null);
+  }
+
   finish(): arrow.Data {
     const length = this.validity.length;
     if (!this.asTimestamps) return arrow.makeData({ type: new arrow.Float64(), data: this.values.subarray(0, length), ...this.validity.arrow() });
@@ -188,6 +219,16 @@ class Int32Column implements ColumnBuilder {
     }
   }
 
+  add(value: unknown): void {
+    if (this.validity.length === this.values.length) this.values = larger(this.values, this.validity.length + 1);
+    this.values[this.validity.length] = typeof value !== 'number' ? 0 : this.unit === 1 ? Math.trunc(value) : Math.floor(value / DAY_MS);
+    this.validity.add(value);
+  }
+
+  addBytes(): void {
+    this.add(null);
+  }
+
   finish(): arrow.Data {
     const data = this.values.subarray(0, this.validity.length);
     return this.unit === 1
@@ -214,6 +255,14 @@ class BooleanColumn implements ColumnBuilder {
       if (value === true) this.bits[index >> 3]! |= 1 << (index & 7);
       this.validity.add(value);
     }
+  }
+
+  add(value: unknown): void {
+    this.addAll([value]);
+  }
+
+  addBytes(): void {
+    this.add(null);
   }
 
   finish(): arrow.Data {

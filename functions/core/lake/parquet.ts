@@ -11,6 +11,9 @@ export interface ColumnSpec {
   readonly nullable: boolean;
 }
 
+/** Rows the typed columns of a batch begin with when rows come as slots (they double as they fill). */
+const SLOT_ROWS_CAPACITY = 16_384;
+
 type RowAppender = (values: unknown[][], row: Record<string, unknown>, extra: Record<string, unknown> | undefined) => void;
 const appenders = new Map<string, RowAppender>();
 
@@ -36,6 +39,23 @@ function rowAppender(names: readonly string[]): RowAppender {
   return appender;
 }
 
+/** Where a slot's value is: none (null), a span of one of two byte arrays, or a number. */
+export const SlotKind = { null: 0, line: 1, arena: 2, number: 3 } as const;
+
+/**
+ * Rows given as slots rather than objects (the fast path of a parallel ingest, plain-lines.ts):
+ * per row, one slot for each of the first `slots` columns, in column order, at row * slots +
+ * column. A span's bytes are text as UTF-8.
+ */
+export interface SlotRows {
+  readonly slots: number;
+  readonly kinds: Uint8Array;
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+  readonly numbers: Float64Array;
+  sourceOf(index: number): Uint8Array;
+}
+
 /**
  * Rows collected column by column, then written as one ZSTD Parquet file. Timestamps are given
  * as epoch milliseconds. Rows are appended to plain arrays (the cheapest thing to do per row)
@@ -56,6 +76,30 @@ export class ColumnBatch {
   /** Appends a row: each column's value from `extra` when it has that key, else from `row`; null when missing. */
   append(row: Record<string, unknown>, extra?: Record<string, unknown>): void {
     this.appendRow(this.pending, row, extra);
+    this.length += 1;
+  }
+
+  /**
+   * Appends a row given as slots: its first columns from `rows`, the others from `extra` (null
+   * when it has no such key). Goes straight to the typed columns, after the rows appended as
+   * objects so far, which keeps the rows in the order appended.
+   */
+  appendSlots(rows: SlotRows, row: number, extra: Record<string, unknown>): void {
+    if (this.pending[0]!.length > 0) this.compact();
+    const builders = (this.builders ??= this.columns.map((column) => columnBuilder(column.kind, SLOT_ROWS_CAPACITY)));
+    const base = row * rows.slots;
+    for (let column = 0; column < builders.length; column += 1) {
+      const builder = builders[column]!;
+      if (column >= rows.slots) {
+        builder.add(extra[this.columns[column]!.name] ?? null);
+        continue;
+      }
+      const index = base + column;
+      const kind = rows.kinds[index];
+      if (kind === SlotKind.number) builder.add(rows.numbers[index]);
+      else if (kind === SlotKind.null) builder.add(null);
+      else builder.addBytes(rows.sourceOf(index), rows.starts[index]!, rows.ends[index]!);
+    }
     this.length += 1;
   }
 
