@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ErasedCustomers } from '../core/erasure/register.ts';
@@ -12,7 +11,9 @@ import type { IngestOptions, IngestResult } from '../core/ingest/ingest-types.ts
 import { isBlankLine } from '../core/ingest/jsonl.ts';
 import { isPlainJsonLines, openRecords } from '../core/ingest/open-input.ts';
 import type { InputFormat } from '../core/ingest/records.ts';
-import { lineBlocks } from '../core/ingest/lines.ts';
+import { startsWithByteOrderMark, withinLimit } from '../core/ingest/lines.ts';
+import { MAX_RECORD_BYTES, OversizedAccumulator } from '../core/ingest/oversized.ts';
+import type { OversizedRecord } from '../core/ingest/oversized.ts';
 import { bundledModuleUrl } from './source-bundle.mjs';
 import { DEFAULT_EARLIEST_EVENT_DATE, earliestEventMs } from '../core/events/timestamps.ts';
 
@@ -138,14 +139,83 @@ function countLines(bytes: Uint8Array): { lines: number; records: number } {
 
 /**
  * The file as chunks to hand to workers, cut exactly as the sequential reader cuts it
- * (lineBlocks): whole lines, each chunk in its own buffer, and a line over the limit as a
- * chunk of its own holding its kept prefix.
+ * (lineBlocks): whole lines after the byte-order mark, and a line over the limit as a chunk of
+ * its own holding its kept prefix, never held whole. Each chunk is read into a buffer of its
+ * own, after the unfinished line the previous read ended with, and is moved to a worker as it
+ * is: reading through a stream and lineBlocks copied every byte twice more into fresh memory,
+ * which took the main thread about a second for a 130 MB file (bench/HISTORY.md).
  */
-async function* chunksOf(path: string, chunkBytes: number): AsyncGenerator<{ bytes: Uint8Array; oversized?: { bytes: number; sha256: string } }> {
-  for await (const block of lineBlocks(createReadStream(path, { highWaterMark: chunkBytes }))) {
-    if (block.oversized) yield { bytes: block.oversized.prefix, oversized: { bytes: block.oversized.bytes, sha256: block.oversized.sha256 } };
-    // A copy with a buffer of its own, to be moved to a worker (Buffer#slice would be a view).
-    else yield { bytes: new Uint8Array(block.bytes) };
+async function* chunksOf(path: string, chunkBytes: number): AsyncGenerator<Chunk> {
+  const file = await open(path);
+  try {
+    let carry = new Uint8Array(0);
+    let first = true;
+    // A line over the limit, streamed through a digest until its end is read.
+    let long: OversizedAccumulator | undefined;
+    for (;;) {
+      // A chunk's worth with the carry, unless the carry is a long line: then as much again.
+      const room = carry.length < chunkBytes / 2 ? chunkBytes - carry.length : chunkBytes;
+      const buffer = new Uint8Array(carry.length + room);
+      buffer.set(carry);
+      const { bytesRead } = await file.read(buffer, carry.length, room, null);
+      const atEnd = bytesRead === 0;
+      let data = buffer.subarray(0, carry.length + bytesRead);
+      carry = new Uint8Array(0);
+      if (first && data.length > 0) {
+        first = false;
+        if (startsWithByteOrderMark(data)) data = data.subarray(3);
+      }
+      if (long) {
+        const end = data.indexOf(NEWLINE);
+        if (end < 0 && !atEnd) {
+          long.add(data);
+          continue;
+        }
+        const lineEnd = end < 0 ? data.length : end;
+        long.add(data.subarray(0, lineEnd));
+        yield oversizedChunk(long.finish());
+        long = undefined;
+        data = data.subarray(Math.min(data.length, lineEnd + 1));
+      }
+      if (atEnd) {
+        yield* movable(data);
+        return;
+      }
+      const lastNewline = data.lastIndexOf(NEWLINE);
+      if (lastNewline < 0) {
+        if (data.length > MAX_RECORD_BYTES) {
+          long = new OversizedAccumulator();
+          long.add(data);
+        } else carry = data;
+        continue;
+      }
+      // The unfinished line is copied out before the chunk's buffer is moved to a worker.
+      carry = data.slice(lastNewline + 1);
+      yield* movable(data.subarray(0, lastNewline + 1));
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+/** A chunk for a worker: whole lines, or the kept prefix of a line over the limit with its size and digest. */
+interface Chunk {
+  readonly bytes: Uint8Array;
+  readonly oversized?: { bytes: number; sha256: string };
+}
+
+const oversizedChunk = (record: OversizedRecord): Chunk => ({ bytes: record.prefix, oversized: { bytes: record.bytes, sha256: record.sha256 } });
+
+/** A block as chunks that can each be moved to a worker: itself, or copies of its pieces when a line over the limit splits it. */
+function* movable(block: Uint8Array): Generator<Chunk> {
+  if (block.length === 0) return;
+  if (block.length <= MAX_RECORD_BYTES) {
+    yield { bytes: block };
+    return;
+  }
+  for (const piece of withinLimit({ bytes: block })) {
+    if (piece.oversized) yield oversizedChunk(piece.oversized);
+    else yield { bytes: piece.bytes.slice() };
   }
 }
 

@@ -68,7 +68,7 @@ export function linesOfBlock(block: Uint8Array, firstNumber: number): Line[] {
 }
 
 /** True when the bytes start with a UTF-8 byte-order mark, which is metadata, not content. */
-const startsWithByteOrderMark = (bytes: Uint8Array) => bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+export const startsWithByteOrderMark = (bytes: Uint8Array) => bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
 
 /**
  * A stretch of the input that ends at a line end (the terminator included; only the last one
@@ -166,7 +166,7 @@ export async function* lineBlocks(source: AsyncIterable<Uint8Array>): AsyncGener
 }
 
 /** The block, with any line over the limit taken out as a block of its own. */
-function* withinLimit(taken: LineBlock): Generator<LineBlock> {
+export function* withinLimit(taken: LineBlock): Generator<LineBlock> {
   if (taken.oversized || taken.bytes.length <= MAX_RECORD_BYTES) {
     yield taken;
     return;
