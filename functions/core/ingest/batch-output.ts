@@ -80,9 +80,10 @@ export class RowBuffer {
 
   /** Takes the buffered rows as one file's bytes; no file when no row is buffered. */
   drain(): Uint8Array[] {
-    const rows = this.rows;
-    this.rows = new ColumnBatch(this.columns);
-    return rows.length > 0 ? [rows.toParquet()] : [];
+    const files = this.rows.length > 0 ? [this.rows.toParquet()] : [];
+    // The file is a copy out of the encoder: the columns' arrays can take the next rows.
+    this.rows.clear();
+    return files;
   }
 }
 

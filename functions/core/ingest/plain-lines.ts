@@ -81,6 +81,10 @@ const RULES: Readonly<Record<'orders' | 'surveys', Readonly<Record<string, Rule>
 
 const ascii = (text: string) => Uint8Array.from(text, (character) => character.charCodeAt(0));
 const STATUS_BYTES = ORDER_STATUSES.map(ascii);
+function isStatus(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let index = 0; index < STATUS_BYTES.length; index += 1) if (sameBytes(bytes, start, end, STATUS_BYTES[index]!)) return true;
+  return false;
+}
 const DEFAULT_STATUS = ascii('placed');
 const PROTO = ascii('__proto__');
 
@@ -282,6 +286,7 @@ export class PlainLineReader {
   private extraNumbers = new Float64Array(16);
   private extraOrder = new Int32Array(16);
   private readonly fingerprint = fingerprintBuilder();
+  private readonly currencies = new Map<number, boolean>();
 
   constructor(
     readonly type: 'orders' | 'surveys',
@@ -376,10 +381,19 @@ export class PlainLineReader {
     return true;
   }
 
+  /** isCurrencyCode of three bytes, asked once per code a file uses rather than once per line. */
+  private isCurrency(rows: PlainRows, start: number): boolean {
+    const bytes = rows.bytes;
+    const code = (bytes[start]! << 16) | (bytes[start + 1]! << 8) | bytes[start + 2]!;
+    let known = this.currencies.get(code);
+    if (known === undefined) this.currencies.set(code, (known = isCurrencyCode(rows.textOfSpan(start, start + 3))));
+    return known;
+  }
+
   private fieldAt(bytes: Uint8Array, start: number, end: number): Field | undefined {
     const candidates = this.rules.byLength[end - start];
     if (candidates === undefined) return undefined;
-    for (const field of candidates) if (sameBytes(bytes, start, end, field.name)) return field;
+    for (let index = 0; index < candidates.length; index += 1) if (sameBytes(bytes, start, end, candidates[index]!.name)) return candidates[index];
     return undefined;
   }
 
@@ -399,11 +413,10 @@ export class PlainLineReader {
         if (kind === VALUE_NULL) return true;
         return kind === VALUE_STRING && this.span(rows, index, start, end);
       case 'status':
-        if (kind !== VALUE_STRING || !STATUS_BYTES.some((status) => sameBytes(bytes, start, end, status))) return false;
+        if (kind !== VALUE_STRING || !isStatus(bytes, start, end)) return false;
         return this.span(rows, index, start, end);
       case 'currency':
-        // A code is three letters: the string made here is three characters.
-        if (kind !== VALUE_STRING || end - start !== 3 || !isCurrencyCode(rows.textOfSpan(start, end))) return false;
+        if (kind !== VALUE_STRING || end - start !== 3 || !this.isCurrency(rows, start)) return false;
         return this.span(rows, index, start, end);
       case 'instant': {
         if (kind !== VALUE_STRING) return false;
@@ -500,34 +513,29 @@ export class PlainLineReader {
     }
     const start = rows.arenaEnd;
     let end = start;
-    const put = (byte: number) => {
-      rows.arena[end++] = byte;
-    };
-    const copy = (from: number, to: number) => {
-      rows.arena.set(bytes.subarray(from, to), end);
-      end += to - from;
-    };
-    put(OPEN_BRACE);
+    let arena = rows.arena;
+    arena[end++] = OPEN_BRACE;
     for (let position = 0; position < count; position += 1) {
       const extra = order[position]!;
-      if (position > 0) put(COMMA);
-      put(QUOTE);
-      copy(this.extraKeyStarts[extra]!, this.extraKeyEnds[extra]!);
-      put(QUOTE);
-      put(COLON);
+      if (position > 0) arena[end++] = COMMA;
+      arena[end++] = QUOTE;
+      end = copyInto(arena, end, bytes, this.extraKeyStarts[extra]!, this.extraKeyEnds[extra]!);
+      arena[end++] = QUOTE;
+      arena[end++] = COLON;
       const kind = this.extraKinds[extra];
       if (kind === VALUE_STRING) {
-        put(QUOTE);
-        copy(this.extraValueStarts[extra]!, this.extraValueEnds[extra]!);
-        put(QUOTE);
+        arena[end++] = QUOTE;
+        end = copyInto(arena, end, bytes, this.extraValueStarts[extra]!, this.extraValueEnds[extra]!);
+        arena[end++] = QUOTE;
       } else if (kind === VALUE_NUMBER && !isCanonicalInteger(bytes, this.extraValueStarts[extra]!, this.extraValueEnds[extra]!)) {
         // JSON.stringify writes a number as String does: "1.50" is 1.5, "1e2" is 100.
         const text = String(this.extraNumbers[extra]);
         rows.reserve(end - rows.arenaEnd + text.length + lineLength);
-        for (let character = 0; character < text.length; character += 1) put(text.charCodeAt(character));
-      } else copy(this.extraValueStarts[extra]!, this.extraValueEnds[extra]!);
+        arena = rows.arena;
+        for (let character = 0; character < text.length; character += 1) arena[end++] = text.charCodeAt(character);
+      } else end = copyInto(arena, end, bytes, this.extraValueStarts[extra]!, this.extraValueEnds[extra]!);
     }
-    put(CLOSE_BRACE);
+    arena[end++] = CLOSE_BRACE;
     rows.kinds[index] = SlotKind.arena;
     rows.starts[index] = start;
     rows.ends[index] = end;
@@ -577,15 +585,12 @@ export class PlainLineReader {
     const first = bytes[position];
     if (first === QUOTE) return this.readString(bytes, position, end);
     if (first === MINUS || (first !== undefined && first >= DIGIT_0 && first <= DIGIT_9)) return this.readNumber(bytes, position, end);
-    for (const [literal, kind] of LITERALS) {
-      if (position + literal.length <= end && sameBytes(bytes, position, position + literal.length, literal)) {
-        this.valueKind = kind;
-        this.valueStart = position;
-        this.valueEnd = this.position = position + literal.length;
-        return true;
-      }
-    }
-    return false;
+    const literal = first === LOWER_N ? NULL : first === LOWER_T ? TRUE : first === LOWER_F ? FALSE : undefined;
+    if (literal === undefined || position + literal.length > end || !sameBytes(bytes, position, position + literal.length, literal)) return false;
+    this.valueKind = literal === NULL ? VALUE_NULL : VALUE_LITERAL;
+    this.valueStart = position;
+    this.valueEnd = this.position = position + literal.length;
+    return true;
   }
 
   /**
@@ -639,11 +644,18 @@ export class PlainLineReader {
   }
 }
 
-const LITERALS: readonly (readonly [Uint8Array, number])[] = [
-  [ascii('null'), VALUE_NULL],
-  [ascii('true'), VALUE_LITERAL],
-  [ascii('false'), VALUE_LITERAL],
-];
+const NULL = ascii('null');
+const TRUE = ascii('true');
+const FALSE = ascii('false');
+const LOWER_N = 0x6e;
+const LOWER_T = 0x74;
+const LOWER_F = 0x66;
+
+/** Copies `source[from..to)` into `target` at `at`; returns where it ends. */
+function copyInto(target: Uint8Array, at: number, source: Uint8Array, from: number, to: number): number {
+  for (let index = from; index < to; index += 1) target[at++] = source[index]!;
+  return at;
+}
 
 const isDigit = (byte: number | undefined) => byte !== undefined && byte >= DIGIT_0 && byte <= DIGIT_9;
 

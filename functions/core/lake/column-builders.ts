@@ -35,6 +35,12 @@ class Validity {
     this.bits = new Uint8Array(Math.ceil(capacity / 8) || 1);
   }
 
+  reset(): void {
+    this.bits.fill(0, 0, Math.ceil(this.length / 8));
+    this.length = 0;
+    this.nulls = 0;
+  }
+
   /** Counts the next row, valid unless the value is null or undefined; true when valid. */
   add(value: unknown): boolean {
     const index = this.length++;
@@ -64,6 +70,8 @@ export interface ColumnBuilder {
   addBytes(source: Uint8Array, start: number, end: number): void;
   /** The column so far as Arrow data; views of the builder's arrays, to be used before more is appended. */
   finish(): arrow.Data;
+  /** Empties the column but keeps its arrays, for the next rows (once its Arrow data is no longer used). */
+  reset(): void;
 }
 
 /**
@@ -136,6 +144,11 @@ class StringColumn implements ColumnBuilder {
     this.offsets[row + 1] = this.end;
   }
 
+  reset(): void {
+    this.validity.reset();
+    this.end = 0;
+  }
+
   finish(): arrow.Data {
     return arrow.makeData({
       type: new arrow.Utf8(),
@@ -181,6 +194,10 @@ class DoubleColumn implements ColumnBuilder {
 
   addBytes(): void {
     this.add(null);
+  }
+
+  reset(): void {
+    this.validity.reset();
   }
 
   finish(): arrow.Data {
@@ -229,6 +246,10 @@ class Int32Column implements ColumnBuilder {
     this.add(null);
   }
 
+  reset(): void {
+    this.validity.reset();
+  }
+
   finish(): arrow.Data {
     const data = this.values.subarray(0, this.validity.length);
     return this.unit === 1
@@ -263,6 +284,11 @@ class BooleanColumn implements ColumnBuilder {
 
   addBytes(): void {
     this.add(null);
+  }
+
+  reset(): void {
+    this.bits.fill(0, 0, Math.ceil(this.validity.length / 8));
+    this.validity.reset();
   }
 
   finish(): arrow.Data {
