@@ -11,6 +11,7 @@ import { screenRecord } from '../core/erasure/screen.ts';
 import { RowBuffer } from '../core/ingest/batch-output.ts';
 import type { BatchIdentity } from '../core/ingest/batch-output.ts';
 import { fingerprintOf } from '../core/ingest/deliveries.ts';
+import { EventIdList } from '../core/ingest/event-ids.ts';
 import { recordOfLine, recordsOfLines } from '../core/ingest/jsonl.ts';
 import { lineOf, oversizedLine, withoutFinalNewline } from '../core/ingest/lines.ts';
 import { hasPlainPath, PlainLineReader, PlainRows } from '../core/ingest/plain-lines.ts';
@@ -50,7 +51,7 @@ function parse(message: Extract<ToWorker, { type: 'chunk' }>): ChunkParsed {
   const block = message.oversized ? message.bytes : withoutFinalNewline(message.bytes);
   const plain = plainReader && !message.oversized ? (spareRows.pop()?.reuseFor(block) ?? new PlainRows(plainReader.type, block, 8192)) : undefined;
   const chunk: Waiting = { plain, order: [], recordNumbers: [], lineNumbers: [], records: [], texts: [], rows: [] };
-  const ids: string[] = [];
+  const ids = new EventIdList(4096);
   const fingerprints: number[] = [];
   const rejects: RefusedRecord[] = [];
   let received = 0;
@@ -68,7 +69,7 @@ function parse(message: Extract<ToWorker, { type: 'chunk' }>): ChunkParsed {
     chunk.rows.push(validation.row);
     chunk.recordNumbers.push(record.recordNumber);
     chunk.lineNumbers.push(record.lineNumber);
-    ids.push(validation.row.event_id);
+    ids.addText(validation.row.event_id);
     fingerprints.push(fingerprintOf(validation.row));
   };
   if (message.oversized) {
@@ -89,7 +90,8 @@ function parse(message: Extract<ToWorker, { type: 'chunk' }>): ChunkParsed {
         chunk.order.push(row);
         chunk.recordNumbers.push(recordNumber);
         chunk.lineNumbers.push(lineNumber);
-        ids.push(plain.eventId(row));
+        // The event_id is every raw table's first column.
+        ids.addBytes(plain.bytes, plain.starts[row * plain.slots]!, plain.ends[row * plain.slots]!);
         fingerprints.push(plain.fingerprints[row]!);
       } else {
         const record = recordOfLine(lineOf(block.subarray(start, end), lineNumber), recordNumber);
@@ -108,7 +110,7 @@ function parse(message: Extract<ToWorker, { type: 'chunk' }>): ChunkParsed {
     type: 'parsed',
     chunkIndex: message.chunkIndex,
     received,
-    ids,
+    ids: ids.take(),
     fingerprints: Float64Array.from(fingerprints),
     lineNumbers: Float64Array.from(chunk.lineNumbers),
     rejects,
@@ -151,7 +153,8 @@ function postFiles(type: FilesReady['type']): void {
 parentPort!.on('message', (message: ToWorker) => {
   if (message.type === 'chunk') {
     const parsed = parse(message);
-    parentPort!.postMessage(parsed, [parsed.fingerprints.buffer as ArrayBuffer, parsed.lineNumbers.buffer as ArrayBuffer]);
+    const moved = [parsed.fingerprints, parsed.lineNumbers, parsed.ids.bytes, parsed.ids.ends, parsed.ids.hashes].map((array) => array.buffer as ArrayBuffer);
+    parentPort!.postMessage(parsed, moved);
   } else if (message.type === 'decide') {
     parentPort!.postMessage(apply(message));
   } else {

@@ -4,7 +4,8 @@ import { Worker } from 'node:worker_threads';
 import { ErasedCustomers } from '../core/erasure/register.ts';
 import type { EventType } from '../core/events/schemas.ts';
 import { batchIdentity, BatchWriter, Rejections } from '../core/ingest/batch-output.ts';
-import { countDelivery, decideDelivery, FirstDeliveries } from '../core/ingest/deliveries.ts';
+import { countDelivery, FirstDeliveries } from '../core/ingest/deliveries.ts';
+import type { EventIds } from '../core/ingest/event-ids.ts';
 import { ingestRecords } from '../core/ingest/ingest.ts';
 import { DEFAULT_ROWS_PER_FLUSH, newCounts } from '../core/ingest/ingest-types.ts';
 import type { IngestOptions, IngestResult } from '../core/ingest/ingest-types.ts';
@@ -22,7 +23,7 @@ import { DEFAULT_EARLIEST_EVENT_DATE, earliestEventMs } from '../core/events/tim
  * chunks that end at line ends and numbers each chunk's lines and records; workers parse and
  * validate chunks in parallel; the main thread then decides, chunk by chunk in file order,
  * which valid records are first deliveries, exact repeats or conflicting repeats (the same
- * decideDelivery as the sequential path, so counts, reasons and stored rows are the same);
+ * FirstDeliveries as the sequential path, so counts, reasons and stored rows are the same);
  * workers buffer the stored rows and encode them as a file whenever they hold their share of
  * rowsPerFlush (divided by the workers, rounded up), and once more at the end, all under the
  * partition of the day the batch was received.
@@ -80,7 +81,8 @@ export interface ChunkParsed {
   readonly type: 'parsed';
   readonly chunkIndex: number;
   readonly received: number;
-  readonly ids: readonly string[];
+  /** The valid records' event_ids, as bytes (event-ids.ts). */
+  readonly ids: EventIds;
   readonly fingerprints: Float64Array;
   readonly lineNumbers: Float64Array;
   readonly rejects: readonly RefusedRecord[];
@@ -316,10 +318,12 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
     if (failure) throw failure;
     for (let chunk = parsed.get(nextToDecide); chunk; chunk = parsed.get(nextToDecide)) {
       parsed.delete(nextToDecide);
-      const store = new Uint8Array(chunk.ids.length);
+      const { ids } = chunk;
+      const store = new Uint8Array(ids.count);
       const conflicts: { index: number; reason: string }[] = [];
-      for (let index = 0; index < chunk.ids.length; index += 1) {
-        const verdict = decideDelivery(seen, chunk.ids[index]!, chunk.fingerprints[index]!, chunk.lineNumbers[index]!);
+      for (let index = 0; index < ids.count; index += 1) {
+        const start = index === 0 ? 0 : ids.ends[index - 1]!;
+        const verdict = seen.decide(ids.bytes, start, ids.ends[index]!, ids.hashes[index]!, chunk.fingerprints[index]!, chunk.lineNumbers[index]!);
         countDelivery(counts, verdict);
         if (verdict.kind === 'first') store[index] = 1;
         else if (verdict.kind === 'conflict') conflicts.push({ index, reason: verdict.reason });

@@ -1,3 +1,4 @@
+import { eventIdText, hashIdBytes, idByteLength, writeEventId } from './event-ids.ts';
 import type { IngestCounts } from './ingest-types.ts';
 
 /*
@@ -92,40 +93,117 @@ export function fingerprintOf(row: object): number {
 }
 
 /**
- * The first delivery of each event_id in the batch: its fingerprint and line. The map holds
- * small integers only; the values live in typed arrays, so ten million entries are not ten
- * million objects for the collector to trace.
+ * The first delivery of each event_id in the batch: the id's bytes (event-ids.ts), its
+ * fingerprint and line, in an open-addressing table of typed arrays. Ten million entries are
+ * neither ten million strings nor ten million objects for the collector to trace.
  */
 export class FirstDeliveries {
-  private readonly slots = new Map<string, number>();
+  size = 0;
+  /** Per slot: an entry's index plus one, 0 when free. Never more than half full. */
+  private table = new Int32Array(1 << 12);
+  private hashes = new Int32Array(1024);
+  private starts = new Float64Array(1024);
+  private ends = new Float64Array(1024);
   private fingerprints = new Float64Array(1024);
   private lines = new Float64Array(1024);
+  private arena = new Uint8Array(1 << 16);
+  private arenaEnd = 0;
+  /** Where the ids given as strings are written, to be looked up as bytes. */
+  private scratch = new Uint8Array(1024);
 
-  get(eventId: string): { fingerprint: number; lineNumber: number } | undefined {
-    const slot = this.slots.get(eventId);
-    return slot === undefined ? undefined : { fingerprint: this.fingerprints[slot]!, lineNumber: this.lines[slot]! };
+  /** The entry of an id, or -1; `slot` is then where it would go. */
+  private find(bytes: Uint8Array, start: number, end: number, hash: number): number {
+    const mask = this.table.length - 1;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const entry = this.table[slot]! - 1;
+      if (entry < 0) {
+        this.slot = slot;
+        return -1;
+      }
+      if (this.hashes[entry] === hash && this.holds(entry, bytes, start, end)) return entry;
+    }
   }
 
-  add(eventId: string, fingerprint: number, lineNumber: number): void {
-    const slot = this.slots.size;
-    if (slot === this.fingerprints.length) {
-      this.fingerprints = grow(this.fingerprints);
-      this.lines = grow(this.lines);
+  private slot = 0;
+
+  private holds(entry: number, bytes: Uint8Array, start: number, end: number): boolean {
+    const from = this.starts[entry]!;
+    if (this.ends[entry]! - from !== end - start) return false;
+    for (let index = 0; index < end - start; index += 1) if (this.arena[from + index] !== bytes[start + index]) return false;
+    return true;
+  }
+
+  /**
+   * Decides a delivery of the id at `bytes[start..end)` (hashed with hashIdBytes): the first is
+   * remembered with its fingerprint and line.
+   */
+  decide(bytes: Uint8Array, start: number, end: number, hash: number, fingerprint: number, lineNumber: number): DeliveryVerdict {
+    const entry = this.find(bytes, start, end, hash);
+    if (entry >= 0) {
+      if (this.fingerprints[entry] === fingerprint) return REPEAT;
+      const id = JSON.stringify(eventIdText(bytes, start, end));
+      const earlierLine = this.lines[entry]!;
+      return { kind: 'conflict', reason: `event_id: ${id} was already received on line ${earlierLine} of this file with different content`, earlierLine };
     }
-    this.fingerprints[slot] = fingerprint;
-    this.lines[slot] = lineNumber;
-    this.slots.set(eventId, slot);
+    this.add(bytes, start, end, hash, fingerprint, lineNumber);
+    return FIRST;
+  }
+
+  /** decide, for an id given as a string. */
+  decideText(eventId: string, fingerprint: number, lineNumber: number): DeliveryVerdict {
+    if (idByteLength(eventId) > this.scratch.length) this.scratch = new Uint8Array(idByteLength(eventId));
+    const end = writeEventId(eventId, this.scratch, 0);
+    return this.decide(this.scratch, 0, end, hashIdBytes(this.scratch, 0, end), fingerprint, lineNumber);
+  }
+
+  private add(bytes: Uint8Array, start: number, end: number, hash: number, fingerprint: number, lineNumber: number): void {
+    const entry = this.size;
+    if (entry === this.hashes.length) {
+      const length = entry * 2;
+      this.hashes = grown(this.hashes, length);
+      this.starts = grown(this.starts, length);
+      this.ends = grown(this.ends, length);
+      this.fingerprints = grown(this.fingerprints, length);
+      this.lines = grown(this.lines, length);
+    }
+    if (this.arenaEnd + (end - start) > this.arena.length) this.arena = grown(this.arena, Math.max(this.arena.length * 2, this.arenaEnd + (end - start)));
+    let at = this.arenaEnd;
+    for (let index = start; index < end; index += 1) this.arena[at++] = bytes[index]!;
+    this.starts[entry] = this.arenaEnd;
+    this.ends[entry] = at;
+    this.arenaEnd = at;
+    this.hashes[entry] = hash;
+    this.fingerprints[entry] = fingerprint;
+    this.lines[entry] = lineNumber;
+    this.table[this.slot] = entry + 1;
+    this.size += 1;
+    if (this.size * 2 > this.table.length) this.rehash();
+  }
+
+  /** Twice the slots, the entries placed again by their hashes. */
+  private rehash(): void {
+    const table = new Int32Array(this.table.length * 2);
+    const mask = table.length - 1;
+    for (let entry = 0; entry < this.size; entry += 1) {
+      let slot = this.hashes[entry]! & mask;
+      while (table[slot] !== 0) slot = (slot + 1) & mask;
+      table[slot] = entry + 1;
+    }
+    this.table = table;
   }
 }
 
-function grow(values: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
-  const larger = new Float64Array(values.length * 2);
+function grown<T extends Float64Array | Int32Array | Uint8Array>(values: T, length: number): T {
+  const larger = new (values.constructor as new (length: number) => T)(length);
   larger.set(values);
   return larger;
 }
 
 /** What a delivery of an event_id is: its first, an exact repeat, or a repeat with other content. */
-export type DeliveryVerdict = { readonly kind: 'first' } | { readonly kind: 'repeat' } | { readonly kind: 'conflict'; readonly reason: string };
+export type DeliveryVerdict =
+  | { readonly kind: 'first' }
+  | { readonly kind: 'repeat' }
+  | { readonly kind: 'conflict'; readonly reason: string; readonly earlierLine: number };
 
 // One object each, not one per record: the verdicts of millions of records allocate nothing.
 const FIRST: DeliveryVerdict = { kind: 'first' };
@@ -137,16 +215,7 @@ const REPEAT: DeliveryVerdict = { kind: 'repeat' };
  * refused with the line of the first. Remembers the first delivery; counts nothing.
  */
 export function decideDelivery(seen: FirstDeliveries, eventId: string, fingerprint: number, lineNumber: number): DeliveryVerdict {
-  const earlier = seen.get(eventId);
-  if (earlier === undefined) {
-    seen.add(eventId, fingerprint, lineNumber);
-    return FIRST;
-  }
-  if (earlier.fingerprint === fingerprint) return REPEAT;
-  return {
-    kind: 'conflict',
-    reason: `event_id: ${JSON.stringify(eventId)} was already received on line ${earlier.lineNumber} of this file with different content`,
-  };
+  return seen.decideText(eventId, fingerprint, lineNumber);
 }
 
 /** Counts a verdict: a first delivery is accepted and stored, a repeat accepted as a duplicate; a conflict is counted where it is rejected. */

@@ -112,7 +112,6 @@ export async function ingestMessages(
     const row = validation.row;
     let firsts = seen.get(type);
     if (!firsts) seen.set(type, (firsts = new FirstDeliveries()));
-    const earlier = firsts.get(row.event_id);
     const verdict = decideDelivery(firsts, row.event_id, fingerprintOf(row), index + 1);
     countDelivery(counts, verdict);
     const deliveryKey = `${type}\u001f${row.event_id}`;
@@ -124,7 +123,7 @@ export async function ingestMessages(
           type,
           message,
           index,
-          `event_id: ${JSON.stringify(row.event_id)} was already received in message ${messages[earlier!.lineNumber - 1]!.id} of this batch with different content`,
+          `event_id: ${JSON.stringify(row.event_id)} was already received in message ${messages[verdict.earlierLine - 1]!.id} of this batch with different content`,
           keepPayload,
         );
       return;
