@@ -21,7 +21,7 @@ import type { ChunkDecided, ChunkDecision, ChunkParsed, FilesReady, RefusedRecor
 
 const setup = workerData as WorkerSetup;
 const batch: BatchIdentity = { eventType: setup.eventType, source: setup.source, ingestId: setup.ingestId, receivedAt: new Date(setup.receivedAtMs) };
-const rows = new RowBuffer(batch);
+const rows = new RowBuffer(batch, setup.rowsPerFile);
 const erased = setup.erasure ? ErasedCustomers.of(setup.erasure.key, new Map(setup.erasure.dates)) : ErasedCustomers.none;
 const type = setup.eventType;
 const plainReader = hasPlainPath(type) ? new PlainLineReader(type, setup.earliestEventMs, erased) : undefined;

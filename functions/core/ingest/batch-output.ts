@@ -55,9 +55,10 @@ export class RowBuffer {
   // Columns that do not come from the event itself; reused for every row (append copies values).
   private readonly delivery: Record<string, unknown>;
 
-  constructor(batch: BatchIdentity) {
+  /** expectedRows: the rows a file will hold, when known (a parallel ingest's workers know). */
+  constructor(batch: BatchIdentity, expectedRows?: number) {
     this.columns = rawColumns[batch.eventType];
-    this.rows = new ColumnBatch(this.columns);
+    this.rows = new ColumnBatch(this.columns, expectedRows);
     this.delivery = { occurred_at: 0, received_at: batch.receivedAt.getTime(), ingest_id: batch.ingestId, source: batch.source, record_number: 0 };
   }
 

@@ -100,16 +100,31 @@ export function fingerprintOf(row: object): number {
 export class FirstDeliveries {
   size = 0;
   /** Per slot: an entry's index plus one, 0 when free. Never more than half full. */
-  private table = new Int32Array(1 << 12);
-  private hashes = new Int32Array(1024);
-  private starts = new Float64Array(1024);
-  private ends = new Float64Array(1024);
-  private fingerprints = new Float64Array(1024);
-  private lines = new Float64Array(1024);
-  private arena = new Uint8Array(1 << 16);
+  private table: Int32Array;
+  private hashes: Int32Array;
+  private starts: Float64Array;
+  private ends: Float64Array;
+  private fingerprints: Float64Array;
+  private lines: Float64Array;
+  private arena: Uint8Array;
   private arenaEnd = 0;
   /** Where the ids given as strings are written, to be looked up as bytes. */
   private scratch = new Uint8Array(1024);
+
+  /**
+   * expected: the ids to make room for to begin with. Growing copies every array into fresh
+   * memory, and room never used costs no memory, so a parallel ingest sizes it from the file.
+   */
+  constructor(expected = 1024) {
+    const capacity = Math.max(1024, Math.ceil(expected));
+    this.table = new Int32Array(2 ** Math.ceil(Math.log2(capacity * 2)));
+    this.hashes = new Int32Array(capacity);
+    this.starts = new Float64Array(capacity);
+    this.ends = new Float64Array(capacity);
+    this.fingerprints = new Float64Array(capacity);
+    this.lines = new Float64Array(capacity);
+    this.arena = new Uint8Array(capacity * 40);
+  }
 
   /** The entry of an id, or -1; `slot` is then where it would go. */
   private find(bytes: Uint8Array, start: number, end: number, hash: number): number {

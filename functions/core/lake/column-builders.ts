@@ -84,11 +84,11 @@ class StringColumn implements ColumnBuilder {
   private bytes: Uint8Array;
   private end = 0;
 
-  constructor(capacity: number) {
+  /** textBytes: room for text to begin with (addAll sizes it from the text it is given). */
+  constructor(capacity: number, textBytes: number) {
     this.validity = new Validity(capacity);
     this.offsets = new Int32Array(capacity + 1);
-    // Sized by addAll from the text it is given, not guessed here.
-    this.bytes = new Uint8Array(0);
+    this.bytes = new Uint8Array(textBytes);
   }
 
   addAll(values: readonly unknown[]): void {
@@ -297,11 +297,11 @@ class BooleanColumn implements ColumnBuilder {
   }
 }
 
-/** A builder for a column of this kind, with room for `capacity` rows to begin with. */
-export function columnBuilder(kind: ColumnKind, capacity: number): ColumnBuilder {
+/** A builder for a column of this kind, with room for `capacity` rows (and as many bytes of text per row) to begin with. */
+export function columnBuilder(kind: ColumnKind, capacity: number, textBytesPerRow = 0): ColumnBuilder {
   switch (kind) {
     case 'string':
-      return new StringColumn(capacity);
+      return new StringColumn(capacity, capacity * textBytesPerRow);
     case 'float64':
       return new DoubleColumn(capacity, false);
     case 'timestamp':

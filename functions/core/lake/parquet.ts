@@ -11,8 +11,13 @@ export interface ColumnSpec {
   readonly nullable: boolean;
 }
 
-/** Rows the typed columns of a batch begin with when rows come as slots (they double as they fill). */
+/**
+ * Room the typed columns of a batch begin with when rows come as slots, unless told how many
+ * rows to expect: they double as they fill, each time a copy into fresh memory. Room never
+ * used costs no memory (untouched pages are not given one), so the text is sized generously.
+ */
 const SLOT_ROWS_CAPACITY = 16_384;
+const SLOT_TEXT_BYTES_PER_ROW = 32;
 
 type RowAppender = (values: unknown[][], row: Record<string, unknown>, extra: Record<string, unknown> | undefined) => void;
 const appenders = new Map<string, RowAppender>();
@@ -68,7 +73,11 @@ export class ColumnBatch {
   private readonly appendRow: RowAppender;
   length = 0;
 
-  constructor(readonly columns: readonly ColumnSpec[]) {
+  constructor(
+    readonly columns: readonly ColumnSpec[],
+    /** Rows the batch is expected to hold (when they come as slots). */
+    private readonly expectedRows = SLOT_ROWS_CAPACITY,
+  ) {
     this.pending = columns.map(() => []);
     this.appendRow = rowAppender(columns.map((column) => column.name));
   }
@@ -86,7 +95,7 @@ export class ColumnBatch {
    */
   appendSlots(rows: SlotRows, row: number, extra: Record<string, unknown>): void {
     if (this.pending[0]!.length > 0) this.compact();
-    const builders = (this.builders ??= this.columns.map((column) => columnBuilder(column.kind, SLOT_ROWS_CAPACITY)));
+    const builders = (this.builders ??= this.columns.map((column) => columnBuilder(column.kind, this.expectedRows, SLOT_TEXT_BYTES_PER_ROW)));
     const base = row * rows.slots;
     for (let column = 0; column < builders.length; column += 1) {
       const builder = builders[column]!;
