@@ -72,18 +72,20 @@ function parse(message: Extract<ToWorker, { type: 'chunk' }>): ChunkParsed {
     ids.addText(validation.row.event_id);
     fingerprints.push(fingerprintOf(validation.row));
   };
+  // Lines and records are numbered within the chunk; the main thread numbers them in the file.
+  let lines = 1;
   if (message.oversized) {
-    for (const record of recordsOfLines([oversizedLine(message.firstLineNumber, { ...message.oversized, prefix: message.bytes })], message.firstRecordNumber)) {
+    for (const record of recordsOfLines([oversizedLine(1, { ...message.oversized, prefix: message.bytes })], 1)) {
       received += 1;
       ordinary(record);
     }
   } else {
-    let lineNumber = message.firstLineNumber;
+    let lineNumber = 1;
     let start = 0;
     for (;;) {
       const newline = block.indexOf(NEWLINE, start);
       const end = newline < 0 ? block.length : newline;
-      const recordNumber = message.firstRecordNumber + received;
+      const recordNumber = 1 + received;
       if (plain && plainReader!.read(plain, start, end)) {
         const row = plain.count - 1;
         received += 1;
@@ -104,11 +106,13 @@ function parse(message: Extract<ToWorker, { type: 'chunk' }>): ChunkParsed {
       lineNumber += 1;
       start = newline + 1;
     }
+    lines = lineNumber;
   }
   waiting.set(message.chunkIndex, chunk);
   return {
     type: 'parsed',
     chunkIndex: message.chunkIndex,
+    lines,
     received,
     ids: ids.take(),
     fingerprints: Float64Array.from(fingerprints),
@@ -124,7 +128,7 @@ function apply(message: ChunkDecision): ChunkDecided {
   const reasons = new Map(message.conflicts.map((conflict) => [conflict.index, conflict.reason]));
   for (let index = 0; index < chunk.order.length; index += 1) {
     const ref = chunk.order[index]!;
-    const recordNumber = chunk.recordNumbers[index]!;
+    const recordNumber = message.recordsBefore + chunk.recordNumbers[index]!;
     if (message.store[index] === 1) {
       if (ref >= 0) rows.appendSlots(chunk.plain!, ref, recordNumber);
       else rows.append(chunk.rows[-1 - ref]!, recordNumber);
@@ -134,7 +138,7 @@ function apply(message: ChunkDecision): ChunkDecided {
     if (reason !== undefined) {
       // A record on the fast path names no erased customer: its text is kept.
       const text = ref >= 0 ? chunk.plain!.lineText(ref) : (chunk.texts[-1 - ref] ?? null);
-      conflicts.push({ recordNumber, lineNumber: chunk.lineNumbers[index]!, text, reason });
+      conflicts.push({ recordNumber, lineNumber: message.linesBefore + chunk.lineNumbers[index]!, text, reason });
     }
   }
   if (chunk.plain) spareRows.push(chunk.plain);

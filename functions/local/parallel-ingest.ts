@@ -9,7 +9,6 @@ import type { EventIds } from '../core/ingest/event-ids.ts';
 import { ingestRecords } from '../core/ingest/ingest.ts';
 import { DEFAULT_ROWS_PER_FLUSH, newCounts } from '../core/ingest/ingest-types.ts';
 import type { IngestOptions, IngestResult } from '../core/ingest/ingest-types.ts';
-import { isBlankLine } from '../core/ingest/jsonl.ts';
 import { isPlainJsonLines, openRecords } from '../core/ingest/open-input.ts';
 import type { InputFormat } from '../core/ingest/records.ts';
 import { startsWithByteOrderMark, withinLimit } from '../core/ingest/lines.ts';
@@ -20,8 +19,9 @@ import { DEFAULT_EARLIEST_EVENT_DATE, earliestEventMs } from '../core/events/tim
 
 /*
  * Ingest of one large JSON Lines file on several threads. The main thread reads the file in
- * chunks that end at line ends and numbers each chunk's lines and records; workers parse and
- * validate chunks in parallel; the main thread then decides, chunk by chunk in file order,
+ * chunks that end at line ends; workers parse and validate chunks in parallel, numbering
+ * lines and records within each; the main thread then decides, chunk by chunk in file order
+ * (numbering them in the file as it goes),
  * which valid records are first deliveries, exact repeats or conflicting repeats (the same
  * FirstDeliveries as the sequential path, so counts, reasons and stored rows are the same);
  * workers buffer the stored rows and encode them as a file whenever they hold their share of
@@ -50,8 +50,6 @@ export type ToWorker =
       chunkIndex: number;
       /** Whole lines (the last terminator included), or the kept prefix of an oversized line. */
       bytes: Uint8Array;
-      firstLineNumber: number;
-      firstRecordNumber: number;
       /** Set when the chunk is one line over the limit (bytes is then its prefix). */
       oversized?: { bytes: number; sha256: string };
     }
@@ -62,6 +60,9 @@ export type ToWorker =
 export interface ChunkDecision {
   readonly type: 'decide';
   readonly chunkIndex: number;
+  /** The lines and records of the file before the chunk (the worker numbers its own from 1). */
+  readonly linesBefore: number;
+  readonly recordsBefore: number;
   /** Per valid record of the chunk, in order: 1 to store it, 0 not to. */
   readonly store: Uint8Array;
   /** Valid records refused as conflicting repeats, by their index among the valid ones. */
@@ -76,10 +77,15 @@ export interface RefusedRecord {
   readonly reason: string;
 }
 
-/** A parsed chunk: its valid records' ids, fingerprints and lines, and what failed validation. */
+/**
+ * A parsed chunk: its valid records' ids, fingerprints and lines, and what failed validation.
+ * Lines and records are numbered from 1 within the chunk: only the main thread, deciding the
+ * chunks in file order, knows how many came before.
+ */
 export interface ChunkParsed {
   readonly type: 'parsed';
   readonly chunkIndex: number;
+  readonly lines: number;
   readonly received: number;
   /** The valid records' event_ids, as bytes (event-ids.ts). */
   readonly ids: EventIds;
@@ -88,7 +94,7 @@ export interface ChunkParsed {
   readonly rejects: readonly RefusedRecord[];
 }
 
-/** A decided chunk: the conflicting repeats with their text. */
+/** A decided chunk: the conflicting repeats with their text, numbered in the file. */
 export interface ChunkDecided {
   readonly type: 'decided';
   readonly chunkIndex: number;
@@ -114,29 +120,11 @@ export interface ParallelOptions {
 export const PARALLEL_MIN_BYTES = 32 * 2 ** 20;
 const CHUNKS_IN_FLIGHT_PER_WORKER = 16;
 const NEWLINE = 0x0a;
-const lenientDecoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
 /** Worker threads a parallel ingest would use here: 0 when the machine has one core. */
 export function defaultWorkers(): number {
   const cores = availableParallelism();
   return cores < 2 ? 0 : Math.min(cores, 4);
-}
-
-/** Lines and records (non-blank lines) of a chunk, counted as the workers' parser will see them. */
-function countLines(bytes: Uint8Array): { lines: number; records: number } {
-  const end = bytes[bytes.length - 1] === NEWLINE ? bytes.length - 1 : bytes.length;
-  let start = 0;
-  let lines = 0;
-  let records = 0;
-  for (;;) {
-    let stop = bytes.indexOf(NEWLINE, start);
-    if (stop < 0 || stop > end) stop = end;
-    lines += 1;
-    // A line that starts with "{" is not blank; anything else is decoded and trimmed as the parser does.
-    if (bytes[start] === 0x7b || (stop > start && !isBlankLine(lenientDecoder.decode(bytes.subarray(start, stop))))) records += 1;
-    if (stop >= end) return { lines, records };
-    start = stop + 1;
-  }
 }
 
 /**
@@ -312,6 +300,8 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
   };
   const decisions = new Map<number, readonly RefusedRecord[]>();
   let nextToDecide = 0;
+  let linesBefore = 0;
+  let recordsBefore = 0;
   let nextToRecord = 0;
   let lastProgress = 0;
   /** Decides parsed chunks in file order, and records decided ones in file order. */
@@ -324,16 +314,24 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
       const conflicts: { index: number; reason: string }[] = [];
       for (let index = 0; index < ids.count; index += 1) {
         const start = index === 0 ? 0 : ids.ends[index - 1]!;
-        const verdict = seen.decide(ids.bytes, start, ids.ends[index]!, ids.hashes[index]!, chunk.fingerprints[index]!, chunk.lineNumbers[index]!);
+        const line = linesBefore + chunk.lineNumbers[index]!;
+        const verdict = seen.decide(ids.bytes, start, ids.ends[index]!, ids.hashes[index]!, chunk.fingerprints[index]!, line);
         countDelivery(counts, verdict);
         if (verdict.kind === 'first') store[index] = 1;
         else if (verdict.kind === 'conflict') conflicts.push({ index, reason: verdict.reason });
       }
       counts.received += chunk.received;
       counts.rejected += chunk.rejects.length + conflicts.length;
-      decisions.set(nextToDecide, chunk.rejects);
-      const message: ChunkDecision = { type: 'decide', chunkIndex: nextToDecide, store, conflicts };
+      const numbered = (refused: RefusedRecord) => ({
+        ...refused,
+        lineNumber: linesBefore + refused.lineNumber,
+        recordNumber: recordsBefore + refused.recordNumber,
+      });
+      decisions.set(nextToDecide, chunk.rejects.map(numbered));
+      const message: ChunkDecision = { type: 'decide', chunkIndex: nextToDecide, linesBefore, recordsBefore, store, conflicts };
       workers[nextToDecide % workerCount]!.postMessage(message, [store.buffer]);
+      linesBefore += chunk.lines;
+      recordsBefore += chunk.received;
       nextToDecide += 1;
     }
     for (let chunk = decided.get(nextToRecord); chunk; chunk = decided.get(nextToRecord)) {
@@ -358,21 +356,15 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
       listen(worker, index);
     }
     let chunkIndex = 0;
-    let firstLineNumber = 1;
-    let firstRecordNumber = 1;
     for await (const { bytes, oversized } of chunksOf(path, options.chunkBytes ?? 1 * 2 ** 20)) {
       const target = chunkIndex % workerCount;
       while (inFlight[target]! >= CHUNKS_IN_FLIGHT_PER_WORKER) {
         await settle();
         if (inFlight[target]! >= CHUNKS_IN_FLIGHT_PER_WORKER) await waitForWorkers();
       }
-      // An oversized line is one record, whatever it holds (as recordsOfLines counts it).
-      const { lines, records } = oversized ? { lines: 1, records: 1 } : countLines(bytes);
-      const message: ToWorker = { type: 'chunk', chunkIndex, bytes, firstLineNumber, firstRecordNumber, ...(oversized && { oversized }) };
+      const message: ToWorker = { type: 'chunk', chunkIndex, bytes, ...(oversized && { oversized }) };
       workers[target]!.postMessage(message, [bytes.buffer as ArrayBuffer]);
       inFlight[target]! += 1;
-      firstLineNumber += lines;
-      firstRecordNumber += records;
       chunkIndex += 1;
       await settle();
     }
