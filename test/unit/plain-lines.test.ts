@@ -202,7 +202,6 @@ function checkChunk(type: 'orders' | 'surveys', lines: readonly string[], erased
     expect(rowOf(rows, row, type), lines[index]).toEqual(validation.row);
     expect(rows.fingerprints[row], lines[index]).toBe(fingerprintOf(validation.row));
     expect(rows.lineText(row)).toBe(record.text);
-    expect(rows.eventId(row)).toBe(validation.row.event_id);
   }
   return { taken: takenLines.length, refusedByOrdinaryPath };
 }

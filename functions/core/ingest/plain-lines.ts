@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { isCurrencyCode, MAX_AMOUNT, MAX_ID_LENGTH, ORDER_STATUSES } from '../events/schemas.ts';
+import { isCurrencyCode, KNOWN_FIELDS, MAX_AMOUNT, MAX_ID_LENGTH, ORDER_STATUSES } from '../events/schemas.ts';
 import type { EventType } from '../events/schemas.ts';
 import { parseInstant } from '../events/timestamps.ts';
 import type { ErasedCustomers } from '../erasure/register.ts';
@@ -164,7 +164,7 @@ export class PlainRows implements SlotRows {
     return this;
   }
 
-  /** A slot's text (ASCII), as a string: for the event_id sent to the main thread, and checks. */
+  /** A slot's text (ASCII), as a string: for the checks that need one. */
   textOf(row: number, slot: number): string | null {
     const index = row * this.slots + slot;
     const kind = this.kinds[index];
@@ -172,11 +172,6 @@ export class PlainRows implements SlotRows {
     if (kind === SlotKind.arena)
       return Buffer.from(this.arena.buffer, this.arena.byteOffset, this.arenaEnd).toString('latin1', this.starts[index]!, this.ends[index]!);
     return null;
-  }
-
-  /** A row's event_id (the first column of every raw table). */
-  eventId(row: number): string {
-    return this.textOf(row, 0)!;
   }
 
   /** A span of the chunk as a string (it is ASCII). */
@@ -231,6 +226,9 @@ interface TypeRules {
 }
 
 function typeRules(type: 'orders' | 'surveys'): TypeRules {
+  // A field the contract gains must get a rule here, or the fast path would keep it as an extra.
+  const unruled = [...KNOWN_FIELDS[type]].filter((field) => !(field in RULES[type]));
+  if (unruled.length > 0) throw new Error(`plain-lines.ts has no rule for the ${type} field(s) ${unruled.join(', ')}`);
   const columns = rawColumns[type].map((column) => column.name);
   const extrasSlot = columns.indexOf('extras');
   const byLength: Field[][] = [];
