@@ -32,6 +32,8 @@ const NEWLINE = 0x0a;
  * on the fast path as rows of `plain` (by index), the others as records with their rows.
  */
 interface Waiting {
+  /** The chunk as received, its buffer given back once the chunk is decided. */
+  readonly bytes: Uint8Array;
   readonly plain: PlainRows | undefined;
   /** Per valid record: its row in `plain`, or -1 - its index among `records`. */
   readonly order: number[];
@@ -50,7 +52,7 @@ function parse(message: Extract<ToWorker, { type: 'chunk' }>): ChunkParsed {
   // The chunk ends at a line end (or the end of the file); that last terminator ends no line here.
   const block = message.oversized ? message.bytes : withoutFinalNewline(message.bytes);
   const plain = plainReader && !message.oversized ? (spareRows.pop()?.reuseFor(block) ?? new PlainRows(plainReader.type, block, 8192)) : undefined;
-  const chunk: Waiting = { plain, order: [], recordNumbers: [], lineNumbers: [], records: [], texts: [], rows: [] };
+  const chunk: Waiting = { bytes: message.bytes, plain, order: [], recordNumbers: [], lineNumbers: [], records: [], texts: [], rows: [] };
   const ids = new EventIdList(4096);
   const fingerprints: number[] = [];
   const rejects: RefusedRecord[] = [];
@@ -142,7 +144,8 @@ function apply(message: ChunkDecision): ChunkDecided {
     }
   }
   if (chunk.plain) spareRows.push(chunk.plain);
-  return { type: 'decided', chunkIndex: message.chunkIndex, conflicts };
+  // Nothing points into the chunk any more: its rows were copied into columns, its refused texts decoded.
+  return { type: 'decided', chunkIndex: message.chunkIndex, conflicts, spare: chunk.bytes.buffer as ArrayBuffer };
 }
 
 /** Sends the rows held as a file, moved rather than copied to the main thread (each file owns its buffer). */
@@ -160,7 +163,8 @@ parentPort!.on('message', (message: ToWorker) => {
     const moved = [parsed.fingerprints, parsed.lineNumbers, parsed.ids.bytes, parsed.ids.ends, parsed.ids.hashes].map((array) => array.buffer as ArrayBuffer);
     parentPort!.postMessage(parsed, moved);
   } else if (message.type === 'decide') {
-    parentPort!.postMessage(apply(message));
+    const decided = apply(message);
+    parentPort!.postMessage(decided, [decided.spare]);
   } else {
     postFiles('finished');
   }

@@ -99,6 +99,8 @@ export interface ChunkDecided {
   readonly type: 'decided';
   readonly chunkIndex: number;
   readonly conflicts: readonly RefusedRecord[];
+  /** The chunk's buffer, given back to be read into again. */
+  readonly spare: ArrayBuffer;
 }
 
 /** A worker's file of rowsPerFile rows; `finished` answers `finish` with the rest (none when it held no rows). */
@@ -135,7 +137,7 @@ export function defaultWorkers(): number {
  * is: reading through a stream and lineBlocks copied every byte twice more into fresh memory,
  * which took the main thread about a second for a 130 MB file (bench/HISTORY.md).
  */
-async function* chunksOf(path: string, chunkBytes: number): AsyncGenerator<Chunk> {
+async function* chunksOf(path: string, chunkBytes: number, spareBuffers: ArrayBuffer[]): AsyncGenerator<Chunk> {
   const file = await open(path);
   try {
     let carry = new Uint8Array(0);
@@ -145,7 +147,8 @@ async function* chunksOf(path: string, chunkBytes: number): AsyncGenerator<Chunk
     for (;;) {
       // A chunk's worth with the carry, unless the carry is a long line: then as much again.
       const room = carry.length < chunkBytes / 2 ? chunkBytes - carry.length : chunkBytes;
-      const buffer = new Uint8Array(carry.length + room);
+      // The workers give each chunk's buffer back: reading into one again touches no fresh memory.
+      const buffer = carry.length + room === chunkBytes && spareBuffers.length > 0 ? new Uint8Array(spareBuffers.pop()!) : new Uint8Array(carry.length + room);
       buffer.set(carry);
       const { bytesRead } = await file.read(buffer, carry.length, room, null);
       const atEnd = bytesRead === 0;
@@ -244,6 +247,8 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
   let signalled = false;
+  const chunkBytes = options.chunkBytes ?? 1 * 2 ** 20;
+  const spareBuffers: ArrayBuffer[] = [];
   const parsed = new Map<number, ChunkParsed>();
   const decided = new Map<number, ChunkDecided>();
   const finished: (readonly Uint8Array[] | undefined)[] = Array.from({ length: workerCount }, () => undefined);
@@ -272,6 +277,7 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
       if (message.type === 'parsed') parsed.set(message.chunkIndex, message);
       else if (message.type === 'decided') {
         decided.set(message.chunkIndex, message);
+        if (message.spare.byteLength === chunkBytes) spareBuffers.push(message.spare);
         inFlight[index]! -= 1;
       } else if (message.type === 'flushed') queueWrite(message.files);
       else finished[index] = message.files;
@@ -356,7 +362,7 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
       listen(worker, index);
     }
     let chunkIndex = 0;
-    for await (const { bytes, oversized } of chunksOf(path, options.chunkBytes ?? 1 * 2 ** 20)) {
+    for await (const { bytes, oversized } of chunksOf(path, chunkBytes, spareBuffers)) {
       const target = chunkIndex % workerCount;
       while (inFlight[target]! >= CHUNKS_IN_FLIGHT_PER_WORKER) {
         await settle();
