@@ -138,7 +138,7 @@ function apply(message: ChunkDecision): ChunkDecided {
     }
     const reason = reasons.get(index);
     if (reason !== undefined) {
-      // A record on the fast path names no erased customer: its text is kept.
+      // The fast path takes no record that names an erased customer in any field the screening reads: its text is kept.
       const text = ref >= 0 ? chunk.plain!.lineText(ref) : (chunk.texts[-1 - ref] ?? null);
       conflicts.push({ recordNumber, lineNumber: message.linesBefore + chunk.lineNumbers[index]!, text, reason });
     }

@@ -12,7 +12,8 @@
  */
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+// A leading U+FEFF is part of an id, not a byte-order mark.
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const ILL_FORMED = 0xff;
 
 /** Writes an id's bytes into `target` at `at` (it must have room for idByteLength(id)); returns where they end. */

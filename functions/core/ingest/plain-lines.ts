@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import { isCurrencyCode, KNOWN_FIELDS, MAX_AMOUNT, MAX_ID_LENGTH, ORDER_STATUSES } from '../events/schemas.ts';
 import type { EventType } from '../events/schemas.ts';
 import { parseInstant } from '../events/timestamps.ts';
+import { CUSTOMER_FIELDS } from '../erasure/mentions.ts';
 import type { ErasedCustomers } from '../erasure/register.ts';
 import { SlotKind } from '../lake/parquet.ts';
 import type { SlotRows } from '../lake/parquet.ts';
@@ -86,6 +87,7 @@ function isStatus(bytes: Uint8Array, start: number, end: number): boolean {
   return false;
 }
 const DEFAULT_STATUS = ascii('placed');
+const CUSTOMER_FIELD_BYTES = CUSTOMER_FIELDS.map(ascii);
 const PROTO = ascii('__proto__');
 
 /** The event types with a fast path. */
@@ -226,9 +228,10 @@ interface TypeRules {
 }
 
 function typeRules(type: 'orders' | 'surveys'): TypeRules {
-  // A field the contract gains must get a rule here, or the fast path would keep it as an extra.
-  const unruled = [...KNOWN_FIELDS[type]].filter((field) => !(field in RULES[type]));
-  if (unruled.length > 0) throw new Error(`plain-lines.ts has no rule for the ${type} field(s) ${unruled.join(', ')}`);
+  // The rules must name the contract's fields exactly: a field the contract gains would otherwise
+  // be kept as an extra, one it loses read as a field.
+  const known = [...KNOWN_FIELDS[type]].sort().join();
+  if (Object.keys(RULES[type]).sort().join() !== known) throw new Error(`plain-lines.ts has rules for the ${type} fields other than ${known}`);
   const columns = rawColumns[type].map((column) => column.name);
   const extrasSlot = columns.indexOf('extras');
   const byLength: Field[][] = [];
@@ -369,8 +372,12 @@ export class PlainLineReader {
         return false;
       }
     }
-    // An event naming an erased customer is refused, or stored without its referrer: the ordinary path decides which.
+    // An event naming an erased customer is refused, or stored without its referrer: the ordinary
+    // path decides which. It reads those fields from any event (a survey's referred_by is an extra field).
     if (!this.erased.isEmpty) {
+      for (let extra = 0; extra < this.extraCount; extra += 1) {
+        for (const field of CUSTOMER_FIELD_BYTES) if (sameBytes(rows.bytes, this.extraKeyStarts[extra]!, this.extraKeyEnds[extra]!, field)) return false;
+      }
       const row = rows.count;
       const customer = rows.textOf(row, rules.customerSlot)!;
       const referrer = rules.referrerSlot < 0 ? null : rows.textOf(row, rules.referrerSlot);

@@ -63,9 +63,10 @@ export interface SlotRows {
 
 /**
  * Rows collected column by column, then written as one ZSTD Parquet file. Timestamps are given
- * as epoch milliseconds. Rows are appended to plain arrays (the cheapest thing to do per row)
- * and converted to typed columns (column-builders.ts) when the batch is encoded, or earlier by
- * compact(), so that a batch holding many rows does not hold them as JavaScript values.
+ * as epoch milliseconds. Rows appended as objects go to plain arrays (the cheapest thing to do
+ * per row) and are converted to typed columns (column-builders.ts) when the batch is encoded, or
+ * earlier by compact(), so that a batch holding many rows does not hold them as JavaScript
+ * values; rows given as slots (appendSlots) go straight to the typed columns.
  */
 export class ColumnBatch {
   private pending: unknown[][];
@@ -127,7 +128,7 @@ export class ColumnBatch {
   compact(): void {
     const rows = this.pending[0]?.length ?? 0;
     if (rows === 0) return;
-    const builders = (this.builders ??= this.columns.map((column) => columnBuilder(column.kind, rows)));
+    const builders = (this.builders ??= this.columns.map((column) => columnBuilder(column.kind, Math.max(rows, this.expectedRows))));
     builders.forEach((builder, index) => {
       builder.addAll(this.pending[index]!);
     });
