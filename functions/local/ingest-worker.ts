@@ -29,18 +29,17 @@ const NEWLINE = 0x0a;
 
 /**
  * A parsed chunk's valid records, waiting for the main thread's decision, in order: those read
- * on the fast path as rows of `plain` (by index), the others as records with their rows.
+ * on the fast path as rows of `plain` (by index), the others as their validated rows and texts.
  */
 interface Waiting {
   /** The chunk as received, its buffer given back once the chunk is decided. */
   readonly bytes: Uint8Array;
   readonly plain: PlainRows | undefined;
-  /** Per valid record: its row in `plain`, or -1 - its index among `records`. */
+  /** Per valid record: its row in `plain`, or -1 - its index among `rows`. */
   readonly order: number[];
   readonly recordNumbers: number[];
   readonly lineNumbers: number[];
-  readonly records: RawRecord[];
-  /** The records' texts, null where not to be kept. */
+  /** The texts of the records off the fast path, null where not to be kept. */
   readonly texts: (string | null)[];
   readonly rows: AnyEventRow[];
 }
@@ -52,7 +51,7 @@ function parse(message: Extract<ToWorker, { type: 'chunk' }>): ChunkParsed {
   // The chunk ends at a line end (or the end of the file); that last terminator ends no line here.
   const block = message.oversized ? message.bytes : withoutFinalNewline(message.bytes);
   const plain = plainReader && !message.oversized ? (spareRows.pop()?.reuseFor(block) ?? new PlainRows(plainReader.type, block, 8192)) : undefined;
-  const chunk: Waiting = { bytes: message.bytes, plain, order: [], recordNumbers: [], lineNumbers: [], records: [], texts: [], rows: [] };
+  const chunk: Waiting = { bytes: message.bytes, plain, order: [], recordNumbers: [], lineNumbers: [], texts: [], rows: [] };
   const ids = new EventIdList(4096);
   const fingerprints: number[] = [];
   const rejects: RefusedRecord[] = [];
@@ -65,8 +64,7 @@ function parse(message: Extract<ToWorker, { type: 'chunk' }>): ChunkParsed {
       rejects.push({ recordNumber: record.recordNumber, lineNumber: record.lineNumber, text, reason: validation.reason });
       return;
     }
-    chunk.order.push(-1 - chunk.records.length);
-    chunk.records.push(record);
+    chunk.order.push(-1 - chunk.rows.length);
     chunk.texts.push(text);
     chunk.rows.push(validation.row);
     chunk.recordNumbers.push(record.recordNumber);
