@@ -1,3 +1,4 @@
+import { larger } from '../lake/column-builders.ts';
 import { eventIdText, hashIdBytes, idByteLength, writeEventId } from './event-ids.ts';
 import type { IngestCounts } from './ingest-types.ts';
 
@@ -126,20 +127,15 @@ export class FirstDeliveries {
     this.arena = new Uint8Array(capacity * 40);
   }
 
-  /** The entry of an id, or -1; `slot` is then where it would go. */
+  /** The entry of an id; when there is none, -1 - the free slot where it would go. */
   private find(bytes: Uint8Array, start: number, end: number, hash: number): number {
     const mask = this.table.length - 1;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const entry = this.table[slot]! - 1;
-      if (entry < 0) {
-        this.slot = slot;
-        return -1;
-      }
+      if (entry < 0) return -1 - slot;
       if (this.hashes[entry] === hash && this.holds(entry, bytes, start, end)) return entry;
     }
   }
-
-  private slot = 0;
 
   private holds(entry: number, bytes: Uint8Array, start: number, end: number): boolean {
     const from = this.starts[entry]!;
@@ -160,7 +156,7 @@ export class FirstDeliveries {
       const earlierLine = this.lines[entry]!;
       return { kind: 'conflict', reason: `event_id: ${id} was already received on line ${earlierLine} of this file with different content`, earlierLine };
     }
-    this.add(bytes, start, end, hash, fingerprint, lineNumber);
+    this.add(-1 - entry, bytes, start, end, hash, fingerprint, lineNumber);
     return FIRST;
   }
 
@@ -171,17 +167,16 @@ export class FirstDeliveries {
     return this.decide(this.scratch, 0, end, hashIdBytes(this.scratch, 0, end), fingerprint, lineNumber);
   }
 
-  private add(bytes: Uint8Array, start: number, end: number, hash: number, fingerprint: number, lineNumber: number): void {
+  private add(slot: number, bytes: Uint8Array, start: number, end: number, hash: number, fingerprint: number, lineNumber: number): void {
     const entry = this.size;
     if (entry === this.hashes.length) {
-      const length = entry * 2;
-      this.hashes = grown(this.hashes, length);
-      this.starts = grown(this.starts, length);
-      this.ends = grown(this.ends, length);
-      this.fingerprints = grown(this.fingerprints, length);
-      this.lines = grown(this.lines, length);
+      this.hashes = larger(this.hashes, entry + 1);
+      this.starts = larger(this.starts, entry + 1);
+      this.ends = larger(this.ends, entry + 1);
+      this.fingerprints = larger(this.fingerprints, entry + 1);
+      this.lines = larger(this.lines, entry + 1);
     }
-    if (this.arenaEnd + (end - start) > this.arena.length) this.arena = grown(this.arena, Math.max(this.arena.length * 2, this.arenaEnd + (end - start)));
+    if (this.arenaEnd + (end - start) > this.arena.length) this.arena = larger(this.arena, this.arenaEnd + (end - start));
     let at = this.arenaEnd;
     for (let index = start; index < end; index += 1) this.arena[at++] = bytes[index]!;
     this.starts[entry] = this.arenaEnd;
@@ -190,7 +185,7 @@ export class FirstDeliveries {
     this.hashes[entry] = hash;
     this.fingerprints[entry] = fingerprint;
     this.lines[entry] = lineNumber;
-    this.table[this.slot] = entry + 1;
+    this.table[slot] = entry + 1;
     this.size += 1;
     if (this.size * 2 > this.table.length) this.rehash();
   }
@@ -206,12 +201,6 @@ export class FirstDeliveries {
     }
     this.table = table;
   }
-}
-
-function grown<T extends Float64Array | Int32Array | Uint8Array>(values: T, length: number): T {
-  const larger = new (values.constructor as new (length: number) => T)(length);
-  larger.set(values);
-  return larger;
 }
 
 /** What a delivery of an event_id is: its first, an exact repeat, or a repeat with other content. */

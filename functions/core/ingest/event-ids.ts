@@ -11,6 +11,8 @@
  * 0xFF, so two ids have the same bytes exactly when they are the same string.
  */
 
+import { larger } from '../lake/column-builders.ts';
+
 const encoder = new TextEncoder();
 // A leading U+FEFF is part of an id, not a byte-order mark.
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
@@ -91,15 +93,9 @@ export class EventIdList {
 
   private reserve(bytes: number): void {
     if (this.count === this.ends.length) {
-      this.ends = grown(this.ends, this.ends.length * 2);
-      this.hashes = grown(this.hashes, this.hashes.length * 2);
+      this.ends = larger(this.ends, this.count + 1);
+      this.hashes = larger(this.hashes, this.count + 1);
     }
-    if (this.end + bytes > this.bytes.length) this.bytes = grown(this.bytes, Math.max(this.bytes.length * 2, this.end + bytes));
+    if (this.end + bytes > this.bytes.length) this.bytes = larger(this.bytes, this.end + bytes);
   }
-}
-
-function grown<T extends Uint8Array | Int32Array>(array: T, length: number): T {
-  const copy = new (array.constructor as new (length: number) => T)(length);
-  copy.set(array);
-  return copy;
 }

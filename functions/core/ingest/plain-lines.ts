@@ -4,6 +4,7 @@ import type { EventType } from '../events/schemas.ts';
 import { parseInstant } from '../events/timestamps.ts';
 import { CUSTOMER_FIELDS } from '../erasure/mentions.ts';
 import type { ErasedCustomers } from '../erasure/register.ts';
+import { larger } from '../lake/column-builders.ts';
 import { SlotKind } from '../lake/parquet.ts';
 import type { SlotRows } from '../lake/parquet.ts';
 import { rawColumns } from '../lake/raw-tables.ts';
@@ -197,22 +198,16 @@ export class PlainRows implements SlotRows {
   reserve(arenaBytes: number): void {
     if ((this.count + 1) * this.slots > this.kinds.length) {
       const rows = this.lineStarts.length * 2;
-      this.kinds = grown(this.kinds, rows * this.slots);
-      this.starts = grown(this.starts, rows * this.slots);
-      this.ends = grown(this.ends, rows * this.slots);
-      this.numbers = grown(this.numbers, rows * this.slots);
-      this.lineStarts = grown(this.lineStarts, rows);
-      this.lineEnds = grown(this.lineEnds, rows);
-      this.fingerprints = grown(this.fingerprints, rows);
+      this.kinds = larger(this.kinds, rows * this.slots);
+      this.starts = larger(this.starts, rows * this.slots);
+      this.ends = larger(this.ends, rows * this.slots);
+      this.numbers = larger(this.numbers, rows * this.slots);
+      this.lineStarts = larger(this.lineStarts, rows);
+      this.lineEnds = larger(this.lineEnds, rows);
+      this.fingerprints = larger(this.fingerprints, rows);
     }
-    if (this.arenaEnd + arenaBytes > this.arena.length) this.arena = grown(this.arena, Math.max(this.arena.length * 2, this.arenaEnd + arenaBytes));
+    if (this.arenaEnd + arenaBytes > this.arena.length) this.arena = larger(this.arena, this.arenaEnd + arenaBytes);
   }
-}
-
-function grown<T extends Uint8Array | Int32Array | Float64Array>(array: T, length: number): T {
-  const copy = new (array.constructor as new (length: number) => T)(length);
-  copy.set(array);
-  return copy;
 }
 
 interface TypeRules {
@@ -484,13 +479,13 @@ export class PlainLineReader {
 
   private growExtras(): void {
     const length = this.extraKinds.length * 2;
-    this.extraKeyStarts = grown(this.extraKeyStarts, length);
-    this.extraKeyEnds = grown(this.extraKeyEnds, length);
-    this.extraValueStarts = grown(this.extraValueStarts, length);
-    this.extraValueEnds = grown(this.extraValueEnds, length);
-    this.extraKinds = grown(this.extraKinds, length);
-    this.extraNumbers = grown(this.extraNumbers, length);
-    this.extraOrder = grown(this.extraOrder, length);
+    this.extraKeyStarts = larger(this.extraKeyStarts, length);
+    this.extraKeyEnds = larger(this.extraKeyEnds, length);
+    this.extraValueStarts = larger(this.extraValueStarts, length);
+    this.extraValueEnds = larger(this.extraValueEnds, length);
+    this.extraKinds = larger(this.extraKinds, length);
+    this.extraNumbers = larger(this.extraNumbers, length);
+    this.extraOrder = larger(this.extraOrder, length);
   }
 
   /** The extra fields as validate.ts's extrasOf writes them: JSON.stringify of them, keys sorted. */

@@ -15,7 +15,7 @@ const encoder = new TextEncoder();
 const DAY_MS = 86_400_000;
 
 /** A copy of `array` with room for at least `needed` elements (twice its size or more). */
-function larger<T extends Uint8Array | Int32Array | Float64Array>(array: T, needed: number): T {
+export function larger<T extends Uint8Array | Int32Array | Float64Array>(array: T, needed: number): T {
   const copy = new (array.constructor as new (length: number) => T)(Math.max(needed, array.length * 2));
   copy.set(array);
   return copy;
