@@ -78,6 +78,13 @@ export class DuckDbEngine implements QueryEngine {
     const connection = await instance.connect();
     const engine = new DuckDbEngine(instance, connection);
     for (const statement of [...SESSION_SETTINGS, ...DUCKDB_PRELUDE]) await engine.execute(statement);
+    // A budgeted engine runs the job graph, whose steps build and drop tables of millions of
+    // rows one after another. DuckDB's block allocator keeps the memory it has touched (up to
+    // the budget) for the next step instead of handing it back to the system and faulting it in
+    // again: on 10M order events that was a third of the graph's CPU time (bench/HISTORY.md).
+    // The memory is the instance's and is released when it closes. It cannot be given to
+    // Instance.create, only set once the instance exists.
+    if (options.memoryLimit !== undefined) await engine.execute(`set block_allocator_memory = '${options.memoryLimit}'`);
     return engine;
   }
 
