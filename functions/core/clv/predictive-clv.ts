@@ -145,29 +145,52 @@ interface DayHistory {
 
 /**
  * The distinct (frequency, recency, tenure) of the input, in order of first appearance, as
- * weighted histories in weeks and in days. Keyed by one number (the day counts are whole and
- * below 2^20): nested maps or string keys for a million customers cost a second or more.
+ * weighted histories in weeks and in days. Found with an open-addressing table of typed arrays:
+ * a Map keyed by one number per history (too large for V8's small integers) took 1.1 s for a
+ * million customers, nested maps or string keys more (bench/HISTORY.md).
  */
 function compressDays(input: ClvInput): { histories: CompressedHistories; days: DayHistory[] } {
-  const positions = new Map<number, number>();
+  const count = input.frequency.length;
+  // A power of two at least twice the rows: the table is never more than half full.
+  const slots = 2 ** Math.ceil(Math.log2(2 * count + 2));
+  const mask = slots - 1;
+  // Per slot, 1 + the index of the distinct history it holds; 0 for an empty slot.
+  const occupant = new Int32Array(slots);
   const compressed: { x: number; tx: number; T: number; weight: number }[] = [];
   const days: DayHistory[] = [];
-  for (let index = 0; index < input.frequency.length; index += 1) {
+  for (let index = 0; index < count; index += 1) {
     const x = input.frequency[index]!;
     const recencyDays = input.recency_days[index]!;
     const tenureDays = input.tenure_days[index]!;
-    const key = (x * 2 ** 20 + recencyDays) * 2 ** 20 + tenureDays;
-    const position = positions.get(key);
-    if (position !== undefined) {
-      compressed[position]!.weight += 1;
-      continue;
+    let slot = mixed(Math.imul(x | 0, 0x9e3779b1) ^ Math.imul(recencyDays | 0, 0x85ebca77) ^ Math.imul(tenureDays | 0, 0xc2b2ae3d)) & mask;
+    for (;;) {
+      const held = occupant[slot]! - 1;
+      if (held < 0) {
+        occupant[slot] = compressed.length + 1;
+        compressed.push({ x, tx: recencyDays / DAYS_PER_TIME_UNIT, T: tenureDays / DAYS_PER_TIME_UNIT, weight: 1 });
+        days.push({ x, recencyDays, tenureDays });
+        break;
+      }
+      const seen = days[held]!;
+      if (sameValue(seen.x, x) && sameValue(seen.recencyDays, recencyDays) && sameValue(seen.tenureDays, tenureDays)) {
+        compressed[held]!.weight += 1;
+        break;
+      }
+      slot = (slot + 1) & mask;
     }
-    positions.set(key, compressed.length);
-    compressed.push({ x, tx: recencyDays / DAYS_PER_TIME_UNIT, T: tenureDays / DAYS_PER_TIME_UNIT, weight: 1 });
-    days.push({ x, recencyDays, tenureDays });
   }
-  return { histories: { compressed, customers: input.frequency.length }, days };
+  return { histories: { compressed, customers: count }, days };
 }
+
+/** The high bits of a product folded into the low ones the table's mask keeps (murmur3's finalizer). */
+function mixed(hash: number): number {
+  let value = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+  value = Math.imul(value ^ (value >>> 13), 0xc2b2ae35);
+  return value ^ (value >>> 16);
+}
+
+/** Equal as a Map's keys are: NaN equals NaN. */
+const sameValue = (a: number, b: number) => a === b || (Number.isNaN(a) && Number.isNaN(b));
 
 /**
  * The named model, or under `auto` the fit with the highest log-likelihood among those that
