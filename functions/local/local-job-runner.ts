@@ -150,6 +150,7 @@ export async function testTables(engine: DuckDbEngine, tables: readonly string[]
   const failures = await runDataTests(
     engine,
     docs.flatMap((doc) => dataTestsOf(doc, asOf)),
+    { hashGrains: true },
   );
   if (failures.length > 0) throw dataTestError(failures, asOf);
 }

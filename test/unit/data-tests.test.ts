@@ -91,6 +91,29 @@ describe('data tests', () => {
     expect(queries).toHaveLength(4); // the screen again, the counts, the examples
   });
 
+  it('screen grains on their hashes when asked (the local runner), and still name the repeated grain', async () => {
+    const tests = dataTestsOf(doc, '2024-03-31');
+    expect(dataTestScreenQuery(tests, { hashGrains: true })).toContain('hash(segment)');
+    await load("('gold', 10, 4, 0.4, '2024-03-31'), ('gold', 5, 1, 0.2, '2024-03-31'), ('silver', 3, 1, 0.33, '2024-03-31')");
+    expect((await runDataTests(engine, tests, { hashGrains: true })).map((failure) => failure.message)).toEqual([
+      'segment_rates unique (segment): 1 row fails, e.g. segment=gold, rows=2',
+    ]);
+  });
+
+  it('pass a table whose grain hashes collide but whose grain does not repeat', async () => {
+    const tests = dataTestsOf(doc, '2024-03-31');
+    // Every segment hashed alike: the screen flags the table, the exact count finds nothing.
+    const colliding = {
+      execute: engine.execute.bind(engine),
+      close: () => undefined,
+      query: (sql: string) => engine.query(sql.replaceAll('hash(segment)', '0 * length(segment)')),
+    };
+    await load("('gold', 10, 4, 0.4, '2024-03-31'), ('silver', 3, 1, 0.33, '2024-03-31')");
+    const [screen] = (await colliding.query(dataTestScreenQuery(tests, { hashGrains: true }))).rows;
+    expect(screen?.map(Number)).toEqual([0, 1]);
+    expect(await runDataTests(colliding, tests, { hashGrains: true })).toEqual([]);
+  });
+
   it('become one error that says nothing was published and lists every failure', () => {
     const error = dataTestError(
       [
