@@ -239,7 +239,10 @@ export const configSchema = z.strictObject({
   /** The local engine (DuckDB). */
   engine: z
     .strictObject({
-      /** DuckDB's memory budget; beyond it joins and aggregates spill to disk. Default "3GB". */
+      /**
+       * DuckDB's memory budget; beyond it joins and aggregates spill to disk. A run keeps the
+       * memory it has touched, up to the budget, until it ends. Default "3GB".
+       */
       memoryLimit: z
         .string()
         .regex(/^\d+(\.\d+)?\s*(MB|GB|MiB|GiB)$/, { message: 'must be a size like 3GB or 512MB' })
