@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { totalmem } from 'node:os';
 import { DuckDbEngine } from '../../functions/adapters/duckdb-engine.ts';
 import { QueryFailedError } from '../../functions/core/errors.ts';
 import { normalCdf } from '../reference/uplift.ts';
@@ -55,5 +56,28 @@ describe('DuckDB engine as Athena stand-in', () => {
   it('returns counts as numbers and reports a failing query as QueryFailedError', async () => {
     expect(await one('select count(*) from range(3)')).toEqual([3]);
     await expect(engine.query('select * from no_such_table')).rejects.toBeInstanceOf(QueryFailedError);
+  });
+});
+
+describe('DuckDB engine with a memory budget (the job graph)', () => {
+  const settings = async (memoryLimit: string) => {
+    const budgeted = await DuckDbEngine.open({ memoryLimit });
+    try {
+      const { rows } = await budgeted.query("select current_setting('memory_limit'), current_setting('block_allocator_memory')");
+      return rows[0];
+    } finally {
+      budgeted.close();
+    }
+  };
+
+  it('keeps up to its budget of touched memory between queries', async () => {
+    expect(await settings('512MiB')).toEqual(['512.0 MiB', '512.0 MiB']);
+  });
+
+  it('opens with a budget beyond what DuckDB allows its allocator (80 % of the machine), without keeping memory', async () => {
+    const beyond = `${Math.ceil((2 * totalmem()) / 2 ** 30)}GiB`;
+    const [limit, kept] = (await settings(beyond)) ?? [];
+    expect(limit).not.toBe('0 bytes');
+    expect(kept).toBe('0 bytes');
   });
 });
