@@ -124,19 +124,6 @@ export class DuckDbEngine implements QueryEngine {
   }
 
   /**
-   * A result as one array per column (64-bit integers as bigints): for steps that read many
-   * rows, without an object per row.
-   */
-  async queryColumns(sql: string): Promise<Record<string, unknown[]>> {
-    try {
-      const reader = await this.connection.runAndReadAll(sql);
-      return reader.getColumnsObjectJS() as Record<string, unknown[]>;
-    } catch (error) {
-      throw new QueryFailedError(firstLine(error), undefined, { cause: error });
-    }
-  }
-
-  /**
    * Creates (or replaces) a table and fills it with rows through DuckDB's appender: how the
    * results of TypeScript steps join the SQL ones.
    */

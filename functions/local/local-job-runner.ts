@@ -1,4 +1,5 @@
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PipelineConfig } from '../core/config.ts';
 import { QueryFailedError } from '../core/errors.ts';
@@ -7,6 +8,8 @@ import { findTableDoc } from '../core/dictionary/index.ts';
 import { curatedOutputsOf, jobGraph, outputsOf } from '../core/jobs/graph.ts';
 import type { JobStep } from '../core/jobs/graph.ts';
 import { typeScriptSteps } from '../core/jobs/typescript-steps.ts';
+import type { InputColumns, TypeScriptStepHandler } from '../core/jobs/typescript-steps.ts';
+import { readParquetColumns } from '../core/lake/parquet.ts';
 import { readSql, renderSql, sqlParameters } from '../core/jobs/sql-template.ts';
 import { CURATED_FILE, lakeLayout, newBatchId } from '../core/lake/layout.ts';
 import { DuckDbEngine } from '../adapters/duckdb-engine.ts';
@@ -131,11 +134,28 @@ async function runStep(
     return;
   }
   const handler = typeScriptSteps[current.handler];
-  const results = handler.run(await engine.queryColumns(handler.inputSql(asOf)), config, asOf);
+  const results = handler.run(await stepInput(engine, handler, asOf), config, asOf);
   for (const table of outputsOf(current)) {
     await engine.createTableFromRows(`${table}_rows`, handler.outputColumns[table]!, results[table] ?? []);
     await engine.execute(`create or replace temp table ${table} as select *, date '${asOf}' as as_of from ${table}_rows`);
     await engine.execute(`drop table ${table}_rows`);
+  }
+}
+
+/**
+ * A TypeScript step's input read as the AWS step reads it: DuckDB writes the rows of the
+ * step's input SQL to a Parquet file, read back as columns. A million customers' columns took
+ * 1.3-1.6 s this way, against 2.9-3.4 s as DuckDB's values converted one at a time
+ * (bench/HISTORY.md).
+ */
+async function stepInput(engine: DuckDbEngine, handler: TypeScriptStepHandler, asOf: string): Promise<InputColumns> {
+  const directory = await mkdtemp(join(tmpdir(), 'pipeline-step-input-'));
+  try {
+    const path = join(directory, 'input.parquet');
+    await engine.execute(`copy (${handler.inputSql(asOf)}) to ${sqlString(path)} (format parquet)`);
+    return readParquetColumns(new Uint8Array(await readFile(path)), handler.inputColumns);
+  } finally {
+    await rm(directory, { recursive: true, force: true });
   }
 }
 

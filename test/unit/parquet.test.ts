@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ColumnBatch, readParquetColumns, readParquetRows } from '../../functions/core/lake/parquet.ts';
 import { DuckDbEngine } from '../../functions/adapters/duckdb-engine.ts';
 import { temporaryDirectory } from '../support/cli.ts';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const columns = [
@@ -30,7 +30,8 @@ describe('Parquet files of the lake', () => {
     for (const row of rows) batch.append(row);
     const bytes = batch.toParquet();
     expect(readParquetRows(bytes)).toEqual(rows);
-    expect(readParquetColumns(bytes, ['text', 'count'])).toEqual({ text: rows.map((row) => row.text), count: rows.map((row) => row.count) });
+    const names = columns.map((column) => column.name);
+    expect(readParquetColumns(bytes, names)).toEqual(Object.fromEntries(names.map((name) => [name, rows.map((row) => row[name])])));
 
     const directory = await temporaryDirectory();
     const engine = await DuckDbEngine.open();
@@ -39,6 +40,17 @@ describe('Parquet files of the lake', () => {
       await writeFile(path, bytes);
       const result = await engine.query(`select "text", epoch_ms("at") as at_ms, cast("day" as varchar) as day_text, "count" from read_parquet('${path}')`);
       expect(result.rows).toEqual(rows.map((row) => [row.text, row.at, row.day === null ? null : new Date(row.day).toISOString().slice(0, 10), row.count]));
+
+      // And columns DuckDB wrote (the local CLV step's input): 64-bit integers as bigints, nulls kept.
+      const written = join(directory.path, 'duckdb.parquet');
+      await engine.execute(
+        `copy (select * from (values (cast(1 as bigint), cast(2.5 as double), 'a'), (null, null, null), (cast(-9007199254740993 as bigint), -0.5, 'ü')) as v(big, real, word)) to '${written}' (format parquet)`,
+      );
+      expect(readParquetColumns(new Uint8Array(await readFile(written)), ['big', 'real', 'word'])).toEqual({
+        big: [1n, null, -9007199254740993n],
+        real: [2.5, null, -0.5],
+        word: ['a', null, 'ü'],
+      });
     } finally {
       engine.close();
       await directory.cleanup();

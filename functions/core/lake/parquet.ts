@@ -207,9 +207,22 @@ export function readParquetColumns(bytes: Uint8Array, names: readonly string[]):
   for (const name of names) {
     const vector = table.getChild(name);
     if (!vector) throw new Error(`Parquet file has no column ${name}`);
-    columns[name] = [...vector];
+    columns[name] = valuesOf(vector);
   }
   return columns;
+}
+
+/**
+ * A column's values as Arrow's iterator gives them (null where a value is missing). Numbers are
+ * taken from the column's typed arrays rather than value by value through the iterator: for a
+ * million customers' four numeric columns, 0.7 s instead of 2 s (bench/HISTORY.md).
+ */
+function valuesOf(vector: arrow.Vector): unknown[] {
+  const numeric = arrow.DataType.isInt(vector.type) || (arrow.DataType.isFloat(vector.type) && vector.type.precision !== arrow.Precision.HALF);
+  if (!numeric) return [...vector];
+  const values: unknown[] = Array.from(vector.toArray() as ArrayLike<unknown>);
+  if (vector.nullCount > 0) for (let index = 0; index < values.length; index += 1) if (!vector.isValid(index)) values[index] = null;
+  return values;
 }
 
 /**
