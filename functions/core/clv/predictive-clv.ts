@@ -1,4 +1,5 @@
 import type { CompressedHistories } from './bg-nbd.ts';
+import { finalizedHash } from '../hash-mix.ts';
 import { fitGammaGamma } from './gamma-gamma.ts';
 import type { GammaGammaFit } from './gamma-gamma.ts';
 import { WARM_START_SAMPLE } from './optimize.ts';
@@ -162,7 +163,7 @@ function compressDays(input: ClvInput): { histories: CompressedHistories; days: 
     const x = input.frequency[index]!;
     const recencyDays = input.recency_days[index]!;
     const tenureDays = input.tenure_days[index]!;
-    let slot = mixed(Math.imul(x | 0, 0x9e3779b1) ^ Math.imul(recencyDays | 0, 0x85ebca77) ^ Math.imul(tenureDays | 0, 0xc2b2ae3d)) & mask;
+    let slot = finalizedHash(Math.imul(x | 0, 0x9e3779b1) ^ Math.imul(recencyDays | 0, 0x85ebca77) ^ Math.imul(tenureDays | 0, 0xc2b2ae3d)) & mask;
     for (;;) {
       const held = occupant[slot]! - 1;
       if (held < 0) {
@@ -180,13 +181,6 @@ function compressDays(input: ClvInput): { histories: CompressedHistories; days: 
     }
   }
   return { histories: { compressed, customers: count }, days };
-}
-
-/** The high bits of a product folded into the low ones the table's mask keeps (murmur3's finalizer). */
-function mixed(hash: number): number {
-  let value = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
-  value = Math.imul(value ^ (value >>> 13), 0xc2b2ae35);
-  return value ^ (value >>> 16);
 }
 
 /** Equal as a Map's keys are: NaN equals NaN. */

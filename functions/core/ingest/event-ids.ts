@@ -11,6 +11,7 @@
  * 0xFF, so two ids have the same bytes exactly when they are the same string.
  */
 
+import { finalizedHash } from '../hash-mix.ts';
 import { larger } from '../lake/column-builders.ts';
 
 const encoder = new TextEncoder();
@@ -38,9 +39,7 @@ export function eventIdText(bytes: Uint8Array, start: number, end: number): stri
 export function hashIdBytes(bytes: Uint8Array, start: number, end: number): number {
   let hash = 0x811c9dc5 | 0;
   for (let index = start; index < end; index += 1) hash = Math.imul(hash ^ bytes[index]!, 16777619);
-  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
-  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
-  return hash ^ (hash >>> 16);
+  return finalizedHash(hash);
 }
 
 /** A chunk's event ids, as a worker sends them: their bytes end to end, where each ends, and each one's hash. */
