@@ -247,6 +247,12 @@ export const configSchema = z.strictObject({
         .string()
         .regex(/^\d+(\.\d+)?\s*(MB|GB|MiB|GiB)$/, { message: 'must be a size like 3GB or 512MB' })
         .default('3GB'),
+      /**
+       * DuckDB's threads for `run`. Unset (the default): one per core, DuckDB's own default. A
+       * run that spills (ten million events in the 3GB budget) kept two cores busier with one
+       * thread more than it has cores; smaller runs were slower with it (docs/operating.md).
+       */
+      threads: z.number().int().min(1).max(1024).optional(),
     })
     .prefault({}),
   campaigns: campaignsSchema.prefault({}),

@@ -43,7 +43,7 @@ export interface AsOfRun {
 export async function runLocalJobGraph(options: LocalRunOptions): Promise<AsOfRun[]> {
   const { store, config } = options;
   const steps = options.steps ?? jobGraph;
-  const engine = await DuckDbEngine.open({ memoryLimit: config.engine.memoryLimit });
+  const engine = await DuckDbEngine.open({ memoryLimit: config.engine.memoryLimit, threads: config.engine.threads });
   const runs: AsOfRun[] = [];
   try {
     await createSourceViews(engine, store);

@@ -32,6 +32,10 @@ describe('config', () => {
     expect(() => parseConfig({ grossMarginRate: 1.2 })).toThrow(/grossMarginRate: /);
     expect(() => parseConfig({ reportingCurrency: 'usd' })).toThrow(/reportingCurrency: must be an ISO 4217 currency code/);
     expect(defaultConfig.grossMarginRate).toBe(1);
+    expect(defaultConfig.engine).toEqual({ memoryLimit: '3GB' });
+    expect(parseConfig({ engine: { threads: 3 } }).engine).toEqual({ memoryLimit: '3GB', threads: 3 });
+    expect(() => parseConfig({ engine: { threads: 0 } })).toThrow(/engine\.threads: /);
+    expect(() => parseConfig({ engine: { threads: 1.5 } })).toThrow(/engine\.threads: /);
   });
 
   it('holds holdout shares to [0, 0.5], windows to a day or more and the salt to some text', () => {

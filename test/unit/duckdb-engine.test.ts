@@ -1,7 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { totalmem } from 'node:os';
 import { DuckDbEngine } from '../../functions/adapters/duckdb-engine.ts';
+import { FilesystemObjectStore } from '../../functions/adapters/filesystem-store.ts';
+import { parseConfig } from '../../functions/core/config.ts';
 import { QueryFailedError } from '../../functions/core/errors.ts';
+import { runLocalJobGraph } from '../../functions/local/local-job-runner.ts';
+import { temporaryDirectory } from '../support/cli.ts';
 import { normalCdf } from '../reference/uplift.ts';
 
 /** The DuckDB session must compute what Athena computes for the constructs sql/ uses. */
@@ -79,5 +83,33 @@ describe('DuckDB engine with a memory budget (the job graph)', () => {
     const [limit, kept] = (await settings(beyond)) ?? [];
     expect(limit).not.toBe('0 bytes');
     expect(kept).toBe('0 bytes');
+  });
+});
+
+describe("the job graph's engine", () => {
+  it('runs DuckDB with the threads and memory budget of the config (engine.threads, engine.memoryLimit)', async () => {
+    const { path, cleanup } = await temporaryDirectory('engine-threads-');
+    const open = vi.spyOn(DuckDbEngine, 'open');
+    try {
+      await runLocalJobGraph({
+        store: new FilesystemObjectStore(path),
+        config: parseConfig({ engine: { threads: 3, memoryLimit: '512MB' } }),
+        asOfDates: [],
+        steps: [],
+      });
+      expect(open).toHaveBeenCalledWith({ threads: 3, memoryLimit: '512MB' });
+    } finally {
+      open.mockRestore();
+      await cleanup();
+    }
+  });
+
+  it('has as many threads as it is given', async () => {
+    const engine = await DuckDbEngine.open({ threads: 3 });
+    try {
+      expect((await engine.query("select current_setting('threads')")).rows[0]).toEqual([3]);
+    } finally {
+      engine.close();
+    }
   });
 });
