@@ -8,6 +8,9 @@ import { runLocalJobGraph } from '../functions/local/local-job-runner.ts';
 import { defaultConfig } from '../functions/core/config.ts';
 
 const lake = process.argv[2]!;
+// `--threads N`: DuckDB's threads (the config's engine.threads), for comparing with the default.
+const threadsFlag = process.argv.indexOf('--threads');
+const config = threadsFlag < 0 ? defaultConfig : { ...defaultConfig, engine: { ...defaultConfig.engine, threads: Number(process.argv[threadsFlag + 1]) } };
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
@@ -18,7 +21,7 @@ let current: string | undefined;
 const started = process.hrtime.bigint();
 const [run] = await runLocalJobGraph({
   store: new FilesystemObjectStore(lake),
-  config: defaultConfig,
+  config,
   asOfDates: ['2025-12-31'],
   onStep: (_asOf, step) => {
     if (current) stepTimes[current] = seconds(stepStarted);

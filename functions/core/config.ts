@@ -249,8 +249,8 @@ export const configSchema = z.strictObject({
         .default('3GB'),
       /**
        * DuckDB's threads for `run`. Unset (the default): one per core, DuckDB's own default. A
-       * run that spills (ten million events in the 3GB budget) kept two cores busier with one
-       * thread more than it has cores; smaller runs were slower with it (docs/operating.md).
+       * run that spills (ten million events in the 3GB budget) was faster, and took less CPU
+       * time, with one thread more than the cores; smaller runs were slower (docs/operating.md).
        */
       threads: z.number().int().min(1).max(1024).optional(),
     })
