@@ -5,12 +5,12 @@
  */
 import { FilesystemObjectStore } from '../functions/adapters/filesystem-store.ts';
 import { runLocalJobGraph } from '../functions/local/local-job-runner.ts';
-import { defaultConfig } from '../functions/core/config.ts';
+import { defaultConfig, parseConfig } from '../functions/core/config.ts';
 
 const lake = process.argv[2]!;
 // `--threads N`: DuckDB's threads (the config's engine.threads), for comparing with the default.
 const threadsFlag = process.argv.indexOf('--threads');
-const config = threadsFlag < 0 ? defaultConfig : { ...defaultConfig, engine: { ...defaultConfig.engine, threads: Number(process.argv[threadsFlag + 1]) } };
+const config = threadsFlag < 0 ? defaultConfig : parseConfig({ engine: { threads: Number(process.argv[threadsFlag + 1]) } });
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
