@@ -26,7 +26,11 @@ import { DEFAULT_EARLIEST_EVENT_DATE, earliestEventMs } from '../core/events/tim
  * FirstDeliveries as the sequential path, so counts, reasons and stored rows are the same);
  * workers buffer the stored rows and encode them as a file whenever they hold their share of
  * rowsPerFlush (divided by the workers, rounded up), and once more at the end, all under the
- * partition of the day the batch was received.
+ * partition of the day the batch was received. Once the whole file has been handed out, a
+ * worker keeps its rows for that last file (up to twice its share), so that the workers encode
+ * their last files at the same time: a worker that filled its share just before the end used
+ * to encode it while the others waited for its decisions, then the others encoded theirs while
+ * it waited (bench/HISTORY.md).
  * The main thread writes every file.
  */
 
@@ -54,6 +58,11 @@ export type ToWorker =
       oversized?: { bytes: number; sha256: string };
     }
   | ChunkDecision
+  /**
+   * Every chunk has been handed out: hold the rows for one last file, encoded at `finish`, up to
+   * twice rowsPerFile.
+   */
+  | { type: 'inputRead' }
   /** Encode the rows still held, after the last decision. */
   | { type: 'finish' };
 
@@ -103,7 +112,10 @@ export interface ChunkDecided {
   readonly spare: ArrayBuffer;
 }
 
-/** A worker's file of rowsPerFile rows; `finished` answers `finish` with the rest (none when it held no rows). */
+/**
+ * A worker's file of rowsPerFile rows (twice as many at most after `inputRead`); `finished`
+ * answers `finish` with the rest (none when it held no rows).
+ */
 export interface FilesReady {
   readonly type: 'flushed' | 'finished';
   readonly files: readonly Uint8Array[];
@@ -374,6 +386,7 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
       chunkIndex += 1;
       await settle();
     }
+    for (const worker of workers) worker.postMessage({ type: 'inputRead' } satisfies ToWorker);
     while (nextToRecord < chunkIndex) {
       await settle();
       if (nextToRecord < chunkIndex) await waitForWorkers();

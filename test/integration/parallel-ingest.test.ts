@@ -190,7 +190,7 @@ describe('parallel ingest of a JSON Lines file', () => {
     expect(await contents(parallelStore, parallel)).toEqual(expected);
   });
 
-  it("writes files of at most a thread's share of rowsPerFlush, however the rows fall on the threads", async () => {
+  it("writes files of a thread's share of rowsPerFlush, and each thread's last of at most twice that, however the rows fall on the threads", async () => {
     const busyDay = join(directory.path, 'busy-day.jsonl');
     const events = Array.from({ length: 3000 }, (_, index) =>
       orderEvent({
@@ -211,10 +211,13 @@ describe('parallel ingest of a JSON Lines file', () => {
 
     const files = parallel.keys.filter((key) => key.endsWith('.parquet'));
     const rowsPerFile = await Promise.all(files.map(async (key) => readParquetRows(await parallelStore.get(key)).length));
-    // Three threads, each holding at most a third (rounded up) of what the sequential path holds.
+    // Three threads, each holding a third (rounded up) of what the sequential path holds; once the
+    // whole file is handed out, a thread keeps what it holds for its last file, up to twice that.
     const share = Math.ceil(rowsPerFlush / 3);
-    expect(Math.max(...rowsPerFile)).toBe(share);
-    expect(rowsPerFile.filter((rows) => rows === share).length).toBeGreaterThanOrEqual(Math.floor(3000 / share) - 3);
+    const overShare = rowsPerFile.filter((rows) => rows > share);
+    expect(overShare.length).toBeLessThanOrEqual(3);
+    expect(Math.max(...rowsPerFile)).toBeLessThanOrEqual(2 * share);
+    expect(rowsPerFile.filter((rows) => rows === share).length).toBeGreaterThanOrEqual(Math.floor(3000 / share) - 6);
     expect((await contents(parallelStore, parallel)).rows).toEqual((await contents(sequentialStore, sequential)).rows);
   });
 });
