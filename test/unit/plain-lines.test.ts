@@ -42,6 +42,15 @@ const instants = [
   '"2024-02-14T07:27:15Z"',
   '"2024-02-14 07:27+01:00"',
   '"2024-02-14T07:27:15.5-05:30"',
+  // Edges of the shapes read from the line's bytes: a leap day, ten fraction digits, an empty
+  // fraction, offsets at and past the range, the last instant, the first one refused.
+  '"2024-02-29T23:59:59.999999999+14:00"',
+  '"2023-02-29T00:00:00Z"',
+  '"2024-02-14T07:27:15.1234567891Z"',
+  '"2024-02-14T07:27:15.Z"',
+  '"2024-02-14T07:27:15+15:00"',
+  '"2099-12-31T23:59:59.999Z"',
+  '"2100-01-01T00:00:00Z"',
   '"2024-02-14 07:27"',
   '"1999-12-31T23:00:00Z"',
   '"2024-02-30T00:00:00Z"',

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { isCurrencyCode, KNOWN_FIELDS, MAX_AMOUNT, MAX_ID_LENGTH, ORDER_STATUSES } from '../events/schemas.ts';
 import type { EventType } from '../events/schemas.ts';
-import { parseInstant } from '../events/timestamps.ts';
+import { canonicalInstantOfBytes, parseInstant } from '../events/timestamps.ts';
 import { CUSTOMER_FIELDS } from '../erasure/mentions.ts';
 import type { ErasedCustomers } from '../erasure/register.ts';
 import { larger } from '../lake/column-builders.ts';
@@ -420,8 +420,14 @@ export class PlainLineReader {
         return this.span(rows, index, start, end);
       case 'instant': {
         if (kind !== VALUE_STRING) return false;
-        const instant = parseInstant(rows.textOfSpan(start, end));
-        return instant.ok && instant.epochMs >= this.earliestMs && this.number(rows, index, instant.epochMs);
+        // The usual shapes from the line's bytes; any other goes through the string parser.
+        let epochMs = canonicalInstantOfBytes(bytes, start, end);
+        if (epochMs === undefined) {
+          const instant = parseInstant(rows.textOfSpan(start, end));
+          if (!instant.ok) return false;
+          epochMs = instant.epochMs;
+        }
+        return epochMs >= this.earliestMs && this.number(rows, index, epochMs);
       }
       case 'amount':
         return kind === VALUE_NUMBER && this.valueNumber >= 0 && this.valueNumber <= MAX_AMOUNT && this.number(rows, index, this.valueNumber);
