@@ -1,9 +1,9 @@
 /**
  * One thread of a parallel ingest (parallel-ingest.ts): parses and validates the chunks of a
  * JSON Lines file it is given, and once the main thread has decided which rows are first
- * deliveries, buffers those and encodes them as a file whenever it holds rowsPerFile of them,
- * and the rest at the end (once the whole input is handed out, up to twice as many, so that
- * every worker encodes its last file at the same time). The main thread writes the files and
+ * deliveries, buffers those and encodes them as a file whenever it holds rowsPerFile of them
+ * (twice as many once the whole input is handed out, so that the workers' last files are
+ * encoded at the same time), and the rest at the end. The main thread writes the files and
  * keeps every count, so a batch is decided exactly as the sequential path decides it.
  */
 import { Buffer } from 'node:buffer';

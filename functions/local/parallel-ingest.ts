@@ -27,10 +27,10 @@ import { DEFAULT_EARLIEST_EVENT_DATE, earliestEventMs } from '../core/events/tim
  * workers buffer the stored rows and encode them as a file whenever they hold their share of
  * rowsPerFlush (divided by the workers, rounded up), and once more at the end, all under the
  * partition of the day the batch was received. Once the whole file has been handed out, a
- * worker keeps its rows for that last file (up to twice its share), so that the workers encode
- * their last files at the same time: a worker that filled its share just before the end used
- * to encode it while the others waited for its decisions, then the others encoded theirs while
- * it waited (bench/HISTORY.md).
+ * worker (when there are several) writes its files at twice its share, so that what it holds
+ * then usually goes into its last file and the workers encode their last files at the same
+ * time: a worker that filled its share just before the end used to encode it while the others
+ * waited for its decisions, then the others encoded theirs while it waited (bench/HISTORY.md).
  * The main thread writes every file.
  */
 
@@ -58,10 +58,7 @@ export type ToWorker =
       oversized?: { bytes: number; sha256: string };
     }
   | ChunkDecision
-  /**
-   * Every chunk has been handed out: hold the rows for one last file, encoded at `finish`, up to
-   * twice rowsPerFile.
-   */
+  /** Every chunk has been handed out: write files at twice rowsPerFile from now on. */
   | { type: 'inputRead' }
   /** Encode the rows still held, after the last decision. */
   | { type: 'finish' };
@@ -386,7 +383,8 @@ export async function ingestJsonLinesFile(path: string, options: IngestOptions &
       chunkIndex += 1;
       await settle();
     }
-    for (const worker of workers) worker.postMessage({ type: 'inputRead' } satisfies ToWorker);
+    // With one worker there is no other to encode at the same time: its files keep their size.
+    if (workerCount > 1) for (const worker of workers) worker.postMessage({ type: 'inputRead' } satisfies ToWorker);
     while (nextToRecord < chunkIndex) {
       await settle();
       if (nextToRecord < chunkIndex) await waitForWorkers();

@@ -1,8 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FilesystemObjectStore } from '../../functions/adapters/filesystem-store.ts';
 import { ingestJsonLinesFile } from '../../functions/local/parallel-ingest.ts';
+import type { ToWorker, WorkerSetup } from '../../functions/local/parallel-ingest.ts';
+import { bundledModuleUrl } from '../../functions/local/source-bundle.mjs';
+import { DEFAULT_EARLIEST_EVENT_DATE, earliestEventMs } from '../../functions/core/events/timestamps.ts';
 import { ErasedCustomers, keyedId } from '../../functions/core/erasure/register.ts';
 import { Random } from '../../functions/core/demo/random.ts';
 import { ingestRecords } from '../../functions/core/ingest/ingest.ts';
@@ -190,7 +194,7 @@ describe('parallel ingest of a JSON Lines file', () => {
     expect(await contents(parallelStore, parallel)).toEqual(expected);
   });
 
-  it("writes files of a thread's share of rowsPerFlush, and each thread's last of at most twice that, however the rows fall on the threads", async () => {
+  it("writes files of a thread's share of rowsPerFlush, and at the end of up to twice that, however the rows fall on the threads", async () => {
     const busyDay = join(directory.path, 'busy-day.jsonl');
     const events = Array.from({ length: 3000 }, (_, index) =>
       orderEvent({
@@ -207,7 +211,9 @@ describe('parallel ingest of a JSON Lines file', () => {
     const parallelStore = new FilesystemObjectStore(join(directory.path, 'parallel-busy'));
     const rowsPerFlush = 400;
     const sequential = await ingestRecords(await openRecords(busyDay), { ...options, store: sequentialStore, rowsPerFlush });
-    const parallel = await ingestJsonLinesFile(busyDay, { ...options, store: parallelStore, workers: 3, chunkBytes: 2048, rowsPerFlush });
+    // Chunks of about three rows: the rows still undecided when the whole file is handed out (at
+    // most 16 chunks a thread) are fewer than a share, so every thread fills its shares but the last.
+    const parallel = await ingestJsonLinesFile(busyDay, { ...options, store: parallelStore, workers: 3, chunkBytes: 512, rowsPerFlush });
 
     const files = parallel.keys.filter((key) => key.endsWith('.parquet'));
     const rowsPerFile = await Promise.all(files.map(async (key) => readParquetRows(await parallelStore.get(key)).length));
@@ -219,5 +225,55 @@ describe('parallel ingest of a JSON Lines file', () => {
     expect(Math.max(...rowsPerFile)).toBeLessThanOrEqual(2 * share);
     expect(rowsPerFile.filter((rows) => rows === share).length).toBeGreaterThanOrEqual(Math.floor(3000 / share) - 6);
     expect((await contents(parallelStore, parallel)).rows).toEqual((await contents(sequentialStore, sequential)).rows);
+  });
+  it('has a worker told that the whole file is handed out keep its rows for its last file, up to twice its share', async () => {
+    const lines = Array.from({ length: 32 }, (_, index) =>
+      JSON.stringify(orderEvent({ event_id: `w-${index}`, order_id: `o-w-${index}`, customer_id: `c${index % 5}`, occurred_at: '2024-05-01T10:00:00Z' })),
+    );
+    const setup: WorkerSetup = {
+      eventType: 'orders',
+      source: 'worker.jsonl',
+      ingestId: 'worker',
+      receivedAtMs: receivedAt.getTime(),
+      rowsPerFile: 10,
+      earliestEventMs: earliestEventMs(DEFAULT_EARLIEST_EVENT_DATE),
+    };
+    const worker = new Worker(await bundledModuleUrl(new URL('../../functions/local/ingest-worker.ts', import.meta.url)), { workerData: setup });
+    const received: { type: string; chunkIndex?: number; ids?: { count: number }; files?: Uint8Array[] }[] = [];
+    let arrived: (() => void) | undefined;
+    worker.on('message', (message) => {
+      received.push(message);
+      arrived?.();
+    });
+    const until = async (done: () => boolean) => {
+      while (!done()) await new Promise<void>((resolve) => (arrived = resolve));
+    };
+    const rowsOf = (type: string) =>
+      received.filter((message) => message.type === type).flatMap((message) => message.files!.map((bytes) => readParquetRows(bytes).length));
+    const send = (message: ToWorker) => worker.postMessage(message);
+    const decide = async (chunkIndex: number) => {
+      send({ type: 'decide', chunkIndex, linesBefore: chunkIndex * 8, recordsBefore: chunkIndex * 8, store: new Uint8Array(8).fill(1), conflicts: [] });
+      await until(() => received.some((message) => message.type === 'decided' && message.chunkIndex === chunkIndex));
+    };
+    try {
+      // Four chunks of eight rows, parsed before any is decided, as the main thread hands them out.
+      for (let chunkIndex = 0; chunkIndex < 4; chunkIndex += 1) {
+        send({ type: 'chunk', chunkIndex, bytes: new TextEncoder().encode(`${lines.slice(chunkIndex * 8, chunkIndex * 8 + 8).join('\n')}\n`) });
+      }
+      await until(() => received.filter((message) => message.type === 'parsed').length === 4);
+      expect(received.map((message) => message.ids?.count)).toEqual([8, 8, 8, 8]);
+      await decide(0);
+      await decide(1); // 16 rows: a file of 10, 6 held
+      send({ type: 'inputRead' });
+      await decide(2); // 14 held: no file at 10 any more
+      expect(rowsOf('flushed')).toEqual([10]);
+      await decide(3); // 22: a file at twice the share, 2 held
+      send({ type: 'finish' });
+      await until(() => received.some((message) => message.type === 'finished'));
+      expect(rowsOf('flushed')).toEqual([10, 20]);
+      expect(rowsOf('finished')).toEqual([2]);
+    } finally {
+      await worker.terminate();
+    }
   });
 });

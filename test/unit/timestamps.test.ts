@@ -32,6 +32,10 @@ describe('parseInstant', () => {
     ['2024-03-31T23:30:00.Z', 'ISO-8601'],
     ['2024-03-31T23:30:00.1234567891Z', 'ISO-8601'],
     ['2024-03-31T23:30:00+01:0', 'ISO-8601'],
+    // Characters outside ASCII whose low byte is a digit, a hyphen or a colon: not read as those.
+    ['2024-03-31T23:30:0\u0132Z', 'ISO-8601'],
+    ['2024\u012d03-31T23:30:00Z', 'ISO-8601'],
+    ['2024-03-31T23\u013a30:00+01:00', 'ISO-8601'],
   ])('refuses %s with a reason', (text, reason) => {
     const parsed = parseInstant(text);
     expect(parsed.ok).toBe(false);
