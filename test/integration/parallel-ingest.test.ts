@@ -218,7 +218,7 @@ describe('parallel ingest of a JSON Lines file', () => {
     const files = parallel.keys.filter((key) => key.endsWith('.parquet'));
     const rowsPerFile = await Promise.all(files.map(async (key) => readParquetRows(await parallelStore.get(key)).length));
     // Three threads, each holding a third (rounded up) of what the sequential path holds; once the
-    // whole file is handed out, a thread keeps what it holds for its last file, up to twice that.
+    // whole file is handed out, a thread writes its files at twice that.
     const share = Math.ceil(rowsPerFlush / 3);
     const overShare = rowsPerFile.filter((rows) => rows > share);
     expect(overShare.length).toBeLessThanOrEqual(3);
@@ -226,6 +226,7 @@ describe('parallel ingest of a JSON Lines file', () => {
     expect(rowsPerFile.filter((rows) => rows === share).length).toBeGreaterThanOrEqual(Math.floor(3000 / share) - 6);
     expect((await contents(parallelStore, parallel)).rows).toEqual((await contents(sequentialStore, sequential)).rows);
   });
+
   it('has a worker told that the whole file is handed out keep its rows for its last file, up to twice its share', async () => {
     const lines = Array.from({ length: 32 }, (_, index) =>
       JSON.stringify(orderEvent({ event_id: `w-${index}`, order_id: `o-w-${index}`, customer_id: `c${index % 5}`, occurred_at: '2024-05-01T10:00:00Z' })),
