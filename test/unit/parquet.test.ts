@@ -41,15 +41,44 @@ describe('Parquet files of the lake', () => {
       const result = await engine.query(`select "text", epoch_ms("at") as at_ms, cast("day" as varchar) as day_text, "count" from read_parquet('${path}')`);
       expect(result.rows).toEqual(rows.map((row) => [row.text, row.at, row.day === null ? null : new Date(row.day).toISOString().slice(0, 10), row.count]));
 
-      // And columns DuckDB wrote (the local CLV step's input): 64-bit integers as bigints, nulls kept.
+      // And columns DuckDB wrote (the local CLV step's input), nulls kept: 64-bit integers as
+      // numbers where they are safe integers, as bigints beyond (each side of the edges, and
+      // values whose high and low halves both matter), in files of several row groups.
       const written = join(directory.path, 'duckdb.parquet');
-      await engine.execute(
-        `copy (select * from (values (cast(1 as bigint), cast(2.5 as double), 'a'), (null, null, null), (cast(-9007199254740993 as bigint), -0.5, 'ü')) as v(big, real, word)) to '${written}' (format parquet)`,
+      const big = [
+        1n,
+        null,
+        -1n,
+        0n,
+        4294967295n,
+        4294967296n,
+        -4294967296n,
+        -4294967297n,
+        9007199254740991n,
+        9007199254740992n,
+        -9007199254740991n,
+        -9007199254740992n,
+        -9007199254740993n,
+        9223372036854775807n,
+        -9223372036854775808n,
+      ];
+      const real = big.map((value, index) => (value === null ? null : index - 0.5));
+      const word = big.map((value, index) => (value === null ? null : ['a', 'ü', '東京', '🎉', ''][index % 5]!));
+      const values = big.map(
+        (value, index) =>
+          `(${index}, ${value === null ? 'null' : `cast(${value} as bigint)`}, cast(${real[index] ?? 'null'} as double), ${word[index] === null ? 'null' : `'${word[index]}'`})`,
       );
+      await engine.execute(
+        `copy (select big, real, word from (values ${values.join(', ')}) as v(position, big, real, word), range(1000) as copies(copy) order by copy, position) to '${written}' (format parquet, row_group_size 2048)`,
+      );
+      const groups = await engine.query(`select count(distinct row_group_id) from parquet_metadata('${written}')`);
+      expect(groups.rows[0]![0]).toBeGreaterThan(1);
+      const copies = <T>(values: readonly T[]) => Array.from({ length: 1000 }, () => values).flat();
+      const asRead = big.map((value) => (value !== null && value >= -9007199254740991n && value <= 9007199254740991n ? Number(value) : value));
       expect(readParquetColumns(new Uint8Array(await readFile(written)), ['big', 'real', 'word'])).toEqual({
-        big: [1n, null, -9007199254740993n],
-        real: [2.5, null, -0.5],
-        word: ['a', null, 'ü'],
+        big: copies(asRead),
+        real: copies(real),
+        word: copies(word),
       });
     } finally {
       engine.close();

@@ -26,7 +26,7 @@ export interface TypeScriptStepHandler {
 
 const columns = (spec: Record<string, ColumnType>): OutputColumn[] => Object.entries(spec).map(([name, type]) => ({ name, type }));
 
-/** Engines hand 64-bit integers over as bigints; the models want plain numbers. */
+/** A 64-bit integer beyond the safe range arrives as a bigint (readParquetColumns); the models want plain numbers. */
 const numbers = (values: ArrayLike<unknown> | undefined, name: string): number[] => {
   if (values === undefined) throw new Error(`the CLV step needs the column ${name}`);
   return Array.from(values, (value) => (value === null || value === undefined ? Number.NaN : Number(value)));
