@@ -146,9 +146,9 @@ async function runStep(
 
 /**
  * A TypeScript step's input read as the AWS step reads it: DuckDB writes the rows of the
- * step's input SQL to a Parquet file, read back as columns. A million customers' columns took
- * 1.3-1.6 s this way, against 2.9-3.4 s as DuckDB's values converted one at a time
- * (bench/HISTORY.md).
+ * step's input SQL to a Parquet file, read back as columns (readParquetColumns). When it came
+ * in, a million customers' columns took 1.3-1.6 s this way, against 2.9-3.4 s as DuckDB's
+ * values converted one at a time; the read has become faster since (bench/HISTORY.md).
  */
 async function stepInput(engine: DuckDbEngine, handler: TypeScriptStepHandler, asOf: string): Promise<InputColumns> {
   const directory = await mkdtemp(join(tmpdir(), 'pipeline-step-input-'));

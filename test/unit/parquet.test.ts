@@ -43,7 +43,8 @@ describe('Parquet files of the lake', () => {
 
       // And columns DuckDB wrote (the local CLV step's input), nulls kept: 64-bit integers as
       // numbers where they are safe integers, as bigints beyond (each side of the edges, and
-      // values whose high and low halves both matter), in files of several row groups.
+      // values whose high and low halves both matter), signed and unsigned, over several of the
+      // batches parquet-wasm reads (1,024 rows each; the file has several row groups too).
       const written = join(directory.path, 'duckdb.parquet');
       const big = [
         1n,
@@ -62,21 +63,25 @@ describe('Parquet files of the lake', () => {
         9223372036854775807n,
         -9223372036854775808n,
       ];
+      // The same 64 bits read as unsigned (UBIGINT): -1 is 2^64 - 1.
+      const unsigned = big.map((value) => (value === null ? null : BigInt.asUintN(64, value)));
       const real = big.map((value, index) => (value === null ? null : index - 0.5));
       const word = big.map((value, index) => (value === null ? null : ['a', 'ü', '東京', '🎉', ''][index % 5]!));
       const values = big.map(
         (value, index) =>
-          `(${index}, ${value === null ? 'null' : `cast(${value} as bigint)`}, cast(${real[index] ?? 'null'} as double), ${word[index] === null ? 'null' : `'${word[index]}'`})`,
+          `(${index}, ${value === null ? 'null' : `cast(${value} as bigint)`}, ${value === null ? 'null' : `cast(${unsigned[index]} as ubigint)`}, cast(${real[index] ?? 'null'} as double), ${word[index] === null ? 'null' : `'${word[index]}'`})`,
       );
       await engine.execute(
-        `copy (select big, real, word from (values ${values.join(', ')}) as v(position, big, real, word), range(1000) as copies(copy) order by copy, position) to '${written}' (format parquet, row_group_size 2048)`,
+        `copy (select big, unsigned, real, word from (values ${values.join(', ')}) as v(position, big, unsigned, real, word), range(1000) as copies(copy) order by copy, position) to '${written}' (format parquet, row_group_size 2048)`,
       );
       const groups = await engine.query(`select count(distinct row_group_id) from parquet_metadata('${written}')`);
       expect(groups.rows[0]![0]).toBeGreaterThan(1);
       const copies = <T>(values: readonly T[]) => Array.from({ length: 1000 }, () => values).flat();
-      const asRead = big.map((value) => (value !== null && value >= -9007199254740991n && value <= 9007199254740991n ? Number(value) : value));
-      expect(readParquetColumns(new Uint8Array(await readFile(written)), ['big', 'real', 'word'])).toEqual({
-        big: copies(asRead),
+      const asRead = (values: readonly (bigint | null)[]) =>
+        values.map((value) => (value !== null && value >= -9007199254740991n && value <= 9007199254740991n ? Number(value) : value));
+      expect(readParquetColumns(new Uint8Array(await readFile(written)), ['big', 'unsigned', 'real', 'word'])).toEqual({
+        big: copies(asRead(big)),
+        unsigned: copies(asRead(unsigned)),
         real: copies(real),
         word: copies(word),
       });
