@@ -247,8 +247,9 @@ function valuesOf(vector: arrow.Vector): unknown[] {
 }
 
 /**
- * Copies a chunk's values into `into` from `start`. A chunk's value buffers begin at its first
- * value (Arrow slices them); only its null bitmap counts from `chunk.offset`.
+ * Copies a chunk's values into `into` from `start`. A chunk's fixed-width values and its text
+ * offsets begin at its first value (Arrow slices them; the text's bytes are whole, reached
+ * through the offsets); only its null bitmap counts from `chunk.offset`.
  */
 type ChunkReader = (chunk: arrow.Data, into: unknown[], start: number) => void;
 
