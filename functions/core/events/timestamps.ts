@@ -112,7 +112,14 @@ function parseCanonicalInstant(text: string): number | undefined {
 /** Parses an ISO-8601 timestamp with offset into epoch milliseconds (sub-ms digits are truncated). */
 export function parseInstant(text: string): InstantParse {
   const canonical = parseCanonicalInstant(text);
-  if (canonical !== undefined) return { ok: true, epochMs: canonical };
+  return canonical !== undefined ? { ok: true, epochMs: canonical } : parseOtherInstant(text);
+}
+
+/**
+ * parseInstant for a text that canonicalInstantOfBytes has turned down: the other ISO shapes,
+ * and the reason for anything else.
+ */
+export function parseOtherInstant(text: string): InstantParse {
   const match = ISO_INSTANT.exec(text);
   if (!match) {
     return {

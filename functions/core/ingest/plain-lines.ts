@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { isCurrencyCode, KNOWN_FIELDS, MAX_AMOUNT, MAX_ID_LENGTH, ORDER_STATUSES } from '../events/schemas.ts';
 import type { EventType } from '../events/schemas.ts';
-import { canonicalInstantOfBytes, parseInstant } from '../events/timestamps.ts';
+import { canonicalInstantOfBytes, parseOtherInstant } from '../events/timestamps.ts';
 import { CUSTOMER_FIELDS } from '../erasure/mentions.ts';
 import type { ErasedCustomers } from '../erasure/register.ts';
 import { larger } from '../lake/column-builders.ts';
@@ -423,7 +423,7 @@ export class PlainLineReader {
         // The usual shapes from the line's bytes; any other goes through the string parser.
         let epochMs = canonicalInstantOfBytes(bytes, start, end);
         if (epochMs === undefined) {
-          const instant = parseInstant(rows.textOfSpan(start, end));
+          const instant = parseOtherInstant(rows.textOfSpan(start, end));
           if (!instant.ok) return false;
           epochMs = instant.epochMs;
         }
